@@ -5,24 +5,31 @@
 
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use candle_core::Device;
 
-use crate::metrics::bootstrap::SplitMix64;
-use crate::model::{self, Model, ModelConfig, device, synthetic};
-use crate::score::verifier::forward_splitting;
+use crate::checkpoint;
+use crate::model::device::{DTypeSpec, DeviceSpec, dtype_name};
+use crate::model::{Batch, Model, ModelConfig, forward_splitting, synthetic};
+use crate::rng::SplitMix64;
 
+/// What to measure (validated from the command line by `config`).
 pub struct BenchConfig {
-    pub synthetic: Option<String>,
-    pub model: Option<String>,
+    pub weights: BenchWeights,
     pub contexts: Vec<usize>,
     pub batch_tokens: usize,
     pub passes: usize,
-    pub device: String,
-    pub dtype: String,
+    pub device: DeviceSpec,
+    pub dtype: DTypeSpec,
     /// Keep only this many decoder layers (quick runs of a big shape); the FLOP count follows.
     pub layers: Option<usize>,
     pub peak_tflops: f64,
+}
+
+/// Random weights of a named shape, or a checkpoint's.
+pub enum BenchWeights {
+    Synthetic(String),
+    Checkpoint(String),
 }
 
 /// One measured context length.
@@ -43,15 +50,14 @@ pub fn flops_per_token(cfg: &ModelConfig, l: usize) -> f64 {
 }
 
 fn load(cfg: &BenchConfig) -> Result<(Model, Device)> {
-    let dev = device::parse_device(&cfg.device)?;
-    let dtype = device::parse_dtype(&cfg.dtype, &dev)?;
-    let (mut mcfg, weights) = match (&cfg.synthetic, &cfg.model) {
-        (Some(name), None) => (synthetic::shape(name)?, None),
-        (None, Some(m)) => {
-            let ck = model::locate(m, None, true)?;
+    let dev = cfg.device.resolve()?;
+    let dtype = cfg.dtype.resolve(&dev);
+    let (mut mcfg, weights) = match &cfg.weights {
+        BenchWeights::Synthetic(name) => (synthetic::shape(name)?, None),
+        BenchWeights::Checkpoint(m) => {
+            let ck = checkpoint::locate(m, None, true)?;
             (ModelConfig::load(&ck.config)?, Some(ck.weights))
         }
-        _ => bail!("give exactly one of --synthetic NAME and --model DIR"),
     };
     if let Some(n) = cfg.layers {
         mcfg.num_layers = n.min(mcfg.num_layers);
@@ -96,7 +102,7 @@ pub fn run(cfg: &BenchConfig) -> Result<Vec<Row>> {
         model.cfg.num_layers,
         model.cfg.active_linear_params() as f64 / 1e9,
         dev.location(),
-        device::dtype_name(model.dtype),
+        dtype_name(model.dtype),
         t0.elapsed().as_secs_f64()
     );
     let vocab = model.cfg.vocab_size;
@@ -107,12 +113,13 @@ pub fn run(cfg: &BenchConfig) -> Result<Vec<Row>> {
         let n = (cfg.batch_tokens / l).max(1);
         let seqs: Vec<Vec<u32>> = (0..n).map(|_| (0..l).map(|_| rng.below(vocab) as u32).collect()).collect();
         let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
-        let mut forward = |s: &[&[u32]]| model.answer_logits(s, [0, 1]);
-        forward_splitting(&refs, &mut forward)?; // warm-up (kernels, allocator)
+        let batch = Batch::new(&refs);
+        let mut forward = |b: &Batch| model.answer_logits(b, [0, 1]);
+        forward_splitting(&batch, &mut forward)?; // warm-up (kernels, allocator)
         let t = Instant::now();
         for _ in 0..cfg.passes {
             // The logits are copied to the host, so the device is synchronized per pass.
-            forward_splitting(&refs, &mut forward)?;
+            forward_splitting(&batch, &mut forward)?;
         }
         let secs = t.elapsed().as_secs_f64();
         peak_mem_gib(&dev, &mut peak);

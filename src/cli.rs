@@ -4,6 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::input::Format;
+use crate::model::device::{DTypeSpec, DeviceSpec};
+use crate::prompt::Preset;
+use crate::score::ModelFree;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "swerm",
@@ -21,6 +26,10 @@ pub struct Cli {
     /// are byte-identical whatever the count.
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
+    /// No progress bars and no resume notes (progress bars are also off when stderr is not a
+    /// terminal).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -40,7 +49,8 @@ Examples:
   # An LM verifier (resumable: scores.jsonl in out/ is the cache):
   swerm rerank runs/*.jsonl --labels reports/*.json --model SWE-Gym/OpenHands-32B-Verifier -o out/
 
-Writes out/predictions.jsonl, scores.jsonl, report.json, report.md and tts.svg.")]
+Writes out/predictions.jsonl, scores.jsonl (+ scores.settings.json), report.json, report.md and,
+with labels, tts.svg. A directory holding another scorer's scores is refused (--overwrite).")]
     Rerank(RerankArgs),
     /// Report and plot from an existing scores.jsonl (no scoring).
     #[command(after_help = "\
@@ -96,7 +106,7 @@ Examples:
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// A named shape with random weights: qwen3-30b-a3b or tiny-moe.
-    #[arg(long, value_name = "NAME", conflicts_with = "model")]
+    #[arg(long, value_name = "NAME", conflicts_with = "model", required_unless_present = "model")]
     pub synthetic: Option<String>,
     /// A checkpoint directory or hub id instead.
     #[arg(long, value_name = "DIR|ID")]
@@ -112,10 +122,10 @@ pub struct BenchArgs {
     pub passes: usize,
     /// auto, cpu or cuda:N.
     #[arg(long, default_value = "auto")]
-    pub device: String,
+    pub device: DeviceSpec,
     /// auto (f32 on CPU, bf16 on CUDA), f32, bf16 or f16.
     #[arg(long, default_value = "auto")]
-    pub dtype: String,
+    pub dtype: DTypeSpec,
     /// Keep only the first N decoder layers (quick runs of a big shape).
     #[arg(long)]
     pub layers: Option<usize>,
@@ -127,8 +137,8 @@ pub struct BenchArgs {
 #[derive(Args, Debug, Clone)]
 pub struct PromptArgs {
     /// Verifier prompt preset: swegym (SWE-Gym, SWE-RM) or r2egym.
-    #[arg(long, default_value = "swegym", value_parser = ["swegym", "r2egym"])]
-    pub preset: String,
+    #[arg(long, default_value = "swegym")]
+    pub preset: Preset,
     /// Truncate prompts longer than this many tokens with the preset's policy.
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<usize>,
@@ -149,10 +159,10 @@ pub struct ModelArgs {
     pub batch_tokens: usize,
     /// auto, cpu or cuda:N.
     #[arg(long, default_value = "auto")]
-    pub device: String,
+    pub device: DeviceSpec,
     /// auto (f32 on CPU, bf16 on CUDA), f32, bf16 or f16.
     #[arg(long, default_value = "auto")]
-    pub dtype: String,
+    pub dtype: DTypeSpec,
 }
 
 #[derive(Args, Debug)]
@@ -167,9 +177,9 @@ pub struct ScoreArgs {
     /// Output directory (scores.jsonl, scores.settings.json).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: PathBuf,
-    /// No progress bars.
-    #[arg(short, long)]
-    pub quiet: bool,
+    /// Discard scores of another scorer stored in DIR instead of refusing to run.
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 #[derive(Args, Debug)]
@@ -190,9 +200,10 @@ pub struct InputArgs {
     /// directory of runs.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// Force the input format instead of detecting it per file.
-    #[arg(long, value_parser = ["predictions", "openhands", "sweagent", "chat"])]
-    pub format: Option<String>,
+    /// Force the input format instead of detecting it per file: predictions, openhands,
+    /// sweagent or chat.
+    #[arg(long)]
+    pub format: Option<Format>,
     /// The instance set (one id per line), e.g. a whole benchmark split: instances nobody
     /// attempted count as unresolved; records for other instances are ignored with a warning.
     #[arg(long, value_name = "FILE")]
@@ -223,9 +234,8 @@ pub struct RerankArgs {
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
     pub labels: Vec<String>,
     /// consensus (default) or field:NAME (a score in each record; dotted paths allowed).
-    /// Ignored with --model.
-    #[arg(long, default_value = "consensus")]
-    pub scorer: String,
+    #[arg(long, default_value = "consensus", conflicts_with = "model")]
+    pub scorer: ModelFree,
     /// Score with an LM verifier: a checkpoint directory or a hub id (org/name).
     #[arg(long, value_name = "DIR|ID")]
     pub model: Option<String>,
@@ -234,20 +244,21 @@ pub struct RerankArgs {
     /// Output directory.
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: PathBuf,
+    /// Discard scores of another scorer stored in DIR instead of refusing to run.
+    #[arg(long)]
+    pub overwrite: bool,
     /// `model_name_or_path` of the written predictions.
     #[arg(long, default_value = "swerm")]
     pub name: String,
     #[command(flatten)]
     pub metrics: MetricArgs,
-    /// No progress bars.
-    #[arg(short, long)]
-    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// A scores.jsonl written by `swerm rerank` (or any file of its shape).
-    #[arg(long, value_name = "FILE")]
+    /// A scores.jsonl written by `swerm rerank` or `swerm score` (or the directory holding
+    /// it, or any file of its shape).
+    #[arg(long, value_name = "FILE|DIR")]
     pub scores: PathBuf,
     /// Harness reports as RUN=FILE, or plain files paired with the runs of scores.jsonl in
     /// name order.
@@ -264,8 +275,8 @@ pub struct EvalArgs {
 pub struct SelectArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// The scores.jsonl to select by.
-    #[arg(long, value_name = "FILE")]
+    /// The scores.jsonl to select by (or the directory holding it).
+    #[arg(long, value_name = "FILE|DIR")]
     pub scores: PathBuf,
     /// Output directory (predictions.jsonl).
     #[arg(short = 'o', long = "out", value_name = "DIR")]

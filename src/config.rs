@@ -1,26 +1,36 @@
-//! Validated settings built once from the command line; the pipeline never sees clap.
+//! Validated settings built once from the command line; the pipeline never sees clap. Values
+//! that clap could not type (enums, devices) are already typed by `cli`; what remains is
+//! checked here, before any input is read.
 
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
+use crate::bench::{BenchConfig, BenchWeights};
 use crate::cli;
-use crate::input::{Format, LoadOptions, read_instance_list};
+use crate::input::{LoadOptions, read_instance_list};
 use crate::metrics::MetricsOptions;
 use crate::prompt::Preset;
-use crate::score::VerifierSettings;
+use crate::score::{ModelFree, VerifierSettings};
 
 pub struct Inputs {
     pub paths: Vec<PathBuf>,
     pub load: LoadOptions,
 }
 
+/// The scorer of a run: model-free, or an LM verifier with its settings.
+pub enum ScorerChoice {
+    ModelFree(ModelFree),
+    Verifier(VerifierSettings),
+}
+
 pub struct Rerank {
     pub inputs: Inputs,
-    pub verifier: Option<VerifierSettings>,
+    pub scorer: ScorerChoice,
+    /// `--labels` arguments (`FILE` or `RUN=FILE`: which, depends on the runs' names).
     pub labels: Vec<String>,
-    pub scorer: String,
     pub out: PathBuf,
+    pub overwrite: bool,
     pub name: String,
     pub metrics: MetricsOptions,
     pub quiet: bool,
@@ -38,63 +48,14 @@ pub struct Select {
     pub scores: PathBuf,
     pub out: PathBuf,
     pub name: String,
-}
-
-fn inputs(a: cli::InputArgs, score_field: Option<String>) -> Result<Inputs> {
-    let format = a.format.as_deref().map(Format::parse).transpose()?;
-    let instances = a.instances.as_deref().map(read_instance_list).transpose()?;
-    Ok(Inputs { paths: a.inputs, load: LoadOptions { format, score_field, instances } })
-}
-
-fn metrics(a: cli::MetricArgs) -> Result<MetricsOptions> {
-    if a.ece_bins == 0 {
-        bail!("--ece-bins must be at least 1");
-    }
-    let mut ks = a.k;
-    ks.sort_unstable();
-    ks.dedup();
-    Ok(MetricsOptions { ks, ece_bins: a.ece_bins, bootstrap: a.bootstrap, seed: a.seed, level: 0.95 })
-}
-
-impl Rerank {
-    pub fn from_cli(a: cli::RerankArgs) -> Result<Self> {
-        let score_field = match a.scorer.as_str() {
-            "consensus" => None,
-            s => match s.strip_prefix("field:") {
-                Some(f) if !f.is_empty() => Some(f.to_string()),
-                _ => bail!("--scorer {s:?}: expected `consensus` or `field:NAME`"),
-            },
-        };
-        let verifier = a.model.as_deref().map(|m| verifier(m, &a.model_args)).transpose()?;
-        Ok(Rerank {
-            verifier,
-            inputs: inputs(a.input, score_field)?,
-            labels: a.labels,
-            scorer: a.scorer,
-            out: a.out,
-            name: a.name,
-            metrics: metrics(a.metrics)?,
-            quiet: a.quiet,
-        })
-    }
-}
-
-impl Eval {
-    pub fn from_cli(a: cli::EvalArgs) -> Result<Self> {
-        Ok(Eval { scores: a.scores, labels: a.labels, out: a.out, metrics: metrics(a.metrics)? })
-    }
-}
-
-impl Select {
-    pub fn from_cli(a: cli::SelectArgs) -> Result<Self> {
-        Ok(Select { inputs: inputs(a.input, None)?, scores: a.scores, out: a.out, name: a.name })
-    }
+    pub quiet: bool,
 }
 
 pub struct Score {
     pub inputs: Inputs,
     pub verifier: VerifierSettings,
     pub out: PathBuf,
+    pub overwrite: bool,
     pub quiet: bool,
 }
 
@@ -106,11 +67,28 @@ pub struct Render {
     pub max_tokens: Option<usize>,
 }
 
+fn inputs(a: cli::InputArgs, score_field: Option<String>) -> Result<Inputs> {
+    let instances = a.instances.as_deref().map(read_instance_list).transpose()?;
+    Ok(Inputs { paths: a.inputs, load: LoadOptions { format: a.format, score_field, instances } })
+}
+
+fn metrics(a: cli::MetricArgs) -> Result<MetricsOptions> {
+    if a.ece_bins == 0 {
+        bail!("--ece-bins must be at least 1");
+    }
+    if a.k.contains(&0) {
+        bail!("-k 0: k must be at least 1");
+    }
+    let mut ks = a.k;
+    ks.sort_unstable();
+    ks.dedup();
+    Ok(MetricsOptions { ks, ece_bins: a.ece_bins, bootstrap: a.bootstrap, seed: a.seed, level: 0.95 })
+}
+
 fn verifier(model: &str, a: &cli::ModelArgs) -> Result<VerifierSettings> {
-    let preset = Preset::parse(&a.prompt.preset)?;
     let answers = match &a.answer_tokens {
         None => {
-            let (y, n) = preset.default_answers();
+            let (y, n) = a.prompt.preset.default_answers();
             (y.to_string(), n.to_string())
         }
         // Split at the comma only: spaces are part of the token (" YES, NO").
@@ -122,37 +100,102 @@ fn verifier(model: &str, a: &cli::ModelArgs) -> Result<VerifierSettings> {
     if a.batch_tokens == 0 {
         bail!("--batch-tokens must be at least 1");
     }
+    if a.prompt.max_tokens.is_some_and(|m| m < 64) {
+        bail!("--max-tokens must be at least 64");
+    }
     Ok(VerifierSettings {
         model: model.to_string(),
         revision: a.prompt.revision.clone(),
-        preset,
+        preset: a.prompt.preset,
         max_tokens: a.prompt.max_tokens,
         answers,
         batch_tokens: a.batch_tokens,
-        device: a.device.clone(),
-        dtype: a.dtype.clone(),
+        device: a.device,
+        dtype: a.dtype,
     })
 }
 
+impl Rerank {
+    pub fn from_cli(a: cli::RerankArgs, quiet: bool) -> Result<Self> {
+        let (scorer, score_field) = match &a.model {
+            Some(m) => (ScorerChoice::Verifier(verifier(m, &a.model_args)?), None),
+            None => {
+                let field = match &a.scorer {
+                    ModelFree::Field(f) => Some(f.clone()),
+                    ModelFree::Consensus => None,
+                };
+                (ScorerChoice::ModelFree(a.scorer), field)
+            }
+        };
+        Ok(Rerank {
+            scorer,
+            inputs: inputs(a.input, score_field)?,
+            labels: a.labels,
+            out: a.out,
+            overwrite: a.overwrite,
+            name: a.name,
+            metrics: metrics(a.metrics)?,
+            quiet,
+        })
+    }
+}
+
+impl Eval {
+    pub fn from_cli(a: cli::EvalArgs) -> Result<Self> {
+        Ok(Eval { scores: a.scores, labels: a.labels, out: a.out, metrics: metrics(a.metrics)? })
+    }
+}
+
+impl Select {
+    pub fn from_cli(a: cli::SelectArgs, quiet: bool) -> Result<Self> {
+        Ok(Select { inputs: inputs(a.input, None)?, scores: a.scores, out: a.out, name: a.name, quiet })
+    }
+}
+
 impl Score {
-    pub fn from_cli(a: cli::ScoreArgs) -> Result<Self> {
+    pub fn from_cli(a: cli::ScoreArgs, quiet: bool) -> Result<Self> {
         Ok(Score {
             verifier: verifier(&a.model, &a.model_args)?,
             inputs: inputs(a.input, None)?,
             out: a.out,
-            quiet: a.quiet,
+            overwrite: a.overwrite,
+            quiet,
         })
     }
 }
 
 impl Render {
     pub fn from_cli(a: cli::RenderArgs) -> Result<Self> {
+        if a.prompt.max_tokens.is_some_and(|m| m < 64) {
+            bail!("--max-tokens must be at least 64");
+        }
         Ok(Render {
             inputs: inputs(a.input, None)?,
             model: a.model,
             revision: a.prompt.revision,
-            preset: Preset::parse(&a.prompt.preset)?,
+            preset: a.prompt.preset,
             max_tokens: a.prompt.max_tokens,
         })
     }
+}
+
+pub fn bench(a: cli::BenchArgs) -> Result<BenchConfig> {
+    if a.context.is_empty() || a.context.contains(&0) || a.passes == 0 || a.batch_tokens == 0 {
+        bail!("--context, --passes and --batch-tokens must be positive");
+    }
+    let weights = match (a.synthetic, a.model) {
+        (Some(name), None) => BenchWeights::Synthetic(name),
+        (None, Some(m)) => BenchWeights::Checkpoint(m),
+        _ => bail!("give exactly one of --synthetic NAME and --model DIR"),
+    };
+    Ok(BenchConfig {
+        weights,
+        contexts: a.context,
+        batch_tokens: a.batch_tokens,
+        passes: a.passes,
+        device: a.device,
+        dtype: a.dtype,
+        layers: a.layers,
+        peak_tflops: a.peak_tflops,
+    })
 }

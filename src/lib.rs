@@ -1,21 +1,28 @@
 //! swerm: best-of-N reranking of SWE-bench agent runs.
 //!
-//! The data path runs one way (see `app`):
-//! inputs (`input`) -> candidates (`Dataset`) -> scores (`score`) -> `ScoreTable` ->
-//! selection (`select`) -> metrics (`metrics`) -> outputs (`report`).
+//! The data path runs one way (see `app`); no module imports from a later stage:
+//! inputs (`input`) -> candidates (`Dataset`) -> prompts (`prompt`) -> tokens -> packed
+//! batches and the forward pass (`model`) -> scores and the score store (`score`, ending in
+//! `ScoreTable`) -> selection (`select`) -> metrics (`metrics`) -> outputs (`report`).
+//! Utilities any stage may use: `outdir` (the locked output directory, atomic writes), `rng`,
+//! `text`, `loc`, `progress`, and `checkpoint` (a verifier's files, local or from the hub: the
+//! prompt stage reads its tokenizer, the model stage its weights). `cli` and `config` turn the command line into validated settings.
 
 pub mod app;
 pub mod bench;
+pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod input;
 pub mod loc;
 pub mod metrics;
 pub mod model;
+pub mod outdir;
 pub mod patch;
 pub mod progress;
 pub mod prompt;
 pub mod report;
+pub mod rng;
 pub mod score;
 pub mod select;
-pub mod table;
+pub mod text;

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) };
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
     }
-    match swerm::app::run(cli.command) {
+    match swerm::app::run(cli.command, cli.quiet) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("swerm: {e:#}");

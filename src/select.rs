@@ -1,7 +1,7 @@
 //! Top-1 selection per instance: the highest score wins; an empty patch never beats a
 //! non-empty one; ties go to the first run in name order (the grid's run order).
 
-use crate::table::ScoreTable;
+use crate::score::ScoreTable;
 
 /// The chosen run index for every instance.
 pub fn select(t: &ScoreTable) -> Vec<usize> {
@@ -33,6 +33,7 @@ mod tests {
             runs: (0..n).map(|r| r.to_string()).collect(),
             instances: vec!["i".into()],
             label: vec![None; n],
+            missing: vec![false; n],
             score,
             empty,
         }

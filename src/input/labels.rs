@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::Dataset;
 use super::record::kind;
+use crate::text::count;
 
 /// The labels one harness report gives: ids it names explicitly; every other id is unresolved
 /// ("an id absent from a run report's resolved list is unresolved").
@@ -118,84 +119,129 @@ pub fn parse_label_arg(s: &str, runs: &[String]) -> Result<LabelArg> {
     Ok(LabelArg::Positional(PathBuf::from(s)))
 }
 
-/// Applies the label arguments to the dataset. `n_inputs` is the number of input arguments
-/// that positional reports pair with (`run_input` maps each run to one of them). Returns
-/// warnings worth showing the user.
-pub fn apply(ds: &mut Dataset, args: &[LabelArg], n_inputs: usize) -> Result<Vec<String>> {
+/// A candidate's label and where it came from (for contradiction messages).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+    pub resolved: bool,
+    pub origin: String,
+}
+
+/// The grid that reports label: runs (with the input argument each came from, for positional
+/// pairing), instances, and which candidates have no patch. A `Dataset` gives one; so does a
+/// score store read back, so `eval` labels its scores without building a dataset.
+pub struct LabelGrid<'a> {
+    pub runs: &'a [String],
+    pub instances: &'a [String],
+    /// For each run, the index of the input argument it came from (`usize::MAX` when a run
+    /// name spans several inputs).
+    pub run_input: &'a [usize],
+    /// How many input arguments positional reports pair with.
+    pub n_inputs: usize,
+    /// Instance-major, like the dataset: whether each candidate has no patch.
+    pub empty: &'a [bool],
+}
+
+impl Dataset {
+    /// The dataset's labels, instance-major.
+    pub fn labels(&self) -> Vec<Option<Label>> {
+        self.cands
+            .iter()
+            .map(|c| c.resolved.map(|r| Label { resolved: r, origin: c.label_origin.clone().unwrap_or_default() }))
+            .collect()
+    }
+
+    pub fn set_labels(&mut self, labels: Vec<Option<Label>>) {
+        for (c, l) in self.cands.iter_mut().zip(labels) {
+            c.resolved = l.as_ref().map(|l| l.resolved);
+            c.label_origin = l.map(|l| l.origin);
+        }
+    }
+}
+
+/// Pairs each report with the run it labels: positional reports with the runs of the inputs in
+/// order (one run per input), named ones with their run.
+fn pair(grid: &LabelGrid, args: &[LabelArg]) -> Result<Vec<(usize, PathBuf)>> {
     let positional: Vec<&PathBuf> =
         args.iter().filter_map(|a| if let LabelArg::Positional(p) = a { Some(p) } else { None }).collect();
     let mut pairs: Vec<(usize, PathBuf)> = Vec::new();
-    if !positional.is_empty() {
-        if positional.len() != n_inputs {
-            bail!(
-                "{} label reports for {} inputs: give one report per input, in the same order, or pair them by name with --labels RUN=FILE",
-                positional.len(),
-                n_inputs
-            );
-        }
-        for (arg, path) in positional.iter().enumerate() {
-            let runs: Vec<usize> = (0..ds.n_runs()).filter(|&r| ds.run_input[r] == arg).collect();
-            match runs.as_slice() {
-                [r] => pairs.push((*r, (*path).clone())),
-                [] => {
-                    bail!("--labels {}: input {} holds no run to pair it with; use RUN=FILE", path.display(), arg + 1)
-                }
-                _ => bail!(
-                    "--labels {}: input {} holds {} runs ({}); pair reports by name with --labels RUN=FILE",
-                    path.display(),
-                    arg + 1,
-                    runs.len(),
-                    runs.iter().map(|&r| ds.runs[r].as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            }
+    if !positional.is_empty() && positional.len() != grid.n_inputs {
+        bail!(
+            "{} label reports for {} inputs: give one report per input, in the same order, or pair them by name with --labels RUN=FILE",
+            positional.len(),
+            grid.n_inputs
+        );
+    }
+    for (arg, path) in positional.iter().enumerate() {
+        let runs: Vec<usize> = (0..grid.runs.len()).filter(|&r| grid.run_input[r] == arg).collect();
+        match runs.as_slice() {
+            [r] => pairs.push((*r, (*path).clone())),
+            [] => bail!("--labels {}: input {} holds no run to pair it with; use RUN=FILE", path.display(), arg + 1),
+            _ => bail!(
+                "--labels {}: input {} holds {} runs ({}); pair reports by name with --labels RUN=FILE",
+                path.display(),
+                arg + 1,
+                runs.len(),
+                runs.iter().map(|&r| grid.runs[r].as_str()).collect::<Vec<_>>().join(", ")
+            ),
         }
     }
     for a in args {
         if let LabelArg::Named(run, path) = a {
-            let r = ds.runs.iter().position(|x| x == run).expect("checked by parse_label_arg");
+            let r = grid.runs.iter().position(|x| x == run).expect("checked by parse_label_arg");
             pairs.push((r, path.clone()));
         }
     }
+    Ok(pairs)
+}
+
+/// Applies the label arguments to `labels` (the grid's, instance-major), refusing
+/// contradictions. Returns warnings worth showing the user.
+pub fn apply(grid: &LabelGrid, labels: &mut [Option<Label>], args: &[LabelArg]) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
-    let known: HashSet<&str> = ds.instances.iter().map(String::as_str).collect();
-    for (r, path) in pairs {
+    for (r, path) in pair(grid, args)? {
         let report = read_report(&path)?;
-        let origin = format!("{} ({})", path.display(), report.shape);
-        let strangers = report.labels.iter().filter(|(id, res)| **res && !known.contains(id.as_str())).count();
-        if strangers > 0 {
-            warnings.push(format!(
-                "{}: {strangers} resolved ids are not among the {} instances (ignored)",
-                path.display(),
-                ds.instances.len()
-            ));
+        warnings.extend(apply_report(grid, labels, r, &report)?);
+    }
+    Ok(warnings)
+}
+
+/// One report's labels for run `r`.
+fn apply_report(grid: &LabelGrid, labels: &mut [Option<Label>], r: usize, report: &Report) -> Result<Vec<String>> {
+    let path = report.path.display();
+    let origin = format!("{path} ({})", report.shape);
+    let mut warnings = Vec::new();
+    let known: HashSet<&str> = grid.instances.iter().map(String::as_str).collect();
+    let strangers = report.labels.iter().filter(|(id, res)| **res && !known.contains(id.as_str())).count();
+    if strangers > 0 {
+        warnings.push(format!(
+            "{path}: {} not among the {} (ignored)",
+            count(strangers, "resolved id is", "resolved ids are"),
+            count(grid.instances.len(), "instance", "instances")
+        ));
+    }
+    let mut resolved_empty = 0;
+    for (i, iid) in grid.instances.iter().enumerate() {
+        let label = report.resolved(iid);
+        let idx = i * grid.runs.len() + r;
+        if let Some(old) = &labels[idx]
+            && old.resolved != label
+        {
+            bail!(
+                "contradicting labels for instance {iid} of run {}: {} says resolved={}, {origin} says resolved={label}",
+                grid.runs[r],
+                old.origin,
+                old.resolved
+            );
         }
-        let mut resolved_empty = 0;
-        for i in 0..ds.instances.len() {
-            let label = report.resolved(&ds.instances[i]);
-            let idx = ds.idx(i, r);
-            let c = &mut ds.cands[idx];
-            if let (Some(old), Some(from)) = (c.resolved, &c.label_origin)
-                && old != label
-            {
-                bail!(
-                    "contradicting labels for instance {} of run {}: {from} says resolved={old}, {origin} says resolved={label}",
-                    ds.instances[i],
-                    ds.runs[r]
-                );
-            }
-            if label && c.is_empty() {
-                resolved_empty += 1;
-            }
-            c.resolved = Some(label);
-            c.label_origin = Some(origin.clone());
-        }
-        if resolved_empty > 0 {
-            warnings.push(format!(
-                "{}: marks {resolved_empty} instances resolved for which run {} has no patch: is it paired with the right run?",
-                path.display(),
-                ds.runs[r]
-            ));
-        }
+        resolved_empty += (label && grid.empty[idx]) as usize;
+        labels[idx] = Some(Label { resolved: label, origin: origin.clone() });
+    }
+    if resolved_empty > 0 {
+        warnings.push(format!(
+            "{path}: marks {} resolved for which run {} has no patch: is it paired with the right run?",
+            count(resolved_empty, "instance", "instances"),
+            grid.runs[r]
+        ));
     }
     Ok(warnings)
 }

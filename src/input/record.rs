@@ -22,16 +22,20 @@ pub enum Format {
     Chat,
 }
 
-impl Format {
-    pub fn parse(s: &str) -> Result<Format> {
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
         Ok(match s {
             "predictions" | "swebench" => Format::Predictions,
             "openhands" => Format::OpenHands,
             "sweagent" | "swe-agent" | "traj" => Format::SweAgent,
             "chat" | "messages" => Format::Chat,
-            _ => bail!("unknown format {s:?} (expected predictions, openhands, sweagent or chat)"),
+            _ => return Err(format!("{s:?}: expected predictions, openhands, sweagent or chat")),
         })
     }
+}
+
+impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::Predictions => "predictions",

@@ -1,23 +1,7 @@
 //! Seeded instance-level bootstrap (Efron & Tibshirani 1993): resample instances with
 //! replacement, recompute each per-instance mean, report percentile intervals.
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a tiny, well-mixed generator whose output for a
-/// given seed never changes across versions or platforms, so `--seed` reproduces CIs exactly.
-pub struct SplitMix64(pub u64);
-
-impl SplitMix64 {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in 0..n by multiply-shift (Lemire 2019); the bias is below 2^-40 for n < 2^24.
-    pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() as u128 * n as u128) >> 64) as usize
-    }
-}
+use crate::rng::SplitMix64;
 
 /// The q-quantile (0..=1) of sorted data by linear interpolation between closest ranks
 /// (numpy's default `linear` method).

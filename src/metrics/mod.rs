@@ -9,7 +9,7 @@ pub mod passk;
 #[cfg(test)]
 mod testutil;
 
-use crate::table::ScoreTable;
+use crate::score::ScoreTable;
 
 #[derive(Clone, Debug)]
 pub struct MetricsOptions {
@@ -72,25 +72,35 @@ pub struct Metrics {
     pub instances: usize,
     pub runs: usize,
     pub candidates: usize,
+    /// Candidates with a record but no patch.
     pub empty: usize,
+    /// Candidates the run has no record for (also without a patch).
+    pub missing: usize,
     pub ks: Vec<usize>,
     pub labeled: Option<Labeled>,
     /// Why some numbers are missing, or what to keep in mind reading them.
     pub notes: Vec<String>,
 }
 
+/// Checks `-k` values against the number of runs (before any scoring).
+pub fn check_ks(ks: &[usize], n_runs: usize) -> Result<(), String> {
+    match ks.iter().find(|&&k| k == 0 || k > n_runs) {
+        Some(k) => Err(format!("-k {k}: k must be between 1 and the number of runs ({n_runs})")),
+        None => Ok(()),
+    }
+}
+
 /// Computes every metric; `selected[i]` is the run chosen for instance i.
 pub fn compute(t: &ScoreTable, selected: &[usize], opts: &MetricsOptions) -> Result<Metrics, String> {
     let n = t.n_runs();
     let ks = if opts.ks.is_empty() { default_ks(n) } else { opts.ks.clone() };
-    if let Some(&k) = ks.iter().find(|&&k| k == 0 || k > n) {
-        return Err(format!("-k {k}: k must be between 1 and the number of runs ({n})"));
-    }
+    check_ks(&ks, n)?;
     let mut m = Metrics {
         instances: t.instances.len(),
         runs: n,
         candidates: t.score.len(),
-        empty: t.empty.iter().filter(|&&e| e).count(),
+        empty: t.empty_present(),
+        missing: t.holes(),
         ks: ks.clone(),
         labeled: None,
         notes: Vec::new(),
@@ -99,86 +109,104 @@ pub fn compute(t: &ScoreTable, selected: &[usize], opts: &MetricsOptions) -> Res
         m.notes.push("no candidates: nothing to measure".into());
         return Ok(m);
     }
-    let labels = match t.labels() {
-        Ok(l) => l,
-        Err(missing) => {
-            m.notes.push(if missing == t.label.len() {
-                "no labels (give --labels or inputs with `resolved`): pass@k, best@k, AUC and calibration omitted"
-                    .into()
-            } else {
-                format!(
-                    "{missing} of {} candidates have no label: pass@k, best@k, AUC and calibration omitted",
-                    t.label.len()
-                )
-            });
-            return Ok(m);
-        }
-    };
-    let scores: Vec<f64> = (0..t.score.len()).map(|i| t.rank_score(i)).collect();
-    let n_inst = t.instances.len();
+    match t.labels() {
+        Ok(labels) => m.labeled = Some(labeled(t, &labels, selected, &ks, opts, &mut m.notes)),
+        Err(missing) if missing == t.label.len() => m.notes.push(
+            "no labels (give --labels or inputs with `resolved`): pass@k, best@k, AUC and calibration omitted".into(),
+        ),
+        Err(missing) => m.notes.push(format!(
+            "{missing} of {} candidates have no label: pass@k, best@k, AUC and calibration omitted",
+            t.label.len()
+        )),
+    }
+    Ok(m)
+}
 
-    // Per-instance values; the curves are their means (so the bootstrap resamples them).
-    let mut pass_rows = vec![vec![0.0; n_inst]; ks.len()];
-    let mut best_rows = vec![vec![0.0; n_inst]; ks.len()];
-    let mut rand_row = vec![0.0; n_inst];
-    let mut sel_row = vec![0.0; n_inst];
-    let mut per_auc = Vec::new();
+/// Per-instance values of each statistic (rows), whose means are the reported numbers (so the
+/// bootstrap resamples them): pass@k and best@k for each k, random@k, selected.
+struct Rows {
+    pass: Vec<Vec<f64>>,
+    best: Vec<Vec<f64>>,
+    random: Vec<f64>,
+    selected: Vec<f64>,
+    /// AUC of each instance having both outcomes.
+    auc: Vec<f64>,
+}
+
+fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks: &[usize]) -> Rows {
+    let (n, n_inst) = (t.n_runs(), t.instances.len());
+    let mut r = Rows {
+        pass: vec![vec![0.0; n_inst]; ks.len()],
+        best: vec![vec![0.0; n_inst]; ks.len()],
+        random: vec![0.0; n_inst],
+        selected: vec![0.0; n_inst],
+        auc: Vec::new(),
+    };
     for i in 0..n_inst {
-        let r = t.range(i);
-        let (s, y) = (&scores[r.clone()], &labels[r.clone()]);
+        let range = t.range(i);
+        let (s, y) = (&scores[range.clone()], &labels[range]);
         let c = y.iter().filter(|&&b| b).count();
         for (j, &k) in ks.iter().enumerate() {
-            pass_rows[j][i] = passk::pass_at_k(n, c, k);
-            best_rows[j][i] = bestk::best_at_k(s, y, k);
+            r.pass[j][i] = passk::pass_at_k(n, c, k);
+            r.best[j][i] = bestk::best_at_k(s, y, k);
         }
-        rand_row[i] = c as f64 / n as f64;
-        sel_row[i] = y[selected[i]] as u8 as f64;
-        per_auc.extend(auc::auc(s, y));
+        r.random[i] = c as f64 / n as f64;
+        r.selected[i] = y[selected[i]] as u8 as f64;
+        r.auc.extend(auc::auc(s, y));
     }
-    let mean = |row: &[f64]| row.iter().sum::<f64>() / row.len() as f64;
-    let pass_at_k: Vec<f64> = pass_rows.iter().map(|r| mean(r)).collect();
-    let best_at_k: Vec<f64> = best_rows.iter().map(|r| mean(r)).collect();
-    let random = mean(&rand_row);
-    let selected_resolved = sel_row.iter().filter(|&&v| v > 0.0).count();
+    r
+}
 
+fn mean(row: &[f64]) -> f64 {
+    row.iter().sum::<f64>() / row.len() as f64
+}
+
+fn cis(r: &Rows, nk: usize, opts: &MetricsOptions) -> Cis {
+    let mut all: Vec<Vec<f64>> = r.pass.iter().chain(&r.best).cloned().collect();
+    all.push(r.random.clone());
+    all.push(r.selected.clone());
+    let c = bootstrap::mean_cis(&all, opts.bootstrap, opts.seed, opts.level);
+    Cis {
+        resamples: opts.bootstrap,
+        seed: opts.seed,
+        level: opts.level,
+        pass_at_k: c[..nk].to_vec(),
+        best_at_k: c[nk..2 * nk].to_vec(),
+        random_at_k: vec![c[2 * nk]; nk],
+        selected: c[2 * nk + 1],
+    }
+}
+
+fn labeled(
+    t: &ScoreTable,
+    labels: &[bool],
+    selected: &[usize],
+    ks: &[usize],
+    opts: &MetricsOptions,
+    notes: &mut Vec<String>,
+) -> Labeled {
+    let scores: Vec<f64> = (0..t.score.len()).map(|i| t.rank_score(i)).collect();
+    let r = rows(t, &scores, labels, selected, ks);
     // Calibration needs probabilities: every candidate scored, all within [0, 1].
     let probs: Option<Vec<f64>> = t.score.iter().map(|s| s.filter(|p| (0.0..=1.0).contains(p))).collect();
     if probs.is_none() {
-        m.notes.push("scores are not all probabilities in [0, 1]: ECE and Brier omitted".into());
+        notes.push("scores are not all probabilities in [0, 1]: ECE and Brier omitted".into());
     }
-    let ci = (opts.bootstrap > 0).then(|| {
-        let mut rows: Vec<Vec<f64>> = Vec::new();
-        rows.extend(pass_rows.iter().cloned());
-        rows.extend(best_rows.iter().cloned());
-        rows.push(rand_row.clone());
-        rows.push(sel_row.clone());
-        let cis = bootstrap::mean_cis(&rows, opts.bootstrap, opts.seed, opts.level);
-        let nk = ks.len();
-        Cis {
-            resamples: opts.bootstrap,
-            seed: opts.seed,
-            level: opts.level,
-            pass_at_k: cis[..nk].to_vec(),
-            best_at_k: cis[nk..2 * nk].to_vec(),
-            random_at_k: vec![cis[2 * nk]; nk],
-            selected: cis[2 * nk + 1],
-        }
-    });
-    m.labeled = Some(Labeled {
-        pass_at_k,
-        best_at_k,
-        random_at_k: vec![random; ks.len()],
+    let selected_resolved = r.selected.iter().filter(|&&v| v > 0.0).count();
+    Labeled {
+        pass_at_k: r.pass.iter().map(|row| mean(row)).collect(),
+        best_at_k: r.best.iter().map(|row| mean(row)).collect(),
+        random_at_k: vec![mean(&r.random); ks.len()],
         selected_resolved,
-        selected_rate: selected_resolved as f64 / n_inst as f64,
+        selected_rate: selected_resolved as f64 / t.instances.len() as f64,
         resolved_candidates: labels.iter().filter(|&&b| b).count(),
-        auc: auc::auc(&scores, &labels),
-        auc_per_instance: (!per_auc.is_empty()).then(|| mean(&per_auc)),
-        auc_instances: per_auc.len(),
-        ece: probs.as_ref().map(|p| calibration::ece(p, &labels, opts.ece_bins)),
-        brier: probs.as_ref().map(|p| calibration::brier(p, &labels)),
-        ci,
-    });
-    Ok(m)
+        auc: auc::auc(&scores, labels),
+        auc_per_instance: (!r.auc.is_empty()).then(|| mean(&r.auc)),
+        auc_instances: r.auc.len(),
+        ece: probs.as_ref().map(|p| calibration::ece(p, labels, opts.ece_bins)),
+        brier: probs.as_ref().map(|p| calibration::brier(p, labels)),
+        ci: (opts.bootstrap > 0).then(|| cis(&r, ks.len(), opts)),
+    }
 }
 
 #[cfg(test)]

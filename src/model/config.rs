@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
+use serde::Deserialize;
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,14 +84,110 @@ impl ModelConfig {
         Self::from_json(&v).map_err(|e| anyhow!("{}: {e}", path.display()))
     }
 
+    /// Reads the HF keys (`RawConfig`), then checks sizes against bounds that turn absurd
+    /// values into errors before any allocation.
     pub fn from_json(v: &Value) -> Result<Self> {
-        let archs: Vec<&str> = v
-            .get("architectures")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let model_type = v.get("model_type").and_then(Value::as_str).unwrap_or("");
-        let arch = match (archs.first().copied(), model_type) {
+        let raw: RawConfig = serde_path_to_error::deserialize(v).map_err(|e| {
+            let path = e.path().to_string();
+            anyhow!("field `{path}`: {}", e.into_inner())
+        })?;
+        let arch = raw.arch()?;
+        let hidden_size = need("hidden_size", raw.hidden_size, 1 << 16)?;
+        let (num_heads, num_kv_heads, head_dim) = raw.attention_shape(hidden_size)?;
+        let rope_theta = raw.rope_theta()?;
+        if raw.use_sliding_window == Some(true) {
+            bail!("field `use_sliding_window`: sliding-window attention is not supported");
+        }
+        match raw.hidden_act.as_deref() {
+            None | Some("silu") => {}
+            Some(a) => bail!("field `hidden_act`: {a:?} is not supported (silu only)"),
+        }
+        let moe = if arch == Arch::Qwen3Moe { Some(raw.moe()?) } else { None };
+        Ok(ModelConfig {
+            arch,
+            vocab_size: need("vocab_size", raw.vocab_size, 1 << 22)?,
+            hidden_size,
+            intermediate_size: bounded("intermediate_size", raw.intermediate_size, 1 << 20)?.unwrap_or(0),
+            num_layers: need("num_hidden_layers", raw.num_hidden_layers, 1024)?,
+            num_heads,
+            num_kv_heads,
+            head_dim,
+            rms_norm_eps: finite("rms_norm_eps", raw.rms_norm_eps)?.unwrap_or(1e-6),
+            rope_theta,
+            tie_word_embeddings: raw.tie_word_embeddings.unwrap_or(false),
+            qkv_bias: arch == Arch::Qwen2 || raw.attention_bias.unwrap_or(false),
+            qk_norm: arch != Arch::Qwen2,
+            moe,
+            stored_dtype: raw.dtype.or(raw.torch_dtype),
+        })
+    }
+}
+
+/// config.json as transformers writes it, classic and transformers-5 key names (`null` is the
+/// same as absent). Only the keys swerm reads; others are ignored.
+#[derive(Debug, Default, Deserialize)]
+struct RawConfig {
+    #[serde(default)]
+    architectures: Option<Vec<String>>,
+    model_type: Option<String>,
+    vocab_size: Option<u64>,
+    hidden_size: Option<u64>,
+    intermediate_size: Option<u64>,
+    num_hidden_layers: Option<u64>,
+    num_attention_heads: Option<u64>,
+    num_key_value_heads: Option<u64>,
+    head_dim: Option<u64>,
+    rms_norm_eps: Option<f64>,
+    rope_theta: Option<f64>,
+    /// transformers 5 (`rope_parameters`) and classic (`rope_scaling`).
+    rope_parameters: Option<RopeParams>,
+    rope_scaling: Option<RopeParams>,
+    tie_word_embeddings: Option<bool>,
+    attention_bias: Option<bool>,
+    use_sliding_window: Option<bool>,
+    hidden_act: Option<String>,
+    #[serde(alias = "num_local_experts")]
+    num_experts: Option<u64>,
+    num_experts_per_tok: Option<u64>,
+    moe_intermediate_size: Option<u64>,
+    norm_topk_prob: Option<bool>,
+    decoder_sparse_step: Option<u64>,
+    mlp_only_layers: Option<Vec<u64>>,
+    dtype: Option<String>,
+    torch_dtype: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RopeParams {
+    #[serde(alias = "type")]
+    rope_type: Option<String>,
+    rope_theta: Option<f64>,
+}
+
+fn bounded(k: &str, v: Option<u64>, max: usize) -> Result<Option<usize>> {
+    match v {
+        Some(n) if n as usize > max || n > usize::MAX as u64 => {
+            bail!("field `{k}`: {n} is beyond the supported maximum {max}")
+        }
+        other => Ok(other.map(|n| n as usize)),
+    }
+}
+
+fn need(k: &str, v: Option<u64>, max: usize) -> Result<usize> {
+    bounded(k, v, max)?.ok_or_else(|| anyhow!("field `{k}`: missing"))
+}
+
+fn finite(k: &str, v: Option<f64>) -> Result<Option<f64>> {
+    match v {
+        Some(x) if !x.is_finite() => bail!("field `{k}`: expected a finite number, found {x}"),
+        other => Ok(other),
+    }
+}
+
+impl RawConfig {
+    fn arch(&self) -> Result<Arch> {
+        let first = self.architectures.as_ref().and_then(|a| a.first()).map(String::as_str);
+        Ok(match (first, self.model_type.as_deref().unwrap_or("")) {
             (Some("Qwen3MoeForCausalLM"), _) | (None, "qwen3_moe") => Arch::Qwen3Moe,
             (Some("Qwen3ForCausalLM"), _) | (None, "qwen3") => Arch::Qwen3,
             (Some("Qwen2ForCausalLM"), _) | (None, "qwen2") => Arch::Qwen2,
@@ -98,120 +195,49 @@ impl ModelConfig {
                 "field `architectures`: {other} is not supported (supported: Qwen3MoeForCausalLM, Qwen3ForCausalLM, Qwen2ForCausalLM)"
             ),
             (None, t) => bail!("field `architectures`: missing, and model_type {t:?} is not qwen3_moe, qwen3 or qwen2"),
-        };
-        let get = |k: &str| v.get(k).filter(|x| !x.is_null());
-        let usize_of = |k: &str, max: usize| -> Result<Option<usize>> {
-            match get(k) {
-                None => Ok(None),
-                Some(x) => match x.as_u64() {
-                    Some(n) if n as usize <= max => Ok(Some(n as usize)),
-                    Some(n) => bail!("field `{k}`: {n} is beyond the supported maximum {max}"),
-                    None => bail!("field `{k}`: expected a non-negative integer, found {x}"),
-                },
-            }
-        };
-        let need =
-            |k: &str, max: usize| -> Result<usize> { usize_of(k, max)?.ok_or_else(|| anyhow!("field `{k}`: missing")) };
-        let f64_of = |x: &Value, k: &str| -> Result<f64> {
-            x.as_f64().filter(|f| f.is_finite()).ok_or_else(|| anyhow!("field `{k}`: expected a number, found {x}"))
-        };
-        let bool_of = |k: &str, default: bool| -> Result<bool> {
-            match get(k) {
-                None => Ok(default),
-                Some(Value::Bool(b)) => Ok(*b),
-                Some(x) => bail!("field `{k}`: expected true/false, found {x}"),
-            }
-        };
+        })
+    }
 
-        let hidden_size = need("hidden_size", 1 << 16)?;
-        let num_heads = need("num_attention_heads", 1024)?;
-        let num_kv_heads = usize_of("num_key_value_heads", 1024)?.unwrap_or(num_heads);
-        let head_dim = match usize_of("head_dim", 1024)? {
+    /// (heads, key/value heads, head dim), consistent for grouped-query attention and RoPE.
+    fn attention_shape(&self, hidden_size: usize) -> Result<(usize, usize, usize)> {
+        let heads = need("num_attention_heads", self.num_attention_heads, 1024)?;
+        let kv = bounded("num_key_value_heads", self.num_key_value_heads, 1024)?.unwrap_or(heads);
+        let hd = match bounded("head_dim", self.head_dim, 1024)? {
             Some(d) => d,
-            None if num_heads > 0 => hidden_size / num_heads,
+            None if heads > 0 => hidden_size / heads,
             None => 0,
         };
-        if num_heads == 0
-            || num_kv_heads == 0
-            || !num_heads.is_multiple_of(num_kv_heads)
-            || head_dim == 0
-            || !head_dim.is_multiple_of(2)
-        {
+        if heads == 0 || kv == 0 || !heads.is_multiple_of(kv) || hd == 0 || !hd.is_multiple_of(2) {
             bail!(
-                "inconsistent attention shape: {num_heads} heads, {num_kv_heads} key/value heads, head_dim {head_dim} (heads must be a multiple of key/value heads; head_dim even)"
+                "inconsistent attention shape: {heads} heads, {kv} key/value heads, head_dim {hd} (heads must be a multiple of key/value heads; head_dim even)"
             );
         }
-        // rope: classic `rope_theta` (+ `rope_scaling`) or transformers 5 `rope_parameters`.
-        let rope_params = get("rope_parameters").or_else(|| get("rope_scaling"));
-        if let Some(p) = rope_params {
-            let kind = p.get("rope_type").or_else(|| p.get("type")).and_then(Value::as_str).unwrap_or("default");
-            if kind != "default" {
-                bail!("field `rope_scaling`: rope type {kind:?} is not supported (only plain RoPE)");
-            }
+        Ok((heads, kv, hd))
+    }
+
+    /// Plain RoPE only; theta from `rope_theta` or inside `rope_parameters` (default 10000).
+    fn rope_theta(&self) -> Result<f64> {
+        let params = self.rope_parameters.as_ref().or(self.rope_scaling.as_ref());
+        if let Some(kind) = params.and_then(|p| p.rope_type.as_deref()).filter(|k| *k != "default") {
+            bail!("field `rope_scaling`: rope type {kind:?} is not supported (only plain RoPE)");
         }
-        let rope_theta = match get("rope_theta").or_else(|| rope_params.and_then(|p| p.get("rope_theta"))) {
-            Some(x) => f64_of(x, "rope_theta")?,
-            None => 10000.0,
-        };
-        if bool_of("use_sliding_window", false)? {
-            bail!("field `use_sliding_window`: sliding-window attention is not supported");
+        let theta = self.rope_theta.or(params.and_then(|p| p.rope_theta));
+        Ok(finite("rope_theta", theta)?.unwrap_or(10000.0))
+    }
+
+    fn moe(&self) -> Result<MoeConfig> {
+        let num_experts = need("num_experts", self.num_experts, 4096)?;
+        let top_k = need("num_experts_per_tok", self.num_experts_per_tok, 4096)?;
+        if top_k == 0 || top_k > num_experts {
+            bail!("field `num_experts_per_tok`: {top_k} is not between 1 and num_experts ({num_experts})");
         }
-        match get("hidden_act").and_then(Value::as_str) {
-            None | Some("silu") => {}
-            Some(a) => bail!("field `hidden_act`: {a:?} is not supported (silu only)"),
-        }
-        let moe = if arch == Arch::Qwen3Moe {
-            let num_experts = usize_of("num_experts", 4096)?
-                .or(usize_of("num_local_experts", 4096)?)
-                .ok_or_else(|| anyhow!("field `num_experts`: missing"))?;
-            let top_k = need("num_experts_per_tok", 4096)?;
-            if top_k == 0 || top_k > num_experts {
-                bail!("field `num_experts_per_tok`: {top_k} is not between 1 and num_experts ({num_experts})");
-            }
-            let mlp_only_layers = match get("mlp_only_layers") {
-                None => Vec::new(),
-                Some(Value::Array(a)) => a
-                    .iter()
-                    .map(|x| {
-                        x.as_u64()
-                            .map(|n| n as usize)
-                            .ok_or_else(|| anyhow!("field `mlp_only_layers`: expected integers"))
-                    })
-                    .collect::<Result<_>>()?,
-                Some(x) => bail!("field `mlp_only_layers`: expected a list, found {x}"),
-            };
-            Some(MoeConfig {
-                num_experts,
-                top_k,
-                intermediate_size: need("moe_intermediate_size", 1 << 20)?,
-                norm_topk_prob: bool_of("norm_topk_prob", false)?,
-                decoder_sparse_step: usize_of("decoder_sparse_step", 1024)?.unwrap_or(1).max(1),
-                mlp_only_layers,
-            })
-        } else {
-            None
-        };
-        let rms_norm_eps = match get("rms_norm_eps") {
-            Some(x) => f64_of(x, "rms_norm_eps")?,
-            None => 1e-6,
-        };
-        let stored_dtype = get("dtype").or_else(|| get("torch_dtype")).and_then(Value::as_str).map(String::from);
-        Ok(ModelConfig {
-            arch,
-            vocab_size: need("vocab_size", 1 << 22)?,
-            hidden_size,
-            intermediate_size: usize_of("intermediate_size", 1 << 20)?.unwrap_or(0),
-            num_layers: need("num_hidden_layers", 1024)?,
-            num_heads,
-            num_kv_heads,
-            head_dim,
-            rms_norm_eps,
-            rope_theta,
-            tie_word_embeddings: bool_of("tie_word_embeddings", false)?,
-            qkv_bias: arch == Arch::Qwen2 || bool_of("attention_bias", false)?,
-            qk_norm: arch != Arch::Qwen2,
-            moe,
-            stored_dtype,
+        Ok(MoeConfig {
+            num_experts,
+            top_k,
+            intermediate_size: need("moe_intermediate_size", self.moe_intermediate_size, 1 << 20)?,
+            norm_topk_prob: self.norm_topk_prob.unwrap_or(false),
+            decoder_sparse_step: bounded("decoder_sparse_step", self.decoder_sparse_step, 1024)?.unwrap_or(1).max(1),
+            mlp_only_layers: self.mlp_only_layers.iter().flatten().map(|&n| n as usize).collect(),
         })
     }
 }

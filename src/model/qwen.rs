@@ -8,6 +8,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{Linear, VarBuilder};
 
 use super::attention;
+use super::batch::Batch;
 use super::config::ModelConfig;
 use super::moe::Moe;
 
@@ -118,29 +119,20 @@ impl Model {
         })
     }
 
-    /// Scores packed sequences: for each, the logits of `answer` ([yes, no] token ids) at its
-    /// last position. Every sequence attends only to itself, so its logits do not depend on
-    /// the others in the pass.
-    pub fn answer_logits(&self, seqs: &[&[u32]], answer: [u32; 2]) -> Result<Vec<[f32; 2]>> {
-        if seqs.iter().any(|s| s.is_empty()) {
+    /// Scores a packed batch: for each sequence, the logits of `answer` ([yes, no] token ids)
+    /// at its last position. Every sequence attends only to itself, so its logits do not depend
+    /// on the others in the batch.
+    pub fn answer_logits(&self, batch: &Batch, answer: [u32; 2]) -> Result<Vec<[f32; 2]>> {
+        if batch.seqs.iter().any(|&(_, l)| l == 0) {
             bail!("cannot score an empty token sequence");
         }
         let vocab = self.cfg.vocab_size as u32;
-        if let Some(bad) =
-            seqs.iter().flat_map(|s| s.iter()).find(|&&t| t >= vocab).or(answer.iter().find(|&&t| t >= vocab))
-        {
+        if let Some(bad) = batch.ids.iter().chain(&answer).find(|&&t| t >= vocab) {
             bail!("token id {bad} is outside the model's vocabulary ({vocab})");
         }
         let dev = &self.device;
-        let ids: Vec<u32> = seqs.iter().flat_map(|s| s.iter().copied()).collect();
-        let mut ranges = Vec::with_capacity(seqs.len());
-        let mut pos: Vec<f32> = Vec::with_capacity(ids.len());
-        let mut start = 0;
-        for s in seqs {
-            ranges.push((start, s.len()));
-            pos.extend((0..s.len()).map(|p| p as f32));
-            start += s.len();
-        }
+        let (ids, ranges) = (&batch.ids, &batch.seqs);
+        let pos: Vec<f32> = batch.positions.iter().map(|&p| p as f32).collect();
         let t = ids.len();
         // cos/sin per token: [T, D/2], from positions restarting at 0 in each sequence.
         let freqs = Tensor::new(pos.as_slice(), dev)?.unsqueeze(1)?.broadcast_mul(&self.inv_freq.unsqueeze(0)?)?;
@@ -159,7 +151,7 @@ impl Model {
             }
             let q = candle_nn::rotary_emb::rope_thd(&q.unsqueeze(0)?.contiguous()?, &cos, &sin)?.squeeze(0)?;
             let k = candle_nn::rotary_emb::rope_thd(&k.unsqueeze(0)?.contiguous()?, &cos, &sin)?.squeeze(0)?;
-            let a = attention::varlen_causal(&q, &k, &v.contiguous()?, &ranges, self.attn_budget)?;
+            let a = attention::varlen_causal(&q, &k, &v.contiguous()?, ranges, self.attn_budget)?;
             x = (x + layer.o.forward(&a)?)?;
             let h = candle_nn::ops::rms_norm(&x, &layer.ln2, eps)?;
             let f = match &layer.ffn {

@@ -7,27 +7,35 @@ pub mod swegym;
 pub mod template;
 pub mod trajectory;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
+use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
-use crate::model::Checkpoint;
+use crate::checkpoint::{self, Checkpoint};
+use crate::input::Dataset;
 use template::ChatTemplate;
 use trajectory::{Message, Trajectory};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Preset {
+    #[serde(rename = "swegym")]
     SweGym,
+    #[serde(rename = "r2egym")]
     R2EGym,
 }
 
-impl Preset {
-    pub fn parse(s: &str) -> Result<Self> {
+impl std::str::FromStr for Preset {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "swegym" => Ok(Preset::SweGym),
             "r2egym" => Ok(Preset::R2EGym),
-            _ => bail!("--preset {s}: expected swegym or r2egym"),
+            _ => Err(format!("{s:?}: expected swegym or r2egym")),
         }
     }
+}
+
+impl Preset {
     pub fn name(self) -> &'static str {
         match self {
             Preset::SweGym => "swegym",
@@ -71,6 +79,29 @@ fn patch_only(patch: &str) -> Vec<Message> {
 }
 
 impl Prompter {
+    /// A prompter for a checkpoint: its tokenizer and chat template only (no weights are read).
+    pub fn for_model(model: &str, revision: Option<&str>, preset: Preset, max_tokens: Option<usize>) -> Result<Self> {
+        let ck = checkpoint::locate(model, revision, false)?;
+        Prompter::new(&ck, preset, max_tokens)
+    }
+
+    /// The prompt of candidate `idx` of `ds` (`None` for an empty candidate, which is never
+    /// shown to a model).
+    pub fn for_candidate(&self, ds: &Dataset, idx: usize) -> Result<Option<Prompt>> {
+        let c = &ds.cands[idx];
+        if c.is_empty() {
+            return Ok(None);
+        }
+        let (i, r) = ds.coords(idx);
+        let traj = match (&c.source, c.format) {
+            (Some(src), Some(fmt)) => trajectory::load(src, fmt)?,
+            _ => None,
+        };
+        self.build(traj.as_ref(), c.patch.as_deref().unwrap_or(""))
+            .map(Some)
+            .with_context(|| format!("instance {} of run {}", ds.instances[i], ds.runs[r]))
+    }
+
     pub fn new(ck: &Checkpoint, preset: Preset, max_tokens: Option<usize>) -> Result<Self> {
         let tokenizer = &ck.tokenizer;
         let tok = Tokenizer::from_file(tokenizer)

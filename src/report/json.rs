@@ -1,18 +1,10 @@
-//! report.json: every number of `Metrics`, curves keyed by k as a string, fractions in [0, 1].
+//! report.json: every number of `Metrics`, curves keyed by k as a string, fractions in [0, 1];
+//! the scorer by its short name (`scorer`) and all its settings (`scorer_settings`).
 
 use serde_json::{Map, Value, json};
 
+use super::ReportInfo;
 use crate::metrics::Metrics;
-
-/// Context that is not a metric but belongs in the report.
-pub struct ReportInfo<'a> {
-    pub scorer: &'a str,
-    pub run_names: &'a [String],
-    pub holes: usize,
-    pub ece_bins: usize,
-    /// Extra summary counts (e.g. truncated candidates), in order.
-    pub extra: Vec<(String, Value)>,
-}
 
 fn by_k(ks: &[usize], vals: impl IntoIterator<Item = Value>) -> Value {
     Value::Object(ks.iter().map(|k| k.to_string()).zip(vals).collect())
@@ -25,10 +17,15 @@ pub fn render(m: &Metrics, info: &ReportInfo) -> String {
     o.insert("run_names".into(), info.run_names.into());
     o.insert("candidates".into(), m.candidates.into());
     o.insert("empty_candidates".into(), m.empty.into());
-    o.insert("missing_candidates".into(), info.holes.into());
-    o.insert("scorer".into(), info.scorer.into());
-    for (k, v) in &info.extra {
-        o.insert(k.clone(), v.clone());
+    o.insert("missing_candidates".into(), m.missing.into());
+    o.insert("scorer".into(), info.scorer_name().into());
+    if let Some(s) = info.scorer {
+        o.insert("scorer_settings".into(), serde_json::to_value(s).expect("settings serialize"));
+    }
+    if let Some(c) = &info.verifier {
+        o.insert("truncated_candidates".into(), c.truncated.into());
+        o.insert("patch_only_candidates".into(), c.patch_only.into());
+        o.insert("scored_tokens".into(), c.tokens.into());
     }
     o.insert("k".into(), m.ks.clone().into());
     if let Some(l) = &m.labeled {

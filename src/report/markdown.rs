@@ -3,18 +3,16 @@
 
 use std::fmt::Write;
 
-use super::json::ReportInfo;
-use super::pct;
+use super::summary;
+
+use super::ReportInfo;
 use crate::metrics::Metrics;
+use crate::text::{count, pct};
 
 pub fn render(m: &Metrics, info: &ReportInfo, plot_file: Option<&str>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# swerm report\n");
-    let _ = writeln!(
-        s,
-        "{} instances x {} runs ({} candidates, {} empty, {} missing); scorer `{}`.\n",
-        m.instances, m.runs, m.candidates, m.empty, info.holes, info.scorer
-    );
+    let _ = writeln!(s, "{}; scorer `{}`.\n", summary::counts(m), info.scorer_name());
     if let Some(l) = &m.labeled {
         let ci = |v: Option<(f64, f64)>| v.map(|(a, b)| format!(" ({}–{})", pct(a), pct(b))).unwrap_or_default();
         let _ = writeln!(s, "Resolve rate (%) by number of candidates k:\n");
@@ -39,16 +37,16 @@ pub fn render(m: &Metrics, info: &ReportInfo, plot_file: Option<&str>) -> String
             "- Selected (top-1 per instance): **{}%** ({} of {}){}",
             pct(l.selected_rate),
             l.selected_resolved,
-            m.instances,
+            count(m.instances, "instance", "instances"),
             ci(l.ci.as_ref().map(|c| c.selected))
         );
         let f3 = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.3}"));
         let _ = writeln!(
             s,
-            "- AUC (pooled): {}; mean per-instance AUC: {} over {} instances with both outcomes",
+            "- AUC (pooled): {}; mean per-instance AUC: {} over {} with both outcomes",
             f3(l.auc),
             f3(l.auc_per_instance),
-            l.auc_instances
+            count(l.auc_instances, "instance", "instances")
         );
         if l.ece.is_some() {
             let _ = writeln!(s, "- ECE ({} bins): {}; Brier: {}", info.ece_bins, f3(l.ece), f3(l.brier));

@@ -1,15 +1,55 @@
-//! Outputs: scores.jsonl, predictions.jsonl, report.json, report.md, tts.svg and the stdout
-//! summary. Every file is written whole to a temporary name and renamed into place.
+//! Outputs after selection and metrics: predictions.jsonl, report.json, report.md, tts.svg and
+//! the stdout summary, all written through the output directory (`outdir`), which writes every
+//! file atomically and removes the outputs a run no longer produces. (scores.jsonl belongs to
+//! the score store, `score::store`.)
 
-pub mod atomic;
 pub mod json;
 pub mod markdown;
 pub mod plot;
 pub mod predictions;
-pub mod scores;
 pub mod summary;
 
-/// A fraction as a percentage with one decimal, as papers print resolve rates.
-pub fn pct(x: f64) -> String {
-    format!("{:.1}", 100.0 * x)
+use anyhow::Result;
+
+use crate::metrics::Metrics;
+use crate::outdir::OutDir;
+use crate::score::{ScorerSettings, VerifierCounts};
+
+pub const REPORT_JSON: &str = "report.json";
+pub const REPORT_MD: &str = "report.md";
+pub const PLOT: &str = "tts.svg";
+pub const PREDICTIONS: &str = "predictions.jsonl";
+
+/// Context that is not a metric but belongs in the report.
+pub struct ReportInfo<'a> {
+    /// The scorer, when known (`eval` of a scores file without its header does not know it).
+    pub scorer: Option<&'a ScorerSettings>,
+    /// Where the scores came from when the scorer is unknown (`scores from FILE`).
+    pub scores_from: Option<String>,
+    pub run_names: &'a [String],
+    pub ece_bins: usize,
+    /// A verifier's totals (rerank and score with --model).
+    pub verifier: Option<VerifierCounts>,
+}
+
+impl ReportInfo<'_> {
+    /// The scorer's short name, for people.
+    pub fn scorer_name(&self) -> String {
+        match (self.scorer, &self.scores_from) {
+            (Some(s), _) => s.short(),
+            (None, Some(from)) => format!("scores from {from}"),
+            (None, None) => "unknown scorer".into(),
+        }
+    }
+}
+
+/// Writes report.json, report.md and (with labels) tts.svg; removes a stale tts.svg.
+pub fn write_reports(out: &mut OutDir, m: &Metrics, info: &ReportInfo) -> Result<()> {
+    let svg = plot::render_svg(m, &format!("Test-time scaling ({})", info.scorer_name()))?;
+    out.write(REPORT_JSON, json::render(m, info).as_bytes())?;
+    if let Some(svg) = &svg {
+        out.write(PLOT, svg.as_bytes())?;
+    }
+    out.write(REPORT_MD, markdown::render(m, info, svg.as_ref().map(|_| PLOT)).as_bytes())?;
+    out.remove_stale(&[PLOT])
 }

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::input::Dataset;
-use crate::table::ScoreTable;
+use crate::score::ScoreTable;
 
 /// One line per instance: `instance_id`, `model_name_or_path`, `model_patch` (never null: an
 /// instance whose candidates are all empty gets `""`), plus `run` and `score`.

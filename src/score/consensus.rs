@@ -6,15 +6,15 @@ use std::collections::HashMap;
 
 use anyhow::Result;
 
-use super::{Scored, Scorer};
+use super::{Scored, Scorer, ScorerSettings};
 use crate::input::Dataset;
 use crate::patch::normalize;
 
 pub struct Consensus;
 
 impl Scorer for Consensus {
-    fn describe(&self) -> String {
-        "consensus".into()
+    fn settings(&self) -> ScorerSettings {
+        ScorerSettings::Consensus
     }
 
     fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {

@@ -4,7 +4,7 @@
 
 use anyhow::{Result, bail};
 
-use super::{Scored, Scorer};
+use super::{Scored, Scorer, ScorerSettings};
 use crate::input::Dataset;
 
 pub struct FieldScore {
@@ -18,8 +18,8 @@ impl FieldScore {
 }
 
 impl Scorer for FieldScore {
-    fn describe(&self) -> String {
-        format!("field:{}", self.name)
+    fn settings(&self) -> ScorerSettings {
+        ScorerSettings::Field { field: self.name.clone() }
     }
 
     fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {

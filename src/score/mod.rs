@@ -1,51 +1,102 @@
-//! Scorers: `Dataset` candidates -> one score each, behind the one `Scorer` trait. The model-free
-//! ones live here; the LM verifier plugs in beside them.
+//! Scorers: `Dataset` candidates -> one `Scored` each, behind the one `Scorer` trait
+//! (`consensus`, `field:NAME`, the LM `verifier`); the score store (`store`, the one owner of
+//! `scores.jsonl`); and `ScoreTable`, the narrow grid every later stage reads.
 
-pub mod cache;
 mod consensus;
 mod field;
+pub mod settings;
+pub mod store;
+pub mod table;
 pub mod verifier;
 
 pub use consensus::Consensus;
 pub use field::FieldScore;
+pub use settings::{ModelFree, ScorerSettings, VerifierId};
+pub use table::ScoreTable;
 pub use verifier::{Verifier, VerifierSettings};
 
 use anyhow::Result;
-use serde_json::{Map, Value};
+use serde::{Deserialize, Serialize};
 
 use crate::input::Dataset;
 
 /// One candidate's score. `score: None` means "no score" (a hole under `field:NAME`): it is
 /// written as `null` and ranks below every scored candidate.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scored {
     pub score: Option<f64>,
-    /// Scorer-specific columns for scores.jsonl (logits, token counts, ...).
-    pub extra: Map<String, Value>,
+    /// What an LM verifier records beside the score (all `None` for the other scorers).
+    pub detail: VerifierDetail,
 }
 
 impl Scored {
     pub fn plain(score: Option<f64>) -> Self {
-        Scored { score, extra: Map::new() }
+        Scored { score, detail: VerifierDetail::default() }
+    }
+}
+
+/// An LM verifier's record of one candidate, as typed columns of its score line. An empty
+/// candidate scores 0 without a forward pass: no logits, 0 tokens.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifierDetail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logit_yes: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logit_no: Option<f64>,
+    /// Tokens of the prompt the model read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_tokens: Option<usize>,
+    /// Whether `--max-tokens` shortened the prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<bool>,
+    /// `Some(false)` when the candidate had no trajectory and was judged from its patch alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trajectory: Option<bool>,
+}
+
+/// Totals of a verifier's per-candidate records, for summaries and report.json.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerifierCounts {
+    /// Prompts `--max-tokens` shortened.
+    pub truncated: usize,
+    /// Candidates judged from their patch alone (no trajectory).
+    pub patch_only: usize,
+    /// Prompt tokens read by the model.
+    pub tokens: u64,
+}
+
+impl VerifierCounts {
+    pub fn of<'a>(details: impl IntoIterator<Item = &'a VerifierDetail>) -> Self {
+        let mut c = VerifierCounts::default();
+        for d in details {
+            c.truncated += (d.truncated == Some(true)) as usize;
+            c.patch_only += (d.trajectory == Some(false)) as usize;
+            c.tokens += d.n_tokens.unwrap_or(0) as u64;
+        }
+        c
     }
 }
 
 /// Something that scores candidates.
 pub trait Scorer {
-    /// A stable description of the scorer and its settings (report.json `scorer`; the scores
-    /// cache refuses to mix different descriptions).
-    fn describe(&self) -> String;
+    /// The scorer and every setting that changes its scores (the store refuses to mix two).
+    fn settings(&self) -> ScorerSettings;
+
+    /// Whether scores already in the store may be reused (an expensive scorer whose score of a
+    /// candidate depends on that candidate alone); cheap scorers recompute everything.
+    fn resumable(&self) -> bool {
+        false
+    }
 
     /// Scores the candidates `todo` (flat indices into `ds.cands`), calling `done` for each as
     /// soon as it is scored, so that callers can save work as it happens.
     fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()>;
 }
 
-/// Builds a model-free scorer from its command-line name (`consensus`, `field:NAME`).
-pub fn model_free(name: &str) -> Option<Box<dyn Scorer>> {
-    if name == "consensus" {
-        Some(Box::new(Consensus))
-    } else {
-        name.strip_prefix("field:").map(|f| Box::new(FieldScore::new(f)) as Box<dyn Scorer>)
+/// Builds a model-free scorer.
+pub fn model_free(which: &ModelFree) -> Box<dyn Scorer> {
+    match which {
+        ModelFree::Consensus => Box::new(Consensus),
+        ModelFree::Field(f) => Box::new(FieldScore::new(f)),
     }
 }

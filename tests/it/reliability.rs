@@ -4,78 +4,13 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn fixture(p: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(p).to_string_lossy().into_owned()
-}
-
-fn swerm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_swerm")).args(args).output().expect("run swerm")
-}
-
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "swerm failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// `runs` chat runs of `n` instances each, made of the tiny fixture trajectories.
-fn many_candidates(dir: &Path, runs: usize, n: usize) -> Vec<String> {
-    let base: Vec<Value> = fs::read_to_string(fixture("tiny/trajectories.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    (0..runs)
-        .map(|r| {
-            let path = dir.join(format!("run-{r}.jsonl"));
-            let text: String = (0..n)
-                .map(|i| {
-                    let mut rec = base[(i + r) % base.len()].clone();
-                    rec["instance_id"] = Value::from(format!("many__inst-{i:03}"));
-                    rec.as_object_mut().unwrap().remove("run");
-                    format!("{rec}\n")
-                })
-                .collect();
-            fs::write(&path, text).unwrap();
-            path.to_string_lossy().into_owned()
-        })
-        .collect()
-}
-
-fn lines(p: &Path) -> usize {
-    fs::read_to_string(p).map(|t| t.lines().count()).unwrap_or(0)
-}
-
-/// Starts `args`, kills it with SIGKILL once `watch` has at least `at` lines; returns the count
-/// of complete lines at that moment (None if the process finished first).
-fn kill_when(args: &[String], watch: &Path, at: usize) -> Option<usize> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_swerm"))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "exited before the kill: {status}");
-            return None;
-        }
-        let n = lines(watch);
-        if n >= at {
-            child.kill().unwrap(); // SIGKILL
-            child.wait().unwrap();
-            return Some(n);
-        }
-        assert!(start.elapsed() < Duration::from_secs(300), "no progress");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
+use crate::util::*;
 
 fn keys(p: &Path) -> Vec<(String, String)> {
     fs::read_to_string(p)
@@ -101,7 +36,7 @@ fn kill_9_during_score_loses_nothing_and_repeats_nothing() {
         a.push(out.to_string_lossy().into_owned());
         a
     };
-    ok(Command::new(env!("CARGO_BIN_EXE_swerm")).args(args(&full)).output().unwrap());
+    ok(&Command::new(env!("CARGO_BIN_EXE_swerm")).args(args(&full)).output().unwrap());
     let total = lines(&full.join("scores.jsonl"));
     assert_eq!(total, 120);
 
@@ -147,14 +82,14 @@ fn kill_9_during_rerank_with_a_model_then_rerun() {
         a.push(out.to_string_lossy().into_owned());
         a
     };
-    ok(Command::new(env!("CARGO_BIN_EXE_swerm")).args(args(&full)).output().unwrap());
+    ok(&Command::new(env!("CARGO_BIN_EXE_swerm")).args(args(&full)).output().unwrap());
     let killed_at = kill_when(&args(&killed), &killed.join("scores.jsonl"), 20);
     assert!(killed_at.is_some(), "rerank finished before the kill");
     // Only the cache exists after the kill: no half-written outputs.
     for f in ["predictions.jsonl", "report.json", "report.md"] {
         assert!(!killed.join(f).exists(), "{f} written before scoring ended");
     }
-    ok(Command::new(env!("CARGO_BIN_EXE_swerm")).args(args(&killed)).output().unwrap());
+    ok(&Command::new(env!("CARGO_BIN_EXE_swerm")).args(args(&killed)).output().unwrap());
     for f in ["scores.jsonl", "predictions.jsonl", "report.json", "report.md", "tts.svg"] {
         assert_eq!(fs::read(full.join(f)).unwrap(), fs::read(killed.join(f)).unwrap(), "{f}");
     }
@@ -194,7 +129,7 @@ fn outputs_do_not_depend_on_threads_or_input_order() {
             "-o".into(),
         ]);
         args.push(d.path().to_string_lossy().into_owned());
-        ok(swerm(&args.iter().map(String::as_str).collect::<Vec<_>>()));
+        ok(&swerm(&args.iter().map(String::as_str).collect::<Vec<_>>()));
         outs.push(d);
     }
     for f in ["scores.jsonl", "predictions.jsonl", "report.json", "report.md", "tts.svg"] {
@@ -336,8 +271,8 @@ fn mismatched_data_warns() {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{err}");
     assert!(err.contains("runs cover different instance sets (b lacks 1 of 2 instances)"), "{err}");
-    assert!(err.contains("rb.json: 1 resolved ids are not among the 2 instances"), "{err}");
-    assert!(err.contains("rb.json: marks 1 instances resolved for which run b has no patch"), "{err}");
+    assert!(err.contains("rb.json: 1 resolved id is not among the 2 instances"), "{err}");
+    assert!(err.contains("rb.json: marks 1 instance resolved for which run b has no patch"), "{err}");
 }
 
 #[test]

@@ -3,70 +3,11 @@
 //! Python reference scripts/swerm_reference.py).
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn demo(p: &str) -> String {
-    root().join("fixtures/demo").join(p).to_string_lossy().into_owned()
-}
-
-fn demo_runs() -> Vec<String> {
-    ["runs/run-a.jsonl", "runs/run-b.json", "runs/run-c.jsonl", "runs/run-d", "runs/run-e.jsonl", "runs/run-f.jsonl"]
-        .iter()
-        .map(|p| demo(p))
-        .collect()
-}
-
-fn demo_reports() -> Vec<String> {
-    ["a", "b", "c", "d", "e", "f"].iter().map(|r| demo(&format!("reports/run-{r}.json"))).collect()
-}
-
-fn swerm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_swerm")).args(args).output().expect("run swerm")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "swerm failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs swerm expecting exit status 2; returns stderr.
-fn fails(args: &[&str]) -> String {
-    let out = swerm(args);
-    assert_eq!(out.status.code(), Some(2), "expected exit 2; stderr: {}", String::from_utf8_lossy(&out.stderr));
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!err.contains("panicked"), "panic: {err}");
-    err
-}
-
-fn rerank_demo(out: &Path, extra: &[&str]) -> String {
-    let mut args: Vec<String> = vec!["rerank".into()];
-    args.extend(demo_runs());
-    args.push("--labels".into());
-    args.extend(demo_reports());
-    args.extend(["-o".into(), out.to_string_lossy().into_owned(), "--quiet".into()]);
-    args.extend(extra.iter().map(|s| s.to_string()));
-    ok(&swerm(&args.iter().map(String::as_str).collect::<Vec<_>>()))
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_str(&fs::read_to_string(p).unwrap()).unwrap()
-}
-
-fn jsonl(p: &Path) -> Vec<Value> {
-    fs::read_to_string(p).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
-
-fn close(a: &Value, b: &Value, what: &str) {
-    let (x, y) = (a.as_f64().unwrap_or(f64::NAN), b.as_f64().unwrap_or(f64::NAN));
-    assert!((x - y).abs() < 1e-12, "{what}: swerm {a} vs reference {b}");
-}
+use crate::util::*;
 
 #[test]
 fn demo_matches_the_independent_reference() {
@@ -90,7 +31,7 @@ fn demo_matches_the_independent_reference() {
     assert_eq!(report["k"], serde_json::json!([1, 2, 4, 6]));
 
     // Every candidate: the consensus score and label the reference computed.
-    let scores = jsonl(&dir.path().join("scores.jsonl"));
+    let scores = jsonl_file(&dir.path().join("scores.jsonl"));
     assert_eq!(scores.len(), 24 * 6);
     for s in &scores {
         let w = &want["candidates"][s["instance_id"].as_str().unwrap()][s["run"].as_str().unwrap()];
@@ -99,7 +40,7 @@ fn demo_matches_the_independent_reference() {
     }
 
     // One prediction per instance, the chosen candidate's patch verbatim.
-    let preds = jsonl(&dir.path().join("predictions.jsonl"));
+    let preds = jsonl_file(&dir.path().join("predictions.jsonl"));
     assert_eq!(preds.len(), 24);
     for p in &preds {
         assert_eq!(p["model_name_or_path"], "swerm");
@@ -119,9 +60,9 @@ fn predictions_carry_the_patch_verbatim() {
     let dir = tempfile::tempdir().unwrap();
     let (f, d) = (demo("runs/run-f.jsonl"), demo("runs/run-d"));
     ok(&swerm(&["rerank", &f, &d, "--name", "my-reranker", "-q", "-o", dir.path().to_str().unwrap()]));
-    let src: Vec<Value> = jsonl(Path::new(&f));
+    let src: Vec<Value> = jsonl_file(Path::new(&f));
     let (mut from_f, mut from_d) = (0, 0);
-    for p in jsonl(&dir.path().join("predictions.jsonl")) {
+    for p in jsonl_file(&dir.path().join("predictions.jsonl")) {
         assert_eq!(p["model_name_or_path"], "my-reranker");
         if p["run"] == "run-f" {
             let orig = src.iter().find(|r| r["instance_id"] == p["instance_id"]).unwrap();
@@ -170,7 +111,7 @@ fn eval_and_select_reproduce_rerank() {
     let mut args = vec!["select".to_string()];
     args.extend(demo_runs());
     args.extend(["--scores".into(), scores.to_string_lossy().into(), "-o".into(), sel.path().to_string_lossy().into()]);
-    ok(&swerm(&args.iter().map(String::as_str).collect::<Vec<_>>()));
+    ok(&swerm_s(&args));
     assert_eq!(
         fs::read(dir.path().join("predictions.jsonl")).unwrap(),
         fs::read(sel.path().join("predictions.jsonl")).unwrap()
@@ -184,7 +125,7 @@ fn eval_pairs_reports_by_run_name() {
     let mut args = vec!["rerank".to_string()];
     args.extend(demo_runs());
     args.extend(["-o".into(), dir.path().to_string_lossy().into(), "-q".into()]);
-    let stdout = ok(&swerm(&args.iter().map(String::as_str).collect::<Vec<_>>()));
+    let stdout = ok(&swerm_s(&args));
     assert!(stdout.contains("note:"), "{stdout}");
     let report = read_json(&dir.path().join("report.json"));
     // Only run-c and run-e carry embedded labels: the label-dependent metrics wait.
@@ -199,7 +140,7 @@ fn eval_pairs_reports_by_run_name() {
         args.push(format!("run-{r}={}", demo(&format!("reports/run-{r}.json"))));
     }
     args.extend(["-o".into(), ev.path().to_string_lossy().into()]);
-    ok(&swerm(&args.iter().map(String::as_str).collect::<Vec<_>>()));
+    ok(&swerm_s(&args));
     let want = read_json(&root().join("fixtures/demo/expected.json"));
     let got = read_json(&ev.path().join("report.json"));
     close(&got["best_at_k"]["6"], &want["metrics"]["best_at_k"]["6"], "best@6");
@@ -216,7 +157,7 @@ fn instances_file_sets_the_denominator() {
     let want = read_json(&root().join("fixtures/demo/expected.json"));
     let p1 = want["metrics"]["pass_at_k"]["1"].as_f64().unwrap() * 24.0 / 25.0;
     close(&report["pass_at_k"]["1"], &Value::from(p1), "pass@1 over 25");
-    assert_eq!(jsonl(&dir.path().join("predictions.jsonl")).len(), 25);
+    assert_eq!(jsonl_file(&dir.path().join("predictions.jsonl")).len(), 25);
 }
 
 #[test]
@@ -249,19 +190,13 @@ fn directory_of_runs_and_field_scorer() {
     assert_eq!(r["scorer"], "field:v.s");
     assert_eq!(r["best_at_k"]["2"], 0.5); // x: the resolved candidate wins; y: no resolved one
     assert!(r.get("ece").is_none());
-    let s = jsonl(&o.path().join("scores.jsonl"));
+    let s = jsonl_file(&o.path().join("scores.jsonl"));
     let hole = s.iter().find(|l| l["instance_id"] == "y" && l["run"] == "two").unwrap();
     assert_eq!(hole["score"], Value::Null);
     assert_eq!(hole["empty"], true);
 }
 
 // ---- bad input: exit 2, one line naming file:line and field, nothing written ----
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    fs::write(&p, text).unwrap();
-    p.to_string_lossy().into_owned()
-}
 
 #[test]
 fn malformed_json_names_file_and_line() {

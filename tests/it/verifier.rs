@@ -5,34 +5,13 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use crate::util::*;
+
 const ARCHS: [&str; 3] = ["qwen3-moe", "qwen3", "qwen2"];
 const PRESETS: [&str; 2] = ["swegym", "r2egym"];
-
-fn tiny(p: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/tiny").join(p).to_string_lossy().into_owned()
-}
-
-fn swerm(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_swerm"));
-    c.args(args);
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().expect("run swerm")
-}
-
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "swerm failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn jsonl(text: &str) -> Vec<Value> {
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
 
 type Key = (String, String);
 
@@ -54,7 +33,7 @@ fn score(model: &str, preset: &str, out: &Path, extra: &[&str]) -> HashMap<Key, 
     let mut args = vec!["score", &*trajs, "--model", model, "--preset", preset];
     args.extend(["--device", "cpu", "--dtype", "f32", "-q", "-o", out.to_str().unwrap()]);
     args.extend(extra);
-    ok(swerm(&args, &[]));
+    ok(&swerm_env(&args, &[]));
     jsonl(&fs::read_to_string(out.join("scores.jsonl")).unwrap()).into_iter().map(|r| (key(&r), r)).collect()
 }
 
@@ -63,8 +42,10 @@ fn prompts_are_byte_identical_to_transformers() {
     for arch in ARCHS {
         for preset in PRESETS {
             let want = expected(arch, preset);
-            let got =
-                ok(swerm(&["render", &tiny("trajectories.jsonl"), "--model", &tiny(arch), "--preset", preset], &[]));
+            let got = ok(&swerm_env(
+                &["render", &tiny("trajectories.jsonl"), "--model", &tiny(arch), "--preset", preset],
+                &[],
+            ));
             let got: HashMap<Key, Value> = jsonl(&got).into_iter().map(|r| (key(&r), r)).collect();
             assert_eq!(got.len(), want.len(), "{arch} {preset}: one prompt per non-empty candidate");
             for (k, w) in &want {
@@ -147,7 +128,7 @@ fn score_resumes_and_refuses_other_settings() {
     let text = String::from_utf8(complete.clone()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     fs::write(&path, format!("{}\n{}\n{}", lines[0], lines[1], &lines[2][..10])).unwrap();
-    let out = swerm(
+    let out = swerm_env(
         &[
             "score",
             &tiny("trajectories.jsonl"),
@@ -166,7 +147,7 @@ fn score_resumes_and_refuses_other_settings() {
     assert_eq!(fs::read(&path).unwrap(), complete, "resumed result equals the uninterrupted one");
     assert_eq!(full.len(), 4);
 
-    let out = swerm(
+    let out = swerm_env(
         &[
             "score",
             &tiny("trajectories.jsonl"),
@@ -180,7 +161,7 @@ fn score_resumes_and_refuses_other_settings() {
         &[],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("other settings"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds scores of verifier qwen3"));
 }
 
 #[test]
@@ -210,9 +191,9 @@ fn hub_ids_load_from_the_offline_cache() {
             o.to_string_lossy().into(),
         ]
     };
-    let run = |args: Vec<String>| swerm(&args.iter().map(String::as_str).collect::<Vec<_>>(), &env);
-    ok(run(args("tiny-org/tiny-qwen2", a.path())));
-    ok(run(args(&tiny("qwen2"), b.path())));
+    let run = |args: Vec<String>| swerm_env(&args.iter().map(String::as_str).collect::<Vec<_>>(), &env);
+    ok(&run(args("tiny-org/tiny-qwen2", a.path())));
+    ok(&run(args(&tiny("qwen2"), b.path())));
     let strip = |d: &Path| {
         jsonl(&fs::read_to_string(d.join("scores.jsonl")).unwrap())
             .into_iter()
@@ -223,8 +204,8 @@ fn hub_ids_load_from_the_offline_cache() {
     // By commit hash too; a missing revision or repo is a clear error offline.
     let mut by_commit = args("tiny-org/tiny-qwen2", tempfile::tempdir().unwrap().path());
     by_commit.extend(["--revision".into(), commit.into()]);
-    ok(run(by_commit));
-    let mut missing = args("tiny-org/tiny-qwen2", a.path());
+    ok(&run(by_commit));
+    let mut missing = args("tiny-org/tiny-qwen2", tempfile::tempdir().unwrap().path());
     missing.extend(["--revision".into(), "v9".into()]);
     let out = run(missing);
     assert_eq!(out.status.code(), Some(2));
@@ -243,7 +224,7 @@ fn bad_models_and_answers_are_clear_errors() {
     let run = |extra: &[&str]| {
         let mut args = vec!["score", &*trajs, "-o", o.to_str().unwrap()];
         args.extend(extra);
-        let out = swerm(&args, &[]);
+        let out = swerm_env(&args, &[]);
         assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
@@ -270,7 +251,7 @@ fn rerank_with_a_model_reports_and_selects() {
     let demo = |p: &str| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo").join(p).to_string_lossy().into_owned()
     };
-    let out = ok(swerm(
+    let out = ok(&swerm_env(
         &[
             "rerank",
             &demo("runs/run-c.jsonl"),
@@ -288,7 +269,7 @@ fn rerank_with_a_model_reports_and_selects() {
         ],
         &[],
     ));
-    assert!(out.contains("scorer {\"verifier\""), "{out}");
+    assert!(out.contains("scorer verifier qwen3-moe"), "{out}");
     let report: Value = serde_json::from_str(&fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
     assert!(report["auc"].is_number() && report["ece"].is_number(), "{report}");
     assert_eq!(report["truncated_candidates"], 0);
@@ -313,7 +294,7 @@ fn max_tokens_truncates_and_records_it() {
 
 #[test]
 fn bench_runs_on_a_synthetic_shape() {
-    let out = ok(swerm(
+    let out = ok(&swerm_env(
         &[
             "bench",
             "--synthetic",
@@ -338,6 +319,6 @@ fn bench_runs_on_a_synthetic_shape() {
     assert_eq!(rows.len(), 2, "{out}");
     assert_eq!((rows[0][0], rows[0][1]), ("32", "4"), "128 tokens per pass = 4 sequences of 32");
     assert!(rows.iter().all(|r| r[2].parse::<f64>().unwrap() > 0.0), "{out}");
-    let bad = swerm(&["bench", "--synthetic", "gpt-5", "--device", "cpu"], &[]);
+    let bad = swerm_env(&["bench", "--synthetic", "gpt-5", "--device", "cpu"], &[]);
     assert_eq!(bad.status.code(), Some(2));
 }

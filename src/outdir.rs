@@ -1,0 +1,150 @@
+//! The output directory (`-o DIR`): held by one swerm process at a time (an advisory lock on
+//! `DIR/.swerm.lock`, which the kernel releases when the process exits or dies), every file
+//! written whole to a temporary name and renamed into place (a reader, or a crash, never sees a
+//! half-written file), and outputs that this run did not produce removed rather than left stale.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::text::list;
+
+pub const LOCK: &str = ".swerm.lock";
+
+pub struct OutDir {
+    path: PathBuf,
+    /// Holds the lock for as long as the directory is open.
+    _lock: File,
+    written: Vec<String>,
+}
+
+impl OutDir {
+    /// Creates `path` if needed and takes its lock; another live swerm holding it is an error.
+    pub fn open(path: &Path) -> Result<OutDir> {
+        fs::create_dir_all(path).with_context(|| format!("{}: cannot create output directory", show(path)))?;
+        let lock_path = path.join(LOCK);
+        let mut lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .with_context(|| format!("{}: cannot open", lock_path.display()))?;
+        if lock.try_lock().is_err() {
+            let mut holder = String::new();
+            let _ = lock.read_to_string(&mut holder);
+            let holder = holder.trim();
+            bail!(
+                "{}: another swerm{} is writing to this directory; wait for it to finish or use another -o",
+                show(path),
+                if holder.is_empty() { String::new() } else { format!(" (process {holder})") }
+            );
+        }
+        // Ours now: note who holds it, for the message another process would print.
+        lock.set_len(0)?;
+        lock.rewind()?;
+        let _ = write!(lock, "{}", std::process::id());
+        Ok(OutDir { path: path.to_path_buf(), _lock: lock, written: Vec::new() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Writes `name` atomically and records it as produced by this run.
+    pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        write_atomic(&self.path.join(name), bytes)?;
+        if !self.written.iter().any(|w| w == name) {
+            self.written.push(name.to_string());
+        }
+        Ok(())
+    }
+
+    /// Records `name` as produced by this run without writing it here (the score store writes
+    /// its own file).
+    pub fn mark_written(&mut self, name: &str) {
+        if !self.written.iter().any(|w| w == name) {
+            self.written.push(name.to_string());
+        }
+    }
+
+    /// Removes every file of `possible` that this run did not write (left by an earlier run, it
+    /// would no longer describe the directory's contents).
+    pub fn remove_stale(&self, possible: &[&str]) -> Result<()> {
+        for name in possible {
+            if self.written.iter().any(|w| w == name) {
+                continue;
+            }
+            let p = self.path.join(name);
+            match fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).with_context(|| format!("{}: cannot remove a stale output", p.display())),
+            }
+        }
+        Ok(())
+    }
+
+    /// "wrote a, b and c to DIR", in the order written.
+    pub fn summary(&self) -> String {
+        format!("wrote {} to {}", list(&self.written), show(&self.path))
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory, synced, then
+/// renamed over the target.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| -> Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// A directory path for messages, without trailing slashes (`out/` -> `out`).
+pub fn show(p: &Path) -> String {
+    let s = p.display().to_string();
+    let t = s.trim_end_matches('/');
+    if t.is_empty() { s } else { t.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_holder_at_a_time_and_stale_files_go() {
+        let d = tempfile::tempdir().unwrap();
+        let mut a = OutDir::open(d.path()).unwrap();
+        let e = OutDir::open(d.path()).err().unwrap().to_string();
+        assert!(e.contains("another swerm") && e.contains(&std::process::id().to_string()), "{e}");
+        fs::write(d.path().join("tts.svg"), "old").unwrap();
+        a.write("report.json", b"{}").unwrap();
+        a.remove_stale(&["report.json", "tts.svg", "never.md"]).unwrap();
+        assert!(d.path().join("report.json").exists() && !d.path().join("tts.svg").exists());
+        assert_eq!(a.summary(), format!("wrote report.json to {}", show(d.path())));
+        drop(a);
+        OutDir::open(d.path()).expect("released when dropped");
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(show(Path::new("out/")), "out");
+        assert_eq!(show(Path::new("/")), "/");
+    }
+}

@@ -1,0 +1,452 @@
+//! The score store, the one owner of `scores.jsonl` and its settings header
+//! `scores.settings.json`: the line format (`ScoreLine`), the writer and the reader.
+//!
+//! `scores.jsonl` holds one line per candidate of ONE scorer. While a scorer runs, lines are
+//! appended as candidates finish (a crash loses at most the line being written; a torn last line
+//! is dropped on reopening); at the end the file is rewritten whole, in grid order. The header
+//! names the scorer and every setting that changes its scores.
+//!
+//! Decision (scores of different scorers never mix): a directory's store belongs to the scorer
+//! that wrote it. A run with other settings is refused before anything is written, naming both
+//! settings and the ways out (another `-o`, or `--overwrite`, which discards the stored scores);
+//! so nothing scored is ever lost by accident, and never reported under another scorer's name.
+//! Keeping several scorers' stores side by side in one directory was the alternative; it would
+//! make "the scores of this directory" ambiguous for `eval`, `select` and `compare`.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::settings::ScorerSettings;
+use super::{Scored, VerifierDetail};
+use crate::input::stream::{max_line_bytes, read_line_bounded};
+use crate::outdir::{self, OutDir};
+
+pub const SCORES: &str = "scores.jsonl";
+pub const SETTINGS: &str = "scores.settings.json";
+const FORMAT: &str = "swerm-scores/1";
+
+/// One line of scores.jsonl; the verifier's columns sit beside the others in the file
+/// (`LineRepr`, so that a bad value names its own field).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "LineRepr", into = "LineRepr")]
+pub struct ScoreLine {
+    pub instance_id: String,
+    pub run: String,
+    /// `null` = no score (ranks last).
+    pub score: Option<f64>,
+    /// No patch (also true for a missing candidate).
+    pub empty: bool,
+    /// The run has no record for this instance.
+    pub missing: bool,
+    pub resolved: Option<bool>,
+    pub detail: VerifierDetail,
+}
+
+/// The line as written: every column at the top level.
+#[derive(Serialize, Deserialize)]
+struct LineRepr {
+    instance_id: String,
+    run: String,
+    /// Required: a line without it is an error, not "no score".
+    #[serde(deserialize_with = "nullable")]
+    score: Option<f64>,
+    #[serde(default)]
+    empty: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    missing: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resolved: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    logit_yes: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    logit_no: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    n_tokens: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    truncated: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trajectory: Option<bool>,
+}
+
+impl From<LineRepr> for ScoreLine {
+    fn from(r: LineRepr) -> Self {
+        let detail = VerifierDetail {
+            logit_yes: r.logit_yes,
+            logit_no: r.logit_no,
+            n_tokens: r.n_tokens,
+            truncated: r.truncated,
+            trajectory: r.trajectory,
+        };
+        let LineRepr { instance_id, run, score, empty, missing, resolved, .. } = r;
+        ScoreLine { instance_id, run, score, empty, missing, resolved, detail }
+    }
+}
+
+impl From<ScoreLine> for LineRepr {
+    fn from(l: ScoreLine) -> Self {
+        let d = l.detail;
+        LineRepr {
+            instance_id: l.instance_id,
+            run: l.run,
+            score: l.score,
+            empty: l.empty,
+            missing: l.missing,
+            resolved: l.resolved,
+            logit_yes: d.logit_yes,
+            logit_no: d.logit_no,
+            n_tokens: d.n_tokens,
+            truncated: d.truncated,
+            trajectory: d.trajectory,
+        }
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Option::<f64>::deserialize(d)
+}
+
+impl ScoreLine {
+    pub fn scored(&self) -> Scored {
+        Scored { score: self.score, detail: self.detail.clone() }
+    }
+}
+
+/// The header file.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    format: String,
+    scorer: ScorerSettings,
+}
+
+/// What a directory's store says about its scorer.
+enum Existing {
+    Nothing,
+    Same,
+    /// Another scorer's scores (or scores whose scorer is unknown), described for a message.
+    Other(String),
+}
+
+fn existing(dir: &Path, want: &ScorerSettings) -> Result<Existing> {
+    let (scores, meta) = (dir.join(SCORES), dir.join(SETTINGS));
+    let text = match fs::read_to_string(&meta) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(if scores.exists() {
+                Existing::Other(format!("scores of an unknown scorer ({} is missing)", meta.display()))
+            } else {
+                Existing::Nothing
+            });
+        }
+        Err(e) => return Err(e).with_context(|| format!("{}: cannot read", meta.display())),
+    };
+    Ok(match serde_json::from_str::<Header>(&text) {
+        Ok(h) if h.scorer == *want => Existing::Same,
+        Ok(h) => Existing::Other(format!("scores of {} ({})", h.scorer.short(), h.scorer.full())),
+        Err(e) => Existing::Other(format!("scores whose settings this swerm cannot read ({}: {e})", meta.display())),
+    })
+}
+
+/// Refuses, before anything is written, a directory holding another scorer's scores.
+pub fn check(dir: &Path, want: &ScorerSettings, overwrite: bool) -> Result<()> {
+    match existing(dir, want)? {
+        Existing::Other(have) if !overwrite => bail!(
+            "{} holds {have}; this run scores with {} ({}). Scores of different scorers never share a directory: use another -o, or --overwrite to discard the stored scores",
+            dir.join(SCORES).display(),
+            want.short(),
+            want.full()
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The open store of an output directory.
+pub struct ScoreStore {
+    path: PathBuf,
+    file: File,
+    since_sync: usize,
+    /// Lines kept from an earlier run.
+    pub reused: usize,
+    /// A torn last line (an interrupted run) was dropped.
+    pub dropped_torn_line: bool,
+}
+
+/// Scores found in the store, by (instance, run).
+pub type Found = HashMap<(String, String), Scored>;
+
+impl ScoreStore {
+    /// Opens the store of `out` for `want` (refusing another scorer's scores unless
+    /// `overwrite`). With `resume`, the complete lines already there are kept and returned;
+    /// otherwise the store starts empty.
+    pub fn open(out: &mut OutDir, want: &ScorerSettings, overwrite: bool, resume: bool) -> Result<(Self, Found)> {
+        check(out.path(), want, overwrite)?;
+        let path = out.file(SCORES);
+        let same = matches!(existing(out.path(), want)?, Existing::Same);
+        let mut found = Found::new();
+        let mut torn = false;
+        if !same || !resume {
+            outdir::write_atomic(&path, b"")?;
+        } else if path.exists() {
+            let back = read_lines(&path)?;
+            torn = back.torn;
+            if torn {
+                // Cut the torn tail so that appends start on a fresh line.
+                let f = OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .with_context(|| format!("{}: cannot open", path.display()))?;
+                f.set_len(back.complete_bytes)?;
+            }
+            found = back.lines.into_iter().map(|l| ((l.instance_id.clone(), l.run.clone()), l.scored())).collect();
+        }
+        if !same {
+            let header = Header { format: FORMAT.into(), scorer: want.clone() };
+            let text = serde_json::to_string_pretty(&header).expect("header serializes") + "\n";
+            outdir::write_atomic(&out.file(SETTINGS), text.as_bytes())?;
+        }
+        out.mark_written(SCORES);
+        out.mark_written(SETTINGS);
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("{}: cannot open", path.display()))?;
+        let reused = found.len();
+        Ok((ScoreStore { path, file, since_sync: 0, reused, dropped_torn_line: torn }, found))
+    }
+
+    /// Appends one line (one `write` call), syncing to disk every 64 lines.
+    pub fn append(&mut self, line: &ScoreLine) -> Result<()> {
+        let text = serde_json::to_string(line).expect("score line serializes") + "\n";
+        self.file.write_all(text.as_bytes()).with_context(|| format!("{}: cannot write", self.path.display()))?;
+        self.since_sync += 1;
+        if self.since_sync >= 64 {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    pub fn sync(&mut self) -> Result<()> {
+        self.since_sync = 0;
+        self.file.sync_data().with_context(|| format!("{}: cannot sync", self.path.display()))
+    }
+
+    /// Replaces the file with `lines` (the whole grid, in grid order), atomically, so that the
+    /// result does not depend on the order in which candidates finished or runs resumed.
+    pub fn finish(mut self, out: &mut OutDir, lines: &[ScoreLine]) -> Result<()> {
+        self.sync()?;
+        drop(self);
+        out.write(SCORES, render(lines).as_bytes())
+    }
+}
+
+/// The text of a whole store file.
+pub fn render(lines: &[ScoreLine]) -> String {
+    lines.iter().map(|l| serde_json::to_string(l).expect("score line serializes") + "\n").collect()
+}
+
+/// A store read back.
+#[derive(Debug)]
+pub struct Stored {
+    /// The scores file read.
+    pub path: PathBuf,
+    /// The scorer, when the header beside the file names it.
+    pub scorer: Option<ScorerSettings>,
+    pub lines: Vec<ScoreLine>,
+    /// A torn last line (an interrupted run) was dropped.
+    pub dropped_torn_line: bool,
+}
+
+/// Reads a store: a scores.jsonl file (any name), or a directory holding one. The header is
+/// read when the file is a directory's `scores.jsonl` and `scores.settings.json` sits beside it.
+pub fn read(path: &Path) -> Result<Stored> {
+    let file = if path.is_dir() { path.join(SCORES) } else { path.to_path_buf() };
+    if !file.exists() {
+        bail!("{}: no such scores file", file.display());
+    }
+    let back = read_lines(&file)?;
+    let scorer = match file.parent() {
+        Some(dir) if file.file_name().is_some_and(|n| n == SCORES) && dir.join(SETTINGS).exists() => {
+            let meta = dir.join(SETTINGS);
+            let text = fs::read_to_string(&meta).with_context(|| format!("{}: cannot read", meta.display()))?;
+            serde_json::from_str::<Header>(&text).ok().map(|h| h.scorer)
+        }
+        _ => None,
+    };
+    Ok(Stored { path: file, scorer, lines: back.lines, dropped_torn_line: back.torn })
+}
+
+struct ReadBack {
+    lines: Vec<ScoreLine>,
+    /// Bytes of complete, valid lines.
+    complete_bytes: u64,
+    torn: bool,
+}
+
+/// Reads every line; blank lines are skipped; a last line without a newline that does not parse
+/// is a torn line (dropped, reported); any other bad line is an error naming file, line and field.
+/// A repeated (instance, run) is an error naming both lines.
+fn read_lines(path: &Path) -> Result<ReadBack> {
+    let f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let mut r = BufReader::new(f);
+    let mut buf = Vec::new();
+    let (mut out, mut offset, mut lineno) = (Vec::new(), 0u64, 0usize);
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    loop {
+        buf.clear();
+        lineno += 1;
+        let n = read_line_bounded(&mut r, &mut buf, max_line_bytes())
+            .with_context(|| format!("{}:{lineno}", path.display()))?;
+        if n == 0 {
+            return Ok(ReadBack { lines: out, complete_bytes: offset, torn: false });
+        }
+        let text = buf.strip_prefix(b"\xef\xbb\xbf".as_slice()).unwrap_or(&buf);
+        if text.iter().all(u8::is_ascii_whitespace) {
+            offset += n as u64;
+            continue;
+        }
+        let parsed = parse_line(text);
+        if !buf.ends_with(b"\n") && parsed.is_err() && r.fill_buf()?.is_empty() {
+            return Ok(ReadBack { lines: out, complete_bytes: offset, torn: true });
+        }
+        let line = parsed.map_err(|e| anyhow!("{}:{lineno}: {e}", path.display()))?;
+        if let Some(first) = seen.insert((line.instance_id.clone(), line.run.clone()), lineno) {
+            bail!(
+                "{}:{lineno}: duplicate line for instance {} of run {} (first at line {first})",
+                path.display(),
+                line.instance_id,
+                line.run
+            );
+        }
+        offset += n as u64;
+        out.push(line);
+    }
+}
+
+/// One line, with the failing field named (`field `score`: invalid type: ...`).
+fn parse_line(text: &[u8]) -> Result<ScoreLine, String> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let line: ScoreLine = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // serde_json appends the position inside the line; the line number says enough.
+        let msg = inner.to_string();
+        let msg = msg.rsplit_once(" at line ").map_or(msg.as_str(), |(m, _)| m).to_string();
+        if inner.is_syntax() || inner.is_eof() {
+            format!("invalid JSON: {msg}")
+        } else if path == "." {
+            msg
+        } else {
+            format!("field `{path}`: {msg}")
+        }
+    })?;
+    de.end().map_err(|e| format!("invalid JSON: {e}"))?;
+    if line.score.is_some_and(|s| !s.is_finite()) {
+        return Err("field `score`: not a finite number".into());
+    }
+    Ok(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(iid: &str, score: f64) -> ScoreLine {
+        ScoreLine {
+            instance_id: iid.into(),
+            run: "r".into(),
+            score: Some(score),
+            empty: false,
+            missing: false,
+            resolved: None,
+            detail: VerifierDetail::default(),
+        }
+    }
+
+    #[test]
+    fn resume_drops_torn_line_and_refuses_other_settings() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (ScorerSettings::Consensus, ScorerSettings::Field { field: "x".into() });
+        {
+            let mut out = OutDir::open(d.path()).unwrap();
+            let (mut s, found) = ScoreStore::open(&mut out, &a, false, true).unwrap();
+            assert!(found.is_empty());
+            s.append(&line("i1", 0.5)).unwrap();
+            s.append(&line("i2", 0.25)).unwrap();
+        }
+        // A crash in the middle of a third line.
+        let p = d.path().join(SCORES);
+        let mut f = OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(b"{\"instance_id\":\"i3\",\"ru").unwrap();
+        drop(f);
+        let mut out = OutDir::open(d.path()).unwrap();
+        let (mut s, found) = ScoreStore::open(&mut out, &a, false, true).unwrap();
+        assert_eq!((found.len(), s.dropped_torn_line), (2, true));
+        assert_eq!(found[&("i2".to_string(), "r".to_string())].score, Some(0.25));
+        s.append(&line("i3", 1.0)).unwrap();
+        drop(s);
+        let text = fs::read_to_string(&p).unwrap();
+        assert_eq!(text.lines().count(), 3);
+        assert!(text.lines().all(|l| parse_line(l.as_bytes()).is_ok()));
+        let e = ScoreStore::open(&mut out, &b, false, true).err().unwrap().to_string();
+        assert!(e.contains("holds scores of consensus") && e.contains("field:x") && e.contains("--overwrite"), "{e}");
+        assert_eq!(fs::read_to_string(&p).unwrap(), text, "a refused run changes nothing");
+        let (_, found) = ScoreStore::open(&mut out, &b, true, true).unwrap();
+        assert!(found.is_empty() && fs::read_to_string(&p).unwrap().is_empty(), "--overwrite starts afresh");
+        assert!(read(d.path()).unwrap().scorer == Some(b));
+    }
+
+    #[test]
+    fn bad_lines_name_file_line_and_field() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.jsonl");
+        let good = serde_json::to_string(&line("a", 0.5)).unwrap();
+        for (bad, want) in [
+            (r#"{"instance_id":"b","run":"r","score":"high"}"#, ":2: field `score`: invalid type: string"),
+            (r#"{"instance_id":"b","run":"r"}"#, ":2: missing field `score`"),
+            (r#"{"instance_id":"b","run":"r","score":1,"n_tokens":-1}"#, ":2: field `n_tokens`"),
+            (r#"{"instance_id":"b","run":"r","score":1} x"#, ":2: invalid JSON"),
+            (&good, ":2: duplicate line for instance a of run r (first at line 1)"),
+        ] {
+            fs::write(&p, format!("{good}\n{bad}\n")).unwrap();
+            let e = read(&p).unwrap_err().to_string();
+            assert!(e.contains(want), "{bad}: {e}");
+        }
+        // A BOM and blank lines are fine; a torn last line is dropped and reported.
+        fs::write(&p, format!("\u{feff}{good}\n\n{{\"instance_id\":\"b")).unwrap();
+        let s = read(&p).unwrap();
+        assert_eq!((s.lines.len(), s.dropped_torn_line, s.scorer), (1, true, None));
+    }
+
+    #[test]
+    fn lines_round_trip() {
+        let mut l = line("a", 0.125);
+        l.resolved = Some(true);
+        l.detail = VerifierDetail {
+            logit_yes: Some(1.5),
+            logit_no: Some(-0.25),
+            n_tokens: Some(12),
+            truncated: Some(false),
+            trajectory: Some(false),
+        };
+        let text = serde_json::to_string(&l).unwrap();
+        assert_eq!(
+            text,
+            r#"{"instance_id":"a","run":"r","score":0.125,"empty":false,"resolved":true,"logit_yes":1.5,"logit_no":-0.25,"n_tokens":12,"truncated":false,"trajectory":false}"#
+        );
+        assert_eq!(parse_line(text.as_bytes()).unwrap(), l);
+        let hole = ScoreLine { score: None, empty: true, missing: true, ..line("b", 0.0) };
+        assert_eq!(
+            serde_json::to_string(&hole).unwrap(),
+            r#"{"instance_id":"b","run":"r","score":null,"empty":true,"missing":true}"#
+        );
+    }
+}

@@ -1,0 +1,111 @@
+//! `ScoreTable`: what every stage after scoring works from (selection, metrics, reports): the
+//! instance x run grid of score, label, emptiness and missingness, with no patches or
+//! trajectories. Built from a scored `Dataset`, or from a score store read back.
+
+use std::collections::HashMap;
+
+use super::Scored;
+use super::store::ScoreLine;
+use crate::input::Dataset;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScoreTable {
+    pub runs: Vec<String>,
+    pub instances: Vec<String>,
+    /// Instance-major like `Dataset::cands`; `None` = no score (ranks last).
+    pub score: Vec<Option<f64>>,
+    pub label: Vec<Option<bool>>,
+    /// No patch: a hole, or a record whose patch is null or blank.
+    pub empty: Vec<bool>,
+    /// A hole: the run has no record for the instance (also empty).
+    pub missing: Vec<bool>,
+}
+
+impl ScoreTable {
+    /// Combines a dataset and its scores. A hole is unresolved (SWE-bench counts a missing
+    /// prediction as unresolved) as soon as any candidate carries a label.
+    pub fn from_dataset(ds: &Dataset, scored: &[Scored]) -> Self {
+        let any_label = ds.cands.iter().any(|c| c.resolved.is_some());
+        ScoreTable {
+            runs: ds.runs.clone(),
+            instances: ds.instances.clone(),
+            score: scored.iter().map(|s| s.score).collect(),
+            label: ds
+                .cands
+                .iter()
+                .map(|c| c.resolved.or(if any_label && c.is_hole() { Some(false) } else { None }))
+                .collect(),
+            empty: ds.cands.iter().map(|c| c.is_empty()).collect(),
+            missing: ds.cands.iter().map(|c| c.is_hole()).collect(),
+        }
+    }
+
+    /// The grid of stored lines: runs by name, instances sorted; a pair with no line is a hole
+    /// (missing, no score, unresolved when any label is present). Lines must be unique per
+    /// (instance, run); the store's reader guarantees it.
+    pub fn from_lines(lines: &[ScoreLine]) -> Self {
+        let mut runs: Vec<String> = lines.iter().map(|l| l.run.clone()).collect();
+        runs.sort();
+        runs.dedup(); // by name, as `input::name_order` orders a dataset's runs
+        let mut instances: Vec<String> = lines.iter().map(|l| l.instance_id.clone()).collect();
+        instances.sort();
+        instances.dedup();
+        let ri: HashMap<&str, usize> = runs.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+        let ii: HashMap<&str, usize> = instances.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+        let n = instances.len() * runs.len();
+        let any_label = lines.iter().any(|l| l.resolved.is_some());
+        let mut t = ScoreTable {
+            score: vec![None; n],
+            label: vec![any_label.then_some(false); n],
+            empty: vec![true; n],
+            missing: vec![true; n],
+            runs: Vec::new(),
+            instances: Vec::new(),
+        };
+        for l in lines {
+            let idx = ii[l.instance_id.as_str()] * runs.len() + ri[l.run.as_str()];
+            t.score[idx] = l.score;
+            t.label[idx] = l.resolved;
+            t.empty[idx] = l.empty || l.missing;
+            t.missing[idx] = l.missing;
+        }
+        t.runs = runs;
+        t.instances = instances;
+        t
+    }
+
+    pub fn n_runs(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// (instance index, run index) of a flat index.
+    pub fn coords(&self, idx: usize) -> (usize, usize) {
+        (idx / self.n_runs(), idx % self.n_runs())
+    }
+
+    /// The score used for ranking: `None` ranks below everything.
+    pub fn rank_score(&self, idx: usize) -> f64 {
+        self.score[idx].unwrap_or(f64::NEG_INFINITY)
+    }
+
+    /// The flat indices of instance `i`'s candidates.
+    pub fn range(&self, i: usize) -> std::ops::Range<usize> {
+        let r = self.n_runs();
+        i * r..(i + 1) * r
+    }
+
+    /// All labels when every candidate has one; otherwise the number without.
+    pub fn labels(&self) -> Result<Vec<bool>, usize> {
+        let missing = self.label.iter().filter(|l| l.is_none()).count();
+        if missing > 0 { Err(missing) } else { Ok(self.label.iter().map(|l| l.unwrap()).collect()) }
+    }
+
+    /// Candidates with a record but no patch (holes not counted).
+    pub fn empty_present(&self) -> usize {
+        self.empty.iter().zip(&self.missing).filter(|&(&e, &m)| e && !m).count()
+    }
+
+    pub fn holes(&self) -> usize {
+        self.missing.iter().filter(|&&m| m).count()
+    }
+}

@@ -1,0 +1,8 @@
+//! swerm's integration tests, one binary (ripgrep's habit): each module runs the real binary on
+//! fixtures the project makes itself; `util` holds the shared helpers.
+
+mod cli;
+mod reliability;
+mod store;
+mod util;
+mod verifier;

@@ -1,0 +1,190 @@
+//! The score store and the output directory: scores of different scorers never mix, one
+//! process per directory, no stale outputs, messages people can read.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+fn score_args(inputs: &[String], model: &str, out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut a = vec!["score".to_string()];
+    a.extend(inputs.iter().cloned());
+    a.extend(["--model", model, "--device", "cpu", "-q", "-o"].map(String::from));
+    a.push(out.to_string_lossy().into_owned());
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+fn rerank_args(inputs: &[String], out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut a = vec!["rerank".to_string()];
+    a.extend(inputs.iter().cloned());
+    a.extend(["-q", "-o"].map(String::from));
+    a.push(out.to_string_lossy().into_owned());
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+fn scores_by_key(p: &Path) -> Vec<(String, String, Value)> {
+    jsonl_file(p)
+        .into_iter()
+        .map(|v| (v["instance_id"].as_str().unwrap().into(), v["run"].as_str().unwrap().into(), v["score"].clone()))
+        .collect()
+}
+
+#[test]
+fn scores_of_another_scorer_are_refused_and_kept() {
+    // The sequence that used to lose verifier scores: score with a model, rerank with the
+    // default consensus scorer into the same directory, rerank with the model again.
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("D");
+    let inputs = vec![demo("runs/run-c.jsonl"), demo("runs/run-e.jsonl")];
+    let model = tiny("qwen3-moe");
+    ok(&swerm_s(&score_args(&inputs, &model, &out, &[])));
+    let stored = fs::read(out.join("scores.jsonl")).unwrap();
+
+    let r = swerm_s(&rerank_args(&inputs, &out, &[]));
+    let err = String::from_utf8_lossy(&r.stderr).into_owned();
+    assert_eq!(r.status.code(), Some(2), "{err}");
+    assert!(err.contains("holds scores of verifier qwen3-moe"), "{err}");
+    assert!(err.contains("this run scores with consensus"), "{err}");
+    assert!(err.contains("use another -o, or --overwrite"), "{err}");
+    assert_eq!(fs::read(out.join("scores.jsonl")).unwrap(), stored, "refused: nothing touched");
+    assert!(!out.join("report.json").exists());
+
+    // The model again: every score reused, reported under the verifier's name.
+    let r = swerm_s(&rerank_args(&inputs, &out, &["--model", &model, "--device", "cpu"]));
+    let (stdout, err) = (ok(&r), String::from_utf8_lossy(&r.stderr).into_owned());
+    let n = 2 * read_json(&out.join("report.json"))["instances"].as_u64().unwrap();
+    assert!(err.contains(&format!("resuming: {n} already scored, 0 to go")), "{err}");
+    assert!(stdout.contains("scorer verifier qwen3-moe"), "{stdout}");
+    let report = read_json(&out.join("report.json"));
+    assert_eq!(report["scorer"], "verifier qwen3-moe");
+    assert_eq!(report["scorer_settings"]["kind"], "verifier");
+    assert_eq!(report["scorer_settings"]["preset"], "swegym");
+    let before: Vec<_> = scores_by_key(&d.path().join("D/scores.jsonl"));
+    let mut want = jsonl(&String::from_utf8(stored).unwrap());
+    want.sort_by_key(|v| (v["instance_id"].as_str().unwrap().to_string(), v["run"].as_str().unwrap().to_string()));
+    assert_eq!(before.len(), want.len());
+    for ((i, r, s), w) in before.iter().zip(&want) {
+        assert_eq!(
+            (i.as_str(), r.as_str(), s),
+            (w["instance_id"].as_str().unwrap(), w["run"].as_str().unwrap(), &w["score"])
+        );
+    }
+
+    // Another preset is another scorer too; --overwrite is the explicit way out.
+    let r = swerm_s(&score_args(&inputs, &model, &out, &["--preset", "r2egym"]));
+    assert_eq!(r.status.code(), Some(2));
+    ok(&swerm_s(&rerank_args(&inputs, &out, &["--overwrite"])));
+    let settings = read_json(&out.join("scores.settings.json"));
+    assert_eq!(settings["scorer"]["kind"], "consensus");
+    assert_eq!(read_json(&out.join("report.json"))["scorer"], "consensus");
+    assert!(jsonl_file(&out.join("scores.jsonl")).iter().all(|l| l.get("logit_yes").is_none()));
+}
+
+#[test]
+fn one_process_per_output_directory_and_the_lock_dies_with_it() {
+    let d = tempfile::tempdir().unwrap();
+    let inputs = many_candidates(d.path(), 2, 60);
+    let out = d.path().join("D");
+    let args = score_args(&inputs, &tiny("qwen3-moe"), &out, &["--batch-tokens", "1"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_swerm"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while lines(&out.join("scores.jsonl")) < 2 {
+        assert!(child.try_wait().unwrap().is_none(), "finished before the second process started");
+        assert!(start.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let r = swerm_s(&score_args(&inputs, &tiny("qwen3-moe"), &out, &[]));
+    let err = String::from_utf8_lossy(&r.stderr).into_owned();
+    let still_running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap(); // SIGKILL: the kernel releases the lock
+    child.wait().unwrap();
+    assert!(still_running, "the first process ended too early for this test");
+    assert_eq!(r.status.code(), Some(2), "{err}");
+    assert!(err.contains("another swerm") && err.contains(&format!("process {}", child.id())), "{err}");
+    // After the crash the directory is free again, and the run resumes.
+    let r = swerm_s(&score_args(&inputs, &tiny("qwen3-moe"), &out, &[]));
+    ok(&r);
+    assert!(String::from_utf8_lossy(&r.stderr).contains("resuming:"));
+    assert_eq!(lines(&out.join("scores.jsonl")), 120);
+}
+
+#[test]
+fn outputs_a_run_does_not_produce_are_removed_and_not_announced() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("D");
+    rerank_demo(&out, &[]);
+    assert!(out.join("tts.svg").exists());
+    // The same runs without labels: no curves, so no plot.
+    let slash = format!("{}/", out.display());
+    let stdout = ok(&swerm_s(&rerank_args(&demo_runs(), Path::new(&slash), &[])));
+    assert!(!out.join("tts.svg").exists(), "a stale plot was left behind");
+    assert!(!stdout.contains("tts.svg"), "{stdout}");
+    assert!(!stdout.contains("//"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "wrote scores.jsonl, scores.settings.json, predictions.jsonl, report.json and report.md to {}",
+            out.display()
+        )),
+        "{stdout}"
+    );
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(!md.contains("tts.svg"), "{md}");
+}
+
+#[test]
+fn summaries_count_right() {
+    let d = tempfile::tempdir().unwrap();
+    let stdout = rerank_demo(d.path(), &["--bootstrap", "200", "--seed", "3"]);
+    // 14 candidates are missing from their run, 3 more have an empty patch (17 without one).
+    assert!(
+        stdout.starts_with("24 instances x 6 runs = 144 candidates (14 missing, 3 empty); scorer consensus\n"),
+        "{stdout}"
+    );
+    let report = read_json(&d.path().join("report.json"));
+    assert_eq!((report["missing_candidates"].as_u64(), report["empty_candidates"].as_u64()), (Some(14), Some(3)));
+    // With --bootstrap the stdout table carries the intervals.
+    let row1 = stdout.lines().find(|l| l.trim_start().starts_with("1 ")).unwrap();
+    let lo = report["ci"]["pass_at_k"]["1"][0].as_f64().unwrap();
+    assert!(row1.contains(&format!("({:.1}–", 100.0 * lo)), "{row1}");
+    assert!(stdout.contains("selected: 41.7% ("), "{stdout}");
+    let one = tempfile::tempdir().unwrap();
+    let f = write(one.path(), "solo.jsonl", "{\"instance_id\":\"x\",\"model_patch\":\"+a\",\"resolved\":true}\n");
+    let stdout = ok(&swerm(&["rerank", &f, "-q", "-o", one.path().join("o").to_str().unwrap()]));
+    assert!(stdout.starts_with("1 instance x 1 run = 1 candidate; scorer consensus"), "{stdout}");
+    assert!(stdout.contains("selected: 100.0% (1 of 1 instance)"), "{stdout}");
+}
+
+#[test]
+fn eval_reads_a_store_directory_and_names_its_scorer() {
+    let d = tempfile::tempdir().unwrap();
+    let scored = d.path().join("scored");
+    ok(&swerm(&[
+        "score",
+        &tiny("trajectories.jsonl"),
+        "--model",
+        &tiny("qwen2"),
+        "-q",
+        "-o",
+        scored.to_str().unwrap(),
+    ]));
+    let ev = d.path().join("ev");
+    let stdout = ok(&swerm(&["eval", "--scores", scored.to_str().unwrap(), "-o", ev.to_str().unwrap()]));
+    assert!(stdout.contains("scorer verifier qwen2"), "{stdout}");
+    assert_eq!(read_json(&ev.join("report.json"))["scorer"], "verifier qwen2");
+    // A scores file on its own: the scorer is unknown, its file named instead.
+    let lone = d.path().join("lone.jsonl");
+    fs::copy(scored.join("scores.jsonl"), &lone).unwrap();
+    let stdout = ok(&swerm(&["eval", "--scores", lone.to_str().unwrap(), "-o", ev.to_str().unwrap()]));
+    assert!(stdout.contains(&format!("scorer scores from {}", lone.display())), "{stdout}");
+}
