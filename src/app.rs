@@ -14,7 +14,7 @@ use crate::input::{self, Dataset};
 use crate::metrics;
 use crate::outdir::OutDir;
 use crate::progress;
-use crate::prompt::Prompter;
+use crate::prompt::{Prompter, TooLong};
 use crate::report::{self, PREDICTIONS, ReportInfo};
 use crate::score::store::{self, ScoreLine, ScoreStore};
 use crate::score::{self, ScoreTable, Scored, Scorer, ScorerSettings, Verifier, VerifierCounts};
@@ -37,7 +37,7 @@ fn warn(msg: &str) {
 }
 
 fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
-    let runs = input::expand_inputs(&inputs.paths)?;
+    let runs = input::expand_inputs(&inputs.specs)?;
     let files: usize = runs.iter().map(|r| r.files.len()).sum();
     let pb = progress::bar(files as u64, "reading", quiet);
     let ds = input::load(&runs, &inputs.load, &mut |_| pb.inc(1))?;
@@ -47,6 +47,17 @@ fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
     }
     if ds.instances.is_empty() {
         bail!("no candidates in the inputs");
+    }
+    for r in 0..ds.n_runs() {
+        let present: Vec<&input::Candidate> =
+            (0..ds.instances.len()).map(|i| &ds.cands[ds.idx(i, r)]).filter(|c| !c.is_hole()).collect();
+        if !present.is_empty() && present.iter().all(|c| c.is_empty()) {
+            warn(&format!(
+                "run {}: all {} have an empty patch (an agent that submitted nothing, or a file read in the wrong format? see --format)",
+                ds.runs[r],
+                count(present.len(), "record", "records")
+            ));
+        }
     }
     if ds.holes > 0 {
         let per_run: Vec<String> = (0..ds.n_runs())
@@ -168,7 +179,7 @@ fn verifier_counts(scorer: &dyn Scorer, scored: &[Scored]) -> Option<VerifierCou
 
 pub fn rerank(cfg: &config::Rerank) -> Result<()> {
     let mut ds = load(&cfg.inputs, cfg.quiet)?;
-    label(&mut ds, &cfg.labels, cfg.inputs.paths.len())?;
+    label(&mut ds, &cfg.labels, cfg.inputs.specs.len())?;
     metrics::check_ks(&cfg.metrics.ks, ds.n_runs()).map_err(|e| anyhow!(e))?;
     let mut scorer = build_scorer(&cfg.scorer, &cfg.out, cfg.overwrite)?;
     let mut out = OutDir::open(&cfg.out)?;
@@ -199,12 +210,19 @@ pub fn rerank(cfg: &config::Rerank) -> Result<()> {
 }
 
 fn verifier_line(c: &VerifierCounts) -> String {
-    format!(
+    let mut s = format!(
         "{} read; {} truncated, {} judged from the patch alone",
         count(c.tokens as usize, "prompt token", "prompt tokens"),
         count(c.truncated, "prompt", "prompts"),
         count(c.patch_only, "candidate", "candidates")
-    )
+    );
+    if c.errors > 0 {
+        s += &format!(
+            "; {} left unscored: the issue statement does not fit --max-tokens (see `error` in scores.jsonl)",
+            count(c.errors, "candidate", "candidates")
+        );
+    }
+    s
 }
 
 pub fn score_cmd(cfg: &config::Score) -> Result<()> {
@@ -243,15 +261,21 @@ pub fn render(cfg: &config::Render) -> Result<()> {
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     for idx in 0..ds.cands.len() {
-        let Some(p) = prompter.for_candidate(&ds, idx)? else { continue };
         let (i, r) = ds.coords(idx);
-        let line = serde_json::json!({
-            "instance_id": ds.instances[i],
-            "run": ds.runs[r],
-            "prompt": p.text,
-            "n_tokens": p.ids.len(),
-            "truncated": p.truncated,
-        });
+        let line = match prompter.for_candidate(&ds, idx) {
+            Ok(None) => continue,
+            Ok(Some(p)) => serde_json::json!({
+                "instance_id": ds.instances[i],
+                "run": ds.runs[r],
+                "prompt": p.text,
+                "n_tokens": p.ids.len(),
+                "truncated": p.truncated,
+            }),
+            Err(e) if e.downcast_ref::<TooLong>().is_some() => {
+                serde_json::json!({"instance_id": ds.instances[i], "run": ds.runs[r], "error": format!("{e:#}")})
+            }
+            Err(e) => return Err(e),
+        };
         if writeln!(w, "{line}").is_err() {
             return Ok(()); // stdout closed (e.g. piped into head)
         }

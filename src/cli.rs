@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::input::Format;
+use crate::input::{Format, InputSpec};
 use crate::model::device::{DTypeSpec, DeviceSpec};
 use crate::prompt::Preset;
 use crate::score::ModelFree;
@@ -195,13 +195,14 @@ pub struct RenderArgs {
 
 #[derive(Args, Debug)]
 pub struct InputArgs {
-    /// Agent runs: SWE-bench predictions (.jsonl or JSON array), OpenHands output.jsonl,
-    /// chat-message JSONL, SWE-agent .traj files or a directory of them (one run), or a
-    /// directory of runs.
+    /// Agent runs, each PATH or NAME=PATH (NAME is then the run's name everywhere): SWE-bench
+    /// predictions (.jsonl, JSON array, preds.json), OpenHands output.jsonl or its run
+    /// directory, SWE-agent .traj runs (0.x flat or 1.x <iid>/<iid>.traj), mini-swe-agent runs
+    /// (<iid>/<iid>.traj.json), chat-message JSONL, or a directory of such runs.
     #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<PathBuf>,
+    pub inputs: Vec<InputSpec>,
     /// Force the input format instead of detecting it per file: predictions, openhands,
-    /// sweagent or chat.
+    /// sweagent, mini or chat.
     #[arg(long)]
     pub format: Option<Format>,
     /// The instance set (one id per line), e.g. a whole benchmark split: instances nobody

@@ -8,13 +8,13 @@ use anyhow::{Result, bail};
 
 use crate::bench::{BenchConfig, BenchWeights};
 use crate::cli;
-use crate::input::{LoadOptions, read_instance_list};
+use crate::input::{InputSpec, LoadOptions, read_instance_list};
 use crate::metrics::MetricsOptions;
 use crate::prompt::Preset;
 use crate::score::{ModelFree, VerifierSettings};
 
 pub struct Inputs {
-    pub paths: Vec<PathBuf>,
+    pub specs: Vec<InputSpec>,
     pub load: LoadOptions,
 }
 
@@ -68,8 +68,11 @@ pub struct Render {
 }
 
 fn inputs(a: cli::InputArgs, score_field: Option<String>) -> Result<Inputs> {
-    let instances = a.instances.as_deref().map(read_instance_list).transpose()?;
-    Ok(Inputs { paths: a.inputs, load: LoadOptions { format: a.format, score_field, instances } })
+    let instances = match a.instances {
+        Some(p) => Some((p.clone(), read_instance_list(&p)?)),
+        None => None,
+    };
+    Ok(Inputs { specs: a.inputs, load: LoadOptions { format: a.format, score_field, instances } })
 }
 
 fn metrics(a: cli::MetricArgs) -> Result<MetricsOptions> {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
+use super::layout::RunInput;
 use super::record::{self, Format, Record};
 use super::stream;
 use crate::loc::{Pos, Source};
@@ -70,153 +71,99 @@ impl Dataset {
     }
 }
 
-/// What one input argument stands for: a run's files (or a file holding several runs).
-#[derive(Clone, Debug)]
-pub struct RunInput {
-    /// The run name for records without a `run` field.
-    pub default_run: String,
-    pub files: Vec<PathBuf>,
-    /// Index of the command-line input this came from.
-    pub arg: usize,
-}
-
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
     /// Force a format instead of detecting it per file.
     pub format: Option<Format>,
     /// Keep this (dotted) field of each record as its precomputed score.
     pub score_field: Option<String>,
-    /// The instance set (`--instances`); `None` = the union over runs.
-    pub instances: Option<Vec<String>>,
+    /// The instance set (`--instances`) and the file it came from; `None` = the union over runs.
+    pub instances: Option<(PathBuf, Vec<String>)>,
 }
 
-/// Expands command-line inputs: a file is one run named after its stem; a directory holding
-/// `.traj` files is one SWE-agent run named after the directory; any other directory is a
-/// directory of runs (each `.jsonl`/`.json`/`.traj` file or sub-directory one run).
-pub fn expand_inputs(args: &[PathBuf]) -> Result<Vec<RunInput>> {
-    let mut out = Vec::new();
-    for (arg, path) in args.iter().enumerate() {
-        let meta = fs::metadata(path).with_context(|| format!("{}: cannot read", path.display()))?;
-        if meta.is_dir() {
-            expand_dir(path, arg, true, &mut out)?;
-        } else {
-            out.push(RunInput { default_run: file_run_name(path)?, files: vec![path.clone()], arg });
+/// The records read so far, by run.
+#[derive(Default)]
+struct Loader {
+    runs: Vec<String>,
+    run_input: Vec<usize>,
+    run_ix: HashMap<String, usize>,
+    records: Vec<(usize, Record, Format)>,
+    seen: HashMap<(String, usize), Source>,
+}
+
+impl Loader {
+    fn add(&mut self, input: &RunInput, rec: Record, f: Format) -> Result<()> {
+        let run_name = match (&rec.run, input.explicit) {
+            (Some(r), false) => r.clone(),
+            _ => input.name.clone(),
+        };
+        let r = *self.run_ix.entry(run_name.clone()).or_insert_with(|| {
+            self.runs.push(run_name.clone());
+            self.run_input.push(input.arg);
+            self.runs.len() - 1
+        });
+        if self.run_input[r] != input.arg {
+            // Same run name from two command-line inputs: keep one pairing rule.
+            self.run_input[r] = usize::MAX;
         }
-    }
-    Ok(out)
-}
-
-fn expand_dir(dir: &Path, arg: usize, top: bool, out: &mut Vec<RunInput>) -> Result<()> {
-    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
-        .with_context(|| format!("{}: cannot list directory", dir.display()))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<std::io::Result<_>>()
-        .with_context(|| format!("{}: cannot list directory", dir.display()))?;
-    entries.sort();
-    let trajs: Vec<PathBuf> = entries.iter().filter(|p| has_ext(p, &["traj"])).cloned().collect();
-    if !trajs.is_empty() {
-        out.push(RunInput { default_run: name_of(dir)?, files: trajs, arg });
-        return Ok(());
-    }
-    if !top {
-        bail!("{}: no .traj files in this run directory", dir.display());
-    }
-    let before = out.len();
-    for p in entries {
-        if p.is_dir() {
-            expand_dir(&p, arg, false, out)?;
-        } else if has_ext(&p, &["jsonl", "json", "ndjson"]) {
-            out.push(RunInput { default_run: file_run_name(&p)?, files: vec![p], arg });
+        let key = (rec.instance_id.clone(), r);
+        if let Some(first) = self.seen.get(&key) {
+            bail!(
+                "{}: duplicate candidate: instance {} of run {run_name} was already given at {first}",
+                rec.source,
+                rec.instance_id
+            );
         }
+        self.seen.insert(key, rec.source.clone());
+        self.records.push((r, rec, f));
+        Ok(())
     }
-    if out.len() == before {
-        bail!("{}: no runs found (expected .jsonl/.json files, .traj files or run sub-directories)", dir.display());
-    }
-    Ok(())
-}
 
-fn has_ext(p: &Path, exts: &[&str]) -> bool {
-    p.extension().and_then(|e| e.to_str()).is_some_and(|e| exts.contains(&e))
-}
-
-fn name_of(p: &Path) -> Result<String> {
-    let p = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    match p.file_name().and_then(|s| s.to_str()) {
-        Some(s) if !s.is_empty() => Ok(s.to_string()),
-        _ => bail!("{}: cannot take a run name from this path", p.display()),
-    }
-}
-
-/// A file's run name: its name without extension; a lone `.traj` file belongs to the run of
-/// its directory (its own stem is the instance id).
-fn file_run_name(p: &Path) -> Result<String> {
-    if has_ext(p, &["traj"]) {
-        let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        return name_of(parent);
-    }
-    match p.file_stem().and_then(|s| s.to_str()) {
-        Some(s) if !s.is_empty() => Ok(s.to_string()),
-        _ => bail!("{}: cannot take a run name from this file name", p.display()),
+    /// Reads one file of `input`. The format is forced, given by the file name (`.traj`,
+    /// `.traj.json`), or detected from the first record.
+    fn read_file(&mut self, input: &RunInput, file: &Path, opts: &LoadOptions) -> Result<()> {
+        let layout = stream::sniff_layout(file)?;
+        let mut format = opts.format.or_else(|| Format::from_file_name(file));
+        let (mut n, mut with_patch) = (0usize, 0usize);
+        stream::for_each_record(file, layout, &mut |src: Source, v: Value| -> Result<()> {
+            for (src, v) in split_keyed(src, v) {
+                let f = match format {
+                    Some(f) => f,
+                    None => *format.insert(Format::detect(&v).with_context(|| {
+                        format!("{src}: cannot tell the format of this record (no `instance_id`, `messages`, `history` or `trajectory`); use --format")
+                    })?),
+                };
+                let rec = record::extract(&v, f, &src, opts.score_field.as_deref())?;
+                n += 1;
+                with_patch += rec.patch.as_deref().is_some_and(|p| !p.trim().is_empty()) as usize;
+                self.add(input, rec, f)?;
+            }
+            Ok(())
+        })?;
+        if let Some(f) = opts.format
+            && n > 0
+            && with_patch == 0
+        {
+            bail!(
+                "{}: none of its {n} records has a patch under --format {}: is that the right format?",
+                file.display(),
+                f.name()
+            );
+        }
+        Ok(())
     }
 }
 
 /// Reads every record of every input and builds the grid. `on_file` is called before each file.
 pub fn load(inputs: &[RunInput], opts: &LoadOptions, on_file: &mut dyn FnMut(&Path)) -> Result<Dataset> {
-    let mut runs: Vec<String> = Vec::new();
-    let mut run_input: Vec<usize> = Vec::new();
-    let mut run_ix: HashMap<String, usize> = HashMap::new();
-    let mut records: Vec<(usize, Record, Format)> = Vec::new();
-    let mut seen: HashMap<(String, usize), Source> = HashMap::new();
-
+    let mut l = Loader::default();
     for input in inputs {
         for file in &input.files {
             on_file(file);
-            let layout = stream::sniff_layout(file)?;
-            let mut format = opts.format;
-            let mut each = |src: Source, v: Value| -> Result<()> {
-                for (src, v) in split_keyed(src, v) {
-                    let f = match format {
-                        Some(f) => f,
-                        None => {
-                            let f = Format::detect(&v).with_context(|| {
-                                format!("{src}: cannot tell the format of this record (no `instance_id`, `messages`, `history` or `trajectory`); use --format")
-                            })?;
-                            format = Some(f);
-                            f
-                        }
-                    };
-                    let rec = record::extract(&v, f, &src, opts.score_field.as_deref())?;
-                    drop(v);
-                    let run_name = rec.run.clone().unwrap_or_else(|| input.default_run.clone());
-                    let r = *run_ix.entry(run_name.clone()).or_insert_with(|| {
-                        runs.push(run_name.clone());
-                        run_input.push(input.arg);
-                        runs.len() - 1
-                    });
-                    if run_input[r] != input.arg {
-                        // Same run name from two command-line inputs: keep one pairing rule.
-                        run_input[r] = usize::MAX;
-                    }
-                    let key = (rec.instance_id.clone(), r);
-                    if let Some(first) = seen.get(&key) {
-                        bail!(
-                            "{}: duplicate candidate: instance {} of run {} was already given at {}",
-                            rec.source,
-                            rec.instance_id,
-                            run_name,
-                            first
-                        );
-                    }
-                    seen.insert(key, rec.source.clone());
-                    records.push((r, rec, f));
-                }
-                Ok(())
-            };
-            stream::for_each_record(file, layout, &mut each)?;
+            l.read_file(input, file, opts)?;
         }
     }
-    drop(seen);
-    build(runs, run_input, records, opts)
+    build(l.runs, l.run_input, l.records, opts)
 }
 
 /// A top-level object keyed by instance id (`{"<iid>": {...}, ...}`, the old SWE-bench
@@ -252,13 +199,14 @@ fn build(
         *r = new_index[*r];
     }
     let mut instances: Vec<String> = match &opts.instances {
-        Some(ids) => ids.clone(),
+        Some((_, ids)) => ids.clone(),
         None => records.iter().map(|(_, r, _)| r.instance_id.clone()).collect(),
     };
     instances.sort();
     instances.dedup();
     let ix: HashMap<&str, usize> = instances.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
     let n_runs = runs.len();
+    let records_empty = records.is_empty();
     let mut cands = vec![Candidate::default(); instances.len() * n_runs];
     let mut outside = 0;
     let mut filled = 0;
@@ -277,6 +225,16 @@ fn build(
             source: Some(rec.source),
             format: Some(format),
         };
+    }
+    if let Some((path, ids)) = &opts.instances
+        && filled == 0
+        && !records_empty
+    {
+        bail!(
+            "{}: none of its {} instance ids has a record in the inputs (is it the right split?)",
+            path.display(),
+            ids.len()
+        );
     }
     let holes = cands.len() - filled;
     Ok(Dataset { runs, instances, cands, run_input, holes, outside })
@@ -298,8 +256,13 @@ pub fn name_order(runs: &[String]) -> (Vec<usize>, Vec<usize>) {
 /// Reads an `--instances` file: one id per line; blank lines and `#` comments are skipped.
 pub fn read_instance_list(path: &Path) -> Result<Vec<String>> {
     let text = fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let ids: Vec<String> =
-        text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect();
+    let ids: Vec<String> = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect();
     if ids.is_empty() {
         bail!("{}: no instance ids", path.display());
     }

@@ -31,8 +31,8 @@ impl Report {
 /// Reads any of the four report shapes of ../shared/spec/formats.md.
 pub fn read_report(path: &Path) -> Result<Report> {
     let text = fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let v: Value =
-        serde_json::from_str(&text).map_err(|e| anyhow!("{}:{}: invalid JSON: {e}", path.display(), e.line()))?;
+    let v: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+        .map_err(|e| anyhow!("{}:{}: invalid JSON: {}", path.display(), e.line(), super::stream::json_error(&e)))?;
     let (shape, labels) = parse_report(&v).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     Ok(Report { path: path.to_path_buf(), shape, labels })
 }

@@ -1,10 +1,16 @@
-//! Inputs: files and directories of agent runs -> a `Dataset`, the instance x run grid of
-//! candidates (patch, embedded label, where to re-read the trajectory).
+//! Inputs: command-line paths -> runs (`layout`: the directory layouts agents write, run names)
+//! -> records of each format (`record`, `formats/`) -> a `Dataset`, the instance x run grid of
+//! candidates (patch, embedded label, where to re-read the trajectory); trajectories as plain
+//! data on demand (`trajectory`); labels from harness reports (`labels`).
 
 mod dataset;
+pub mod formats;
 pub mod labels;
+pub mod layout;
 pub mod record;
 pub mod stream;
+pub mod trajectory;
 
-pub use dataset::{Candidate, Dataset, LoadOptions, RunInput, expand_inputs, load, name_order, read_instance_list};
+pub use dataset::{Candidate, Dataset, LoadOptions, load, name_order, read_instance_list};
+pub use layout::{InputSpec, RunInput, expand_inputs};
 pub use record::Format;

@@ -7,6 +7,8 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use serde_json::Value;
 
+use super::formats;
+use super::trajectory::Trajectory;
 use crate::loc::Source;
 
 /// The input formats of ../shared/spec/formats.md.
@@ -18,6 +20,8 @@ pub enum Format {
     OpenHands,
     /// SWE-agent `.traj`: `trajectory`, `history`, `info.submission`; instance id = file stem.
     SweAgent,
+    /// mini-swe-agent `.traj.json`: `info.submission`, `messages`, `instance_id`.
+    MiniSweAgent,
     /// Chat-message records: `instance_id`, `messages` (or `trajectory`), `model_patch`.
     Chat,
 }
@@ -29,8 +33,9 @@ impl std::str::FromStr for Format {
             "predictions" | "swebench" => Format::Predictions,
             "openhands" => Format::OpenHands,
             "sweagent" | "swe-agent" | "traj" => Format::SweAgent,
+            "mini" | "mini-swe-agent" | "minisweagent" => Format::MiniSweAgent,
             "chat" | "messages" => Format::Chat,
-            _ => return Err(format!("{s:?}: expected predictions, openhands, sweagent or chat")),
+            _ => return Err(format!("{s:?}: expected predictions, openhands, sweagent, mini or chat")),
         })
     }
 }
@@ -41,7 +46,21 @@ impl Format {
             Format::Predictions => "predictions",
             Format::OpenHands => "openhands",
             Format::SweAgent => "sweagent",
+            Format::MiniSweAgent => "mini",
             Format::Chat => "chat",
+        }
+    }
+
+    /// The format a file's name gives away (`<iid>.traj`, `<iid>.traj.json`), checked before
+    /// the content.
+    pub fn from_file_name(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?;
+        if name.ends_with(".traj.json") {
+            Some(Format::MiniSweAgent)
+        } else if name.ends_with(".traj") {
+            Some(Format::SweAgent)
+        } else {
+            None
         }
     }
 
@@ -49,9 +68,12 @@ impl Format {
     pub fn detect(v: &Value) -> Option<Format> {
         let o = v.as_object()?;
         let is_list = |k: &str| o.get(k).is_some_and(Value::is_array);
-        if is_list("trajectory") && o.get("info").is_some_and(Value::is_object) {
+        let info = o.get("info").is_some_and(Value::is_object);
+        if is_list("trajectory") && info {
             Some(Format::SweAgent)
-        } else if o.contains_key("test_result") || is_list("history") {
+        } else if is_list("messages") && info && o.get("trajectory_format").is_some() {
+            Some(Format::MiniSweAgent)
+        } else if o.contains_key("test_result") || o.contains_key("git_patch") || is_list("history") {
             Some(Format::OpenHands)
         } else if is_list("messages") || is_list("trajectory") {
             Some(Format::Chat)
@@ -82,27 +104,21 @@ pub fn extract(v: &Value, format: Format, src: &Source, score_field: Option<&str
     let Some(obj) = v.as_object() else {
         bail!("{src}: expected a JSON object, found {}", kind(v));
     };
-    let instance_id = match format {
-        Format::SweAgent => match obj.get("instance_id") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => traj_instance_id(&src.path)?,
-        },
-        _ => match obj.get("instance_id") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            Some(Value::String(_)) => bail!("{src}: field `instance_id`: empty string"),
-            Some(other) => bail!("{src}: field `instance_id`: expected a string, found {}", kind(other)),
-            None => bail!("{src}: field `instance_id`: missing"),
-        },
+    let instance_id = match (format, obj.get("instance_id")) {
+        (Format::SweAgent | Format::MiniSweAgent, Some(Value::String(s))) if !s.is_empty() => s.clone(),
+        (Format::SweAgent | Format::MiniSweAgent, _) => traj_instance_id(&src.path)?,
+        (_, Some(Value::String(s))) if !s.is_empty() => s.clone(),
+        (_, Some(Value::String(_))) => bail!("{src}: field `instance_id`: empty string"),
+        (_, Some(other)) => bail!("{src}: field `instance_id`: expected a string, found {}", kind(other)),
+        (_, None) => bail!("{src}: field `instance_id`: missing"),
     };
-    let patch_path: &[&str] = match format {
-        Format::Predictions | Format::Chat => &["model_patch"],
-        Format::OpenHands => &["test_result", "git_patch"],
-        Format::SweAgent => &["info", "submission"],
+    let patch = match format {
+        Format::Predictions => formats::predictions::patch(v, src)?,
+        Format::OpenHands => formats::openhands::patch(v, src)?,
+        Format::SweAgent => formats::sweagent::patch(v, src)?,
+        Format::MiniSweAgent => formats::mini::patch(v, src)?,
+        Format::Chat => formats::chat::patch(v, src)?,
     };
-    let mut patch = opt_string(v, patch_path, src)?;
-    if patch.is_none() && format == Format::OpenHands {
-        patch = opt_string(v, &["model_patch"], src)?;
-    }
     let run = match obj.get("run") {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
@@ -114,9 +130,12 @@ pub fn extract(v: &Value, format: Format, src: &Source, score_field: Option<&str
         (None, Some(Value::Number(n))) if format == Format::OpenHands => Some(format!("attempt-{n}")),
         _ => None,
     };
-    let resolved = match opt_label(v, &["resolved"], src)? {
-        Some(b) => Some(b),
-        None => opt_label(v, &["report", "resolved"], src)?,
+    let resolved = match format {
+        Format::OpenHands => formats::openhands::label(v, src)?,
+        _ => match opt_label(v, &["resolved"], src)? {
+            Some(b) => Some(b),
+            None => opt_label(v, &["report", "resolved"], src)?,
+        },
     };
     let field_score = match score_field {
         None => None,
@@ -136,11 +155,25 @@ pub fn extract(v: &Value, format: Format, src: &Source, score_field: Option<&str
     Ok(Record { instance_id, run, patch, resolved, field_score, source: src.clone() })
 }
 
-/// The instance id of a `.traj` file: its file name without the extension.
+/// The trajectory of one record of the given format (`None` when it has none).
+pub fn trajectory(v: &Value, format: Format) -> Result<Option<Trajectory>> {
+    match format {
+        Format::Predictions => Ok(None),
+        Format::OpenHands => formats::openhands::trajectory(v),
+        Format::SweAgent => formats::sweagent::trajectory(v),
+        Format::MiniSweAgent => formats::mini::trajectory(v),
+        Format::Chat => formats::chat::trajectory(v),
+    }
+}
+
+/// The instance id of a `.traj` / `.traj.json` file: its file name without the extension.
 pub fn traj_instance_id(path: &Path) -> Result<String> {
-    match path.file_stem().and_then(|s| s.to_str()) {
-        Some(s) if !s.is_empty() => Ok(s.to_string()),
-        _ => bail!("{}: cannot take an instance id from this file name", path.display()),
+    let name = path.file_name().and_then(|s| s.to_str()).unwrap_or("");
+    let stem = name.strip_suffix(".traj.json").or_else(|| name.strip_suffix(".traj")).unwrap_or(name);
+    let stem = stem.strip_suffix(".json").unwrap_or(stem);
+    match stem {
+        "" => bail!("{}: cannot take an instance id from this file name", path.display()),
+        s => Ok(s.to_string()),
     }
 }
 
@@ -149,7 +182,7 @@ pub fn lookup<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
     path.iter().try_fold(v, |v, k| v.as_object()?.get(*k))
 }
 
-fn opt_string(v: &Value, path: &[&str], src: &Source) -> Result<Option<String>> {
+pub fn opt_string(v: &Value, path: &[&str], src: &Source) -> Result<Option<String>> {
     match lookup(v, path) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -158,7 +191,7 @@ fn opt_string(v: &Value, path: &[&str], src: &Source) -> Result<Option<String>> 
 }
 
 /// A label: `true`/`false`, `0`/`1`, or `null`/missing.
-fn opt_label(v: &Value, path: &[&str], src: &Source) -> Result<Option<bool>> {
+pub fn opt_label(v: &Value, path: &[&str], src: &Source) -> Result<Option<bool>> {
     match lookup(v, path) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),

@@ -37,7 +37,8 @@ pub fn sniff_layout(path: &Path) -> Result<Layout> {
     let mut f = open(path)?;
     let mut buf = vec![0u8; 64 * 1024];
     let n = read_up_to(&mut f, &mut buf).with_context(|| format!("{}: cannot read", path.display()))?;
-    let head = &buf[..n];
+    let head = buf[..n].strip_prefix(BOM).unwrap_or(&buf[..n]);
+    let n = head.len();
     let first = head.iter().position(|b| !b.is_ascii_whitespace());
     match first.map(|i| head[i]) {
         None => Ok(Layout::Jsonl), // empty file: no records
@@ -75,8 +76,34 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
+/// The UTF-8 byte-order mark some editors and Windows tools put at the start of a file.
+pub const BOM: &[u8] = b"\xef\xbb\xbf";
+
 pub fn open(path: &Path) -> Result<File> {
     File::open(path).with_context(|| format!("{}: cannot open", path.display()))
+}
+
+/// A buffered reader positioned after the byte-order mark, if the file starts with one;
+/// also returns how many bytes were skipped.
+pub fn open_text(path: &Path, capacity: usize) -> Result<(BufReader<File>, u64)> {
+    let mut r = BufReader::with_capacity(capacity, open(path)?);
+    let skip = if r.fill_buf().with_context(|| format!("{}: cannot read", path.display()))?.starts_with(BOM) {
+        r.consume(BOM.len());
+        BOM.len() as u64
+    } else {
+        0
+    };
+    Ok((r, skip))
+}
+
+/// A serde_json error without its position inside the parsed text ("at line 1 column 30" is
+/// a position inside one JSONL record, not in the file): "message (column 30)".
+pub fn json_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    match msg.rsplit_once(" at line ") {
+        Some((m, _)) => format!("{m} (column {})", e.column()),
+        None => msg,
+    }
 }
 
 /// Calls `each(source, value)` for every record of `path` in file order.
@@ -94,18 +121,17 @@ pub fn for_each_record(path: &Path, layout: Layout, each: &mut dyn FnMut(Source,
                     max_line_bytes()
                 );
             }
-            let f = BufReader::new(open(path)?);
+            let (f, _) = open_text(path, 1 << 16)?;
             let v: Value = serde_json::from_reader(f)
-                .map_err(|e| anyhow!("{}:{}: invalid JSON: {e}", path.display(), e.line()))?;
+                .map_err(|e| anyhow!("{}:{}: invalid JSON: {}", path.display(), e.line(), json_error(&e)))?;
             each(Source::file(path), v)
         }
     }
 }
 
 fn for_each_line(path: &Path, each: &mut dyn FnMut(Source, Value) -> Result<()>) -> Result<()> {
-    let mut r = BufReader::with_capacity(1 << 20, open(path)?);
+    let (mut r, mut offset) = open_text(path, 1 << 20)?;
     let mut buf = Vec::new();
-    let mut offset = 0u64;
     let mut line = 0usize;
     loop {
         buf.clear();
@@ -120,8 +146,8 @@ fn for_each_line(path: &Path, each: &mut dyn FnMut(Source, Value) -> Result<()>)
         if buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let v: Value =
-            serde_json::from_slice(&buf).map_err(|e| anyhow!("{}:{line}: invalid JSON: {e}", path.display()))?;
+        let v: Value = serde_json::from_slice(&buf)
+            .map_err(|e| anyhow!("{}:{line}: invalid JSON: {}", path.display(), json_error(&e)))?;
         each(Source::line(path, line, start), v)?;
     }
 }
@@ -153,7 +179,7 @@ pub fn read_line_bounded(r: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) ->
 /// Streams the elements of a top-level JSON array; each is parsed into a `Value`, handed over
 /// and dropped before the next is read.
 fn for_each_element(path: &Path, each: &mut dyn FnMut(Source, Value) -> Result<()>) -> Result<()> {
-    let r = BufReader::with_capacity(1 << 20, open(path)?);
+    let (r, _) = open_text(path, 1 << 20)?;
     let mut de = serde_json::Deserializer::from_reader(r);
     let mut failure: Option<anyhow::Error> = None;
     let visitor = ArrayVisitor { path, each, failure: &mut failure };
@@ -161,8 +187,9 @@ fn for_each_element(path: &Path, each: &mut dyn FnMut(Source, Value) -> Result<(
     if let Some(e) = failure {
         return Err(e);
     }
-    res.map_err(|e| anyhow!("{}:{}: invalid JSON: {e}", path.display(), e.line()))?;
-    de.end().map_err(|e| anyhow!("{}:{}: trailing data after the JSON array: {e}", path.display(), e.line()))
+    res.map_err(|e| anyhow!("{}:{}: invalid JSON: {}", path.display(), e.line(), json_error(&e)))?;
+    de.end()
+        .map_err(|e| anyhow!("{}:{}: trailing data after the JSON array: {}", path.display(), e.line(), json_error(&e)))
 }
 
 struct ArrayVisitor<'a, 'f> {

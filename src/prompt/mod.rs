@@ -1,11 +1,11 @@
 //! Verifier prompts: a candidate's trajectory (or its patch alone) -> the exact text and token
 //! ids the model reads, per preset (`swegym`, `r2egym`), rendered with the checkpoint's own
-//! chat template, with the preset's truncation policy under `--max-tokens`.
+//! chat template, with the preset's truncation policy under `--max-tokens`. Trajectories come
+//! from `input::trajectory` as plain data.
 
 pub mod r2egym;
 pub mod swegym;
 pub mod template;
-pub mod trajectory;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
@@ -13,8 +13,8 @@ use tokenizers::Tokenizer;
 
 use crate::checkpoint::{self, Checkpoint};
 use crate::input::Dataset;
+use crate::input::trajectory::{self, Message, Trajectory};
 use template::ChatTemplate;
-use trajectory::{Message, Trajectory};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Preset {
@@ -173,21 +173,21 @@ impl Prompter {
         r2egym::user_message(&problem, &steps, patch)
     }
 
-    /// Builds the prompt. Over `max_tokens`, `r2egym` condenses the longest thoughts first
-    /// (R2E-Gym's policy); if still too long (and always for `swegym`, whose only policy was to
-    /// train under 32k tokens) the token sequence keeps its first quarter and its last three
-    /// quarters of the budget: the issue at the start, the end of the trajectory and the
-    /// `<judgement>` prefix at the end.
+    /// Builds the prompt. Over `max_tokens`, `r2egym` first condenses the longest thoughts
+    /// (R2E-Gym's policy). If the prompt is still too long (and always for `swegym`, whose only
+    /// policy was to train under 32k tokens), the middle of the interaction log is cut: the
+    /// start through the issue statement and the end (for `r2egym` the final patch, for both
+    /// the closing question and the `<judgement>` prefix) are kept whole, then as much of the
+    /// end of the trajectory as fits, behind a visible marker saying how much was removed.
+    /// Decision: a prompt that cannot keep the issue statement and that end within the budget
+    /// is a `TooLong` error for its candidate (recorded in the scores), never a silent cut.
     pub fn build(&self, traj: Option<&Trajectory>, patch: &str) -> Result<Prompt> {
         let has_trajectory = traj.is_some_and(|t| !t.messages.is_empty());
         let mut text = self.render(traj, patch, None)?;
         let mut ids = self.encode(&text)?;
-        let Some(max) = self.max_tokens else {
+        let Some(max) = self.max_tokens.filter(|&m| ids.len() > m) else {
             return Ok(Prompt { text, ids, truncated: false, has_trajectory });
         };
-        if ids.len() <= max {
-            return Ok(Prompt { text, ids, truncated: false, has_trajectory });
-        }
         if self.preset == Preset::R2EGym {
             let mut user = self.r2egym_user(traj, patch);
             while ids.len() > max {
@@ -200,13 +200,70 @@ impl Prompter {
             }
         }
         if ids.len() > max {
-            let head = max / 4;
-            let tail = max - head;
-            let mut cut = ids[..head].to_vec();
-            cut.extend_from_slice(&ids[ids.len() - tail..]);
-            ids = cut;
-            text = self.tokenizer.decode(&ids, false).map_err(|e| anyhow!("decoding: {e}"))?;
+            let problem = traj.and_then(|t| t.problem_statement.as_deref());
+            (text, ids) = self.cut_middle(&text, problem, max)?;
         }
         Ok(Prompt { text, ids, truncated: true, has_trajectory })
     }
+
+    /// Keeps `text` up to the end of the issue statement and from the end of the interaction
+    /// log on, and the last tokens of what lies between that fit in `max`, after a marker.
+    fn cut_middle(&self, text: &str, problem: Option<&str>, max: usize) -> Result<(String, Vec<u32>)> {
+        let log_start = text.find(LOG_START).map_or(0, |i| i + LOG_START.len());
+        let head_end = problem
+            .filter(|p| !p.trim().is_empty())
+            .and_then(|p| text[log_start..].find(p).map(|i| log_start + i + p.len()))
+            .unwrap_or(log_start);
+        let tail_start = text.rfind(LOG_END).filter(|&i| i >= head_end).unwrap_or(text.len());
+        let (head, middle, tail) = (&text[..head_end], &text[head_end..tail_start], &text[tail_start..]);
+        let fixed = self.encode(head)?.len() + self.encode(tail)?.len() + self.encode(&marker(99_999_999, max))?.len();
+        if fixed > max {
+            return Err(TooLong { need: fixed, max }.into());
+        }
+        let mid = self.encode(middle)?;
+        let mut keep = (max - fixed).min(mid.len());
+        loop {
+            let kept = self.tokenizer.decode(&mid[mid.len() - keep..], false).map_err(|e| anyhow!("decoding: {e}"))?;
+            let out = format!("{head}{}{kept}{tail}", marker(mid.len() - keep, max));
+            let ids = self.encode(&out)?;
+            // Tokens can merge differently across the joins: shrink until it fits.
+            if ids.len() <= max || keep == 0 {
+                if ids.len() > max {
+                    return Err(TooLong { need: ids.len(), max }.into());
+                }
+                return Ok((out, ids));
+            }
+            keep = keep.saturating_sub(ids.len() - max);
+        }
+    }
 }
+
+/// Where the interaction log starts and ends in both presets' user message.
+const LOG_START: &str = "=== INTERACTION LOG ===\n";
+const LOG_END: &str = "\n=== END INTERACTION ===";
+
+/// What replaces the removed part of a trajectory: visible to the model and in `swerm render`.
+fn marker(removed: usize, max: usize) -> String {
+    format!("\n[... {removed} tokens of the interaction removed by swerm to fit --max-tokens {max} ...]\n")
+}
+
+/// A candidate whose prompt cannot keep its issue statement (and, for `r2egym`, its final
+/// patch) within `--max-tokens`: an error for that candidate, recorded in its score line.
+#[derive(Debug)]
+pub struct TooLong {
+    /// Tokens the parts that must be kept take.
+    pub need: usize,
+    pub max: usize,
+}
+
+impl std::fmt::Display for TooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the issue statement and the end of the prompt alone take {} tokens, over --max-tokens {}",
+            self.need, self.max
+        )
+    }
+}
+
+impl std::error::Error for TooLong {}

@@ -3,7 +3,7 @@
 //! condense-longest-thought truncation.
 
 use super::swegym::SYSTEM;
-use super::trajectory::Message;
+use crate::input::trajectory::Message;
 
 /// One agent step: what it thought, what it did, what it saw.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -116,7 +116,7 @@ pub fn condense_once(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prompt::trajectory::ToolCall;
+    use crate::input::trajectory::ToolCall;
 
     #[test]
     fn steps_and_layout() {

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::trajectory::Message;
+use crate::input::trajectory::Message;
 
 pub const SYSTEM: &str = "You are an expert judge evaluating AI assistant interactions. Your task is to determine if the assistant successfully resolved the user's request.
 
@@ -199,7 +199,7 @@ fn py_str_repr(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prompt::trajectory::ToolCall;
+    use crate::input::trajectory::ToolCall;
     use serde_json::json;
 
     #[test]

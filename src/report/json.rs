@@ -26,6 +26,7 @@ pub fn render(m: &Metrics, info: &ReportInfo) -> String {
         o.insert("truncated_candidates".into(), c.truncated.into());
         o.insert("patch_only_candidates".into(), c.patch_only.into());
         o.insert("scored_tokens".into(), c.tokens.into());
+        o.insert("error_candidates".into(), c.errors.into());
     }
     o.insert("k".into(), m.ks.clone().into());
     if let Some(l) = &m.labeled {

@@ -52,6 +52,9 @@ pub struct VerifierDetail {
     /// `Some(false)` when the candidate had no trajectory and was judged from its patch alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trajectory: Option<bool>,
+    /// Why the candidate has no score (its prompt cannot fit `--max-tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Totals of a verifier's per-candidate records, for summaries and report.json.
@@ -63,6 +66,8 @@ pub struct VerifierCounts {
     pub patch_only: usize,
     /// Prompt tokens read by the model.
     pub tokens: u64,
+    /// Candidates left unscored with an error (their prompt cannot fit `--max-tokens`).
+    pub errors: usize,
 }
 
 impl VerifierCounts {
@@ -72,6 +77,7 @@ impl VerifierCounts {
             c.truncated += (d.truncated == Some(true)) as usize;
             c.patch_only += (d.trajectory == Some(false)) as usize;
             c.tokens += d.n_tokens.unwrap_or(0) as u64;
+            c.errors += d.error.is_some() as usize;
         }
         c
     }

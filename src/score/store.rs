@@ -71,6 +71,8 @@ struct LineRepr {
     truncated: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     trajectory: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 impl From<LineRepr> for ScoreLine {
@@ -81,6 +83,7 @@ impl From<LineRepr> for ScoreLine {
             n_tokens: r.n_tokens,
             truncated: r.truncated,
             trajectory: r.trajectory,
+            error: r.error,
         };
         let LineRepr { instance_id, run, score, empty, missing, resolved, .. } = r;
         ScoreLine { instance_id, run, score, empty, missing, resolved, detail }
@@ -102,6 +105,7 @@ impl From<ScoreLine> for LineRepr {
             n_tokens: d.n_tokens,
             truncated: d.truncated,
             trajectory: d.trajectory,
+            error: d.error,
         }
     }
 }
@@ -436,6 +440,7 @@ mod tests {
             n_tokens: Some(12),
             truncated: Some(false),
             trajectory: Some(false),
+            error: None,
         };
         let text = serde_json::to_string(&l).unwrap();
         assert_eq!(

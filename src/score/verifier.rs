@@ -16,7 +16,7 @@ use crate::input::Dataset;
 use crate::model::batch::{self, Batch, forward_splitting};
 use crate::model::device::{DTypeSpec, DeviceSpec, dtype_name};
 use crate::model::{Model, ModelConfig};
-use crate::prompt::{Preset, Prompt, Prompter};
+use crate::prompt::{Preset, Prompt, Prompter, TooLong};
 
 /// Everything that selects and configures a verifier (validated, clap-free).
 #[derive(Clone, Debug)]
@@ -91,18 +91,22 @@ impl Scorer for Verifier {
     fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
         // Prompts for a window of candidates at a time (bounded memory), built in parallel.
         for chunk in todo.chunks(256) {
-            let prompts: Vec<(usize, Option<Prompt>)> = chunk
-                .par_iter()
-                .map(|&idx| self.prompter.for_candidate(ds, idx).map(|p| (idx, p)))
-                .collect::<Result<_>>()?;
+            let prompts: Vec<(usize, Result<Option<Prompt>>)> =
+                chunk.par_iter().map(|&idx| (idx, self.prompter.for_candidate(ds, idx))).collect();
             let mut ready: Vec<(usize, Prompt)> = Vec::new();
             for (idx, p) in prompts {
                 match p {
-                    Some(p) => ready.push((idx, p)),
-                    None => {
+                    Ok(Some(p)) => ready.push((idx, p)),
+                    Ok(None) => {
                         let detail = VerifierDetail { n_tokens: Some(0), truncated: Some(false), ..Default::default() };
                         done(idx, Scored { score: Some(0.0), detail })?
                     }
+                    // Recorded for its candidate (no score: it ranks last), not a silent cut.
+                    Err(e) if e.downcast_ref::<TooLong>().is_some() => {
+                        let detail = VerifierDetail { error: Some(format!("{e:#}")), ..Default::default() };
+                        done(idx, Scored { score: None, detail })?
+                    }
+                    Err(e) => return Err(e),
                 }
             }
             let lens: Vec<usize> = ready.iter().map(|(_, p)| p.ids.len()).collect();
@@ -125,6 +129,7 @@ impl Verifier {
                 n_tokens: Some(p.ids.len()),
                 truncated: Some(p.truncated),
                 trajectory: (!p.has_trajectory).then_some(false),
+                error: None,
             };
             done(*idx, Scored { score: Some(p_yes(l)), detail })?;
         }

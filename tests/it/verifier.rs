@@ -279,17 +279,90 @@ fn rerank_with_a_model_reports_and_selects() {
     assert!(scores.iter().filter(|s| s["empty"] == false).all(|s| s["n_tokens"].as_u64().unwrap() > 50));
 }
 
+/// The issue statement of each fixture trajectory: its `problem_statement`, else its first
+/// user message.
+fn issues() -> HashMap<Key, String> {
+    jsonl(&fs::read_to_string(tiny("trajectories.jsonl")).unwrap())
+        .iter()
+        .filter_map(|r| {
+            let text = r["problem_statement"].as_str().map(String::from).or_else(|| {
+                r["messages"].as_array()?.iter().find(|m| m["role"] == "user")?["content"].as_str().map(String::from)
+            })?;
+            Some((key(r), text))
+        })
+        .collect()
+}
+
 #[test]
-fn max_tokens_truncates_and_records_it() {
-    for preset in PRESETS {
+fn max_tokens_keeps_the_issue_and_marks_the_cut() {
+    // (preset, budget): swegym fits its fixed parts in 300 tokens, r2egym (system prompt twice,
+    // the final patch) needs about 600.
+    for (preset, max) in [("swegym", 300), ("r2egym", 600)] {
         let dir = tempfile::tempdir().unwrap();
-        let got = score(&tiny("qwen3"), preset, dir.path(), &["--max-tokens", "300"]);
+        let got = score(&tiny("qwen3"), preset, dir.path(), &["--max-tokens", &max.to_string()]);
         let want = expected("qwen3", preset);
-        let long = want.values().filter(|w| w["n_tokens"].as_u64().unwrap() > 300).count();
-        let truncated: Vec<&Value> = got.values().filter(|g| g["truncated"] == true).collect();
-        assert_eq!(truncated.len(), long, "{preset}");
-        assert!(truncated.iter().all(|g| g["n_tokens"].as_u64().unwrap() <= 300));
+        let long: Vec<&Key> =
+            want.iter().filter(|(_, w)| w["n_tokens"].as_u64().unwrap() > max).map(|(k, _)| k).collect();
+        assert!(!long.is_empty(), "{preset}: no prompt over {max} tokens to cut");
+        for k in &long {
+            assert_eq!(got[*k]["truncated"], true, "{preset} {k:?}: {}", got[*k]);
+            assert!(got[*k]["n_tokens"].as_u64().unwrap() <= max);
+        }
+        assert_eq!(got.values().filter(|g| g["truncated"] == true).count(), long.len(), "{preset}");
+        let rendered = ok(&swerm_env(
+            &[
+                "render",
+                &tiny("trajectories.jsonl"),
+                "--model",
+                &tiny("qwen3"),
+                "--preset",
+                preset,
+                "--max-tokens",
+                &max.to_string(),
+            ],
+            &[],
+        ));
+        let issues = issues();
+        for r in jsonl(&rendered) {
+            let prompt = r["prompt"].as_str().unwrap();
+            // Wherever the full prompt shows the issue (swegym shows none for a patch alone), the
+            // cut one shows it too.
+            if let Some(issue) =
+                issues.get(&key(&r)).filter(|i| want[&key(&r)]["prompt"].as_str().unwrap().contains(i.as_str()))
+            {
+                assert!(prompt.contains(issue.as_str()), "{preset} {r}: the issue statement was cut");
+            }
+            assert_eq!(prompt.contains("tokens of the interaction removed by swerm"), r["truncated"] == true, "{r}");
+            assert!(prompt.ends_with("<judgement>"));
+        }
     }
+}
+
+#[test]
+fn a_prompt_whose_issue_cannot_fit_is_an_error_for_that_candidate() {
+    // r2egym at 300 tokens: the system prompt, the issue and the final patch alone are longer.
+    let dir = tempfile::tempdir().unwrap();
+    let got = score(&tiny("qwen3"), "r2egym", dir.path(), &["--max-tokens", "300"]);
+    let errors: Vec<&Value> = got.values().filter(|g| g.get("error").is_some()).collect();
+    assert_eq!(errors.len(), 3, "every non-empty candidate: {got:?}");
+    for e in &errors {
+        assert!(e["score"].is_null(), "{e}");
+        assert!(e["error"].as_str().unwrap().contains("over --max-tokens 300"), "{e}");
+    }
+    let rendered = ok(&swerm_env(
+        &[
+            "render",
+            &tiny("trajectories.jsonl"),
+            "--model",
+            &tiny("qwen3"),
+            "--preset",
+            "r2egym",
+            "--max-tokens",
+            "300",
+        ],
+        &[],
+    ));
+    assert!(jsonl(&rendered).iter().all(|r| r["error"].is_string() && r.get("prompt").is_none()), "{rendered}");
 }
 
 #[test]

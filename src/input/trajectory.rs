@@ -1,5 +1,7 @@
-//! A candidate's trajectory, re-read from its record on demand (one at a time, never all in
-//! memory): every input format -> chat `Message`s, plus the problem statement when known.
+//! A candidate's trajectory as plain data (chat `Message`s and the problem statement), re-read
+//! from its record on demand (one at a time, never all in memory). Each format's module under
+//! `formats/` says how its records become a trajectory; the shared chat-message reading lives
+//! here. The prompt stage sees only `Trajectory` values.
 
 use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom};
@@ -7,9 +9,8 @@ use std::io::{BufReader, Seek, SeekFrom};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
-use crate::input::Format;
-use crate::input::record::{kind, lookup};
-use crate::input::stream::{self, Layout, max_line_bytes, read_line_bounded};
+use super::record::{self, Format, kind};
+use super::stream::{self, Layout, max_line_bytes, read_line_bounded};
 use crate::loc::{Pos, Source};
 
 /// One chat message, content already flattened to text.
@@ -48,7 +49,7 @@ pub fn load(src: &Source, format: Format) -> Result<Option<Trajectory>> {
         return Ok(None);
     }
     let v = reread(src)?;
-    from_record(&v, format).with_context(|| format!("{src}"))
+    record::trajectory(&v, format).with_context(|| format!("{src}"))
 }
 
 /// The JSON value of one record, found again by its position.
@@ -63,7 +64,7 @@ pub fn reread(src: &Source) -> Result<Value> {
             serde_json::from_slice(&buf).map_err(|e| anyhow!("{src}: invalid JSON on re-reading (file changed?): {e}"))
         }
         Pos::File => {
-            let f = BufReader::new(stream::open(path)?);
+            let (f, _) = stream::open_text(path, 1 << 16)?;
             serde_json::from_reader(f).map_err(|e| anyhow!("{src}: invalid JSON: {e}"))
         }
         Pos::Element(i) => {
@@ -94,36 +95,20 @@ pub fn reread(src: &Source) -> Result<Value> {
             }
         }
         Pos::Key(k) => {
-            let f = BufReader::new(stream::open(path)?);
+            let (f, _) = stream::open_text(path, 1 << 16)?;
             let mut v: Value = serde_json::from_reader(f).map_err(|e| anyhow!("{src}: invalid JSON: {e}"))?;
             v.get_mut(k).map(Value::take).ok_or_else(|| anyhow!("{src}: record not found on re-reading"))
         }
     }
 }
 
-/// Extracts the trajectory of one record of the given format.
-pub fn from_record(v: &Value, format: Format) -> Result<Option<Trajectory>> {
-    let messages = match format {
-        Format::Predictions => return Ok(None),
-        Format::Chat => match v.get("messages").or_else(|| v.get("trajectory")) {
-            Some(Value::Array(a)) => chat_messages(a, "messages")?,
-            _ => return Ok(None),
-        },
-        Format::SweAgent => match v.get("history") {
-            Some(Value::Array(a)) => chat_messages(a, "history")?,
-            _ => return Ok(None),
-        },
-        Format::OpenHands => match v.get("history") {
-            Some(Value::Array(a)) if a.iter().any(|e| e.get("role").is_some()) => chat_messages(a, "history")?,
-            Some(Value::Array(a)) => openhands_events(a),
-            _ => return Ok(None),
-        },
-    };
-    let problem_statement = match lookup(v, &["instance", "problem_statement"]).or_else(|| v.get("problem_statement")) {
+/// The problem statement: `instance.problem_statement` / `problem_statement` when the record has
+/// it, else the first user message.
+pub fn problem_statement(v: &Value, messages: &[Message]) -> Option<String> {
+    match record::lookup(v, &["instance", "problem_statement"]).or_else(|| v.get("problem_statement")) {
         Some(Value::String(s)) => Some(s.clone()),
         _ => messages.iter().find(|m| m.role == "user").map(|m| m.content.clone()),
-    };
-    Ok(Some(Trajectory { messages, problem_statement }))
+    }
 }
 
 /// Flattens message content: a string as is; a list of parts -> the text parts joined with a
@@ -144,9 +129,16 @@ pub fn flatten_content(c: Option<&Value>, field: &str) -> Result<String> {
     }
 }
 
-fn chat_messages(a: &[Value], field: &str) -> Result<Vec<Message>> {
+/// Chat messages (`{role, content, tool_calls?}`) of the list under `field`.
+pub fn chat_messages(a: &[Value], field: &str) -> Result<Vec<Message>> {
+    chat_messages_where(a, field, |_| true)
+}
+
+/// The messages of `a` that `keep` accepts (errors still name their index in `a`).
+pub fn chat_messages_where(a: &[Value], field: &str, keep: impl Fn(&Value) -> bool) -> Result<Vec<Message>> {
     a.iter()
         .enumerate()
+        .filter(|(_, m)| keep(m))
         .map(|(i, m)| {
             let f = format!("{field}[{i}]");
             let role = match m.get("role") {
@@ -180,103 +172,6 @@ fn tool_call(c: &Value, f: &str) -> Result<ToolCall> {
         Some(other) => other.to_string(), // already decoded: keep its JSON text
     };
     Ok(ToolCall { name, arguments })
-}
-
-/// OpenHands event history -> messages. Events with `tool_call_metadata` are rebuilt as the
-/// function-calling conversation the agent saw (the assistant message with its tool calls from
-/// the stored model response, then a `tool` message per observation); other events map by
-/// source: agent -> assistant, user -> user, environment observations -> user (the pre-
-/// function-calling CodeAct layout). A `system` action becomes the system message.
-fn openhands_events(events: &[Value]) -> Vec<Message> {
-    let mut out: Vec<Message> = Vec::new();
-    let mut seen_responses: Vec<String> = Vec::new();
-    for e in events {
-        let text = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        let source = text("source");
-        let is_obs = e.get("observation").is_some();
-        if let Some(meta) = e.get("tool_call_metadata").filter(|m| m.is_object()) {
-            if is_obs {
-                out.push(Message::new("tool", &content_of(e)));
-                continue;
-            }
-            let resp_id = meta.get("model_response").and_then(|r| r.get("id")).and_then(Value::as_str).unwrap_or("");
-            if !resp_id.is_empty() && seen_responses.iter().any(|s| s == resp_id) {
-                continue; // one model response can carry several tool calls (several actions)
-            }
-            seen_responses.push(resp_id.to_string());
-            let msg =
-                lookup(meta, &["model_response", "choices"]).and_then(|c| c.get(0)).and_then(|c| c.get("message"));
-            match msg.and_then(|m| chat_messages(std::slice::from_ref(m), "message").ok()) {
-                Some(mut m) if !m.is_empty() => out.push(m.remove(0)),
-                _ => out.push(Message::new("assistant", &text("message"))),
-            }
-            continue;
-        }
-        let action = text("action");
-        let role = if action == "system" {
-            "system"
-        } else if source == "agent" && !is_obs {
-            "assistant"
-        } else {
-            "user"
-        };
-        let content = content_of(e);
-        if content.is_empty() && role != "system" {
-            continue;
-        }
-        out.push(Message::new(role, &content));
-    }
-    out
-}
-
-/// The text of an OpenHands event: `args.content` for messages, `content` for observations,
-/// else `message`.
-fn content_of(e: &Value) -> String {
-    let s = |v: Option<&Value>| v.and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
-    s(lookup(e, &["args", "content"]))
-        .or_else(|| s(e.get("content")))
-        .or_else(|| s(e.get("message")))
-        .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn chat_record_with_parts_and_tool_calls() {
-        let v = json!({"instance_id":"x","messages":[
-            {"role":"user","content":[{"type":"text","text":"fix"},{"type":"image_url"},{"type":"text","text":"it"}]},
-            {"role":"assistant","content":null,"tool_calls":[{"type":"function","function":{"name":"bash","arguments":"{\"command\": \"ls\"}"}}]}
-        ]});
-        let t = from_record(&v, Format::Chat).unwrap().unwrap();
-        assert_eq!(t.messages[0].content, "fix it");
-        assert_eq!(
-            t.messages[1].tool_calls[0],
-            ToolCall { name: "bash".into(), arguments: "{\"command\": \"ls\"}".into() }
-        );
-        assert_eq!(t.problem_statement.as_deref(), Some("fix it"));
-        let e = from_record(&json!({"messages":[{"role":3}]}), Format::Chat).unwrap_err();
-        assert!(e.to_string().contains("messages[0].role"), "{e}");
-    }
-
-    #[test]
-    fn openhands_events_become_messages() {
-        let v = json!({"instance":{"problem_statement":"P"},"history":[
-            {"source":"agent","action":"system","args":{"content":"SYS"}},
-            {"source":"user","action":"message","args":{"content":"task"}},
-            {"source":"agent","action":"run","message":"Running","tool_call_metadata":{"model_response":{"id":"r1","choices":[{"message":{"role":"assistant","content":"look","tool_calls":[{"function":{"name":"execute_bash","arguments":"{}"}}]}}]}}},
-            {"source":"agent","observation":"run","content":"out","tool_call_metadata":{"function_name":"execute_bash"}},
-            {"source":"agent","action":"finish","message":"done"}
-        ]});
-        let t = from_record(&v, Format::OpenHands).unwrap().unwrap();
-        let roles: Vec<&str> = t.messages.iter().map(|m| m.role.as_str()).collect();
-        assert_eq!(roles, ["system", "user", "assistant", "tool", "assistant"]);
-        assert_eq!(t.messages[2].tool_calls.len(), 1);
-        assert_eq!(t.messages[3].content, "out");
-        assert_eq!(t.problem_statement.as_deref(), Some("P"));
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,302 @@
+//! Command-line inputs -> runs: which files make up each run and what the run is called.
+//!
+//! An input is `PATH` or `NAME=PATH`. A file is one run named after its stem (a lone `.traj` or
+//! `.traj.json` after the run directory it sits in). A directory is recognised by its layout, as
+//! the agents write it (../shared/spec/formats.md):
+//! - an OpenHands run: `output.jsonl` (one run named after the directory) and
+//!   `output.critic_attempt_<k>.jsonl` (a run each, `<dir>.critic_attempt_<k>`);
+//! - a SWE-agent 0.x run: `<iid>.traj` files side by side;
+//! - a SWE-agent 1.x run `<iid>/<iid>.traj`, or a mini-swe-agent run `<iid>/<iid>.traj.json`:
+//!   one run named after the directory, not one per instance folder;
+//! - a run with only `preds.json`;
+//! - otherwise (given on the command line) a directory of runs: each `.jsonl`/`.json` file and each
+//!   run directory inside is a run.
+//!
+//! Decision (names): two runs that would share a name (every OpenHands run is an
+//! `output.jsonl`) take the name of their nearest parent directory that tells them apart; if
+//! none does, the error lists them and asks for `NAME=PATH`. An explicit NAME is the run's name
+//! everywhere (records' own `run`/`attempt` fields do not override it).
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::{Context, Result, bail};
+
+/// One command-line input: `PATH` or `NAME=PATH`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputSpec {
+    pub name: Option<String>,
+    pub path: PathBuf,
+}
+
+impl FromStr for InputSpec {
+    type Err = String;
+    /// `NAME=PATH` when the text before the first `=` is a plain name (no `/`) and the whole
+    /// text is not itself an existing path.
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Some((name, path)) = s.split_once('=')
+            && !Path::new(s).exists()
+        {
+            if name.is_empty() || name.contains('/') {
+                return Err(format!("{s:?}: expected PATH or NAME=PATH (NAME without `/`)"));
+            }
+            if path.is_empty() {
+                return Err(format!("{s:?}: no path after `{name}=`"));
+            }
+            return Ok(InputSpec { name: Some(name.to_string()), path: PathBuf::from(path) });
+        }
+        Ok(InputSpec { name: None, path: PathBuf::from(s) })
+    }
+}
+
+/// One run's files.
+#[derive(Clone, Debug)]
+pub struct RunInput {
+    /// The run name (records' own `run` fields override it unless `explicit`).
+    pub name: String,
+    /// Named on the command line (`NAME=PATH`).
+    pub explicit: bool,
+    pub files: Vec<PathBuf>,
+    /// Index of the command-line input this came from.
+    pub arg: usize,
+    /// The path the name was taken from (a file or a directory), for telling clashes apart.
+    pub origin: PathBuf,
+}
+
+/// Expands the command-line inputs into runs with unique names.
+pub fn expand_inputs(args: &[InputSpec]) -> Result<Vec<RunInput>> {
+    let mut out = Vec::new();
+    for (arg, spec) in args.iter().enumerate() {
+        let path = &spec.path;
+        let meta = fs::metadata(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let mut runs = if meta.is_dir() {
+            match run_dir(path, arg)? {
+                Some(runs) => runs,
+                None => dir_of_runs(path, arg)?,
+            }
+        } else {
+            vec![file_run(path, arg)?]
+        };
+        if let Some(name) = &spec.name {
+            if runs.len() != 1 {
+                let names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
+                bail!(
+                    "{name}={}: holds {} runs ({}); NAME=PATH names one run",
+                    path.display(),
+                    runs.len(),
+                    names.join(", ")
+                );
+            }
+            runs[0].name = name.clone();
+            runs[0].explicit = true;
+        }
+        out.extend(runs);
+    }
+    disambiguate(&mut out)?;
+    Ok(out)
+}
+
+fn list(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot list directory", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("{}: cannot list directory", dir.display()))?;
+    entries.sort();
+    Ok(entries)
+}
+
+fn file_name(p: &Path) -> &str {
+    p.file_name().and_then(|s| s.to_str()).unwrap_or("")
+}
+
+fn name_of(p: &Path) -> Result<String> {
+    let p = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    match file_name(&p) {
+        "" => bail!("{}: cannot take a run name from this path", p.display()),
+        s => Ok(s.to_string()),
+    }
+}
+
+fn run(name: String, files: Vec<PathBuf>, arg: usize, origin: &Path) -> RunInput {
+    RunInput { name, explicit: false, files, arg, origin: origin.to_path_buf() }
+}
+
+/// A file given on its own: named after its stem; a `.traj` / `.traj.json` after its run
+/// directory (`<run>/<iid>.traj`, `<run>/<iid>/<iid>.traj`).
+fn file_run(p: &Path, arg: usize) -> Result<RunInput> {
+    let name = file_name(p);
+    if let Some(iid) = name.strip_suffix(".traj.json").or_else(|| name.strip_suffix(".traj")) {
+        let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = parent.canonicalize().unwrap_or_else(|_| parent.to_path_buf());
+        let run_dir = match parent.parent() {
+            Some(up) if file_name(&parent) == iid => up.to_path_buf(),
+            _ => parent,
+        };
+        return Ok(run(name_of(&run_dir)?, vec![p.to_path_buf()], arg, &run_dir));
+    }
+    match p.file_stem().and_then(|s| s.to_str()) {
+        Some(s) if !s.is_empty() => Ok(run(s.to_string(), vec![p.to_path_buf()], arg, p)),
+        _ => bail!("{}: cannot take a run name from this file name", p.display()),
+    }
+}
+
+/// The runs of a run directory in one of the agents' layouts; `None` when `dir` is not one.
+fn run_dir(dir: &Path, arg: usize) -> Result<Option<Vec<RunInput>>> {
+    let entries = list(dir)?;
+    let name = name_of(dir)?;
+    // OpenHands: output.jsonl and critic attempts beside it.
+    if entries.iter().any(|p| file_name(p) == "output.jsonl") {
+        let mut runs = Vec::new();
+        for p in entries.iter().filter(|p| p.is_file()) {
+            let f = file_name(p);
+            if f == "output.jsonl" {
+                runs.push(run(name.clone(), vec![p.clone()], arg, dir));
+            } else if let Some(k) = f.strip_prefix("output.critic_attempt_").and_then(|r| r.strip_suffix(".jsonl")) {
+                runs.push(run(format!("{name}.critic_attempt_{k}"), vec![p.clone()], arg, dir));
+            }
+        }
+        return Ok(Some(runs));
+    }
+    // SWE-agent 0.x: <iid>.traj side by side.
+    let trajs: Vec<PathBuf> =
+        entries.iter().filter(|p| p.is_file() && file_name(p).ends_with(".traj")).cloned().collect();
+    if !trajs.is_empty() {
+        return Ok(Some(vec![run(name, trajs, arg, dir)]));
+    }
+    // SWE-agent 1.x and mini-swe-agent: <iid>/<iid>.traj or <iid>/<iid>.traj.json.
+    let nested: Vec<PathBuf> = entries
+        .iter()
+        .filter(|p| p.is_dir())
+        .filter_map(|d| {
+            let iid = file_name(d);
+            [format!("{iid}.traj"), format!("{iid}.traj.json")].into_iter().map(|f| d.join(f)).find(|f| f.is_file())
+        })
+        .collect();
+    if !nested.is_empty() {
+        return Ok(Some(vec![run(name, nested, arg, dir)]));
+    }
+    if let Some(preds) = entries.iter().find(|p| file_name(p) == "preds.json") {
+        return Ok(Some(vec![run(name, vec![preds.clone()], arg, dir)]));
+    }
+    Ok(None)
+}
+
+/// A directory of runs: each `.jsonl`/`.json` file and each run directory inside.
+fn dir_of_runs(dir: &Path, arg: usize) -> Result<Vec<RunInput>> {
+    let mut out = Vec::new();
+    for p in list(dir)? {
+        if p.is_dir() {
+            match run_dir(&p, arg)? {
+                Some(runs) => out.extend(runs),
+                None => bail!(
+                    "{}: not a run directory (expected output.jsonl, <iid>.traj files, <iid>/<iid>.traj or <iid>/<iid>.traj.json folders, or preds.json)",
+                    p.display()
+                ),
+            }
+        } else if ["jsonl", "json", "ndjson"].contains(&p.extension().and_then(|e| e.to_str()).unwrap_or("")) {
+            out.push(file_run(&p, arg)?);
+        }
+    }
+    if out.is_empty() {
+        bail!("{}: no runs found (expected .jsonl/.json files or run directories)", dir.display());
+    }
+    Ok(out)
+}
+
+/// Gives runs that share a name the name of their nearest distinguishing parent directory.
+fn disambiguate(runs: &mut [RunInput]) -> Result<()> {
+    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in runs.iter().enumerate() {
+        by_name.entry(r.name.clone()).or_default().push(i);
+    }
+    let mut clashes: Vec<Vec<usize>> = by_name.into_values().filter(|v| v.len() > 1).collect();
+    clashes.sort();
+    for group in clashes {
+        if group.iter().any(|&i| runs[i].explicit) && group.iter().filter(|&&i| runs[i].explicit).count() > 1 {
+            bail!("run name {:?} is given twice with NAME=PATH", runs[group[0]].name);
+        }
+        let renamable: Vec<usize> = group.iter().copied().filter(|&i| !runs[i].explicit).collect();
+        let taken: HashSet<String> = runs.iter().map(|r| r.name.clone()).collect();
+        match distinguishing_names(runs, &renamable, &taken) {
+            Some(names) => {
+                for (i, n) in renamable.iter().zip(names) {
+                    runs[*i].name = n;
+                }
+            }
+            None => {
+                let paths: Vec<String> = group.iter().map(|&i| runs[i].origin.display().to_string()).collect();
+                bail!(
+                    "several inputs would be run {:?} and no parent directory tells them apart ({}); name them with NAME=PATH",
+                    runs[group[0]].name,
+                    paths.join(", ")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// For the runs `group`, the names of their ancestors at the smallest depth at which all
+/// differ from each other and from every name already `taken`.
+fn distinguishing_names(runs: &[RunInput], group: &[usize], taken: &HashSet<String>) -> Option<Vec<String>> {
+    let chains: Vec<Vec<String>> = group
+        .iter()
+        .map(|&i| {
+            let o = runs[i].origin.canonicalize().unwrap_or_else(|_| runs[i].origin.clone());
+            o.ancestors().skip(1).map(|a| file_name(a).to_string()).filter(|s| !s.is_empty()).collect()
+        })
+        .collect();
+    let depth = chains.iter().map(Vec::len).max().unwrap_or(0);
+    (0..depth).find_map(|d| {
+        let names: Vec<String> = chains.iter().map(|c| c.get(d).cloned().unwrap_or_default()).collect();
+        let unique: HashSet<&String> = names.iter().collect();
+        let ok = unique.len() == names.len() && names.iter().all(|n| !n.is_empty() && !taken.contains(n));
+        ok.then_some(names)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_specs() {
+        assert_eq!("a=b/c.jsonl".parse(), Ok(InputSpec { name: Some("a".into()), path: "b/c.jsonl".into() }));
+        assert_eq!("b/c.jsonl".parse(), Ok(InputSpec { name: None, path: "b/c.jsonl".into() }));
+        assert!("=x".parse::<InputSpec>().is_err() && "a=".parse::<InputSpec>().is_err());
+        assert_eq!(
+            "x/y=z".parse::<InputSpec>().unwrap_err(),
+            "\"x/y=z\": expected PATH or NAME=PATH (NAME without `/`)"
+        );
+    }
+
+    #[test]
+    fn clashing_names_take_their_parent_directory() {
+        let d = tempfile::tempdir().unwrap();
+        for p in ["exp1/gpt/output.jsonl", "exp2/gpt/output.jsonl", "a/x/r.jsonl", "b/x/r.jsonl"] {
+            let f = d.path().join(p);
+            fs::create_dir_all(f.parent().unwrap()).unwrap();
+            fs::write(&f, "").unwrap();
+        }
+        let spec = |p: &str| InputSpec { name: None, path: d.path().join(p) };
+        let runs = expand_inputs(&[spec("exp1/gpt/output.jsonl"), spec("exp2/gpt/output.jsonl")]).unwrap();
+        assert_eq!(runs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["exp1", "exp2"]);
+        // Run directories holding output.jsonl are named after themselves.
+        let runs = expand_inputs(&[spec("exp1/gpt"), spec("a/x/r.jsonl")]).unwrap();
+        assert_eq!(runs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["gpt", "r"]);
+        let runs = expand_inputs(&[spec("a/x/r.jsonl"), spec("b/x/r.jsonl")]).unwrap();
+        assert_eq!(runs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        // The same file twice: nothing tells them apart.
+        let e = expand_inputs(&[spec("a/x/r.jsonl"), spec("a/x/r.jsonl")]).unwrap_err().to_string();
+        assert!(e.contains("name them with NAME=PATH"), "{e}");
+        let named = expand_inputs(&[
+            InputSpec { name: Some("one".into()), path: d.path().join("a/x/r.jsonl") },
+            InputSpec { name: Some("two".into()), path: d.path().join("a/x/r.jsonl") },
+        ])
+        .unwrap();
+        assert_eq!((named[0].name.as_str(), named[1].explicit), ("one", true));
+    }
+}
