@@ -181,8 +181,12 @@ pub fn rerank(cfg: &config::Rerank) -> Result<()> {
     let mut ds = load(&cfg.inputs, cfg.quiet)?;
     label(&mut ds, &cfg.labels, cfg.inputs.specs.len())?;
     metrics::check_ks(&cfg.metrics.ks, ds.n_runs()).map_err(|e| anyhow!(e))?;
+    let early = OutDir::open_if_exists(&cfg.out)?;
     let mut scorer = build_scorer(&cfg.scorer, &cfg.out, cfg.overwrite)?;
-    let mut out = OutDir::open(&cfg.out)?;
+    let mut out = match early {
+        Some(o) => o,
+        None => OutDir::open(&cfg.out)?,
+    };
     let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, cfg.overwrite, cfg.quiet)?;
     let table = ScoreTable::from_dataset(&ds, &run.scored);
     st.finish(&mut out, &all_lines(&ds, &table, &run.scored))?;
@@ -227,8 +231,12 @@ fn verifier_line(c: &VerifierCounts) -> String {
 
 pub fn score_cmd(cfg: &config::Score) -> Result<()> {
     let ds = load(&cfg.inputs, cfg.quiet)?;
+    let early = OutDir::open_if_exists(&cfg.out)?;
     let mut scorer = build_scorer(&ScorerChoice::Verifier(cfg.verifier.clone()), &cfg.out, cfg.overwrite)?;
-    let mut out = OutDir::open(&cfg.out)?;
+    let mut out = match early {
+        Some(o) => o,
+        None => OutDir::open(&cfg.out)?,
+    };
     let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, cfg.overwrite, cfg.quiet)?;
     let table = ScoreTable::from_dataset(&ds, &run.scored);
     st.finish(&mut out, &all_lines(&ds, &table, &run.scored))?;

@@ -49,6 +49,12 @@ impl OutDir {
         Ok(OutDir { path: path.to_path_buf(), _lock: lock, written: Vec::new() })
     }
 
+    /// Takes the lock of `path` if the directory already exists (so that a second process is
+    /// refused before it loads a model); `None` when it does not exist yet (nothing is created).
+    pub fn open_if_exists(path: &Path) -> Result<Option<OutDir>> {
+        if path.is_dir() { OutDir::open(path).map(Some) } else { Ok(None) }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -89,7 +89,7 @@ fn scores_of_another_scorer_are_refused_and_kept() {
 #[test]
 fn one_process_per_output_directory_and_the_lock_dies_with_it() {
     let d = tempfile::tempdir().unwrap();
-    let inputs = many_candidates(d.path(), 2, 60);
+    let inputs = many_candidates(d.path(), 3, 80);
     let out = d.path().join("D");
     let args = score_args(&inputs, &tiny("qwen3-moe"), &out, &["--batch-tokens", "1"]);
     let mut child = Command::new(env!("CARGO_BIN_EXE_swerm"))
@@ -116,7 +116,7 @@ fn one_process_per_output_directory_and_the_lock_dies_with_it() {
     let r = swerm_s(&score_args(&inputs, &tiny("qwen3-moe"), &out, &[]));
     ok(&r);
     assert!(String::from_utf8_lossy(&r.stderr).contains("resuming:"));
-    assert_eq!(lines(&out.join("scores.jsonl")), 120);
+    assert_eq!(lines(&out.join("scores.jsonl")), 240);
 }
 
 #[test]
