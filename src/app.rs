@@ -53,7 +53,7 @@ fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
             (0..ds.instances.len()).map(|i| &ds.cands[ds.idx(i, r)]).filter(|c| !c.is_hole()).collect();
         if !present.is_empty() && present.iter().all(|c| c.is_empty()) {
             warn(&format!(
-                "run {}: all {} have an empty patch (an agent that submitted nothing, or a file read in the wrong format? see --format)",
+                "run {}: no record has a patch ({} read): an agent that submitted nothing, or a file read in the wrong format (see --format)?",
                 ds.runs[r],
                 count(present.len(), "record", "records")
             ));

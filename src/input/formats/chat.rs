@@ -23,3 +23,24 @@ pub fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
     let problem_statement = trajectory::problem_statement(v, &messages);
     Ok(Some(Trajectory { messages, problem_statement }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parts_tool_calls_and_errors() {
+        let v = json!({"instance_id":"x","messages":[
+            {"role":"user","content":[{"type":"text","text":"fix"},{"type":"image_url"},{"type":"text","text":"it"}]},
+            {"role":"assistant","content":null,"tool_calls":[{"type":"function","function":{"name":"bash","arguments":"{\"command\": \"ls\"}"}}]}
+        ]});
+        let t = trajectory(&v).unwrap().unwrap();
+        assert_eq!(t.messages[0].content, "fix it");
+        assert_eq!(t.messages[1].tool_calls[0].name, "bash");
+        assert_eq!(t.messages[1].tool_calls[0].arguments, "{\"command\": \"ls\"}");
+        assert_eq!(t.problem_statement.as_deref(), Some("fix it"));
+        let e = trajectory(&json!({"messages":[{"role":3}]})).unwrap_err();
+        assert!(e.to_string().contains("messages[0].role"), "{e}");
+    }
+}

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Writes fixtures/layouts/: the directory layouts agents actually write, in the shapes their
+writer code produces (../shared/spec/formats.md, "Layouts agents actually write"), with
+content made up here (nothing copied from real runs). Standard library only.
+
+    python3 scripts/make_layouts.py
+
+Layouts (3 instances each, every patch non-empty, every trajectory holding its issue text):
+
+  sweagent-1x/run-sa1/<iid>/<iid>.traj (+ .pred, .patch), preds.json, run_batch.config.yaml
+      SWE-agent 1.x batch run; history starts with an is_demo demonstration
+  sweagent-0x/run-sa0/<iid>.traj, all_preds.jsonl       SWE-agent 0.x flat run
+  mini/run-mini/preds.json, <iid>/<iid>.traj.json          mini-swe-agent run
+  openhands/gpt_maxiter_30_N_v1/output.jsonl               two OpenHands runs whose files are
+  openhands/qwen_maxiter_30_N_v1/output.jsonl              both called output.jsonl, the second
+  openhands/qwen_maxiter_30_N_v1/output.critic_attempt_1.jsonl   with a critic attempt; events
+                                                           with recall/workspace-context bookkeeping
+  openhands-v0/cmd_maxiter_30/output.jsonl                 OpenHands v0 records ([action, observation]
+                                                           pairs, top-level git_patch, instruction)
+  bom/preds-bom.jsonl                                      SWE-bench predictions behind a UTF-8 BOM
+  expected.json                                            per layout: run names, instance ids, the
+                                                           issue text of each instance, and the
+                                                           strings no prompt may contain
+"""
+
+import json
+import os
+import shutil
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+OUT = os.path.join(ROOT, "fixtures", "layouts")
+
+INSTANCES = ["layout__pkg-101", "layout__pkg-202", "layout__tool-303"]
+ISSUE = {iid: f"Issue {iid}: calling frob() on an empty list raises IndexError (layout fixture {n})."
+         for n, iid in enumerate(INSTANCES)}
+DEMO = "--- DEMONSTRATION ---\nHere is a solved example from another repository: DEMO_SECRET_MARKER."
+RECALL = "Added workspace context: RECALL_SECRET_MARKER"
+
+
+def patch(iid, variant):
+    return (f"diff --git a/pkg/{iid}.py b/pkg/{iid}.py\n--- a/pkg/{iid}.py\n+++ b/pkg/{iid}.py\n"
+            f"@@ -1,2 +1,3 @@\n def frob(xs):\n+    if not xs: return None  # {variant}\n     return xs[0]\n")
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def write_json(path, value, indent=None):
+    write(path, json.dumps(value, indent=indent, ensure_ascii=False) + "\n")
+
+
+def sweagent_history(iid):
+    # SWE-agent 1.x history: system, the demonstration (is_demo), the task, then the agent's work.
+    return [
+        {"role": "system", "content": "SETTING: You are an autonomous programmer.", "agent": "main",
+         "message_type": "system_prompt"},
+        {"role": "user", "content": DEMO, "agent": "main", "message_type": "demonstration", "is_demo": True},
+        {"role": "user", "content": f"<uploaded_files>/repo</uploaded_files>\n{ISSUE[iid]}", "agent": "main",
+         "message_type": "observation"},
+        {"role": "assistant", "content": "Let me look at frob.", "thought": "Let me look at frob.",
+         "action": "open pkg/frob.py", "agent": "main", "message_type": "action"},
+        {"role": "user", "content": "[File: pkg/frob.py]\n1:def frob(xs):\n2:    return xs[0]", "agent": "main",
+         "message_type": "observation"},
+        {"role": "assistant", "content": "Guard the empty case, then submit.", "thought": "Guard it.",
+         "action": "submit", "agent": "main", "message_type": "action"},
+    ]
+
+
+def sweagent_traj(iid, variant):
+    return {
+        "trajectory": [{"action": "open pkg/frob.py", "observation": "...", "response": "Let me look.",
+                        "thought": "Let me look.", "state": "{}"}],
+        "history": sweagent_history(iid),
+        "info": {"submission": "\n" + patch(iid, variant), "exit_status": "submitted",
+                 "model_stats": {"instance_cost": 0.1}},
+        "environment": "swe_main",
+    }
+
+
+def sweagent_1x():
+    run = os.path.join(OUT, "sweagent-1x", "run-sa1")
+    preds = {}
+    for iid in INSTANCES:
+        t = sweagent_traj(iid, "sa1")
+        write_json(os.path.join(run, iid, f"{iid}.traj"), t, indent=2)
+        pred = {"model_name_or_path": "sa1", "instance_id": iid, "model_patch": t["info"]["submission"]}
+        write_json(os.path.join(run, iid, f"{iid}.pred"), pred)
+        write(os.path.join(run, iid, f"{iid}.patch"), t["info"]["submission"])
+        preds[iid] = pred
+    write_json(os.path.join(run, "preds.json"), preds, indent=2)
+    write(os.path.join(run, "run_batch.config.yaml"), "agent:\n  model:\n    name: sa1\n")
+
+
+def sweagent_0x():
+    run = os.path.join(OUT, "sweagent-0x", "run-sa0")
+    lines = []
+    for iid in INSTANCES:
+        t = sweagent_traj(iid, "sa0")
+        del t["history"][1]["message_type"], t["history"][1]["agent"]  # 0.x: is_demo only
+        write_json(os.path.join(run, f"{iid}.traj"), t, indent=2)
+        lines.append(json.dumps({"model_name_or_path": "sa0", "instance_id": iid,
+                                 "model_patch": t["info"]["submission"]}))
+    write(os.path.join(run, "all_preds.jsonl"), "\n".join(lines) + "\n")
+
+
+def mini():
+    run = os.path.join(OUT, "mini", "run-mini")
+    preds = {}
+    for iid in INSTANCES:
+        p = patch(iid, "mini")
+        t = {
+            "info": {"exit_status": "Submitted", "submission": p, "model_stats": {"api_calls": 3}},
+            "messages": [
+                {"role": "system", "content": "You are a helpful assistant that can interact with a computer."},
+                {"role": "user", "content": f"<pr_description>\n{ISSUE[iid]}\n</pr_description>"},
+                {"role": "assistant", "content": "THOUGHT: inspect.\n\n```bash\ncat pkg/frob.py\n```"},
+                {"role": "user", "content": "<returncode>0</returncode>\n<output>def frob(xs):</output>"},
+                {"role": "assistant", "content": "THOUGHT: done.\n\n```bash\necho COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT\n```"},
+            ],
+            "trajectory_format": "mini-swe-agent-1",
+            "instance_id": iid,
+        }
+        write_json(os.path.join(run, iid, f"{iid}.traj.json"), t, indent=2)
+        preds[iid] = {"model_name_or_path": "mini", "instance_id": iid, "model_patch": p}
+    write_json(os.path.join(run, "preds.json"), preds, indent=2)
+
+
+def openhands_record(iid, variant, attempt=None):
+    history = [
+        {"id": 0, "source": "agent", "action": "system", "args": {"content": "You are OpenHands agent."}},
+        {"id": 1, "source": "user", "action": "message", "args": {"content": ISSUE[iid]}},
+        {"id": 2, "source": "user", "action": "recall", "args": {"query": ISSUE[iid], "recall_type": "workspace_context"}},
+        {"id": 3, "source": "environment", "observation": "recall", "message": RECALL,
+         "content": RECALL, "extras": {"recall_type": "workspace_context"}},
+        {"id": 4, "source": "agent", "action": "run", "message": "Running command: cat pkg/frob.py",
+         "args": {"command": "cat pkg/frob.py", "thought": "Read the function."},
+         "tool_call_metadata": {"function_name": "execute_bash", "tool_call_id": "c1", "model_response": {
+             "id": f"resp-{iid}-1", "choices": [{"message": {"role": "assistant", "content": "Read the function.",
+                 "tool_calls": [{"id": "c1", "type": "function", "function": {
+                     "name": "execute_bash", "arguments": "{\"command\": \"cat pkg/frob.py\"}"}}]}}]}}},
+        {"id": 5, "source": "agent", "observation": "run", "content": "def frob(xs):\n    return xs[0]",
+         "tool_call_metadata": {"function_name": "execute_bash", "tool_call_id": "c1"}},
+        {"id": 6, "source": "agent", "action": "finish", "message": "I guarded the empty list."},
+    ]
+    rec = {"instance_id": iid, "instance": {"instance_id": iid, "problem_statement": ISSUE[iid]},
+           "instruction": ISSUE[iid], "history": history,
+           "test_result": {"git_patch": patch(iid, variant)}, "metadata": {"agent_class": "CodeActAgent"}}
+    if attempt is not None:
+        rec["attempt"] = attempt
+    return rec
+
+
+def openhands():
+    for model in ["gpt", "qwen"]:
+        d = os.path.join(OUT, "openhands", f"{model}_maxiter_30_N_v1")
+        write(os.path.join(d, "output.jsonl"),
+              "".join(json.dumps(openhands_record(i, model)) + "\n" for i in INSTANCES))
+        write_json(os.path.join(d, "report.json"), {"resolved": [INSTANCES[0]] if model == "gpt" else []})
+    d = os.path.join(OUT, "openhands", "qwen_maxiter_30_N_v1")
+    write(os.path.join(d, "output.critic_attempt_1.jsonl"),
+          "".join(json.dumps(openhands_record(i, "qwen-critic")) + "\n" for i in INSTANCES))
+
+
+def openhands_v0():
+    d = os.path.join(OUT, "openhands-v0", "cmd_maxiter_30")
+    lines = []
+    for iid in INSTANCES:
+        history = [
+            [{"source": "user", "action": "message", "args": {"content": ISSUE[iid], "wait_for_response": False},
+              "message": ISSUE[iid]},
+             {"source": "user", "observation": "null", "content": "", "message": "No observation"}],
+            [{"source": "agent", "action": "run", "args": {"command": "cat pkg/frob.py", "thought": "Read it first."},
+              "message": "Running command: cat pkg/frob.py"},
+             {"source": "agent", "observation": "run", "content": "def frob(xs):\n    return xs[0]",
+              "extras": {"command": "cat pkg/frob.py", "exit_code": 0}}],
+        ]
+        lines.append(json.dumps({"instance_id": iid, "instruction": ISSUE[iid], "git_patch": patch(iid, "v0"),
+                                 "history": history, "test_result": {"result": {"resolved": iid == INSTANCES[1]}},
+                                 "metadata": {"agent_class": "CodeActAgent"}}))
+    write(os.path.join(d, "output.jsonl"), "\n".join(lines) + "\n")
+
+
+def bom():
+    text = "".join(json.dumps({"instance_id": i, "model_name_or_path": "bom", "model_patch": patch(i, "bom")}) + "\n"
+                   for i in INSTANCES)
+    write(os.path.join(OUT, "bom", "preds-bom.jsonl"), "\ufeff" + text)
+
+
+def main():
+    shutil.rmtree(OUT, ignore_errors=True)
+    sweagent_1x()
+    sweagent_0x()
+    mini()
+    openhands()
+    openhands_v0()
+    bom()
+    expected = {
+        "instances": INSTANCES,
+        "issues": ISSUE,
+        "forbidden": ["DEMO_SECRET_MARKER", "RECALL_SECRET_MARKER"],
+        "layouts": {
+            "sweagent-1x/run-sa1": ["run-sa1"],
+            "sweagent-0x/run-sa0": ["run-sa0"],
+            "mini/run-mini": ["run-mini"],
+            "openhands": ["gpt_maxiter_30_N_v1", "qwen_maxiter_30_N_v1", "qwen_maxiter_30_N_v1.critic_attempt_1"],
+            "openhands-v0/cmd_maxiter_30": ["cmd_maxiter_30"],
+            "bom/preds-bom.jsonl": ["preds-bom"],
+        },
+    }
+    write_json(os.path.join(OUT, "expected.json"), expected, indent=2)
+
+
+if __name__ == "__main__":
+    main()

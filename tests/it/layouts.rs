@@ -1,0 +1,154 @@
+//! The layouts agents write (fixtures/layouts, from scripts/make_layouts.py): detection, run
+//! names, non-empty patches, trajectories in the prompt with their issue statement and without
+//! demonstrations or bookkeeping; runs named on the command line; nothing read silently as empty.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::*;
+
+fn layouts() -> Value {
+    read_json(Path::new(&fixture("layouts/expected.json")))
+}
+
+#[test]
+fn every_layout_is_read_as_its_agent_wrote_it() {
+    let want = layouts();
+    for (layout, runs) in want["layouts"].as_object().unwrap() {
+        let d = tempfile::tempdir().unwrap();
+        let stdout =
+            ok(&swerm(&["rerank", &fixture(&format!("layouts/{layout}")), "-q", "-o", d.path().to_str().unwrap()]));
+        let report = read_json(&d.path().join("report.json"));
+        assert_eq!(&report["run_names"], runs, "{layout}: {stdout}");
+        assert_eq!(report["instances"], want["instances"].as_array().unwrap().len(), "{layout}");
+        assert_eq!(
+            (report["empty_candidates"].as_u64(), report["missing_candidates"].as_u64()),
+            (Some(0), Some(0)),
+            "{layout}"
+        );
+        for p in jsonl_file(&d.path().join("predictions.jsonl")) {
+            let patch = p["model_patch"].as_str().unwrap();
+            assert!(patch.contains("diff --git a/pkg/"), "{layout}: {p}");
+        }
+    }
+}
+
+#[test]
+fn prompts_hold_the_issue_and_no_demonstration_or_bookkeeping() {
+    let want = layouts();
+    let forbidden: Vec<&str> = want["forbidden"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    for layout in want["layouts"].as_object().unwrap().keys().filter(|l| !l.starts_with("bom")) {
+        let out = ok(&swerm(&["render", &fixture(&format!("layouts/{layout}")), "--model", &tiny("qwen3")]));
+        let lines = jsonl(&out);
+        assert!(!lines.is_empty(), "{layout}");
+        for r in lines {
+            let prompt = r["prompt"].as_str().unwrap();
+            let issue = want["issues"][r["instance_id"].as_str().unwrap()].as_str().unwrap();
+            assert!(prompt.contains(issue), "{layout} {}: no issue statement", r["instance_id"]);
+            for f in &forbidden {
+                assert!(!prompt.contains(f), "{layout} {}: {f} reached the prompt", r["instance_id"]);
+            }
+            assert!(prompt.contains("ASSISTANT"), "{layout}: the agent's turns are missing");
+        }
+    }
+}
+
+#[test]
+fn runs_named_on_the_command_line_and_clashing_names() {
+    let d = tempfile::tempdir().unwrap();
+    let (gpt, qwen) =
+        (fixture("layouts/openhands/gpt_maxiter_30_N_v1"), fixture("layouts/openhands/qwen_maxiter_30_N_v1"));
+    // Two output.jsonl files: each takes its directory's name.
+    let o1 = d.path().join("o1");
+    ok(&swerm(&[
+        "rerank",
+        &format!("{gpt}/output.jsonl"),
+        &format!("{qwen}/output.jsonl"),
+        "-q",
+        "-o",
+        o1.to_str().unwrap(),
+    ]));
+    assert_eq!(
+        read_json(&o1.join("report.json"))["run_names"],
+        serde_json::json!(["gpt_maxiter_30_N_v1", "qwen_maxiter_30_N_v1"])
+    );
+    // NAME=PATH: the name everywhere, labels paired by it.
+    let o2 = d.path().join("o2");
+    let stdout = ok(&swerm(&[
+        "rerank",
+        &format!("gpt={gpt}/output.jsonl"),
+        &format!("qwen={qwen}/output.jsonl"),
+        "--labels",
+        &format!("gpt={gpt}/report.json"),
+        &format!("qwen={qwen}/report.json"),
+        "-q",
+        "-o",
+        o2.to_str().unwrap(),
+    ]));
+    let report = read_json(&o2.join("report.json"));
+    assert_eq!(report["run_names"], serde_json::json!(["gpt", "qwen"]), "{stdout}");
+    assert_eq!(report["resolved_candidates"], 1);
+    assert!(jsonl_file(&o2.join("scores.jsonl")).iter().all(|l| l["run"] == "gpt" || l["run"] == "qwen"));
+    // The same file twice without names: nothing tells them apart.
+    let err = fails(&[
+        "rerank",
+        &format!("{gpt}/output.jsonl"),
+        &format!("{gpt}/output.jsonl"),
+        "-o",
+        d.path().join("o3").to_str().unwrap(),
+    ]);
+    assert!(err.contains("name them with NAME=PATH"), "{err}");
+    // NAME= on a directory holding several runs is refused.
+    let err = fails(&["rerank", &format!("q={qwen}"), "-o", d.path().join("o4").to_str().unwrap()]);
+    assert!(err.contains("holds 2 runs") && err.contains("NAME=PATH names one run"), "{err}");
+}
+
+#[test]
+fn nothing_is_read_silently_as_empty() {
+    let d = tempfile::tempdir().unwrap();
+    let o = |n: &str| d.path().join(n).to_string_lossy().into_owned();
+    let preds = fixture("layouts/bom/preds-bom.jsonl");
+    // A forced format under which no record has a patch.
+    let err = fails(&["rerank", &preds, "--format", "sweagent", "-o", &o("a")]);
+    assert!(err.contains("preds-bom.jsonl: none of its 3 records has a patch under --format sweagent"), "{err}");
+    assert!(!Path::new(&o("a")).exists());
+    // An --instances file that matches no record.
+    let ids = write(d.path(), "lite.txt", "other__x-1\nother__x-2\n");
+    let err = fails(&["rerank", &preds, "--instances", &ids, "-o", &o("b")]);
+    assert!(err.contains("lite.txt: none of its 2 instance ids has a record"), "{err}");
+    // A scores file that matches no candidate.
+    let scores = write(d.path(), "s.jsonl", "{\"instance_id\":\"zz\",\"run\":\"nobody\",\"score\":1}\n");
+    let err = fails(&["select", &preds, "--scores", &scores, "-o", &o("c")]);
+    assert!(err.contains("s.jsonl: no score for any candidate"), "{err}");
+    // A run whose every record is empty: legitimate, but said.
+    let empty = write(d.path(), "empty-run.jsonl", "{\"instance_id\":\"layout__pkg-101\",\"model_patch\":\"\"}\n");
+    let out = swerm(&["rerank", &preds, &empty, "-q", "-o", &o("d")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("run empty-run: no record has a patch (1 record read)"), "{err}");
+}
+
+#[test]
+fn json_errors_name_the_files_line_not_a_line_inside_a_record() {
+    let d = tempfile::tempdir().unwrap();
+    let f =
+        write(d.path(), "run.jsonl", "{\"instance_id\":\"a\",\"model_patch\":\"\"}\n{\"instance_id\": \"b\" \"x\"}\n");
+    let err = fails(&["rerank", &f, "-o", d.path().join("o").to_str().unwrap()]);
+    assert!(err.contains("run.jsonl:2: invalid JSON") && err.contains("(column "), "{err}");
+    assert!(!err.contains("line 1 column"), "{err}");
+    // A byte-order mark before a report is fine too.
+    let runs = d.path().join("r.jsonl");
+    fs::write(&runs, "{\"instance_id\":\"a\",\"model_patch\":\"+x\"}\n").unwrap();
+    let rep = write(d.path(), "rep.json", "\u{feff}{\"resolved\": [\"a\"]}");
+    ok(&swerm(&[
+        "rerank",
+        runs.to_str().unwrap(),
+        "--labels",
+        &rep,
+        "-q",
+        "-o",
+        d.path().join("o2").to_str().unwrap(),
+    ]));
+}
