@@ -139,3 +139,90 @@ def read_scores(path):
     for r in rows:
         grid.setdefault(r["instance_id"], {})[r["run"]] = (r["score"], bool(r.get("resolved", False)), r.get("empty", False))
     return {i: [g.get(run, (None, False, True)) for run in runs] for i, g in grid.items()}
+
+
+# ---------------------------------------------------------------- paired differences (compare)
+class SplitMix64:
+    """Steele, Lea & Flood (2014), as published (Vigna's splitmix64.c)."""
+
+    M = (1 << 64) - 1
+
+    def __init__(self, seed):
+        self.x = seed & self.M
+
+    def next(self):
+        self.x = (self.x + 0x9E3779B97F4A7C15) & self.M
+        z = self.x
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self.M
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.M
+        return z ^ (z >> 31)
+
+    def below(self, n):
+        return (self.next() * n) >> 64
+
+
+def quantile(sorted_values, q):
+    """numpy's default 'linear' method."""
+    h = (len(sorted_values) - 1) * q
+    lo, hi = int(h // 1), -int(-h // 1)
+    return sorted_values[lo] + (h - lo) * (sorted_values[hi] - sorted_values[lo])
+
+
+def auc_fast(scores, labels):
+    """The same statistic as auc() (pairs, ties 1/2), counted with bisection for big inputs."""
+    from bisect import bisect_left, bisect_right
+
+    neg = sorted(s for s, y in zip(scores, labels) if not y)
+    pos = [s for s, y in zip(scores, labels) if y]
+    if not pos or not neg:
+        return None
+    wins = sum(bisect_left(neg, s) + 0.5 * (bisect_right(neg, s) - bisect_left(neg, s)) for s in pos)
+    return wins / (len(pos) * len(neg))
+
+
+def paired_differences(grid_a, grid_b, ks, resamples, seed, level=0.95):
+    """a minus b: best@k per k, selected, pooled AUC; percentile intervals over instance
+    resamples drawn as swerm draws them (n draws of below(n) per resample)."""
+    insts = sorted(grid_a)
+    rank = lambda s: NEG_INF if s is None else s
+
+    def per_instance(grid, i):
+        c = grid[i]
+        s, y = [rank(x[0]) for x in c], [x[1] for x in c]
+        return [best_at_k(s, y, k) for k in ks] + [y[select(s, [x[2] for x in c])]]
+
+    rows = [[x - z for x, z in zip(per_instance(grid_a, i), per_instance(grid_b, i))] for i in insts]
+
+    def pooled_auc(grid, idx):
+        cs = [c for i in idx for c in grid[insts[i]]]
+        return auc_fast([rank(c[0]) for c in cs], [c[1] for c in cs])
+
+    def auc_diff(idx):
+        a, b = pooled_auc(grid_a, idx), pooled_auc(grid_b, idx)
+        return None if a is None or b is None else a - b
+
+    n = len(insts)
+    rng = SplitMix64(seed)
+    draws = [[] for _ in range(len(ks) + 1)]
+    auc_draws = []
+    for _ in range(resamples):
+        idx = [rng.below(n) for _ in range(n)]
+        for j in range(len(ks) + 1):
+            draws[j].append(sum(rows[i][j] for i in idx) / n)
+        d = auc_diff(idx)
+        if d is not None:
+            auc_draws.append(d)
+    tail = (1 - level) / 2
+
+    def ci(point, d):
+        d = sorted(d)
+        return {"diff": point, "lo": quantile(d, tail), "hi": quantile(d, 1 - tail)}
+
+    allidx = list(range(n))
+    out = {
+        "best_at_k": {str(k): ci(sum(r[j] for r in rows) / n, draws[j]) for j, k in enumerate(ks)},
+        "selected": ci(sum(r[-1] for r in rows) / n, draws[-1]),
+    }
+    point = auc_diff(allidx)
+    out["auc"] = None if point is None else ci(point, auc_draws)
+    return out

@@ -16,7 +16,7 @@ use crate::outdir::OutDir;
 use crate::progress;
 use crate::prompt::{Prompter, TooLong};
 use crate::report::{self, PREDICTIONS, ReportInfo};
-use crate::score::store::{self, ScoreLine, ScoreStore};
+use crate::score::store::{self, ScoreLine, ScoreStore, Stored};
 use crate::score::{self, ScoreTable, Scored, Scorer, ScorerSettings, Verifier, VerifierCounts};
 use crate::select::select;
 use crate::text::count;
@@ -28,6 +28,7 @@ pub fn run(cmd: Command, quiet: bool) -> Result<()> {
         Command::Select(a) => select_cmd(&config::Select::from_cli(a, quiet)?),
         Command::Score(a) => score_cmd(&config::Score::from_cli(a, quiet)?),
         Command::Render(a) => render(&config::Render::from_cli(a)?),
+        Command::Compare(a) => compare(&config::Compare::from_cli(a)?),
         Command::Bench(a) => bench(config::bench(a)?),
     }
 }
@@ -378,6 +379,122 @@ pub fn select_cmd(cfg: &config::Select) -> Result<()> {
     let mut out = OutDir::open(&cfg.out)?;
     out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name).as_bytes())?;
     println!("{} ({})", out.summary(), count(selected.len(), "prediction", "predictions"));
+    Ok(())
+}
+
+/// One score set read back for `compare`, labelled.
+fn compare_set(name: &str, path: &std::path::Path, labels: &[String]) -> Result<(Stored, ScoreTable)> {
+    let stored = store::read(path)?;
+    if stored.dropped_torn_line {
+        warn(&format!("{}: dropped a torn last line (an interrupted run)", stored.path.display()));
+    }
+    if stored.lines.is_empty() {
+        bail!("{name}={}: no scores", stored.path.display());
+    }
+    let mut t = ScoreTable::from_lines(&stored.lines);
+    if !labels.is_empty() {
+        label_table(&mut t, labels, &stored.path.display().to_string())?;
+    }
+    Ok((stored, t))
+}
+
+/// Checks that two score sets cover the same candidates; merges their labels (a label in one
+/// and none in the other is taken; two that disagree are an error).
+fn same_candidates(a: (&str, &mut ScoreTable), b: (&str, &ScoreTable)) -> Result<()> {
+    let ((na, ta), (nb, tb)) = (a, b);
+    if ta.runs != tb.runs || ta.instances != tb.instances || ta.missing != tb.missing {
+        let key = |t: &ScoreTable| -> std::collections::BTreeSet<(String, String)> {
+            (0..t.score.len())
+                .filter(|&i| !t.missing[i])
+                .map(|i| (t.instances[t.coords(i).0].clone(), t.runs[t.coords(i).1].clone()))
+                .collect()
+        };
+        let (ka, kb) = (key(ta), key(tb));
+        let only_a: Vec<_> = ka.difference(&kb).collect();
+        let only_b: Vec<_> = kb.difference(&ka).collect();
+        let show = |v: &[&(String, String)]| v.first().map_or(String::new(), |(i, r)| format!(", e.g. {i} of run {r}"));
+        bail!(
+            "score sets {na} and {nb} cover different candidates: {} only in {na}{}, {} only in {nb}{} (runs {} vs {})",
+            only_a.len(),
+            show(&only_a),
+            only_b.len(),
+            show(&only_b),
+            ta.runs.join(", "),
+            tb.runs.join(", ")
+        );
+    }
+    for idx in 0..ta.label.len() {
+        match (ta.label[idx], tb.label[idx]) {
+            (Some(x), Some(y)) if x != y => {
+                let (i, r) = ta.coords(idx);
+                bail!(
+                    "score sets {na} and {nb} disagree on the label of instance {} of run {}",
+                    ta.instances[i],
+                    ta.runs[r]
+                );
+            }
+            (None, Some(y)) => ta.label[idx] = Some(y),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+pub fn compare(cfg: &config::Compare) -> Result<()> {
+    use crate::metrics::paired::{self, Side};
+    use crate::report::compare::{self as cmp, Comparison, Entry};
+    let mut sets = Vec::new();
+    for (name, path) in &cfg.sets {
+        sets.push((name.clone(), compare_set(name, path, &cfg.labels)?));
+    }
+    // Labels: the union over the sets (each set's `resolved` columns and --labels).
+    let (first_name, rest) = sets.split_first_mut().expect("two or more sets");
+    for (name, (_, t)) in rest.iter() {
+        same_candidates((&first_name.0, &mut first_name.1.1), (name, t))?;
+    }
+    let labels = first_name.1.1.label.clone();
+    metrics::check_ks(&cfg.metrics.ks, first_name.1.1.n_runs()).map_err(|e| anyhow!(e))?;
+    let mut entries = Vec::new();
+    for (name, (stored, mut table)) in sets {
+        table.label = labels.clone();
+        let selected = select(&table);
+        let m = metrics::compute(&table, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
+        let source = stored.path.canonicalize().unwrap_or(stored.path.clone()).display().to_string();
+        entries.push((Entry { name, source, scorer: stored.scorer, table, metrics: m, differences: None }, selected));
+    }
+    let base = entries.iter().position(|(e, _)| e.name == cfg.baseline).expect("checked by config");
+    if let Ok(y) = entries[base].0.table.labels() {
+        let rank = |t: &ScoreTable| -> Vec<f64> { (0..t.score.len()).map(|i| t.rank_score(i)).collect() };
+        let base_scores = rank(&entries[base].0.table);
+        let base_sel = entries[base].1.clone();
+        let ks = entries[base].0.metrics.ks.clone();
+        for (i, (e, sel)) in entries.iter_mut().enumerate().filter(|(i, _)| *i != base) {
+            let _ = i;
+            let s = rank(&e.table);
+            let (a, b) = (Side { scores: &s, selected: sel }, Side { scores: &base_scores, selected: &base_sel });
+            e.differences = Some(paired::differences(&a, &b, &y, e.table.n_runs(), &ks, &cfg.metrics));
+        }
+    }
+    let c = Comparison {
+        baseline: &cfg.baseline,
+        entries: entries.into_iter().map(|(e, _)| e).collect(),
+        opts: &cfg.metrics,
+    };
+    let mut out = OutDir::open(&cfg.out)?;
+    let value = cmp::json(&c);
+    out.write("compare.json", (serde_json::to_string_pretty(&value)? + "\n").as_bytes())?;
+    out.write("compare.md", cmp::markdown(&c).as_bytes())?;
+    out.write("compare.candidates.jsonl", cmp::candidates(&c).as_bytes())?;
+    if let Some(svg) = cmp::svg(&c)? {
+        out.write("compare.svg", svg.as_bytes())?;
+    }
+    out.remove_stale(&["compare.svg"])?;
+    if cfg.json {
+        println!("{value}");
+    } else {
+        print!("{}", cmp::summary(&c));
+        println!("{}", out.summary());
+    }
     Ok(())
 }
 

@@ -88,6 +88,21 @@ Example:
 Each line: {\"instance_id\", \"run\", \"prompt\", \"n_tokens\", \"truncated\"}. Needs only the
 checkpoint's tokenizer.json and tokenizer_config.json.")]
     Render(RenderArgs),
+    /// Compare score sets on the same candidates: best@k curves, selected rate, AUC and
+    /// calibration per scorer, and paired bootstrap intervals of each difference to a baseline.
+    #[command(after_help = "\
+Examples:
+  # Consensus against a verifier, labels from the stores' `resolved` columns:
+  swerm compare consensus=out-consensus/ verifier=out-verifier/ -o cmp/
+
+  # Three score sets, harness reports by run name, the verifier as the baseline:
+  swerm compare c=a/scores.jsonl v=b/scores.jsonl cal=c/scores.jsonl \\
+      --labels run-1=r1.json --labels run-2=r2.json --baseline v --bootstrap 2000 --seed 1 -o cmp/
+
+Writes cmp/compare.json (scorers.NAME: the report.json numbers; differences.NAME: paired
+differences against the baseline with their intervals), compare.md, compare.svg and
+compare.candidates.jsonl (every candidate's label and scores).")]
+    Compare(CompareArgs),
     /// Measure verifier scoring throughput (random weights of a real shape, or a checkpoint).
     #[command(after_help = "\
 Examples:
@@ -270,6 +285,37 @@ pub struct EvalArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub metrics: MetricArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Score sets as NAME=SCORES (a scores.jsonl or the directory holding it); two or more.
+    #[arg(required = true, num_args = 2.., value_name = "NAME=SCORES")]
+    pub sets: Vec<InputSpec>,
+    /// Harness reports as RUN=FILE, or plain files paired with the runs in name order.
+    #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
+    pub labels: Vec<String>,
+    /// The score set the others are compared with [default: the first].
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Output directory (compare.json, compare.md, compare.svg, compare.candidates.jsonl).
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Print compare.json's numbers as one JSON object on stdout, and nothing else there.
+    #[arg(long)]
+    pub json: bool,
+    /// k values for the curves, comma-separated [default: 1,2,4,... up to N, and N].
+    #[arg(short = 'k', long = "k", value_delimiter = ',', value_name = "K")]
+    pub k: Vec<usize>,
+    /// Equal-width bins for the expected calibration error.
+    #[arg(long, default_value_t = 15)]
+    pub ece_bins: usize,
+    /// Paired instance-bootstrap resamples.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub bootstrap: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 #[derive(Args, Debug)]

@@ -182,6 +182,50 @@ impl Render {
     }
 }
 
+pub struct Compare {
+    /// (name, scores path), names unique.
+    pub sets: Vec<(String, PathBuf)>,
+    pub labels: Vec<String>,
+    pub baseline: String,
+    pub out: PathBuf,
+    pub json: bool,
+    pub metrics: MetricsOptions,
+}
+
+impl Compare {
+    pub fn from_cli(a: cli::CompareArgs) -> Result<Self> {
+        let mut sets: Vec<(String, PathBuf)> = Vec::new();
+        for spec in a.sets {
+            let name = match spec.name {
+                Some(n) => n,
+                None => spec
+                    .path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("{}: give the score set a name: NAME=SCORES", spec.path.display())
+                    })?,
+            };
+            if sets.iter().any(|(n, _)| *n == name) {
+                bail!("score set name {name:?} is given twice");
+            }
+            sets.push((name, spec.path));
+        }
+        let baseline = a.baseline.unwrap_or_else(|| sets[0].0.clone());
+        if !sets.iter().any(|(n, _)| *n == baseline) {
+            let names: Vec<&str> = sets.iter().map(|(n, _)| n.as_str()).collect();
+            bail!("--baseline {baseline}: no score set of that name ({})", names.join(", "));
+        }
+        if a.bootstrap == 0 {
+            bail!("--bootstrap must be at least 1: compare reports paired intervals");
+        }
+        let metrics = metrics(cli::MetricArgs { k: a.k, ece_bins: a.ece_bins, bootstrap: a.bootstrap, seed: a.seed })?;
+        Ok(Compare { sets, labels: a.labels, baseline, out: a.out, json: a.json, metrics })
+    }
+}
+
 pub fn bench(a: cli::BenchArgs) -> Result<BenchConfig> {
     if a.context.is_empty() || a.context.contains(&0) || a.passes == 0 || a.batch_tokens == 0 {
         bail!("--context, --passes and --batch-tokens must be positive");

@@ -5,6 +5,7 @@ pub mod auc;
 pub mod bestk;
 pub mod bootstrap;
 pub mod calibration;
+pub mod paired;
 pub mod passk;
 #[cfg(test)]
 mod testutil;

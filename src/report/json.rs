@@ -10,7 +10,15 @@ fn by_k(ks: &[usize], vals: impl IntoIterator<Item = Value>) -> Value {
     Value::Object(ks.iter().map(|k| k.to_string()).zip(vals).collect())
 }
 
+/// report.json as text.
 pub fn render(m: &Metrics, info: &ReportInfo) -> String {
+    let mut s = serde_json::to_string_pretty(&to_value(m, info)).expect("report serializes");
+    s.push('\n');
+    s
+}
+
+/// report.json as a value (also each scorer's entry in compare.json).
+pub fn to_value(m: &Metrics, info: &ReportInfo) -> Value {
     let mut o = Map::new();
     o.insert("instances".into(), m.instances.into());
     o.insert("runs".into(), m.runs.into());
@@ -61,7 +69,5 @@ pub fn render(m: &Metrics, info: &ReportInfo) -> String {
         }
     }
     o.insert("notes".into(), m.notes.clone().into());
-    let mut s = serde_json::to_string_pretty(&Value::Object(o)).expect("report serializes");
-    s.push('\n');
-    s
+    Value::Object(o)
 }

@@ -3,6 +3,7 @@
 //! file atomically and removes the outputs a run no longer produces. (scores.jsonl belongs to
 //! the score store, `score::store`.)
 
+pub mod compare;
 pub mod json;
 pub mod markdown;
 pub mod plot;

@@ -1,6 +1,7 @@
-//! tts.svg: the test-time-scaling curves (pass@k, best@k, random@k against k on a log2 axis,
-//! with bootstrap intervals as error bars when computed), drawn with plotters' SVG backend
-//! (text as SVG `<text>`, so no font files are needed).
+//! The plots: tts.svg (pass@k, best@k and random@k against k on a log2 axis, shaded 95% bands
+//! under `--bootstrap`, the selected rate marked at k = N) and compare.svg (each scorer's best@k
+//! with the oracle and random), drawn with plotters' SVG backend (text as SVG `<text>`, so no
+//! font files are needed).
 
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
@@ -8,74 +9,134 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::metrics::Metrics;
 
+/// One curve: a value per k, an optional (lo, hi) band per k.
+pub struct Curve<'a> {
+    pub name: String,
+    pub values: &'a [f64],
+    pub color: RGBColor,
+    pub band: Option<&'a [(f64, f64)]>,
+    pub dashed: bool,
+}
+
+/// A labelled point (the selected rate at k = N).
+pub struct Mark {
+    pub k: usize,
+    pub value: f64,
+    pub label: String,
+}
+
+/// Colours for scorers in compare plots (tab10 without the oracle's green and random's grey).
+pub const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+];
+pub const ORACLE: RGBColor = RGBColor(44, 160, 44);
+pub const RANDOM: RGBColor = RGBColor(127, 127, 127);
+
+/// tts.svg; `None` without labels (no curves to draw).
 pub fn render_svg(m: &Metrics, title: &str) -> Result<Option<String>> {
     let Some(l) = &m.labeled else { return Ok(None) };
+    let ci = l.ci.as_ref();
+    let curves = [
+        Curve {
+            name: "pass@k (oracle)".into(),
+            values: &l.pass_at_k,
+            color: ORACLE,
+            band: ci.map(|c| c.pass_at_k.as_slice()),
+            dashed: false,
+        },
+        Curve {
+            name: "best@k (reranked)".into(),
+            values: &l.best_at_k,
+            color: PALETTE[0],
+            band: ci.map(|c| c.best_at_k.as_slice()),
+            dashed: false,
+        },
+        Curve { name: "random@k".into(), values: &l.random_at_k, color: RANDOM, band: None, dashed: true },
+    ];
+    let mark = Mark { k: m.runs, value: l.selected_rate, label: format!("selected {:.1}%", 100.0 * l.selected_rate) };
+    let title = format!("{title}, n = {} instances", m.instances);
+    curves_svg(&title, &m.ks, &curves, Some(&mark)).map(Some)
+}
+
+/// Curves against k (log2 axis, ticks at the k values).
+pub fn curves_svg(title: &str, ks: &[usize], curves: &[Curve], mark: Option<&Mark>) -> Result<String> {
+    let err = |e: &dyn std::fmt::Display| anyhow!("drawing a plot: {e}");
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (720, 480)).into_drawing_area();
-        let err = |e: &dyn std::fmt::Display| anyhow!("drawing tts.svg: {e}");
+        let root = SVGBackend::with_string(&mut svg, (800, 520)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(&e))?;
-        let kmax = *m.ks.iter().max().unwrap_or(&1) as f64;
-        // log2(k) on the x axis, labelled with k.
-        let xmax = kmax.log2().max(1.0);
-        let ks: Vec<f64> = m.ks.iter().map(|&k| (k as f64).log2()).collect();
-        let ci_hi = l.ci.iter().flat_map(|c| c.pass_at_k.iter().chain(&c.best_at_k).map(|&(_, hi)| hi));
-        let ys = l.pass_at_k.iter().chain(&l.best_at_k).chain(&l.random_at_k).copied().chain(ci_hi);
-        let ymax = ys.fold(0.0f64, f64::max).max(0.05);
-        let top = (ymax * 1.1).min(1.0) * 100.0;
+        let x = |k: usize| (k as f64).log2();
+        let xmax = x(*ks.iter().max().unwrap_or(&1)).max(1.0);
+        let highs =
+            curves.iter().flat_map(|c| c.values.iter().copied().chain(c.band.into_iter().flatten().map(|b| b.1)));
+        let top = (highs.chain(mark.map(|m| m.value)).fold(0.05f64, f64::max) * 1.12).min(1.0) * 100.0;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(16)
-            .x_label_area_size(40)
-            .y_label_area_size(56)
+            .caption(title, ("sans-serif", 22))
+            .margin(18)
+            .x_label_area_size(48)
+            .y_label_area_size(64)
             .build_cartesian_2d(-0.15..xmax + 0.15, 0.0..top)
             .map_err(|e| err(&e))?;
         chart
             .configure_mesh()
             .x_desc("k (candidates per instance)")
             .y_desc("resolved (%)")
+            .axis_desc_style(("sans-serif", 17))
+            .y_label_style(("sans-serif", 15))
             .light_line_style(WHITE)
             .x_labels(0)
             .disable_x_mesh()
             .draw()
             .map_err(|e| err(&e))?;
         // Tick labels at exactly the k values (plotters would pick "nice" log2 positions).
-        for (&x, k) in ks.iter().zip(&m.ks) {
-            let (px, py) = chart.backend_coord(&(x, 0.0));
-            let style = ("sans-serif", 13).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top));
+        for &k in ks {
+            let (px, py) = chart.backend_coord(&(x(k), 0.0));
+            let style = ("sans-serif", 15).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top));
             root.draw(&Text::new(k.to_string(), (px, py + 6), style)).map_err(|e| err(&e))?;
         }
-        let ci = l.ci.as_ref();
-        type Series<'a> = (&'a str, &'a Vec<f64>, RGBColor, Option<&'a Vec<(f64, f64)>>);
-        let series: [Series; 3] = [
-            ("pass@k (oracle)", &l.pass_at_k, RGBColor(44, 160, 44), ci.map(|c| &c.pass_at_k)),
-            ("best@k (reranked)", &l.best_at_k, RGBColor(31, 119, 180), ci.map(|c| &c.best_at_k)),
-            ("random@k", &l.random_at_k, RGBColor(127, 127, 127), ci.map(|c| &c.random_at_k)),
-        ];
-        for (name, vals, color, bars) in series {
-            let pts: Vec<(f64, f64)> = ks.iter().zip(vals).map(|(&x, &y)| (x, 100.0 * y)).collect();
-            chart
-                .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
-                .map_err(|e| err(&e))?
-                .label(name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(|e| err(&e))?;
-            if let Some(bars) = bars {
-                chart
-                    .draw_series(ks.iter().zip(bars).map(|(&x, &(lo, hi))| {
-                        PathElement::new(vec![(x, 100.0 * lo), (x, 100.0 * hi)], color.stroke_width(1))
-                    }))
-                    .map_err(|e| err(&e))?;
+        for c in curves {
+            if let Some(band) = c.band {
+                let upper = ks.iter().zip(band).map(|(&k, &(_, hi))| (x(k), 100.0 * hi));
+                let lower = ks.iter().zip(band).rev().map(|(&k, &(lo, _))| (x(k), 100.0 * lo));
+                let poly: Vec<(f64, f64)> = upper.chain(lower).collect();
+                chart.draw_series([Polygon::new(poly, c.color.mix(0.18).filled())]).map_err(|e| err(&e))?;
             }
+        }
+        for c in curves {
+            let pts: Vec<(f64, f64)> = ks.iter().zip(c.values).map(|(&k, &y)| (x(k), 100.0 * y)).collect();
+            let color = c.color;
+            let style = color.stroke_width(if c.dashed { 2 } else { 3 });
+            let series = if c.dashed {
+                chart.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style)).map_err(|e| err(&e))?
+            } else {
+                chart.draw_series(LineSeries::new(pts.clone(), style)).map_err(|e| err(&e))?
+            };
+            series
+                .label(c.name.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(|e| err(&e))?;
+        }
+        if let Some(m) = mark {
+            let p = (x(m.k), 100.0 * m.value);
+            chart.draw_series([TriangleMarker::new(p, 9, BLACK.filled())]).map_err(|e| err(&e))?;
+            let (px, py) = chart.backend_coord(&p);
+            let style = ("sans-serif", 15).into_font().color(&BLACK).pos(Pos::new(HPos::Right, VPos::Bottom));
+            root.draw(&Text::new(m.label.clone(), (px - 10, py - 8), style)).map_err(|e| err(&e))?;
         }
         chart
             .configure_series_labels()
+            .label_font(("sans-serif", 15))
             .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.8))
+            .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .draw()
             .map_err(|e| err(&e))?;
         root.present().map_err(|e| err(&e))?;
     }
-    Ok(Some(svg))
+    Ok(svg)
 }

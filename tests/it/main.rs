@@ -2,6 +2,7 @@
 //! fixtures the project makes itself; `util` holds the shared helpers.
 
 mod cli;
+mod compare;
 mod layouts;
 mod reliability;
 mod store;

@@ -1,0 +1,263 @@
+//! `swerm compare`'s outputs: compare.json (each scorer's report.json numbers under
+//! `scorers.NAME`, the paired differences to the baseline under `differences.NAME`),
+//! compare.md, compare.svg and compare.candidates.jsonl (every candidate's label and scores, so
+//! that scripts/check_report.py can recompute everything).
+
+use std::fmt::Write;
+
+use anyhow::Result;
+use serde_json::{Map, Value, json};
+
+use super::ReportInfo;
+use super::json::to_value;
+use super::plot::{Curve, ORACLE, PALETTE, RANDOM, curves_svg};
+use crate::metrics::paired::{DiffCi, Differences};
+use crate::metrics::{Metrics, MetricsOptions};
+use crate::score::{ScoreTable, ScorerSettings};
+use crate::text::{count, pct};
+
+/// One score set in a comparison.
+pub struct Entry {
+    pub name: String,
+    /// Where its scores came from.
+    pub source: String,
+    pub scorer: Option<ScorerSettings>,
+    pub table: ScoreTable,
+    pub metrics: Metrics,
+    /// Against the baseline (`None` for the baseline itself, or without labels).
+    pub differences: Option<Differences>,
+}
+
+pub struct Comparison<'a> {
+    pub baseline: &'a str,
+    pub entries: Vec<Entry>,
+    pub opts: &'a MetricsOptions,
+}
+
+impl Comparison<'_> {
+    fn info<'e>(&self, e: &'e Entry) -> ReportInfo<'e> {
+        ReportInfo {
+            scorer: e.scorer.as_ref(),
+            scores_from: Some(e.source.clone()),
+            run_names: &e.table.runs,
+            ece_bins: self.opts.ece_bins,
+            verifier: None,
+        }
+    }
+
+    fn ks(&self) -> &[usize] {
+        &self.entries[0].metrics.ks
+    }
+}
+
+fn diff_value(d: &DiffCi) -> Value {
+    json!({"diff": d.diff, "lo": d.lo, "hi": d.hi})
+}
+
+pub fn json(c: &Comparison) -> Value {
+    let first = &c.entries[0].metrics;
+    let mut scorers = Map::new();
+    let mut differences = Map::new();
+    let mut sources = Map::new();
+    for e in &c.entries {
+        scorers.insert(e.name.clone(), to_value(&e.metrics, &c.info(e)));
+        sources.insert(e.name.clone(), e.source.clone().into());
+        if let Some(d) = &e.differences {
+            let by_k: Map<String, Value> =
+                c.ks().iter().zip(&d.best_at_k).map(|(k, v)| (k.to_string(), diff_value(v))).collect();
+            differences.insert(
+                e.name.clone(),
+                json!({
+                    "against": c.baseline,
+                    "best_at_k": by_k,
+                    "selected": diff_value(&d.selected),
+                    "auc": d.auc.as_ref().map(diff_value),
+                }),
+            );
+        }
+    }
+    json!({
+        "baseline": c.baseline,
+        "instances": first.instances,
+        "runs": first.runs,
+        "candidates": first.candidates,
+        "k": first.ks,
+        "bootstrap": {"method": "paired instance bootstrap, percentile", "resamples": c.opts.bootstrap, "seed": c.opts.seed, "level": c.opts.level},
+        "sources": sources,
+        "scorers": scorers,
+        "differences": differences,
+    })
+}
+
+/// A signed difference in percentage points with its interval: "+3.2 (−1.0, 7.5)".
+fn pp(d: &DiffCi) -> String {
+    // "+0.0" rather than "-0.0" for differences that round to zero.
+    let f = |x: f64| match format!("{:+.1}", 100.0 * x) {
+        z if z == "-0.0" => "+0.0".to_string(),
+        v => v,
+    };
+    format!("{} ({}, {})", f(d.diff), f(d.lo), f(d.hi))
+}
+
+fn f3(x: Option<f64>) -> String {
+    x.map_or("n/a".into(), |v| format!("{v:.3}"))
+}
+
+pub fn markdown(c: &Comparison) -> String {
+    let first = &c.entries[0].metrics;
+    let mut s = String::from("# swerm compare\n\n");
+    let _ = writeln!(
+        s,
+        "{} x {}; baseline `{}`; paired instance bootstrap, {} resamples, seed {}, {:.0}% intervals.\n",
+        count(first.instances, "instance", "instances"),
+        count(first.runs, "run", "runs"),
+        c.baseline,
+        c.opts.bootstrap,
+        c.opts.seed,
+        100.0 * c.opts.level
+    );
+    let Some(oracle) = first.labeled.as_ref() else {
+        s.push_str("No labels: give --labels or score sets with `resolved` to compare.\n");
+        return s;
+    };
+    s.push_str("Resolve rate (%) by number of candidates k:\n\n| k | pass@k (oracle) |");
+    for e in &c.entries {
+        let _ = write!(s, " best@k {} |", e.name);
+    }
+    s.push_str(" random@k |\n|---:|---:|");
+    s.push_str(&"---:|".repeat(c.entries.len() + 1));
+    s.push('\n');
+    for (j, k) in c.ks().iter().enumerate() {
+        let _ = write!(s, "| {k} | {} |", pct(oracle.pass_at_k[j]));
+        for e in &c.entries {
+            let _ = write!(s, " {} |", e.metrics.labeled.as_ref().map_or("n/a".into(), |l| pct(l.best_at_k[j])));
+        }
+        let _ = writeln!(s, " {} |", pct(oracle.random_at_k[j]));
+    }
+    s.push_str("\n| scorer | selected (%) | AUC | per-instance AUC | ECE | Brier |\n|---|---:|---:|---:|---:|---:|\n");
+    for e in &c.entries {
+        if let Some(l) = &e.metrics.labeled {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                e.name,
+                pct(l.selected_rate),
+                f3(l.auc),
+                f3(l.auc_per_instance),
+                f3(l.ece),
+                f3(l.brier)
+            );
+        }
+    }
+    let diffs: Vec<&Entry> = c.entries.iter().filter(|e| e.differences.is_some()).collect();
+    if !diffs.is_empty() {
+        let _ = write!(
+            s,
+            "\nDifferences against `{}` (percentage points; AUC x 100), with intervals:\n\n| scorer |",
+            c.baseline
+        );
+        for k in c.ks() {
+            let _ = write!(s, " best@{k} |");
+        }
+        s.push_str(" selected | AUC |\n|---|");
+        s.push_str(&"---:|".repeat(c.ks().len() + 2));
+        s.push('\n');
+        for e in diffs {
+            let d = e.differences.as_ref().expect("filtered");
+            let _ = write!(s, "| {} |", e.name);
+            for v in &d.best_at_k {
+                let _ = write!(s, " {} |", pp(v));
+            }
+            let _ = writeln!(s, " {} | {} |", pp(&d.selected), d.auc.as_ref().map_or("n/a".into(), pp));
+        }
+    }
+    s.push_str("\n![best@k by scorer](compare.svg)\n");
+    s
+}
+
+/// Each scorer's best@k (with its bootstrap band), the oracle and random.
+pub fn svg(c: &Comparison) -> Result<Option<String>> {
+    let first = &c.entries[0].metrics;
+    let Some(oracle) = first.labeled.as_ref() else { return Ok(None) };
+    let mut curves = vec![Curve {
+        name: "pass@k (oracle)".into(),
+        values: &oracle.pass_at_k,
+        color: ORACLE,
+        band: None,
+        dashed: true,
+    }];
+    for (i, e) in c.entries.iter().enumerate() {
+        if let Some(l) = &e.metrics.labeled {
+            curves.push(Curve {
+                name: format!("best@k {}", e.name),
+                values: &l.best_at_k,
+                color: PALETTE[i % PALETTE.len()],
+                band: l.ci.as_ref().map(|ci| ci.best_at_k.as_slice()),
+                dashed: false,
+            });
+        }
+    }
+    curves.push(Curve {
+        name: "random@k".into(),
+        values: &oracle.random_at_k,
+        color: RANDOM,
+        band: None,
+        dashed: true,
+    });
+    let title = format!("Best-of-k by scorer, n = {} instances", first.instances);
+    curves_svg(&title, c.ks(), &curves, None).map(Some)
+}
+
+/// compare.candidates.jsonl: one line per candidate with its label and every scorer's score.
+pub fn candidates(c: &Comparison) -> String {
+    let t = &c.entries[0].table;
+    let mut out = String::new();
+    for idx in 0..t.score.len() {
+        let (i, r) = t.coords(idx);
+        let scores: Map<String, Value> =
+            c.entries.iter().map(|e| (e.name.clone(), e.table.score[idx].map_or(Value::Null, Value::from))).collect();
+        let line = json!({
+            "instance_id": t.instances[i],
+            "run": t.runs[r],
+            "resolved": t.label[idx],
+            "empty": t.empty[idx],
+            "missing": t.missing[idx],
+            "scores": scores,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+/// The stdout summary: one row per scorer.
+pub fn summary(c: &Comparison) -> String {
+    let mut s = String::new();
+    let k_last = *c.ks().last().unwrap_or(&1);
+    let _ = writeln!(
+        s,
+        "{:<16} {:>10} {:>9} {:>7} {:>7}   vs {} (best@{k_last}, selected)",
+        "scorer",
+        format!("best@{k_last}"),
+        "selected",
+        "AUC",
+        "ECE",
+        c.baseline
+    );
+    for e in &c.entries {
+        let Some(l) = &e.metrics.labeled else { continue };
+        let vs = e.differences.as_ref().map_or(String::from("baseline"), |d| {
+            format!("{}, {}", pp(d.best_at_k.last().expect("k")), pp(&d.selected))
+        });
+        let _ = writeln!(
+            s,
+            "{:<16} {:>9}% {:>8}% {:>7} {:>7}   {vs}",
+            e.name,
+            pct(*l.best_at_k.last().expect("k")),
+            pct(l.selected_rate),
+            f3(l.auc),
+            f3(l.ece)
+        );
+    }
+    s
+}
