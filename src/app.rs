@@ -12,10 +12,11 @@ use crate::config::{self, ScorerChoice};
 use crate::input::labels::{self, LabelGrid};
 use crate::input::{self, Dataset};
 use crate::metrics;
+use crate::metrics::calibrate::{Calibration, Data, logit};
 use crate::outdir::OutDir;
 use crate::progress;
 use crate::prompt::{Prompter, TooLong};
-use crate::report::{self, PREDICTIONS, ReportInfo};
+use crate::report::{self, AppliedCalibration, PREDICTIONS, ReportInfo};
 use crate::score::store::{self, ScoreLine, ScoreStore, Stored};
 use crate::score::{self, ScoreTable, Scored, Scorer, ScorerSettings, Verifier, VerifierCounts};
 use crate::select::select;
@@ -28,6 +29,7 @@ pub fn run(cmd: Command, quiet: bool) -> Result<()> {
         Command::Select(a) => select_cmd(&config::Select::from_cli(a, quiet)?),
         Command::Score(a) => score_cmd(&config::Score::from_cli(a, quiet)?),
         Command::Render(a) => render(&config::Render::from_cli(a)?),
+        Command::Calibrate(a) => calibrate(&config::Calibrate::from_cli(a)?),
         Command::Compare(a) => compare(&config::Compare::from_cli(a)?),
         Command::Bench(a) => bench(config::bench(a)?),
     }
@@ -189,8 +191,13 @@ pub fn rerank(cfg: &config::Rerank) -> Result<()> {
         None => OutDir::open(&cfg.out)?,
     };
     let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, cfg.overwrite, cfg.quiet)?;
-    let table = ScoreTable::from_dataset(&ds, &run.scored);
+    let mut table = ScoreTable::from_dataset(&ds, &run.scored);
     st.finish(&mut out, &all_lines(&ds, &table, &run.scored))?;
+    let cal = cfg.calibration.as_ref();
+    if let Some(c) = cal {
+        let z: Vec<Option<f64>> = run.scored.iter().map(|s| z_of(s.score, &s.detail)).collect();
+        calibrate_table(&mut table, &z, c)?;
+    }
 
     let selected = select(&table);
     let m = metrics::compute(&table, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
@@ -201,6 +208,7 @@ pub fn rerank(cfg: &config::Rerank) -> Result<()> {
         run_names: &ds.runs,
         ece_bins: cfg.metrics.ece_bins,
         verifier: verifier_counts(scorer.as_ref(), &run.scored),
+        calibration: cal,
     };
     out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name).as_bytes())?;
     report::write_reports(&mut out, &m, &info)?;
@@ -305,6 +313,11 @@ pub fn eval(cfg: &config::Eval) -> Result<()> {
     if !cfg.labels.is_empty() {
         label_table(&mut t, &cfg.labels, &stored.path.display().to_string())?;
     }
+    let cal = cfg.calibration.as_ref();
+    if let Some(c) = cal {
+        let z = line_logits(&t, &stored.lines);
+        calibrate_table(&mut t, &z, c)?;
+    }
     metrics::check_ks(&cfg.metrics.ks, t.n_runs()).map_err(|e| anyhow!(e))?;
     let selected = select(&t);
     let m = metrics::compute(&t, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
@@ -314,6 +327,7 @@ pub fn eval(cfg: &config::Eval) -> Result<()> {
         run_names: &t.runs,
         ece_bins: cfg.metrics.ece_bins,
         verifier: None,
+        calibration: cal,
     };
     let mut out = OutDir::open(&cfg.out)?;
     report::write_reports(&mut out, &m, &info)?;
@@ -379,6 +393,100 @@ pub fn select_cmd(cfg: &config::Select) -> Result<()> {
     let mut out = OutDir::open(&cfg.out)?;
     out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name).as_bytes())?;
     println!("{} ({})", out.summary(), count(selected.len(), "prediction", "predictions"));
+    Ok(())
+}
+
+/// A candidate's logit: the answer-token logit difference when a verifier recorded it, else
+/// logit(score).
+fn z_of(score: Option<f64>, d: &crate::score::VerifierDetail) -> Option<f64> {
+    match (d.logit_yes, d.logit_no) {
+        (Some(y), Some(n)) => Some(y - n),
+        _ => score.map(logit),
+    }
+}
+
+/// The logits of a table read back from a store, in grid order.
+fn line_logits(t: &ScoreTable, lines: &[ScoreLine]) -> Vec<Option<f64>> {
+    let at: HashMap<(&str, &str), &ScoreLine> =
+        lines.iter().map(|l| ((l.instance_id.as_str(), l.run.as_str()), l)).collect();
+    (0..t.score.len())
+        .map(|idx| {
+            let (i, r) = t.coords(idx);
+            at.get(&(t.instances[i].as_str(), t.runs[r].as_str())).and_then(|l| z_of(l.score, &l.detail))
+        })
+        .collect()
+}
+
+/// Replaces every non-empty candidate's score with its calibrated probability.
+fn calibrate_table(t: &mut ScoreTable, z: &[Option<f64>], c: &AppliedCalibration) -> Result<()> {
+    for idx in 0..t.score.len() {
+        let Some(s) = t.score[idx].filter(|_| !t.empty[idx]) else { continue };
+        if !(0.0..=1.0).contains(&s) {
+            let (i, r) = t.coords(idx);
+            bail!(
+                "--calibration {}: the score of instance {} of run {} is {s}, not a probability in [0, 1]",
+                c.source,
+                t.instances[i],
+                t.runs[r]
+            );
+        }
+        t.score[idx] = z[idx].map(|z| c.cal.map.apply(z));
+    }
+    Ok(())
+}
+
+pub fn calibrate(cfg: &config::Calibrate) -> Result<()> {
+    let stored = store::read(&cfg.scores)?;
+    let mut t = ScoreTable::from_lines(&stored.lines);
+    let source = stored.path.display().to_string();
+    if !cfg.labels.is_empty() {
+        label_table(&mut t, &cfg.labels, &source)?;
+    }
+    let z = line_logits(&t, &stored.lines);
+    let mut data = Data { z: Vec::new(), y: Vec::new() };
+    for i in 0..t.instances.len() {
+        let (mut zi, mut yi) = (Vec::new(), Vec::new());
+        for idx in t.range(i) {
+            let Some(s) = t.score[idx].filter(|_| !t.empty[idx]) else { continue };
+            let (_, r) = t.coords(idx);
+            if !(0.0..=1.0).contains(&s) {
+                bail!(
+                    "{source}: instance {} of run {} scores {s}: calibration needs P(YES) in [0, 1]",
+                    t.instances[i],
+                    t.runs[r]
+                );
+            }
+            let Some(y) = t.label[idx] else {
+                bail!("{source}: instance {} of run {} has no label (give --labels)", t.instances[i], t.runs[r]);
+            };
+            zi.push(z[idx].expect("a score has a logit"));
+            yi.push(y);
+        }
+        if !zi.is_empty() {
+            data.z.push(zi);
+            data.y.push(yi);
+        }
+    }
+    let cal = Calibration::fit(&data, cfg.method, cfg.folds, cfg.seed, cfg.ece_bins, source)?;
+    let text = serde_json::to_string_pretty(&cal)? + "\n";
+    crate::outdir::write_atomic(&cfg.out, text.as_bytes())?;
+    let cv = &cal.cv;
+    println!(
+        "{} on {} of {}",
+        cal.describe(),
+        count(cal.candidates, "candidate", "candidates"),
+        count(cal.instances, "instance", "instances")
+    );
+    println!(
+        "{}-fold cross-validation by instance: ECE {:.3} -> {:.3}, Brier {:.3} -> {:.3}, log loss {:.3} -> {:.3}",
+        cv.folds, cv.ece_before, cv.ece_after, cv.brier_before, cv.brier_after, cv.log_loss_before, cv.log_loss_after
+    );
+    if cv.ece_after >= cv.ece_before && cv.log_loss_after >= cv.log_loss_before {
+        println!(
+            "note: the map does not improve held-out calibration: these scores are already about as calibrated as a monotone map can make them"
+        );
+    }
+    println!("wrote {}", cfg.out.display());
     Ok(())
 }
 

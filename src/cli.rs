@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::input::{Format, InputSpec};
+use crate::metrics::calibrate::Method;
 use crate::model::device::{DTypeSpec, DeviceSpec};
 use crate::prompt::Preset;
 use crate::score::ModelFree;
@@ -88,6 +89,21 @@ Example:
 Each line: {\"instance_id\", \"run\", \"prompt\", \"n_tokens\", \"truncated\"}. Needs only the
 checkpoint's tokenizer.json and tokenizer_config.json.")]
     Render(RenderArgs),
+    /// Fit a calibration map (temperature or Platt scaling) on labelled scores, with
+    /// cross-validated ECE and Brier before and after; apply it with --calibration.
+    #[command(after_help = "\
+Examples:
+  # Fit on a verifier's labelled scores (method by cross-validated log loss):
+  swerm calibrate --scores scored/ --labels run-1=r1.json --labels run-2=r2.json -o cal.json
+
+  # Apply it to new runs' scores:
+  swerm eval --scores new-scored/ --calibration cal.json -o eval/
+  swerm rerank runs/*.jsonl --model M --calibration cal.json -o out/
+
+Writes cal.json: the map (method and parameters), `cv` (ece_before, ece_after, brier_before,
+brier_after, log_loss_before, log_loss_after under k-fold cross-validation by instance), and
+every method tried.")]
+    Calibrate(CalibrateArgs),
     /// Compare score sets on the same candidates: best@k curves, selected rate, AUC and
     /// calibration per scorer, and paired bootstrap intervals of each difference to a baseline.
     #[command(after_help = "\
@@ -268,6 +284,10 @@ pub struct RerankArgs {
     pub name: String,
     #[command(flatten)]
     pub metrics: MetricArgs,
+    /// A cal.json from `swerm calibrate`: selection and metrics use the calibrated scores
+    /// (scores.jsonl keeps the scorer's own).
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -280,11 +300,39 @@ pub struct EvalArgs {
     /// name order.
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
     pub labels: Vec<String>,
-    /// Output directory (report.json, report.md, tts.svg).
+    /// Output directory (report.json, report.md, tts.svg, reliability.svg).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: PathBuf,
     #[command(flatten)]
     pub metrics: MetricArgs,
+    /// A cal.json from `swerm calibrate`, applied to the scores before selection and metrics.
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    /// Scores with P(YES) in [0, 1]: a scores.jsonl or the directory holding it.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub scores: PathBuf,
+    /// Harness reports as RUN=FILE, or plain files paired with the runs in name order.
+    #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
+    pub labels: Vec<String>,
+    /// temperature or platt [default: the lower cross-validated log loss].
+    #[arg(long)]
+    pub method: Option<Method>,
+    /// Folds of the cross-validation by instance.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Seed of the fold assignment.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Equal-width bins for the expected calibration error.
+    #[arg(long, default_value_t = 15)]
+    pub ece_bins: usize,
+    /// The calibration file to write (cal.json).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug)]

@@ -10,7 +10,9 @@ use crate::bench::{BenchConfig, BenchWeights};
 use crate::cli;
 use crate::input::{InputSpec, LoadOptions, read_instance_list};
 use crate::metrics::MetricsOptions;
+use crate::metrics::calibrate::{Calibration, Method};
 use crate::prompt::Preset;
+use crate::report::AppliedCalibration;
 use crate::score::{ModelFree, VerifierSettings};
 
 pub struct Inputs {
@@ -34,6 +36,7 @@ pub struct Rerank {
     pub name: String,
     pub metrics: MetricsOptions,
     pub quiet: bool,
+    pub calibration: Option<AppliedCalibration>,
 }
 
 pub struct Eval {
@@ -41,6 +44,42 @@ pub struct Eval {
     pub labels: Vec<String>,
     pub out: PathBuf,
     pub metrics: MetricsOptions,
+    pub calibration: Option<AppliedCalibration>,
+}
+
+pub struct Calibrate {
+    pub scores: PathBuf,
+    pub labels: Vec<String>,
+    pub method: Option<Method>,
+    pub folds: usize,
+    pub seed: u64,
+    pub ece_bins: usize,
+    pub out: PathBuf,
+}
+
+impl Calibrate {
+    pub fn from_cli(a: cli::CalibrateArgs) -> Result<Self> {
+        if a.folds < 2 {
+            bail!("--folds must be at least 2");
+        }
+        if a.ece_bins == 0 {
+            bail!("--ece-bins must be at least 1");
+        }
+        Ok(Calibrate {
+            scores: a.scores,
+            labels: a.labels,
+            method: a.method,
+            folds: a.folds,
+            seed: a.seed,
+            ece_bins: a.ece_bins,
+            out: a.out,
+        })
+    }
+}
+
+/// Reads a `--calibration` file (before any input).
+fn calibration(p: Option<PathBuf>) -> Result<Option<AppliedCalibration>> {
+    p.map(|p| Ok(AppliedCalibration { cal: Calibration::read(&p)?, source: p.display().to_string() })).transpose()
 }
 
 pub struct Select {
@@ -139,13 +178,20 @@ impl Rerank {
             name: a.name,
             metrics: metrics(a.metrics)?,
             quiet,
+            calibration: calibration(a.calibration)?,
         })
     }
 }
 
 impl Eval {
     pub fn from_cli(a: cli::EvalArgs) -> Result<Self> {
-        Ok(Eval { scores: a.scores, labels: a.labels, out: a.out, metrics: metrics(a.metrics)? })
+        Ok(Eval {
+            calibration: calibration(a.calibration)?,
+            scores: a.scores,
+            labels: a.labels,
+            out: a.out,
+            metrics: metrics(a.metrics)?,
+        })
     }
 }
 

@@ -23,6 +23,40 @@ pub fn ece(p: &[f64], y: &[bool], bins: usize) -> f64 {
         .sum()
 }
 
+/// One equal-width bin of a reliability diagram.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bin {
+    pub lo: f64,
+    pub hi: f64,
+    pub count: usize,
+    /// Mean score in the bin (confidence).
+    pub mean_score: f64,
+    /// Share resolved in the bin (accuracy).
+    pub resolved_rate: f64,
+}
+
+/// The non-empty bins of `ece` (same bin rule), for the reliability diagram and report.json.
+pub fn bins(p: &[f64], y: &[bool], bins: usize) -> Vec<Bin> {
+    let mut acc = vec![(0usize, 0.0, 0.0); bins];
+    for (&pi, &yi) in p.iter().zip(y) {
+        let b = ((pi * bins as f64).floor() as usize).min(bins - 1);
+        acc[b].0 += 1;
+        acc[b].1 += pi;
+        acc[b].2 += yi as u8 as f64;
+    }
+    acc.iter()
+        .enumerate()
+        .filter(|(_, a)| a.0 > 0)
+        .map(|(b, &(n, sp, sy))| Bin {
+            lo: b as f64 / bins as f64,
+            hi: (b + 1) as f64 / bins as f64,
+            count: n,
+            mean_score: sp / n as f64,
+            resolved_rate: sy / n as f64,
+        })
+        .collect()
+}
+
 /// Mean squared error of p against the 0/1 label (Brier 1950).
 pub fn brier(p: &[f64], y: &[bool]) -> f64 {
     let sum: f64 = p.iter().zip(y).map(|(&pi, &yi)| (pi - yi as u8 as f64).powi(2)).sum();
@@ -46,5 +80,10 @@ mod tests {
         assert!(ece(&[0.5, 0.5], &[true, false], 15).abs() < 1e-15);
         // One bin: |mean p - mean y|.
         assert!((ece(&p, &y, 1) - (0.55f64 - 0.75).abs()).abs() < 1e-12);
+        // The bins give the same ECE when weighted.
+        let b = bins(&p, &y, 2);
+        assert_eq!(b.iter().map(|x| x.count).collect::<Vec<_>>(), vec![2, 2]);
+        let from_bins: f64 = b.iter().map(|x| x.count as f64 / 4.0 * (x.mean_score - x.resolved_rate).abs()).sum();
+        assert!((from_bins - ece(&p, &y, 2)).abs() < 1e-12);
     }
 }

@@ -4,6 +4,7 @@
 pub mod auc;
 pub mod bestk;
 pub mod bootstrap;
+pub mod calibrate;
 pub mod calibration;
 pub mod paired;
 pub mod passk;
@@ -53,6 +54,8 @@ pub struct Labeled {
     pub auc_instances: usize,
     pub ece: Option<f64>,
     pub brier: Option<f64>,
+    /// The reliability diagram's bins (with ECE).
+    pub bins: Vec<calibration::Bin>,
     pub ci: Option<Cis>,
 }
 
@@ -206,6 +209,7 @@ fn labeled(
         auc_instances: r.auc.len(),
         ece: probs.as_ref().map(|p| calibration::ece(p, labels, opts.ece_bins)),
         brier: probs.as_ref().map(|p| calibration::brier(p, labels)),
+        bins: probs.as_ref().map(|p| calibration::bins(p, labels, opts.ece_bins)).unwrap_or_default(),
         ci: (opts.bootstrap > 0).then(|| cis(&r, ks.len(), opts)),
     }
 }

@@ -42,6 +42,7 @@ impl Comparison<'_> {
             run_names: &e.table.runs,
             ece_bins: self.opts.ece_bins,
             verifier: None,
+            calibration: None,
         }
     }
 

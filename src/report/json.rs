@@ -30,6 +30,9 @@ pub fn to_value(m: &Metrics, info: &ReportInfo) -> Value {
     if let Some(s) = info.scorer {
         o.insert("scorer_settings".into(), serde_json::to_value(s).expect("settings serialize"));
     }
+    if let Some(c) = info.calibration {
+        o.insert("calibration".into(), json!({"map": c.describe(), "file": c.source}));
+    }
     if let Some(c) = &info.verifier {
         o.insert("truncated_candidates".into(), c.truncated.into());
         o.insert("patch_only_candidates".into(), c.patch_only.into());
@@ -50,6 +53,12 @@ pub fn to_value(m: &Metrics, info: &ReportInfo) -> Value {
             o.insert("ece".into(), e.into());
             o.insert("ece_bins".into(), info.ece_bins.into());
             o.insert("brier".into(), b.into());
+            let bins: Vec<Value> = l
+                .bins
+                .iter()
+                .map(|b| json!({"lo": b.lo, "hi": b.hi, "count": b.count, "mean_score": b.mean_score, "resolved_rate": b.resolved_rate}))
+                .collect();
+            o.insert("calibration_bins".into(), bins.into());
         }
         if let Some(c) = &l.ci {
             let pairs = |v: &[(f64, f64)]| by_k(&m.ks, v.iter().map(|&(a, b)| json!([a, b])));

@@ -9,7 +9,7 @@ use super::ReportInfo;
 use crate::metrics::Metrics;
 use crate::text::{count, pct};
 
-pub fn render(m: &Metrics, info: &ReportInfo, plot_file: Option<&str>) -> String {
+pub fn render(m: &Metrics, info: &ReportInfo, plot_file: Option<&str>, reliability: Option<&str>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# swerm report\n");
     let _ = writeln!(s, "{}; scorer `{}`.\n", summary::counts(m), info.scorer_name());
@@ -60,8 +60,14 @@ pub fn render(m: &Metrics, info: &ReportInfo, plot_file: Option<&str>) -> String
                 c.seed
             );
         }
+        if let Some(c) = info.calibration {
+            let _ = writeln!(s, "- Scores calibrated with {} ({})", c.describe(), c.source);
+        }
         if let Some(p) = plot_file {
             let _ = writeln!(s, "\n![test-time scaling]({p})");
+        }
+        if let Some(p) = reliability {
+            let _ = writeln!(s, "\n![reliability diagram]({p})");
         }
     }
     if !m.notes.is_empty() {

@@ -13,12 +13,14 @@ pub mod summary;
 use anyhow::Result;
 
 use crate::metrics::Metrics;
+use crate::metrics::calibrate::Calibration;
 use crate::outdir::OutDir;
 use crate::score::{ScorerSettings, VerifierCounts};
 
 pub const REPORT_JSON: &str = "report.json";
 pub const REPORT_MD: &str = "report.md";
 pub const PLOT: &str = "tts.svg";
+pub const RELIABILITY: &str = "reliability.svg";
 pub const PREDICTIONS: &str = "predictions.jsonl";
 
 /// Context that is not a metric but belongs in the report.
@@ -31,6 +33,20 @@ pub struct ReportInfo<'a> {
     pub ece_bins: usize,
     /// A verifier's totals (rerank and score with --model).
     pub verifier: Option<VerifierCounts>,
+    /// The calibration applied to the scores (`--calibration`).
+    pub calibration: Option<&'a AppliedCalibration>,
+}
+
+/// A calibration map applied to the scores of a report, and the file it came from.
+pub struct AppliedCalibration {
+    pub cal: Calibration,
+    pub source: String,
+}
+
+impl AppliedCalibration {
+    pub fn describe(&self) -> String {
+        self.cal.describe()
+    }
 }
 
 impl ReportInfo<'_> {
@@ -44,13 +60,21 @@ impl ReportInfo<'_> {
     }
 }
 
-/// Writes report.json, report.md and (with labels) tts.svg; removes a stale tts.svg.
+/// Writes report.json, report.md and, with labels, tts.svg and (for probabilities)
+/// reliability.svg; removes stale plots.
 pub fn write_reports(out: &mut OutDir, m: &Metrics, info: &ReportInfo) -> Result<()> {
     let svg = plot::render_svg(m, &format!("Test-time scaling ({})", info.scorer_name()))?;
     out.write(REPORT_JSON, json::render(m, info).as_bytes())?;
     if let Some(svg) = &svg {
         out.write(PLOT, svg.as_bytes())?;
     }
-    out.write(REPORT_MD, markdown::render(m, info, svg.as_ref().map(|_| PLOT)).as_bytes())?;
-    out.remove_stale(&[PLOT])
+    let rel = plot::reliability_svg(m, &format!("Reliability ({})", info.scorer_name()))?;
+    if let Some(rel) = &rel {
+        out.write(RELIABILITY, rel.as_bytes())?;
+    }
+    out.write(
+        REPORT_MD,
+        markdown::render(m, info, svg.as_ref().map(|_| PLOT), rel.as_ref().map(|_| RELIABILITY)).as_bytes(),
+    )?;
+    out.remove_stale(&[PLOT, RELIABILITY])
 }

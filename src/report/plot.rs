@@ -140,3 +140,63 @@ pub fn curves_svg(title: &str, ks: &[usize], curves: &[Curve], mark: Option<&Mar
     }
     Ok(svg)
 }
+
+/// reliability.svg: each bin's share resolved against its mean score, with the diagonal of
+/// perfect calibration; `None` without labels or without probabilities.
+pub fn reliability_svg(m: &Metrics, title: &str) -> Result<Option<String>> {
+    let Some(l) = m.labeled.as_ref().filter(|l| !l.bins.is_empty()) else { return Ok(None) };
+    let err = |e: &dyn std::fmt::Display| anyhow!("drawing reliability.svg: {e}");
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (640, 600)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(&e))?;
+        let caption = format!("{title}, ECE {:.3}, n = {} candidates", l.ece.unwrap_or(f64::NAN), m.candidates);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, ("sans-serif", 19))
+            .margin(18)
+            .x_label_area_size(48)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..100.0, 0.0..100.0)
+            .map_err(|e| err(&e))?;
+        chart
+            .configure_mesh()
+            .x_desc("mean score in bin (%)")
+            .y_desc("resolved in bin (%)")
+            .axis_desc_style(("sans-serif", 17))
+            .label_style(("sans-serif", 15))
+            .light_line_style(WHITE)
+            .draw()
+            .map_err(|e| err(&e))?;
+        chart
+            .draw_series(DashedLineSeries::new(vec![(0.0, 0.0), (100.0, 100.0)], 8, 5, RANDOM.stroke_width(2)))
+            .map_err(|e| err(&e))?
+            .label("perfect calibration")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], RANDOM.stroke_width(2)));
+        let pts: Vec<(f64, f64)> = l.bins.iter().map(|b| (100.0 * b.mean_score, 100.0 * b.resolved_rate)).collect();
+        let color = PALETTE[0];
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(3)))
+            .map_err(|e| err(&e))?
+            .label("bins (area ~ candidates)")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
+        let most = l.bins.iter().map(|b| b.count).max().unwrap_or(1) as f64;
+        chart
+            .draw_series(
+                l.bins
+                    .iter()
+                    .zip(&pts)
+                    .map(|(b, &p)| Circle::new(p, (3.0 + 9.0 * (b.count as f64 / most).sqrt()) as i32, color.filled())),
+            )
+            .map_err(|e| err(&e))?;
+        chart
+            .configure_series_labels()
+            .label_font(("sans-serif", 15))
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| err(&e))?;
+        root.present().map_err(|e| err(&e))?;
+    }
+    Ok(Some(svg))
+}

@@ -1,6 +1,7 @@
 //! swerm's integration tests, one binary (ripgrep's habit): each module runs the real binary on
 //! fixtures the project makes itself; `util` holds the shared helpers.
 
+mod calibrate;
 mod cli;
 mod compare;
 mod layouts;
