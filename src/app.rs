@@ -22,10 +22,18 @@ use crate::score::{self, ScoreTable, Scored, Scorer, ScorerSettings, Verifier, V
 use crate::select::select;
 use crate::text::count;
 
-pub fn run(cmd: Command, quiet: bool) -> Result<()> {
+/// Runs a subcommand; `Ok(false)` when a `--fail-under` gate failed (exit status 1).
+pub fn run(cmd: Command, quiet: bool) -> Result<bool> {
     match cmd {
         Command::Rerank(a) => rerank(&config::Rerank::from_cli(a, quiet)?),
         Command::Eval(a) => eval(&config::Eval::from_cli(a)?),
+        other => run_other(other, quiet).map(|()| true),
+    }
+}
+
+fn run_other(cmd: Command, quiet: bool) -> Result<()> {
+    match cmd {
+        Command::Rerank(_) | Command::Eval(_) => unreachable!("handled by run"),
         Command::Select(a) => select_cmd(&config::Select::from_cli(a, quiet)?),
         Command::Score(a) => score_cmd(&config::Score::from_cli(a, quiet)?),
         Command::Render(a) => render(&config::Render::from_cli(a)?),
@@ -180,7 +188,22 @@ fn verifier_counts(scorer: &dyn Scorer, scored: &[Scored]) -> Option<VerifierCou
         .then(|| VerifierCounts::of(scored.iter().map(|s| &s.detail)))
 }
 
-pub fn rerank(cfg: &config::Rerank) -> Result<()> {
+/// The end of rerank and eval: the summary (or, with --json, report.json's numbers alone) on
+/// stdout, then the gates.
+fn finish(m: &metrics::Metrics, info: &ReportInfo, facts: &[String], output: &crate::cli::OutputArgs) -> bool {
+    if output.json {
+        println!("{}", report::json::to_value(m, info));
+    } else {
+        print!("{}", report::summary::render(m, facts));
+    }
+    let failed = metrics::gate::check(&output.fail_under, m);
+    for f in &failed {
+        eprintln!("swerm: --fail-under: {f}");
+    }
+    failed.is_empty()
+}
+
+pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let mut ds = load(&cfg.inputs, cfg.quiet)?;
     label(&mut ds, &cfg.labels, cfg.inputs.specs.len())?;
     metrics::check_ks(&cfg.metrics.ks, ds.n_runs()).map_err(|e| anyhow!(e))?;
@@ -218,8 +241,7 @@ pub fn rerank(cfg: &config::Rerank) -> Result<()> {
         facts.push(verifier_line(c));
     }
     facts.push(out.summary());
-    print!("{}", report::summary::render(&m, &facts));
-    Ok(())
+    Ok(finish(&m, &info, &facts, &cfg.output))
 }
 
 fn verifier_line(c: &VerifierCounts) -> String {
@@ -301,7 +323,7 @@ pub fn render(cfg: &config::Render) -> Result<()> {
     Ok(())
 }
 
-pub fn eval(cfg: &config::Eval) -> Result<()> {
+pub fn eval(cfg: &config::Eval) -> Result<bool> {
     let stored = store::read(&cfg.scores)?;
     if stored.dropped_torn_line {
         warn(&format!("{}: dropped a torn last line (an interrupted run)", stored.path.display()));
@@ -332,8 +354,7 @@ pub fn eval(cfg: &config::Eval) -> Result<()> {
     let mut out = OutDir::open(&cfg.out)?;
     report::write_reports(&mut out, &m, &info)?;
     let facts = vec![format!("{}; scorer {}", report::summary::counts(&m), info.scorer_name()), out.summary()];
-    print!("{}", report::summary::render(&m, &facts));
-    Ok(())
+    Ok(finish(&m, &info, &facts, &cfg.output))
 }
 
 /// Labels a score table read back from a store: reports pair with its runs by name, or

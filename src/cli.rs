@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::input::{Format, InputSpec};
 use crate::metrics::calibrate::Method;
+use crate::metrics::gate::Gate;
 use crate::model::device::{DTypeSpec, DeviceSpec};
 use crate::prompt::Preset;
 use crate::score::ModelFree;
@@ -18,7 +19,8 @@ use crate::score::ModelFree;
     long_about = "swerm reads N candidate runs per SWE-bench instance, scores every candidate \
 (patch consensus, a score already in the records, or an LM verifier), writes the top-1 patch \
 per instance as a SWE-bench predictions file, and reports pass@k, best@k, random@k, AUC and \
-calibration.\n\nExit status: 0 on success, 2 on any error (bad input, unreadable file, ...)."
+calibration.\n\nExit status: 0 on success, 1 when a --fail-under gate fails (every output written), 2 on \
+any error (bad input, unreadable file, ...)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -242,6 +244,18 @@ pub struct InputArgs {
     pub instances: Option<PathBuf>,
 }
 
+/// Machine-readable results and CI gates (rerank, eval).
+#[derive(Args, Debug, Default)]
+pub struct OutputArgs {
+    /// Print the report.json numbers as one JSON object on stdout, and nothing else there.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit with status 1 (after writing every output) when METRIC is below VALUE: selected,
+    /// best@K, pass@K, auc or auc_per_instance, as fractions (repeatable), e.g. selected=0.30.
+    #[arg(long, value_name = "METRIC=VALUE")]
+    pub fail_under: Vec<Gate>,
+}
+
 #[derive(Args, Debug)]
 pub struct MetricArgs {
     /// k values for the curves, comma-separated [default: 1,2,4,... up to N, and N].
@@ -288,6 +302,8 @@ pub struct RerankArgs {
     /// (scores.jsonl keeps the scorer's own).
     #[arg(long, value_name = "FILE")]
     pub calibration: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -308,6 +324,8 @@ pub struct EvalArgs {
     /// A cal.json from `swerm calibrate`, applied to the scores before selection and metrics.
     #[arg(long, value_name = "FILE")]
     pub calibration: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug)]

@@ -37,6 +37,7 @@ pub struct Rerank {
     pub metrics: MetricsOptions,
     pub quiet: bool,
     pub calibration: Option<AppliedCalibration>,
+    pub output: cli::OutputArgs,
 }
 
 pub struct Eval {
@@ -45,6 +46,7 @@ pub struct Eval {
     pub out: PathBuf,
     pub metrics: MetricsOptions,
     pub calibration: Option<AppliedCalibration>,
+    pub output: cli::OutputArgs,
 }
 
 pub struct Calibrate {
@@ -179,6 +181,7 @@ impl Rerank {
             metrics: metrics(a.metrics)?,
             quiet,
             calibration: calibration(a.calibration)?,
+            output: a.output,
         })
     }
 }
@@ -191,6 +194,7 @@ impl Eval {
             labels: a.labels,
             out: a.out,
             metrics: metrics(a.metrics)?,
+            output: a.output,
         })
     }
 }

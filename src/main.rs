@@ -13,7 +13,8 @@ fn main() -> ExitCode {
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
     }
     match swerm::app::run(cli.command, cli.quiet) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1), // a --fail-under gate
         Err(e) => {
             eprintln!("swerm: {e:#}");
             ExitCode::from(2)

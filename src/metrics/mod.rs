@@ -6,6 +6,7 @@ pub mod bestk;
 pub mod bootstrap;
 pub mod calibrate;
 pub mod calibration;
+pub mod gate;
 pub mod paired;
 pub mod passk;
 #[cfg(test)]

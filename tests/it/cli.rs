@@ -288,3 +288,34 @@ fn help_has_examples() {
         assert!(out.contains("Example"), "{cmd}: {out}");
     }
 }
+
+#[test]
+fn json_output_and_fail_under_gates() {
+    let d = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = vec!["rerank".into()];
+    args.extend(demo_runs());
+    args.push("--labels".into());
+    args.extend(demo_reports());
+    args.extend(["-q".into(), "--json".into(), "-o".into(), d.path().join("a").to_string_lossy().into()]);
+    let out = ok(&swerm_s(&args));
+    assert_eq!(out.trim().lines().count(), 1, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v, read_json(&d.path().join("a/report.json")), "stdout is report.json's numbers");
+    // Gates: exit 1 below the bound, after writing everything; 0 when met.
+    let gate = |g: &[&str], dir: &str| {
+        let mut a: Vec<String> = args[..args.len() - 3].to_vec();
+        for x in g {
+            a.extend(["--fail-under".into(), x.to_string()]);
+        }
+        a.extend(["-o".into(), d.path().join(dir).to_string_lossy().into()]);
+        swerm_s(&a)
+    };
+    let r = gate(&["selected=0.9", "best@4=0.2"], "b");
+    assert_eq!(r.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("selected = 0.4167 is below 0.9") && !err.contains("best@4"), "{err}");
+    assert!(d.path().join("b/predictions.jsonl").exists() && d.path().join("b/report.json").exists());
+    assert_eq!(gate(&["selected=0.4", "auc=0.7", "pass@6=0.9"], "c").status.code(), Some(0));
+    let e = fails(&["rerank", &demo_runs()[0], "--fail-under", "ece=0.1", "-o", d.path().join("e").to_str().unwrap()]);
+    assert!(e.contains("higher is better"), "{e}");
+}

@@ -1,0 +1,88 @@
+//! `--fail-under METRIC=VALUE` gates for CI jobs: `selected`, `best@K`, `pass@K`, `auc` or
+//! `auc_per_instance`, each a fraction in [0, 1]; the run fails (exit status 1, after writing
+//! every output) when a metric is below its bound or cannot be computed (no labels). Only
+//! metrics where higher is better can be gated this way.
+
+use std::str::FromStr;
+
+use super::Metrics;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Gated {
+    Selected,
+    BestAt(usize),
+    PassAt(usize),
+    Auc,
+    AucPerInstance,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gate {
+    pub metric: Gated,
+    pub name: String,
+    pub min: f64,
+}
+
+impl FromStr for Gate {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, v) = s.split_once('=').ok_or_else(|| format!("{s:?}: expected METRIC=VALUE, e.g. selected=0.3"))?;
+        let min: f64 = v.parse().map_err(|_| format!("{s:?}: {v:?} is not a number"))?;
+        let k = |p: &str| name.strip_prefix(p).and_then(|k| k.parse::<usize>().ok()).filter(|&k| k > 0);
+        let metric = match name {
+            "selected" => Gated::Selected,
+            "auc" => Gated::Auc,
+            "auc_per_instance" => Gated::AucPerInstance,
+            _ if k("best@").is_some() => Gated::BestAt(k("best@").unwrap()),
+            _ if k("pass@").is_some() => Gated::PassAt(k("pass@").unwrap()),
+            _ => {
+                return Err(format!(
+                    "{s:?}: METRIC is selected, best@K, pass@K, auc or auc_per_instance (higher is better)"
+                ));
+            }
+        };
+        Ok(Gate { metric, name: name.to_string(), min })
+    }
+}
+
+impl Gate {
+    /// The metric's value (`None`: not computed, e.g. without labels or for a k not reported).
+    pub fn value(&self, m: &Metrics) -> Option<f64> {
+        let l = m.labeled.as_ref()?;
+        let at = |k: usize| m.ks.iter().position(|&x| x == k);
+        match self.metric {
+            Gated::Selected => Some(l.selected_rate),
+            Gated::BestAt(k) => at(k).map(|j| l.best_at_k[j]),
+            Gated::PassAt(k) => at(k).map(|j| l.pass_at_k[j]),
+            Gated::Auc => l.auc,
+            Gated::AucPerInstance => l.auc_per_instance,
+        }
+    }
+}
+
+/// The failed gates, as messages (empty: all passed).
+pub fn check(gates: &[Gate], m: &Metrics) -> Vec<String> {
+    gates
+        .iter()
+        .filter_map(|g| match g.value(m) {
+            Some(v) if v >= g.min => None,
+            Some(v) => Some(format!("{} = {v:.4} is below {}", g.name, g.min)),
+            None => Some(format!("{} could not be computed (no labels, or k not among -k)", g.name)),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse() {
+        assert_eq!("best@4=0.2".parse::<Gate>().unwrap().metric, Gated::BestAt(4));
+        assert_eq!("selected=0.3".parse::<Gate>().unwrap().min, 0.3);
+        assert!("ece=0.1".parse::<Gate>().unwrap_err().contains("higher is better"));
+        assert!(
+            "best@0=1".parse::<Gate>().is_err() && "auc".parse::<Gate>().is_err() && "auc=x".parse::<Gate>().is_err()
+        );
+    }
+}
