@@ -18,17 +18,23 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import swerm_reference as ref  # noqa: E402
 
 
+class Tally:
+    """Prints one ok/BAD line per comparison and counts the BAD ones."""
+
+    def __init__(self, width):
+        self.bad, self.width = 0, width
+
+    def __call__(self, name, a, b):
+        ok = (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9)
+        print(f"{'ok ' if ok else 'BAD'} {name:{self.width}} swerm={a} reference={b}")
+        self.bad += not ok
+
+
 def check_compare(out):
     c = json.load(open(os.path.join(out, "compare.json")))
     rows = [json.loads(l) for l in open(os.path.join(out, "compare.candidates.jsonl"), encoding="utf-8")]
     runs = sorted({r["run"] for r in rows})
-    bad = 0
-
-    def cmp(name, a, b):
-        nonlocal bad
-        ok = (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9)
-        print(f"{'ok ' if ok else 'BAD'} {name:40} swerm={a} reference={b}")
-        bad += not ok
+    cmp = Tally(40)
 
     grids = {}
     for name in c["scorers"]:
@@ -56,7 +62,7 @@ def check_compare(out):
                 got = None if d[key] is None else d[key][part]
                 w = None if want[key] is None else want[key][part]
                 cmp(f"{name}-{d['against']} {key}.{part}", got, w)
-    return 1 if bad else 0
+    return 1 if cmp.bad else 0
 
 
 def main(out):
@@ -65,13 +71,7 @@ def main(out):
     report = json.load(open(os.path.join(out, "report.json")))
     grid = ref.read_scores(os.path.join(out, "scores.jsonl"))
     want = ref.metrics(grid, report.get("ece_bins", 15))
-    bad = 0
-
-    def cmp(name, a, b):
-        nonlocal bad
-        ok = (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9)
-        print(f"{'ok ' if ok else 'BAD'} {name:24} swerm={a} reference={b}")
-        bad += not ok
+    cmp = Tally(24)
 
     for key in ["pass_at_k", "best_at_k", "random_at_k"]:
         for k, v in want[key].items():
@@ -84,8 +84,8 @@ def main(out):
     ok = sorted(ids) == sorted(grid) and len(set(ids)) == len(ids)
     ok = ok and all(isinstance(p["model_patch"], str) and p["model_name_or_path"] for p in preds)
     print(f"{'ok ' if ok else 'BAD'} predictions.jsonl: {len(preds)} lines, one per instance")
-    bad += not ok
-    return 1 if bad else 0
+    cmp.bad += not ok
+    return 1 if cmp.bad else 0
 
 
 if __name__ == "__main__":

@@ -597,8 +597,7 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
         let base_scores = rank(&entries[base].0.table);
         let base_sel = entries[base].1.clone();
         let ks = entries[base].0.metrics.ks.clone();
-        for (i, (e, sel)) in entries.iter_mut().enumerate().filter(|(i, _)| *i != base) {
-            let _ = i;
+        for (e, sel) in entries.iter_mut().filter(|(e, _)| e.name != cfg.baseline) {
             let s = rank(&e.table);
             let (a, b) = (Side { scores: &s, selected: sel }, Side { scores: &base_scores, selected: &base_sel });
             e.differences = Some(paired::differences(&a, &b, &y, e.table.n_runs(), &ks, &cfg.metrics));
