@@ -93,27 +93,40 @@ fn label(ds: &mut Dataset, args: &[String], n_inputs: usize) -> Result<()> {
     let grid =
         LabelGrid { runs: &ds.runs, instances: &ds.instances, run_input: &ds.run_input, n_inputs, empty: &empty };
     let mut l = ds.labels();
-    for w in labels::apply(&grid, &mut l, &args)? {
-        warn(&w);
-    }
+    apply_labels(&grid, &mut l, &args)?;
     ds.set_labels(l);
     Ok(())
 }
 
-/// A scorer ready to run, its settings already checked against the store in `out` (before any
-/// weight is read).
-fn build_scorer(choice: &ScorerChoice, out: &std::path::Path, overwrite: bool) -> Result<Box<dyn Scorer>> {
-    match choice {
+/// Applies parsed `--labels` to a grid's labels, printing the warnings.
+fn apply_labels(grid: &LabelGrid, l: &mut [Option<labels::Label>], args: &[labels::LabelArg]) -> Result<()> {
+    for w in labels::apply(grid, l, args)? {
+        warn(&w);
+    }
+    Ok(())
+}
+
+/// A scorer ready to run and its locked output directory. The settings are checked against the
+/// store in `out` before any weight is read; an existing `out` is locked before the model
+/// loads (a second swerm is refused at once), a new one is only created after it loaded.
+fn build_scorer(choice: &ScorerChoice, out: &std::path::Path, overwrite: bool) -> Result<(Box<dyn Scorer>, OutDir)> {
+    let early = OutDir::open_if_exists(out)?;
+    let scorer: Box<dyn Scorer> = match choice {
         ScorerChoice::ModelFree(m) => {
             store::check(out, &ScorerSettings::from(m), overwrite)?;
-            Ok(score::model_free(m))
+            score::model_free(m)
         }
         ScorerChoice::Verifier(v) => {
             let (device, dtype, settings) = v.resolve()?;
             store::check(out, &settings, overwrite)?;
-            Ok(Box::new(Verifier::load(v, &device, dtype, settings)?))
+            Box::new(Verifier::load(v, &device, dtype, settings)?)
         }
-    }
+    };
+    let dir = match early {
+        Some(d) => d,
+        None => OutDir::open(out)?,
+    };
+    Ok((scorer, dir))
 }
 
 /// Scores of this run: every candidate's, and how many were scored now (not reused).
@@ -207,12 +220,7 @@ pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let mut ds = load(&cfg.inputs, cfg.quiet)?;
     label(&mut ds, &cfg.labels, cfg.inputs.specs.len())?;
     metrics::check_ks(&cfg.metrics.ks, ds.n_runs()).map_err(|e| anyhow!(e))?;
-    let early = OutDir::open_if_exists(&cfg.out)?;
-    let mut scorer = build_scorer(&cfg.scorer, &cfg.out, cfg.overwrite)?;
-    let mut out = match early {
-        Some(o) => o,
-        None => OutDir::open(&cfg.out)?,
-    };
+    let (mut scorer, mut out) = build_scorer(&cfg.scorer, &cfg.out, cfg.overwrite)?;
     let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, cfg.overwrite, cfg.quiet)?;
     let mut table = ScoreTable::from_dataset(&ds, &run.scored);
     st.finish(&mut out, &all_lines(&ds, &table, &run.scored))?;
@@ -262,12 +270,7 @@ fn verifier_line(c: &VerifierCounts) -> String {
 
 pub fn score_cmd(cfg: &config::Score) -> Result<()> {
     let ds = load(&cfg.inputs, cfg.quiet)?;
-    let early = OutDir::open_if_exists(&cfg.out)?;
-    let mut scorer = build_scorer(&ScorerChoice::Verifier(cfg.verifier.clone()), &cfg.out, cfg.overwrite)?;
-    let mut out = match early {
-        Some(o) => o,
-        None => OutDir::open(&cfg.out)?,
-    };
+    let (mut scorer, mut out) = build_scorer(&ScorerChoice::Verifier(cfg.verifier.clone()), &cfg.out, cfg.overwrite)?;
     let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, cfg.overwrite, cfg.quiet)?;
     let table = ScoreTable::from_dataset(&ds, &run.scored);
     st.finish(&mut out, &all_lines(&ds, &table, &run.scored))?;
@@ -371,9 +374,7 @@ fn label_table(t: &mut ScoreTable, args: &[String], origin: &str) -> Result<()> 
     };
     let mut l: Vec<Option<labels::Label>> =
         t.label.iter().map(|l| l.map(|resolved| labels::Label { resolved, origin: origin.to_string() })).collect();
-    for w in labels::apply(&grid, &mut l, &args)? {
-        warn(&w);
-    }
+    apply_labels(&grid, &mut l, &args)?;
     t.label = l.into_iter().map(|l| l.map(|l| l.resolved)).collect();
     Ok(())
 }

@@ -66,9 +66,7 @@ impl OutDir {
     /// Writes `name` atomically and records it as produced by this run.
     pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         write_atomic(&self.path.join(name), bytes)?;
-        if !self.written.iter().any(|w| w == name) {
-            self.written.push(name.to_string());
-        }
+        self.mark_written(name);
         Ok(())
     }
 

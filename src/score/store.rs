@@ -161,14 +161,19 @@ fn existing(dir: &Path, want: &ScorerSettings) -> Result<Existing> {
 
 /// Refuses, before anything is written, a directory holding another scorer's scores.
 pub fn check(dir: &Path, want: &ScorerSettings, overwrite: bool) -> Result<()> {
-    match existing(dir, want)? {
+    refuse(existing(dir, want)?, dir, want, overwrite).map(drop)
+}
+
+/// `existing` unless it is another scorer's store and `overwrite` is off.
+fn refuse(e: Existing, dir: &Path, want: &ScorerSettings, overwrite: bool) -> Result<Existing> {
+    match e {
         Existing::Other(have) if !overwrite => bail!(
             "{} holds {have}; this run scores with {} ({}). Scores of different scorers never share a directory: use another -o, or --overwrite to discard the stored scores",
             dir.join(SCORES).display(),
             want.short(),
             want.full()
         ),
-        _ => Ok(()),
+        e => Ok(e),
     }
 }
 
@@ -191,9 +196,8 @@ impl ScoreStore {
     /// `overwrite`). With `resume`, the complete lines already there are kept and returned;
     /// otherwise the store starts empty.
     pub fn open(out: &mut OutDir, want: &ScorerSettings, overwrite: bool, resume: bool) -> Result<(Self, Found)> {
-        check(out.path(), want, overwrite)?;
         let path = out.file(SCORES);
-        let same = matches!(existing(out.path(), want)?, Existing::Same);
+        let same = matches!(refuse(existing(out.path(), want)?, out.path(), want, overwrite)?, Existing::Same);
         let mut found = Found::new();
         let mut torn = false;
         if !same || !resume {

@@ -293,6 +293,21 @@ fn issues() -> HashMap<Key, String> {
         .collect()
 }
 
+/// `swerm render` of the fixture trajectories with the tiny Qwen3 under `--max-tokens`.
+fn render_qwen3(preset: &str, max_tokens: &str) -> String {
+    let args = [
+        "render",
+        &tiny("trajectories.jsonl"),
+        "--model",
+        &tiny("qwen3"),
+        "--preset",
+        preset,
+        "--max-tokens",
+        max_tokens,
+    ];
+    ok(&swerm_env(&args, &[]))
+}
+
 #[test]
 fn max_tokens_keeps_the_issue_and_marks_the_cut() {
     // (preset, budget): swegym fits its fixed parts in 300 tokens, r2egym (system prompt twice,
@@ -309,19 +324,7 @@ fn max_tokens_keeps_the_issue_and_marks_the_cut() {
             assert!(got[*k]["n_tokens"].as_u64().unwrap() <= max);
         }
         assert_eq!(got.values().filter(|g| g["truncated"] == true).count(), long.len(), "{preset}");
-        let rendered = ok(&swerm_env(
-            &[
-                "render",
-                &tiny("trajectories.jsonl"),
-                "--model",
-                &tiny("qwen3"),
-                "--preset",
-                preset,
-                "--max-tokens",
-                &max.to_string(),
-            ],
-            &[],
-        ));
+        let rendered = render_qwen3(preset, &max.to_string());
         let issues = issues();
         for r in jsonl(&rendered) {
             let prompt = r["prompt"].as_str().unwrap();
@@ -349,19 +352,7 @@ fn a_prompt_whose_issue_cannot_fit_is_an_error_for_that_candidate() {
         assert!(e["score"].is_null(), "{e}");
         assert!(e["error"].as_str().unwrap().contains("over --max-tokens 300"), "{e}");
     }
-    let rendered = ok(&swerm_env(
-        &[
-            "render",
-            &tiny("trajectories.jsonl"),
-            "--model",
-            &tiny("qwen3"),
-            "--preset",
-            "r2egym",
-            "--max-tokens",
-            "300",
-        ],
-        &[],
-    ));
+    let rendered = render_qwen3("r2egym", "300");
     assert!(jsonl(&rendered).iter().all(|r| r["error"].is_string() && r.get("prompt").is_none()), "{rendered}");
 }
 
