@@ -237,6 +237,9 @@ def trajectories():
     return recs
 
 
+ARCHS = ["qwen3-moe", "qwen3", "qwen2", "qwen3-moe-h32"]
+
+
 def make_model(arch, vocab):
     common = dict(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
                   rms_norm_eps=1e-6, tie_word_embeddings=True, max_position_embeddings=4096)
@@ -245,13 +248,22 @@ def make_model(arch, vocab):
                                           moe_intermediate_size=24, norm_topk_prob=True, decoder_sparse_step=1,
                                           mlp_only_layers=[1], rope_theta=1e6)
         model = transformers.Qwen3MoeForCausalLM(cfg)
+    elif arch == "qwen3-moe-h32":
+        # For inference engines (scripts/engine-check.sh): vLLM's CPU attention needs head_dim
+        # >= 32, and every layer MoE is the shape engines support everywhere. 2 query heads,
+        # 1 KV head: still grouped-query, and the embedding (the bulk of the file) unchanged.
+        common.update(num_attention_heads=2, num_key_value_heads=1)
+        cfg = transformers.Qwen3MoeConfig(**common, head_dim=32, intermediate_size=48, num_experts=8, num_experts_per_tok=2,
+                                          moe_intermediate_size=24, norm_topk_prob=True, decoder_sparse_step=1,
+                                          mlp_only_layers=[], rope_theta=1e6)
+        model = transformers.Qwen3MoeForCausalLM(cfg)
     elif arch == "qwen3":
         cfg = transformers.Qwen3Config(**common, head_dim=16, intermediate_size=64, rope_theta=1e6)
         model = transformers.Qwen3ForCausalLM(cfg)
     else:
         cfg = transformers.Qwen2Config(**common, intermediate_size=64, rope_theta=1e6)
         model = transformers.Qwen2ForCausalLM(cfg)
-    g = torch.Generator().manual_seed({"qwen3-moe": 1, "qwen3": 2, "qwen2": 3}[arch])
+    g = torch.Generator().manual_seed({"qwen3-moe": 1, "qwen3": 2, "qwen2": 3, "qwen3-moe-h32": 4}[arch])
     with torch.no_grad():
         for name, p in sorted(model.named_parameters()):
             if "norm" in name:
@@ -275,18 +287,24 @@ def tokenizer_dir(arg):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tokenizer-dir")
+    ap.add_argument("--only", choices=ARCHS, help="(re)make one checkpoint and its rows of expected.jsonl, keeping the rest")
     a = ap.parse_args()
     tokdir = tokenizer_dir(a.tokenizer_dir)
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT)
     recs = trajectories()
-    with open(os.path.join(OUT, "trajectories.jsonl"), "w", encoding="utf-8") as f:
-        for r in recs:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    vocab = 151936
     rows = []
-    shutil.copy(os.path.join(tokdir, "tokenizer.json"), os.path.join(OUT, "tokenizer.json"))
-    for arch in ["qwen3-moe", "qwen3", "qwen2"]:
+    if a.only:
+        with open(os.path.join(OUT, "expected.jsonl"), encoding="utf-8") as f:
+            rows = [r for r in map(json.loads, f) if r["arch"] != a.only]
+        shutil.rmtree(os.path.join(OUT, a.only), ignore_errors=True)
+    else:
+        shutil.rmtree(OUT, ignore_errors=True)
+        os.makedirs(OUT)
+        with open(os.path.join(OUT, "trajectories.jsonl"), "w", encoding="utf-8") as f:
+            for r in recs:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        shutil.copy(os.path.join(tokdir, "tokenizer.json"), os.path.join(OUT, "tokenizer.json"))
+    vocab = 151936
+    for arch in [a.only] if a.only else ARCHS:
         d = os.path.join(OUT, arch)
         os.makedirs(d)
         # One copy of the 11 MB tokenizer for all three checkpoints (a relative symlink).

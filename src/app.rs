@@ -3,9 +3,10 @@
 //! metrics -> reports.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 
 use crate::cli::Command;
 use crate::config::{self, ScorerChoice};
@@ -17,8 +18,9 @@ use crate::outdir::OutDir;
 use crate::progress;
 use crate::prompt::{Prompter, TooLong};
 use crate::report::{self, AppliedCalibration, PREDICTIONS, ReportInfo};
-use crate::score::store::{self, ScoreLine, ScoreStore, Stored};
-use crate::score::{self, ScoreTable, Scored, Scorer, ScorerSettings, Verifier, VerifierCounts};
+use crate::score::shard::Shard;
+use crate::score::store::{self, ScoreLine, ScoreStore, Stored, Want};
+use crate::score::{self, Remote, ScoreTable, Scored, Scorer, ScorerSettings, Verifier, VerifierCounts};
 use crate::select::select;
 use crate::text::count;
 
@@ -109,17 +111,32 @@ fn apply_labels(grid: &LabelGrid, l: &mut [Option<labels::Label>], args: &[label
 /// A scorer ready to run and its locked output directory. The settings are checked against the
 /// store in `out` before any weight is read; an existing `out` is locked before the model
 /// loads (a second swerm is refused at once), a new one is only created after it loaded.
-fn build_scorer(choice: &ScorerChoice, out: &std::path::Path, overwrite: bool) -> Result<(Box<dyn Scorer>, OutDir)> {
+fn build_scorer(
+    choice: &ScorerChoice,
+    shard: Option<Shard>,
+    out: &std::path::Path,
+    overwrite: bool,
+    quiet: bool,
+) -> Result<(Box<dyn Scorer>, OutDir)> {
     let early = OutDir::open_if_exists(out)?;
+    let want = |scorer| Want { scorer, shard };
     let scorer: Box<dyn Scorer> = match choice {
         ScorerChoice::ModelFree(m) => {
-            store::check(out, &ScorerSettings::from(m), overwrite)?;
+            store::check(out, want(&ScorerSettings::from(m)), overwrite)?;
             score::model_free(m)
         }
         ScorerChoice::Verifier(v) => {
             let (device, dtype, settings) = v.resolve()?;
-            store::check(out, &settings, overwrite)?;
+            store::check(out, want(&settings), overwrite)?;
             Box::new(Verifier::load(v, &device, dtype, settings)?)
+        }
+        ScorerChoice::Remote(v, e) => {
+            let r = Remote::connect(v, e)?;
+            store::check(out, want(&r.settings()), overwrite)?;
+            if !quiet {
+                eprintln!("swerm: {}", r.describe());
+            }
+            Box::new(r)
         }
     };
     let dir = match early {
@@ -129,51 +146,57 @@ fn build_scorer(choice: &ScorerChoice, out: &std::path::Path, overwrite: bool) -
     Ok((scorer, dir))
 }
 
-/// Scores of this run: every candidate's, and how many were scored now (not reused).
+/// Scores of this run: every candidate's (of the shard's, `None` elsewhere), and which were
+/// scored now (not reused).
 struct ScoreRun {
-    scored: Vec<Scored>,
+    scored: Vec<Option<Scored>>,
     fresh: Vec<usize>,
     secs: f64,
 }
 
 /// Scores every candidate through the store in `out`: a resumable scorer reuses what is
 /// there; every finished candidate is appended as it arrives.
+/// Scores the candidates `mine` (all, or a shard's) through the store in `out`: a resumable
+/// scorer reuses what is there; every finished candidate is appended as it arrives. `scored`
+/// holds `mine`'s scores in the end, `None` elsewhere.
 fn score_stored(
     scorer: &mut dyn Scorer,
     ds: &Dataset,
     out: &mut OutDir,
+    (shard, mine): (Option<Shard>, &[usize]),
     overwrite: bool,
     quiet: bool,
 ) -> Result<(ScoreStore, ScoreRun)> {
-    let (mut st, mut found) = ScoreStore::open(out, &scorer.settings(), overwrite, scorer.resumable())?;
+    let want = Want { scorer: &scorer.settings(), shard };
+    let (mut st, mut found) = ScoreStore::open(out, want, overwrite, scorer.resumable())?;
     if st.dropped_torn_line {
         warn(&format!("{}: dropped a torn last line (an interrupted run)", out.file(store::SCORES).display()));
     }
-    let mut scored: Vec<Option<Scored>> = (0..ds.cands.len())
-        .map(|idx| {
-            let (i, r) = ds.coords(idx);
-            found.remove(&(ds.instances[i].clone(), ds.runs[r].clone()))
-        })
-        .collect();
-    let todo: Vec<usize> = (0..scored.len()).filter(|&i| scored[i].is_none()).collect();
+    let mut scored: Vec<Option<Scored>> = vec![None; ds.cands.len()];
+    for &idx in mine {
+        let (i, r) = ds.coords(idx);
+        scored[idx] = found.remove(&(ds.instances[i].clone(), ds.runs[r].clone()));
+    }
+    let todo: Vec<usize> = mine.iter().copied().filter(|&i| scored[i].is_none()).collect();
     if st.reused > 0 {
-        eprintln!("swerm: resuming: {} already scored, {} to go", ds.cands.len() - todo.len(), todo.len());
+        eprintln!("swerm: resuming: {} already scored, {} to go", mine.len() - todo.len(), todo.len());
     }
     let pb = progress::bar(todo.len() as u64, "scoring", quiet);
     let started = Instant::now();
+    let mut tokens = 0u64;
     scorer.score(ds, &todo, &mut |idx, s| {
         st.append(&line(ds, None, idx, &s))?;
+        tokens += s.detail.n_tokens.unwrap_or(0) as u64;
         scored[idx] = Some(s);
         pb.inc(1);
+        pb.set_message(format!("{:.0} tokens/s", tokens as f64 / started.elapsed().as_secs_f64().max(1e-9)));
         Ok(())
     })?;
     st.sync()?;
     pb.finish_and_clear();
-    let scored = scored
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| s.ok_or_else(|| anyhow!("the scorer left candidate {i} unscored")))
-        .collect::<Result<_>>()?;
+    if let Some(i) = mine.iter().find(|&&i| scored[i].is_none()) {
+        bail!("the scorer left candidate {i} unscored");
+    }
     Ok((st, ScoreRun { scored, fresh: todo, secs: started.elapsed().as_secs_f64() }))
 }
 
@@ -192,8 +215,9 @@ fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Scored) -> Sco
     }
 }
 
-fn all_lines(ds: &Dataset, table: &ScoreTable, scored: &[Scored]) -> Vec<ScoreLine> {
-    scored.iter().enumerate().map(|(idx, s)| line(ds, Some(table), idx, s)).collect()
+/// The store lines of candidates `which`.
+fn lines_of(ds: &Dataset, table: &ScoreTable, scored: &[Scored], which: &[usize]) -> Vec<ScoreLine> {
+    which.iter().map(|&idx| line(ds, Some(table), idx, &scored[idx])).collect()
 }
 
 fn verifier_counts(scorer: &dyn Scorer, scored: &[Scored]) -> Option<VerifierCounts> {
@@ -220,13 +244,15 @@ pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let mut ds = load(&cfg.inputs, cfg.quiet)?;
     label(&mut ds, &cfg.labels, cfg.inputs.specs.len())?;
     metrics::check_ks(&cfg.metrics.ks, ds.n_runs()).map_err(|e| anyhow!(e))?;
-    let (mut scorer, mut out) = build_scorer(&cfg.scorer, &cfg.out, cfg.overwrite)?;
-    let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, cfg.overwrite, cfg.quiet)?;
-    let mut table = ScoreTable::from_dataset(&ds, &run.scored);
-    st.finish(&mut out, &all_lines(&ds, &table, &run.scored))?;
+    let (mut scorer, mut out) = build_scorer(&cfg.scorer, None, &cfg.out, cfg.overwrite, cfg.quiet)?;
+    let every: Vec<usize> = (0..ds.cands.len()).collect();
+    let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (None, &every), cfg.overwrite, cfg.quiet)?;
+    let scored: Vec<Scored> = run.scored.into_iter().map(|s| s.expect("every candidate scored")).collect();
+    let mut table = ScoreTable::from_dataset(&ds, &scored);
+    st.finish(&mut out, &lines_of(&ds, &table, &scored, &every))?;
     let cal = cfg.calibration.as_ref();
     if let Some(c) = cal {
-        let z: Vec<Option<f64>> = run.scored.iter().map(|s| z_of(s.score, &s.detail)).collect();
+        let z: Vec<Option<f64>> = scored.iter().map(|s| z_of(s.score, &s.detail)).collect();
         calibrate_table(&mut table, &z, c)?;
     }
 
@@ -238,7 +264,7 @@ pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
         scores_from: None,
         run_names: &ds.runs,
         ece_bins: cfg.metrics.ece_bins,
-        verifier: verifier_counts(scorer.as_ref(), &run.scored),
+        verifier: verifier_counts(scorer.as_ref(), &scored),
         calibration: cal,
     };
     out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name).as_bytes())?;
@@ -270,18 +296,26 @@ fn verifier_line(c: &VerifierCounts) -> String {
 
 pub fn score_cmd(cfg: &config::Score) -> Result<()> {
     let ds = load(&cfg.inputs, cfg.quiet)?;
-    let (mut scorer, mut out) = build_scorer(&ScorerChoice::Verifier(cfg.verifier.clone()), &cfg.out, cfg.overwrite)?;
-    let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, cfg.overwrite, cfg.quiet)?;
-    let table = ScoreTable::from_dataset(&ds, &run.scored);
-    st.finish(&mut out, &all_lines(&ds, &table, &run.scored))?;
-    let all = VerifierCounts::of(run.scored.iter().map(|s| &s.detail));
-    let now = VerifierCounts::of(run.fresh.iter().map(|&i| &run.scored[i].detail));
+    let mine: Vec<usize> = match cfg.shard {
+        None => (0..ds.cands.len()).collect(),
+        Some(s) => (0..ds.cands.len()).filter(|&idx| s.holds(&ds.instances[ds.coords(idx).0])).collect(),
+    };
+    let (mut scorer, mut out) = build_scorer(&cfg.scorer, cfg.shard, &cfg.out, cfg.overwrite, cfg.quiet)?;
+    let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (cfg.shard, &mine), cfg.overwrite, cfg.quiet)?;
+    // Labels do not depend on scores: a table over placeholders gives every line's label.
+    let scored: Vec<Scored> = run.scored.into_iter().map(Option::unwrap_or_default).collect();
+    let table = ScoreTable::from_dataset(&ds, &scored);
+    st.finish(&mut out, &lines_of(&ds, &table, &scored, &mine))?;
+    let all = VerifierCounts::of(mine.iter().map(|&i| &scored[i].detail));
+    let now = VerifierCounts::of(run.fresh.iter().map(|&i| &scored[i].detail));
+    let n_instances = mine.iter().map(|&idx| ds.coords(idx).0).collect::<std::collections::BTreeSet<_>>().len();
+    let part = cfg.shard.map(|s| format!("shard {s}: ")).unwrap_or_default();
     println!(
-        "{} x {}: {} scored now, {} reused; {}",
-        count(ds.instances.len(), "instance", "instances"),
+        "{part}{} x {}: {} scored now, {} reused; {}",
+        count(n_instances, "instance", "instances"),
         count(ds.runs.len(), "run", "runs"),
         run.fresh.len(),
-        run.scored.len() - run.fresh.len(),
+        mine.len() - run.fresh.len(),
         verifier_line(&all)
     );
     if !run.fresh.is_empty() {
@@ -326,17 +360,24 @@ pub fn render(cfg: &config::Render) -> Result<()> {
     Ok(())
 }
 
-pub fn eval(cfg: &config::Eval) -> Result<bool> {
-    let stored = store::read(&cfg.scores)?;
-    if stored.dropped_torn_line {
-        warn(&format!("{}: dropped a torn last line (an interrupted run)", stored.path.display()));
+/// The scores of one store, or of several merged (shards), with the torn-line warnings; no
+/// score at all is an error.
+fn read_scores(paths: &[PathBuf]) -> Result<Stored> {
+    let stored = store::read_many(paths)?;
+    for p in &stored.torn {
+        warn(&format!("{}: dropped a torn last line (an interrupted run)", p.display()));
     }
     if stored.lines.is_empty() {
-        bail!("{}: no scores", stored.path.display());
+        bail!("{}: no scores", stored.origin);
     }
+    Ok(stored)
+}
+
+pub fn eval(cfg: &config::Eval) -> Result<bool> {
+    let stored = read_scores(&cfg.scores)?;
     let mut t = ScoreTable::from_lines(&stored.lines);
     if !cfg.labels.is_empty() {
-        label_table(&mut t, &cfg.labels, &stored.path.display().to_string())?;
+        label_table(&mut t, &cfg.labels, &stored.origin)?;
     }
     let cal = cfg.calibration.as_ref();
     if let Some(c) = cal {
@@ -348,7 +389,7 @@ pub fn eval(cfg: &config::Eval) -> Result<bool> {
     let m = metrics::compute(&t, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
     let info = ReportInfo {
         scorer: stored.scorer.as_ref(),
-        scores_from: Some(stored.path.display().to_string()),
+        scores_from: Some(stored.origin.clone()),
         run_names: &t.runs,
         ece_bins: cfg.metrics.ece_bins,
         verifier: None,
@@ -381,7 +422,7 @@ fn label_table(t: &mut ScoreTable, args: &[String], origin: &str) -> Result<()> 
 
 pub fn select_cmd(cfg: &config::Select) -> Result<()> {
     let ds = load(&cfg.inputs, cfg.quiet)?;
-    let stored = store::read(&cfg.scores)?;
+    let stored = read_scores(&cfg.scores)?;
     let lookup: HashMap<(&str, &str), Option<f64>> =
         stored.lines.iter().map(|l| ((l.instance_id.as_str(), l.run.as_str()), l.score)).collect();
     let (mut unscored, mut non_empty) = (0, 0);
@@ -399,7 +440,7 @@ pub fn select_cmd(cfg: &config::Select) -> Result<()> {
     if non_empty > 0 && unscored == non_empty {
         bail!(
             "{}: no score for any candidate of the inputs (are the run names the same as when it was scored? runs: {})",
-            stored.path.display(),
+            stored.origin,
             ds.runs.join(", ")
         );
     }
@@ -407,7 +448,7 @@ pub fn select_cmd(cfg: &config::Select) -> Result<()> {
         warn(&format!(
             "{} no score in {} (ranked last)",
             count(unscored, "non-empty candidate has", "non-empty candidates have"),
-            stored.path.display()
+            stored.origin
         ));
     }
     let table = ScoreTable::from_dataset(&ds, &scored);
@@ -458,9 +499,9 @@ fn calibrate_table(t: &mut ScoreTable, z: &[Option<f64>], c: &AppliedCalibration
 }
 
 pub fn calibrate(cfg: &config::Calibrate) -> Result<()> {
-    let stored = store::read(&cfg.scores)?;
+    let stored = read_scores(&cfg.scores)?;
     let mut t = ScoreTable::from_lines(&stored.lines);
-    let source = stored.path.display().to_string();
+    let source = stored.origin.clone();
     if !cfg.labels.is_empty() {
         label_table(&mut t, &cfg.labels, &source)?;
     }
@@ -513,17 +554,11 @@ pub fn calibrate(cfg: &config::Calibrate) -> Result<()> {
 }
 
 /// One score set read back for `compare`, labelled.
-fn compare_set(name: &str, path: &std::path::Path, labels: &[String]) -> Result<(Stored, ScoreTable)> {
-    let stored = store::read(path)?;
-    if stored.dropped_torn_line {
-        warn(&format!("{}: dropped a torn last line (an interrupted run)", stored.path.display()));
-    }
-    if stored.lines.is_empty() {
-        bail!("{name}={}: no scores", stored.path.display());
-    }
+fn compare_set(name: &str, paths: &[PathBuf], labels: &[String]) -> Result<(Stored, ScoreTable)> {
+    let stored = read_scores(paths).with_context(|| format!("score set {name}"))?;
     let mut t = ScoreTable::from_lines(&stored.lines);
     if !labels.is_empty() {
-        label_table(&mut t, labels, &stored.path.display().to_string())?;
+        label_table(&mut t, labels, &stored.origin)?;
     }
     Ok((stored, t))
 }
@@ -574,8 +609,8 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
     use crate::metrics::paired::{self, Side};
     use crate::report::compare::{self as cmp, Comparison, Entry};
     let mut sets = Vec::new();
-    for (name, path) in &cfg.sets {
-        sets.push((name.clone(), compare_set(name, path, &cfg.labels)?));
+    for (name, paths) in &cfg.sets {
+        sets.push((name.clone(), compare_set(name, paths, &cfg.labels)?));
     }
     // Labels: the union over the sets (each set's `resolved` columns and --labels).
     let (first_name, rest) = sets.split_first_mut().expect("two or more sets");
@@ -589,7 +624,10 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
         table.label = labels.clone();
         let selected = select(&table);
         let m = metrics::compute(&table, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
-        let source = stored.path.canonicalize().unwrap_or(stored.path.clone()).display().to_string();
+        let source = match stored.origin.contains(" + ") {
+            true => stored.origin.clone(),
+            false => stored.path.canonicalize().unwrap_or(stored.path.clone()).display().to_string(),
+        };
         entries.push((Entry { name, source, scorer: stored.scorer, table, metrics: m, differences: None }, selected));
     }
     let base = entries.iter().position(|(e, _)| e.name == cfg.baseline).expect("checked by config");

@@ -10,6 +10,8 @@ use crate::metrics::gate::Gate;
 use crate::model::device::{DTypeSpec, DeviceSpec};
 use crate::prompt::Preset;
 use crate::score::ModelFree;
+use crate::score::remote::ApiChoice;
+use crate::score::shard::Shard;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -196,6 +198,35 @@ pub struct ModelArgs {
     /// auto (f32 on CPU, bf16 on CUDA), f32, bf16 or f16.
     #[arg(long, default_value = "auto")]
     pub dtype: DTypeSpec,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// Scoring on inference engines users already run (vLLM, SGLang) instead of here.
+#[derive(Args, Debug, Clone)]
+pub struct EngineArgs {
+    /// An inference engine serving the verifier, such as http://10.0.0.5:8000 (vLLM or
+    /// SGLang); repeat for replicas and machines. --model then gives only the tokenizer and
+    /// chat template (no weights are read here).
+    #[arg(long = "endpoint", value_name = "URL", conflicts_with_all = ["device", "dtype", "batch_tokens"])]
+    pub endpoints: Vec<String>,
+    /// The model name the endpoints serve [default: the one their /v1/models lists].
+    #[arg(long, value_name = "NAME", requires = "endpoints")]
+    pub served_model: Option<String>,
+    /// How to get the answer tokens' exact log-probabilities: auto, vllm (logprob_token_ids),
+    /// prompt-logprobs (two prompts, one per answer) or sglang (native /generate).
+    #[arg(long, default_value = "auto", value_name = "API")]
+    pub endpoint_api: ApiChoice,
+    /// Requests in flight per endpoint.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub concurrency: usize,
+    /// Retries of a failed request (connection, timeout, 5xx) before its endpoint counts as
+    /// dead and its work goes to the others; waits double from 0.25 s.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub retries: u32,
+    /// Seconds one request may take.
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    pub request_timeout: u64,
 }
 
 #[derive(Args, Debug)]
@@ -213,6 +244,10 @@ pub struct ScoreArgs {
     /// Discard scores of another scorer stored in DIR instead of refusing to run.
     #[arg(long)]
     pub overwrite: bool,
+    /// Score part I of N (instances split by a hash of their id; I counts from 1), for N
+    /// machines; `eval`, `select`, `calibrate` and `compare` merge the N stores.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
 }
 
 #[derive(Args, Debug)]
@@ -309,9 +344,9 @@ pub struct RerankArgs {
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     /// A scores.jsonl written by `swerm rerank` or `swerm score` (or the directory holding
-    /// it, or any file of its shape).
-    #[arg(long, value_name = "FILE|DIR")]
-    pub scores: PathBuf,
+    /// it, or any file of its shape); repeat to merge shards.
+    #[arg(long, required = true, value_name = "FILE|DIR")]
+    pub scores: Vec<PathBuf>,
     /// Harness reports as RUN=FILE, or plain files paired with the runs of scores.jsonl in
     /// name order.
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
@@ -330,9 +365,10 @@ pub struct EvalArgs {
 
 #[derive(Args, Debug)]
 pub struct CalibrateArgs {
-    /// Scores with P(YES) in [0, 1]: a scores.jsonl or the directory holding it.
-    #[arg(long, value_name = "FILE|DIR")]
-    pub scores: PathBuf,
+    /// Scores with P(YES) in [0, 1]: a scores.jsonl or the directory holding it; repeat to
+    /// merge shards.
+    #[arg(long, required = true, value_name = "FILE|DIR")]
+    pub scores: Vec<PathBuf>,
     /// Harness reports as RUN=FILE, or plain files paired with the runs in name order.
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
     pub labels: Vec<String>,
@@ -356,6 +392,7 @@ pub struct CalibrateArgs {
 #[derive(Args, Debug)]
 pub struct CompareArgs {
     /// Score sets as NAME=SCORES (a scores.jsonl or the directory holding it); two or more.
+    /// A name given several times merges its stores (shards).
     #[arg(required = true, num_args = 2.., value_name = "NAME=SCORES")]
     pub sets: Vec<InputSpec>,
     /// Harness reports as RUN=FILE, or plain files paired with the runs in name order.
@@ -388,9 +425,9 @@ pub struct CompareArgs {
 pub struct SelectArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// The scores.jsonl to select by (or the directory holding it).
-    #[arg(long, value_name = "FILE|DIR")]
-    pub scores: PathBuf,
+    /// The scores.jsonl to select by (or the directory holding it); repeat to merge shards.
+    #[arg(long, required = true, value_name = "FILE|DIR")]
+    pub scores: Vec<PathBuf>,
     /// Output directory (predictions.jsonl).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: PathBuf,

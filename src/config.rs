@@ -3,6 +3,7 @@
 //! checked here, before any input is read.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Result, bail};
 
@@ -13,17 +14,45 @@ use crate::metrics::MetricsOptions;
 use crate::metrics::calibrate::{Calibration, Method};
 use crate::prompt::Preset;
 use crate::report::AppliedCalibration;
-use crate::score::{ModelFree, VerifierSettings};
+use crate::score::shard::Shard;
+use crate::score::{EngineSettings, ModelFree, VerifierSettings};
 
 pub struct Inputs {
     pub specs: Vec<InputSpec>,
     pub load: LoadOptions,
 }
 
-/// The scorer of a run: model-free, or an LM verifier with its settings.
+/// The scorer of a run: model-free, or an LM verifier with its settings, run here or on
+/// inference engines.
 pub enum ScorerChoice {
     ModelFree(ModelFree),
     Verifier(VerifierSettings),
+    Remote(VerifierSettings, EngineSettings),
+}
+
+/// The verifier of `--model`: on the endpoints when `--endpoint` is given, else here.
+fn verifier_choice(model: &str, a: &cli::ModelArgs) -> Result<ScorerChoice> {
+    let v = verifier(model, a)?;
+    let e = &a.engine;
+    if e.endpoints.is_empty() {
+        return Ok(ScorerChoice::Verifier(v));
+    }
+    if e.concurrency == 0 {
+        bail!("--concurrency must be at least 1");
+    }
+    if e.request_timeout == 0 {
+        bail!("--request-timeout must be at least 1 second");
+    }
+    let engine = EngineSettings {
+        endpoints: e.endpoints.clone(),
+        served_model: e.served_model.clone(),
+        api: e.endpoint_api,
+        concurrency: e.concurrency,
+        retries: e.retries,
+        timeout: Duration::from_secs(e.request_timeout),
+        backoff: Duration::from_millis(250),
+    };
+    Ok(ScorerChoice::Remote(v, engine))
 }
 
 pub struct Rerank {
@@ -41,7 +70,8 @@ pub struct Rerank {
 }
 
 pub struct Eval {
-    pub scores: PathBuf,
+    /// One store, or shards to merge.
+    pub scores: Vec<PathBuf>,
     pub labels: Vec<String>,
     pub out: PathBuf,
     pub metrics: MetricsOptions,
@@ -50,7 +80,7 @@ pub struct Eval {
 }
 
 pub struct Calibrate {
-    pub scores: PathBuf,
+    pub scores: Vec<PathBuf>,
     pub labels: Vec<String>,
     pub method: Option<Method>,
     pub folds: usize,
@@ -86,7 +116,7 @@ fn calibration(p: Option<PathBuf>) -> Result<Option<AppliedCalibration>> {
 
 pub struct Select {
     pub inputs: Inputs,
-    pub scores: PathBuf,
+    pub scores: Vec<PathBuf>,
     pub out: PathBuf,
     pub name: String,
     pub quiet: bool,
@@ -94,7 +124,8 @@ pub struct Select {
 
 pub struct Score {
     pub inputs: Inputs,
-    pub verifier: VerifierSettings,
+    pub scorer: ScorerChoice,
+    pub shard: Option<Shard>,
     pub out: PathBuf,
     pub overwrite: bool,
     pub quiet: bool,
@@ -162,7 +193,7 @@ fn verifier(model: &str, a: &cli::ModelArgs) -> Result<VerifierSettings> {
 impl Rerank {
     pub fn from_cli(a: cli::RerankArgs, quiet: bool) -> Result<Self> {
         let (scorer, score_field) = match &a.model {
-            Some(m) => (ScorerChoice::Verifier(verifier(m, &a.model_args)?), None),
+            Some(m) => (verifier_choice(m, &a.model_args)?, None),
             None => {
                 let field = match &a.scorer {
                     ModelFree::Field(f) => Some(f.clone()),
@@ -208,7 +239,8 @@ impl Select {
 impl Score {
     pub fn from_cli(a: cli::ScoreArgs, quiet: bool) -> Result<Self> {
         Ok(Score {
-            verifier: verifier(&a.model, &a.model_args)?,
+            scorer: verifier_choice(&a.model, &a.model_args)?,
+            shard: a.shard,
             inputs: inputs(a.input, None)?,
             out: a.out,
             overwrite: a.overwrite,
@@ -233,8 +265,8 @@ impl Render {
 }
 
 pub struct Compare {
-    /// (name, scores path), names unique.
-    pub sets: Vec<(String, PathBuf)>,
+    /// (name, its stores), names unique; several stores under one name merge (shards).
+    pub sets: Vec<(String, Vec<PathBuf>)>,
     pub labels: Vec<String>,
     pub baseline: String,
     pub out: PathBuf,
@@ -244,7 +276,7 @@ pub struct Compare {
 
 impl Compare {
     pub fn from_cli(a: cli::CompareArgs) -> Result<Self> {
-        let mut sets: Vec<(String, PathBuf)> = Vec::new();
+        let mut sets: Vec<(String, Vec<PathBuf>)> = Vec::new();
         for spec in a.sets {
             let name = match spec.name {
                 Some(n) => n,
@@ -258,10 +290,13 @@ impl Compare {
                         anyhow::anyhow!("{}: give the score set a name: NAME=SCORES", spec.path.display())
                     })?,
             };
-            if sets.iter().any(|(n, _)| *n == name) {
-                bail!("score set name {name:?} is given twice");
+            match sets.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, paths)) => paths.push(spec.path),
+                None => sets.push((name, vec![spec.path])),
             }
-            sets.push((name, spec.path));
+        }
+        if sets.len() < 2 {
+            bail!("compare needs two or more score sets (a name given twice merges its stores)");
         }
         let baseline = a.baseline.unwrap_or_else(|| sets[0].0.clone());
         if !sets.iter().any(|(n, _)| *n == baseline) {

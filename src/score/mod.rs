@@ -4,13 +4,16 @@
 
 mod consensus;
 mod field;
+pub mod remote;
 pub mod settings;
+pub mod shard;
 pub mod store;
 pub mod table;
 pub mod verifier;
 
 pub use consensus::Consensus;
 pub use field::FieldScore;
+pub use remote::{EngineSettings, Remote};
 pub use settings::{ModelFree, ScorerSettings, VerifierId};
 pub use table::ScoreTable;
 pub use verifier::{Verifier, VerifierSettings};

@@ -39,8 +39,11 @@ pub struct VerifierId {
     /// The (yes, no) answer strings.
     pub answers: [String; 2],
     pub max_tokens: Option<usize>,
-    /// The dtype the forward pass ran in (`f32`, `bf16`, `f16`).
+    /// The dtype the forward pass ran in (`f32`, `bf16`, `f16`; `engine` when an engine ran it).
     pub dtype: String,
+    /// The served model name when inference engines (`--endpoint`) scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +63,10 @@ impl ScorerSettings {
             ScorerSettings::Verifier(v) => {
                 let name = v.model.split('@').next().unwrap_or(&v.model);
                 let name = name.trim_end_matches('/').rsplit('/').next().unwrap_or(name);
-                format!("verifier {name}")
+                match &v.engine {
+                    None => format!("verifier {name}"),
+                    Some(_) => format!("verifier {name} (engine)"),
+                }
             }
         }
     }
@@ -102,6 +108,7 @@ mod tests {
             answers: [" YES".into(), " NO".into()],
             max_tokens: None,
             dtype: "f32".into(),
+            engine: None,
         });
         assert_eq!(v.short(), "verifier qwen3-moe");
         let back: ScorerSettings = serde_json::from_str(&v.full()).unwrap();
@@ -118,6 +125,7 @@ mod tests {
             answers: ["YES".into(), "NO".into()],
             max_tokens: Some(100),
             dtype: "bf16".into(),
+            engine: None,
         }
     }
 }

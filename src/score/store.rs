@@ -22,6 +22,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::settings::ScorerSettings;
+use super::shard::Shard;
 use super::{Scored, VerifierDetail};
 use crate::input::stream::{max_line_bytes, read_line_bounded};
 use crate::outdir::{self, OutDir};
@@ -129,6 +130,23 @@ impl ScoreLine {
 struct Header {
     format: String,
     scorer: ScorerSettings,
+    /// The part of the candidates this store holds (`--shard I/N`); none = all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shard: Option<Shard>,
+}
+
+/// What a run will store: its scorer, and the shard it scores.
+#[derive(Clone, Copy)]
+pub struct Want<'a> {
+    pub scorer: &'a ScorerSettings,
+    pub shard: Option<Shard>,
+}
+
+impl Want<'_> {
+    fn describe(&self) -> String {
+        let shard = self.shard.map(|s| format!(", shard {s}")).unwrap_or_default();
+        format!("{} ({}){shard}", self.scorer.short(), self.scorer.full())
+    }
 }
 
 /// What a directory's store says about its scorer.
@@ -139,7 +157,7 @@ enum Existing {
     Other(String),
 }
 
-fn existing(dir: &Path, want: &ScorerSettings) -> Result<Existing> {
+fn existing(dir: &Path, want: Want) -> Result<Existing> {
     let (scores, meta) = (dir.join(SCORES), dir.join(SETTINGS));
     let text = match fs::read_to_string(&meta) {
         Ok(t) => t,
@@ -153,25 +171,24 @@ fn existing(dir: &Path, want: &ScorerSettings) -> Result<Existing> {
         Err(e) => return Err(e).with_context(|| format!("{}: cannot read", meta.display())),
     };
     Ok(match serde_json::from_str::<Header>(&text) {
-        Ok(h) if h.scorer == *want => Existing::Same,
-        Ok(h) => Existing::Other(format!("scores of {} ({})", h.scorer.short(), h.scorer.full())),
+        Ok(h) if h.scorer == *want.scorer && h.shard == want.shard => Existing::Same,
+        Ok(h) => Existing::Other(format!("scores of {}", Want { scorer: &h.scorer, shard: h.shard }.describe())),
         Err(e) => Existing::Other(format!("scores whose settings this swerm cannot read ({}: {e})", meta.display())),
     })
 }
 
 /// Refuses, before anything is written, a directory holding another scorer's scores.
-pub fn check(dir: &Path, want: &ScorerSettings, overwrite: bool) -> Result<()> {
+pub fn check(dir: &Path, want: Want, overwrite: bool) -> Result<()> {
     refuse(existing(dir, want)?, dir, want, overwrite).map(drop)
 }
 
 /// `existing` unless it is another scorer's store and `overwrite` is off.
-fn refuse(e: Existing, dir: &Path, want: &ScorerSettings, overwrite: bool) -> Result<Existing> {
+fn refuse(e: Existing, dir: &Path, want: Want, overwrite: bool) -> Result<Existing> {
     match e {
         Existing::Other(have) if !overwrite => bail!(
-            "{} holds {have}; this run scores with {} ({}). Scores of different scorers never share a directory: use another -o, or --overwrite to discard the stored scores",
+            "{} holds {have}; this run scores with {}. Scores of different scorers (or shards) never share a directory: use another -o, or --overwrite to discard the stored scores",
             dir.join(SCORES).display(),
-            want.short(),
-            want.full()
+            want.describe()
         ),
         e => Ok(e),
     }
@@ -195,7 +212,7 @@ impl ScoreStore {
     /// Opens the store of `out` for `want` (refusing another scorer's scores unless
     /// `overwrite`). With `resume`, the complete lines already there are kept and returned;
     /// otherwise the store starts empty.
-    pub fn open(out: &mut OutDir, want: &ScorerSettings, overwrite: bool, resume: bool) -> Result<(Self, Found)> {
+    pub fn open(out: &mut OutDir, want: Want, overwrite: bool, resume: bool) -> Result<(Self, Found)> {
         let path = out.file(SCORES);
         let same = matches!(refuse(existing(out.path(), want)?, out.path(), want, overwrite)?, Existing::Same);
         let mut found = Found::new();
@@ -216,7 +233,7 @@ impl ScoreStore {
             found = back.lines.into_iter().map(|l| ((l.instance_id.clone(), l.run.clone()), l.scored())).collect();
         }
         if !same {
-            let header = Header { format: FORMAT.into(), scorer: want.clone() };
+            let header = Header { format: FORMAT.into(), scorer: want.scorer.clone(), shard: want.shard };
             let text = serde_json::to_string_pretty(&header).expect("header serializes") + "\n";
             outdir::write_atomic(&out.file(SETTINGS), text.as_bytes())?;
         }
@@ -261,16 +278,20 @@ pub fn render(lines: &[ScoreLine]) -> String {
     lines.iter().map(|l| serde_json::to_string(l).expect("score line serializes") + "\n").collect()
 }
 
-/// A store read back.
+/// A store read back (or several, merged).
 #[derive(Debug)]
 pub struct Stored {
-    /// The scores file read.
+    /// The scores file read (the first, when several were merged).
     pub path: PathBuf,
+    /// Every file read, for messages: `a/scores.jsonl + b/scores.jsonl`.
+    pub origin: String,
     /// The scorer, when the header beside the file names it.
     pub scorer: Option<ScorerSettings>,
+    /// The shard the store holds (`None` after a merge of every shard).
+    pub shard: Option<Shard>,
     pub lines: Vec<ScoreLine>,
-    /// A torn last line (an interrupted run) was dropped.
-    pub dropped_torn_line: bool,
+    /// Files whose torn last line (an interrupted run) was dropped.
+    pub torn: Vec<PathBuf>,
 }
 
 /// Reads a store: a scores.jsonl file (any name), or a directory holding one. The header is
@@ -281,15 +302,122 @@ pub fn read(path: &Path) -> Result<Stored> {
         bail!("{}: no such scores file", file.display());
     }
     let back = read_lines(&file)?;
-    let scorer = match file.parent() {
+    let header = match file.parent() {
         Some(dir) if file.file_name().is_some_and(|n| n == SCORES) && dir.join(SETTINGS).exists() => {
             let meta = dir.join(SETTINGS);
             let text = fs::read_to_string(&meta).with_context(|| format!("{}: cannot read", meta.display()))?;
-            serde_json::from_str::<Header>(&text).ok().map(|h| h.scorer)
+            serde_json::from_str::<Header>(&text).ok()
         }
         _ => None,
     };
-    Ok(Stored { path: file, scorer, lines: back.lines, dropped_torn_line: back.torn })
+    let (scorer, shard) = header.map_or((None, None), |h| (Some(h.scorer), h.shard));
+    let torn = if back.torn { vec![file.clone()] } else { Vec::new() };
+    Ok(Stored { origin: file.display().to_string(), path: file, scorer, shard, lines: back.lines, torn })
+}
+
+/// Overlapping scores of one candidate in two stores must agree this closely (engines and
+/// batch compositions differ in the last bits; anything more is another scorer).
+pub const MERGE_TOLERANCE: f64 = 1e-4;
+
+/// Several stores read as one: shards scored on several machines, or a run scored in parts.
+/// Refused: stores of different scorers; a sharded run with a shard missing or given twice;
+/// a candidate scored differently (beyond [`MERGE_TOLERANCE`]) or labelled differently in two
+/// stores. A candidate in several stores that agree is kept once.
+pub fn read_many(paths: &[PathBuf]) -> Result<Stored> {
+    let mut all = paths.iter().map(|p| read(p)).collect::<Result<Vec<Stored>>>()?;
+    check_shards(&all)?;
+    if all.len() == 1 {
+        return Ok(all.pop().expect("one store"));
+    }
+    let first = &all[0];
+    for s in &all[1..] {
+        if s.scorer != first.scorer {
+            let name = |x: &Option<ScorerSettings>| {
+                x.as_ref().map_or("an unknown scorer".into(), |x| format!("{} ({})", x.short(), x.full()))
+            };
+            bail!(
+                "{} holds scores of {} but {} holds scores of {}: only one scorer's scores merge",
+                first.origin,
+                name(&first.scorer),
+                s.origin,
+                name(&s.scorer)
+            );
+        }
+    }
+    let mut merged: Vec<ScoreLine> = Vec::new();
+    let mut at: HashMap<(String, String), (usize, usize)> = HashMap::new();
+    for (k, s) in all.iter().enumerate() {
+        for l in &s.lines {
+            let key = (l.instance_id.clone(), l.run.clone());
+            match at.get(&key) {
+                None => {
+                    at.insert(key, (merged.len(), k));
+                    merged.push(l.clone());
+                }
+                Some(&(j, from)) => agree(&merged[j], &all[from].origin, l, &s.origin)?,
+            }
+        }
+    }
+    Ok(Stored {
+        path: all[0].path.clone(),
+        origin: all.iter().map(|s| s.origin.as_str()).collect::<Vec<_>>().join(" + "),
+        scorer: all[0].scorer.clone(),
+        shard: None,
+        lines: merged,
+        torn: all.iter().flat_map(|s| s.torn.clone()).collect(),
+    })
+}
+
+/// Shards merge only all together, each once.
+fn check_shards(all: &[Stored]) -> Result<()> {
+    let Some(n) = all.iter().find_map(|s| s.shard.map(|x| x.count)) else { return Ok(()) };
+    let mut have: Vec<Option<&str>> = vec![None; n as usize];
+    for s in all {
+        match s.shard {
+            Some(x) if x.count != n => {
+                bail!("{} holds shard {x} but another store holds a shard of {n}: shards of one split merge", s.origin)
+            }
+            None => bail!(
+                "{} holds every candidate but another store holds a shard of {n}: merge the shards alone",
+                s.origin
+            ),
+            Some(x) => {
+                if let Some(other) = have[x.index as usize - 1].replace(&s.origin) {
+                    bail!("shard {x} is given twice: {other} and {}", s.origin);
+                }
+            }
+        }
+    }
+    let missing: Vec<String> =
+        (1..=n).filter(|&i| have[i as usize - 1].is_none()).map(|i| format!("{i}/{n}")).collect();
+    if !missing.is_empty() {
+        bail!(
+            "shard {} of the sharded run is missing (given: {})",
+            missing.join(", "),
+            all.iter().map(|s| s.origin.as_str()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn agree(a: &ScoreLine, a_from: &str, b: &ScoreLine, b_from: &str) -> Result<()> {
+    let same_score = match (a.score, b.score) {
+        (Some(x), Some(y)) => (x - y).abs() <= MERGE_TOLERANCE,
+        (x, y) => x == y,
+    };
+    let same_label = a.resolved.is_none() || b.resolved.is_none() || a.resolved == b.resolved;
+    if !same_score || !same_label {
+        bail!(
+            "instance {} of run {} is in {a_from} (score {:?}, resolved {:?}) and in {b_from} (score {:?}, resolved {:?}), which disagree",
+            a.instance_id,
+            a.run,
+            a.score,
+            a.resolved,
+            b.score,
+            b.resolved
+        );
+    }
+    Ok(())
 }
 
 struct ReadBack {
@@ -379,13 +507,17 @@ mod tests {
         }
     }
 
+    fn want(s: &ScorerSettings) -> Want<'_> {
+        Want { scorer: s, shard: None }
+    }
+
     #[test]
     fn resume_drops_torn_line_and_refuses_other_settings() {
         let d = tempfile::tempdir().unwrap();
         let (a, b) = (ScorerSettings::Consensus, ScorerSettings::Field { field: "x".into() });
         {
             let mut out = OutDir::open(d.path()).unwrap();
-            let (mut s, found) = ScoreStore::open(&mut out, &a, false, true).unwrap();
+            let (mut s, found) = ScoreStore::open(&mut out, want(&a), false, true).unwrap();
             assert!(found.is_empty());
             s.append(&line("i1", 0.5)).unwrap();
             s.append(&line("i2", 0.25)).unwrap();
@@ -396,7 +528,7 @@ mod tests {
         f.write_all(b"{\"instance_id\":\"i3\",\"ru").unwrap();
         drop(f);
         let mut out = OutDir::open(d.path()).unwrap();
-        let (mut s, found) = ScoreStore::open(&mut out, &a, false, true).unwrap();
+        let (mut s, found) = ScoreStore::open(&mut out, want(&a), false, true).unwrap();
         assert_eq!((found.len(), s.dropped_torn_line), (2, true));
         assert_eq!(found[&("i2".to_string(), "r".to_string())].score, Some(0.25));
         s.append(&line("i3", 1.0)).unwrap();
@@ -404,10 +536,10 @@ mod tests {
         let text = fs::read_to_string(&p).unwrap();
         assert_eq!(text.lines().count(), 3);
         assert!(text.lines().all(|l| parse_line(l.as_bytes()).is_ok()));
-        let e = ScoreStore::open(&mut out, &b, false, true).err().unwrap().to_string();
+        let e = ScoreStore::open(&mut out, want(&b), false, true).err().unwrap().to_string();
         assert!(e.contains("holds scores of consensus") && e.contains("field:x") && e.contains("--overwrite"), "{e}");
         assert_eq!(fs::read_to_string(&p).unwrap(), text, "a refused run changes nothing");
-        let (_, found) = ScoreStore::open(&mut out, &b, true, true).unwrap();
+        let (_, found) = ScoreStore::open(&mut out, want(&b), true, true).unwrap();
         assert!(found.is_empty() && fs::read_to_string(&p).unwrap().is_empty(), "--overwrite starts afresh");
         assert!(read(d.path()).unwrap().scorer == Some(b));
     }
@@ -431,7 +563,56 @@ mod tests {
         // A BOM and blank lines are fine; a torn last line is dropped and reported.
         fs::write(&p, format!("\u{feff}{good}\n\n{{\"instance_id\":\"b")).unwrap();
         let s = read(&p).unwrap();
-        assert_eq!((s.lines.len(), s.dropped_torn_line, s.scorer), (1, true, None));
+        assert_eq!((s.lines.len(), s.torn.len(), s.scorer), (1, 1, None));
+    }
+
+    /// Writes a store of `lines` for `scorer` (and `shard`) into a new directory under `root`.
+    fn store_in(
+        root: &Path,
+        name: &str,
+        scorer: &ScorerSettings,
+        shard: Option<Shard>,
+        lines: &[ScoreLine],
+    ) -> PathBuf {
+        let dir = root.join(name);
+        let mut out = OutDir::open(&dir).unwrap();
+        let (st, _) = ScoreStore::open(&mut out, Want { scorer, shard }, false, false).unwrap();
+        st.finish(&mut out, lines).unwrap();
+        dir
+    }
+
+    #[test]
+    fn stores_merge_only_when_they_agree() {
+        let d = tempfile::tempdir().unwrap();
+        let c = ScorerSettings::Consensus;
+        let sh = |s: &str| Some(s.parse::<Shard>().unwrap());
+        let s1 = store_in(d.path(), "s1", &c, sh("1/2"), &[line("a", 0.5), line("b", 0.25)]);
+        let s2 = store_in(d.path(), "s2", &c, sh("2/2"), &[line("c", 1.0)]);
+        let m = read_many(&[s1.clone(), s2.clone()]).unwrap();
+        let ids: Vec<&str> = m.lines.iter().map(|l| l.instance_id.as_str()).collect();
+        assert_eq!((ids, m.shard, m.scorer), (vec!["a", "b", "c"], None, Some(c.clone())));
+        assert!(m.origin.contains(" + "));
+        let e = read_many(std::slice::from_ref(&s1)).unwrap_err().to_string();
+        assert!(e.contains("shard 2/2 of the sharded run is missing"), "{e}");
+        let e = read_many(&[s1.clone(), s1.clone(), s2.clone()]).unwrap_err().to_string();
+        assert!(e.contains("shard 1/2 is given twice"), "{e}");
+        // Overlap: equal within the tolerance is kept once; beyond it is refused.
+        let w1 = store_in(d.path(), "w1", &c, None, &[line("a", 0.5), line("b", 0.25)]);
+        let w2 = store_in(d.path(), "w2", &c, None, &[line("b", 0.25 + 1e-6), line("c", 1.0)]);
+        assert_eq!(read_many(&[w1.clone(), w2]).unwrap().lines.len(), 3);
+        let w3 = store_in(d.path(), "w3", &c, None, &[line("b", 0.3)]);
+        let e = read_many(&[w1.clone(), w3]).unwrap_err().to_string();
+        assert!(e.contains("instance b of run r") && e.contains("disagree"), "{e}");
+        let other = store_in(d.path(), "f", &ScorerSettings::Field { field: "x".into() }, None, &[line("z", 0.5)]);
+        let e = read_many(&[w1.clone(), other]).unwrap_err().to_string();
+        assert!(e.contains("only one scorer's scores merge"), "{e}");
+        let e = read_many(&[w1, s2]).unwrap_err().to_string();
+        assert!(e.contains("holds every candidate but another store holds a shard of 2"), "{e}");
+        // A shard's directory refuses another shard's run.
+        let mut out = OutDir::open(&s1).unwrap();
+        let e =
+            ScoreStore::open(&mut out, Want { scorer: &c, shard: sh("2/2") }, false, true).err().unwrap().to_string();
+        assert!(e.contains("shard 1/2") && e.contains("shard 2/2"), "{e}");
     }
 
     #[test]

@@ -38,19 +38,54 @@ impl VerifierSettings {
     pub fn resolve(&self) -> Result<(Device, DType, ScorerSettings)> {
         let device = self.device.resolve()?;
         let dtype = self.dtype.resolve(&device);
+        Ok((device, dtype, self.identity(None, dtype_name(dtype))))
+    }
+
+    /// The identity of scores computed in `dtype`, here (`engine: None`) or by an engine
+    /// serving the model under the name `engine`.
+    pub fn identity(&self, engine: Option<&str>, dtype: &str) -> ScorerSettings {
         let model = match Path::new(&self.model).canonicalize() {
             Ok(p) if p.is_dir() => p.display().to_string(),
             _ => format!("{}@{}", self.model, self.revision.as_deref().unwrap_or("main")),
         };
-        let id = VerifierId {
+        ScorerSettings::Verifier(VerifierId {
             model,
             preset: self.preset,
             answers: [self.answers.0.clone(), self.answers.1.clone()],
             max_tokens: self.max_tokens,
-            dtype: dtype_name(dtype).into(),
-        };
-        Ok((device, dtype, ScorerSettings::Verifier(id)))
+            dtype: dtype.into(),
+            engine: engine.map(str::to_string),
+        })
     }
+}
+
+/// The prompts of candidates `chunk`, built in parallel. An empty candidate scores 0 without a
+/// forward pass, and one whose prompt cannot fit `--max-tokens` gets its error recorded (no
+/// score: it ranks last), both through `done` at once; the rest are returned.
+pub fn prepare(
+    prompter: &Prompter,
+    ds: &Dataset,
+    chunk: &[usize],
+    done: &mut dyn FnMut(usize, Scored) -> Result<()>,
+) -> Result<Vec<(usize, Prompt)>> {
+    let prompts: Vec<(usize, Result<Option<Prompt>>)> =
+        chunk.par_iter().map(|&idx| (idx, prompter.for_candidate(ds, idx))).collect();
+    let mut ready = Vec::new();
+    for (idx, p) in prompts {
+        match p {
+            Ok(Some(p)) => ready.push((idx, p)),
+            Ok(None) => {
+                let detail = VerifierDetail { n_tokens: Some(0), truncated: Some(false), ..Default::default() };
+                done(idx, Scored { score: Some(0.0), detail })?
+            }
+            Err(e) if e.downcast_ref::<TooLong>().is_some() => {
+                let detail = VerifierDetail { error: Some(format!("{e:#}")), ..Default::default() };
+                done(idx, Scored { score: None, detail })?
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(ready)
 }
 
 pub struct Verifier {
@@ -76,7 +111,7 @@ impl Verifier {
 
 /// P(YES) from the two logits, in f64.
 pub fn p_yes(l: [f32; 2]) -> f64 {
-    1.0 / (1.0 + (l[1] as f64 - l[0] as f64).exp())
+    super::remote::p_yes([l[0] as f64, l[1] as f64])
 }
 
 impl Scorer for Verifier {
@@ -91,24 +126,7 @@ impl Scorer for Verifier {
     fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
         // Prompts for a window of candidates at a time (bounded memory), built in parallel.
         for chunk in todo.chunks(256) {
-            let prompts: Vec<(usize, Result<Option<Prompt>>)> =
-                chunk.par_iter().map(|&idx| (idx, self.prompter.for_candidate(ds, idx))).collect();
-            let mut ready: Vec<(usize, Prompt)> = Vec::new();
-            for (idx, p) in prompts {
-                match p {
-                    Ok(Some(p)) => ready.push((idx, p)),
-                    Ok(None) => {
-                        let detail = VerifierDetail { n_tokens: Some(0), truncated: Some(false), ..Default::default() };
-                        done(idx, Scored { score: Some(0.0), detail })?
-                    }
-                    // Recorded for its candidate (no score: it ranks last), not a silent cut.
-                    Err(e) if e.downcast_ref::<TooLong>().is_some() => {
-                        let detail = VerifierDetail { error: Some(format!("{e:#}")), ..Default::default() };
-                        done(idx, Scored { score: None, detail })?
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
+            let ready = prepare(&self.prompter, ds, chunk, done)?;
             let lens: Vec<usize> = ready.iter().map(|(_, p)| p.ids.len()).collect();
             for range in batch::pack(&lens, self.batch_tokens) {
                 self.run_batch(&ready[range], done)?;

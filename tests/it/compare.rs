@@ -93,7 +93,7 @@ fn compare_refuses_different_candidates_and_bad_names() {
     let err = fails(&["compare", &format!("c={}", cons.display()), &format!("f={fewer}"), "-o", o.to_str().unwrap()]);
     assert!(err.contains("score sets c and f cover different candidates"), "{err}");
     let err = fails(&["compare", &format!("c={}", cons.display()), &format!("c={fewer}"), "-o", o.to_str().unwrap()]);
-    assert!(err.contains("\"c\" is given twice"), "{err}");
+    assert!(err.contains("a name given twice merges its stores"), "{err}");
     let err = fails(&[
         "compare",
         &format!("c={}", cons.display()),

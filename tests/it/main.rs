@@ -4,6 +4,7 @@
 mod calibrate;
 mod cli;
 mod compare;
+mod engine;
 mod layouts;
 mod reliability;
 mod store;

@@ -188,3 +188,59 @@ fn eval_reads_a_store_directory_and_names_its_scorer() {
     let stdout = ok(&swerm(&["eval", "--scores", lone.to_str().unwrap(), "-o", ev.to_str().unwrap()]));
     assert!(stdout.contains(&format!("scorer scores from {}", lone.display())), "{stdout}");
 }
+
+#[test]
+fn shards_merge_to_the_unsharded_result() {
+    let d = tempfile::tempdir().unwrap();
+    let model = tiny("qwen3-moe");
+    let whole = d.path().join("whole");
+    ok(&swerm_s(&score_args(&demo_runs(), &model, &whole, &[])));
+    let shards: Vec<String> = (1..=3).map(|i| d.path().join(format!("s{i}")).display().to_string()).collect();
+    let mut sizes = Vec::new();
+    for (i, s) in shards.iter().enumerate() {
+        let stdout =
+            ok(&swerm_s(&score_args(&demo_runs(), &model, Path::new(s), &["--shard", &format!("{}/3", i + 1)])));
+        assert!(stdout.starts_with(&format!("shard {}/3: ", i + 1)), "{stdout}");
+        sizes.push(lines(&Path::new(s).join("scores.jsonl")));
+    }
+    assert_eq!(sizes.iter().sum::<usize>(), lines(&whole.join("scores.jsonl")), "every candidate in exactly one shard");
+    assert!(sizes.iter().all(|&n| n > 0), "{sizes:?}");
+    // Merged, they report exactly as the unsharded store (eval), select the same patches
+    // (select) and compare as equal (compare with a name given three times).
+    let eval = |scores: &[&str], out: &Path| -> Value {
+        let mut a = vec!["eval".to_string()];
+        for s in scores {
+            a.extend(["--scores".to_string(), s.to_string()]);
+        }
+        a.push("--labels".into());
+        a.extend(demo_reports());
+        a.extend(["--json".into(), "-o".into(), out.display().to_string()]);
+        let mut v: Value = serde_json::from_str(&ok(&swerm_s(&a))).unwrap();
+        v.as_object_mut().unwrap().remove("scores_from");
+        v
+    };
+    let parts: Vec<&str> = shards.iter().map(String::as_str).collect();
+    assert_eq!(eval(&parts, &d.path().join("e1")), eval(&[whole.to_str().unwrap()], &d.path().join("e2")));
+    let select = |scores: &[&str], out: &Path| -> String {
+        let mut a = vec!["select".to_string()];
+        a.extend(demo_runs());
+        for s in scores {
+            a.extend(["--scores".to_string(), s.to_string()]);
+        }
+        a.extend(["-q".into(), "-o".into(), out.display().to_string()]);
+        ok(&swerm_s(&a));
+        fs::read_to_string(out.join("predictions.jsonl")).unwrap()
+    };
+    assert_eq!(select(&parts, &d.path().join("p1")), select(&[whole.to_str().unwrap()], &d.path().join("p2")));
+    let mut a = vec!["compare".to_string(), format!("whole={}", whole.display())];
+    a.extend(shards.iter().map(|s| format!("sharded={s}")));
+    a.extend(["--labels".into()]);
+    a.extend(demo_reports());
+    a.extend(["--json".into(), "-o".into(), d.path().join("c").display().to_string()]);
+    let c: Value = serde_json::from_str(&ok(&swerm_s(&a))).unwrap();
+    assert_eq!(c["differences"]["sharded"]["selected"]["diff"], 0.0);
+    assert!(c["sources"]["sharded"].as_str().unwrap().contains(" + "));
+    // Two of three shards: refused, naming the missing one.
+    let err = fails(&["eval", "--scores", parts[0], "--scores", parts[2], "-o", d.path().join("e3").to_str().unwrap()]);
+    assert!(err.contains("shard 2/3 of the sharded run is missing"), "{err}");
+}

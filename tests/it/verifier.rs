@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::util::*;
 
-const ARCHS: [&str; 3] = ["qwen3-moe", "qwen3", "qwen2"];
+const ARCHS: [&str; 4] = ["qwen3-moe", "qwen3", "qwen2", "qwen3-moe-h32"];
 const PRESETS: [&str; 2] = ["swegym", "r2egym"];
 
 type Key = (String, String);

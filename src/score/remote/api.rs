@@ -1,0 +1,162 @@
+//! The engines' APIs for the two answer tokens' exact log-probabilities
+//! (../shared/spec/engines.md): one request per candidate, token ids in, two numbers out.
+//!
+//! Never approximated from a top-k list: every dialect names the two answer tokens and a
+//! response without both is an error. P(YES) = sigmoid(lp_yes - lp_no), the same as the local
+//! forward's sigmoid(l_yes - l_no): log-probabilities are the logits shifted by one
+//! normaliser, which cancels.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::{Value, json};
+
+/// `--endpoint-api`: how to ask an endpoint for the answer tokens' log-probabilities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiChoice {
+    /// vLLM's `logprob_token_ids` when the endpoint honours it, else `prompt_logprobs`;
+    /// SGLang's native API when `/v1/models` says the engine is SGLang.
+    Auto,
+    Fixed(Api),
+}
+
+/// One way of asking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Api {
+    /// vLLM `/v1/completions` with `logprob_token_ids: [Y, N]`: one position, both tokens.
+    VllmTokenIds,
+    /// `/v1/completions` with two prompts, `ids + [Y]` and `ids + [N]`, and `prompt_logprobs: 0`:
+    /// the last prompt position holds each answer token's log-probability (prefix caching makes
+    /// the second prompt nearly free).
+    PromptLogprobs,
+    /// SGLang's native `/generate` with `input_ids` and `token_ids_logprob: [Y, N]`.
+    Sglang,
+}
+
+impl Api {
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::VllmTokenIds => "vllm",
+            Api::PromptLogprobs => "prompt-logprobs",
+            Api::Sglang => "sglang",
+        }
+    }
+
+    /// (path, body) of the request for prompt `ids`.
+    pub fn request(self, model: &str, ids: &[u32], answer: [u32; 2]) -> (&'static str, Value) {
+        match self {
+            Api::VllmTokenIds => (
+                "/v1/completions",
+                json!({"model": model, "prompt": ids, "max_tokens": 1, "temperature": 0, "logprobs": 2,
+                       "logprob_token_ids": answer, "return_tokens_as_token_ids": true}),
+            ),
+            Api::PromptLogprobs => {
+                let with = |a: u32| ids.iter().copied().chain([a]).collect::<Vec<u32>>();
+                (
+                    "/v1/completions",
+                    json!({"model": model, "prompt": [with(answer[0]), with(answer[1])], "max_tokens": 1,
+                           "temperature": 0, "prompt_logprobs": 0}),
+                )
+            }
+            Api::Sglang => (
+                "/generate",
+                json!({"input_ids": ids, "sampling_params": {"max_new_tokens": 1, "temperature": 0},
+                       "return_logprob": true, "logprob_start_len": -1, "token_ids_logprob": answer}),
+            ),
+        }
+    }
+
+    /// The (yes, no) log-probabilities in a response; the error says what is missing.
+    pub fn parse(self, body: &Value, answer: [u32; 2]) -> Result<[f64; 2], String> {
+        match self {
+            Api::VllmTokenIds => {
+                let top = body
+                    .pointer("/choices/0/logprobs/top_logprobs/0")
+                    .ok_or("no choices[0].logprobs.top_logprobs[0]")?;
+                let get = |a: u32| {
+                    top.get(format!("token_id:{a}")).and_then(Value::as_f64).ok_or(format!(
+                        "top_logprobs[0] has no `token_id:{a}` (does the engine support logprob_token_ids?)"
+                    ))
+                };
+                Ok([get(answer[0])?, get(answer[1])?])
+            }
+            Api::PromptLogprobs => {
+                let choices = body.get("choices").and_then(Value::as_array).ok_or("no `choices`")?;
+                let get = |i: usize, a: u32| {
+                    let c = choices
+                        .iter()
+                        .find(|c| c.get("index").and_then(Value::as_u64) == Some(i as u64))
+                        .ok_or(format!("no choice with index {i}"))?;
+                    c.get("prompt_logprobs")
+                        .and_then(Value::as_array)
+                        .and_then(|p| p.last())
+                        .and_then(|last| last.get(a.to_string()))
+                        .and_then(|e| e.get("logprob").or(Some(e)))
+                        .and_then(Value::as_f64)
+                        .ok_or(format!("choices[{i}].prompt_logprobs has no entry for token {a} at the last position"))
+                };
+                Ok([get(0, answer[0])?, get(1, answer[1])?])
+            }
+            Api::Sglang => {
+                let step = body
+                    .pointer("/meta_info/output_token_ids_logprobs/0")
+                    .and_then(Value::as_array)
+                    .ok_or("no meta_info.output_token_ids_logprobs[0]")?;
+                let get = |a: u32| {
+                    step.iter()
+                        .filter_map(Value::as_array)
+                        .find(|e| e.get(1).and_then(Value::as_u64) == Some(a as u64))
+                        .and_then(|e| e.first())
+                        .and_then(Value::as_f64)
+                        .ok_or(format!("output_token_ids_logprobs[0] has no entry for token {a}"))
+                };
+                Ok([get(answer[0])?, get(answer[1])?])
+            }
+        }
+    }
+}
+
+impl fmt::Display for Api {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ApiChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "auto" => ApiChoice::Auto,
+            "vllm" => ApiChoice::Fixed(Api::VllmTokenIds),
+            "prompt-logprobs" => ApiChoice::Fixed(Api::PromptLogprobs),
+            "sglang" => ApiChoice::Fixed(Api::Sglang),
+            _ => return Err(format!("{s:?}: expected auto, vllm, prompt-logprobs or sglang")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shapes of engines.md (vLLM measured there; SGLang from its documented
+    /// `GenerateReqInput` and `meta_info`): each dialect finds both answers, whatever the order.
+    #[test]
+    fn parses_each_dialect_and_names_what_is_missing() {
+        let a = [9, 4];
+        let v = json!({"choices": [{"logprobs": {"top_logprobs": [{"token_id:7": -0.1, "token_id:4": -2.5, "token_id:9": -3.0}]}}]});
+        assert_eq!(Api::VllmTokenIds.parse(&v, a), Ok([-3.0, -2.5]));
+        let p = json!({"choices": [
+            {"index": 1, "prompt_logprobs": [null, {"4": {"logprob": -2.5, "rank": 3}}]},
+            {"index": 0, "prompt_logprobs": [null, {"9": {"logprob": -3.0, "rank": 8}}]}]});
+        assert_eq!(Api::PromptLogprobs.parse(&p, a), Ok([-3.0, -2.5]));
+        let s = json!({"meta_info": {"output_token_ids_logprobs": [[[-2.5, 4, null], [-3.0, 9, null]]]}});
+        assert_eq!(Api::Sglang.parse(&s, a), Ok([-3.0, -2.5]));
+        let top20 = json!({"choices": [{"logprobs": {"top_logprobs": [{"token_id:7": -0.1}]}}]});
+        assert!(Api::VllmTokenIds.parse(&top20, a).unwrap_err().contains("token_id:9"));
+        assert!(Api::Sglang.parse(&json!({}), a).is_err());
+        let (path, body) = Api::PromptLogprobs.request("m", &[1, 2], a);
+        assert_eq!(path, "/v1/completions");
+        assert_eq!(body["prompt"], json!([[1, 2, 9], [1, 2, 4]]));
+    }
+}

@@ -1,0 +1,234 @@
+//! The remote verifier: the same prompts as the local verifier (tokenizer, chat template and
+//! `--max-tokens` truncation of `--model`), sent as token ids to inference engines users already
+//! run (vLLM, SGLang), which answer with the two answer tokens' exact log-probabilities.
+//! swerm keeps the prompts, the resumable score store, selection and metrics; the engines do
+//! the forward passes, spread over as many `--endpoint`s as the user has.
+//!
+//! Decision (identity): endpoint scores are their own scorer, `engine: <served model>` in the
+//! store's header, never mixed with the local forward's scores in one store (their dtype and
+//! kernels are the engine's). The URLs are not part of it: replicas, machines and shards of one
+//! served model give one scorer's scores, which merge.
+
+mod api;
+mod client;
+mod pool;
+mod probe;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+
+pub use api::{Api, ApiChoice};
+use client::Client;
+use pool::{Ask, Event, Job, Pool};
+
+use super::settings::ScorerSettings;
+use super::verifier::{VerifierSettings, prepare};
+use super::{Scored, Scorer, VerifierDetail};
+use crate::input::Dataset;
+use crate::prompt::Prompter;
+
+/// Where and how to reach the engines (validated, clap-free).
+#[derive(Clone, Debug)]
+pub struct EngineSettings {
+    pub endpoints: Vec<String>,
+    pub served_model: Option<String>,
+    pub api: ApiChoice,
+    /// Requests in flight per endpoint.
+    pub concurrency: usize,
+    /// Tries after the first before an endpoint counts as dead.
+    pub retries: u32,
+    pub timeout: Duration,
+    /// The first retry's wait; it doubles with each retry.
+    pub backoff: Duration,
+}
+
+/// Replicas serving one model may differ in the last bits (batching, kernels, bf16); another
+/// model differs by far more. Their logit differences on the probe must agree this closely.
+const REPLICA_TOLERANCE: f64 = 0.1;
+
+pub struct Remote {
+    prompter: Prompter,
+    endpoints: Vec<(Client, Api)>,
+    ask: Ask,
+    concurrency: usize,
+    /// The smallest `max_model_len` the endpoints report.
+    max_len: Option<usize>,
+    settings: ScorerSettings,
+}
+
+impl Remote {
+    /// Checks every endpoint (what it serves, its tokenizer, an API with exact answer
+    /// log-probabilities, its answer on a known prompt) before anything is scored.
+    pub fn connect(v: &VerifierSettings, e: &EngineSettings) -> Result<Self> {
+        let prompter = Prompter::for_model(&v.model, v.revision.as_deref(), v.preset, v.max_tokens)?;
+        let answer = prompter.answer_ids(&v.answers.0, &v.answers.1)?;
+        let probe_ids = prompter.encode(probe::PROBE)?;
+        let mut endpoints = Vec::new();
+        let (mut model, mut max_len, mut first): (Option<String>, Option<usize>, Option<(String, f64)>) =
+            (None, None, None);
+        for url in &e.endpoints {
+            let c = Client::new(url, e.timeout, e.retries, e.backoff)?;
+            let served = probe::served(&c, e.served_model.as_deref())?;
+            if let Some(m) = &model
+                && *m != served.model
+            {
+                bail!(
+                    "{} serves {:?} but {} serves {m:?}: every --endpoint must serve one model",
+                    c.url,
+                    served.model,
+                    e.endpoints[0]
+                );
+            }
+            if !probe::same_tokenizer(&c, &served.model, &prompter)? {
+                eprintln!(
+                    "swerm: warning: {} offers no /tokenize; its tokenizer is not checked against --model",
+                    c.url
+                );
+            }
+            let (api, lp) = probe::api(&c, &served, e.api, &probe_ids, answer)?;
+            let z = lp[0] - lp[1];
+            match &first {
+                Some((u, z0)) if (z - z0).abs() > REPLICA_TOLERANCE => bail!(
+                    "{} and {u} serve {:?} but answer a known prompt differently (logit difference {z:.4} vs {z0:.4}): they run different weights",
+                    c.url,
+                    served.model
+                ),
+                Some(_) => {}
+                None => first = Some((c.url.clone(), z)),
+            }
+            max_len = match (max_len, served.max_len) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            model = Some(served.model);
+            endpoints.push((c, api));
+        }
+        let Some(model) = model else { bail!("no --endpoint given") };
+        let settings = v.identity(Some(&model), "engine");
+        let ask = Ask { model, answer, retries: e.retries, backoff: e.backoff };
+        Ok(Remote { prompter, endpoints, ask, concurrency: e.concurrency.max(1), max_len, settings })
+    }
+
+    /// One line for people: which endpoints, which API.
+    pub fn describe(&self) -> String {
+        let each: Vec<String> = self.endpoints.iter().map(|(c, a)| format!("{} ({a})", c.url)).collect();
+        format!("scoring {:?} on {}", self.ask.model, each.join(", "))
+    }
+}
+
+/// P(YES) from the two answer log-probabilities (or logits).
+pub fn p_yes(lp: [f64; 2]) -> f64 {
+    1.0 / (1.0 + (lp[1] - lp[0]).exp())
+}
+
+/// What is kept of a prompt while its request is in flight.
+struct Sent {
+    n_tokens: usize,
+    truncated: bool,
+    has_trajectory: bool,
+}
+
+impl Scorer for Remote {
+    fn settings(&self) -> ScorerSettings {
+        self.settings.clone()
+    }
+
+    fn resumable(&self) -> bool {
+        true
+    }
+
+    fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
+        let pool = Pool::start(&self.endpoints, self.concurrency, &self.ask);
+        let r = self.drive(&pool, ds, todo, done);
+        pool.stop();
+        r
+    }
+}
+
+impl Remote {
+    fn drive(
+        &self,
+        pool: &Pool,
+        ds: &Dataset,
+        todo: &[usize],
+        done: &mut dyn FnMut(usize, Scored) -> Result<()>,
+    ) -> Result<()> {
+        let mut sent: HashMap<usize, Sent> = HashMap::new();
+        // Enough prompts queued to keep every worker busy, few enough to bound memory.
+        let cap = 2 * self.endpoints.len() * self.concurrency;
+        for chunk in todo.chunks(256) {
+            for (idx, p) in prepare(&self.prompter, ds, chunk, done)? {
+                if let Some(m) = self.max_len.filter(|&m| p.ids.len() + 1 > m) {
+                    let msg = format!(
+                        "the prompt has {} tokens and the endpoints take at most {m} (their max_model_len, one for the answer): pass --max-tokens {}",
+                        p.ids.len(),
+                        m - 1
+                    );
+                    done(
+                        idx,
+                        Scored { score: None, detail: VerifierDetail { error: Some(msg), ..Default::default() } },
+                    )?;
+                    continue;
+                }
+                sent.insert(
+                    idx,
+                    Sent { n_tokens: p.ids.len(), truncated: p.truncated, has_trajectory: p.has_trajectory },
+                );
+                pool.push(Job { idx, ids: p.ids });
+                while pool.waiting() >= cap {
+                    self.receive(pool, ds, &mut sent, done)?;
+                }
+            }
+        }
+        pool.close();
+        while !sent.is_empty() {
+            self.receive(pool, ds, &mut sent, done)?;
+        }
+        Ok(())
+    }
+
+    fn receive(
+        &self,
+        pool: &Pool,
+        ds: &Dataset,
+        sent: &mut HashMap<usize, Sent>,
+        done: &mut dyn FnMut(usize, Scored) -> Result<()>,
+    ) -> Result<()> {
+        let gone = || {
+            format!(
+                "every --endpoint stopped answering; the scores finished so far are saved: rerun to resume ({} left)",
+                sent.len()
+            )
+        };
+        match pool.events.recv() {
+            Err(_) => bail!("{}", gone()),
+            Ok(Event::Done { idx, lp }) => {
+                let s = sent.remove(&idx).expect("a result answers a prompt sent");
+                let detail = VerifierDetail {
+                    logit_yes: Some(lp[0]),
+                    logit_no: Some(lp[1]),
+                    n_tokens: Some(s.n_tokens),
+                    truncated: Some(s.truncated),
+                    trajectory: (!s.has_trajectory).then_some(false),
+                    error: None,
+                };
+                done(idx, Scored { score: Some(p_yes(lp)), detail })
+            }
+            Ok(Event::Fatal { idx, endpoint, msg }) => {
+                let (i, r) = ds.coords(idx);
+                bail!("{endpoint}: instance {} of run {}: {msg}", ds.instances[i], ds.runs[r])
+            }
+            Ok(Event::Dead { endpoint, reason }) => {
+                if pool.alive() == 0 {
+                    bail!("{endpoint}: {reason}; {}", gone());
+                }
+                eprintln!(
+                    "swerm: warning: {endpoint} stopped answering ({reason}); its work goes to the other endpoints"
+                );
+                Ok(())
+            }
+        }
+    }
+}
