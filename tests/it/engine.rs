@@ -171,6 +171,15 @@ fn endpoint_scores_equal_the_local_forward_and_spread_over_replicas() {
         (header["scorer"]["engine"].as_str(), header["scorer"]["dtype"].as_str()),
         (Some("tiny-engine"), Some("engine"))
     );
+    // rerank takes the same endpoints and reports the engine scorer.
+    let mut r: Vec<String> = vec!["rerank".into()];
+    r.extend(demo_runs());
+    r.push("--labels".into());
+    r.extend(demo_reports());
+    let o2 = d.path().join("rerank").display().to_string();
+    r.extend(["--model", &fixture(MODEL), "--endpoint", &a.url, "--json", "-q", "-o", &o2].map(String::from));
+    let report: Value = serde_json::from_str(&ok(&swerm_s(&r))).unwrap();
+    assert_eq!(report["scorer"], "verifier qwen3-moe-h32 (engine)");
     // A local run into the same directory is another scorer: refused, the store kept.
     let err =
         String::from_utf8_lossy(&swerm_s(&score_args(&demo_runs(), &out, &["--device", "cpu"])).stderr).into_owned();
