@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Recompute every number of a swerm output directory with the naive reference
-(swerm_reference.py): a rerank/eval directory from its scores.jsonl (report.json and
-predictions.jsonl), a compare directory from compare.candidates.jsonl (every scorer's numbers
-and the paired differences with their bootstrap intervals).
+"""Recompute every number of a swerm output with the naive reference (swerm_reference.py):
+a rerank/eval directory from its scores.jsonl (report.json and predictions.jsonl); a compare
+directory from compare.candidates.jsonl (every scorer's numbers and the paired differences with
+their bootstrap intervals; a calibrated score set re-derived from its raw store and cal.json);
+a cal.json from the labelled scores it was fitted on (both maps refitted by a derivative-free
+optimizer, the cross-validation redone).
 
     python3 scripts/check_report.py out/
     python3 scripts/check_report.py cmp/
+    python3 scripts/check_report.py cal.json scored/scores.jsonl
 
-Exit status 0 when everything agrees within 1e-9, 1 otherwise.
+Exit status 0 when everything agrees (within 1e-9; 1e-6 for refitted maps), 1 otherwise.
 """
 
 import json
@@ -24,8 +27,8 @@ class Tally:
     def __init__(self, width):
         self.bad, self.width = 0, width
 
-    def __call__(self, name, a, b):
-        ok = (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9)
+    def __call__(self, name, a, b, tol=1e-9):
+        ok = (a is None and b is None) or (a is not None and b is not None and abs(a - b) < tol)
         print(f"{'ok ' if ok else 'BAD'} {name:{self.width}} swerm={a} reference={b}")
         self.bad += not ok
 
@@ -62,10 +65,67 @@ def check_compare(out):
                 got = None if d[key] is None else d[key][part]
                 w = None if want[key] is None else want[key][part]
                 cmp(f"{name}-{d['against']} {key}.{part}", got, w)
+    check_calibrated_sets(c, rows, cmp)
     return 1 if cmp.bad else 0
 
 
-def main(out):
+def store_logits(path):
+    """Per instance (sorted ids), its non-empty scored candidates in run-name order: (z, y, key)
+    with z the answer-logit difference when recorded, else logit(score)."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "scores.jsonl")
+    rows = [json.loads(l) for l in open(path, encoding="utf-8") if l.strip()]
+    by = {}
+    for r in sorted(rows, key=lambda r: (r["instance_id"], r["run"])):
+        if r.get("empty") or r.get("missing") or r["score"] is None:
+            continue
+        z = r["logit_yes"] - r["logit_no"] if "logit_yes" in r and "logit_no" in r else ref.logit(r["score"])
+        by.setdefault(r["instance_id"], []).append((z, r.get("resolved"), (r["instance_id"], r["run"])))
+    return [by[i] for i in sorted(by)]
+
+
+def check_calibration(cal_path, scores):
+    cal = json.load(open(cal_path))
+    data = store_logits(scores)
+    if any(y is None for inst in data for _, y, _ in inst):
+        print(f"BAD {scores}: every candidate needs `resolved` (rerank --labels writes it)")
+        return 1
+    data = [[(z, bool(y)) for z, y, _ in inst] for inst in data]
+    cmp = Tally(32)
+    z = [c[0] for inst in data for c in inst]
+    y = [c[1] for inst in data for c in inst]
+    cmp("instances", cal["instances"], len(data))
+    cmp("candidates", cal["candidates"], len(z))
+    for method, cv in cal["tried"]:
+        want = ref.cross_validate(data, method, cv["folds"], cv["seed"], cv["ece_bins"])
+        for key, v in want.items():
+            cmp(f"{method} cv.{key}", cv[key], v, 1e-6)
+    best = min(cal["tried"], key=lambda t: t[1]["log_loss_after"])[0]
+    m = ref.fit_map(best, z, y)
+    if best == "temperature":
+        cmp("temperature", cal["temperature"], m[1], 1e-6 * max(1.0, m[1]))
+    else:
+        cmp("platt a", cal["a"], m[1], 1e-6)
+        cmp("platt b", cal["b"], m[2], 1e-6)
+    return 1 if cmp.bad else 0
+
+
+def check_calibrated_sets(c, rows, cmp):
+    """Scorers compared under a calibration: their scores are the map applied to the raw store."""
+    for name, rep in c["scorers"].items():
+        if "calibration" not in rep:
+            continue
+        cal = json.load(open(rep["calibration"]["file"]))
+        m = ("temperature", cal["temperature"]) if "temperature" in cal else ("platt", cal["a"], cal["b"])
+        raw = {key: z for inst in store_logits(c["sources"][name]) for z, _, key in inst}
+        got = {(r["instance_id"], r["run"]): r["scores"][name] for r in rows}
+        worst = max(abs(got[k] - ref.apply_map(m, z)) for k, z in raw.items())
+        cmp(f"{name} calibrated scores (max |diff|)", worst, 0.0)
+
+
+def main(out, *rest):
+    if out.endswith(".json") and os.path.isfile(out):
+        return check_calibration(out, rest[0] if rest else json.load(open(out))["source"])
     if os.path.exists(os.path.join(out, "compare.json")):
         return check_compare(out)
     report = json.load(open(os.path.join(out, "report.json")))
@@ -89,4 +149,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "out"))
+    sys.exit(main(*(sys.argv[1:] or ["out"])))

@@ -6,6 +6,7 @@ floor(p * B). Used by make_demo.py (fixture expectations) and check_report.py (c
 swerm output directory), and timed as a peer by bench_rerank.py.
 """
 
+import math
 from itertools import combinations
 
 NEG_INF = float("-inf")
@@ -226,3 +227,88 @@ def paired_differences(grid_a, grid_b, ks, resamples, seed, level=0.95):
     point = auc_diff(allidx)
     out["auc"] = None if point is None else ci(point, auc_draws)
     return out
+
+
+# ---------------------------------------------------------------- calibration (cal.json)
+def logit(p):
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return math.log(p / (1 - p))
+
+
+def sigmoid(x):
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+
+
+def mean_log_loss(z, y, a, b):
+    s = 0.0
+    for zi, yi in zip(z, y):
+        t = a * zi + b
+        t = -t if yi else t  # -log sigmoid(-t) ... = log(1 + e^t)
+        s += t + math.log1p(math.exp(-t)) if t > 0 else math.log1p(math.exp(t))
+    return s / len(z)
+
+
+def golden(f, lo, hi, iters=200):
+    """Minimum of a unimodal f on [lo, hi] by golden-section search (no derivatives: an
+    optimizer independent of swerm's Newton steps)."""
+    g = (math.sqrt(5) - 1) / 2
+    c, d = hi - g * (hi - lo), lo + g * (hi - lo)
+    fc, fd = f(c), f(d)
+    for _ in range(iters):
+        if fc < fd:
+            hi, d, fd = d, c, fc
+            c = hi - g * (hi - lo)
+            fc = f(c)
+        else:
+            lo, c, fc = c, d, fd
+            d = lo + g * (hi - lo)
+            fd = f(d)
+        if hi - lo < 1e-12:
+            break
+    return (lo + hi) / 2
+
+
+def fit_map(method, z, y):
+    """The maximum-likelihood map: ('temperature', T) with p = sigmoid(z / T), or
+    ('platt', a, b) with p = sigmoid(a z + b). Log-loss is convex in (a, b): golden-section on
+    a, with the best b for each a found by golden-section too."""
+    if method == "temperature":
+        a = golden(lambda a: mean_log_loss(z, y, a, 0.0), 1e-6, 50.0)
+        return ("temperature", 1 / a)
+    best_b = lambda a: golden(lambda b: mean_log_loss(z, y, a, b), -50.0, 50.0, 120)  # noqa: E731
+    a = golden(lambda a: mean_log_loss(z, y, a, best_b(a)), -50.0, 50.0, 120)
+    return ("platt", a, best_b(a))
+
+
+def apply_map(m, z):
+    return sigmoid(z / m[1]) if m[0] == "temperature" else sigmoid(m[1] * z + m[2])
+
+
+def folds_of(n, folds, seed):
+    order, rng = list(range(n)), SplitMix64(seed)
+    for i in range(n - 1, 0, -1):
+        j = rng.below(i + 1)
+        order[i], order[j] = order[j], order[i]
+    fold = [0] * n
+    for pos, inst in enumerate(order):
+        fold[inst] = pos % folds
+    return fold
+
+
+def cross_validate(data, method, folds, seed, bins):
+    """data: per instance, a list of (z, y). Out-of-fold before/after numbers."""
+    fold = folds_of(len(data), folds, seed)
+    before, after, labels = [], [], []
+    for f in range(folds):
+        train = [c for i, inst in enumerate(data) if fold[i] != f for c in inst]
+        held = [c for i, inst in enumerate(data) if fold[i] == f for c in inst]
+        if not held:
+            continue
+        m = fit_map(method, [z for z, _ in train], [y for _, y in train])
+        before += [sigmoid(z) for z, _ in held]
+        after += [apply_map(m, z) for z, _ in held]
+        labels += [y for _, y in held]
+    ll = lambda p: mean_log_loss([logit(x) for x in p], labels, 1.0, 0.0)  # noqa: E731
+    return {"candidates": len(labels), "ece_before": ece(before, labels, bins), "ece_after": ece(after, labels, bins),
+            "brier_before": brier(before, labels), "brier_after": brier(after, labels),
+            "log_loss_before": ll(before), "log_loss_after": ll(after)}

@@ -305,7 +305,12 @@ pub fn score_cmd(cfg: &config::Score) -> Result<()> {
     // Labels do not depend on scores: a table over placeholders gives every line's label.
     let scored: Vec<Scored> = run.scored.into_iter().map(Option::unwrap_or_default).collect();
     let table = ScoreTable::from_dataset(&ds, &scored);
-    st.finish(&mut out, &lines_of(&ds, &table, &scored, &mine))?;
+    let lines = lines_of(&ds, &table, &scored, &mine);
+    st.finish(&mut out, &lines)?;
+    if let Some(c) = &cfg.calibration {
+        out.write(store::CALIBRATED, store::render(&calibrated_lines(lines, c)?).as_bytes())?;
+    }
+    out.remove_stale(&[store::CALIBRATED])?;
     let all = VerifierCounts::of(mine.iter().map(|&i| &scored[i].detail));
     let now = VerifierCounts::of(run.fresh.iter().map(|&i| &scored[i].detail));
     let n_instances = mine.iter().map(|&idx| ds.coords(idx).0).collect::<std::collections::BTreeSet<_>>().len();
@@ -480,6 +485,22 @@ fn line_logits(t: &ScoreTable, lines: &[ScoreLine]) -> Vec<Option<f64>> {
         .collect()
 }
 
+/// Store lines with every non-empty candidate's score calibrated (the columns kept).
+fn calibrated_lines(lines: Vec<ScoreLine>, c: &AppliedCalibration) -> Result<Vec<ScoreLine>> {
+    let t = ScoreTable::from_lines(&lines);
+    let mut cal = t.clone();
+    calibrate_table(&mut cal, &line_logits(&t, &lines), c)?;
+    let at: HashMap<(&str, &str), usize> = (0..t.score.len())
+        .map(|idx| {
+            let (i, r) = t.coords(idx);
+            ((t.instances[i].as_str(), t.runs[r].as_str()), idx)
+        })
+        .collect();
+    let scores: Vec<Option<f64>> =
+        lines.iter().map(|l| cal.score[at[&(l.instance_id.as_str(), l.run.as_str())]]).collect();
+    Ok(lines.into_iter().zip(scores).map(|(l, score)| ScoreLine { score, ..l }).collect())
+}
+
 /// Replaces every non-empty candidate's score with its calibrated probability.
 fn calibrate_table(t: &mut ScoreTable, z: &[Option<f64>], c: &AppliedCalibration) -> Result<()> {
     for idx in 0..t.score.len() {
@@ -610,17 +631,23 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
     use crate::report::compare::{self as cmp, Comparison, Entry};
     let mut sets = Vec::new();
     for (name, paths) in &cfg.sets {
-        sets.push((name.clone(), compare_set(name, paths, &cfg.labels)?));
+        let (stored, mut t) = compare_set(name, paths, &cfg.labels)?;
+        let cal = cfg.calibrations.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone());
+        if let Some(c) = &cal {
+            let z = line_logits(&t, &stored.lines);
+            calibrate_table(&mut t, &z, c).with_context(|| format!("score set {name}"))?;
+        }
+        sets.push((name.clone(), ((stored, t), cal)));
     }
     // Labels: the union over the sets (each set's `resolved` columns and --labels).
     let (first_name, rest) = sets.split_first_mut().expect("two or more sets");
-    for (name, (_, t)) in rest.iter() {
-        same_candidates((&first_name.0, &mut first_name.1.1), (name, t))?;
+    for (name, ((_, t), _)) in rest.iter() {
+        same_candidates((&first_name.0, &mut first_name.1.0.1), (name, t))?;
     }
-    let labels = first_name.1.1.label.clone();
-    metrics::check_ks(&cfg.metrics.ks, first_name.1.1.n_runs()).map_err(|e| anyhow!(e))?;
+    let labels = first_name.1.0.1.label.clone();
+    metrics::check_ks(&cfg.metrics.ks, first_name.1.0.1.n_runs()).map_err(|e| anyhow!(e))?;
     let mut entries = Vec::new();
-    for (name, (stored, mut table)) in sets {
+    for (name, ((stored, mut table), calibration)) in sets {
         table.label = labels.clone();
         let selected = select(&table);
         let m = metrics::compute(&table, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
@@ -628,7 +655,8 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
             true => stored.origin.clone(),
             false => stored.path.canonicalize().unwrap_or(stored.path.clone()).display().to_string(),
         };
-        entries.push((Entry { name, source, scorer: stored.scorer, table, metrics: m, differences: None }, selected));
+        let e = Entry { name, source, scorer: stored.scorer, calibration, table, metrics: m, differences: None };
+        entries.push((e, selected));
     }
     let base = entries.iter().position(|(e, _)| e.name == cfg.baseline).expect("checked by config");
     if let Ok(y) = entries[base].0.table.labels() {

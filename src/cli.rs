@@ -248,6 +248,10 @@ pub struct ScoreArgs {
     /// machines; `eval`, `select`, `calibrate` and `compare` merge the N stores.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    /// A cal.json from `swerm calibrate`: also write DIR/scores.calibrated.jsonl, the same
+    /// lines with calibrated P(YES) (scores.jsonl keeps the scorer's own).
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -401,6 +405,10 @@ pub struct CompareArgs {
     /// The score set the others are compared with [default: the first].
     #[arg(long, value_name = "NAME")]
     pub baseline: Option<String>,
+    /// NAME=cal.json: compare score set NAME calibrated by a `swerm calibrate` map (one store
+    /// may appear under two names, raw and calibrated); repeatable.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub calibration: Vec<String>,
     /// Output directory (compare.json, compare.md, compare.svg, compare.candidates.jsonl).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: PathBuf,

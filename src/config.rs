@@ -126,6 +126,7 @@ pub struct Score {
     pub inputs: Inputs,
     pub scorer: ScorerChoice,
     pub shard: Option<Shard>,
+    pub calibration: Option<AppliedCalibration>,
     pub out: PathBuf,
     pub overwrite: bool,
     pub quiet: bool,
@@ -241,6 +242,7 @@ impl Score {
         Ok(Score {
             scorer: verifier_choice(&a.model, &a.model_args)?,
             shard: a.shard,
+            calibration: calibration(a.calibration)?,
             inputs: inputs(a.input, None)?,
             out: a.out,
             overwrite: a.overwrite,
@@ -267,6 +269,8 @@ impl Render {
 pub struct Compare {
     /// (name, its stores), names unique; several stores under one name merge (shards).
     pub sets: Vec<(String, Vec<PathBuf>)>,
+    /// Calibrations to apply, by set name.
+    pub calibrations: Vec<(String, AppliedCalibration)>,
     pub labels: Vec<String>,
     pub baseline: String,
     pub out: PathBuf,
@@ -307,7 +311,21 @@ impl Compare {
             bail!("--bootstrap must be at least 1: compare reports paired intervals");
         }
         let metrics = metrics(cli::MetricArgs { k: a.k, ece_bins: a.ece_bins, bootstrap: a.bootstrap, seed: a.seed })?;
-        Ok(Compare { sets, labels: a.labels, baseline, out: a.out, json: a.json, metrics })
+        let mut calibrations = Vec::new();
+        for c in &a.calibration {
+            let Some((name, file)) = c.split_once('=').filter(|(n, f)| !n.is_empty() && !f.is_empty()) else {
+                bail!("--calibration {c:?}: expected NAME=FILE (a score set's name and a cal.json)");
+            };
+            if !sets.iter().any(|(n, _)| n == name) {
+                bail!("--calibration {c}: no score set named {name:?}");
+            }
+            if calibrations.iter().any(|(n, _)| n == name) {
+                bail!("--calibration: score set {name:?} is given two calibrations");
+            }
+            let cal = calibration(Some(PathBuf::from(file)))?.expect("a file was given");
+            calibrations.push((name.to_string(), cal));
+        }
+        Ok(Compare { sets, calibrations, labels: a.labels, baseline, out: a.out, json: a.json, metrics })
     }
 }
 

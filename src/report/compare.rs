@@ -8,9 +8,9 @@ use std::fmt::Write;
 use anyhow::Result;
 use serde_json::{Map, Value, json};
 
-use super::ReportInfo;
 use super::json::to_value;
 use super::plot::{Curve, ORACLE, PALETTE, RANDOM, curves_svg};
+use super::{AppliedCalibration, ReportInfo};
 use crate::metrics::paired::{DiffCi, Differences};
 use crate::metrics::{Metrics, MetricsOptions};
 use crate::score::{ScoreTable, ScorerSettings};
@@ -22,6 +22,8 @@ pub struct Entry {
     /// Where its scores came from.
     pub source: String,
     pub scorer: Option<ScorerSettings>,
+    /// The calibration applied to its scores (`compare --calibration NAME=FILE`).
+    pub calibration: Option<AppliedCalibration>,
     pub table: ScoreTable,
     pub metrics: Metrics,
     /// Against the baseline (`None` for the baseline itself, or without labels).
@@ -42,7 +44,7 @@ impl Comparison<'_> {
             run_names: &e.table.runs,
             ece_bins: self.opts.ece_bins,
             verifier: None,
-            calibration: None,
+            calibration: e.calibration.as_ref(),
         }
     }
 

@@ -38,6 +38,7 @@ pub struct ReportInfo<'a> {
 }
 
 /// A calibration map applied to the scores of a report, and the file it came from.
+#[derive(Clone, Debug)]
 pub struct AppliedCalibration {
     pub cal: Calibration,
     pub source: String,

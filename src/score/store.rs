@@ -29,6 +29,8 @@ use crate::outdir::{self, OutDir};
 
 pub const SCORES: &str = "scores.jsonl";
 pub const SETTINGS: &str = "scores.settings.json";
+/// `score --calibration`: the store's lines with calibrated scores (derived, rewritten whole).
+pub const CALIBRATED: &str = "scores.calibrated.jsonl";
 const FORMAT: &str = "swerm-scores/1";
 
 /// One line of scores.jsonl; the verifier's columns sit beside the others in the file

@@ -62,6 +62,62 @@ fn calibration_lowers_held_out_error_and_is_applied() {
     // A monotone map keeps the ranking: the same selection and AUC.
     assert_eq!(k["selected"], r["selected"]);
     assert!((k["auc"].as_f64().unwrap() - r["auc"].as_f64().unwrap()).abs() < 1e-12);
+    // The Python reference refits both maps with a derivative-free optimizer and redoes the
+    // cross-validation; then a compare of the raw and the calibrated set, re-derived there too.
+    python_check(&[cal.to_str().unwrap(), scores.to_str().unwrap()]);
+    let cmp = d.path().join("cmp");
+    let s = scores.to_str().unwrap();
+    let cal_arg = format!("cal={}", cal.display());
+    ok(&swerm(&[
+        "compare",
+        &format!("raw={s}"),
+        &format!("cal={s}"),
+        "--calibration",
+        &cal_arg,
+        "-o",
+        cmp.to_str().unwrap(),
+    ]));
+    let c = read_json(&cmp.join("compare.json"));
+    assert!(c["scorers"]["cal"]["calibration"]["map"].is_string() && c["scorers"]["raw"].get("calibration").is_none());
+    assert!(c["scorers"]["cal"]["ece"].as_f64() < c["scorers"]["raw"]["ece"].as_f64());
+    python_check(&[cmp.to_str().unwrap()]);
+}
+
+fn python_check(args: &[&str]) {
+    let out = std::process::Command::new("python3")
+        .arg(root().join("scripts/check_report.py"))
+        .args(args)
+        .output()
+        .expect("python3");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && !text.contains("BAD"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn score_writes_calibrated_scores_beside_its_own() {
+    let d = tempfile::tempdir().unwrap();
+    let c = d.path().join("cal.json");
+    fs::write(&c, r#"{"method":"platt","a":0.5,"b":-0.25,"cv":{"folds":2,"seed":0,"ece_bins":15,"candidates":2,"ece_before":0.1,"ece_after":0.1,"brier_before":0.1,"brier_after":0.1,"log_loss_before":0.1,"log_loss_after":0.1},"tried":[],"instances":2,"candidates":2,"source":"x"}"#).unwrap();
+    let out = d.path().join("s");
+    let trajs = tiny("trajectories.jsonl");
+    let args = ["score", &trajs, "--model", &tiny("qwen3-moe"), "--device", "cpu", "-q", "-o", out.to_str().unwrap()];
+    ok(&swerm(&[&args[..], &["--calibration", c.to_str().unwrap()]].concat()));
+    let raw = jsonl_file(&out.join("scores.jsonl"));
+    let cal = jsonl_file(&out.join("scores.calibrated.jsonl"));
+    assert_eq!(raw.len(), cal.len());
+    for (r, k) in raw.iter().zip(&cal) {
+        assert_eq!((&r["instance_id"], &r["run"], &r["logit_yes"]), (&k["instance_id"], &k["run"], &k["logit_yes"]));
+        match (r["logit_yes"].as_f64(), r["logit_no"].as_f64()) {
+            (Some(y), Some(n)) => {
+                let want = 1.0 / (1.0 + (-(0.5 * (y - n) - 0.25)).exp());
+                assert!((k["score"].as_f64().unwrap() - want).abs() < 1e-12, "{k}");
+            }
+            _ => assert_eq!(k["score"], r["score"], "an empty candidate keeps its score"),
+        }
+    }
+    // A run without --calibration removes the derived file rather than leave it stale.
+    ok(&swerm(&args));
+    assert!(!out.join("scores.calibrated.jsonl").exists());
 }
 
 #[test]
