@@ -13,6 +13,7 @@ optimizer, the cross-validation redone).
 Exit status 0 when everything agrees (within 1e-9; 1e-6 for refitted maps), 1 otherwise.
 """
 
+import csv
 import json
 import os
 import sys
@@ -123,6 +124,45 @@ def check_calibrated_sets(c, rows, cmp):
         cmp(f"{name} calibrated scores (max |diff|)", worst, 0.0)
 
 
+def check_tts_csv(out, want, cmp):
+    """report.csv: the same numbers as the reference, row by row."""
+    rows = list(csv.DictReader(open(os.path.join(out, "report.csv"), newline="")))
+    cmp("report.csv rows", len(rows), len(want["best_at_k"]))
+    for row in rows:
+        for key in ["pass_at_k", "best_at_k", "random_at_k"]:
+            cmp(f"report.csv {key}[{row['k']}]", float(row[key]), want[key][row["k"]])
+
+
+def check_instances_csv(out, grid, cmp):
+    """instances.csv: solvable, the chosen run (the reference's selection), its label and score.
+    A hole (no line) is unresolved once any candidate is labelled, as SWE-bench counts it."""
+    rows = {r["instance_id"]: r for r in csv.DictReader(open(os.path.join(out, "instances.csv"), newline=""))}
+    lines = [json.loads(l) for l in open(os.path.join(out, "scores.jsonl"), encoding="utf-8") if l.strip()]
+    any_label = any(l.get("resolved") is not None for l in lines)
+    labels = {(l["instance_id"], l["run"]): l.get("resolved", False if any_label and l.get("missing") else None) for l in lines}
+    if any_label:
+        labels = {(i, run): labels.get((i, run), False) for i in grid for run in
+                  sorted({l["run"] for l in lines})}
+    runs = sorted({k[len("score:"):] for r in rows.values() for k in r if k.startswith("score:")})
+    bad = 0
+    for i, cands in grid.items():
+        r = rows.get(i)
+        scores = [float("-inf") if s is None else s for s, _, _ in cands]
+        best = ref.select(scores, [e for _, _, e in cands])
+        lab = [labels.get((i, run)) for run in runs]
+        show = lambda x: "" if x is None else str(x).lower()  # noqa: E731
+        want = {"chosen_run": runs[best], "solvable": show(None if None in lab else any(lab)), "resolved": show(lab[best])}
+        got = r and {k: r[k] for k in want}
+        score_ok = r is not None and all(
+            (r[f"score:{run}"] == "" and s is None) or (s is not None and r[f"score:{run}"] != "" and float(r[f"score:{run}"]) == s)
+            for run, (s, _, _) in zip(runs, cands))
+        if got != want or not score_ok:
+            bad += 1
+            print(f"BAD instances.csv {i}: {got} vs reference {want}")
+    cmp("instances.csv rows that differ", bad, 0)
+    cmp("instances.csv rows", len(rows), len(grid))
+
+
 def main(out, *rest):
     if out.endswith(".json") and os.path.isfile(out):
         return check_calibration(out, rest[0] if rest else json.load(open(out))["source"])
@@ -130,15 +170,18 @@ def main(out, *rest):
         return check_compare(out)
     report = json.load(open(os.path.join(out, "report.json")))
     grid = ref.read_scores(os.path.join(out, "scores.jsonl"))
-    want = ref.metrics(grid, report.get("ece_bins", 15))
+    labelled = "best_at_k" in report
     cmp = Tally(24)
-
-    for key in ["pass_at_k", "best_at_k", "random_at_k"]:
-        for k, v in want[key].items():
-            cmp(f"{key}[{k}]", report[key][k], v)
-    cmp("selected.rate", report["selected"]["rate"], want["selected"]["rate"])
-    for key in ["auc", "auc_per_instance", "ece", "brier"]:
-        cmp(key, report.get(key), want.get(key))
+    if labelled:
+        want = ref.metrics(grid, report.get("ece_bins", 15))
+        for key in ["pass_at_k", "best_at_k", "random_at_k"]:
+            for k, v in want[key].items():
+                cmp(f"{key}[{k}]", report[key][k], v)
+        cmp("selected.rate", report["selected"]["rate"], want["selected"]["rate"])
+        for key in ["auc", "auc_per_instance", "ece", "brier"]:
+            cmp(key, report.get(key), want.get(key))
+        check_tts_csv(out, want, cmp)
+    check_instances_csv(out, grid, cmp)
     preds = [json.loads(l) for l in open(os.path.join(out, "predictions.jsonl"))]
     ids = [p["instance_id"] for p in preds]
     ok = sorted(ids) == sorted(grid) and len(set(ids)) == len(ids)

@@ -268,7 +268,7 @@ pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
         calibration: cal,
     };
     out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name).as_bytes())?;
-    report::write_reports(&mut out, &m, &info)?;
+    report::write_reports(&mut out, &m, &info, &table, &selected)?;
 
     let mut facts = vec![format!("{}; scorer {}", report::summary::counts(&m), info.scorer_name())];
     if let Some(c) = &info.verifier {
@@ -401,7 +401,7 @@ pub fn eval(cfg: &config::Eval) -> Result<bool> {
         calibration: cal,
     };
     let mut out = OutDir::open(&cfg.out)?;
-    report::write_reports(&mut out, &m, &info)?;
+    report::write_reports(&mut out, &m, &info, &t, &selected)?;
     let facts = vec![format!("{}; scorer {}", report::summary::counts(&m), info.scorer_name()), out.summary()];
     Ok(finish(&m, &info, &facts, &cfg.output))
 }

@@ -9,13 +9,14 @@ pub mod markdown;
 pub mod plot;
 pub mod predictions;
 pub mod summary;
+pub mod tables;
 
 use anyhow::Result;
 
 use crate::metrics::Metrics;
 use crate::metrics::calibrate::Calibration;
 use crate::outdir::OutDir;
-use crate::score::{ScorerSettings, VerifierCounts};
+use crate::score::{ScoreTable, ScorerSettings, VerifierCounts};
 
 pub const REPORT_JSON: &str = "report.json";
 pub const REPORT_MD: &str = "report.md";
@@ -61,9 +62,15 @@ impl ReportInfo<'_> {
     }
 }
 
-/// Writes report.json, report.md and, with labels, tts.svg and (for probabilities)
-/// reliability.svg; removes stale plots.
-pub fn write_reports(out: &mut OutDir, m: &Metrics, info: &ReportInfo) -> Result<()> {
+/// Writes report.json, report.md, instances.csv and, with labels, report.csv, report.tex,
+/// tts.svg and (for probabilities) reliability.svg; removes stale outputs.
+pub fn write_reports(
+    out: &mut OutDir,
+    m: &Metrics,
+    info: &ReportInfo,
+    t: &ScoreTable,
+    selected: &[usize],
+) -> Result<()> {
     let svg = plot::render_svg(m, &format!("Test-time scaling ({})", info.scorer_name()))?;
     out.write(REPORT_JSON, json::render(m, info).as_bytes())?;
     if let Some(svg) = &svg {
@@ -77,5 +84,12 @@ pub fn write_reports(out: &mut OutDir, m: &Metrics, info: &ReportInfo) -> Result
         REPORT_MD,
         markdown::render(m, info, svg.as_ref().map(|_| PLOT), rel.as_ref().map(|_| RELIABILITY)).as_bytes(),
     )?;
-    out.remove_stale(&[PLOT, RELIABILITY])
+    out.write(tables::INSTANCES_CSV, tables::instances_csv(t, selected).as_bytes())?;
+    if let Some(csv) = tables::tts_csv(m) {
+        out.write(tables::REPORT_CSV, csv.as_bytes())?;
+    }
+    if let Some(tex) = tables::tts_latex(m, info) {
+        out.write(tables::REPORT_TEX, tex.as_bytes())?;
+    }
+    out.remove_stale(&[PLOT, RELIABILITY, tables::REPORT_CSV, tables::REPORT_TEX])
 }

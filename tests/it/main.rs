@@ -8,5 +8,6 @@ mod engine;
 mod layouts;
 mod reliability;
 mod store;
+mod tables;
 mod util;
 mod verifier;

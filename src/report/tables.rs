@@ -1,0 +1,145 @@
+//! Tables for papers and spreadsheets: `report.csv` (the test-time-scaling table as numbers),
+//! `report.tex` (the same as a booktabs table) and `instances.csv` (one row per instance:
+//! solvable by any run, the run chosen, whether it resolves, the scores).
+
+use std::fmt::Write;
+
+use super::ReportInfo;
+use crate::metrics::Metrics;
+use crate::score::ScoreTable;
+use crate::text::pct;
+
+pub const REPORT_CSV: &str = "report.csv";
+pub const REPORT_TEX: &str = "report.tex";
+pub const INSTANCES_CSV: &str = "instances.csv";
+
+/// One CSV field (RFC 4180: quoted when it holds a comma, a quote or a line break).
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+fn num(x: Option<f64>) -> String {
+    x.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// k, then each of pass@k, best@k, random@k as a fraction with its interval bounds (empty
+/// without `--bootstrap`). `None` without labels.
+pub fn tts_csv(m: &Metrics) -> Option<String> {
+    let l = m.labeled.as_ref()?;
+    let mut s = String::from(
+        "k,pass_at_k,pass_at_k_lo,pass_at_k_hi,best_at_k,best_at_k_lo,best_at_k_hi,random_at_k,random_at_k_lo,random_at_k_hi\n",
+    );
+    for (j, k) in m.ks.iter().enumerate() {
+        let _ = write!(s, "{k}");
+        for (v, ci) in [
+            (l.pass_at_k[j], l.ci.as_ref().map(|c| c.pass_at_k[j])),
+            (l.best_at_k[j], l.ci.as_ref().map(|c| c.best_at_k[j])),
+            (l.random_at_k[j], l.ci.as_ref().map(|c| c.random_at_k[j])),
+        ] {
+            let _ = write!(s, ",{v},{},{}", num(ci.map(|c| c.0)), num(ci.map(|c| c.1)));
+        }
+        s.push('\n');
+    }
+    Some(s)
+}
+
+/// Text safe inside LaTeX.
+fn tex(s: &str) -> String {
+    let mut o = String::new();
+    for c in s.chars() {
+        match c {
+            '\\' => o.push_str("\\textbackslash{}"),
+            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
+                o.push('\\');
+                o.push(c);
+            }
+            '~' => o.push_str("\\textasciitilde{}"),
+            '^' => o.push_str("\\textasciicircum{}"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+/// The test-time-scaling table as a booktabs `table` (needs `\usepackage{booktabs}`), resolve
+/// rates in percent, intervals beside them when bootstrapped. `None` without labels.
+pub fn tts_latex(m: &Metrics, info: &ReportInfo) -> Option<String> {
+    let l = m.labeled.as_ref()?;
+    let ci = |v: Option<(f64, f64)>| {
+        v.map(|(a, b)| format!(" {{\\scriptsize ({}--{})}}", pct(a), pct(b))).unwrap_or_default()
+    };
+    let mut s = String::new();
+    let _ = writeln!(s, "% swerm report.tex: \\usepackage{{booktabs}}");
+    let _ = writeln!(s, "\\begin{{table}}[t]\n\\centering");
+    let _ = writeln!(s, "\\begin{{tabular}}{{rrrr}}\n\\toprule");
+    let _ = writeln!(s, "$k$ & pass@$k$ (oracle) & best@$k$ (reranked) & random@$k$ \\\\\n\\midrule");
+    for (j, k) in m.ks.iter().enumerate() {
+        let c = l.ci.as_ref();
+        let _ = writeln!(
+            s,
+            "{k} & {}{} & {}{} & {}{} \\\\",
+            pct(l.pass_at_k[j]),
+            ci(c.map(|c| c.pass_at_k[j])),
+            pct(l.best_at_k[j]),
+            ci(c.map(|c| c.best_at_k[j])),
+            pct(l.random_at_k[j]),
+            ci(c.map(|c| c.random_at_k[j]))
+        );
+    }
+    let _ = writeln!(s, "\\bottomrule\n\\end{{tabular}}");
+    let _ = writeln!(
+        s,
+        "\\caption{{Resolve rate (\\%) with $k$ candidates per instance, scorer {}; $n = {}$ instances, {} runs. Selected (top-1): {}\\%.}}",
+        tex(&info.scorer_name()),
+        m.instances,
+        m.runs,
+        pct(l.selected_rate)
+    );
+    let _ = writeln!(s, "\\end{{table}}");
+    Some(s)
+}
+
+/// One row per instance: `solvable` (any run resolves it), the chosen run, `resolved` (the
+/// chosen candidate's label), its score, then every run's score (`score:RUN`). Labels and
+/// scores absent are empty fields.
+pub fn instances_csv(t: &ScoreTable, selected: &[usize]) -> String {
+    let mut s = String::from("instance_id,solvable,chosen_run,resolved,chosen_score");
+    for r in &t.runs {
+        let _ = write!(s, ",{}", field(&format!("score:{r}")));
+    }
+    s.push('\n');
+    let b = |x: Option<bool>| x.map(|v| v.to_string()).unwrap_or_default();
+    for (i, &r) in selected.iter().enumerate() {
+        let range = t.range(i);
+        let labels: Option<Vec<bool>> = t.label[range.clone()].iter().copied().collect();
+        let solvable = labels.map(|l| l.iter().any(|&x| x));
+        let chosen = range.start + r;
+        let _ = write!(
+            s,
+            "{},{},{},{},{}",
+            field(&t.instances[i]),
+            b(solvable),
+            field(&t.runs[r]),
+            b(t.label[chosen]),
+            num(t.score[chosen])
+        );
+        for idx in range {
+            let _ = write!(s, ",{}", num(t.score[idx]));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(tex("field:v.p_yes 50% & #1"), "field:v.p\\_yes 50\\% \\& \\#1");
+    }
+}
