@@ -133,7 +133,7 @@ def check_tts_csv(out, want, cmp):
             cmp(f"report.csv {key}[{row['k']}]", float(row[key]), want[key][row["k"]])
 
 
-def check_instances_csv(out, grid, cmp):
+def check_instances_csv(out, grid, order, cmp):
     """instances.csv: solvable, the chosen run (the reference's selection), its label and score.
     A hole (no line) is unresolved once any candidate is labelled, as SWE-bench counts it."""
     rows = {r["instance_id"]: r for r in csv.DictReader(open(os.path.join(out, "instances.csv"), newline=""))}
@@ -147,7 +147,7 @@ def check_instances_csv(out, grid, cmp):
     bad = 0
     for i, cands in grid.items():
         r = rows.get(i)
-        scores = [float("-inf") if s is None else s for s, _, _ in cands]
+        scores = order[i] if order else [float("-inf") if s is None else s for s, _, _ in cands]
         best = ref.select(scores, [e for _, _, e in cands])
         lab = [labels.get((i, run)) for run in runs]
         show = lambda x: "" if x is None else str(x).lower()  # noqa: E731
@@ -170,10 +170,11 @@ def main(out, *rest):
         return check_compare(out)
     report = json.load(open(os.path.join(out, "report.json")))
     grid = ref.read_scores(os.path.join(out, "scores.jsonl"))
+    order = ref.read_order(os.path.join(out, "scores.jsonl"))
     labelled = "best_at_k" in report
     cmp = Tally(24)
     if labelled:
-        want = ref.metrics(grid, report.get("ece_bins", 15))
+        want = ref.metrics(grid, report.get("ece_bins", 15), order)
         for key in ["pass_at_k", "best_at_k", "random_at_k"]:
             for k, v in want[key].items():
                 cmp(f"{key}[{k}]", report[key][k], v)
@@ -181,7 +182,7 @@ def main(out, *rest):
         for key in ["auc", "auc_per_instance", "ece", "brier"]:
             cmp(key, report.get(key), want.get(key))
         check_tts_csv(out, want, cmp)
-    check_instances_csv(out, grid, cmp)
+    check_instances_csv(out, grid, order, cmp)
     preds = [json.loads(l) for l in open(os.path.join(out, "predictions.jsonl"))]
     ids = [p["instance_id"] for p in preds]
     ok = sorted(ids) == sorted(grid) and len(set(ids)) == len(ids)

@@ -97,31 +97,58 @@ def default_ks(n):
     return ks + [n]
 
 
-def metrics(grid, ece_bins=15):
-    """grid: {instance_id: [(score or None, label, empty), ...] in run order}."""
+def metrics(grid, ece_bins=15, order=None):
+    """grid: {instance_id: [(score or None, label, empty), ...] in run order}; order: the
+    within-instance keys of a tie-break chain ({instance_id: [key, ...]}), else the scores."""
     insts = sorted(grid)
     n = len(grid[insts[0]])
     ks = default_ks(n)
     out = {"instances": len(insts), "runs": n, "k": ks}
     rank = lambda s: NEG_INF if s is None else s
+    within = lambda i: order[i] if order else [rank(c[0]) for c in grid[i]]  # noqa: E731
     out["pass_at_k"] = {str(k): sum(pass_at_k([c[1] for c in grid[i]], k) for i in insts) / len(insts) for k in ks}
     out["best_at_k"] = {
-        str(k): sum(best_at_k([rank(c[0]) for c in grid[i]], [c[1] for c in grid[i]], k) for i in insts) / len(insts)
+        str(k): sum(best_at_k(within(i), [c[1] for c in grid[i]], k) for i in insts) / len(insts)
         for k in ks
     }
     mean_label = sum(c[1] for i in insts for c in grid[i]) / (n * len(insts))
     out["random_at_k"] = {str(k): mean_label for k in ks}
-    sel = [grid[i][select([rank(c[0]) for c in grid[i]], [c[2] for c in grid[i]])][1] for i in insts]
+    sel = [grid[i][select(within(i), [c[2] for c in grid[i]])][1] for i in insts]
     out["selected"] = {"resolved": sum(sel), "rate": sum(sel) / len(insts)}
     allc = [c for i in insts for c in grid[i]]
     out["auc"] = auc([rank(c[0]) for c in allc], [c[1] for c in allc])
-    per = [auc([rank(c[0]) for c in grid[i]], [c[1] for c in grid[i]]) for i in insts]
+    per = [auc(within(i), [c[1] for c in grid[i]]) for i in insts]
     per = [a for a in per if a is not None]
     out["auc_per_instance"] = sum(per) / len(per) if per else None
     if all(c[0] is not None and 0 <= c[0] <= 1 for c in allc):
         out["ece"] = ece([c[0] for c in allc], [c[1] for c in allc], ece_bins)
         out["brier"] = brier([c[0] for c in allc], [c[1] for c in allc])
     return out
+
+
+def read_order(path):
+    """The `tie_rank` keys of a combined store ({instance_id: [rank, ...]} in run order), after
+    checking they never contradict the scores (a higher score never ranks lower); None when the
+    store has none."""
+    import json
+
+    rows = [json.loads(l) for l in open(path, encoding="utf-8") if l.strip()]
+    if not any("tie_rank" in r for r in rows):
+        return None
+    runs = sorted({r["run"] for r in rows})
+    by = {}
+    for r in rows:
+        by.setdefault(r["instance_id"], {})[r["run"]] = r
+    order = {}
+    for i, g in by.items():
+        cands = [g.get(run, {"score": None, "tie_rank": NEG_INF}) for run in runs]
+        key = [c.get("tie_rank", NEG_INF) for c in cands]
+        sc = [NEG_INF if c["score"] is None else c["score"] for c in cands]
+        for a in range(len(runs)):
+            for b in range(len(runs)):
+                assert not (sc[a] > sc[b] and key[a] < key[b]), f"{i}: tie_rank contradicts the scores"
+        order[i] = key
+    return order
 
 
 def read_scores(path):

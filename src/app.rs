@@ -18,6 +18,7 @@ use crate::outdir::OutDir;
 use crate::progress;
 use crate::prompt::{Prompter, TooLong};
 use crate::report::{self, AppliedCalibration, PREDICTIONS, ReportInfo};
+use crate::score::combine::Combined;
 use crate::score::shard::Shard;
 use crate::score::store::{self, ScoreLine, ScoreStore, Stored, Want};
 use crate::score::{self, Remote, ScoreTable, Scored, Scorer, ScorerSettings, Verifier, VerifierCounts};
@@ -27,7 +28,7 @@ use crate::text::count;
 /// Runs a subcommand; `Ok(false)` when a `--fail-under` gate failed (exit status 1).
 pub fn run(cmd: Command, quiet: bool) -> Result<bool> {
     match cmd {
-        Command::Rerank(a) => rerank(&config::Rerank::from_cli(a, quiet)?),
+        Command::Rerank(a) => rerank(&config::Rerank::from_cli(*a, quiet)?),
         Command::Eval(a) => eval(&config::Eval::from_cli(a)?),
         other => run_other(other, quiet).map(|()| true),
     }
@@ -130,6 +131,11 @@ fn build_scorer(
             store::check(out, want(&settings), overwrite)?;
             Box::new(Verifier::load(v, &device, dtype, settings)?)
         }
+        ScorerChoice::Combined(c) => {
+            let s = Combined::new(c)?;
+            store::check(out, want(&s.settings()), overwrite)?;
+            Box::new(s)
+        }
         ScorerChoice::Remote(v, e) => {
             let r = Remote::connect(v, e)?;
             store::check(out, want(&r.settings()), overwrite)?;
@@ -212,6 +218,7 @@ fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Scored) -> Sco
         missing: c.is_hole(),
         resolved: table.map_or(c.resolved, |t| t.label[idx]),
         detail: s.detail.clone(),
+        tie_rank: table.and_then(|t| t.within.as_ref()).map(|w| w[idx]),
     }
 }
 
@@ -249,6 +256,7 @@ pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (None, &every), cfg.overwrite, cfg.quiet)?;
     let scored: Vec<Scored> = run.scored.into_iter().map(|s| s.expect("every candidate scored")).collect();
     let mut table = ScoreTable::from_dataset(&ds, &scored);
+    table.within = scorer.within();
     st.finish(&mut out, &lines_of(&ds, &table, &scored, &every))?;
     let cal = cfg.calibration.as_ref();
     if let Some(c) = cal {

@@ -10,6 +10,7 @@ use crate::metrics::gate::Gate;
 use crate::model::device::{DTypeSpec, DeviceSpec};
 use crate::prompt::Preset;
 use crate::score::ModelFree;
+use crate::score::combine::Scale;
 use crate::score::remote::ApiChoice;
 use crate::score::shard::Shard;
 
@@ -56,7 +57,7 @@ Examples:
 
 Writes out/predictions.jsonl, scores.jsonl (+ scores.settings.json), report.json, report.md and,
 with labels, tts.svg. A directory holding another scorer's scores is refused (--overwrite).")]
-    Rerank(RerankArgs),
+    Rerank(Box<RerankArgs>),
     /// Report and plot from an existing scores.jsonl (no scoring).
     #[command(after_help = "\
 Examples:
@@ -326,6 +327,22 @@ pub struct RerankArgs {
     pub model: Option<String>,
     #[command(flatten)]
     pub model_args: ModelArgs,
+    /// Combine score sources into one (two or more): NAME=consensus, NAME=field:PATH (a score
+    /// in each record, such as tests passed; one such source) or NAME=SCORES (a scores.jsonl
+    /// or its directory; a name given twice merges its stores).
+    #[arg(long, value_name = "NAME=SOURCE", conflicts_with_all = ["model", "scorer"])]
+    pub combine: Vec<String>,
+    /// NAME=W: the weight of a --combine source [default: 1 each].
+    #[arg(long, value_name = "NAME=W", requires = "combine")]
+    pub weight: Vec<String>,
+    /// The scale --combine sources are summed on: z (z-scores within each instance) or logit
+    /// (probabilities only; a verifier's answer-logit difference when recorded).
+    #[arg(long, default_value = "z", value_name = "z|logit")]
+    pub scale: Scale,
+    /// Order ties of the combined score by these --combine sources, then `run` (earlier run
+    /// first), such as v,c,run.
+    #[arg(long, value_name = "A,B,run", requires = "combine")]
+    pub tie_break: Option<String>,
     /// Output directory.
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: PathBuf,

@@ -14,6 +14,7 @@ use crate::metrics::MetricsOptions;
 use crate::metrics::calibrate::{Calibration, Method};
 use crate::prompt::Preset;
 use crate::report::AppliedCalibration;
+use crate::score::combine::{CombineSettings, Source, TieKey};
 use crate::score::shard::Shard;
 use crate::score::{EngineSettings, ModelFree, VerifierSettings};
 
@@ -28,6 +29,62 @@ pub enum ScorerChoice {
     ModelFree(ModelFree),
     Verifier(VerifierSettings),
     Remote(VerifierSettings, EngineSettings),
+    Combined(CombineSettings),
+}
+
+/// `--combine`, `--weight`, `--scale`, `--tie-break`; and the record field a `field:` source
+/// needs read.
+fn combine_settings(a: &cli::RerankArgs) -> Result<(CombineSettings, Option<String>)> {
+    let mut sources: Vec<(String, Source)> = Vec::new();
+    for spec in &a.combine {
+        let Some((name, what)) = spec.split_once('=').filter(|(n, w)| !n.is_empty() && !w.is_empty()) else {
+            bail!("--combine {spec:?}: expected NAME=SOURCE (consensus, field:PATH or a scores file)");
+        };
+        let src = match what {
+            "consensus" => Source::Consensus,
+            _ => match what.parse::<ModelFree>() {
+                Ok(ModelFree::Field(f)) => Source::Field(f),
+                _ => Source::Store(vec![PathBuf::from(what)]),
+            },
+        };
+        match (sources.iter_mut().find(|(n, _)| n == name), src) {
+            (Some((_, Source::Store(paths))), Source::Store(more)) => paths.extend(more),
+            (Some(_), _) => bail!("--combine: source name {name:?} is given twice"),
+            (None, src) => sources.push((name.to_string(), src)),
+        }
+    }
+    if sources.len() < 2 {
+        bail!("--combine needs two or more sources");
+    }
+    let fields: Vec<&String> =
+        sources.iter().filter_map(|(_, s)| if let Source::Field(f) = s { Some(f) } else { None }).collect();
+    if fields.len() > 1 {
+        bail!(
+            "--combine: one field: source at a time (score another with `rerank --scorer field:PATH -o DIR` and combine DIR)"
+        );
+    }
+    let index = |name: &str, what: &str| -> Result<usize> {
+        sources.iter().position(|(n, _)| n == name).ok_or_else(|| {
+            let names: Vec<&str> = sources.iter().map(|(n, _)| n.as_str()).collect();
+            anyhow::anyhow!("{what} {name:?}: no --combine source of that name ({})", names.join(", "))
+        })
+    };
+    let mut weights = vec![1.0; sources.len()];
+    for w in &a.weight {
+        let (name, v) = w.split_once('=').ok_or_else(|| anyhow::anyhow!("--weight {w:?}: expected NAME=W"))?;
+        let v: f64 = v
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| anyhow::anyhow!("--weight {w:?}: W must be a finite number"))?;
+        weights[index(name, "--weight")?] = v;
+    }
+    let mut tie_break = Vec::new();
+    for t in a.tie_break.iter().flat_map(|s| s.split(',')) {
+        tie_break.push(if t == "run" { TieKey::Run } else { TieKey::Source(index(t, "--tie-break")?) });
+    }
+    let field = fields.first().map(|f| f.to_string());
+    Ok((CombineSettings { sources, weights, scale: a.scale, tie_break }, field))
 }
 
 /// The verifier of `--model`: on the endpoints when `--endpoint` is given, else here.
@@ -194,6 +251,10 @@ fn verifier(model: &str, a: &cli::ModelArgs) -> Result<VerifierSettings> {
 impl Rerank {
     pub fn from_cli(a: cli::RerankArgs, quiet: bool) -> Result<Self> {
         let (scorer, score_field) = match &a.model {
+            _ if !a.combine.is_empty() => {
+                let (c, field) = combine_settings(&a)?;
+                (ScorerChoice::Combined(c), field)
+            }
             Some(m) => (verifier_choice(m, &a.model_args)?, None),
             None => {
                 let field = match &a.scorer {

@@ -10,7 +10,7 @@ pub fn select(t: &ScoreTable) -> Vec<usize> {
             // Strictly better only, so an equal candidate later in run order never wins.
             let better = |a: usize, b: usize| {
                 let (na, nb) = (!t.empty[a], !t.empty[b]);
-                (na && !nb) || (na == nb && t.rank_score(a) > t.rank_score(b))
+                (na && !nb) || (na == nb && t.order_key(a) > t.order_key(b))
             };
             let mut best = t.range(i).start;
             for idx in t.range(i) {
@@ -30,6 +30,7 @@ mod tests {
     fn table(score: Vec<Option<f64>>, empty: Vec<bool>) -> ScoreTable {
         let n = score.len();
         ScoreTable {
+            within: None,
             runs: (0..n).map(|r| r.to_string()).collect(),
             instances: vec!["i".into()],
             label: vec![None; n],

@@ -100,3 +100,61 @@ mod tests {
         }
     }
 }
+
+/// best@k under `--combine --tie-break`: the stored ranks give what brute force over the
+/// lexicographic keys gives.
+#[cfg(test)]
+mod tie_break_tests {
+    use super::best_at_k;
+    use crate::metrics::testutil::{Lcg, subsets};
+    use crate::score::combine::{Grid, TieKey, tie_ranks, weighted};
+
+    /// best@k by brute force over the lexicographic keys themselves: every k-subset, its top
+    /// key, the mean label over the candidates tied at it.
+    fn brute(keys: &[Vec<f64>], labels: &[bool], k: usize) -> f64 {
+        let cmp = |a: &Vec<f64>, b: &Vec<f64>| a.partial_cmp(b).unwrap();
+        let subs = subsets(keys.len(), k);
+        subs.iter()
+            .map(|s| {
+                let top = s.iter().map(|&i| &keys[i]).max_by(|a, b| cmp(a, b)).unwrap();
+                let tied: Vec<usize> = s.iter().copied().filter(|&i| keys[i] == *top).collect();
+                tied.iter().filter(|&&i| labels[i]).count() as f64 / tied.len() as f64
+            })
+            .sum::<f64>()
+            / subs.len() as f64
+    }
+
+    #[test]
+    fn best_at_k_is_exact_under_a_tie_break_chain() {
+        let mut rng = Lcg(11);
+        for _ in 0..300 {
+            let n = 1 + rng.below(7);
+            // Coarse values: many ties on the combined score and on the first tie-break.
+            let a: Vec<Option<f64>> = (0..n).map(|_| Some(rng.below(3) as f64)).collect();
+            let b: Vec<Option<f64>> = (0..n).map(|_| Some(rng.below(2) as f64)).collect();
+            let labels: Vec<bool> = (0..n).map(|_| rng.below(2) == 1).collect();
+            let empty = vec![false; n];
+            let g = Grid { n_runs: n, empty: &empty };
+            let combined = weighted(std::slice::from_ref(&a), &[1.0], &g);
+            for chain in [vec![], vec![TieKey::Source(1)], vec![TieKey::Source(1), TieKey::Run]] {
+                let ranks = tie_ranks(&combined, &[a.clone(), b.clone()], &chain, &g);
+                let keys: Vec<Vec<f64>> = (0..n)
+                    .map(|i| {
+                        let mut k = vec![a[i].unwrap()];
+                        for t in &chain {
+                            k.push(match t {
+                                TieKey::Source(_) => b[i].unwrap(),
+                                TieKey::Run => -(i as f64),
+                            });
+                        }
+                        k
+                    })
+                    .collect();
+                for k in 1..=n {
+                    let (got, want) = (best_at_k(&ranks, &labels, k), brute(&keys, &labels, k));
+                    assert!((got - want).abs() < 1e-12, "{chain:?} k={k}: {got} vs {want}");
+                }
+            }
+        }
+    }
+}

@@ -191,7 +191,9 @@ fn labeled(
     notes: &mut Vec<String>,
 ) -> Labeled {
     let scores: Vec<f64> = (0..t.score.len()).map(|i| t.rank_score(i)).collect();
-    let r = rows(t, &scores, labels, selected, ks);
+    // Within an instance, candidates are ordered by the tie-break chain when one is set.
+    let order: Vec<f64> = (0..t.score.len()).map(|i| t.order_key(i)).collect();
+    let r = rows(t, &order, labels, selected, ks);
     // Calibration needs probabilities: every candidate scored, all within [0, 1].
     let probs: Option<Vec<f64>> = t.score.iter().map(|s| s.filter(|p| (0.0..=1.0).contains(p))).collect();
     if probs.is_none() {

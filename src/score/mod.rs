@@ -2,6 +2,7 @@
 //! (`consensus`, `field:NAME`, the LM `verifier`); the score store (`store`, the one owner of
 //! `scores.jsonl`); and `ScoreTable`, the narrow grid every later stage reads.
 
+pub mod combine;
 mod consensus;
 mod field;
 pub mod remote;
@@ -100,6 +101,12 @@ pub trait Scorer {
     /// Scores the candidates `todo` (flat indices into `ds.cands`), calling `done` for each as
     /// soon as it is scored, so that callers can save work as it happens.
     fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()>;
+
+    /// The order within each instance a tie-break chain set (`ScoreTable::within`), after
+    /// `score`; `None`: the scores order.
+    fn within(&self) -> Option<Vec<f64>> {
+        None
+    }
 }
 
 /// Builds a model-free scorer.

@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::combine::{Scale, SourceId};
 use crate::prompt::Preset;
 
 /// A scorer that needs no model: `consensus` or `field:NAME` (`--scorer`).
@@ -46,12 +47,20 @@ pub struct VerifierId {
     pub engine: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ScorerSettings {
     Consensus,
-    Field { field: String },
+    Field {
+        field: String,
+    },
     Verifier(VerifierId),
+    /// `--combine`: weighted sources on a scale, and the tie-break chain.
+    Combined {
+        sources: Vec<SourceId>,
+        scale: Scale,
+        tie_break: Vec<String>,
+    },
 }
 
 impl ScorerSettings {
@@ -60,6 +69,10 @@ impl ScorerSettings {
         match self {
             ScorerSettings::Consensus => "consensus".into(),
             ScorerSettings::Field { field } => format!("field:{field}"),
+            ScorerSettings::Combined { sources, scale, .. } => {
+                let parts: Vec<String> = sources.iter().map(|s| format!("{}·{}", s.weight, s.name)).collect();
+                format!("combined {} ({scale})", parts.join(" + "))
+            }
             ScorerSettings::Verifier(v) => {
                 let name = v.model.split('@').next().unwrap_or(&v.model);
                 let name = name.trim_end_matches('/').rsplit('/').next().unwrap_or(name);

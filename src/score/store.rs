@@ -48,6 +48,9 @@ pub struct ScoreLine {
     pub missing: bool,
     pub resolved: Option<bool>,
     pub detail: VerifierDetail,
+    /// The candidate's rank in its instance under a tie-break chain (`--combine
+    /// --tie-break`; higher first).
+    pub tie_rank: Option<f64>,
 }
 
 /// The line as written: every column at the top level.
@@ -76,6 +79,8 @@ struct LineRepr {
     trajectory: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tie_rank: Option<f64>,
 }
 
 impl From<LineRepr> for ScoreLine {
@@ -88,8 +93,8 @@ impl From<LineRepr> for ScoreLine {
             trajectory: r.trajectory,
             error: r.error,
         };
-        let LineRepr { instance_id, run, score, empty, missing, resolved, .. } = r;
-        ScoreLine { instance_id, run, score, empty, missing, resolved, detail }
+        let LineRepr { instance_id, run, score, empty, missing, resolved, tie_rank, .. } = r;
+        ScoreLine { instance_id, run, score, empty, missing, resolved, detail, tie_rank }
     }
 }
 
@@ -109,6 +114,7 @@ impl From<ScoreLine> for LineRepr {
             truncated: d.truncated,
             trajectory: d.trajectory,
             error: d.error,
+            tie_rank: l.tie_rank,
         }
     }
 }
@@ -506,6 +512,7 @@ mod tests {
             missing: false,
             resolved: None,
             detail: VerifierDetail::default(),
+            tie_rank: None,
         }
     }
 

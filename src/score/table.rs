@@ -19,6 +19,9 @@ pub struct ScoreTable {
     pub empty: Vec<bool>,
     /// A hole: the run has no record for the instance (also empty).
     pub missing: Vec<bool>,
+    /// The order within each instance when a tie-break chain set it (`--combine` with
+    /// `--tie-break`): higher first, equal values tied. `None`: the score orders.
+    pub within: Option<Vec<f64>>,
 }
 
 impl ScoreTable {
@@ -37,6 +40,7 @@ impl ScoreTable {
                 .collect(),
             empty: ds.cands.iter().map(|c| c.is_empty()).collect(),
             missing: ds.cands.iter().map(|c| c.is_hole()).collect(),
+            within: None,
         }
     }
 
@@ -61,6 +65,7 @@ impl ScoreTable {
             missing: vec![true; n],
             runs: Vec::new(),
             instances: Vec::new(),
+            within: lines.iter().any(|l| l.tie_rank.is_some()).then(|| vec![f64::NEG_INFINITY; n]),
         };
         for l in lines {
             let idx = ii[l.instance_id.as_str()] * runs.len() + ri[l.run.as_str()];
@@ -68,6 +73,9 @@ impl ScoreTable {
             t.label[idx] = l.resolved;
             t.empty[idx] = l.empty || l.missing;
             t.missing[idx] = l.missing;
+            if let (Some(w), Some(r)) = (t.within.as_mut(), l.tie_rank) {
+                w[idx] = r;
+            }
         }
         t.runs = runs;
         t.instances = instances;
@@ -86,6 +94,12 @@ impl ScoreTable {
     /// The score used for ranking: `None` ranks below everything.
     pub fn rank_score(&self, idx: usize) -> f64 {
         self.score[idx].unwrap_or(f64::NEG_INFINITY)
+    }
+
+    /// The key that orders candidates within their instance (selection, best@k, per-instance
+    /// AUC): the tie-break rank when there is one, else the score.
+    pub fn order_key(&self, idx: usize) -> f64 {
+        self.within.as_ref().map_or_else(|| self.rank_score(idx), |w| w[idx])
     }
 
     /// The flat indices of instance `i`'s candidates.

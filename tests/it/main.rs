@@ -3,6 +3,7 @@
 
 mod calibrate;
 mod cli;
+mod combine;
 mod compare;
 mod engine;
 mod layouts;

@@ -1,0 +1,308 @@
+//! Combining score sources into one (R2E-Gym's hybrid selection in swerm's terms): a weighted
+//! sum on a stated scale, and an optional tie-break chain.
+//!
+//! - `Scale::Z`: each source is standardised within its instance (mean 0, standard deviation 1
+//!   over the instance's non-empty scored candidates; a source constant on the instance gives
+//!   0), so sources of any unit (P(YES), a vote share, tests passed) weigh as their weights say.
+//! - `Scale::Logit`: each source as a logit (a verifier's answer-logit difference when recorded,
+//!   else logit(p)); for probabilities only.
+//!
+//! Combined = sum of weight x value. A non-empty candidate that lacks a value of any source
+//! gets no combined score (it ranks last); an empty candidate gets none either (selection puts
+//! non-empty candidates first anyway).
+//!
+//! Decision (ties): with `--tie-break A,B,run` candidates are ordered within their instance by
+//! (combined, A, B, run order: earlier first) compared lexicographically, and that order is
+//! stored as a rank (`tie_rank`, equal keys equal rank). Selection and best@k use it; best@k
+//! stays exact: it breaks the ties left after the chain uniformly at random, which is what
+//! averaging over every k-subset gives (none are left when the chain ends with `run`). Pooled
+//! AUC uses the combined score itself (ranks are not comparable across instances).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use super::store::{self, ScoreLine, Stored};
+use super::{Consensus, FieldScore, Scored, Scorer, ScorerSettings};
+use crate::input::Dataset;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scale {
+    Z,
+    Logit,
+}
+
+impl FromStr for Scale {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "z" => Ok(Scale::Z),
+            "logit" => Ok(Scale::Logit),
+            _ => Err(format!("{s:?}: expected z (per-instance z-scores) or logit")),
+        }
+    }
+}
+
+impl fmt::Display for Scale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Scale::Z => "z",
+            Scale::Logit => "logit",
+        })
+    }
+}
+
+/// One link of a tie-break chain: a source (by index) or run order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TieKey {
+    Source(usize),
+    Run,
+}
+
+/// The grid: `n_runs` candidates per instance, instance-major.
+pub struct Grid<'a> {
+    pub n_runs: usize,
+    pub empty: &'a [bool],
+}
+
+/// Per-instance z-scores of `x` over the non-empty candidates that have a value.
+pub fn z_scores(x: &[Option<f64>], g: &Grid) -> Vec<Option<f64>> {
+    let mut out = vec![None; x.len()];
+    for start in (0..x.len()).step_by(g.n_runs.max(1)) {
+        let idx: Vec<usize> = (start..start + g.n_runs).filter(|&i| !g.empty[i] && x[i].is_some()).collect();
+        if idx.is_empty() {
+            continue;
+        }
+        let v: Vec<f64> = idx.iter().map(|&i| x[i].expect("filtered")).collect();
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let sd = (v.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
+        for (&i, a) in idx.iter().zip(&v) {
+            out[i] = Some(if sd > 0.0 { (a - mean) / sd } else { 0.0 });
+        }
+    }
+    out
+}
+
+/// The weighted sum of `values` (each already on the combining scale).
+pub fn weighted(values: &[Vec<Option<f64>>], weights: &[f64], g: &Grid) -> Vec<Option<f64>> {
+    (0..g.empty.len())
+        .map(|i| {
+            if g.empty[i] {
+                return None;
+            }
+            values.iter().zip(weights).map(|(v, w)| v[i].map(|x| w * x)).sum::<Option<f64>>()
+        })
+        .collect()
+}
+
+/// The rank of every candidate within its instance under (combined, chain...), higher first:
+/// 0 for the last, equal keys equal rank (dense).
+pub fn tie_ranks(combined: &[Option<f64>], values: &[Vec<Option<f64>>], chain: &[TieKey], g: &Grid) -> Vec<f64> {
+    let key = |i: usize| -> Vec<f64> {
+        let v = |x: Option<f64>| x.unwrap_or(f64::NEG_INFINITY);
+        let mut k = vec![v(combined[i])];
+        for t in chain {
+            k.push(match *t {
+                TieKey::Source(j) => v(values[j][i]),
+                TieKey::Run => -((i % g.n_runs) as f64),
+            });
+        }
+        k
+    };
+    let cmp = |a: &Vec<f64>, b: &Vec<f64>| {
+        a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+    };
+    let mut ranks = vec![0.0; combined.len()];
+    for start in (0..combined.len()).step_by(g.n_runs.max(1)) {
+        let mut idx: Vec<usize> = (start..start + g.n_runs).collect();
+        idx.sort_by(|&a, &b| cmp(&key(a), &key(b)));
+        let mut r = 0.0;
+        for w in 0..idx.len() {
+            if w > 0 && cmp(&key(idx[w]), &key(idx[w - 1])).is_ne() {
+                r += 1.0;
+            }
+            ranks[idx[w]] = r;
+        }
+    }
+    ranks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn z_scores_and_weights() {
+        let empty = [false, false, false, true];
+        let g = Grid { n_runs: 4, empty: &empty };
+        let z = z_scores(&[Some(1.0), Some(2.0), Some(3.0), Some(9.0)], &g);
+        let s = (2.0f64 / 3.0).sqrt();
+        assert_eq!(z, vec![Some(-1.0 / s), Some(0.0), Some(1.0 / s), None]);
+        assert_eq!(z_scores(&[Some(5.0), Some(5.0), None, None], &g), vec![Some(0.0), Some(0.0), None, None]);
+        let w = weighted(
+            &[vec![Some(1.0), None, Some(2.0), Some(1.0)], vec![Some(3.0), Some(1.0), Some(0.5), Some(1.0)]],
+            &[2.0, -1.0],
+            &g,
+        );
+        assert_eq!(w, vec![Some(-1.0), None, Some(3.5), None]);
+    }
+}
+
+/// Where a combined source's scores come from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    Consensus,
+    /// A score in each record (`field:PATH`), such as an execution signal (tests passed).
+    Field(String),
+    /// A score store (a scores.jsonl or its directory; several merge).
+    Store(Vec<PathBuf>),
+}
+
+/// `--combine NAME=SOURCE --weight NAME=W --scale S --tie-break A,B,run` (validated).
+#[derive(Clone, Debug)]
+pub struct CombineSettings {
+    pub sources: Vec<(String, Source)>,
+    pub weights: Vec<f64>,
+    pub scale: Scale,
+    pub tie_break: Vec<TieKey>,
+}
+
+/// One source in the combined scorer's identity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceId {
+    pub name: String,
+    pub weight: f64,
+    /// `consensus`, `field:PATH`, or the store's scorer and files.
+    pub source: String,
+}
+
+pub struct Combined {
+    settings: CombineSettings,
+    identity: ScorerSettings,
+    stores: Vec<Option<Stored>>,
+    within: Option<Vec<f64>>,
+}
+
+impl Combined {
+    /// Reads the stores among the sources (their scorers are part of the identity).
+    pub fn new(c: &CombineSettings) -> Result<Self> {
+        let mut stores = Vec::new();
+        let mut ids = Vec::new();
+        for ((name, src), &weight) in c.sources.iter().zip(&c.weights) {
+            let (what, stored) = match src {
+                Source::Consensus => ("consensus".to_string(), None),
+                Source::Field(f) => (format!("field:{f}"), None),
+                Source::Store(paths) => {
+                    let s = store::read_many(paths).with_context(|| format!("--combine {name}"))?;
+                    let who = s.scorer.as_ref().map_or("scores".to_string(), |x| x.short());
+                    (format!("{who} from {}", s.origin), Some(s))
+                }
+            };
+            ids.push(SourceId { name: name.clone(), weight, source: what });
+            stores.push(stored);
+        }
+        let tie_break = c
+            .tie_break
+            .iter()
+            .map(|t| match t {
+                TieKey::Source(j) => c.sources[*j].0.clone(),
+                TieKey::Run => "run".into(),
+            })
+            .collect();
+        let identity = ScorerSettings::Combined { sources: ids, scale: c.scale, tie_break };
+        Ok(Combined { settings: c.clone(), identity, stores, within: None })
+    }
+
+    /// One source's values over the dataset's candidates, on the combining scale.
+    fn values(&self, j: usize, ds: &Dataset) -> Result<Vec<Option<f64>>> {
+        let (name, src) = &self.settings.sources[j];
+        let all: Vec<usize> = (0..ds.cands.len()).collect();
+        let mut raw: Vec<(Option<f64>, Option<f64>)> = vec![(None, None); ds.cands.len()];
+        match src {
+            Source::Consensus | Source::Field(_) => {
+                let mut s: Box<dyn Scorer> = match src {
+                    Source::Field(f) => Box::new(FieldScore::new(f)),
+                    _ => Box::new(Consensus),
+                };
+                s.score(ds, &all, &mut |idx, sc| {
+                    raw[idx] = (sc.score, None);
+                    Ok(())
+                })?;
+            }
+            Source::Store(_) => {
+                let st = self.stores[j].as_ref().expect("read in new");
+                let at: HashMap<(&str, &str), &ScoreLine> =
+                    st.lines.iter().map(|l| ((l.instance_id.as_str(), l.run.as_str()), l)).collect();
+                let mut absent = 0;
+                for idx in all {
+                    let (i, r) = ds.coords(idx);
+                    match at.get(&(ds.instances[i].as_str(), ds.runs[r].as_str())) {
+                        Some(l) => raw[idx] = (l.score, l.detail.logit_yes.zip(l.detail.logit_no).map(|(y, n)| y - n)),
+                        None => absent += !ds.cands[idx].is_empty() as usize,
+                    }
+                }
+                if absent > 0 {
+                    eprintln!(
+                        "swerm: warning: --combine {name}: {absent} non-empty candidates have no score in {} (they rank last)",
+                        st.origin
+                    );
+                }
+            }
+        }
+        let g = Grid { n_runs: ds.n_runs(), empty: &ds.cands.iter().map(|c| c.is_empty()).collect::<Vec<_>>() };
+        match self.settings.scale {
+            Scale::Z => Ok(z_scores(&raw.iter().map(|r| r.0).collect::<Vec<_>>(), &g)),
+            Scale::Logit => raw
+                .iter()
+                .enumerate()
+                .map(|(idx, &(s, z))| match (s, z) {
+                    (_, Some(z)) => Ok(Some(z)),
+                    (Some(p), None) if (0.0..=1.0).contains(&p) => Ok(Some(logit(p))),
+                    (Some(p), None) if !ds.cands[idx].is_empty() => {
+                        let (i, r) = ds.coords(idx);
+                        bail!(
+                            "--combine {name}: instance {} of run {} scores {p}, not a probability: use --scale z",
+                            ds.instances[i],
+                            ds.runs[r]
+                        )
+                    }
+                    _ => Ok(None),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// logit(p), p clipped to [1e-12, 1 - 1e-12] (as `swerm calibrate` does).
+fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
+    (p / (1.0 - p)).ln()
+}
+
+impl Scorer for Combined {
+    fn settings(&self) -> ScorerSettings {
+        self.identity.clone()
+    }
+
+    fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
+        let values = (0..self.settings.sources.len()).map(|j| self.values(j, ds)).collect::<Result<Vec<_>>>()?;
+        let empty: Vec<bool> = ds.cands.iter().map(|c| c.is_empty()).collect();
+        let g = Grid { n_runs: ds.n_runs(), empty: &empty };
+        let combined = weighted(&values, &self.settings.weights, &g);
+        if !self.settings.tie_break.is_empty() {
+            self.within = Some(tie_ranks(&combined, &values, &self.settings.tie_break, &g));
+        }
+        for &idx in todo {
+            done(idx, Scored::plain(combined[idx]))?;
+        }
+        Ok(())
+    }
+
+    fn within(&self) -> Option<Vec<f64>> {
+        self.within.clone()
+    }
+}
