@@ -137,7 +137,9 @@ impl Pool {
         self.queue.ready.notify_all();
     }
 
-    /// Stops every worker (after its request in flight) and waits for them.
+    /// Stops every worker: none takes another prompt. After a complete run they have all left;
+    /// after an error, one still waiting on a slow request is not waited for (its answer is
+    /// dropped, and scored again by the next run).
     pub fn stop(self) {
         {
             let mut s = self.queue.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -149,9 +151,7 @@ impl Pool {
             a.store(false, Ordering::SeqCst);
         }
         drop(self.events);
-        for h in self.handles {
-            let _ = h.join();
-        }
+        drop(self.handles);
     }
 }
 
