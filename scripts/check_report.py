@@ -40,14 +40,17 @@ def check_compare(out):
     runs = sorted({r["run"] for r in rows})
     cmp = Tally(40)
 
-    grids = {}
+    grids, orders = {}, {}
     for name in c["scorers"]:
-        g = {}
+        g, o = {}, {}
         for r in rows:
             g.setdefault(r["instance_id"], {})[r["run"]] = (r["scores"][name], bool(r["resolved"]), r["empty"])
+            o.setdefault(r["instance_id"], {})[r["run"]] = r.get("tie_ranks", {}).get(name)
         grids[name] = {i: [g[i][run] for run in runs] for i in g}
+        has = any(v is not None for i in o for v in o[i].values())
+        orders[name] = {i: [o[i][run] for run in runs] for i in o} if has else None
     for name, rep in c["scorers"].items():
-        want = ref.metrics(grids[name], rep.get("ece_bins", 15))
+        want = ref.metrics(grids[name], rep.get("ece_bins", 15), orders[name])
         for key in ["pass_at_k", "best_at_k", "random_at_k"]:
             for k, v in want[key].items():
                 cmp(f"{name} {key}[{k}]", rep[key][k], v)
@@ -57,7 +60,8 @@ def check_compare(out):
     b = c["bootstrap"]
     ks = c["k"]
     for name, d in c["differences"].items():
-        want = ref.paired_differences(grids[name], grids[d["against"]], ks, b["resamples"], b["seed"], b["level"])
+        want = ref.paired_differences(grids[name], grids[d["against"]], ks, b["resamples"], b["seed"], b["level"],
+                                      orders[name], orders[d["against"]])
         for k in map(str, ks):
             for part in ["diff", "lo", "hi"]:
                 cmp(f"{name}-{d['against']} best@{k}.{part}", d["best_at_k"][k][part], want["best_at_k"][k][part])

@@ -208,18 +208,19 @@ def auc_fast(scores, labels):
     return wins / (len(pos) * len(neg))
 
 
-def paired_differences(grid_a, grid_b, ks, resamples, seed, level=0.95):
+def paired_differences(grid_a, grid_b, ks, resamples, seed, level=0.95, order_a=None, order_b=None):
     """a minus b: best@k per k, selected, pooled AUC; percentile intervals over instance
-    resamples drawn as swerm draws them (n draws of below(n) per resample)."""
+    resamples drawn as swerm draws them (n draws of below(n) per resample). order_a/order_b:
+    a set's within-instance keys of a tie-break chain, as in `metrics`."""
     insts = sorted(grid_a)
     rank = lambda s: NEG_INF if s is None else s
 
-    def per_instance(grid, i):
+    def per_instance(grid, order, i):
         c = grid[i]
-        s, y = [rank(x[0]) for x in c], [x[1] for x in c]
+        s, y = order[i] if order else [rank(x[0]) for x in c], [x[1] for x in c]
         return [best_at_k(s, y, k) for k in ks] + [y[select(s, [x[2] for x in c])]]
 
-    rows = [[x - z for x, z in zip(per_instance(grid_a, i), per_instance(grid_b, i))] for i in insts]
+    rows = [[x - z for x, z in zip(per_instance(grid_a, order_a, i), per_instance(grid_b, order_b, i))] for i in insts]
 
     def pooled_auc(grid, idx):
         cs = [c for i in idx for c in grid[insts[i]]]

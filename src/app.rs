@@ -637,25 +637,32 @@ fn same_candidates(a: (&str, &mut ScoreTable), b: (&str, &ScoreTable)) -> Result
 pub fn compare(cfg: &config::Compare) -> Result<()> {
     use crate::metrics::paired::{self, Side};
     use crate::report::compare::{self as cmp, Comparison, Entry};
+    /// A score set read back, labelled and calibrated.
+    struct Set {
+        name: String,
+        stored: Stored,
+        table: ScoreTable,
+        calibration: Option<AppliedCalibration>,
+    }
     let mut sets = Vec::new();
     for (name, paths) in &cfg.sets {
-        let (stored, mut t) = compare_set(name, paths, &cfg.labels)?;
-        let cal = cfg.calibrations.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone());
-        if let Some(c) = &cal {
-            let z = line_logits(&t, &stored.lines);
-            calibrate_table(&mut t, &z, c).with_context(|| format!("score set {name}"))?;
+        let (stored, mut table) = compare_set(name, paths, &cfg.labels)?;
+        let calibration = cfg.calibrations.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone());
+        if let Some(c) = &calibration {
+            let z = line_logits(&table, &stored.lines);
+            calibrate_table(&mut table, &z, c).with_context(|| format!("score set {name}"))?;
         }
-        sets.push((name.clone(), ((stored, t), cal)));
+        sets.push(Set { name: name.clone(), stored, table, calibration });
     }
     // Labels: the union over the sets (each set's `resolved` columns and --labels).
-    let (first_name, rest) = sets.split_first_mut().expect("two or more sets");
-    for (name, ((_, t), _)) in rest.iter() {
-        same_candidates((&first_name.0, &mut first_name.1.0.1), (name, t))?;
+    let (first, rest) = sets.split_first_mut().expect("two or more sets");
+    for s in rest.iter() {
+        same_candidates((&first.name, &mut first.table), (&s.name, &s.table))?;
     }
-    let labels = first_name.1.0.1.label.clone();
-    metrics::check_ks(&cfg.metrics.ks, first_name.1.0.1.n_runs()).map_err(|e| anyhow!(e))?;
+    let labels = first.table.label.clone();
+    metrics::check_ks(&cfg.metrics.ks, first.table.n_runs()).map_err(|e| anyhow!(e))?;
     let mut entries = Vec::new();
-    for (name, ((stored, mut table), calibration)) in sets {
+    for Set { name, stored, mut table, calibration } in sets {
         table.label = labels.clone();
         let selected = select(&table);
         let m = metrics::compute(&table, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
@@ -668,13 +675,16 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
     }
     let base = entries.iter().position(|(e, _)| e.name == cfg.baseline).expect("checked by config");
     if let Ok(y) = entries[base].0.table.labels() {
-        let rank = |t: &ScoreTable| -> Vec<f64> { (0..t.score.len()).map(|i| t.rank_score(i)).collect() };
-        let base_scores = rank(&entries[base].0.table);
+        let keys = |t: &ScoreTable| -> (Vec<f64>, Vec<f64>) {
+            (0..t.score.len()).map(|i| (t.rank_score(i), t.order_key(i))).unzip()
+        };
+        let (base_scores, base_order) = keys(&entries[base].0.table);
         let base_sel = entries[base].1.clone();
         let ks = entries[base].0.metrics.ks.clone();
         for (e, sel) in entries.iter_mut().filter(|(e, _)| e.name != cfg.baseline) {
-            let s = rank(&e.table);
-            let (a, b) = (Side { scores: &s, selected: sel }, Side { scores: &base_scores, selected: &base_sel });
+            let (s, o) = keys(&e.table);
+            let a = Side { scores: &s, order: &o, selected: sel };
+            let b = Side { scores: &base_scores, order: &base_order, selected: &base_sel };
             e.differences = Some(paired::differences(&a, &b, &y, e.table.n_runs(), &ks, &cfg.metrics));
         }
     }

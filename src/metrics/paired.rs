@@ -28,10 +28,12 @@ pub struct Differences {
     pub auc: Option<DiffCi>,
 }
 
-/// One scorer's view of the grid: per instance, its candidates' ranking scores (`-inf` = no
-/// score), and the index of its selected candidate.
+/// One scorer's view of the grid: its candidates' ranking scores (`-inf` = no score; pooled
+/// AUC), their order within each instance (`ScoreTable::order_key`; best@k), and the index of
+/// its selected candidate.
 pub struct Side<'a> {
     pub scores: &'a [f64],
+    pub order: &'a [f64],
     pub selected: &'a [usize],
 }
 
@@ -48,7 +50,7 @@ pub fn differences(
     let n_inst = labels.len() / n_runs;
     let per_instance = |s: &Side, i: usize| -> (Vec<f64>, f64) {
         let r = i * n_runs..(i + 1) * n_runs;
-        let best = ks.iter().map(|&k| bestk::best_at_k(&s.scores[r.clone()], &labels[r.clone()], k)).collect();
+        let best = ks.iter().map(|&k| bestk::best_at_k(&s.order[r.clone()], &labels[r.clone()], k)).collect();
         (best, labels[i * n_runs + s.selected[i]] as u8 as f64)
     };
     // Per-instance differences of the per-instance statistics (rows: each k, then selected).
@@ -115,7 +117,8 @@ mod tests {
                 .collect()
         };
         let (sn, so) = (sel(&noise), sel(&oracle));
-        let (a, b) = (Side { scores: &oracle, selected: &so }, Side { scores: &noise, selected: &sn });
+        let a = Side { scores: &oracle, order: &oracle, selected: &so };
+        let b = Side { scores: &noise, order: &noise, selected: &sn };
         let ks = [1, 2, 4];
         let o = |b| MetricsOptions { bootstrap: b, seed: 1, ..Default::default() };
         let same = differences(&b, &b, &labels, n_runs, &ks, &o(200));

@@ -211,7 +211,8 @@ pub fn svg(c: &Comparison) -> Result<Option<String>> {
     curves_svg(&title, c.ks(), &curves, None).map(Some)
 }
 
-/// compare.candidates.jsonl: one line per candidate with its label and every scorer's score.
+/// compare.candidates.jsonl: one line per candidate with its label, every scorer's score and,
+/// for sets ordered by a tie-break chain, their `tie_ranks`.
 pub fn candidates(c: &Comparison) -> String {
     let t = &c.entries[0].table;
     let mut out = String::new();
@@ -219,7 +220,7 @@ pub fn candidates(c: &Comparison) -> String {
         let (i, r) = t.coords(idx);
         let scores: Map<String, Value> =
             c.entries.iter().map(|e| (e.name.clone(), e.table.score[idx].map_or(Value::Null, Value::from))).collect();
-        let line = json!({
+        let mut line = json!({
             "instance_id": t.instances[i],
             "run": t.runs[r],
             "resolved": t.label[idx],
@@ -227,6 +228,15 @@ pub fn candidates(c: &Comparison) -> String {
             "missing": t.missing[idx],
             "scores": scores,
         });
+        // The within-instance order of the sets a tie-break chain ordered (`--combine`).
+        let ranks: Map<String, Value> = c
+            .entries
+            .iter()
+            .filter_map(|e| Some((e.name.clone(), Value::from(e.table.within.as_ref()?[idx]))))
+            .collect();
+        if !ranks.is_empty() {
+            line["tie_ranks"] = Value::Object(ranks);
+        }
         out.push_str(&line.to_string());
         out.push('\n');
     }

@@ -88,6 +88,20 @@ fn hybrid_selection_with_weights_and_a_tie_break_chain() {
     assert!((r["best_at_k"]["4"].as_f64().unwrap() - 2.5 / 3.0).abs() < 1e-12, "{r}");
     assert_eq!(r["selected"]["rate"], 1.0);
     python_check(&plain);
+    // compare honours each set's tie ranks (best@k and the paired differences).
+    let cmp = d.path().join("cmp");
+    let c: Value = serde_json::from_str(&ok(&swerm(&[
+        "compare",
+        &format!("chain={}", out.display()),
+        &format!("plain={}", plain.display()),
+        "--json",
+        "-o",
+        cmp.to_str().unwrap(),
+    ])))
+    .unwrap();
+    assert_eq!(c["scorers"]["chain"]["best_at_k"]["4"], 1.0);
+    assert!((c["differences"]["plain"]["best_at_k"]["4"]["diff"].as_f64().unwrap() + 0.5 / 3.0).abs() < 1e-12, "{c}");
+    python_check(&cmp);
 }
 
 #[test]
