@@ -3,7 +3,6 @@
 //! reproduced by the Python reference (scripts/check_report.py, tie ranks included).
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::{Value, json};
 
@@ -28,12 +27,6 @@ fn runs(dir: &Path) -> Vec<String> {
             write(dir, &format!("run-{r}.jsonl"), &recs.iter().map(|v| format!("{v}\n")).collect::<String>())
         })
         .collect()
-}
-
-fn python_check(dir: &Path) {
-    let out = Command::new("python3").arg(root().join("scripts/check_report.py")).arg(dir).output().expect("python3");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && !text.contains("BAD"), "{text}{}", String::from_utf8_lossy(&out.stderr));
 }
 
 fn rerank(inputs: &[String], out: &Path, extra: &[&str]) -> std::process::Output {
@@ -74,7 +67,7 @@ fn hybrid_selection_with_weights_and_a_tie_break_chain() {
     let settings = read_json(&out.join("scores.settings.json"));
     assert_eq!(settings["scorer"]["kind"], "combined");
     assert_eq!(settings["scorer"]["tie_break"], json!(["t", "run"]));
-    python_check(&out);
+    check_report(&[&out]);
     // Without the chain the b tie is left to chance in best@4 (0.5 there), while selection
     // takes the earlier run: the same pick, best@4 (1 + 0.5 + 1) / 3 instead of 1.
     let plain = d.path().join("p");
@@ -87,7 +80,7 @@ fn hybrid_selection_with_weights_and_a_tie_break_chain() {
     assert_eq!(report["best_at_k"]["4"], 1.0);
     assert!((r["best_at_k"]["4"].as_f64().unwrap() - 2.5 / 3.0).abs() < 1e-12, "{r}");
     assert_eq!(r["selected"]["rate"], 1.0);
-    python_check(&plain);
+    check_report(&[&plain]);
     // compare honours each set's tie ranks (best@k and the paired differences).
     let cmp = d.path().join("cmp");
     let c: Value = serde_json::from_str(&ok(&swerm(&[
@@ -101,7 +94,7 @@ fn hybrid_selection_with_weights_and_a_tie_break_chain() {
     .unwrap();
     assert_eq!(c["scorers"]["chain"]["best_at_k"]["4"], 1.0);
     assert!((c["differences"]["plain"]["best_at_k"]["4"]["diff"].as_f64().unwrap() + 0.5 / 3.0).abs() < 1e-12, "{c}");
-    python_check(&cmp);
+    check_report(&[&cmp]);
 }
 
 #[test]
@@ -123,7 +116,7 @@ fn combine_with_a_verifier_store_and_clear_errors() {
     ok(&r);
     let rep = read_json(&out.join("report.json"));
     assert_eq!(rep["scorer"], "combined 1·v + 1·c (logit)");
-    python_check(&out);
+    check_report(&[&out]);
     let err = |extra: &[&str]| {
         let r = rerank(&inputs, &d.path().join("e"), extra);
         assert_eq!(r.status.code(), Some(2));

@@ -3,7 +3,6 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -60,10 +59,7 @@ fn compare_matches_each_report_and_the_reference() {
         assert!(cmp.join(f).exists(), "{f}");
     }
     // Every number, intervals included, recomputed independently.
-    let check =
-        Command::new("python3").arg(root().join("scripts/check_report.py")).arg(&cmp).output().expect("python3");
-    let text = String::from_utf8_lossy(&check.stdout);
-    assert!(check.status.success() && !text.contains("BAD"), "{text}{}", String::from_utf8_lossy(&check.stderr));
+    let text = check_report(&[&cmp]);
     assert!(text.lines().filter(|l| l.starts_with("ok ")).count() > 40, "{text}");
 
     // --json: one JSON object on stdout, the compare.json numbers, nothing else.

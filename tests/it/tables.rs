@@ -2,14 +2,11 @@
 //! independent Python reference (scripts/check_report.py), absent or partial without labels.
 
 use std::fs;
-use std::process::Command;
 
 use crate::util::*;
 
 fn python_check(dir: &std::path::Path) {
-    let out = Command::new("python3").arg(root().join("scripts/check_report.py")).arg(dir).output().expect("python3");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && !text.contains("BAD"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let text = check_report(&[dir]);
     assert!(text.contains("instances.csv rows"), "{text}");
 }
 

@@ -163,3 +163,12 @@ pub fn kill_when(args: &[String], watch: &Path, at: usize) -> Option<usize> {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// Runs scripts/check_report.py (the independent Python reference) on `args`; asserts that
+/// everything agrees and returns what it printed.
+pub fn check_report<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    let out = Command::new("python3").arg(root().join("scripts/check_report.py")).args(args).output().expect("python3");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success() && !text.contains("BAD"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    text
+}
