@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod model;
 pub mod outdir;
 pub mod patch;
+pub mod prob;
 pub mod progress;
 pub mod prompt;
 pub mod report;

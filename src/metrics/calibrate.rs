@@ -45,15 +45,7 @@ impl std::str::FromStr for Method {
     }
 }
 
-pub fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
-}
-
-/// logit(p), p clipped to [1e-12, 1 - 1e-12].
-pub fn logit(p: f64) -> f64 {
-    let p = p.clamp(1e-12, 1.0 - 1e-12);
-    (p / (1.0 - p)).ln()
-}
+pub use crate::prob::{logit, sigmoid};
 
 impl Map {
     pub fn apply(&self, z: f64) -> f64 {

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::summary;
+use super::{summary, tables};
 
 use super::ReportInfo;
 use crate::metrics::Metrics;
@@ -18,18 +18,9 @@ pub fn render(m: &Metrics, info: &ReportInfo, plot_file: Option<&str>, reliabili
         let _ = writeln!(s, "Resolve rate (%) by number of candidates k:\n");
         let _ = writeln!(s, "| k | pass@k (oracle) | best@k (reranked) | random@k |");
         let _ = writeln!(s, "|---:|---:|---:|---:|");
-        for (j, k) in m.ks.iter().enumerate() {
-            let c = l.ci.as_ref();
-            let _ = writeln!(
-                s,
-                "| {k} | {}{} | {}{} | {}{} |",
-                pct(l.pass_at_k[j]),
-                ci(c.map(|c| c.pass_at_k[j])),
-                pct(l.best_at_k[j]),
-                ci(c.map(|c| c.best_at_k[j])),
-                pct(l.random_at_k[j]),
-                ci(c.map(|c| c.random_at_k[j])),
-            );
+        for row in tables::tts_rows(m).unwrap_or_default() {
+            let cells: Vec<String> = row.cells.iter().map(|&(v, c)| format!("{}{}", pct(v), ci(c))).collect();
+            let _ = writeln!(s, "| {} | {} |", row.k, cells.join(" | "));
         }
         let _ = writeln!(s);
         let _ = writeln!(

@@ -22,20 +22,38 @@ fn num(x: Option<f64>) -> String {
     x.map(|v| v.to_string()).unwrap_or_default()
 }
 
+/// One k of the test-time-scaling table: pass@k, best@k and random@k, each with its
+/// bootstrap interval when there is one.
+pub struct TtsRow {
+    pub k: usize,
+    pub cells: [(f64, Option<(f64, f64)>); 3],
+}
+
+/// The rows of the test-time-scaling table (report.md, report.csv, report.tex); `None`
+/// without labels.
+pub fn tts_rows(m: &Metrics) -> Option<Vec<TtsRow>> {
+    let l = m.labeled.as_ref()?;
+    let c = l.ci.as_ref();
+    let rows = m.ks.iter().enumerate().map(|(j, &k)| TtsRow {
+        k,
+        cells: [
+            (l.pass_at_k[j], c.map(|c| c.pass_at_k[j])),
+            (l.best_at_k[j], c.map(|c| c.best_at_k[j])),
+            (l.random_at_k[j], c.map(|c| c.random_at_k[j])),
+        ],
+    });
+    Some(rows.collect())
+}
+
 /// k, then each of pass@k, best@k, random@k as a fraction with its interval bounds (empty
 /// without `--bootstrap`). `None` without labels.
 pub fn tts_csv(m: &Metrics) -> Option<String> {
-    let l = m.labeled.as_ref()?;
     let mut s = String::from(
         "k,pass_at_k,pass_at_k_lo,pass_at_k_hi,best_at_k,best_at_k_lo,best_at_k_hi,random_at_k,random_at_k_lo,random_at_k_hi\n",
     );
-    for (j, k) in m.ks.iter().enumerate() {
-        let _ = write!(s, "{k}");
-        for (v, ci) in [
-            (l.pass_at_k[j], l.ci.as_ref().map(|c| c.pass_at_k[j])),
-            (l.best_at_k[j], l.ci.as_ref().map(|c| c.best_at_k[j])),
-            (l.random_at_k[j], l.ci.as_ref().map(|c| c.random_at_k[j])),
-        ] {
+    for row in tts_rows(m)? {
+        let _ = write!(s, "{}", row.k);
+        for (v, ci) in row.cells {
             let _ = write!(s, ",{v},{},{}", num(ci.map(|c| c.0)), num(ci.map(|c| c.1)));
         }
         s.push('\n');
@@ -64,7 +82,8 @@ fn tex(s: &str) -> String {
 /// The test-time-scaling table as a booktabs `table` (needs `\usepackage{booktabs}`), resolve
 /// rates in percent, intervals beside them when bootstrapped. `None` without labels.
 pub fn tts_latex(m: &Metrics, info: &ReportInfo) -> Option<String> {
-    let l = m.labeled.as_ref()?;
+    let rows = tts_rows(m)?;
+    let selected = m.labeled.as_ref()?.selected_rate;
     let ci = |v: Option<(f64, f64)>| {
         v.map(|(a, b)| format!(" {{\\scriptsize ({}--{})}}", pct(a), pct(b))).unwrap_or_default()
     };
@@ -73,18 +92,9 @@ pub fn tts_latex(m: &Metrics, info: &ReportInfo) -> Option<String> {
     let _ = writeln!(s, "\\begin{{table}}[t]\n\\centering");
     let _ = writeln!(s, "\\begin{{tabular}}{{rrrr}}\n\\toprule");
     let _ = writeln!(s, "$k$ & pass@$k$ (oracle) & best@$k$ (reranked) & random@$k$ \\\\\n\\midrule");
-    for (j, k) in m.ks.iter().enumerate() {
-        let c = l.ci.as_ref();
-        let _ = writeln!(
-            s,
-            "{k} & {}{} & {}{} & {}{} \\\\",
-            pct(l.pass_at_k[j]),
-            ci(c.map(|c| c.pass_at_k[j])),
-            pct(l.best_at_k[j]),
-            ci(c.map(|c| c.best_at_k[j])),
-            pct(l.random_at_k[j]),
-            ci(c.map(|c| c.random_at_k[j]))
-        );
+    for row in rows {
+        let cells: Vec<String> = row.cells.iter().map(|&(v, c)| format!("{}{}", pct(v), ci(c))).collect();
+        let _ = writeln!(s, "{} & {} \\\\", row.k, cells.join(" & "));
     }
     let _ = writeln!(s, "\\bottomrule\n\\end{{tabular}}");
     let _ = writeln!(
@@ -93,7 +103,7 @@ pub fn tts_latex(m: &Metrics, info: &ReportInfo) -> Option<String> {
         tex(&info.scorer_name()),
         m.instances,
         m.runs,
-        pct(l.selected_rate)
+        pct(selected)
     );
     let _ = writeln!(s, "\\end{{table}}");
     Some(s)

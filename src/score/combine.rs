@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use super::store::{self, ScoreLine, Stored};
 use super::{Consensus, FieldScore, Scored, Scorer, ScorerSettings};
 use crate::input::Dataset;
+use crate::prob::logit;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -103,27 +104,31 @@ pub fn weighted(values: &[Vec<Option<f64>>], weights: &[f64], g: &Grid) -> Vec<O
 /// The rank of every candidate within its instance under (combined, chain...), higher first:
 /// 0 for the last, equal keys equal rank (dense).
 pub fn tie_ranks(combined: &[Option<f64>], values: &[Vec<Option<f64>>], chain: &[TieKey], g: &Grid) -> Vec<f64> {
-    let key = |i: usize| -> Vec<f64> {
-        let v = |x: Option<f64>| x.unwrap_or(f64::NEG_INFINITY);
-        let mut k = vec![v(combined[i])];
-        for t in chain {
-            k.push(match *t {
+    let v = |x: Option<f64>| x.unwrap_or(f64::NEG_INFINITY);
+    let keys: Vec<Vec<f64>> = (0..combined.len())
+        .map(|i| {
+            let links = chain.iter().map(|t| match *t {
                 TieKey::Source(j) => v(values[j][i]),
                 TieKey::Run => -((i % g.n_runs) as f64),
             });
-        }
-        k
-    };
-    let cmp = |a: &Vec<f64>, b: &Vec<f64>| {
-        a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+            std::iter::once(v(combined[i])).chain(links).collect()
+        })
+        .collect();
+    let cmp = |a: usize, b: usize| {
+        keys[a]
+            .iter()
+            .zip(&keys[b])
+            .map(|(x, y)| x.total_cmp(y))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
     };
     let mut ranks = vec![0.0; combined.len()];
     for start in (0..combined.len()).step_by(g.n_runs.max(1)) {
         let mut idx: Vec<usize> = (start..start + g.n_runs).collect();
-        idx.sort_by(|&a, &b| cmp(&key(a), &key(b)));
+        idx.sort_by(|&a, &b| cmp(a, b));
         let mut r = 0.0;
         for w in 0..idx.len() {
-            if w > 0 && cmp(&key(idx[w]), &key(idx[w - 1])).is_ne() {
+            if w > 0 && cmp(idx[w], idx[w - 1]).is_ne() {
                 r += 1.0;
             }
             ranks[idx[w]] = r;
@@ -218,7 +223,7 @@ impl Combined {
     }
 
     /// One source's values over the dataset's candidates, on the combining scale.
-    fn values(&self, j: usize, ds: &Dataset) -> Result<Vec<Option<f64>>> {
+    fn values(&self, j: usize, ds: &Dataset, g: &Grid) -> Result<Vec<Option<f64>>> {
         let (name, src) = &self.settings.sources[j];
         let all: Vec<usize> = (0..ds.cands.len()).collect();
         let mut raw: Vec<(Option<f64>, Option<f64>)> = vec![(None, None); ds.cands.len()];
@@ -253,9 +258,8 @@ impl Combined {
                 }
             }
         }
-        let g = Grid { n_runs: ds.n_runs(), empty: &ds.cands.iter().map(|c| c.is_empty()).collect::<Vec<_>>() };
         match self.settings.scale {
-            Scale::Z => Ok(z_scores(&raw.iter().map(|r| r.0).collect::<Vec<_>>(), &g)),
+            Scale::Z => Ok(z_scores(&raw.iter().map(|r| r.0).collect::<Vec<_>>(), g)),
             Scale::Logit => raw
                 .iter()
                 .enumerate()
@@ -277,21 +281,15 @@ impl Combined {
     }
 }
 
-/// logit(p), p clipped to [1e-12, 1 - 1e-12] (as `swerm calibrate` does).
-fn logit(p: f64) -> f64 {
-    let p = p.clamp(1e-12, 1.0 - 1e-12);
-    (p / (1.0 - p)).ln()
-}
-
 impl Scorer for Combined {
     fn settings(&self) -> ScorerSettings {
         self.identity.clone()
     }
 
     fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
-        let values = (0..self.settings.sources.len()).map(|j| self.values(j, ds)).collect::<Result<Vec<_>>>()?;
         let empty: Vec<bool> = ds.cands.iter().map(|c| c.is_empty()).collect();
         let g = Grid { n_runs: ds.n_runs(), empty: &empty };
+        let values = (0..self.settings.sources.len()).map(|j| self.values(j, ds, &g)).collect::<Result<Vec<_>>>()?;
         let combined = weighted(&values, &self.settings.weights, &g);
         if !self.settings.tie_break.is_empty() {
             self.within = Some(tie_ranks(&combined, &values, &self.settings.tie_break, &g));

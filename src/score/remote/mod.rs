@@ -120,7 +120,7 @@ impl Remote {
 
 /// P(YES) from the two answer log-probabilities (or logits).
 pub fn p_yes(lp: [f64; 2]) -> f64 {
-    1.0 / (1.0 + (lp[1] - lp[0]).exp())
+    crate::prob::sigmoid(lp[0] - lp[1])
 }
 
 /// What is kept of a prompt while its request is in flight.
