@@ -81,7 +81,7 @@ impl Remote {
                     e.endpoints[0]
                 );
             }
-            if !probe::same_tokenizer(&c, &served.model, &prompter)? {
+            if !probe::same_tokenizer(&c, &served.model, &probe_ids)? {
                 eprintln!(
                     "swerm: warning: {} offers no /tokenize; its tokenizer is not checked against --model",
                     c.url

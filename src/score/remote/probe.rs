@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 
 use super::api::{Api, ApiChoice};
 use super::client::{Client, Failure};
-use crate::prompt::Prompter;
 
 /// A fixed text with the chat template's markup, code and the answer words: a different
 /// tokenizer (another model family, another vocabulary) tokenizes it differently.
@@ -40,10 +39,9 @@ pub fn served(c: &Client, want: Option<&str>) -> Result<Served> {
     })
 }
 
-/// Refuses an endpoint whose tokenizer gives other ids than `--model`'s for [`PROBE`].
-/// Returns false when the endpoint offers no `/tokenize` (SGLang before it had one).
-pub fn same_tokenizer(c: &Client, model: &str, prompter: &Prompter) -> Result<bool> {
-    let ours = prompter.encode(PROBE)?;
+/// Refuses an endpoint whose tokenizer gives other ids than `ours` (`--model`'s) for
+/// [`PROBE`]. Returns false when the endpoint offers no `/tokenize` (SGLang before it had one).
+pub fn same_tokenizer(c: &Client, model: &str, ours: &[u32]) -> Result<bool> {
     let body = json!({"model": model, "prompt": PROBE, "add_special_tokens": false});
     let theirs = match c.retrying(|c| c.post("/tokenize", &body)) {
         Ok(v) => v,
@@ -56,7 +54,7 @@ pub fn same_tokenizer(c: &Client, model: &str, prompter: &Prompter) -> Result<bo
         .map(|t| t.iter().filter_map(Value::as_u64).collect())
         .ok_or_else(|| anyhow!("{}/tokenize: no `tokens` list", c.url))?;
     if theirs.iter().copied().ne(ours.iter().map(|&t| t as u64)) {
-        let first = theirs.iter().zip(&ours).position(|(a, &b)| *a != b as u64).unwrap_or(ours.len().min(theirs.len()));
+        let first = theirs.iter().zip(ours).position(|(a, &b)| *a != b as u64).unwrap_or(ours.len().min(theirs.len()));
         bail!(
             "{} serves {model:?}, which tokenizes a known text differently from --model ({} vs {} tokens, first difference at token {first}): it is another model; point --model at the served checkpoint",
             c.url,
