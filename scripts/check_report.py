@@ -4,7 +4,7 @@ a rerank/eval directory from its scores.jsonl (report.json and predictions.jsonl
 directory from compare.candidates.jsonl (every scorer's numbers and the paired differences with
 their bootstrap intervals; a calibrated score set re-derived from its raw store and cal.json);
 a cal.json from the labelled scores it was fitted on (both maps refitted by a derivative-free
-optimizer, the cross-validation redone).
+optimizer, the cross-validation redone). In a directory, every SVG figure must have its PNG.
 
     python3 scripts/check_report.py out/
     python3 scripts/check_report.py cmp/
@@ -16,6 +16,8 @@ Exit status 0 when everything agrees (within 1e-9; 1e-6 for refitted maps), 1 ot
 import csv
 import json
 import os
+import re
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -71,6 +73,7 @@ def check_compare(out):
                 w = None if want[key] is None else want[key][part]
                 cmp(f"{name}-{d['against']} {key}.{part}", got, w)
     check_calibrated_sets(c, rows, cmp)
+    check_figures(out, cmp)
     return 1 if cmp.bad else 0
 
 
@@ -167,6 +170,21 @@ def check_instances_csv(out, grid, order, cmp):
     cmp("instances.csv rows", len(rows), len(grid))
 
 
+def check_figures(out, cmp):
+    """Every SVG has a PNG beside it, twice its size (read from the PNG's IHDR chunk)."""
+    for name in sorted(f for f in os.listdir(out) if f.endswith(".svg")):
+        svg = open(os.path.join(out, name), encoding="utf-8").read(400)
+        w, h = (int(re.search(rf'{a}="(\d+)"', svg).group(1)) for a in ["width", "height"])
+        png = os.path.join(out, name[:-4] + ".png")
+        got = None
+        if os.path.exists(png):
+            head = open(png, "rb").read(24)
+            ok = head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
+            got = struct.unpack(">II", head[16:24]) if ok else None
+        print(f"{'ok ' if got == (2 * w, 2 * h) else 'BAD'} {name[:-4]}.png: {got} for an SVG of {(w, h)}")
+        cmp.bad += got != (2 * w, 2 * h)
+
+
 def main(out, *rest):
     if out.endswith(".json") and os.path.isfile(out):
         return check_calibration(out, rest[0] if rest else json.load(open(out))["source"])
@@ -187,6 +205,7 @@ def main(out, *rest):
             cmp(key, report.get(key), want.get(key))
         check_tts_csv(out, want, cmp)
     check_instances_csv(out, grid, order, cmp)
+    check_figures(out, cmp)
     preds = [json.loads(l) for l in open(os.path.join(out, "predictions.jsonl"))]
     ids = [p["instance_id"] for p in preds]
     ok = sorted(ids) == sorted(grid) and len(set(ids)) == len(ids)

@@ -699,9 +699,9 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
     out.write("compare.md", cmp::markdown(&c).as_bytes())?;
     out.write("compare.candidates.jsonl", cmp::candidates(&c).as_bytes())?;
     if let Some(svg) = cmp::svg(&c)? {
-        out.write("compare.svg", svg.as_bytes())?;
+        crate::report::write_figure(&mut out, "compare.svg", &svg)?;
     }
-    out.remove_stale(&["compare.svg"])?;
+    out.remove_stale(&["compare.svg", "compare.png"])?;
     if cfg.json {
         println!("{value}");
     } else {

@@ -1,5 +1,5 @@
-//! Outputs after selection and metrics: predictions.jsonl, report.json, report.md, tts.svg and
-//! the stdout summary, all written through the output directory (`outdir`), which writes every
+//! Outputs after selection and metrics: predictions.jsonl, report.json, report.md, the figures
+//! (SVG with a PNG beside each) and the stdout summary, all written through the output directory (`outdir`), which writes every
 //! file atomically and removes the outputs a run no longer produces. (scores.jsonl belongs to
 //! the score store, `score::store`.)
 
@@ -7,6 +7,7 @@ pub mod compare;
 pub mod json;
 pub mod markdown;
 pub mod plot;
+pub mod png;
 pub mod predictions;
 pub mod summary;
 pub mod tables;
@@ -74,11 +75,11 @@ pub fn write_reports(
     let svg = plot::render_svg(m, &format!("Test-time scaling ({})", info.scorer_name()))?;
     out.write(REPORT_JSON, json::render(m, info).as_bytes())?;
     if let Some(svg) = &svg {
-        out.write(PLOT, svg.as_bytes())?;
+        write_figure(out, PLOT, svg)?;
     }
     let rel = plot::reliability_svg(m, &format!("Reliability ({})", info.scorer_name()))?;
     if let Some(rel) = &rel {
-        out.write(RELIABILITY, rel.as_bytes())?;
+        write_figure(out, RELIABILITY, rel)?;
     }
     out.write(
         REPORT_MD,
@@ -91,5 +92,20 @@ pub fn write_reports(
     if let Some(tex) = tables::tts_latex(m, info) {
         out.write(tables::REPORT_TEX, tex.as_bytes())?;
     }
-    out.remove_stale(&[PLOT, RELIABILITY, tables::REPORT_CSV, tables::REPORT_TEX])
+    let (plot_png, rel_png) = (png::name_for(PLOT), png::name_for(RELIABILITY));
+    out.remove_stale(&[PLOT, &plot_png, RELIABILITY, &rel_png, tables::REPORT_CSV, tables::REPORT_TEX])
+}
+
+/// Writes a figure as `name` (SVG) and its PNG copy beside it. A PNG that cannot be rendered is
+/// a warning, not an error: the SVG and every other output are written all the same.
+pub fn write_figure(out: &mut OutDir, name: &str, svg: &str) -> Result<()> {
+    out.write(name, svg.as_bytes())?;
+    let png_name = png::name_for(name);
+    match png::render(svg) {
+        Ok(bytes) => out.write(&png_name, &bytes),
+        Err(e) => {
+            eprintln!("warning: {png_name} not written: {e:#}");
+            Ok(())
+        }
+    }
 }

@@ -124,11 +124,12 @@ fn outputs_a_run_does_not_produce_are_removed_and_not_announced() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("D");
     rerank_demo(&out, &[]);
-    assert!(out.join("tts.svg").exists());
+    assert!(out.join("tts.svg").exists() && out.join("tts.png").exists());
     // The same runs without labels: no curves, so no plot.
     let slash = format!("{}/", out.display());
     let stdout = ok(&swerm_s(&rerank_args(&demo_runs(), Path::new(&slash), &[])));
     assert!(!out.join("tts.svg").exists(), "a stale plot was left behind");
+    assert!(!out.join("tts.png").exists(), "a stale PNG was left behind");
     assert!(!stdout.contains("tts.svg"), "{stdout}");
     assert!(!stdout.contains("//"), "{stdout}");
     assert!(
