@@ -56,7 +56,7 @@ Examples:
   swerm rerank runs/*.jsonl --labels reports/*.json --model SWE-Gym/OpenHands-32B-Verifier -o out/
 
 Writes out/predictions.jsonl, scores.jsonl (+ scores.settings.json), report.json, report.md and,
-with labels, tts.svg. A directory holding another scorer's scores is refused (--overwrite).")]
+with labels, tts.svg and tts.png. A directory holding another scorer's scores is refused (--overwrite).")]
     Rerank(Box<RerankArgs>),
     /// Report and plot from an existing scores.jsonl (no scoring).
     #[command(after_help = "\
@@ -121,7 +121,7 @@ Examples:
       --labels run-1=r1.json --labels run-2=r2.json --baseline v --bootstrap 2000 --seed 1 -o cmp/
 
 Writes cmp/compare.json (scorers.NAME: the report.json numbers; differences.NAME: paired
-differences against the baseline with their intervals), compare.md, compare.svg and
+differences against the baseline with their intervals), compare.md, compare.svg (and .png) and
 compare.candidates.jsonl (every candidate's label and scores).")]
     Compare(CompareArgs),
     /// Measure verifier scoring throughput (random weights of a real shape, or a checkpoint).
@@ -372,7 +372,7 @@ pub struct EvalArgs {
     /// name order.
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
     pub labels: Vec<String>,
-    /// Output directory (report.json, report.md, tts.svg, reliability.svg).
+    /// Output directory (report.json, report.md, tts.svg, reliability.svg, each with a PNG).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: PathBuf,
     #[command(flatten)]
@@ -426,7 +426,7 @@ pub struct CompareArgs {
     /// may appear under two names, raw and calibrated); repeatable.
     #[arg(long, value_name = "NAME=FILE")]
     pub calibration: Vec<String>,
-    /// Output directory (compare.json, compare.md, compare.svg, compare.candidates.jsonl).
+    /// Output directory (compare.json, compare.md, compare.svg and .png, compare.candidates.jsonl).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: PathBuf,
     /// Print compare.json's numbers as one JSON object on stdout, and nothing else there.
