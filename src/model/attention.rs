@@ -56,15 +56,14 @@ pub fn varlen_causal(q: &Tensor, k: &Tensor, v: &Tensor, seqs: &[(usize, usize)]
 }
 
 /// [c, b] additive mask for queries at positions a..a+c over keys 0..b: 0 where key <= query,
-/// -inf elsewhere.
+/// -inf elsewhere. Built on the device from two index ranges (nothing of size c x b is made on
+/// the host or copied over).
 fn causal_mask(a: usize, c: usize, b: usize, dev: &Device) -> Result<Tensor> {
-    let mut m = vec![0f32; c * b];
-    for r in 0..c {
-        for j in (a + r + 1)..b {
-            m[r * b + j] = f32::NEG_INFINITY;
-        }
-    }
-    Tensor::from_vec(m, (c, b), dev)
+    let queries = Tensor::arange(a as u32, (a + c) as u32, dev)?.unsqueeze(1)?; // [c, 1]
+    let keys = Tensor::arange(0u32, b as u32, dev)?.unsqueeze(0)?; // [1, b]
+    let hidden = keys.broadcast_gt(&queries)?;
+    let zeros = Tensor::zeros((c, b), DType::F32, dev)?;
+    hidden.where_cond(&Tensor::full(f32::NEG_INFINITY, (c, b), dev)?, &zeros)
 }
 
 /// The unchunked reference: full L x L scores per sequence (for tests).
@@ -93,6 +92,18 @@ fn reference(q: &Tensor, k: &Tensor, v: &Tensor, seqs: &[(usize, usize)]) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mask_hides_exactly_the_later_keys() -> Result<()> {
+        let m = causal_mask(2, 3, 6, &Device::Cpu)?.to_vec2::<f32>()?;
+        for (r, row) in m.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                assert_eq!(v == f32::NEG_INFINITY, j > 2 + r, "query {} key {j}", 2 + r);
+                assert!(v == 0.0 || v == f32::NEG_INFINITY);
+            }
+        }
+        Ok(())
+    }
 
     #[test]
     fn chunked_equals_unchunked() -> Result<()> {

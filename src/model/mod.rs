@@ -9,6 +9,7 @@ pub mod causal_softmax;
 pub mod config;
 pub mod device;
 pub mod moe;
+pub mod moe_ops;
 pub mod qwen;
 pub mod synthetic;
 

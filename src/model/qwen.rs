@@ -154,13 +154,13 @@ impl Model {
             let a = attention::varlen_causal(&q, &k, &v.contiguous()?, ranges, self.attn_budget)?;
             x = (x + layer.o.forward(&a)?)?;
             let h = candle_nn::ops::rms_norm(&x, &layer.ln2, eps)?;
-            let f = match &layer.ffn {
+            x = match &layer.ffn {
                 Ffn::Dense { gate, up, down } => {
-                    down.forward(&(candle_nn::ops::silu(&gate.forward(&h)?)? * up.forward(&h)?)?)?
+                    (x + down.forward(&(candle_nn::ops::silu(&gate.forward(&h)?)? * up.forward(&h)?)?)?)?
                 }
-                Ffn::Moe(moe) => moe.forward(&h)?,
+                // The MoE adds its output to the residual itself (one fused pass).
+                Ffn::Moe(moe) => moe.forward(&h, &x)?,
             };
-            x = (x + f)?;
         }
         let last: Vec<u32> = ranges.iter().map(|&(s, l)| (s + l - 1) as u32).collect();
         let hl = x.index_select(&Tensor::new(last.as_slice(), dev)?, 0)?;

@@ -1,0 +1,485 @@
+//! The device-side steps of MoE routing as candle custom ops, each with a CPU implementation and
+//! a CUDA kernel (`kernels/moe.cu`, compiled to PTX by `build.rs` under the `cuda` feature) that
+//! compute the same thing:
+//!
+//! - [`TopK`]: the k experts of each token from its f32 router probabilities, by descending
+//!   probability, ties to the lower expert index (k rounds of arg-max: one warp per token on
+//!   CUDA, the same rounds on the CPU);
+//! - [`Permute`]: a stable counting sort of the (token, slot) pairs by expert: each pair's row in
+//!   the expert-sorted buffer, each row's pair and token, and the experts' row offsets;
+//! - [`Combine`]: `out[t] = x[t] + sum_j y[pos[t, j]]`, accumulated in f32 in slot order (a
+//!   fixed order, so deterministic; no `index_add`, which is serial over rows on CUDA);
+//! - [`silu_mul`]: `silu(gate) * up` of a fused gate/up projection (one kernel on CUDA).
+//!
+//! Decision: the permutation is a *stable* sort (pairs of one expert keep token order) rather
+//! than an atomic cursor per expert: the rows an expert's GEMM sees, and so every output, are
+//! then the same on every run and on both devices. On CUDA each expert's block scans all pairs
+//! (E x n reads of 4 bytes, ~50 us per layer at 32k tokens), cheap next to the GEMMs.
+
+use candle_core::{CpuStorage, CustomOp1, CustomOp3, Layout, Result, Shape, Tensor, WithDType, bail};
+use rayon::prelude::*;
+
+/// Top-k expert ids of each row of f32 probabilities [T, E] -> u32 [T, k].
+pub struct TopK {
+    pub k: usize,
+}
+
+/// The largest experts of one row, in the order the CUDA kernel finds them: k rounds, each the
+/// arg-max over the experts not yet taken, the lower index winning ties. (A NaN probability,
+/// which only NaN hidden states produce, never beats a number here or in the kernel.)
+pub fn top_k_row(p: &[f32], k: usize, out: &mut [u32]) {
+    let mut taken = vec![false; p.len()];
+    for slot in out.iter_mut().take(k) {
+        let mut best: Option<(f32, usize)> = None;
+        for (e, &v) in p.iter().enumerate() {
+            if taken[e] {
+                continue;
+            }
+            // Experts are visited in increasing index, so `>` keeps the lower index on ties.
+            if best.is_none_or(|(b, _)| v > b) {
+                best = Some((v, e));
+            }
+        }
+        let (_, e) = best.expect("k <= number of experts");
+        taken[e] = true;
+        *slot = e as u32;
+    }
+}
+
+impl CustomOp1 for TopK {
+    fn name(&self) -> &'static str {
+        "moe-topk"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let CpuStorage::F32(data) = storage else { bail!("moe-topk: f32 probabilities only") };
+        let Some((start, end)) = layout.contiguous_offsets() else { bail!("moe-topk: contiguous input only") };
+        let (t, e) = layout.shape().dims2()?;
+        check_topk(self.k, e)?;
+        let mut ids = vec![0u32; t * self.k];
+        ids.par_chunks_mut(self.k.max(1))
+            .zip(data[start..end].par_chunks(e.max(1)))
+            .for_each(|(o, p)| top_k_row(p, self.k, o));
+        Ok((CpuStorage::U32(ids), Shape::from_dims(&[t, self.k])))
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(&self, s: &candle_core::CudaStorage, l: &Layout) -> Result<(candle_core::CudaStorage, Shape)> {
+        let (t, e) = l.shape().dims2()?;
+        check_topk(self.k, e)?;
+        Ok((cuda::topk(s, l, t, e, self.k)?, Shape::from_dims(&[t, self.k])))
+    }
+}
+
+fn check_topk(k: usize, e: usize) -> Result<()> {
+    // The kernel keeps the taken experts of a token as one 32-bit mask per lane of a warp.
+    if k == 0 || k > e || e > 1024 {
+        bail!("moe-topk: top {k} of {e} experts (1 <= k <= experts <= 1024)");
+    }
+    Ok(())
+}
+
+/// The stable counting sort of (token, slot) pairs by expert. Input: the flattened expert ids
+/// [n = T * k] (u32). Output: one u32 vector [3n + E + 1] holding, in this order,
+/// `row_of_pair` [n], `pair_of_row` [n], `token_of_row` [n] and `offsets` [E + 1] (expert e owns
+/// rows offsets[e]..offsets[e + 1]); [`Routing::split`] cuts it into named tensors. (One output
+/// because a candle custom op has one; all four are u32.)
+pub struct Permute {
+    pub experts: usize,
+    pub k: usize,
+}
+
+/// CPU counting sort: the reference for the kernel's output.
+pub fn permute_cpu(ids: &[u32], experts: usize, k: usize) -> Result<Vec<u32>> {
+    let n = ids.len();
+    let mut out = vec![0u32; 3 * n + experts + 1];
+    let (row_of_pair, rest) = out.split_at_mut(n);
+    let (pair_of_row, rest) = rest.split_at_mut(n);
+    let (token_of_row, offsets) = rest.split_at_mut(n);
+    for &e in ids {
+        if e as usize >= experts {
+            bail!("moe-permute: expert id {e} out of range ({experts} experts)");
+        }
+        offsets[e as usize + 1] += 1;
+    }
+    for e in 0..experts {
+        offsets[e + 1] += offsets[e];
+    }
+    let mut cursor: Vec<u32> = offsets[..experts].to_vec();
+    for (p, &e) in ids.iter().enumerate() {
+        let r = cursor[e as usize];
+        cursor[e as usize] += 1;
+        row_of_pair[p] = r;
+        pair_of_row[r as usize] = p as u32;
+        token_of_row[r as usize] = (p / k) as u32;
+    }
+    Ok(out)
+}
+
+impl CustomOp1 for Permute {
+    fn name(&self) -> &'static str {
+        "moe-permute"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let CpuStorage::U32(data) = storage else { bail!("moe-permute: u32 ids only") };
+        let Some((start, end)) = layout.contiguous_offsets() else { bail!("moe-permute: contiguous ids only") };
+        let out = permute_cpu(&data[start..end], self.experts, self.k)?;
+        let len = out.len();
+        Ok((CpuStorage::U32(out), Shape::from_dims(&[len])))
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(&self, s: &candle_core::CudaStorage, l: &Layout) -> Result<(candle_core::CudaStorage, Shape)> {
+        let n = l.shape().elem_count();
+        let out = cuda::permute(s, l, n, self.experts, self.k)?;
+        Ok((out, Shape::from_dims(&[3 * n + self.experts + 1])))
+    }
+}
+
+/// The routing of one chunk of tokens, on the device, cut out of [`Permute`]'s output.
+pub struct Routing {
+    /// [T, k]: the row of each (token, slot) pair in the expert-sorted buffer.
+    pub pos: Tensor,
+    /// [n]: the pair (t * k + j) each row holds.
+    pub pair_of_row: Tensor,
+    /// [n]: the token each row holds (what the one gather reads).
+    pub token_of_row: Tensor,
+    /// [E + 1] on the host: expert e owns rows offsets[e]..offsets[e + 1]. The only copy to the
+    /// host per layer (516 bytes for 128 experts).
+    pub offsets: Vec<u32>,
+}
+
+impl Routing {
+    /// Sorts the pairs of `ids` [T, k] by expert.
+    pub fn new(ids: &Tensor, experts: usize) -> Result<Routing> {
+        let (t, k) = ids.dims2()?;
+        let n = t * k;
+        let all = ids.flatten_all()?.apply_op1_no_bwd(&Permute { experts, k })?;
+        Ok(Routing {
+            pos: all.narrow(0, 0, n)?.reshape((t, k))?,
+            pair_of_row: all.narrow(0, n, n)?,
+            token_of_row: all.narrow(0, 2 * n, n)?,
+            offsets: all.narrow(0, 3 * n, experts + 1)?.to_vec1::<u32>()?,
+        })
+    }
+}
+
+/// `x + combine(y, pos)`: x [T, H] (the residual), y [n, H] (weighted expert outputs in
+/// expert-sorted rows), pos [T, k] u32 -> [T, H] in x's dtype.
+pub struct Combine;
+
+fn combine_cpu<T: WithDType>(x: &[T], y: &[T], pos: &[u32], h: usize, k: usize) -> Vec<T> {
+    let mut out = vec![T::zero(); x.len()];
+    out.par_chunks_mut(h).zip(x.par_chunks(h)).zip(pos.par_chunks(k)).for_each(|((o, xr), pr)| {
+        let mut acc = vec![0f32; h];
+        for &r in pr {
+            let yr = &y[r as usize * h..(r as usize + 1) * h];
+            acc.iter_mut().zip(yr).for_each(|(a, v)| *a += v.to_f64() as f32);
+        }
+        // f32 -> f64 is exact, so from_f64 rounds to T exactly as a direct f32 -> T would.
+        o.iter_mut().zip(xr).zip(&acc).for_each(|((o, xv), a)| *o = T::from_f64((xv.to_f64() as f32 + a) as f64));
+    });
+    out
+}
+
+impl CustomOp3 for Combine {
+    fn name(&self) -> &'static str {
+        "moe-combine"
+    }
+
+    fn cpu_fwd(
+        &self,
+        xs: &CpuStorage,
+        xl: &Layout,
+        ys: &CpuStorage,
+        yl: &Layout,
+        ps: &CpuStorage,
+        pl: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (t, h, n, k) = combine_dims(xl, yl, pl)?;
+        let (Some((x0, x1)), Some((y0, y1)), Some((p0, p1))) =
+            (xl.contiguous_offsets(), yl.contiguous_offsets(), pl.contiguous_offsets())
+        else {
+            bail!("moe-combine: contiguous inputs only")
+        };
+        let CpuStorage::U32(pos) = ps else { bail!("moe-combine: u32 positions only") };
+        let pos = &pos[p0..p1];
+        if let Some(bad) = pos.iter().find(|&&r| r as usize >= n) {
+            bail!("moe-combine: row {bad} out of range ({n} rows)");
+        }
+        let out = match (xs, ys) {
+            (CpuStorage::F32(x), CpuStorage::F32(y)) => CpuStorage::F32(combine_cpu(&x[x0..x1], &y[y0..y1], pos, h, k)),
+            (CpuStorage::BF16(x), CpuStorage::BF16(y)) => {
+                CpuStorage::BF16(combine_cpu(&x[x0..x1], &y[y0..y1], pos, h, k))
+            }
+            (CpuStorage::F16(x), CpuStorage::F16(y)) => CpuStorage::F16(combine_cpu(&x[x0..x1], &y[y0..y1], pos, h, k)),
+            _ => bail!("moe-combine: x and y must share a float dtype"),
+        };
+        Ok((out, Shape::from_dims(&[t, h])))
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        xs: &candle_core::CudaStorage,
+        xl: &Layout,
+        ys: &candle_core::CudaStorage,
+        yl: &Layout,
+        ps: &candle_core::CudaStorage,
+        pl: &Layout,
+    ) -> Result<(candle_core::CudaStorage, Shape)> {
+        let (t, h, _, k) = combine_dims(xl, yl, pl)?;
+        Ok((cuda::combine(xs, xl, ys, yl, ps, pl, t, h, k)?, Shape::from_dims(&[t, h])))
+    }
+}
+
+fn combine_dims(xl: &Layout, yl: &Layout, pl: &Layout) -> Result<(usize, usize, usize, usize)> {
+    let (t, h) = xl.shape().dims2()?;
+    let (n, hy) = yl.shape().dims2()?;
+    let (tp, k) = pl.shape().dims2()?;
+    if hy != h || tp != t {
+        bail!("moe-combine: x [{t}, {h}], y [{n}, {hy}] and pos [{tp}, {k}] do not fit");
+    }
+    Ok((t, h, n, k))
+}
+
+/// `silu(gu[:, ..i]) * gu[:, i..]` for a fused gate/up output gu [R, 2i] -> [R, i]: candle ops on
+/// the CPU (what the forward always did there), one kernel on CUDA (f32 inside, one rounding).
+pub fn silu_mul(gu: &Tensor, i: usize) -> Result<Tensor> {
+    #[cfg(feature = "cuda")]
+    if gu.device().is_cuda() {
+        return gu.apply_op1_no_bwd(&SiluMul);
+    }
+    candle_nn::ops::silu(&gu.narrow(1, 0, i)?)? * gu.narrow(1, i, i)?
+}
+
+#[cfg(feature = "cuda")]
+struct SiluMul;
+
+#[cfg(feature = "cuda")]
+impl CustomOp1 for SiluMul {
+    fn name(&self) -> &'static str {
+        "silu-mul"
+    }
+
+    fn cpu_fwd(&self, _: &CpuStorage, _: &Layout) -> Result<(CpuStorage, Shape)> {
+        bail!("silu-mul: the CPU path uses candle ops")
+    }
+
+    fn cuda_fwd(&self, s: &candle_core::CudaStorage, l: &Layout) -> Result<(candle_core::CudaStorage, Shape)> {
+        let (r, two_i) = l.shape().dims2()?;
+        Ok((cuda::silu_mul(s, l, r, two_i / 2)?, Shape::from_dims(&[r, two_i / 2])))
+    }
+}
+
+/// Launches of the kernels in `kernels/moe.cu`.
+#[cfg(feature = "cuda")]
+mod cuda {
+    use candle_core::cuda_backend::cudarc::driver::{CudaSlice, CudaView, DeviceRepr, LaunchConfig, PushKernelArg};
+    use candle_core::cuda_backend::{CudaDType, WrapErr};
+    use candle_core::{CudaDevice, CudaStorage, DType, Layout, Result, bail};
+
+    const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/moe.ptx"));
+    const MODULE: &str = "swerm_moe";
+
+    fn view<'a, T: CudaDType + DeviceRepr>(s: &'a CudaStorage, l: &Layout) -> Result<CudaView<'a, T>> {
+        let Some((a, b)) = l.contiguous_offsets() else { bail!("swerm kernels: contiguous inputs only") };
+        Ok(s.as_cuda_slice::<T>()?.slice(a..b))
+    }
+
+    fn wrap<T: CudaDType>(s: CudaSlice<T>, dev: &CudaDevice) -> CudaStorage {
+        CudaStorage::wrap_cuda_slice(s, dev.clone())
+    }
+
+    fn blocks(n: usize, per: usize) -> u32 {
+        n.div_ceil(per).max(1) as u32
+    }
+
+    pub fn topk(s: &CudaStorage, l: &Layout, t: usize, e: usize, k: usize) -> Result<CudaStorage> {
+        let dev = s.device();
+        let probs = view::<f32>(s, l)?;
+        // SAFETY: every element is written by the kernel (one warp per token, k slots each).
+        let ids = unsafe { dev.alloc::<u32>(t * k)? };
+        let f = dev.get_or_load_custom_func("moe_topk", MODULE, PTX)?;
+        let mut b = f.builder();
+        b.arg(&probs);
+        b.arg(&ids);
+        candle_core::builder_arg!(b, t as i32, e as i32, k as i32);
+        let cfg = LaunchConfig { grid_dim: (blocks(t, 8), 1, 1), block_dim: (256, 1, 1), shared_mem_bytes: 0 };
+        // SAFETY: the argument list matches the kernel's signature.
+        unsafe { b.launch(cfg) }.w()?;
+        Ok(wrap(ids, dev))
+    }
+
+    pub fn permute(s: &CudaStorage, l: &Layout, n: usize, e: usize, k: usize) -> Result<CudaStorage> {
+        let dev = s.device();
+        let ids = view::<u32>(s, l)?;
+        let counts = dev.alloc_zeros::<u32>(e)?;
+        // SAFETY: moe_permute writes all 3n rows (every pair has one row) and moe_offsets the E + 1
+        // offsets.
+        let out = unsafe { dev.alloc::<u32>(3 * n + e + 1)? };
+        let per_expert = LaunchConfig { grid_dim: (e as u32, 1, 1), block_dim: (256, 1, 1), shared_mem_bytes: 0 };
+        let f = dev.get_or_load_custom_func("moe_count", MODULE, PTX)?;
+        let mut b = f.builder();
+        b.arg(&ids);
+        b.arg(&counts);
+        candle_core::builder_arg!(b, n as i32);
+        // SAFETY: the argument lists match the kernels' signatures.
+        unsafe { b.launch(per_expert) }.w()?;
+        let f = dev.get_or_load_custom_func("moe_offsets", MODULE, PTX)?;
+        let mut b = f.builder();
+        b.arg(&counts);
+        b.arg(&out);
+        candle_core::builder_arg!(b, n as i32, e as i32);
+        unsafe { b.launch(LaunchConfig { grid_dim: (1, 1, 1), block_dim: (32, 1, 1), shared_mem_bytes: 0 }) }.w()?;
+        let f = dev.get_or_load_custom_func("moe_permute", MODULE, PTX)?;
+        let mut b = f.builder();
+        b.arg(&ids);
+        b.arg(&out);
+        candle_core::builder_arg!(b, n as i32, e as i32, k as i32);
+        unsafe { b.launch(per_expert) }.w()?;
+        Ok(wrap(out, dev))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn combine(
+        xs: &CudaStorage,
+        xl: &Layout,
+        ys: &CudaStorage,
+        yl: &Layout,
+        ps: &CudaStorage,
+        pl: &Layout,
+        t: usize,
+        h: usize,
+        k: usize,
+    ) -> Result<CudaStorage> {
+        fn run<T: CudaDType + DeviceRepr>(
+            name: &str,
+            xs: &CudaStorage,
+            xl: &Layout,
+            ys: &CudaStorage,
+            yl: &Layout,
+            pos: &CudaView<u32>,
+            (t, h, k): (usize, usize, usize),
+        ) -> Result<CudaStorage> {
+            let dev = xs.device();
+            let (x, y) = (view::<T>(xs, xl)?, view::<T>(ys, yl)?);
+            // SAFETY: one thread per output element.
+            let out = unsafe { dev.alloc::<T>(t * h)? };
+            let f = dev.get_or_load_custom_func(name, MODULE, PTX)?;
+            let mut b = f.builder();
+            b.arg(&x);
+            b.arg(&y);
+            b.arg(pos);
+            b.arg(&out);
+            candle_core::builder_arg!(b, t as i32, h as i32, k as i32);
+            let cfg =
+                LaunchConfig { grid_dim: (t as u32, blocks(h, 256), 1), block_dim: (256, 1, 1), shared_mem_bytes: 0 };
+            // SAFETY: the argument list matches the kernel's signature.
+            unsafe { b.launch(cfg) }.w()?;
+            Ok(wrap(out, dev))
+        }
+        let pos = view::<u32>(ps, pl)?;
+        let dims = (t, h, k);
+        match xs.dtype() {
+            DType::F32 => run::<f32>("moe_combine_f32", xs, xl, ys, yl, &pos, dims),
+            DType::BF16 => run::<half::bf16>("moe_combine_bf16", xs, xl, ys, yl, &pos, dims),
+            DType::F16 => run::<half::f16>("moe_combine_f16", xs, xl, ys, yl, &pos, dims),
+            d => bail!("moe-combine: {d:?} is not supported"),
+        }
+    }
+
+    pub fn silu_mul(s: &CudaStorage, l: &Layout, r: usize, i: usize) -> Result<CudaStorage> {
+        fn run<T: CudaDType + DeviceRepr>(
+            name: &str,
+            s: &CudaStorage,
+            l: &Layout,
+            r: usize,
+            i: usize,
+        ) -> Result<CudaStorage> {
+            let dev = s.device();
+            let gu = view::<T>(s, l)?;
+            // SAFETY: one thread per output element.
+            let out = unsafe { dev.alloc::<T>(r * i)? };
+            let f = dev.get_or_load_custom_func(name, MODULE, PTX)?;
+            let mut b = f.builder();
+            b.arg(&gu);
+            b.arg(&out);
+            candle_core::builder_arg!(b, r as i32, i as i32);
+            let cfg =
+                LaunchConfig { grid_dim: (r as u32, blocks(i, 256), 1), block_dim: (256, 1, 1), shared_mem_bytes: 0 };
+            // SAFETY: the argument list matches the kernel's signature.
+            unsafe { b.launch(cfg) }.w()?;
+            Ok(wrap(out, dev))
+        }
+        match s.dtype() {
+            DType::F32 => run::<f32>("silu_mul_f32", s, l, r, i),
+            DType::BF16 => run::<half::bf16>("silu_mul_bf16", s, l, r, i),
+            DType::F16 => run::<half::f16>("silu_mul_f16", s, l, r, i),
+            d => bail!("silu-mul: {d:?} is not supported"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{DType, Device};
+
+    #[test]
+    fn top_k_takes_the_largest_and_breaks_ties_to_the_lower_index() {
+        let mut out = [0u32; 3];
+        top_k_row(&[0.1, 0.3, 0.3, 0.05, 0.25], 3, &mut out);
+        assert_eq!(out, [1, 2, 4]);
+        top_k_row(&[0.25; 8], 3, &mut out);
+        assert_eq!(out, [0, 1, 2]);
+        // Against a full sort (the previous host routing) on random rows with many ties.
+        let mut rng = crate::rng::SplitMix64(7);
+        for _ in 0..500 {
+            let p: Vec<f32> = (0..16).map(|_| (rng.next_u64() % 5) as f32 / 4.0).collect();
+            let mut order: Vec<usize> = (0..16).collect();
+            order.sort_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
+            let mut got = [0u32; 4];
+            top_k_row(&p, 4, &mut got);
+            assert_eq!(got.map(|e| e as usize), order[..4], "{p:?}");
+        }
+    }
+
+    #[test]
+    fn permutation_is_a_stable_sort_by_expert() -> Result<()> {
+        let ids = [2u32, 0, 1, 2, 0, 2]; // 3 tokens x 2 slots, 3 experts
+        let out = permute_cpu(&ids, 4, 2)?;
+        let (rop, rest) = out.split_at(6);
+        let (por, rest) = rest.split_at(6);
+        let (tor, off) = rest.split_at(6);
+        assert_eq!(off, [0, 2, 3, 6, 6]);
+        assert_eq!(por, [1, 4, 2, 0, 3, 5]);
+        assert_eq!(tor, [0, 2, 1, 0, 1, 2]);
+        assert_eq!(rop, [3, 0, 2, 4, 1, 5]);
+        assert!(permute_cpu(&[4], 4, 1).is_err());
+        // Through the op, cut into tensors.
+        let r = Routing::new(&Tensor::from_slice(&ids, (3, 2), &Device::Cpu)?, 4)?;
+        assert_eq!(r.offsets, off);
+        assert_eq!(r.pos.to_vec2::<u32>()?, [[3, 0], [2, 4], [1, 5]]);
+        assert_eq!(r.token_of_row.to_vec1::<u32>()?, tor);
+        Ok(())
+    }
+
+    #[test]
+    fn combine_adds_the_rows_of_each_token_to_the_residual() -> Result<()> {
+        let dev = Device::Cpu;
+        let x = Tensor::new(&[[1f32, 2.0], [3.0, 4.0]], &dev)?;
+        let y = Tensor::new(&[[10f32, 20.0], [100.0, 200.0], [1000.0, 2000.0]], &dev)?;
+        let pos = Tensor::new(&[[2u32, 0], [1, 1]], &dev)?;
+        let got = x.apply_op3_no_bwd(&y, &pos, &Combine)?;
+        assert_eq!(got.to_vec2::<f32>()?, [[1011.0, 2022.0], [203.0, 404.0]]);
+        // bf16: accumulated in f32 and rounded once (bf16 steps would lose the small term).
+        let (xb, yb) = (x.to_dtype(DType::BF16)?, y.to_dtype(DType::BF16)?);
+        let got = xb.apply_op3_no_bwd(&yb, &pos, &Combine)?.to_dtype(DType::F32)?;
+        assert_eq!(got.to_vec2::<f32>()?, [[1012.0, 2024.0], [203.0, 404.0]]);
+        let bad = Tensor::new(&[[3u32, 0], [1, 1]], &dev)?;
+        assert!(x.apply_op3_no_bwd(&y, &bad, &Combine).is_err());
+        Ok(())
+    }
+}
