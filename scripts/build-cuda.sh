@@ -3,8 +3,12 @@
 # H100/H200 machine (sm_90a, driver 580 = CUDA 13.0), and packs the stripped binary for the
 # device tool (which carries at most 64 MiB):
 #
-#   scripts/build-cuda.sh [WORKDIR]        # default WORKDIR: ~/.cache/swerm-cuda
+#   scripts/build-cuda.sh [--flash-attn] [WORKDIR]     # default WORKDIR: ~/.cache/swerm-cuda
 #   -> target-cuda/release/swerm, .gpubin/swerm.xz
+#
+# --flash-attn also builds FlashAttention-2 (crates/swerm-flash-attn: bf16, head dim 128, causal;
+# about 12 more minutes on 2 cores, then cached in WORKDIR/flash-attn), with the CUTLASS 3.5.0
+# headers from the candle-flash-attn 0.9.1 crate (fetched from crates.io, no git).
 #
 # The recipe (../shared/spec/cuda-build.md, approach B), from scratch:
 #   1. nvcc 13.0 and headers from NVIDIA's PyPI wheels in a virtualenv. Pinned to 13.0.x: candle's
@@ -18,6 +22,8 @@
 #   4. cargo build --release --features cuda with CUDA_COMPUTE_CAP=90, into target-cuda/ so the
 #      CPU target/ keeps its fingerprints. A cold build takes ~10-17 min on 2 cores.
 set -euo pipefail
+FEATURES=cuda
+if [ "${1:-}" = --flash-attn ]; then FEATURES=cuda,flash-attn; shift; fi
 W=${1:-$HOME/.cache/swerm-cuda}
 P=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$W"
@@ -49,6 +55,19 @@ EOF
   touch "$W/vendor/cudarc/.swerm-patched"
 fi
 
+if [ "$FEATURES" = cuda,flash-attn ]; then
+  # The CUTLASS headers FlashAttention 2 pins, from a crate that ships them (nothing is built
+  # from that crate: a throw-away manifest only fetches it).
+  mkdir -p "$W/cutlass-fetch/src"
+  printf '[package]\nname = "cutlass-fetch"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\ncandle-flash-attn = "=0.9.1"\n' \
+    > "$W/cutlass-fetch/Cargo.toml"
+  echo 'fn main() {}' > "$W/cutlass-fetch/src/main.rs"
+  (cd "$W/cutlass-fetch" && cargo fetch -q)
+  SWERM_CUTLASS_DIR=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/candle-flash-attn-0.9.1/cutlass | head -1)
+  export SWERM_CUTLASS_DIR SWERM_FLASH_ATTN_BUILD_DIR="$W/flash-attn"
+  mkdir -p "$SWERM_FLASH_ATTN_BUILD_DIR"
+fi
+
 export PATH="$C/bin:$PATH"
 export CUDA_COMPUTE_CAP=90 CUDARC_CUDA_VERSION=13000 CUDAFORGE_THREADS=${CUDAFORGE_THREADS:-2}
 export RUSTFLAGS="-L native=$W/cudalink/lib64"
@@ -56,7 +75,7 @@ cd "$P"
 # The patch would rewrite Cargo.lock (cudarc from a path): keep the committed lockfile intact.
 cp Cargo.lock "$W/Cargo.lock.orig"
 trap 'cp "$W/Cargo.lock.orig" "$P/Cargo.lock"' EXIT
-time cargo build --release --features cuda --target-dir target-cuda \
+time cargo build --release --features "$FEATURES" --target-dir target-cuda \
   --config "patch.crates-io.cudarc.path=\"$W/vendor/cudarc\""
 mkdir -p .gpubin
 strip -o .gpubin/swerm target-cuda/release/swerm

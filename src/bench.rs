@@ -9,8 +9,8 @@ use anyhow::{Context, Result};
 use candle_core::Device;
 
 use crate::checkpoint;
-use crate::model::device::{DTypeSpec, DeviceSpec, dtype_name};
-use crate::model::{Batch, Model, ModelConfig, forward_splitting, synthetic};
+use crate::model::device::{DTypeSpec, DeviceSpec, dtype_name, pool};
+use crate::model::{Batch, Model, ModelConfig, Profile, forward_splitting, synthetic};
 use crate::rng::SplitMix64;
 
 /// What to measure (validated from the command line by `config`).
@@ -24,6 +24,8 @@ pub struct BenchConfig {
     /// Keep only this many decoder layers (quick runs of a big shape); the FLOP count follows.
     pub layers: Option<usize>,
     pub peak_tflops: f64,
+    /// Time the parts of the forward pass in one extra, synchronized pass per context.
+    pub profile: bool,
 }
 
 /// Random weights of a named shape, or a checkpoint's.
@@ -41,6 +43,8 @@ pub struct Row {
     pub tflops: f64,
     pub fraction_of_ceiling: f64,
     pub peak_mem_gib: Option<f64>,
+    /// Seconds per part of one extra pass (`--profile`).
+    pub profile: Option<Profile>,
 }
 
 /// FLOPs to score one token at context `l`: 2 x the active linear weights, plus causal attention
@@ -69,34 +73,25 @@ fn load(cfg: &BenchConfig) -> Result<(Model, Device)> {
     Ok((m, dev))
 }
 
-/// Peak memory so far: the device's used memory on CUDA, the process's peak RSS on the CPU.
+/// Peak memory so far: the CUDA memory pool's high-water mark of memory in use (weights and
+/// activations; `pool::reset_peak` is never called, so it covers the whole run), the process's
+/// peak RSS on the CPU.
 fn peak_mem_gib(dev: &Device, peak: &mut Option<f64>) {
     let now = match dev {
         Device::Cpu => std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
             let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
             line.split_whitespace().nth(1)?.parse::<f64>().ok().map(|kb| kb / (1024.0 * 1024.0))
         }),
-        _ => cuda_used_gib(),
+        _ => pool::peak_bytes(dev).map(|b| b as f64 / (1u64 << 30) as f64),
     };
     if let Some(n) = now {
         *peak = Some(peak.map_or(n, |p: f64| p.max(n)));
     }
 }
 
-#[cfg(feature = "cuda")]
-fn cuda_used_gib() -> Option<f64> {
-    let (free, total) = candle_core::cuda_backend::cudarc::driver::result::mem_get_info().ok()?;
-    Some((total - free) as f64 / (1u64 << 30) as f64)
-}
-
-#[cfg(not(feature = "cuda"))]
-fn cuda_used_gib() -> Option<f64> {
-    None
-}
-
 pub fn run(cfg: &BenchConfig) -> Result<Vec<Row>> {
     let t0 = Instant::now();
-    let (model, dev) = load(cfg).context("building the model")?;
+    let (mut model, dev) = load(cfg).context("building the model")?;
     eprintln!(
         "swerm bench: {} layers, {:.2}B active linear parameters per token, {:?} {}, built in {:.1} s",
         model.cfg.num_layers,
@@ -123,6 +118,13 @@ pub fn run(cfg: &BenchConfig) -> Result<Vec<Row>> {
         }
         let secs = t.elapsed().as_secs_f64();
         peak_mem_gib(&dev, &mut peak);
+        let profile = if cfg.profile {
+            model.profile = Some(std::sync::Mutex::new(Profile::default()));
+            forward_splitting(&batch, &mut |b: &Batch| model.answer_logits(b, [0, 1]))?;
+            model.profile.take().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        } else {
+            None
+        };
         let tokens = (cfg.passes * n * l) as f64;
         let tps = tokens / secs;
         let tflops = tps * flops_per_token(&model.cfg, l) / 1e12;
@@ -134,6 +136,7 @@ pub fn run(cfg: &BenchConfig) -> Result<Vec<Row>> {
             tflops,
             fraction_of_ceiling: tflops / cfg.peak_tflops,
             peak_mem_gib: peak,
+            profile,
         });
     }
     Ok(rows)
@@ -155,6 +158,19 @@ pub fn table(rows: &[Row], peak_tflops: f64) -> String {
             100.0 * r.fraction_of_ceiling,
             r.peak_mem_gib.map_or("n/a".into(), |g| format!("{g:.2} GiB"))
         ));
+    }
+    for r in rows {
+        if let Some(p) = r.profile {
+            let total = (p.attention + p.ffn + p.other).max(f64::MIN_POSITIVE);
+            s.push_str(&format!(
+                "profile {:>7}: attention {:.1}%, feed-forward (MoE) {:.1}%, other {:.1}% of {:.3} s\n",
+                r.context,
+                100.0 * p.attention / total,
+                100.0 * p.ffn / total,
+                100.0 * p.other / total,
+                total
+            ));
+        }
     }
     s.push_str(&format!("(ceiling: {peak_tflops} TFLOP/s dense bf16, the measured H100/H200 figure)\n"));
     s

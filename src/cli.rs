@@ -168,6 +168,10 @@ pub struct BenchArgs {
     /// The FLOP ceiling the fraction is taken of, in TFLOP/s.
     #[arg(long, default_value_t = 790.0)]
     pub peak_tflops: f64,
+    /// Also time attention, the feed-forward blocks and the rest separately (one extra pass per
+    /// context, with a device synchronization after each part) and print their shares.
+    #[arg(long)]
+    pub profile: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -408,5 +408,6 @@ pub fn bench(a: cli::BenchArgs) -> Result<BenchConfig> {
         dtype: a.dtype,
         layers: a.layers,
         peak_tflops: a.peak_tflops,
+        profile: a.profile,
     })
 }

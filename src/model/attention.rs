@@ -17,6 +17,49 @@ pub fn default_budget(dev: &Device) -> usize {
     if dev.is_cpu() { 1 << 20 } else { DEFAULT_BUDGET }
 }
 
+/// The device copy of the cumulative sequence lengths (0, len_1, len_1 + len_2, ...) when
+/// FlashAttention-2 applies to this pass: a build with the `flash-attn` feature, a CUDA device,
+/// bf16, the one head dim it is built for, and no `SWERM_NO_FLASH_ATTN` in the environment (the
+/// switch `scripts/gpu-check.sh` uses to measure the fallback). Made once per forward pass.
+pub fn flash_plan(seqs: &[(usize, usize)], dev: &Device, dtype: DType, head_dim: usize) -> Result<Option<Tensor>> {
+    #[cfg(feature = "flash-attn")]
+    if dev.is_cuda()
+        && dtype == DType::BF16
+        && head_dim == swerm_flash_attn::HEAD_DIM
+        && std::env::var_os("SWERM_NO_FLASH_ATTN").is_none()
+    {
+        let mut cu = Vec::with_capacity(seqs.len() + 1);
+        cu.push(0u32);
+        for &(_, l) in seqs {
+            cu.push(cu[cu.len() - 1] + l as u32);
+        }
+        return Ok(Some(Tensor::new(cu.as_slice(), dev)?));
+    }
+    let _ = (seqs, dev, dtype, head_dim);
+    Ok(None)
+}
+
+/// One layer's attention: FlashAttention-2 over the whole pack in one call when `flash` holds
+/// the plan's cumulative lengths, else [`varlen_causal`]. Returns [T, n_heads * D].
+pub fn attend(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    seqs: &[(usize, usize)],
+    flash: Option<&Tensor>,
+    budget: usize,
+) -> Result<Tensor> {
+    #[cfg(feature = "flash-attn")]
+    if let Some(cu) = flash {
+        let (t, h, d) = q.dims3()?;
+        let max = seqs.iter().map(|s| s.1).max().unwrap_or(0);
+        let o = swerm_flash_attn::varlen_causal(q, k, v, cu, max, 1.0 / (d as f32).sqrt())?;
+        return o.reshape((t, h * d));
+    }
+    let _ = flash;
+    varlen_causal(q, k, v, seqs, budget)
+}
+
 /// q: [T, n_heads, D], k and v: [T, n_kv, D]; `seqs` are the (start, len) of each packed
 /// sequence. Returns [T, n_heads * D].
 pub fn varlen_causal(q: &Tensor, k: &Tensor, v: &Tensor, seqs: &[(usize, usize)], budget: usize) -> Result<Tensor> {

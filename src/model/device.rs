@@ -54,9 +54,92 @@ fn cuda(i: usize) -> Result<Device> {
     let result = std::panic::catch_unwind(|| Device::new_cuda(i));
     std::panic::set_hook(hook);
     match result {
-        Ok(Ok(d)) => Ok(d),
+        Ok(Ok(d)) => {
+            pool::keep_memory(&d);
+            Ok(d)
+        }
         Ok(Err(e)) => Err(anyhow!("--device cuda:{i}: {e}")),
         Err(_) => bail!("--device cuda:{i}: the CUDA driver library could not be loaded"),
+    }
+}
+
+/// CUDA's stream-ordered memory pool, which candle allocates from (`cuMemAllocAsync`). By
+/// default the pool hands freed memory back to the driver at every synchronization (once per
+/// layer in the forward: the expert offsets are read on the host), so each layer would pay for
+/// fresh driver allocations; `keep_memory` raises the release threshold so that the pool keeps
+/// what it has. Its high-water mark of memory in use is the true peak (`nvidia-smi`-style
+/// readings after a synchronization miss what was freed before it).
+pub mod pool {
+    use candle_core::Device;
+
+    #[cfg(feature = "cuda")]
+    fn default_pool(dev: &Device) -> Option<candle_core::cuda_backend::cudarc::driver::sys::CUmemoryPool> {
+        use candle_core::cuda_backend::cudarc::driver::sys;
+        let Device::Cuda(d) = dev else { return None };
+        let ctx = d.cuda_stream().context().clone();
+        ctx.bind_to_thread().ok()?;
+        let mut pool = std::ptr::null_mut();
+        // SAFETY: plain driver calls on a live context's device; `pool` is an out-pointer.
+        let r = unsafe { sys::cuDeviceGetDefaultMemPool(&mut pool, ctx.cu_device()) };
+        (r == sys::CUresult::CUDA_SUCCESS).then_some(pool)
+    }
+
+    #[cfg(feature = "cuda")]
+    fn attribute(
+        dev: &Device,
+        attr: candle_core::cuda_backend::cudarc::driver::sys::CUmemPool_attribute,
+        set: Option<u64>,
+    ) -> Option<u64> {
+        use candle_core::cuda_backend::cudarc::driver::sys;
+        let pool = default_pool(dev)?;
+        let mut v: u64 = set.unwrap_or(0);
+        let p = &mut v as *mut u64 as *mut std::ffi::c_void;
+        // SAFETY: these attributes are 64-bit values (cuuint64_t), as the driver API documents.
+        let r = unsafe {
+            if set.is_some() {
+                sys::cuMemPoolSetAttribute(pool, attr, p)
+            } else {
+                sys::cuMemPoolGetAttribute(pool, attr, p)
+            }
+        };
+        (r == sys::CUresult::CUDA_SUCCESS).then_some(v)
+    }
+
+    /// Keeps freed memory in the pool (release threshold: unlimited). A no-op on the CPU.
+    pub fn keep_memory(dev: &Device) {
+        #[cfg(feature = "cuda")]
+        {
+            use candle_core::cuda_backend::cudarc::driver::sys::CUmemPool_attribute as A;
+            if attribute(dev, A::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, Some(u64::MAX)).is_none() {
+                eprintln!("warning: could not raise the CUDA memory pool's release threshold");
+            }
+        }
+        let _ = dev;
+    }
+
+    /// Bytes in use at the pool's high-water mark since the last `reset_peak` (None on the CPU).
+    pub fn peak_bytes(dev: &Device) -> Option<u64> {
+        #[cfg(feature = "cuda")]
+        {
+            use candle_core::cuda_backend::cudarc::driver::sys::CUmemPool_attribute as A;
+            return attribute(dev, A::CU_MEMPOOL_ATTR_USED_MEM_HIGH, None);
+        }
+        #[allow(unreachable_code)]
+        {
+            let _ = dev;
+            None
+        }
+    }
+
+    /// Restarts the high-water mark from the memory in use now.
+    pub fn reset_peak(dev: &Device) {
+        #[cfg(feature = "cuda")]
+        {
+            use candle_core::cuda_backend::cudarc::driver::sys::CUmemPool_attribute as A;
+            // The driver only accepts 0 here, meaning "reset to the current use".
+            let _ = attribute(dev, A::CU_MEMPOOL_ATTR_USED_MEM_HIGH, Some(0));
+        }
+        let _ = dev;
     }
 }
 

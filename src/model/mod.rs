@@ -15,4 +15,4 @@ pub mod synthetic;
 
 pub use batch::{Batch, forward_splitting};
 pub use config::{Arch, ModelConfig};
-pub use qwen::Model;
+pub use qwen::{Model, Profile};

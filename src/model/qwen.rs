@@ -40,6 +40,49 @@ pub struct Model {
     pub dtype: DType,
     /// Attention score budget per chunk (elements).
     pub attn_budget: usize,
+    /// Time per part of the forward pass, when measured (`swerm bench --profile`).
+    pub profile: Option<std::sync::Mutex<Profile>>,
+}
+
+/// Seconds spent in attention, in the feed-forward blocks (MoE or dense) and in the rest of the
+/// forward pass. Each part ends with a device synchronization, so the kernels it launched are
+/// counted in it (which costs a little time: only measured when asked).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Profile {
+    pub attention: f64,
+    pub ffn: f64,
+    pub other: f64,
+}
+
+#[derive(Clone, Copy)]
+enum Part {
+    Attention,
+    Ffn,
+    Other,
+}
+
+/// The profiling clock of one forward pass.
+struct Clock<'a> {
+    model: &'a Model,
+    last: std::time::Instant,
+}
+
+impl Clock<'_> {
+    /// Charges the time since the last mark to `part` (a no-op unless profiling).
+    fn mark(&mut self, part: Part) -> Result<()> {
+        let Some(p) = &self.model.profile else { return Ok(()) };
+        self.model.device.synchronize()?;
+        let now = std::time::Instant::now();
+        let dt = (now - self.last).as_secs_f64();
+        self.last = now;
+        let mut p = p.lock().unwrap_or_else(|e| e.into_inner());
+        match part {
+            Part::Attention => p.attention += dt,
+            Part::Ffn => p.ffn += dt,
+            Part::Other => p.other += dt,
+        }
+        Ok(())
+    }
 }
 
 fn linear(vb: &VarBuilder, i: usize, o: usize, name: &str, bias: bool) -> candle_core::Result<Linear> {
@@ -116,6 +159,7 @@ impl Model {
             device: device.clone(),
             dtype,
             attn_budget: attention::default_budget(device),
+            profile: None,
         })
     }
 
@@ -131,6 +175,7 @@ impl Model {
             bail!("token id {bad} is outside the model's vocabulary ({vocab})");
         }
         let dev = &self.device;
+        let mut clock = Clock { model: self, last: std::time::Instant::now() };
         let (ids, ranges) = (&batch.ids, &batch.seqs);
         let pos: Vec<f32> = batch.positions.iter().map(|&p| p as f32).collect();
         let t = ids.len();
@@ -138,6 +183,7 @@ impl Model {
         let freqs = Tensor::new(pos.as_slice(), dev)?.unsqueeze(1)?.broadcast_mul(&self.inv_freq.unsqueeze(0)?)?;
         let (cos, sin) = (freqs.cos()?.to_dtype(self.dtype)?, freqs.sin()?.to_dtype(self.dtype)?);
 
+        let flash = attention::flash_plan(ranges, dev, self.dtype, self.cfg.head_dim)?;
         let mut x = self.embed.index_select(&Tensor::new(ids.as_slice(), dev)?, 0)?; // [T, H]
         let (hd, eps) = (self.cfg.head_dim, self.cfg.rms_norm_eps as f32);
         for layer in &self.layers {
@@ -151,9 +197,13 @@ impl Model {
             }
             let q = candle_nn::rotary_emb::rope_thd(&q.unsqueeze(0)?.contiguous()?, &cos, &sin)?.squeeze(0)?;
             let k = candle_nn::rotary_emb::rope_thd(&k.unsqueeze(0)?.contiguous()?, &cos, &sin)?.squeeze(0)?;
-            let a = attention::varlen_causal(&q, &k, &v.contiguous()?, ranges, self.attn_budget)?;
+            let v = v.contiguous()?;
+            clock.mark(Part::Other)?;
+            let a = attention::attend(&q, &k, &v, ranges, flash.as_ref(), self.attn_budget)?;
+            clock.mark(Part::Attention)?;
             x = (x + layer.o.forward(&a)?)?;
             let h = candle_nn::ops::rms_norm(&x, &layer.ln2, eps)?;
+            clock.mark(Part::Other)?;
             x = match &layer.ffn {
                 Ffn::Dense { gate, up, down } => {
                     (x + down.forward(&(candle_nn::ops::silu(&gate.forward(&h)?)? * up.forward(&h)?)?)?)?
@@ -161,12 +211,14 @@ impl Model {
                 // The MoE adds its output to the residual itself (one fused pass).
                 Ffn::Moe(moe) => moe.forward(&h, &x)?,
             };
+            clock.mark(Part::Ffn)?;
         }
         let last: Vec<u32> = ranges.iter().map(|&(s, l)| (s + l - 1) as u32).collect();
         let hl = x.index_select(&Tensor::new(last.as_slice(), dev)?, 0)?;
         let hl = candle_nn::ops::rms_norm(&hl, &self.norm, eps)?;
         let rows = self.head.index_select(&Tensor::new(&answer[..], dev)?, 0)?; // [2, H]
         let logits = hl.matmul(&rows.t()?)?.to_dtype(DType::F32)?.to_vec2::<f32>()?;
+        clock.mark(Part::Other)?;
         Ok(logits.into_iter().map(|r| [r[0], r[1]]).collect())
     }
 }
