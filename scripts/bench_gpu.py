@@ -18,6 +18,7 @@ logits only at the last position (`logits_to_keep=1`).
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -48,6 +49,8 @@ def run_swerm(a):
            "--passes", str(a.passes), "--device", dev, "--dtype", "bf16" if a.device == "cuda" else "f32"]
     if a.layers:
         cmd += ["--layers", str(a.layers)]
+    if a.profile:
+        cmd += ["--profile"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     sys.stderr.write(r.stderr)
     if r.returncode != 0:
@@ -57,7 +60,10 @@ def run_swerm(a):
     for line in r.stdout.splitlines()[1:]:
         f = line.split()
         if f and f[0].isdigit():
-            rows[int(f[0])] = float(f[2])
+            mem = float(f[6]) if len(f) > 7 and f[7] == "GiB" else None
+            rows[int(f[0])] = dict(tokens_per_s=float(f[2]), tflops=float(f[4]), of_ceiling=float(f[5].rstrip("%")) / 100, peak_mem_gib=mem)
+        elif line.startswith("profile"):
+            rows[int(f[1].rstrip(":"))]["profile"] = line.split(":", 1)[1].strip()
     return rows
 
 
@@ -105,7 +111,7 @@ def run_hf(a):
         tf = tps * flops_per_token(c, l) / 1e12
         mem = torch.cuda.max_memory_allocated() / 2**30 if a.device == "cuda" else float("nan")
         print(f"{l:>8} {n:>6} {tps:>11.0f} {secs / (a.passes * n):>10.3f} {tf:>9.2f} {100 * tf / a.peak_tflops:>11.1f}% {mem:>6.1f} GiB")
-        rows[l] = tps
+        rows[l] = dict(tokens_per_s=tps, tflops=tf, of_ceiling=tf / a.peak_tflops, peak_mem_gib=mem)
     return rows
 
 
@@ -119,14 +125,22 @@ def main():
     ap.add_argument("--layers", type=int)
     ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     ap.add_argument("--peak-tflops", type=float, default=790.0)
+    ap.add_argument("--profile", action="store_true", help="pass --profile to swerm bench")
+    ap.add_argument("--no-transformers", action="store_true")
+    ap.add_argument("--json", help="also write both tables to this file")
     a = ap.parse_args()
-    print("== swerm ==")
+    print("== swerm ==", flush=True)
     s = run_swerm(a)
-    print("== transformers ==")
-    h = run_hf(a)
-    print("== ratio (swerm / transformers tokens/s) ==")
-    for l in s:
-        print(f"{l:>8}: " + (f"{s[l] / h[l]:.2f}x" if l in h else "transformers did not run"))
+    h = {}
+    if not a.no_transformers:
+        print("== transformers ==", flush=True)
+        h = run_hf(a)
+        print("== ratio (swerm / transformers tokens/s) ==")
+        for l in s:
+            print(f"{l:>8}: " + (f"{s[l]['tokens_per_s'] / h[l]['tokens_per_s']:.2f}x" if l in h else "transformers did not run"))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"swerm": s, "transformers": h}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ fn run_other(cmd: Command, quiet: bool) -> Result<()> {
         Command::Calibrate(a) => calibrate(&config::Calibrate::from_cli(a)?),
         Command::Compare(a) => compare(&config::Compare::from_cli(a)?),
         Command::Bench(a) => bench(config::bench(a)?),
+        Command::Selftest(a) => crate::model::selftest::run(&a.device.resolve()?),
     }
 }
 

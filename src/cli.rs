@@ -137,6 +137,16 @@ Examples:
   # A real checkpoint:
   swerm bench --model /models/my-verifier --context 8192 --device cuda:0")]
     Bench(BenchArgs),
+    /// Check this build's CUDA kernels (MoE routing, combine, SiLU·up, attention) against their
+    /// CPU implementations on random inputs; exits non-zero on a mismatch (scripts/gpu-check.sh).
+    Selftest(SelftestArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SelftestArgs {
+    /// The CUDA device to check.
+    #[arg(long, default_value = "cuda:0")]
+    pub device: DeviceSpec,
 }
 
 #[derive(Args, Debug)]

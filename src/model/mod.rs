@@ -11,6 +11,7 @@ pub mod device;
 pub mod moe;
 pub mod moe_ops;
 pub mod qwen;
+pub mod selftest;
 pub mod synthetic;
 
 pub use batch::{Batch, forward_splitting};

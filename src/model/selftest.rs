@@ -1,0 +1,115 @@
+//! `swerm selftest --device cuda:N`: this build's device kernels against their CPU
+//! implementations on random inputs, one line per check (for `scripts/gpu-check.sh`; cargo and
+//! `cargo test` are not on the GPU machine). Routing (top-k ids, the permutation) must be
+//! identical; the combine must be bit-identical too (the same f32 sums in the same order); the
+//! fused SiLU·up and attention are held to tolerances stated with each check.
+
+use anyhow::{Result, bail};
+use candle_core::{DType, Device, Tensor};
+
+use super::attention;
+use super::moe_ops::{Combine, Permute, TopK, silu_mul};
+
+struct Report {
+    failed: usize,
+}
+
+impl Report {
+    fn check(&mut self, name: &str, diff: f64, tol: f64) {
+        let ok = diff <= tol;
+        println!("{} {name:<58} max diff {diff:.3e} (tolerance {tol:.1e})", if ok { "ok  " } else { "FAIL" });
+        self.failed += usize::from(!ok);
+    }
+}
+
+fn max_abs_diff(a: &Tensor, b: &Tensor) -> Result<f64> {
+    let a = a.to_device(&Device::Cpu)?.to_dtype(DType::F32)?;
+    let b = b.to_device(&Device::Cpu)?.to_dtype(DType::F32)?;
+    Ok((a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()? as f64)
+}
+
+fn mismatches(a: &Tensor, b: &Tensor) -> Result<f64> {
+    let a = a.to_device(&Device::Cpu)?.flatten_all()?.to_vec1::<u32>()?;
+    let b = b.to_device(&Device::Cpu)?.flatten_all()?.to_vec1::<u32>()?;
+    if a.len() != b.len() {
+        return Ok(f64::INFINITY);
+    }
+    Ok(a.iter().zip(&b).filter(|(x, y)| x != y).count() as f64)
+}
+
+pub fn run(dev: &Device) -> Result<()> {
+    if dev.is_cpu() {
+        bail!("selftest compares a CUDA device with the CPU: give --device cuda:N");
+    }
+    let cpu = Device::Cpu;
+    let mut r = Report { failed: 0 };
+    // Routing at the 30B-A3B shape: 128 experts, top 8, 3000 tokens; rows with exact ties too.
+    let (t, e, k) = (3000, 128, 8);
+    let logits = Tensor::randn(0f32, 2.0, (t, e), &cpu)?;
+    let tied = (logits.narrow(0, 0, 100)? * 0.0)?; // 100 rows of equal probabilities
+    let probs = candle_nn::ops::softmax_last_dim(&Tensor::cat(&[tied, logits.narrow(0, 100, t - 100)?], 0)?)?;
+    let ids_cpu = probs.apply_op1_no_bwd(&TopK { k })?;
+    let ids_dev = probs.to_device(dev)?.apply_op1_no_bwd(&TopK { k })?;
+    r.check("moe_topk: expert ids (128 experts, top 8, 100 tied rows)", mismatches(&ids_cpu, &ids_dev)?, 0.0);
+    let perm = Permute { experts: e, k };
+    let p_cpu = ids_cpu.flatten_all()?.apply_op1_no_bwd(&perm)?;
+    let p_dev = ids_cpu.to_device(dev)?.flatten_all()?.apply_op1_no_bwd(&perm)?;
+    r.check("moe_count/offsets/permute: stable sort by expert", mismatches(&p_cpu, &p_dev)?, 0.0);
+    let n = t * k;
+    let pos = p_cpu.narrow(0, 0, n)?.reshape((t, k))?;
+    for dtype in [DType::F32, DType::BF16] {
+        let x = Tensor::randn(0f32, 1.0, (t, 256), &cpu)?.to_dtype(dtype)?;
+        let y = Tensor::randn(0f32, 1.0, (n, 256), &cpu)?.to_dtype(dtype)?;
+        let c_cpu = x.apply_op3_no_bwd(&y, &pos, &Combine)?;
+        let c_dev = x.to_device(dev)?.apply_op3_no_bwd(&y.to_device(dev)?, &pos.to_device(dev)?, &Combine)?;
+        r.check(
+            &format!("moe_combine {dtype:?}: x + sum of 8 rows, f32 in slot order"),
+            max_abs_diff(&c_cpu, &c_dev)?,
+            0.0,
+        );
+        let gu = Tensor::randn(0f32, 0.5, (500, 2 * 96), &cpu)?.to_dtype(dtype)?;
+        let s_cpu = silu_mul(&gu, 96)?;
+        let s_dev = silu_mul(&gu.to_device(dev)?, 96)?;
+        // The CPU rounds twice in bf16 (silu, then the product), the kernel once: within 2 bf16
+        // ulps of values below 8 in magnitude (2 x 2^-5); f32 within expf's error.
+        let tol = if dtype == DType::BF16 { 2.0 / 32.0 } else { 1e-5 };
+        r.check(&format!("silu_mul {dtype:?}: fused kernel vs candle ops"), max_abs_diff(&s_cpu, &s_dev)?, tol);
+    }
+    // Attention over packed sequences, grouped-query, head dim 128, as the 30B-A3B.
+    let seqs = [(0, 700), (700, 1), (701, 333), (1034, 990)];
+    let total = 2024;
+    let q = Tensor::randn(0f32, 1.0, (total, 8, 128), &cpu)?;
+    let kk = Tensor::randn(0f32, 1.0, (total, 2, 128), &cpu)?;
+    let v = Tensor::randn(0f32, 1.0, (total, 2, 128), &cpu)?;
+    let want = attention::varlen_causal(&q, &kk, &v, &seqs, 1 << 20)?;
+    let (qd, kd, vd) = (q.to_device(dev)?, kk.to_device(dev)?, v.to_device(dev)?);
+    let got = attention::varlen_causal(&qd, &kd, &vd, &seqs, attention::DEFAULT_BUDGET)?;
+    r.check("attention fallback f32 (mask on the device) vs CPU", max_abs_diff(&want, &got)?, 1e-4);
+    let b16 = |t: &Tensor| t.to_dtype(DType::BF16);
+    let (qb, kb, vb) = (b16(&qd)?, b16(&kd)?, b16(&vd)?);
+    // The f32 reference on the same bf16-rounded inputs; bf16 outputs of unit-scale values are
+    // within 2^-8 relative, and the probabilities are rounded to bf16 before P·V: 2e-2 absolute.
+    let want16 = attention::varlen_causal(
+        &b16(&q)?.to_dtype(DType::F32)?,
+        &b16(&kk)?.to_dtype(DType::F32)?,
+        &b16(&v)?.to_dtype(DType::F32)?,
+        &seqs,
+        1 << 20,
+    )?;
+    let fallback = attention::varlen_causal(&qb, &kb, &vb, &seqs, attention::DEFAULT_BUDGET)?;
+    r.check("attention fallback bf16 vs f32 reference", max_abs_diff(&want16, &fallback)?, 2e-2);
+    match attention::flash_plan(&seqs, dev, DType::BF16, 128)? {
+        Some(cu) => {
+            let fa = attention::attend(&qb, &kb, &vb, &seqs, Some(&cu), 0)?;
+            r.check("FlashAttention-2 varlen bf16 vs f32 reference", max_abs_diff(&want16, &fa)?, 2e-2);
+        }
+        None => println!(
+            "skip FlashAttention-2: not in this build (scripts/build-cuda.sh --flash-attn), or SWERM_NO_FLASH_ATTN set"
+        ),
+    }
+    if r.failed > 0 {
+        bail!("{} device check(s) failed", r.failed);
+    }
+    println!("all device checks passed");
+    Ok(())
+}
