@@ -76,8 +76,7 @@ fn main() {
 
     let mut hash = 0xcbf2_9ce4_8422_2325u64;
     fnv(&mut hash, flags.join(" ").as_bytes());
-    let mut files: Vec<PathBuf> =
-        std::fs::read_dir("kernels").expect("kernels/").flatten().map(|e| e.path()).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir("kernels").expect("kernels/").flatten().map(|e| e.path()).collect();
     files.sort();
     for f in &files {
         fnv(&mut hash, f.to_string_lossy().as_bytes());
