@@ -1,7 +1,9 @@
 //! The verifier model: config.json (`config`), and our own
 //! stateless, prefill-only forward pass for Qwen3-MoE / Qwen3 / Qwen2 (`qwen`), built from
-//! candle ops: packed variable-length sequences, chunked causal attention (`attention`), top-k
-//! MoE routing (`moe`), and the LM head applied to two answer rows at each last position.
+//! candle ops: packed variable-length sequences, causal attention (`attention`: chunked matmuls,
+//! or FlashAttention-2 in a `flash-attn` build), top-k MoE routing with no per-token host work
+//! (`moe`, its custom ops with CPU and CUDA implementations in `moe_ops`), and the LM head applied
+//! to two answer rows at each last position. `selftest` checks the CUDA kernels against the CPU.
 
 pub mod attention;
 pub mod batch;

@@ -82,7 +82,7 @@ fn check_topk(k: usize, e: usize) -> Result<()> {
 /// The stable counting sort of (token, slot) pairs by expert. Input: the flattened expert ids
 /// [n = T * k] (u32). Output: one u32 vector [3n + E + 1] holding, in this order,
 /// `row_of_pair` [n], `pair_of_row` [n], `token_of_row` [n] and `offsets` [E + 1] (expert e owns
-/// rows offsets[e]..offsets[e + 1]); [`Routing::split`] cuts it into named tensors. (One output
+/// rows offsets[e]..offsets[e + 1]); [`Routing::new`] cuts it into named tensors. (One output
 /// because a candle custom op has one; all four are u32.)
 pub struct Permute {
     pub experts: usize,
