@@ -702,7 +702,7 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
     if let Some(svg) = cmp::svg(&c)? {
         crate::report::write_figure(&mut out, "compare.svg", &svg)?;
     }
-    out.remove_stale(&["compare.svg", "compare.png"])?;
+    out.remove_stale(&["compare.svg", &crate::report::png::name_for("compare.svg")])?;
     if cfg.json {
         println!("{value}");
     } else {

@@ -74,7 +74,7 @@ fn load(cfg: &BenchConfig) -> Result<(Model, Device)> {
 }
 
 /// Peak memory so far: the CUDA memory pool's high-water mark of memory in use (weights and
-/// activations; `pool::reset_peak` is never called, so it covers the whole run), the process's
+/// activations, over the whole run), the process's
 /// peak RSS on the CPU.
 fn peak_mem_gib(dev: &Device, peak: &mut Option<f64>) {
     let now = match dev {

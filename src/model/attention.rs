@@ -17,43 +17,47 @@ pub fn default_budget(dev: &Device) -> usize {
     if dev.is_cpu() { 1 << 20 } else { DEFAULT_BUDGET }
 }
 
-/// The device copy of the cumulative sequence lengths (0, len_1, len_1 + len_2, ...) when
-/// FlashAttention-2 applies to this pass: a build with the `flash-attn` feature, a CUDA device,
-/// bf16, the one head dim it is built for, and no `SWERM_NO_FLASH_ATTN` in the environment (the
-/// switch `scripts/gpu-check.sh` uses to measure the fallback). Made once per forward pass.
-pub fn flash_plan(seqs: &[(usize, usize)], dev: &Device, dtype: DType, head_dim: usize) -> Result<Option<Tensor>> {
+/// What FlashAttention-2 needs of a pass, made once per forward pass: the device copy of the
+/// cumulative sequence lengths (0, len_1, len_1 + len_2, ...) and the longest sequence.
+#[cfg_attr(not(feature = "flash-attn"), allow(dead_code))] // never made without the feature
+pub struct FlashPlan {
+    cu_seqlens: Tensor,
+    max_len: usize,
+}
+
+/// The plan when FlashAttention-2 applies to this pass: a build with the `flash-attn` feature, a
+/// CUDA device, bf16, the one head dim it is built for, and no `SWERM_NO_FLASH_ATTN` in the
+/// environment (the switch `scripts/gpu-check.sh` uses to measure the fallback).
+pub fn flash_plan(seqs: &[(usize, usize)], dev: &Device, dtype: DType, head_dim: usize) -> Result<Option<FlashPlan>> {
     #[cfg(feature = "flash-attn")]
     if dev.is_cuda()
         && dtype == DType::BF16
         && head_dim == swerm_flash_attn::HEAD_DIM
         && std::env::var_os("SWERM_NO_FLASH_ATTN").is_none()
     {
-        let mut cu = Vec::with_capacity(seqs.len() + 1);
-        cu.push(0u32);
-        for &(_, l) in seqs {
-            cu.push(cu[cu.len() - 1] + l as u32);
-        }
-        return Ok(Some(Tensor::new(cu.as_slice(), dev)?));
+        let total = seqs.last().map_or(0, |&(s, l)| s + l);
+        let cu: Vec<u32> = seqs.iter().map(|&(s, _)| s as u32).chain([total as u32]).collect();
+        let max_len = seqs.iter().map(|s| s.1).max().unwrap_or(0);
+        return Ok(Some(FlashPlan { cu_seqlens: Tensor::new(cu.as_slice(), dev)?, max_len }));
     }
     let _ = (seqs, dev, dtype, head_dim);
     Ok(None)
 }
 
-/// One layer's attention: FlashAttention-2 over the whole pack in one call when `flash` holds
-/// the plan's cumulative lengths, else [`varlen_causal`]. Returns [T, n_heads * D].
+/// One layer's attention: FlashAttention-2 over the whole pack in one call when there is a
+/// plan, else [`varlen_causal`]. Returns [T, n_heads * D].
 pub fn attend(
     q: &Tensor,
     k: &Tensor,
     v: &Tensor,
     seqs: &[(usize, usize)],
-    flash: Option<&Tensor>,
+    flash: Option<&FlashPlan>,
     budget: usize,
 ) -> Result<Tensor> {
     #[cfg(feature = "flash-attn")]
-    if let Some(cu) = flash {
+    if let Some(f) = flash {
         let (t, h, d) = q.dims3()?;
-        let max = seqs.iter().map(|s| s.1).max().unwrap_or(0);
-        let o = swerm_flash_attn::varlen_causal(q, k, v, cu, max, 1.0 / (d as f32).sqrt())?;
+        let o = swerm_flash_attn::varlen_causal(q, k, v, &f.cu_seqlens, f.max_len, 1.0 / (d as f32).sqrt())?;
         return o.reshape((t, h * d));
     }
     let _ = flash;

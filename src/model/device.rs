@@ -117,7 +117,7 @@ pub mod pool {
         let _ = dev;
     }
 
-    /// Bytes in use at the pool's high-water mark since the last `reset_peak` (None on the CPU).
+    /// Bytes in use at the pool's high-water mark since the device opened (None on the CPU).
     pub fn peak_bytes(dev: &Device) -> Option<u64> {
         #[cfg(feature = "cuda")]
         {
@@ -129,17 +129,6 @@ pub mod pool {
             let _ = dev;
             None
         }
-    }
-
-    /// Restarts the high-water mark from the memory in use now.
-    pub fn reset_peak(dev: &Device) {
-        #[cfg(feature = "cuda")]
-        {
-            use candle_core::cuda_backend::cudarc::driver::sys::CUmemPool_attribute as A;
-            // The driver only accepts 0 here, meaning "reset to the current use".
-            let _ = attribute(dev, A::CU_MEMPOOL_ATTR_USED_MEM_HIGH, Some(0));
-        }
-        let _ = dev;
     }
 }
 

@@ -27,12 +27,13 @@ pub struct TopK {
 /// The largest experts of one row, in the order the CUDA kernel finds them: k rounds, each the
 /// arg-max over the experts not yet taken, the lower index winning ties. (A NaN probability,
 /// which only NaN hidden states produce, never beats a number here or in the kernel.)
-pub fn top_k_row(p: &[f32], k: usize, out: &mut [u32]) {
-    let mut taken = vec![false; p.len()];
+fn top_k_row(p: &[f32], k: usize, out: &mut [u32]) {
+    // A bit per expert (at most 1024, `check_topk`), on the stack: this runs for every token.
+    let mut taken = [0u64; 16];
     for slot in out.iter_mut().take(k) {
         let mut best: Option<(f32, usize)> = None;
         for (e, &v) in p.iter().enumerate() {
-            if taken[e] {
+            if taken[e / 64] >> (e % 64) & 1 == 1 {
                 continue;
             }
             // Experts are visited in increasing index, so `>` keeps the lower index on ties.
@@ -41,7 +42,7 @@ pub fn top_k_row(p: &[f32], k: usize, out: &mut [u32]) {
             }
         }
         let (_, e) = best.expect("k <= number of experts");
-        taken[e] = true;
+        taken[e / 64] |= 1 << (e % 64);
         *slot = e as u32;
     }
 }
@@ -171,15 +172,22 @@ pub struct Combine;
 
 fn combine_cpu<T: WithDType>(x: &[T], y: &[T], pos: &[u32], h: usize, k: usize) -> Vec<T> {
     let mut out = vec![T::zero(); x.len()];
-    out.par_chunks_mut(h).zip(x.par_chunks(h)).zip(pos.par_chunks(k)).for_each(|((o, xr), pr)| {
-        let mut acc = vec![0f32; h];
-        for &r in pr {
-            let yr = &y[r as usize * h..(r as usize + 1) * h];
-            acc.iter_mut().zip(yr).for_each(|(a, v)| *a += v.to_f64() as f32);
-        }
-        // f32 -> f64 is exact, so from_f64 rounds to T exactly as a direct f32 -> T would.
-        o.iter_mut().zip(xr).zip(&acc).for_each(|((o, xv), a)| *o = T::from_f64((xv.to_f64() as f32 + a) as f64));
-    });
+    let rows = out.par_chunks_mut(h).zip(x.par_chunks(h)).zip(pos.par_chunks(k));
+    rows.for_each_init(
+        || vec![0f32; h],
+        |acc, ((o, xr), pr)| {
+            acc.fill(0.0);
+            for &r in pr {
+                let yr = &y[r as usize * h..(r as usize + 1) * h];
+                acc.iter_mut().zip(yr).for_each(|(a, v)| *a += v.to_f64() as f32);
+            }
+            // f32 -> f64 is exact, so from_f64 rounds to T exactly as a direct f32 -> T would.
+            o.iter_mut()
+                .zip(xr)
+                .zip(acc.iter())
+                .for_each(|((o, xv), a)| *o = T::from_f64((xv.to_f64() as f32 + a) as f64));
+        },
+    );
     out
 }
 

@@ -99,8 +99,8 @@ pub fn run(dev: &Device) -> Result<()> {
     let fallback = attention::varlen_causal(&qb, &kb, &vb, &seqs, attention::DEFAULT_BUDGET)?;
     r.check("attention fallback bf16 vs f32 reference", max_abs_diff(&want16, &fallback)?, 2e-2);
     match attention::flash_plan(&seqs, dev, DType::BF16, 128)? {
-        Some(cu) => {
-            let fa = attention::attend(&qb, &kb, &vb, &seqs, Some(&cu), 0)?;
+        Some(plan) => {
+            let fa = attention::attend(&qb, &kb, &vb, &seqs, Some(&plan), 0)?;
             r.check("FlashAttention-2 varlen bf16 vs f32 reference", max_abs_diff(&want16, &fa)?, 2e-2);
         }
         None => println!(

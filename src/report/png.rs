@@ -7,7 +7,7 @@
 //! element that the embedded font cannot lay out is an error, never a figure silently missing
 //! its labels.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result, bail};
 use resvg::{tiny_skia, usvg};
@@ -20,11 +20,22 @@ pub fn name_for(svg_name: &str) -> String {
     format!("{}.png", svg_name.strip_suffix(".svg").unwrap_or(svg_name))
 }
 
+/// The font database with the embedded font, parsed once per process (a run renders up to three
+/// figures).
+fn fonts() -> Arc<usvg::fontdb::Database> {
+    static FONTS: OnceLock<Arc<usvg::fontdb::Database>> = OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            let mut db = usvg::fontdb::Database::new();
+            db.load_font_data(dejavu::sans::regular().to_vec());
+            db.set_sans_serif_family("DejaVu Sans");
+            Arc::new(db)
+        })
+        .clone()
+}
+
 fn options() -> usvg::Options<'static> {
-    let mut db = usvg::fontdb::Database::new();
-    db.load_font_data(dejavu::sans::regular().to_vec());
-    db.set_sans_serif_family("DejaVu Sans");
-    usvg::Options { font_family: "DejaVu Sans".into(), fontdb: Arc::new(db), ..Default::default() }
+    usvg::Options { font_family: "DejaVu Sans".into(), fontdb: fonts(), ..Default::default() }
 }
 
 /// The PNG bytes of `svg`, `SCALE` times its size.
