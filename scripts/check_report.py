@@ -46,7 +46,8 @@ def check_compare(out):
     for name in c["scorers"]:
         g, o = {}, {}
         for r in rows:
-            g.setdefault(r["instance_id"], {})[r["run"]] = (r["scores"][name], bool(r["resolved"]), r["empty"])
+            key = int(r["patch_hash"], 16) if r.get("patch_hash") is not None else None
+            g.setdefault(r["instance_id"], {})[r["run"]] = (r["scores"][name], bool(r["resolved"]), r["empty"], key)
             o.setdefault(r["instance_id"], {})[r["run"]] = r.get("tie_ranks", {}).get(name)
         grids[name] = {i: [g[i][run] for run in runs] for i in g}
         has = any(v is not None for i in o for v in o[i].values())
@@ -57,7 +58,8 @@ def check_compare(out):
             for k, v in want[key].items():
                 cmp(f"{name} {key}[{k}]", rep[key][k], v)
         cmp(f"{name} selected.rate", rep["selected"]["rate"], want["selected"]["rate"])
-        for key in ["auc", "auc_per_instance", "ece", "brier"]:
+        check_trust(rep, want, cmp, f"{name} ")
+        for key in ["auc", "auc_non_empty", "auc_per_instance", "ece", "brier"]:
             cmp(f"{name} {key}", rep.get(key), want.get(key))
     b = c["bootstrap"]
     ks = c["k"]
@@ -131,6 +133,38 @@ def check_calibrated_sets(c, rows, cmp):
         cmp(f"{name} calibrated scores (max |diff|)", worst, 0.0)
 
 
+def check_trust(rep, want, cmp, name=""):
+    """Ties, unscored candidates, per-run numbers and the expected selected rate."""
+    cmp(f"{name}selected.expected", rep["selected"]["expected_under_random_ties"],
+        want["selected"]["expected_under_random_ties"])
+    cmp(f"{name}ties.tied", rep["ties"]["instances_with_tied_top"], want["ties"][0])
+    cmp(f"{name}ties.mixed_labels", rep["ties"]["with_mixed_labels"], want["ties"][1])
+    cmp(f"{name}unscored", rep["unscored_candidates"]["total"], want["unscored"])
+    runs = rep["run_names"]
+    for r, run in enumerate(runs):
+        cmp(f"{name}per_run[{run}].rate", rep["per_run"][run]["rate"], want["run_rates"][r])
+        cmp(f"{name}per_run[{run}].picks", rep["per_run"][run]["picks"], want["picks"][r])
+    cmp(f"{name}best_single_run.rate", rep["best_single_run"]["rate"], max(want["run_rates"]))
+    cmp(f"{name}mean_run_rate", rep["mean_run_rate"], sum(want["run_rates"]) / len(runs))
+
+
+def check_predictions_content(out, grid, order, cmp):
+    """Each prediction's patch has the content key of the candidate the reference selects
+    (recomputed here from the patch text: the tie-break never rests on swerm's own hash)."""
+    preds = {p["instance_id"]: p for p in (json.loads(l) for l in open(os.path.join(out, "predictions.jsonl")))}
+    bad = 0
+    for i, cands in grid.items():
+        if any(k is None and not e for _, _, e, k in cands):
+            continue  # a store without content keys
+        scores = order[i] if order else [float("-inf") if s is None else s for s, _, _, _ in cands]
+        best = ref.select(scores, [e for _, _, e, _ in cands], [k for _, _, _, k in cands])
+        got = ref.content_key(preds[i]["model_patch"]) if i in preds else "missing"
+        if got != cands[best][3]:
+            bad += 1
+            print(f"BAD predictions.jsonl {i}: patch key {got} vs the selected candidate's {cands[best][3]}")
+    cmp("predictions whose patch is not the pick", bad, 0)
+
+
 def check_tts_csv(out, want, cmp):
     """report.csv: the same numbers as the reference, row by row."""
     rows = list(csv.DictReader(open(os.path.join(out, "report.csv"), newline="")))
@@ -154,15 +188,15 @@ def check_instances_csv(out, grid, order, cmp):
     bad = 0
     for i, cands in grid.items():
         r = rows.get(i)
-        scores = order[i] if order else [float("-inf") if s is None else s for s, _, _ in cands]
-        best = ref.select(scores, [e for _, _, e in cands])
+        scores = order[i] if order else [float("-inf") if s is None else s for s, _, _, _ in cands]
+        best = ref.select(scores, [e for _, _, e, _ in cands], [k for _, _, _, k in cands])
         lab = [labels.get((i, run)) for run in runs]
         show = lambda x: "" if x is None else str(x).lower()  # noqa: E731
         want = {"chosen_run": runs[best], "solvable": show(None if None in lab else any(lab)), "resolved": show(lab[best])}
         got = r and {k: r[k] for k in want}
         score_ok = r is not None and all(
             (r[f"score:{run}"] == "" and s is None) or (s is not None and r[f"score:{run}"] != "" and float(r[f"score:{run}"]) == s)
-            for run, (s, _, _) in zip(runs, cands))
+            for run, (s, _, _, _) in zip(runs, cands))
         if got != want or not score_ok:
             bad += 1
             print(f"BAD instances.csv {i}: {got} vs reference {want}")
@@ -201,11 +235,15 @@ def main(out, *rest):
             for k, v in want[key].items():
                 cmp(f"{key}[{k}]", report[key][k], v)
         cmp("selected.rate", report["selected"]["rate"], want["selected"]["rate"])
-        for key in ["auc", "auc_per_instance", "ece", "brier"]:
+        check_trust(report, want, cmp)
+        for key in ["auc", "auc_non_empty", "auc_per_instance", "ece", "brier"]:
             cmp(key, report.get(key), want.get(key))
         check_tts_csv(out, want, cmp)
     check_instances_csv(out, grid, order, cmp)
     check_figures(out, cmp)
+    if not os.path.exists(os.path.join(out, "predictions.jsonl")):
+        return 1 if cmp.bad else 0  # an eval directory: no predictions
+    check_predictions_content(out, grid, order, cmp)
     preds = [json.loads(l) for l in open(os.path.join(out, "predictions.jsonl"))]
     ids = [p["instance_id"] for p in preds]
     ok = sorted(ids) == sorted(grid) and len(set(ids)) == len(ids)

@@ -79,14 +79,58 @@ def brier(p, y):
     return sum((a - b) ** 2 for a, b in zip(p, y)) / len(p)
 
 
-def select(scores, empty):
-    """Highest score; a non-empty patch beats an empty one; ties -> earliest run."""
+def content_key(patch):
+    """swerm's content key of a patch, from its documentation: FNV-1a (64 bits) of the
+    normalized patch's UTF-8 bytes, xor the seed 0x7377_6572_6d2d_7469, through SplitMix64's
+    finalizer; None for an empty patch."""
+    n = normalize_patch(patch)
+    if not n:
+        return None
+    h = 0xCBF29CE484222325
+    for b in n.encode("utf-8"):
+        h = ((h ^ b) * 0x100000001B3) & SplitMix64.M
+    z = h ^ 0x73776572_6D2D7469
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & SplitMix64.M
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & SplitMix64.M
+    return z ^ (z >> 31)
+
+
+def select(scores, empty, keys=None):
+    """Highest score; a non-empty patch beats an empty one; among equal scores the smallest
+    content key wins (a key beats no key); otherwise the earliest run."""
+    keys = keys or [None] * len(scores)
+
+    def rank(r):
+        # larger is better: (non-empty, score, has a key, -key)
+        return (not empty[r], scores[r], keys[r] is not None, -(keys[r] or 0))
+
     best = 0
     for r in range(1, len(scores)):
-        key = (not empty[r], scores[r])
-        if key > (not empty[best], scores[best]):
+        if rank(r) > rank(best):
             best = r
     return best
+
+
+def ties(grid, order=None):
+    """(instances whose top key is shared by two or more different patches, of those the ones
+    with mixed labels), by enumeration."""
+    rank = lambda s: NEG_INF if s is None else s  # noqa: E731
+    tied = mixed = 0
+    for i, cands in grid.items():
+        keys = order[i] if order else [rank(c[0]) for c in cands]
+        live = [r for r, c in enumerate(cands) if not c[2]]
+        if not live:
+            continue
+        top = max(keys[r] for r in live)
+        at_top = [r for r in live if keys[r] == top]
+        patches = set()
+        for r in at_top:
+            patches.add(cands[r][3] if cands[r][3] is not None else ("no key", r))
+        if len(patches) >= 2:
+            tied += 1
+            labels = {cands[r][1] for r in at_top}
+            mixed += len(labels) == 2
+    return tied, mixed
 
 
 def default_ks(n):
@@ -113,16 +157,29 @@ def metrics(grid, ece_bins=15, order=None):
     }
     mean_label = sum(c[1] for i in insts for c in grid[i]) / (n * len(insts))
     out["random_at_k"] = {str(k): mean_label for k in ks}
-    sel = [grid[i][select(within(i), [c[2] for c in grid[i]])][1] for i in insts]
-    out["selected"] = {"resolved": sum(sel), "rate": sum(sel) / len(insts)}
-    allc = [c for i in insts for c in grid[i]]
-    out["auc"] = auc([rank(c[0]) for c in allc], [c[1] for c in allc])
-    per = [auc(within(i), [c[1] for c in grid[i]]) for i in insts]
+    picks = [select(within(i), [c[2] for c in grid[i]], [c[3] for c in grid[i]]) for i in insts]
+    sel = [grid[i][p][1] for i, p in zip(insts, picks)]
+    out["selected"] = {"resolved": sum(sel), "rate": sum(sel) / len(insts),
+                       "expected_under_random_ties": out["best_at_k"][str(n)] if n in ks else
+                       sum(best_at_k(within(i), [c[1] for c in grid[i]], n) for i in insts) / len(insts)}
+    out["picks"] = [picks.count(r) for r in range(n)]
+    out["run_rates"] = [sum(grid[i][r][1] for i in insts) / len(insts) for r in range(n)]
+    # AUC, ECE and Brier over the scored candidates only.
+    allc = [c for i in insts for c in grid[i] if c[0] is not None]
+    out["auc"] = auc([c[0] for c in allc], [c[1] for c in allc])
+    ne = [c for c in allc if not c[2]]
+    out["auc_non_empty"] = auc([c[0] for c in ne], [c[1] for c in ne])
+    per = []
+    for i in insts:
+        scored = [r for r, c in enumerate(grid[i]) if c[0] is not None]
+        per.append(auc([within(i)[r] for r in scored], [grid[i][r][1] for r in scored]))
     per = [a for a in per if a is not None]
     out["auc_per_instance"] = sum(per) / len(per) if per else None
-    if all(c[0] is not None and 0 <= c[0] <= 1 for c in allc):
+    if allc and all(0 <= c[0] <= 1 for c in allc):
         out["ece"] = ece([c[0] for c in allc], [c[1] for c in allc], ece_bins)
         out["brier"] = brier([c[0] for c in allc], [c[1] for c in allc])
+    out["ties"] = ties(grid, order)
+    out["unscored"] = sum(1 for i in insts for c in grid[i] if c[0] is None and not c[2])
     return out
 
 
@@ -152,7 +209,8 @@ def read_order(path):
 
 
 def read_scores(path):
-    """scores.jsonl -> grid, runs in name order (holes: absent pairs become (None, False, True))."""
+    """scores.jsonl -> grid of (score, label, empty, content key), runs in name order (holes:
+    absent pairs become (None, False, True, None))."""
     import json
 
     rows, runs = [], []
@@ -165,8 +223,9 @@ def read_scores(path):
     runs.sort()
     grid = {}
     for r in rows:
-        grid.setdefault(r["instance_id"], {})[r["run"]] = (r["score"], bool(r.get("resolved", False)), r.get("empty", False))
-    return {i: [g.get(run, (None, False, True)) for run in runs] for i, g in grid.items()}
+        key = int(r["patch_hash"], 16) if r.get("patch_hash") is not None else None
+        grid.setdefault(r["instance_id"], {})[r["run"]] = (r["score"], bool(r.get("resolved", False)), r.get("empty", False), key)
+    return {i: [g.get(run, (None, False, True, None)) for run in runs] for i, g in grid.items()}
 
 
 # ---------------------------------------------------------------- paired differences (compare)
@@ -218,7 +277,7 @@ def paired_differences(grid_a, grid_b, ks, resamples, seed, level=0.95, order_a=
     def per_instance(grid, order, i):
         c = grid[i]
         s, y = order[i] if order else [rank(x[0]) for x in c], [x[1] for x in c]
-        return [best_at_k(s, y, k) for k in ks] + [y[select(s, [x[2] for x in c])]]
+        return [best_at_k(s, y, k) for k in ks] + [y[select(s, [x[2] for x in c], [x[3] for x in c])]]
 
     rows = [[x - z for x, z in zip(per_instance(grid_a, order_a, i), per_instance(grid_b, order_b, i))] for i in insts]
 

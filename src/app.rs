@@ -26,7 +26,8 @@ use crate::select::select;
 use crate::text::count;
 
 /// Runs a subcommand; `Ok(false)` when a `--fail-under` gate failed (exit status 1).
-pub fn run(cmd: Command, quiet: bool) -> Result<bool> {
+pub fn run(cmd: Command, quiet: bool, strict: bool) -> Result<bool> {
+    STRICT.store(strict, std::sync::atomic::Ordering::Relaxed);
     match cmd {
         Command::Rerank(a) => rerank(&config::Rerank::from_cli(*a, quiet)?),
         Command::Eval(a) => eval(&config::Eval::from_cli(a)?),
@@ -47,8 +48,21 @@ fn run_other(cmd: Command, quiet: bool) -> Result<()> {
     }
 }
 
-fn warn(msg: &str) {
-    eprintln!("swerm: warning: {msg}");
+/// `--strict`: input and label warnings are errors.
+static STRICT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A warning about the inputs or labels: printed on one line, or an error under `--strict`.
+fn warn(msg: &str) -> Result<()> {
+    if STRICT.load(std::sync::atomic::Ordering::Relaxed) {
+        bail!("{msg} (--strict)");
+    }
+    eprintln!("swerm: warning: {}", crate::text::clip(msg, 190));
+    Ok(())
+}
+
+/// A warning that `--strict` does not turn into an error (nothing about the inputs is wrong).
+fn note(msg: &str) {
+    eprintln!("swerm: warning: {}", crate::text::clip(msg, 190));
 }
 
 fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
@@ -58,7 +72,7 @@ fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
     let ds = input::load(&runs, &inputs.load, &mut |_| pb.inc(1))?;
     pb.finish_and_clear();
     if ds.outside > 0 {
-        warn(&format!("{} outside --instances (ignored)", count(ds.outside, "record is", "records are")));
+        warn(&format!("{} outside --instances (ignored)", count(ds.outside, "record is", "records are")))?;
     }
     if ds.instances.is_empty() {
         bail!("no candidates in the inputs");
@@ -71,7 +85,7 @@ fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
                 "run {}: no record has a patch ({} read): an agent that submitted nothing, or a file read in the wrong format (see --format)?",
                 ds.runs[r],
                 count(present.len(), "record", "records")
-            ));
+            ))?;
         }
     }
     if ds.holes > 0 {
@@ -82,10 +96,12 @@ fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
             })
             .collect();
         warn(&format!(
-            "runs cover different instance sets ({} of {}); a missing prediction counts as an empty, unresolved candidate",
-            per_run.join(", "),
-            count(ds.instances.len(), "instance", "instances")
-        ));
+            "runs cover different instance sets: {} of {} lack some of the {} ({}); a missing prediction counts as unresolved",
+            per_run.len(),
+            count(ds.n_runs(), "run", "runs"),
+            count(ds.instances.len(), "instance", "instances"),
+            crate::text::first_few(&per_run, 3),
+        ))?;
     }
     Ok(ds)
 }
@@ -105,7 +121,7 @@ fn label(ds: &mut Dataset, args: &[String], n_inputs: usize) -> Result<()> {
 /// Applies parsed `--labels` to a grid's labels, printing the warnings.
 fn apply_labels(grid: &LabelGrid, l: &mut [Option<labels::Label>], args: &[labels::LabelArg]) -> Result<()> {
     for w in labels::apply(grid, l, args)? {
-        warn(&w);
+        warn(&w)?;
     }
     Ok(())
 }
@@ -175,19 +191,29 @@ fn score_stored(
     quiet: bool,
 ) -> Result<(ScoreStore, ScoreRun)> {
     let want = Want { scorer: &scorer.settings(), shard };
-    let (mut st, mut found) = ScoreStore::open(out, want, overwrite, scorer.resumable())?;
+    let mut st = ScoreStore::open(out, want, overwrite)?;
+    if st.discarded > 0 {
+        eprintln!(
+            "swerm: --overwrite: discarded {} stored in {}",
+            count(st.discarded, "score", "scores"),
+            out.file(store::SCORES).display()
+        );
+    }
     if st.dropped_torn_line {
-        warn(&format!("{}: dropped a torn last line (an interrupted run)", out.file(store::SCORES).display()));
+        note(&format!("{}: dropped a torn last line (an interrupted run)", out.file(store::SCORES).display()));
     }
     let mut scored: Vec<Option<Scored>> = vec![None; ds.cands.len()];
-    for &idx in mine {
-        let (i, r) = ds.coords(idx);
-        scored[idx] = found.remove(&(ds.instances[i].clone(), ds.runs[r].clone()));
+    if scorer.resumable() {
+        for &idx in mine {
+            let (i, r) = ds.coords(idx);
+            scored[idx] = st.stored(&ds.instances[i], &ds.runs[r]);
+        }
     }
     let todo: Vec<usize> = mine.iter().copied().filter(|&i| scored[i].is_none()).collect();
-    if st.reused > 0 {
+    if todo.len() < mine.len() {
         eprintln!("swerm: resuming: {} already scored, {} to go", mine.len() - todo.len(), todo.len());
     }
+    crate::interrupt::watch(out.file(store::SCORES), st.reused);
     let pb = progress::bar(todo.len() as u64, "scoring", quiet);
     let started = Instant::now();
     let mut tokens = 0u64;
@@ -220,6 +246,7 @@ fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Scored) -> Sco
         resolved: table.map_or(c.resolved, |t| t.label[idx]),
         detail: s.detail.clone(),
         tie_rank: table.and_then(|t| t.within.as_ref()).map(|w| w[idx]),
+        patch_hash: c.patch.as_deref().and_then(crate::patch::content_key),
     }
 }
 
@@ -236,12 +263,19 @@ fn verifier_counts(scorer: &dyn Scorer, scored: &[Scored]) -> Option<VerifierCou
 /// The end of rerank and eval: the summary (or, with --json, report.json's numbers alone) on
 /// stdout, then the gates.
 fn finish(m: &metrics::Metrics, info: &ReportInfo, facts: &[String], output: &crate::cli::OutputArgs) -> bool {
+    let gates = metrics::gate::evaluate(&output.fail_under, m);
     if output.json {
-        println!("{}", report::json::to_value(m, info));
+        let mut v = report::json::to_value(m, info);
+        v["gates"] = gates
+            .iter()
+            .map(|g| serde_json::json!({"metric": g.metric, "value": g.value, "threshold": g.threshold, "passed": g.passed}))
+            .collect::<Vec<_>>()
+            .into();
+        outln!("{v}");
     } else {
-        print!("{}", report::summary::render(m, facts));
+        out!("{}", report::summary::render(m, info.run_names, facts));
     }
-    let failed = metrics::gate::check(&output.fail_under, m);
+    let failed: Vec<String> = gates.iter().filter_map(metrics::gate::Checked::failure).collect();
     for f in &failed {
         eprintln!("swerm: --fail-under: {f}");
     }
@@ -258,7 +292,7 @@ pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let scored: Vec<Scored> = run.scored.into_iter().map(|s| s.expect("every candidate scored")).collect();
     let mut table = ScoreTable::from_dataset(&ds, &scored);
     table.within = scorer.within();
-    st.finish(&mut out, &lines_of(&ds, &table, &scored, &every))?;
+    let kept = st.finish(&mut out, &lines_of(&ds, &table, &scored, &every))?.kept;
     let cal = cfg.calibration.as_ref();
     if let Some(c) = cal {
         let z: Vec<Option<f64>> = scored.iter().map(|s| z_of(s.score, &s.detail)).collect();
@@ -283,8 +317,20 @@ pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
     if let Some(c) = &info.verifier {
         facts.push(verifier_line(c));
     }
+    if kept > 0 {
+        facts.push(kept_line(kept, &out));
+    }
     facts.push(out.summary());
     Ok(finish(&m, &info, &facts, &cfg.output))
+}
+
+/// Says that the store also holds earlier scores of candidates outside this run's inputs.
+fn kept_line(kept: usize, out: &OutDir) -> String {
+    format!(
+        "{} also keeps {} of other candidates from earlier runs (a store only grows; --overwrite starts afresh)",
+        out.file(store::SCORES).display(),
+        count(kept, "score", "scores")
+    )
 }
 
 fn verifier_line(c: &VerifierCounts) -> String {
@@ -314,17 +360,16 @@ pub fn score_cmd(cfg: &config::Score) -> Result<()> {
     // Labels do not depend on scores: a table over placeholders gives every line's label.
     let scored: Vec<Scored> = run.scored.into_iter().map(Option::unwrap_or_default).collect();
     let table = ScoreTable::from_dataset(&ds, &scored);
-    let lines = lines_of(&ds, &table, &scored, &mine);
-    st.finish(&mut out, &lines)?;
+    let finished = st.finish(&mut out, &lines_of(&ds, &table, &scored, &mine))?;
     if let Some(c) = &cfg.calibration {
-        out.write(store::CALIBRATED, store::render(&calibrated_lines(lines, c)?).as_bytes())?;
+        out.write(store::CALIBRATED, store::render(&calibrated_lines(finished.lines, c)?).as_bytes())?;
     }
     out.remove_stale(&[store::CALIBRATED])?;
     let all = VerifierCounts::of(mine.iter().map(|&i| &scored[i].detail));
     let now = VerifierCounts::of(run.fresh.iter().map(|&i| &scored[i].detail));
     let n_instances = mine.iter().map(|&idx| ds.coords(idx).0).collect::<std::collections::BTreeSet<_>>().len();
     let part = cfg.shard.map(|s| format!("shard {s}: ")).unwrap_or_default();
-    println!(
+    outln!(
         "{part}{} x {}: {} scored now, {} reused; {}",
         count(n_instances, "instance", "instances"),
         count(ds.runs.len(), "run", "runs"),
@@ -333,14 +378,17 @@ pub fn score_cmd(cfg: &config::Score) -> Result<()> {
         verifier_line(&all)
     );
     if !run.fresh.is_empty() {
-        println!(
+        outln!(
             "scoring took {:.3} s: {:.0} tokens/s over the {} scored now",
             run.secs,
             now.tokens as f64 / run.secs.max(1e-9),
             count(run.fresh.len(), "candidate", "candidates")
         );
     }
-    println!("{}", out.summary());
+    if finished.kept > 0 {
+        outln!("{}", kept_line(finished.kept, &out));
+    }
+    outln!("{}", out.summary());
     Ok(())
 }
 
@@ -379,7 +427,7 @@ pub fn render(cfg: &config::Render) -> Result<()> {
 fn read_scores(paths: &[PathBuf]) -> Result<Stored> {
     let stored = store::read_many(paths)?;
     for p in &stored.torn {
-        warn(&format!("{}: dropped a torn last line (an interrupted run)", p.display()));
+        note(&format!("{}: dropped a torn last line (an interrupted run)", p.display()));
     }
     if stored.lines.is_empty() {
         bail!("{}: no scores", stored.origin);
@@ -463,13 +511,13 @@ pub fn select_cmd(cfg: &config::Select) -> Result<()> {
             "{} no score in {} (ranked last)",
             count(unscored, "non-empty candidate has", "non-empty candidates have"),
             stored.origin
-        ));
+        ))?;
     }
     let table = ScoreTable::from_dataset(&ds, &scored);
     let selected = select(&table);
     let mut out = OutDir::open(&cfg.out)?;
     out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name).as_bytes())?;
-    println!("{} ({})", out.summary(), count(selected.len(), "prediction", "predictions"));
+    outln!("{} ({})", out.summary(), count(selected.len(), "prediction", "predictions"));
     Ok(())
 }
 
@@ -523,7 +571,7 @@ fn calibrate_table(t: &mut ScoreTable, z: &[Option<f64>], c: &AppliedCalibration
                 t.runs[r]
             );
         }
-        t.score[idx] = z[idx].map(|z| c.cal.map.apply(z));
+        t.set_score(idx, z[idx].map(|z| c.cal.map.apply(z)));
     }
     Ok(())
 }
@@ -564,22 +612,28 @@ pub fn calibrate(cfg: &config::Calibrate) -> Result<()> {
     let text = serde_json::to_string_pretty(&cal)? + "\n";
     crate::outdir::write_atomic(&cfg.out, text.as_bytes())?;
     let cv = &cal.cv;
-    println!(
+    outln!(
         "{} on {} of {}",
         cal.describe(),
         count(cal.candidates, "candidate", "candidates"),
         count(cal.instances, "instance", "instances")
     );
-    println!(
+    outln!(
         "{}-fold cross-validation by instance: ECE {:.3} -> {:.3}, Brier {:.3} -> {:.3}, log loss {:.3} -> {:.3}",
-        cv.folds, cv.ece_before, cv.ece_after, cv.brier_before, cv.brier_after, cv.log_loss_before, cv.log_loss_after
+        cv.folds,
+        cv.ece_before,
+        cv.ece_after,
+        cv.brier_before,
+        cv.brier_after,
+        cv.log_loss_before,
+        cv.log_loss_after
     );
     if cv.ece_after >= cv.ece_before && cv.log_loss_after >= cv.log_loss_before {
-        println!(
+        outln!(
             "note: the map does not improve held-out calibration: these scores are already about as calibrated as a monotone map can make them"
         );
     }
-    println!("wrote {}", cfg.out.display());
+    outln!("wrote {}", cfg.out.display());
     Ok(())
 }
 
@@ -704,16 +758,16 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
     }
     out.remove_stale(&["compare.svg", &crate::report::png::name_for("compare.svg")])?;
     if cfg.json {
-        println!("{value}");
+        outln!("{value}");
     } else {
-        print!("{}", cmp::summary(&c));
-        println!("{}", out.summary());
+        out!("{}", cmp::summary(&c));
+        outln!("{}", out.summary());
     }
     Ok(())
 }
 
 pub fn bench(cfg: crate::bench::BenchConfig) -> Result<()> {
     let rows = crate::bench::run(&cfg)?;
-    print!("{}", crate::bench::table(&rows, cfg.peak_tflops));
+    out!("{}", crate::bench::table(&rows, cfg.peak_tflops));
     Ok(())
 }

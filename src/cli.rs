@@ -36,6 +36,11 @@ pub struct Cli {
     /// terminal).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Turn input and label warnings (records outside --instances, runs covering different
+    /// instance sets, labels for other instances or for candidates without a patch, score sets
+    /// whose unscored candidates differ) into errors (exit status 2).
+    #[arg(long, global = true)]
+    pub strict: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -8,12 +8,16 @@
 //! `text`, `loc`, `progress`, and `checkpoint` (a verifier's files, local or from the hub: the
 //! prompt stage reads its tokenizer, the model stage its weights). `cli` and `config` turn the command line into validated settings.
 
+#[macro_use]
+pub mod console;
 pub mod app;
 pub mod bench;
 pub mod checkpoint;
 pub mod cli;
 pub mod config;
+pub mod hash;
 pub mod input;
+pub mod interrupt;
 pub mod loc;
 pub mod metrics;
 pub mod model;

@@ -22,6 +22,23 @@ pub fn normalize(patch: &str) -> String {
     }
 }
 
+/// The seed of [`content_key`]: fixed, so that a tie-break by content is the same in every run.
+pub const CONTENT_SEED: u64 = 0x7377_6572_6d2d_7469; // "swerm-ti"
+
+/// The content key of a patch: a seeded 64-bit hash of its normalized text (FNV-1a of the
+/// normalized bytes xor [`CONTENT_SEED`], through SplitMix64's finalizer); `None` for an empty
+/// patch. Two patches equal after normalization have the same key.
+///
+/// Decision (ties): when candidates of different patches tie on the top score, the one with
+/// the smallest key is selected. The rule looks only at the content, so the pick and the
+/// selected rate do not change when runs are renamed or reordered; over many instances it is a
+/// fair coin (the key is unrelated to the label), so the selected rate stays an unbiased draw of
+/// random tie-breaking, whose expectation (best@n) is reported beside it.
+pub fn content_key(patch: &str) -> Option<u64> {
+    let n = normalize(patch);
+    (!n.is_empty()).then(|| crate::hash::mix(crate::hash::fnv1a(n.as_bytes()) ^ CONTENT_SEED))
+}
+
 /// `index 1a2b3c4..5d6e7f8 100644` (also the two-hash form without a mode, and
 /// `index 0000000..abc` for new files).
 fn is_index_line(l: &str) -> bool {

@@ -1,5 +1,11 @@
-//! Top-1 selection per instance: the highest score wins; an empty patch never beats a
-//! non-empty one; ties go to the first run in name order (the grid's run order).
+//! Top-1 selection per instance, and what the ties at the top were.
+//!
+//! The rule: the highest order key wins (the score, or the tie-break chain's rank); a non-empty
+//! patch always beats an empty one; among different patches tied at the top, the smallest
+//! content key (`crate::patch::content_key`, a seeded hash of the normalized patch) wins, so
+//! the pick never depends on run names or input order. Only candidates with the same content
+//! (or, in a store written before swerm recorded content keys, no key) fall back to run order,
+//! which then changes no patch.
 
 use crate::score::ScoreTable;
 
@@ -7,14 +13,9 @@ use crate::score::ScoreTable;
 pub fn select(t: &ScoreTable) -> Vec<usize> {
     (0..t.instances.len())
         .map(|i| {
-            // Strictly better only, so an equal candidate later in run order never wins.
-            let better = |a: usize, b: usize| {
-                let (na, nb) = (!t.empty[a], !t.empty[b]);
-                (na && !nb) || (na == nb && t.order_key(a) > t.order_key(b))
-            };
             let mut best = t.range(i).start;
             for idx in t.range(i) {
-                if better(idx, best) {
+                if better(t, idx, best) {
                     best = idx;
                 }
             }
@@ -23,11 +24,64 @@ pub fn select(t: &ScoreTable) -> Vec<usize> {
         .collect()
 }
 
+/// Whether candidate `a` strictly beats candidate `b` of the same instance.
+fn better(t: &ScoreTable, a: usize, b: usize) -> bool {
+    let (na, nb) = (!t.empty[a], !t.empty[b]);
+    if na != nb {
+        return na;
+    }
+    // `==` as best@k groups ties (so 0.0 and -0.0 tie, as they do there).
+    let (ka, kb) = (t.order_key(a), t.order_key(b));
+    if ka != kb {
+        return ka > kb;
+    }
+    match (t.content[a], t.content[b]) {
+        (Some(x), Some(y)) => x < y,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// Ties at the top of the instances.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ties {
+    /// Instances whose top order key is shared by candidates of two or more different patches.
+    pub tied: usize,
+    /// Of those, the instances whose tied candidates disagree on the label (the tie-break
+    /// decides the selected rate there).
+    pub mixed_labels: usize,
+}
+
+/// Counts the instances with a tied top among different patches (empty candidates never count;
+/// a candidate without a content key counts as its own patch).
+pub fn ties(t: &ScoreTable) -> Ties {
+    let mut out = Ties::default();
+    for i in 0..t.instances.len() {
+        let live: Vec<usize> = t.range(i).filter(|&idx| !t.empty[idx]).collect();
+        let Some(top) = live.iter().map(|&idx| t.order_key(idx)).max_by(f64::total_cmp) else { continue };
+        let tied: Vec<usize> = live.into_iter().filter(|&idx| t.order_key(idx) == top).collect();
+        let mut keys: Vec<Option<u64>> = Vec::new();
+        for &idx in &tied {
+            if t.content[idx].is_none() || !keys.contains(&t.content[idx]) {
+                keys.push(t.content[idx]);
+            }
+        }
+        if keys.len() < 2 {
+            continue;
+        }
+        out.tied += 1;
+        let labels: Vec<Option<bool>> = tied.iter().map(|&idx| t.label[idx]).collect();
+        out.mixed_labels += (labels.contains(&Some(true)) && labels.contains(&Some(false))) as usize;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::score::Unscored;
 
-    fn table(score: Vec<Option<f64>>, empty: Vec<bool>) -> ScoreTable {
+    fn table(score: Vec<Option<f64>>, empty: Vec<bool>, content: Vec<Option<u64>>) -> ScoreTable {
         let n = score.len();
         ScoreTable {
             within: None,
@@ -35,16 +89,71 @@ mod tests {
             instances: vec!["i".into()],
             label: vec![None; n],
             missing: vec![false; n],
+            unscored: score.iter().zip(&empty).map(|(s, e)| (s.is_none() && !e).then_some(Unscored::NoValue)).collect(),
             score,
             empty,
+            content,
         }
     }
 
     #[test]
     fn rules() {
-        assert_eq!(select(&table(vec![Some(0.2), Some(0.9), Some(0.9)], vec![false; 3])), vec![1], "max, earliest tie");
-        assert_eq!(select(&table(vec![Some(0.9), Some(0.1)], vec![true, false])), vec![1], "empty never wins");
-        assert_eq!(select(&table(vec![None, Some(-3.0)], vec![false, false])), vec![1], "no score ranks last");
-        assert_eq!(select(&table(vec![Some(0.0), Some(0.0)], vec![true, true])), vec![0], "all empty: first run");
+        let s = |v: &[f64]| v.iter().map(|&x| Some(x)).collect::<Vec<_>>();
+        let c = |v: &[u64]| v.iter().map(|&x| Some(x)).collect::<Vec<_>>();
+        assert_eq!(select(&table(s(&[0.2, 0.9, 0.9]), vec![false; 3], c(&[1, 7, 5]))), vec![2], "tie: smaller key");
+        assert_eq!(select(&table(s(&[0.2, 0.9, 0.9]), vec![false; 3], c(&[1, 5, 5]))), vec![1], "same patch: first");
+        assert_eq!(select(&table(s(&[0.9, 0.1]), vec![true, false], vec![None, Some(3)])), vec![1], "empty never wins");
+        let t = table(vec![None, Some(-3.0)], vec![false, false], c(&[1, 2]));
+        assert_eq!(select(&t), vec![1], "no score ranks last");
+        assert_eq!(select(&table(s(&[0.0, 0.0]), vec![true, true], vec![None; 2])), vec![0], "all empty: first run");
+    }
+
+    /// Renaming or reordering runs permutes the grid's columns; the chosen patch must follow
+    /// its content, not its column, for every permutation (brute force over all of them).
+    #[test]
+    fn pick_independent_of_run_order() {
+        let scores = [Some(0.5), Some(0.9), None, Some(0.9), Some(0.9), Some(0.1)];
+        let keys = [Some(40), Some(30), Some(10), Some(20), Some(20), Some(5)];
+        let empty = [false, false, false, false, false, false];
+        let perms = permutations(6);
+        for p in &perms {
+            let t = table(p.iter().map(|&r| scores[r]).collect(), p.iter().map(|&r| empty[r]).collect(), {
+                p.iter().map(|&r| keys[r]).collect()
+            });
+            let pick = p[select(&t)[0]];
+            assert_eq!(keys[pick], Some(20), "{p:?}");
+            assert_eq!(ties(&t), Ties { tied: 1, mixed_labels: 0 });
+        }
+    }
+
+    fn permutations(n: usize) -> Vec<Vec<usize>> {
+        if n == 0 {
+            return vec![vec![]];
+        }
+        let mut out = Vec::new();
+        for p in permutations(n - 1) {
+            for at in 0..=p.len() {
+                let mut q = p.clone();
+                q.insert(at, n - 1);
+                out.push(q);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn tie_counts() {
+        let mut t = table(
+            vec![Some(0.9), Some(0.9), Some(0.9), Some(0.2)],
+            vec![false; 4],
+            vec![Some(1), Some(1), Some(2), Some(3)],
+        );
+        t.label = vec![Some(true), Some(true), Some(false), Some(true)];
+        assert_eq!(ties(&t), Ties { tied: 1, mixed_labels: 1 });
+        t.content = vec![Some(1), Some(1), Some(1), Some(3)];
+        assert_eq!(ties(&t), Ties { tied: 0, mixed_labels: 0 }, "one patch at the top is no tie");
+        t.empty = vec![true, true, false, false];
+        t.content[2] = Some(9);
+        assert_eq!(ties(&t), Ties::default(), "empty candidates never tie");
     }
 }

@@ -14,6 +14,26 @@ pub fn list(items: &[String]) -> String {
     }
 }
 
+/// The first `n` items joined with ", ", then "and K more": a list that stays one short line
+/// however many items there are.
+pub fn first_few(items: &[String], n: usize) -> String {
+    match items.len() {
+        len if len <= n + 1 => items.join(", "),
+        len => format!("{}, and {} more", items[..n].join(", "), len - n),
+    }
+}
+
+/// `s` cut to at most `max` characters, with "..." at the cut (warnings stay one readable line).
+pub fn clip(s: &str, max: usize) -> String {
+    let s = s.replace('\n', " ");
+    if s.chars().count() <= max {
+        return s;
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(3)).collect();
+    out.push_str("...");
+    out
+}
+
 /// A fraction as a percentage with one decimal, as papers print resolve rates.
 pub fn pct(x: f64) -> String {
     format!("{:.1}", 100.0 * x)
@@ -30,5 +50,10 @@ mod tests {
         assert_eq!(list(&["a".into(), "b".into(), "c".into()]), "a, b and c");
         assert_eq!(list(&["a".into()]), "a");
         assert_eq!(pct(0.41666), "41.7");
+        let many: Vec<String> = (0..64).map(|i| format!("run-{i} lacks 3")).collect();
+        assert_eq!(first_few(&many, 2), "run-0 lacks 3, run-1 lacks 3, and 62 more");
+        assert_eq!(first_few(&many[..3], 2), "run-0 lacks 3, run-1 lacks 3, run-2 lacks 3");
+        assert_eq!(clip("abcdef", 5), "ab...");
+        assert_eq!(clip("a\nb", 5), "a b");
     }
 }

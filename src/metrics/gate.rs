@@ -60,16 +60,40 @@ impl Gate {
     }
 }
 
-/// The failed gates, as messages (empty: all passed).
-pub fn check(gates: &[Gate], m: &Metrics) -> Vec<String> {
+/// One gate checked: its metric, value (`None`: not computed), threshold and result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checked {
+    pub metric: String,
+    pub value: Option<f64>,
+    pub threshold: f64,
+    pub passed: bool,
+}
+
+impl Checked {
+    /// Why a failed gate failed (`None` for a passed one).
+    pub fn failure(&self) -> Option<String> {
+        match self.value {
+            _ if self.passed => None,
+            Some(v) => Some(format!("{} = {v:.4} is below {}", self.metric, self.threshold)),
+            None => Some(format!("{} could not be computed (no labels, or k not among -k)", self.metric)),
+        }
+    }
+}
+
+/// Every gate checked, in the order given.
+pub fn evaluate(gates: &[Gate], m: &Metrics) -> Vec<Checked> {
     gates
         .iter()
-        .filter_map(|g| match g.value(m) {
-            Some(v) if v >= g.min => None,
-            Some(v) => Some(format!("{} = {v:.4} is below {}", g.name, g.min)),
-            None => Some(format!("{} could not be computed (no labels, or k not among -k)", g.name)),
+        .map(|g| {
+            let value = g.value(m);
+            Checked { metric: g.name.clone(), value, threshold: g.min, passed: value.is_some_and(|v| v >= g.min) }
         })
         .collect()
+}
+
+/// The failed gates, as messages (empty: all passed).
+pub fn check(gates: &[Gate], m: &Metrics) -> Vec<String> {
+    evaluate(gates, m).iter().filter_map(Checked::failure).collect()
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@ pub mod passk;
 #[cfg(test)]
 mod testutil;
 
-use crate::score::ScoreTable;
+use crate::score::{ScoreTable, Unscored};
+use crate::select::{Ties, ties};
 
 #[derive(Clone, Debug)]
 pub struct MetricsOptions {
@@ -48,8 +49,16 @@ pub struct Labeled {
     pub random_at_k: Vec<f64>,
     pub selected_resolved: usize,
     pub selected_rate: f64,
+    /// The selected rate expected under uniformly random tie-breaking: best@N over all N runs.
+    pub selected_expected: f64,
     pub resolved_candidates: usize,
+    /// Each run's own resolved count over the instance set (a missing candidate unresolved).
+    pub run_resolved: Vec<usize>,
+    /// Pooled AUC over the scored candidates (unscored ones left out).
     pub auc: Option<f64>,
+    /// Pooled AUC over the scored non-empty candidates (empty and missing candidates are
+    /// trivial negatives that flatter the pooled number).
+    pub auc_non_empty: Option<f64>,
     /// Mean per-instance AUC and the number of instances with both classes.
     pub auc_per_instance: Option<f64>,
     pub auc_instances: usize,
@@ -82,6 +91,12 @@ pub struct Metrics {
     /// Candidates the run has no record for (also without a patch).
     pub missing: usize,
     pub ks: Vec<usize>,
+    /// Unscored non-empty candidates by reason.
+    pub unscored: Vec<(Unscored, usize)>,
+    /// Ties at the top among different patches.
+    pub ties: Ties,
+    /// How many instances' picks came from each run.
+    pub picks: Vec<usize>,
     pub labeled: Option<Labeled>,
     /// Why some numbers are missing, or what to keep in mind reading them.
     pub notes: Vec<String>,
@@ -107,6 +122,9 @@ pub fn compute(t: &ScoreTable, selected: &[usize], opts: &MetricsOptions) -> Res
         empty: t.empty_present(),
         missing: t.holes(),
         ks: ks.clone(),
+        unscored: t.unscored_counts(),
+        ties: ties(t),
+        picks: (0..n).map(|r| selected.iter().filter(|&&x| x == r).count()).collect(),
         labeled: None,
         notes: Vec::new(),
     };
@@ -157,7 +175,14 @@ fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks:
         }
         r.random[i] = c as f64 / n as f64;
         r.selected[i] = y[selected[i]] as u8 as f64;
-        r.auc.extend(auc::auc(s, y));
+        // Over the instance's scored candidates, as the pooled AUC.
+        let (ss, ys): (Vec<f64>, Vec<bool>) = t
+            .range(i)
+            .zip(s.iter().zip(y))
+            .filter(|(idx, _)| t.score[*idx].is_some())
+            .map(|(_, (&a, &b))| (a, b))
+            .unzip();
+        r.auc.extend(auc::auc(&ss, &ys));
     }
     r
 }
@@ -190,30 +215,72 @@ fn labeled(
     opts: &MetricsOptions,
     notes: &mut Vec<String>,
 ) -> Labeled {
-    let scores: Vec<f64> = (0..t.score.len()).map(|i| t.rank_score(i)).collect();
     // Within an instance, candidates are ordered by the tie-break chain when one is set.
     let order: Vec<f64> = (0..t.score.len()).map(|i| t.order_key(i)).collect();
     let r = rows(t, &order, labels, selected, ks);
-    // Calibration needs probabilities: every candidate scored, all within [0, 1].
-    let probs: Option<Vec<f64>> = t.score.iter().map(|s| s.filter(|p| (0.0..=1.0).contains(p))).collect();
-    if probs.is_none() {
+    // AUC, ECE and Brier are over the scored candidates: an unscored one is not a low score.
+    let scored: Vec<usize> = (0..t.score.len()).filter(|&i| t.score[i].is_some()).collect();
+    let unscored = t.score.len() - scored.len();
+    let pick = |which: &[usize]| -> (Vec<f64>, Vec<bool>) {
+        which.iter().map(|&i| (t.score[i].expect("scored"), labels[i])).unzip()
+    };
+    let (s_all, y_all) = pick(&scored);
+    let non_empty: Vec<usize> = scored.iter().copied().filter(|&i| !t.empty[i]).collect();
+    let (s_ne, y_ne) = pick(&non_empty);
+    // Calibration needs probabilities: every scored candidate within [0, 1].
+    let probs = (!s_all.is_empty() && s_all.iter().all(|p| (0.0..=1.0).contains(p))).then_some(&s_all);
+    if probs.is_none() && !s_all.is_empty() {
         notes.push("scores are not all probabilities in [0, 1]: ECE and Brier omitted".into());
     }
+    if unscored > 0 {
+        let what = if probs.is_some() { "AUC, ECE and Brier" } else { "AUC" };
+        notes.push(format!(
+            "{} left out of {what} (selection ranks them last)",
+            crate::text::count(unscored, "unscored candidate", "unscored candidates")
+        ));
+    }
     let selected_resolved = r.selected.iter().filter(|&&v| v > 0.0).count();
+    let n = t.n_runs();
+    let expected: Vec<f64> =
+        (0..t.instances.len()).map(|i| bestk::best_at_k(&order[t.range(i)], &labels[t.range(i)], n)).collect();
     Labeled {
         pass_at_k: r.pass.iter().map(|row| mean(row)).collect(),
         best_at_k: r.best.iter().map(|row| mean(row)).collect(),
         random_at_k: vec![mean(&r.random); ks.len()],
         selected_resolved,
         selected_rate: selected_resolved as f64 / t.instances.len() as f64,
+        selected_expected: mean(&expected),
         resolved_candidates: labels.iter().filter(|&&b| b).count(),
-        auc: auc::auc(&scores, labels),
+        run_resolved: (0..n).map(|run| (0..t.instances.len()).filter(|&i| labels[i * n + run]).count()).collect(),
+        auc: auc::auc(&s_all, &y_all),
+        auc_non_empty: auc::auc(&s_ne, &y_ne),
         auc_per_instance: (!r.auc.is_empty()).then(|| mean(&r.auc)),
         auc_instances: r.auc.len(),
-        ece: probs.as_ref().map(|p| calibration::ece(p, labels, opts.ece_bins)),
-        brier: probs.as_ref().map(|p| calibration::brier(p, labels)),
-        bins: probs.as_ref().map(|p| calibration::bins(p, labels, opts.ece_bins)).unwrap_or_default(),
+        ece: probs.map(|p| calibration::ece(p, &y_all, opts.ece_bins)),
+        brier: probs.map(|p| calibration::brier(p, &y_all)),
+        bins: probs.map(|p| calibration::bins(p, &y_all, opts.ece_bins)).unwrap_or_default(),
         ci: (opts.bootstrap > 0).then(|| cis(&r, ks.len(), opts)),
+    }
+}
+
+impl Labeled {
+    /// Each run's resolved rate over the instance set.
+    pub fn run_rates(&self, instances: usize) -> Vec<f64> {
+        self.run_resolved.iter().map(|&c| c as f64 / instances.max(1) as f64).collect()
+    }
+
+    /// The best single run (the first of equals, in run order) and its rate.
+    pub fn best_run(&self, instances: usize) -> Option<(usize, f64)> {
+        self.run_rates(instances).into_iter().enumerate().fold(None, |b, (r, x)| match b {
+            Some((_, y)) if y >= x => b,
+            _ => Some((r, x)),
+        })
+    }
+
+    /// The mean of the runs' resolved rates (pass@1 when every run covers every instance).
+    pub fn mean_run_rate(&self, instances: usize) -> f64 {
+        let r = self.run_rates(instances);
+        r.iter().sum::<f64>() / r.len().max(1) as f64
     }
 }
 

@@ -17,7 +17,7 @@ struct Report {
 impl Report {
     fn check(&mut self, name: &str, diff: f64, tol: f64) {
         let ok = diff <= tol;
-        println!("{} {name:<58} max diff {diff:.3e} (tolerance {tol:.1e})", if ok { "ok  " } else { "FAIL" });
+        outln!("{} {name:<58} max diff {diff:.3e} (tolerance {tol:.1e})", if ok { "ok  " } else { "FAIL" });
         self.failed += usize::from(!ok);
     }
 }
@@ -103,13 +103,13 @@ pub fn run(dev: &Device) -> Result<()> {
             let fa = attention::attend(&qb, &kb, &vb, &seqs, Some(&plan), 0)?;
             r.check("FlashAttention-2 varlen bf16 vs f32 reference", max_abs_diff(&want16, &fa)?, 2e-2);
         }
-        None => println!(
+        None => outln!(
             "skip FlashAttention-2: not in this build (scripts/build-cuda.sh --flash-attn), or SWERM_NO_FLASH_ATTN set"
         ),
     }
     if r.failed > 0 {
         bail!("{} device check(s) failed", r.failed);
     }
-    println!("all device checks passed");
+    outln!("all device checks passed");
     Ok(())
 }

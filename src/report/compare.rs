@@ -228,6 +228,9 @@ pub fn candidates(c: &Comparison) -> String {
             "missing": t.missing[idx],
             "scores": scores,
         });
+        if let Some(h) = t.content[idx] {
+            line["patch_hash"] = format!("{h:016x}").into();
+        }
         // The within-instance order of the sets a tie-break chain ordered (`--combine`).
         let ranks: Map<String, Value> = c
             .entries

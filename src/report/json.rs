@@ -39,14 +39,43 @@ pub fn to_value(m: &Metrics, info: &ReportInfo) -> Value {
         o.insert("scored_tokens".into(), c.tokens.into());
         o.insert("error_candidates".into(), c.errors.into());
     }
+    let unscored: usize = m.unscored.iter().map(|(_, n)| n).sum();
+    let by_reason: Map<String, Value> = m.unscored.iter().map(|(u, n)| (u.name().to_string(), (*n).into())).collect();
+    o.insert("unscored_candidates".into(), json!({"total": unscored, "by_reason": by_reason}));
+    let mut ties = json!({
+        "instances_with_tied_top": m.ties.tied,
+        "rule": "among different patches tied at the top, the smallest seeded hash of the normalized patch (patch_hash) wins",
+    });
+    if m.labeled.is_some() {
+        ties["with_mixed_labels"] = m.ties.mixed_labels.into();
+    }
+    o.insert("ties".into(), ties);
     o.insert("k".into(), m.ks.clone().into());
     if let Some(l) = &m.labeled {
         o.insert("resolved_candidates".into(), l.resolved_candidates.into());
         o.insert("pass_at_k".into(), by_k(&m.ks, l.pass_at_k.iter().map(|&x| x.into())));
         o.insert("best_at_k".into(), by_k(&m.ks, l.best_at_k.iter().map(|&x| x.into())));
         o.insert("random_at_k".into(), by_k(&m.ks, l.random_at_k.iter().map(|&x| x.into())));
-        o.insert("selected".into(), json!({"resolved": l.selected_resolved, "rate": l.selected_rate}));
+        o.insert(
+            "selected".into(),
+            json!({"resolved": l.selected_resolved, "rate": l.selected_rate, "expected_under_random_ties": l.selected_expected}),
+        );
+        let rates = l.run_rates(m.instances);
+        let per_run: Map<String, Value> = info
+            .run_names
+            .iter()
+            .enumerate()
+            .map(|(r, name)| {
+                (name.clone(), json!({"resolved": l.run_resolved[r], "rate": rates[r], "picks": m.picks[r]}))
+            })
+            .collect();
+        o.insert("per_run".into(), per_run.into());
+        if let Some((best, rate)) = l.best_run(m.instances) {
+            o.insert("best_single_run".into(), json!({"run": info.run_names[best], "rate": rate}));
+        }
+        o.insert("mean_run_rate".into(), l.mean_run_rate(m.instances).into());
         o.insert("auc".into(), l.auc.into());
+        o.insert("auc_non_empty".into(), l.auc_non_empty.into());
         o.insert("auc_per_instance".into(), l.auc_per_instance.into());
         o.insert("auc_per_instance_instances".into(), l.auc_instances.into());
         if let (Some(e), Some(b)) = (l.ece, l.brier) {
@@ -76,6 +105,11 @@ pub fn to_value(m: &Metrics, info: &ReportInfo) -> Value {
                 }),
             );
         }
+    }
+    if m.labeled.is_none() {
+        let picks: Map<String, Value> =
+            info.run_names.iter().zip(&m.picks).map(|(name, n)| (name.clone(), (*n).into())).collect();
+        o.insert("picks_by_run".into(), picks.into());
     }
     o.insert("notes".into(), m.notes.clone().into());
     Value::Object(o)

@@ -25,17 +25,20 @@ pub fn render(m: &Metrics, info: &ReportInfo, plot_file: Option<&str>, reliabili
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "- Selected (top-1 per instance): **{}%** ({} of {}){}",
+            "- Selected (top-1 per instance): **{}%** ({} of {}){}; {}% expected under uniformly random tie-breaking (best@{})",
             pct(l.selected_rate),
             l.selected_resolved,
             count(m.instances, "instance", "instances"),
-            ci(l.ci.as_ref().map(|c| c.selected))
+            ci(l.ci.as_ref().map(|c| c.selected)),
+            pct(l.selected_expected),
+            m.runs
         );
         let f3 = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.3}"));
         let _ = writeln!(
             s,
-            "- AUC (pooled): {}; mean per-instance AUC: {} over {} with both outcomes",
+            "- AUC (pooled, scored candidates): {}; non-empty candidates only: {}; mean per-instance AUC: {} over {} with both outcomes",
             f3(l.auc),
+            f3(l.auc_non_empty),
             f3(l.auc_per_instance),
             count(l.auc_instances, "instance", "instances")
         );
@@ -53,6 +56,30 @@ pub fn render(m: &Metrics, info: &ReportInfo, plot_file: Option<&str>, reliabili
         }
         if let Some(c) = info.calibration {
             let _ = writeln!(s, "- Scores calibrated with {} ({})", c.describe(), c.source);
+        }
+        for line in [summary::ties_line(m), summary::unscored_line(m)].into_iter().flatten() {
+            let _ = writeln!(s, "- {}{}", line[..1].to_uppercase(), &line[1..]);
+        }
+        let _ = writeln!(
+            s,
+            "\nPer run (resolved over the {} instances; picks: instances whose selected candidate came from the run):\n",
+            m.instances
+        );
+        let _ = writeln!(s, "| run | resolved | rate (%) | picks |");
+        let _ = writeln!(s, "|---|---:|---:|---:|");
+        let rates = l.run_rates(m.instances);
+        for (r, name) in info.run_names.iter().enumerate() {
+            let _ = writeln!(s, "| {name} | {} | {} | {} |", l.run_resolved[r], pct(rates[r]), m.picks[r]);
+        }
+        if let Some((best, rate)) = l.best_run(m.instances) {
+            let below = if l.selected_rate < rate { " The selection is **below** the best single run." } else { "" };
+            let _ = writeln!(
+                s,
+                "\nBest single run: {} ({}%); mean over runs: {}%.{below}",
+                info.run_names[best],
+                pct(rate),
+                pct(l.mean_run_rate(m.instances))
+            );
         }
         if let Some(p) = plot_file {
             let _ = writeln!(s, "\n![test-time scaling]({p})");

@@ -15,7 +15,8 @@ pub fn counts(m: &Metrics) -> String {
         count(m.runs, "run", "runs"),
         count(m.candidates, "candidate", "candidates")
     );
-    let parts: Vec<String> = [(m.missing, "missing"), (m.empty, "empty")]
+    let unscored: usize = m.unscored.iter().map(|(_, n)| n).sum();
+    let parts: Vec<String> = [(m.missing, "missing"), (m.empty, "empty"), (unscored, "unscored")]
         .iter()
         .filter(|(n, _)| *n > 0)
         .map(|(n, what)| format!("{n} {what}"))
@@ -26,6 +27,64 @@ pub fn counts(m: &Metrics) -> String {
     s
 }
 
+/// What was unscored, and why: "unscored: 30 candidates (24 prompt over the token limit, 6 no
+/// value), ranked last and left out of AUC, ECE and Brier"; `None` when every candidate is scored.
+pub fn unscored_line(m: &Metrics) -> Option<String> {
+    let total: usize = m.unscored.iter().map(|(_, n)| n).sum();
+    (total > 0).then(|| {
+        let why: Vec<String> = m.unscored.iter().map(|(u, n)| format!("{n} {}", u.describe())).collect();
+        format!(
+            "unscored: {} ({}), ranked last and left out of AUC, ECE and Brier",
+            count(total, "candidate", "candidates"),
+            why.join(", ")
+        )
+    })
+}
+
+/// The tie line: how many instances had a tied top among different patches, how many of those
+/// with mixed labels, and the rule that broke them; `None` without ties.
+pub fn ties_line(m: &Metrics) -> Option<String> {
+    let t = m.ties;
+    (t.tied > 0).then(|| {
+        let mixed = if m.labeled.is_some() { format!(", {} with mixed labels", t.mixed_labels) } else { String::new() };
+        format!(
+            "ties: {} of {} have a tied top score among different patches{mixed}; broken by patch content, not run names",
+            t.tied,
+            count(m.instances, "instance", "instances")
+        )
+    })
+}
+
+/// "per run: best single run acr-2 21.0%, mean 16.5%", with a warning when the selection is below
+/// the best run, and the picks per run when there are few runs.
+pub fn runs_line(m: &Metrics, run_names: &[String]) -> Option<String> {
+    let l = m.labeled.as_ref()?;
+    let (best, rate) = l.best_run(m.instances)?;
+    let mut s = format!(
+        "per run: best single run {} {}%, mean {}%",
+        run_names.get(best).map_or("?", String::as_str),
+        pct(rate),
+        pct(l.mean_run_rate(m.instances))
+    );
+    if l.selected_rate < rate {
+        s += "; the selection is BELOW the best single run";
+    }
+    if run_names.len() <= 8 {
+        let picks: Vec<String> = run_names.iter().zip(&m.picks).map(|(r, n)| format!("{r} {n}")).collect();
+        s += &format!("; picks: {}", picks.join(", "));
+    }
+    Some(s)
+}
+
+/// The selected rate, and the rate expected under uniformly random tie-breaking when it differs.
+fn selected_expected(l: &crate::metrics::Labeled) -> String {
+    if (l.selected_expected - l.selected_rate).abs() > 1e-9 {
+        format!("; {}% expected under random tie-breaking", pct(l.selected_expected))
+    } else {
+        String::new()
+    }
+}
+
 /// A rate with its interval when there is one: "45.4%" or "45.4% (31.7–60.1)".
 fn cell(x: f64, ci: Option<(f64, f64)>) -> String {
     match ci {
@@ -34,7 +93,7 @@ fn cell(x: f64, ci: Option<(f64, f64)>) -> String {
     }
 }
 
-pub fn render(m: &Metrics, facts: &[String]) -> String {
+pub fn render(m: &Metrics, run_names: &[String], facts: &[String]) -> String {
     let mut s = String::new();
     for f in facts {
         let _ = writeln!(s, "{f}");
@@ -60,13 +119,20 @@ pub fn render(m: &Metrics, facts: &[String]) -> String {
         }
         let _ = writeln!(
             s,
-            "\nselected: {} ({} of {})",
+            "\nselected: {} ({} of {}){}",
             cell(l.selected_rate, c.map(|c| c.selected)),
             l.selected_resolved,
-            count(m.instances, "instance", "instances")
+            count(m.instances, "instance", "instances"),
+            selected_expected(l)
         );
         let f3 = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.3}"));
-        let _ = write!(s, "AUC {}  per-instance AUC {}", f3(l.auc), f3(l.auc_per_instance));
+        let _ = write!(
+            s,
+            "AUC {} (non-empty {})  per-instance AUC {}",
+            f3(l.auc),
+            f3(l.auc_non_empty),
+            f3(l.auc_per_instance)
+        );
         if l.ece.is_some() {
             let _ = write!(s, "  ECE {}  Brier {}", f3(l.ece), f3(l.brier));
         }
@@ -80,6 +146,10 @@ pub fn render(m: &Metrics, facts: &[String]) -> String {
                 c.seed
             );
         }
+    }
+    let lines = [runs_line(m, run_names), ties_line(m), unscored_line(m)];
+    for line in lines.into_iter().flatten() {
+        let _ = writeln!(s, "{line}");
     }
     for n in &m.notes {
         let _ = writeln!(s, "note: {n}");

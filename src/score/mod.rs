@@ -61,6 +61,40 @@ pub struct VerifierDetail {
     pub error: Option<String>,
 }
 
+/// Why a non-empty candidate has no score. Unscored candidates are not low scores: they rank
+/// last in selection, and AUC, ECE and Brier leave them out (every summary counts them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Unscored {
+    /// The verifier could not fit the prompt (`--max-tokens`, or the endpoints' context).
+    PromptTooLong,
+    /// No value: a record without the `field:` score, a combined source without a score, or a
+    /// candidate the score store does not hold.
+    NoValue,
+}
+
+impl Unscored {
+    /// The reason recorded for a candidate without a score.
+    pub fn of(detail: &VerifierDetail) -> Self {
+        if detail.error.is_some() { Unscored::PromptTooLong } else { Unscored::NoValue }
+    }
+
+    /// A short name for summaries and report.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unscored::PromptTooLong => "prompt_too_long",
+            Unscored::NoValue => "no_value",
+        }
+    }
+
+    /// The reason in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Unscored::PromptTooLong => "prompt over the token limit",
+            Unscored::NoValue => "no value",
+        }
+    }
+}
+
 /// Totals of a verifier's per-candidate records, for summaries and report.json.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct VerifierCounts {

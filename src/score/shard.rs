@@ -10,6 +10,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::hash::fnv1a;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Shard {
@@ -23,12 +25,6 @@ impl Shard {
     pub fn holds(&self, id: &str) -> bool {
         (fnv1a(id.as_bytes()) % self.count as u64) as u32 == self.index - 1
     }
-}
-
-/// FNV-1a, 64 bits: tiny, fixed forever, the same on every platform (Rust's `DefaultHasher`
-/// promises none of that).
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100000001b3))
 }
 
 impl FromStr for Shard {

@@ -48,9 +48,13 @@ pub struct ScoreLine {
     pub missing: bool,
     pub resolved: Option<bool>,
     pub detail: VerifierDetail,
-    /// The candidate's rank in its instance under a tie-break chain (`--combine
-    /// --tie-break`; higher first).
+    /// The candidate's rank in its instance under a tie-break chain (`--tie-break`; higher
+    /// first).
     pub tie_rank: Option<f64>,
+    /// `crate::patch::content_key` of the candidate's patch (`None` when empty): selection
+    /// breaks ties among different patches by it, so `eval` and `select` reproduce `rerank`'s
+    /// picks from the store alone. Written as 16 hex digits.
+    pub patch_hash: Option<u64>,
 }
 
 /// The line as written: every column at the top level.
@@ -81,6 +85,30 @@ struct LineRepr {
     error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tie_rank: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "hex_u64")]
+    patch_hash: Option<u64>,
+}
+
+/// `patch_hash` as 16 lower-case hex digits (JSON numbers lose bits past 2^53 in most readers).
+mod hex_u64 {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(x) => s.serialize_str(&format!("{x:016x}")),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(t) if t.len() == 16 => u64::from_str_radix(&t, 16)
+                .map(Some)
+                .map_err(|_| D::Error::custom(format!("{t:?} is not 16 hex digits"))),
+            Some(t) => Err(D::Error::custom(format!("{t:?} is not 16 hex digits"))),
+        }
+    }
 }
 
 impl From<LineRepr> for ScoreLine {
@@ -93,8 +121,8 @@ impl From<LineRepr> for ScoreLine {
             trajectory: r.trajectory,
             error: r.error,
         };
-        let LineRepr { instance_id, run, score, empty, missing, resolved, tie_rank, .. } = r;
-        ScoreLine { instance_id, run, score, empty, missing, resolved, detail, tie_rank }
+        let LineRepr { instance_id, run, score, empty, missing, resolved, tie_rank, patch_hash, .. } = r;
+        ScoreLine { instance_id, run, score, empty, missing, resolved, detail, tie_rank, patch_hash }
     }
 }
 
@@ -115,6 +143,7 @@ impl From<ScoreLine> for LineRepr {
             trajectory: d.trajectory,
             error: d.error,
             tie_rank: l.tie_rank,
+            patch_hash: l.patch_hash,
         }
     }
 }
@@ -203,29 +232,39 @@ fn refuse(e: Existing, dir: &Path, want: Want, overwrite: bool) -> Result<Existi
 }
 
 /// The open store of an output directory.
+///
+/// Decision (a store only grows): every line already in the store of the same scorer is kept.
+/// A run scores the candidates of its own inputs (reusing stored scores when the scorer is
+/// resumable, recomputing them otherwise) and replaces only those candidates' lines; lines of
+/// other runs, other instances, subsets and earlier inputs stay. Only `--overwrite` starts
+/// afresh, and says how many lines it discarded.
 pub struct ScoreStore {
     path: PathBuf,
     file: File,
     since_sync: usize,
-    /// Lines kept from an earlier run.
+    /// Every line already in the store when it was opened, by (instance, run).
+    previous: HashMap<(String, String), ScoreLine>,
+    /// Lines read back from an earlier run.
     pub reused: usize,
+    /// Lines `--overwrite` discarded.
+    pub discarded: usize,
     /// A torn last line (an interrupted run) was dropped.
     pub dropped_torn_line: bool,
 }
 
-/// Scores found in the store, by (instance, run).
-pub type Found = HashMap<(String, String), Scored>;
-
 impl ScoreStore {
     /// Opens the store of `out` for `want` (refusing another scorer's scores unless
-    /// `overwrite`). With `resume`, the complete lines already there are kept and returned;
-    /// otherwise the store starts empty.
-    pub fn open(out: &mut OutDir, want: Want, overwrite: bool, resume: bool) -> Result<(Self, Found)> {
+    /// `overwrite`, which discards whatever is stored). The complete lines already there are
+    /// kept; [`ScoreStore::stored`] gives their scores back for reuse.
+    pub fn open(out: &mut OutDir, want: Want, overwrite: bool) -> Result<Self> {
         let path = out.file(SCORES);
         let same = matches!(refuse(existing(out.path(), want)?, out.path(), want, overwrite)?, Existing::Same);
-        let mut found = Found::new();
-        let mut torn = false;
-        if !same || !resume {
+        let mut previous = HashMap::new();
+        let (mut torn, mut discarded) = (false, 0);
+        if overwrite || !same {
+            if path.exists() {
+                discarded = read_lines(&path).map(|b| b.lines.len()).unwrap_or(0);
+            }
             outdir::write_atomic(&path, b"")?;
         } else if path.exists() {
             let back = read_lines(&path)?;
@@ -238,9 +277,9 @@ impl ScoreStore {
                     .with_context(|| format!("{}: cannot open", path.display()))?;
                 f.set_len(back.complete_bytes)?;
             }
-            found = back.lines.into_iter().map(|l| ((l.instance_id.clone(), l.run.clone()), l.scored())).collect();
+            previous = back.lines.into_iter().map(|l| ((l.instance_id.clone(), l.run.clone()), l)).collect();
         }
-        if !same {
+        if !same || overwrite {
             let header = Header { format: FORMAT.into(), scorer: want.scorer.clone(), shard: want.shard };
             let text = serde_json::to_string_pretty(&header).expect("header serializes") + "\n";
             outdir::write_atomic(&out.file(SETTINGS), text.as_bytes())?;
@@ -252,14 +291,20 @@ impl ScoreStore {
             .append(true)
             .open(&path)
             .with_context(|| format!("{}: cannot open", path.display()))?;
-        let reused = found.len();
-        Ok((ScoreStore { path, file, since_sync: 0, reused, dropped_torn_line: torn }, found))
+        let reused = previous.len();
+        Ok(ScoreStore { path, file, since_sync: 0, previous, reused, discarded, dropped_torn_line: torn })
+    }
+
+    /// The stored score of a candidate, if the store holds one.
+    pub fn stored(&self, instance_id: &str, run: &str) -> Option<Scored> {
+        self.previous.get(&(instance_id.to_string(), run.to_string())).map(ScoreLine::scored)
     }
 
     /// Appends one line (one `write` call), syncing to disk every 64 lines.
     pub fn append(&mut self, line: &ScoreLine) -> Result<()> {
         let text = serde_json::to_string(line).expect("score line serializes") + "\n";
         self.file.write_all(text.as_bytes()).with_context(|| format!("{}: cannot write", self.path.display()))?;
+        crate::interrupt::saved_one();
         self.since_sync += 1;
         if self.since_sync >= 64 {
             self.sync()?;
@@ -272,13 +317,33 @@ impl ScoreStore {
         self.file.sync_data().with_context(|| format!("{}: cannot sync", self.path.display()))
     }
 
-    /// Replaces the file with `lines` (the whole grid, in grid order), atomically, so that the
-    /// result does not depend on the order in which candidates finished or runs resumed.
-    pub fn finish(mut self, out: &mut OutDir, lines: &[ScoreLine]) -> Result<()> {
+    /// Replaces the file, atomically, with `lines` (this run's candidates) and every earlier
+    /// line of another candidate, sorted by (instance, run) so that the result depends neither on
+    /// the order in which candidates finished nor on the order of earlier runs. Returns the
+    /// whole store and how many earlier lines were kept beside this run's.
+    pub fn finish(mut self, out: &mut OutDir, lines: &[ScoreLine]) -> Result<Finished> {
         self.sync()?;
+        let mine: std::collections::HashSet<(&str, &str)> =
+            lines.iter().map(|l| (l.instance_id.as_str(), l.run.as_str())).collect();
+        let mut all: Vec<ScoreLine> = std::mem::take(&mut self.previous)
+            .into_values()
+            .filter(|l| !mine.contains(&(l.instance_id.as_str(), l.run.as_str())))
+            .collect();
+        let kept = all.len();
+        all.extend(lines.iter().cloned());
+        all.sort_by(|a, b| (&a.instance_id, &a.run).cmp(&(&b.instance_id, &b.run)));
         drop(self);
-        out.write(SCORES, render(lines).as_bytes())
+        out.write(SCORES, render(&all).as_bytes())?;
+        Ok(Finished { lines: all, kept })
     }
+}
+
+/// A store after its final rewrite.
+pub struct Finished {
+    /// Every line of the store, sorted by (instance, run).
+    pub lines: Vec<ScoreLine>,
+    /// Lines of other candidates kept from earlier runs.
+    pub kept: usize,
 }
 
 /// The text of a whole store file.
@@ -513,6 +578,7 @@ mod tests {
             resolved: None,
             detail: VerifierDetail::default(),
             tie_rank: None,
+            patch_hash: None,
         }
     }
 
@@ -526,8 +592,8 @@ mod tests {
         let (a, b) = (ScorerSettings::Consensus, ScorerSettings::Field { field: "x".into() });
         {
             let mut out = OutDir::open(d.path()).unwrap();
-            let (mut s, found) = ScoreStore::open(&mut out, want(&a), false, true).unwrap();
-            assert!(found.is_empty());
+            let mut s = ScoreStore::open(&mut out, want(&a), false).unwrap();
+            assert_eq!(s.reused, 0);
             s.append(&line("i1", 0.5)).unwrap();
             s.append(&line("i2", 0.25)).unwrap();
         }
@@ -537,20 +603,43 @@ mod tests {
         f.write_all(b"{\"instance_id\":\"i3\",\"ru").unwrap();
         drop(f);
         let mut out = OutDir::open(d.path()).unwrap();
-        let (mut s, found) = ScoreStore::open(&mut out, want(&a), false, true).unwrap();
-        assert_eq!((found.len(), s.dropped_torn_line), (2, true));
-        assert_eq!(found[&("i2".to_string(), "r".to_string())].score, Some(0.25));
+        let mut s = ScoreStore::open(&mut out, want(&a), false).unwrap();
+        assert_eq!((s.reused, s.dropped_torn_line), (2, true));
+        assert_eq!(s.stored("i2", "r").unwrap().score, Some(0.25));
         s.append(&line("i3", 1.0)).unwrap();
         drop(s);
         let text = fs::read_to_string(&p).unwrap();
         assert_eq!(text.lines().count(), 3);
         assert!(text.lines().all(|l| parse_line(l.as_bytes()).is_ok()));
-        let e = ScoreStore::open(&mut out, want(&b), false, true).err().unwrap().to_string();
+        let e = ScoreStore::open(&mut out, want(&b), false).err().unwrap().to_string();
         assert!(e.contains("holds scores of consensus") && e.contains("field:x") && e.contains("--overwrite"), "{e}");
         assert_eq!(fs::read_to_string(&p).unwrap(), text, "a refused run changes nothing");
-        let (_, found) = ScoreStore::open(&mut out, want(&b), true, true).unwrap();
-        assert!(found.is_empty() && fs::read_to_string(&p).unwrap().is_empty(), "--overwrite starts afresh");
+        let s = ScoreStore::open(&mut out, want(&b), true).unwrap();
+        assert_eq!((s.reused, s.discarded), (0, 3), "--overwrite starts afresh and counts what it discards");
+        assert!(fs::read_to_string(&p).unwrap().is_empty());
+        drop(s);
         assert!(read(d.path()).unwrap().scorer == Some(b));
+    }
+
+    #[test]
+    fn a_store_only_grows() {
+        let d = tempfile::tempdir().unwrap();
+        let c = ScorerSettings::Consensus;
+        let run = |lines: &[ScoreLine]| {
+            let mut out = OutDir::open(d.path()).unwrap();
+            let st = ScoreStore::open(&mut out, want(&c), false).unwrap();
+            st.finish(&mut out, lines).unwrap()
+        };
+        let f = run(&[line("b", 0.5), line("a", 0.25)]);
+        assert_eq!((f.kept, f.lines.len()), (0, 2));
+        // Another run's candidates (another instance here) join the two already there; a
+        // candidate scored again replaces its own line only.
+        let f = run(&[line("c", 1.0), line("a", 0.75)]);
+        assert_eq!(f.kept, 1);
+        let back = read(d.path()).unwrap();
+        let got: Vec<(&str, Option<f64>)> = back.lines.iter().map(|l| (l.instance_id.as_str(), l.score)).collect();
+        assert_eq!(got, vec![("a", Some(0.75)), ("b", Some(0.5)), ("c", Some(1.0))]);
+        assert_eq!(f.lines, back.lines, "finish returns the store as written");
     }
 
     #[test]
@@ -585,7 +674,7 @@ mod tests {
     ) -> PathBuf {
         let dir = root.join(name);
         let mut out = OutDir::open(&dir).unwrap();
-        let (st, _) = ScoreStore::open(&mut out, Want { scorer, shard }, false, false).unwrap();
+        let st = ScoreStore::open(&mut out, Want { scorer, shard }, false).unwrap();
         st.finish(&mut out, lines).unwrap();
         dir
     }
@@ -619,8 +708,7 @@ mod tests {
         assert!(e.contains("holds every candidate but another store holds a shard of 2"), "{e}");
         // A shard's directory refuses another shard's run.
         let mut out = OutDir::open(&s1).unwrap();
-        let e =
-            ScoreStore::open(&mut out, Want { scorer: &c, shard: sh("2/2") }, false, true).err().unwrap().to_string();
+        let e = ScoreStore::open(&mut out, Want { scorer: &c, shard: sh("2/2") }, false).err().unwrap().to_string();
         assert!(e.contains("shard 1/2") && e.contains("shard 2/2"), "{e}");
     }
 

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use super::Scored;
 use super::store::ScoreLine;
+use super::{Scored, Unscored};
 use crate::input::Dataset;
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -22,6 +22,11 @@ pub struct ScoreTable {
     /// The order within each instance when a tie-break chain set it (`--combine` with
     /// `--tie-break`): higher first, equal values tied. `None`: the score orders.
     pub within: Option<Vec<f64>>,
+    /// `crate::patch::content_key` of each patch (`None`: empty, or a store written before
+    /// swerm recorded it): the tie-break of selection among different patches.
+    pub content: Vec<Option<u64>>,
+    /// Why each non-empty candidate without a score has none (`None` for every other).
+    pub unscored: Vec<Option<Unscored>>,
 }
 
 impl ScoreTable {
@@ -41,6 +46,12 @@ impl ScoreTable {
             empty: ds.cands.iter().map(|c| c.is_empty()).collect(),
             missing: ds.cands.iter().map(|c| c.is_hole()).collect(),
             within: None,
+            content: ds.cands.iter().map(|c| c.patch.as_deref().and_then(crate::patch::content_key)).collect(),
+            unscored: scored
+                .iter()
+                .zip(&ds.cands)
+                .map(|(s, c)| (s.score.is_none() && !c.is_empty()).then(|| Unscored::of(&s.detail)))
+                .collect(),
         }
     }
 
@@ -66,6 +77,8 @@ impl ScoreTable {
             runs: Vec::new(),
             instances: Vec::new(),
             within: lines.iter().any(|l| l.tie_rank.is_some()).then(|| vec![f64::NEG_INFINITY; n]),
+            content: vec![None; n],
+            unscored: vec![None; n],
         };
         for l in lines {
             let idx = ii[l.instance_id.as_str()] * runs.len() + ri[l.run.as_str()];
@@ -73,6 +86,8 @@ impl ScoreTable {
             t.label[idx] = l.resolved;
             t.empty[idx] = l.empty || l.missing;
             t.missing[idx] = l.missing;
+            t.content[idx] = l.patch_hash;
+            t.unscored[idx] = (l.score.is_none() && !t.empty[idx]).then(|| Unscored::of(&l.detail));
             if let (Some(w), Some(r)) = (t.within.as_mut(), l.tie_rank) {
                 w[idx] = r;
             }
@@ -117,6 +132,31 @@ impl ScoreTable {
     /// Candidates with a record but no patch (holes not counted).
     pub fn empty_present(&self) -> usize {
         self.empty.iter().zip(&self.missing).filter(|&(&e, &m)| e && !m).count()
+    }
+
+    /// Non-empty candidates without a content key: their store predates `patch_hash`, and
+    /// their ties fall back to run order.
+    pub fn without_content(&self) -> usize {
+        self.empty.iter().zip(&self.content).filter(|&(&e, c)| !e && c.is_none()).count()
+    }
+
+    /// Unscored non-empty candidates, by reason (reasons in a fixed order, zero counts left out).
+    pub fn unscored_counts(&self) -> Vec<(Unscored, usize)> {
+        let mut c: std::collections::BTreeMap<Unscored, usize> = Default::default();
+        for u in self.unscored.iter().flatten() {
+            *c.entry(*u).or_default() += 1;
+        }
+        c.into_iter().collect()
+    }
+
+    /// Sets a score after the table was built (calibration), keeping `unscored` in step.
+    pub fn set_score(&mut self, idx: usize, score: Option<f64>) {
+        self.score[idx] = score;
+        if score.is_some() {
+            self.unscored[idx] = None;
+        } else if !self.empty[idx] && self.unscored[idx].is_none() {
+            self.unscored[idx] = Some(Unscored::NoValue);
+        }
     }
 
     pub fn holes(&self) -> usize {

@@ -23,10 +23,21 @@ fn demo_matches_the_independent_reference() {
             close(&report[key][k], v, &format!("{key}[{k}]"));
         }
     }
-    for key in ["auc", "auc_per_instance", "ece", "brier"] {
+    for key in ["auc", "auc_non_empty", "auc_per_instance", "ece", "brier"] {
         close(&report[key], &m[key], key);
     }
     close(&report["selected"]["rate"], &m["selected"]["rate"], "selected.rate");
+    let sel = &m["selected"]["expected_under_random_ties"];
+    close(&report["selected"]["expected_under_random_ties"], sel, "selected.expected");
+    // Ties, per-run rates and picks, as the reference enumerates them.
+    assert_eq!(report["ties"]["instances_with_tied_top"], m["ties"][0]);
+    assert_eq!(report["ties"]["with_mixed_labels"], m["ties"][1]);
+    assert!(m["ties"][1].as_u64().unwrap() > 0, "the demo has ties the tie-break decides");
+    for (r, run) in want["runs"].as_array().unwrap().iter().enumerate() {
+        let run = run.as_str().unwrap();
+        close(&report["per_run"][run]["rate"], &m["run_rates"][r], "per-run rate");
+        assert_eq!(report["per_run"][run]["picks"], m["picks"][r], "{run} picks");
+    }
     assert_eq!(report["missing_candidates"], want["holes"]);
     assert_eq!(report["k"], serde_json::json!([1, 2, 4, 6]));
 
@@ -299,7 +310,9 @@ fn json_output_and_fail_under_gates() {
     args.extend(["-q".into(), "--json".into(), "-o".into(), d.path().join("a").to_string_lossy().into()]);
     let out = ok(&swerm_s(&args));
     assert_eq!(out.trim().lines().count(), 1, "{out}");
-    let v: Value = serde_json::from_str(&out).unwrap();
+    let mut v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["gates"], serde_json::json!([]), "no gates given");
+    v.as_object_mut().unwrap().remove("gates");
     assert_eq!(v, read_json(&d.path().join("a/report.json")), "stdout is report.json's numbers");
     // Gates: exit 1 below the bound, after writing everything; 0 when met.
     let gate = |g: &[&str], dir: &str| {
@@ -313,9 +326,24 @@ fn json_output_and_fail_under_gates() {
     let r = gate(&["selected=0.9", "best@4=0.2"], "b");
     assert_eq!(r.status.code(), Some(1));
     let err = String::from_utf8_lossy(&r.stderr);
-    assert!(err.contains("selected = 0.4167 is below 0.9") && !err.contains("best@4"), "{err}");
+    assert!(err.contains("selected = 0.4583 is below 0.9") && !err.contains("best@4"), "{err}");
     assert!(d.path().join("b/predictions.jsonl").exists() && d.path().join("b/report.json").exists());
     assert_eq!(gate(&["selected=0.4", "auc=0.7", "pass@6=0.9"], "c").status.code(), Some(0));
+    // --json carries every gate's metric, value, threshold and result.
+    let mut a: Vec<String> = args[..args.len() - 3].to_vec();
+    a.extend(["--json", "--fail-under", "selected=0.9", "--fail-under", "best@4=0.2", "-o"].map(String::from));
+    a.push(d.path().join("g").to_string_lossy().into());
+    let r = swerm_s(&a);
+    assert_eq!(r.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&r.stdout).unwrap();
+    let report = read_json(&d.path().join("g/report.json"));
+    assert_eq!(
+        v["gates"],
+        serde_json::json!([
+            {"metric": "selected", "value": report["selected"]["rate"], "threshold": 0.9, "passed": false},
+            {"metric": "best@4", "value": report["best_at_k"]["4"], "threshold": 0.2, "passed": true},
+        ])
+    );
     let e = fails(&["rerank", &demo_runs()[0], "--fail-under", "ece=0.1", "-o", d.path().join("e").to_str().unwrap()]);
     assert!(e.contains("higher is better"), "{e}");
 }

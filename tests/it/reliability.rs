@@ -270,9 +270,29 @@ fn mismatched_data_warns() {
     ]);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{err}");
-    assert!(err.contains("runs cover different instance sets (b lacks 1 of 2 instances)"), "{err}");
+    assert!(
+        err.contains("runs cover different instance sets: 1 of 2 runs lack some of the 2 instances (b lacks 1)"),
+        "{err}"
+    );
+    assert!(err.lines().all(|l| l.chars().count() < 200), "{err}");
     assert!(err.contains("rb.json: 1 resolved id is not among the 2 instances"), "{err}");
     assert!(err.contains("rb.json: marks 1 instance resolved for which run b has no patch"), "{err}");
+    // --strict: the same warnings are errors (exit 2).
+    let strict = swerm(&[
+        "rerank",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--labels",
+        ra.to_str().unwrap(),
+        rb.to_str().unwrap(),
+        "-q",
+        "--strict",
+        "-o",
+        d.path().join("strict").to_str().unwrap(),
+    ]);
+    assert_eq!(strict.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&strict.stderr);
+    assert!(err.contains("runs cover different instance sets") && err.contains("(--strict)"), "{err}");
 }
 
 #[test]

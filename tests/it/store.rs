@@ -158,7 +158,7 @@ fn summaries_count_right() {
     let row1 = stdout.lines().find(|l| l.trim_start().starts_with("1 ")).unwrap();
     let lo = report["ci"]["pass_at_k"]["1"][0].as_f64().unwrap();
     assert!(row1.contains(&format!("({:.1}–", 100.0 * lo)), "{row1}");
-    assert!(stdout.contains("selected: 41.7% ("), "{stdout}");
+    assert!(stdout.contains("selected: 45.8% ("), "{stdout}");
     let one = tempfile::tempdir().unwrap();
     let f = write(one.path(), "solo.jsonl", "{\"instance_id\":\"x\",\"model_patch\":\"+a\",\"resolved\":true}\n");
     let stdout = ok(&swerm(&["rerank", &f, "-q", "-o", one.path().join("o").to_str().unwrap()]));
