@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Recompute every number of a swerm output with the naive reference (swerm_reference.py):
-a rerank/eval directory from its scores.jsonl (report.json and predictions.jsonl); a compare
+a rerank/eval directory from its scores.jsonl, or scores.evaluated.jsonl where swerm wrote one
+(eval; rerank --calibration) (report.json, instances.csv and predictions.jsonl); a compare
 directory from compare.candidates.jsonl (every scorer's numbers and the paired differences with
 their bootstrap intervals; a calibrated score set re-derived from its raw store and cal.json);
 a cal.json from the labelled scores it was fitted on (both maps refitted by a derivative-free
@@ -9,6 +10,7 @@ optimizer, the cross-validation redone). In a directory, every SVG figure must h
     python3 scripts/check_report.py out/
     python3 scripts/check_report.py cmp/
     python3 scripts/check_report.py cal.json scored/scores.jsonl
+    python3 scripts/check_report.py scored/ cal.json     (score --calibration's output)
 
 Exit status 0 when everything agrees (within 1e-9; 1e-6 for refitted maps), 1 otherwise.
 """
@@ -47,7 +49,8 @@ def check_compare(out):
         g, o = {}, {}
         for r in rows:
             key = int(r["patch_hash"], 16) if r.get("patch_hash") is not None else None
-            g.setdefault(r["instance_id"], {})[r["run"]] = (r["scores"][name], bool(r["resolved"]), r["empty"], key)
+            bkey = int(r["patch_bytes_hash"], 16) if r.get("patch_bytes_hash") is not None else None
+            g.setdefault(r["instance_id"], {})[r["run"]] = (r["scores"][name], bool(r["resolved"]), r["empty"], key, bkey)
             o.setdefault(r["instance_id"], {})[r["run"]] = r.get("tie_ranks", {}).get(name)
         grids[name] = {i: [g[i][run] for run in runs] for i in g}
         has = any(v is not None for i in o for v in o[i].values())
@@ -154,14 +157,14 @@ def check_predictions_content(out, grid, order, cmp):
     preds = {p["instance_id"]: p for p in (json.loads(l) for l in open(os.path.join(out, "predictions.jsonl")))}
     bad = 0
     for i, cands in grid.items():
-        if any(k is None and not e for _, _, e, k in cands):
+        if any(c[3] is None and not c[2] for c in cands):
             continue  # a store without content keys
-        scores = order[i] if order else [float("-inf") if s is None else s for s, _, _, _ in cands]
-        best = ref.select(scores, [e for _, _, e, _ in cands], [k for _, _, _, k in cands])
-        got = ref.content_key(preds[i]["model_patch"]) if i in preds else "missing"
-        if got != cands[best][3]:
+        scores = order[i] if order else [float("-inf") if c[0] is None else c[0] for c in cands]
+        best = ref.select(scores, [c[2] for c in cands], [c[3] for c in cands], [c[4] for c in cands])
+        got = (ref.content_key(preds[i]["model_patch"]), ref.bytes_key(preds[i]["model_patch"])) if i in preds else "missing"
+        if got != (cands[best][3], cands[best][4] if cands[best][4] is not None else got[1]):
             bad += 1
-            print(f"BAD predictions.jsonl {i}: patch key {got} vs the selected candidate's {cands[best][3]}")
+            print(f"BAD predictions.jsonl {i}: patch keys {got} vs the selected candidate's {cands[best][3:]}")
     cmp("predictions whose patch is not the pick", bad, 0)
 
 
@@ -178,7 +181,8 @@ def check_instances_csv(out, grid, order, cmp):
     """instances.csv: solvable, the chosen run (the reference's selection), its label and score.
     A hole (no line) is unresolved once any candidate is labelled, as SWE-bench counts it."""
     rows = {r["instance_id"]: r for r in csv.DictReader(open(os.path.join(out, "instances.csv"), newline=""))}
-    lines = [json.loads(l) for l in open(os.path.join(out, "scores.jsonl"), encoding="utf-8") if l.strip()]
+    name = "scores.evaluated.jsonl" if os.path.exists(os.path.join(out, "scores.evaluated.jsonl")) else "scores.jsonl"
+    lines = [json.loads(l) for l in open(os.path.join(out, name), encoding="utf-8") if l.strip()]
     any_label = any(l.get("resolved") is not None for l in lines)
     labels = {(l["instance_id"], l["run"]): l.get("resolved", False if any_label and l.get("missing") else None) for l in lines}
     if any_label:
@@ -188,15 +192,15 @@ def check_instances_csv(out, grid, order, cmp):
     bad = 0
     for i, cands in grid.items():
         r = rows.get(i)
-        scores = order[i] if order else [float("-inf") if s is None else s for s, _, _, _ in cands]
-        best = ref.select(scores, [e for _, _, e, _ in cands], [k for _, _, _, k in cands])
+        scores = order[i] if order else [float("-inf") if c[0] is None else c[0] for c in cands]
+        best = ref.select(scores, [c[2] for c in cands], [c[3] for c in cands], [c[4] for c in cands])
         lab = [labels.get((i, run)) for run in runs]
         show = lambda x: "" if x is None else str(x).lower()  # noqa: E731
         want = {"chosen_run": runs[best], "solvable": show(None if None in lab else any(lab)), "resolved": show(lab[best])}
         got = r and {k: r[k] for k in want}
         score_ok = r is not None and all(
             (r[f"score:{run}"] == "" and s is None) or (s is not None and r[f"score:{run}"] != "" and float(r[f"score:{run}"]) == s)
-            for run, (s, _, _, _) in zip(runs, cands))
+            for run, (s, *_) in zip(runs, cands))
         if got != want or not score_ok:
             bad += 1
             print(f"BAD instances.csv {i}: {got} vs reference {want}")
@@ -219,14 +223,43 @@ def check_figures(out, cmp):
         cmp.bad += got != (2 * w, 2 * h)
 
 
+def check_calibrated_store(out, cal_path):
+    """`score --calibration`: scores.calibrated.jsonl holds the map applied to every non-empty
+    scored candidate of scores.jsonl (the logit difference when recorded), the rest unchanged."""
+    cal = json.load(open(cal_path))
+    m = ("temperature", cal["temperature"]) if "temperature" in cal else ("platt", cal["a"], cal["b"])
+    raw = [json.loads(l) for l in open(os.path.join(out, "scores.jsonl"), encoding="utf-8") if l.strip()]
+    got = [json.loads(l) for l in open(os.path.join(out, "scores.calibrated.jsonl"), encoding="utf-8") if l.strip()]
+    cmp = Tally(40)
+    cmp("scores.calibrated.jsonl lines", len(got), len(raw))
+    worst, same = 0.0, True
+    for r, g in zip(raw, got):
+        same = same and (r["instance_id"], r["run"]) == (g["instance_id"], g["run"])
+        if r.get("empty") or r["score"] is None:
+            same = same and g["score"] == r["score"]
+            continue
+        z = r["logit_yes"] - r["logit_no"] if "logit_yes" in r and "logit_no" in r else ref.logit(r["score"])
+        worst = max(worst, abs(g["score"] - ref.apply_map(m, z)))
+    cmp("calibrated scores (max |diff|)", worst, 0.0)
+    cmp("candidates and unscored lines the same", float(same), 1.0)
+    return 1 if cmp.bad else 0
+
+
 def main(out, *rest):
     if out.endswith(".json") and os.path.isfile(out):
         return check_calibration(out, rest[0] if rest else json.load(open(out))["source"])
+    if os.path.exists(os.path.join(out, "scores.calibrated.jsonl")) and rest:
+        return check_calibrated_store(out, rest[0])
     if os.path.exists(os.path.join(out, "compare.json")):
         return check_compare(out)
     report = json.load(open(os.path.join(out, "report.json")))
-    grid = ref.read_scores(os.path.join(out, "scores.jsonl"))
-    order = ref.read_order(os.path.join(out, "scores.jsonl"))
+    # The scores as evaluated: scores.evaluated.jsonl where swerm wrote one (eval, or rerank
+    # --calibration: labels and calibration applied), else the store.
+    scores = os.path.join(out, "scores.evaluated.jsonl")
+    if not os.path.exists(scores):
+        scores = os.path.join(out, "scores.jsonl")
+    grid = ref.read_scores(scores)
+    order = ref.read_order(scores)
     labelled = "best_at_k" in report
     cmp = Tally(24)
     if labelled:

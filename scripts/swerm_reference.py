@@ -79,15 +79,11 @@ def brier(p, y):
     return sum((a - b) ** 2 for a, b in zip(p, y)) / len(p)
 
 
-def content_key(patch):
-    """swerm's content key of a patch, from its documentation: FNV-1a (64 bits) of the
-    normalized patch's UTF-8 bytes, xor the seed 0x7377_6572_6d2d_7469, through SplitMix64's
-    finalizer; None for an empty patch."""
-    n = normalize_patch(patch)
-    if not n:
-        return None
+def seeded_hash(text):
+    """FNV-1a (64 bits) of the UTF-8 bytes, xor the seed 0x7377_6572_6d2d_7469, through
+    SplitMix64's finalizer (swerm's documentation of its patch keys)."""
     h = 0xCBF29CE484222325
-    for b in n.encode("utf-8"):
+    for b in text.encode("utf-8"):
         h = ((h ^ b) * 0x100000001B3) & SplitMix64.M
     z = h ^ 0x73776572_6D2D7469
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & SplitMix64.M
@@ -95,14 +91,28 @@ def content_key(patch):
     return z ^ (z >> 31)
 
 
-def select(scores, empty, keys=None):
+def content_key(patch):
+    """The content key: the seeded hash of the normalized patch; None for an empty patch."""
+    n = normalize_patch(patch)
+    return seeded_hash(n) if n else None
+
+
+def bytes_key(patch):
+    """The seeded hash of the exact patch text; None for an empty patch."""
+    return seeded_hash(patch) if normalize_patch(patch) else None
+
+
+def select(scores, empty, keys=None, byte_keys=None):
     """Highest score; a non-empty patch beats an empty one; among equal scores the smallest
-    content key wins (a key beats no key); otherwise the earliest run."""
+    content key wins (a key beats no key), then the smallest key of the exact bytes; otherwise
+    the earliest run."""
     keys = keys or [None] * len(scores)
+    byte_keys = byte_keys or [None] * len(scores)
 
     def rank(r):
-        # larger is better: (non-empty, score, has a key, -key)
-        return (not empty[r], scores[r], keys[r] is not None, -(keys[r] or 0))
+        # larger is better
+        return (not empty[r], scores[r], keys[r] is not None, -(keys[r] or 0),
+                byte_keys[r] is not None, -(byte_keys[r] or 0))
 
     best = 0
     for r in range(1, len(scores)):
@@ -157,7 +167,8 @@ def metrics(grid, ece_bins=15, order=None):
     }
     mean_label = sum(c[1] for i in insts for c in grid[i]) / (n * len(insts))
     out["random_at_k"] = {str(k): mean_label for k in ks}
-    picks = [select(within(i), [c[2] for c in grid[i]], [c[3] for c in grid[i]]) for i in insts]
+    picks = [select(within(i), [c[2] for c in grid[i]], [c[3] for c in grid[i]], [c[4] for c in grid[i]])
+             for i in insts]
     sel = [grid[i][p][1] for i, p in zip(insts, picks)]
     out["selected"] = {"resolved": sum(sel), "rate": sum(sel) / len(insts),
                        "expected_under_random_ties": out["best_at_k"][str(n)] if n in ks else
@@ -209,8 +220,8 @@ def read_order(path):
 
 
 def read_scores(path):
-    """scores.jsonl -> grid of (score, label, empty, content key), runs in name order (holes:
-    absent pairs become (None, False, True, None))."""
+    """scores.jsonl -> grid of (score, label, empty, content key, bytes key), runs in name order
+    (holes: absent pairs become (None, False, True, None, None))."""
     import json
 
     rows, runs = [], []
@@ -224,8 +235,9 @@ def read_scores(path):
     grid = {}
     for r in rows:
         key = int(r["patch_hash"], 16) if r.get("patch_hash") is not None else None
-        grid.setdefault(r["instance_id"], {})[r["run"]] = (r["score"], bool(r.get("resolved", False)), r.get("empty", False), key)
-    return {i: [g.get(run, (None, False, True, None)) for run in runs] for i, g in grid.items()}
+        bkey = int(r["patch_bytes_hash"], 16) if r.get("patch_bytes_hash") is not None else None
+        grid.setdefault(r["instance_id"], {})[r["run"]] = (r["score"], bool(r.get("resolved", False)), r.get("empty", False), key, bkey)
+    return {i: [g.get(run, (None, False, True, None, None)) for run in runs] for i, g in grid.items()}
 
 
 # ---------------------------------------------------------------- paired differences (compare)
@@ -277,7 +289,7 @@ def paired_differences(grid_a, grid_b, ks, resamples, seed, level=0.95, order_a=
     def per_instance(grid, order, i):
         c = grid[i]
         s, y = order[i] if order else [rank(x[0]) for x in c], [x[1] for x in c]
-        return [best_at_k(s, y, k) for k in ks] + [y[select(s, [x[2] for x in c], [x[3] for x in c])]]
+        return [best_at_k(s, y, k) for k in ks] + [y[select(s, [x[2] for x in c], [x[3] for x in c], [x[4] for x in c])]]
 
     rows = [[x - z for x, z in zip(per_instance(grid_a, order_a, i), per_instance(grid_b, order_b, i))] for i in insts]
 

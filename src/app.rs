@@ -28,6 +28,7 @@ use crate::text::count;
 /// Runs a subcommand; `Ok(false)` when a `--fail-under` gate failed (exit status 1).
 pub fn run(cmd: Command, quiet: bool, strict: bool) -> Result<bool> {
     STRICT.store(strict, std::sync::atomic::Ordering::Relaxed);
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
     match cmd {
         Command::Rerank(a) => rerank(&config::Rerank::from_cli(*a, quiet)?),
         Command::Eval(a) => eval(&config::Eval::from_cli(a)?),
@@ -50,6 +51,8 @@ fn run_other(cmd: Command, quiet: bool) -> Result<()> {
 
 /// `--strict`: input and label warnings are errors.
 static STRICT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// `--quiet`: no informational lines on stderr (warnings and errors still print).
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// A warning about the inputs or labels: printed on one line, or an error under `--strict`.
 fn warn(msg: &str) -> Result<()> {
@@ -110,17 +113,27 @@ fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
 fn label(ds: &mut Dataset, args: &[String], n_inputs: usize) -> Result<()> {
     let args = args.iter().map(|s| labels::parse_label_arg(s, &ds.runs)).collect::<Result<Vec<_>>>()?;
     let empty: Vec<bool> = ds.cands.iter().map(|c| c.is_empty()).collect();
-    let grid =
-        LabelGrid { runs: &ds.runs, instances: &ds.instances, run_input: &ds.run_input, n_inputs, empty: &empty };
+    let grid = LabelGrid {
+        runs: &ds.runs,
+        instances: &ds.instances,
+        run_input: &ds.run_input,
+        n_inputs: Some(n_inputs),
+        empty: &empty,
+    };
     let mut l = ds.labels();
     apply_labels(&grid, &mut l, &args)?;
     ds.set_labels(l);
     Ok(())
 }
 
-/// Applies parsed `--labels` to a grid's labels, printing the warnings.
+/// Applies parsed `--labels` to a grid's labels, saying the pairing once and printing the
+/// warnings.
 fn apply_labels(grid: &LabelGrid, l: &mut [Option<labels::Label>], args: &[labels::LabelArg]) -> Result<()> {
-    for w in labels::apply(grid, l, args)? {
+    let pairs = labels::pair(grid, args)?;
+    if !pairs.is_empty() && !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("swerm: {}", labels::pairing_line(grid, &pairs));
+    }
+    for w in labels::apply(grid, l, &pairs)? {
         warn(&w)?;
     }
     Ok(())
@@ -247,6 +260,7 @@ fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Scored) -> Sco
         detail: s.detail.clone(),
         tie_rank: table.and_then(|t| t.within.as_ref()).map(|w| w[idx]),
         patch_hash: c.patch.as_deref().and_then(crate::patch::content_key),
+        patch_bytes_hash: c.patch.as_deref().and_then(crate::patch::bytes_key),
     }
 }
 
@@ -295,6 +309,7 @@ pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let kept = st.finish(&mut out, &lines_of(&ds, &table, &scored, &every))?.kept;
     let cal = cfg.calibration.as_ref();
     if let Some(c) = cal {
+        c.cal.check_scorer(Some(&scorer.settings())).with_context(|| format!("--calibration {}", c.source))?;
         let z: Vec<Option<f64>> = scored.iter().map(|s| z_of(s.score, &s.detail)).collect();
         calibrate_table(&mut table, &z, c)?;
     }
@@ -311,6 +326,11 @@ pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
         calibration: cal,
     };
     out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name).as_bytes())?;
+    if cal.is_some() {
+        // The scores selection and metrics used, for an independent check.
+        out.write(store::EVALUATED, store::render(&table.lines()).as_bytes())?;
+    }
+    out.remove_stale(&[store::EVALUATED])?;
     report::write_reports(&mut out, &m, &info, &table, &selected)?;
 
     let mut facts = vec![format!("{}; scorer {}", report::summary::counts(&m), info.scorer_name())];
@@ -356,6 +376,9 @@ pub fn score_cmd(cfg: &config::Score) -> Result<()> {
         Some(s) => (0..ds.cands.len()).filter(|&idx| s.holds(&ds.instances[ds.coords(idx).0])).collect(),
     };
     let (mut scorer, mut out) = build_scorer(&cfg.scorer, cfg.shard, &cfg.out, cfg.overwrite, cfg.quiet)?;
+    if let Some(c) = &cfg.calibration {
+        c.cal.check_scorer(Some(&scorer.settings())).with_context(|| format!("--calibration {}", c.source))?;
+    }
     let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (cfg.shard, &mine), cfg.overwrite, cfg.quiet)?;
     // Labels do not depend on scores: a table over placeholders gives every line's label.
     let scored: Vec<Scored> = run.scored.into_iter().map(Option::unwrap_or_default).collect();
@@ -425,6 +448,16 @@ pub fn render(cfg: &config::Render) -> Result<()> {
 /// The scores of one store, or of several merged (shards), with the torn-line warnings; no
 /// score at all is an error.
 fn read_scores(paths: &[PathBuf]) -> Result<Stored> {
+    for p in paths {
+        let dir = if p.is_dir() { Some(p.as_path()) } else { p.parent().filter(|_| p.ends_with(store::SCORES)) };
+        if let Some(holder) = dir.and_then(OutDir::held_by_another) {
+            let who = if holder.is_empty() { String::new() } else { format!(" (process {holder})") };
+            bail!(
+                "{}: another swerm{who} is still writing these scores; wait for it to finish (its numbers would be partial)",
+                dir.expect("a directory").display()
+            );
+        }
+    }
     let stored = store::read_many(paths)?;
     for p in &stored.torn {
         note(&format!("{}: dropped a torn last line (an interrupted run)", p.display()));
@@ -443,10 +476,18 @@ pub fn eval(cfg: &config::Eval) -> Result<bool> {
     }
     let cal = cfg.calibration.as_ref();
     if let Some(c) = cal {
+        c.cal.check_scorer(stored.scorer.as_ref()).with_context(|| format!("--calibration {}", c.source))?;
         let z = line_logits(&t, &stored.lines);
         calibrate_table(&mut t, &z, c)?;
     }
     metrics::check_ks(&cfg.metrics.ks, t.n_runs()).map_err(|e| anyhow!(e))?;
+    if t.without_content() > 0 {
+        note(&format!(
+            "{}: {} no patch_hash (written before swerm recorded it): their ties fall back to run order",
+            stored.origin,
+            count(t.without_content(), "non-empty candidate has", "non-empty candidates have")
+        ));
+    }
     let selected = select(&t);
     let m = metrics::compute(&t, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
     let info = ReportInfo {
@@ -458,6 +499,7 @@ pub fn eval(cfg: &config::Eval) -> Result<bool> {
         calibration: cal,
     };
     let mut out = OutDir::open(&cfg.out)?;
+    out.write(store::EVALUATED, store::render(&t.lines()).as_bytes())?;
     report::write_reports(&mut out, &m, &info, &t, &selected)?;
     let facts = vec![format!("{}; scorer {}", report::summary::counts(&m), info.scorer_name()), out.summary()];
     Ok(finish(&m, &info, &facts, &cfg.output))
@@ -468,13 +510,8 @@ pub fn eval(cfg: &config::Eval) -> Result<bool> {
 fn label_table(t: &mut ScoreTable, args: &[String], origin: &str) -> Result<()> {
     let args = args.iter().map(|s| labels::parse_label_arg(s, &t.runs)).collect::<Result<Vec<_>>>()?;
     let run_input: Vec<usize> = (0..t.n_runs()).collect();
-    let grid = LabelGrid {
-        runs: &t.runs,
-        instances: &t.instances,
-        run_input: &run_input,
-        n_inputs: t.n_runs(),
-        empty: &t.empty,
-    };
+    let grid =
+        LabelGrid { runs: &t.runs, instances: &t.instances, run_input: &run_input, n_inputs: None, empty: &t.empty };
     let mut l: Vec<Option<labels::Label>> =
         t.label.iter().map(|l| l.map(|resolved| labels::Label { resolved, origin: origin.to_string() })).collect();
     apply_labels(&grid, &mut l, &args)?;
@@ -608,7 +645,8 @@ pub fn calibrate(cfg: &config::Calibrate) -> Result<()> {
             data.y.push(yi);
         }
     }
-    let cal = Calibration::fit(&data, cfg.method, cfg.folds, cfg.seed, cfg.ece_bins, source)?;
+    let mut cal = Calibration::fit(&data, cfg.method, cfg.folds, cfg.seed, cfg.ece_bins, source)?;
+    cal.scorer = stored.scorer.clone();
     let text = serde_json::to_string_pretty(&cal)? + "\n";
     crate::outdir::write_atomic(&cfg.out, text.as_bytes())?;
     let cv = &cal.cv;
@@ -704,6 +742,7 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
         let (stored, mut table) = compare_set(name, paths, &cfg.labels)?;
         let calibration = cfg.calibrations.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone());
         if let Some(c) = &calibration {
+            c.cal.check_scorer(stored.scorer.as_ref()).with_context(|| format!("--calibration {name}={}", c.source))?;
             let z = line_logits(&table, &stored.lines);
             calibrate_table(&mut table, &z, c).with_context(|| format!("score set {name}"))?;
         }
@@ -743,7 +782,9 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
             e.differences = Some(paired::differences(&a, &b, &y, e.table.n_runs(), &ks, &cfg.metrics));
         }
     }
+    let warnings = unscored_differ(&entries.iter().map(|(e, _)| e).collect::<Vec<_>>())?;
     let c = Comparison {
+        warnings,
         baseline: &cfg.baseline,
         entries: entries.into_iter().map(|(e, _)| e).collect(),
         opts: &cfg.metrics,
@@ -764,6 +805,33 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
         outln!("{}", out.summary());
     }
     Ok(())
+}
+
+/// A warning for each score set whose unscored candidates differ from the first set's: ranked
+/// last, they make two sets compare different things. An error under `--strict`.
+fn unscored_differ(entries: &[&crate::report::compare::Entry]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let Some((first, rest)) = entries.split_first() else { return Ok(out) };
+    let n = |e: &crate::report::compare::Entry| e.table.unscored.iter().filter(|u| u.is_some()).count();
+    for e in rest {
+        let differ =
+            first.table.unscored.iter().zip(&e.table.unscored).filter(|(a, b)| a.is_some() != b.is_some()).count();
+        if differ > 0 {
+            let msg = format!(
+                "score sets {} and {} leave different candidates unscored ({} vs {}, {differ} differ): unscored candidates rank last, so the two compare different things",
+                first.name,
+                e.name,
+                n(first),
+                n(e)
+            );
+            if STRICT.load(std::sync::atomic::Ordering::Relaxed) {
+                bail!("{msg} (--strict)");
+            }
+            eprintln!("swerm: warning: {msg}");
+            out.push(msg);
+        }
+    }
+    Ok(out)
 }
 
 pub fn bench(cfg: crate::bench::BenchConfig) -> Result<()> {

@@ -21,6 +21,17 @@ pub struct Checkpoint {
     pub weights: Vec<PathBuf>,
 }
 
+impl Checkpoint {
+    /// `max_position_embeddings` of config.json: the longest sequence the model was trained
+    /// for (`None` when config.json does not say, or cannot be read: the model stage reports
+    /// a bad config.json by itself).
+    pub fn max_positions(&self) -> Option<usize> {
+        let text = std::fs::read_to_string(&self.config).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        v.get("max_position_embeddings")?.as_u64().map(|n| n as usize)
+    }
+}
+
 /// Where files come from.
 enum Source {
     Dir(PathBuf),

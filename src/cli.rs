@@ -335,7 +335,8 @@ pub struct MetricArgs {
 pub struct RerankArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Harness reports, one per input in the same order, or RUN=FILE (repeatable).
+    /// Harness reports: RUN=FILE pairs by run name; plain files pair with the inputs in the
+    /// order given (one report per input). The pairing is printed once.
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
     pub labels: Vec<String>,
     /// consensus (default) or field:NAME (a score in each record; dotted paths allowed).
@@ -387,8 +388,8 @@ pub struct EvalArgs {
     /// it, or any file of its shape); repeat to merge shards.
     #[arg(long, required = true, value_name = "FILE|DIR")]
     pub scores: Vec<PathBuf>,
-    /// Harness reports as RUN=FILE, or plain files paired with the runs of scores.jsonl in
-    /// name order.
+    /// Harness reports as RUN=FILE (a store keeps no input order, so reports pair by run
+    /// name; a plain FILE only when the store holds one run).
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
     pub labels: Vec<String>,
     /// Output directory (report.json, report.md, tts.svg, reliability.svg, each with a PNG).
@@ -409,7 +410,8 @@ pub struct CalibrateArgs {
     /// merge shards.
     #[arg(long, required = true, value_name = "FILE|DIR")]
     pub scores: Vec<PathBuf>,
-    /// Harness reports as RUN=FILE, or plain files paired with the runs in name order.
+    /// Harness reports as RUN=FILE (a store keeps no input order, so reports pair by run
+    /// name; a plain FILE only when the stores hold one run).
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
     pub labels: Vec<String>,
     /// temperature or platt [default: the lower cross-validated log loss].
@@ -435,7 +437,8 @@ pub struct CompareArgs {
     /// A name given several times merges its stores (shards).
     #[arg(required = true, num_args = 2.., value_name = "NAME=SCORES")]
     pub sets: Vec<InputSpec>,
-    /// Harness reports as RUN=FILE, or plain files paired with the runs in name order.
+    /// Harness reports as RUN=FILE (a store keeps no input order, so reports pair by run
+    /// name; a plain FILE only when the stores hold one run).
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
     pub labels: Vec<String>,
     /// The score set the others are compared with [default: the first].

@@ -55,6 +55,18 @@ impl OutDir {
         if path.is_dir() { OutDir::open(path).map(Some) } else { Ok(None) }
     }
 
+    /// Whether another live swerm holds `dir` (a `score` still writing its store): the holder's
+    /// process id when it wrote one. Reading such a store would report partial numbers.
+    pub fn held_by_another(dir: &Path) -> Option<String> {
+        let lock = File::open(dir.join(LOCK)).ok()?;
+        if lock.try_lock_shared().is_ok() {
+            return None;
+        }
+        let mut holder = String::new();
+        let _ = (&lock).read_to_string(&mut holder);
+        Some(holder.trim().to_string())
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -39,6 +39,12 @@ pub fn content_key(patch: &str) -> Option<u64> {
     (!n.is_empty()).then(|| crate::hash::mix(crate::hash::fnv1a(n.as_bytes()) ^ CONTENT_SEED))
 }
 
+/// The same seeded hash of a patch's exact bytes (`None` for an empty patch): among candidates
+/// of equal content, the one whose bytes are written to predictions.jsonl is chosen by it.
+pub fn bytes_key(patch: &str) -> Option<u64> {
+    (!normalize(patch).is_empty()).then(|| crate::hash::mix(crate::hash::fnv1a(patch.as_bytes()) ^ CONTENT_SEED))
+}
+
 /// `index 1a2b3c4..5d6e7f8 100644` (also the two-hash form without a mode, and
 /// `index 0000000..abc` for new files).
 fn is_index_line(l: &str) -> bool {

@@ -3,9 +3,12 @@
 //! The rule: the highest order key wins (the score, or the tie-break chain's rank); a non-empty
 //! patch always beats an empty one; among different patches tied at the top, the smallest
 //! content key (`crate::patch::content_key`, a seeded hash of the normalized patch) wins, so
-//! the pick never depends on run names or input order. Only candidates with the same content
-//! (or, in a store written before swerm recorded content keys, no key) fall back to run order,
-//! which then changes no patch.
+//! the pick never depends on run names or input order. Among candidates of the same content,
+//! the hash of the exact bytes decides (so predictions.jsonl is byte-identical whatever the run
+//! names); only byte-identical patches, or a store without content keys (written before swerm
+//! recorded them), fall back to run order. Same content with different labels (a flaky test)
+//! is the one case where run order can still move the selected rate: `eval` from a store has
+//! no patch bytes to go by.
 
 use crate::score::ScoreTable;
 
@@ -35,11 +38,13 @@ fn better(t: &ScoreTable, a: usize, b: usize) -> bool {
     if ka != kb {
         return ka > kb;
     }
-    match (t.content[a], t.content[b]) {
-        (Some(x), Some(y)) => x < y,
-        (Some(_), None) => true,
-        _ => false,
-    }
+    let first = |x: Option<u64>, y: Option<u64>| match (x, y) {
+        (Some(x), Some(y)) if x != y => Some(x < y),
+        (Some(_), None) => Some(true),
+        (None, Some(_)) => Some(false),
+        _ => None,
+    };
+    first(t.content[a], t.content[b]).or_else(|| first(t.raw[a], t.raw[b])).unwrap_or(false)
 }
 
 /// Ties at the top of the instances.
@@ -92,6 +97,7 @@ mod tests {
             unscored: score.iter().zip(&empty).map(|(s, e)| (s.is_none() && !e).then_some(Unscored::NoValue)).collect(),
             score,
             empty,
+            raw: vec![None; content.len()],
             content,
         }
     }

@@ -135,8 +135,9 @@ pub struct LabelGrid<'a> {
     /// For each run, the index of the input argument it came from (`usize::MAX` when a run
     /// name spans several inputs).
     pub run_input: &'a [usize],
-    /// How many input arguments positional reports pair with.
-    pub n_inputs: usize,
+    /// How many input arguments positional reports pair with; `None` when the grid has no
+    /// input order (a score store read back): reports then pair by name only.
+    pub n_inputs: Option<usize>,
     /// Instance-major, like the dataset: whether each candidate has no patch.
     pub empty: &'a [bool],
 }
@@ -158,17 +159,34 @@ impl Dataset {
     }
 }
 
-/// Pairs each report with the run it labels: positional reports with the runs of the inputs in
-/// order (one run per input), named ones with their run.
-fn pair(grid: &LabelGrid, args: &[LabelArg]) -> Result<Vec<(usize, PathBuf)>> {
+/// Pairs each report with the run it labels.
+///
+/// Decision (one rule in every command): `RUN=FILE` pairs by run name; a plain FILE pairs
+/// positionally with the runs in the order the user gave them on the command line (one run per
+/// input). A command without such an order (`eval`, `calibrate`, `compare` read runs back from a
+/// store, where only names are left) takes plain files only when there is exactly one run and
+/// one report, and otherwise asks for `RUN=FILE`, rather than guessing from name order.
+pub fn pair(grid: &LabelGrid, args: &[LabelArg]) -> Result<Vec<(usize, PathBuf)>> {
     let positional: Vec<&PathBuf> =
         args.iter().filter_map(|a| if let LabelArg::Positional(p) = a { Some(p) } else { None }).collect();
     let mut pairs: Vec<(usize, PathBuf)> = Vec::new();
-    if !positional.is_empty() && positional.len() != grid.n_inputs {
+    let Some(n_inputs) = grid.n_inputs else {
+        match (positional.as_slice(), grid.runs) {
+            ([], _) => {}
+            ([p], [_]) => pairs.push((0, (*p).clone())),
+            ([p, ..], _) => bail!(
+                "--labels {}: these scores were read back from a store, which keeps no input order; pair each report with its run by name, --labels RUN=FILE (runs: {})",
+                p.display(),
+                crate::text::first_few(grid.runs, 6)
+            ),
+        }
+        return named(grid, args, pairs);
+    };
+    if !positional.is_empty() && positional.len() != n_inputs {
         bail!(
             "{} label reports for {} inputs: give one report per input, in the same order, or pair them by name with --labels RUN=FILE",
             positional.len(),
-            grid.n_inputs
+            n_inputs
         );
     }
     for (arg, path) in positional.iter().enumerate() {
@@ -185,6 +203,11 @@ fn pair(grid: &LabelGrid, args: &[LabelArg]) -> Result<Vec<(usize, PathBuf)>> {
             ),
         }
     }
+    named(grid, args, pairs)
+}
+
+/// Adds the `RUN=FILE` pairs to `pairs`.
+fn named(grid: &LabelGrid, args: &[LabelArg], mut pairs: Vec<(usize, PathBuf)>) -> Result<Vec<(usize, PathBuf)>> {
     for a in args {
         if let LabelArg::Named(run, path) = a {
             let r = grid.runs.iter().position(|x| x == run).expect("checked by parse_label_arg");
@@ -194,13 +217,25 @@ fn pair(grid: &LabelGrid, args: &[LabelArg]) -> Result<Vec<(usize, PathBuf)>> {
     Ok(pairs)
 }
 
+/// "labels: run-a <- r1.json, run-b <- r2.json", the pairing said once (long lists shortened).
+pub fn pairing_line(grid: &LabelGrid, pairs: &[(usize, PathBuf)]) -> String {
+    let items: Vec<String> = pairs
+        .iter()
+        .map(|(r, p)| {
+            let file = p.file_name().map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().into_owned());
+            format!("{} <- {file}", grid.runs[*r])
+        })
+        .collect();
+    format!("labels: {}", crate::text::first_few(&items, 4))
+}
+
 /// Applies the label arguments to `labels` (the grid's, instance-major), refusing
 /// contradictions. Returns warnings worth showing the user.
-pub fn apply(grid: &LabelGrid, labels: &mut [Option<Label>], args: &[LabelArg]) -> Result<Vec<String>> {
+pub fn apply(grid: &LabelGrid, labels: &mut [Option<Label>], pairs: &[(usize, PathBuf)]) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
-    for (r, path) in pair(grid, args)? {
-        let report = read_report(&path)?;
-        warnings.extend(apply_report(grid, labels, r, &report)?);
+    for (r, path) in pairs {
+        let report = read_report(path)?;
+        warnings.extend(apply_report(grid, labels, *r, &report)?);
     }
     Ok(warnings)
 }
@@ -211,6 +246,14 @@ fn apply_report(grid: &LabelGrid, labels: &mut [Option<Label>], r: usize, report
     let origin = format!("{path} ({})", report.shape);
     let mut warnings = Vec::new();
     let known: HashSet<&str> = grid.instances.iter().map(String::as_str).collect();
+    if !report.labels.is_empty() && !report.labels.keys().any(|id| known.contains(id.as_str())) {
+        bail!(
+            "{path}: names {} but none of the {} of run {} (a report of another benchmark split, or paired with the wrong run?)",
+            count(report.labels.len(), "instance", "instances"),
+            count(grid.instances.len(), "instance", "instances"),
+            grid.runs[r]
+        );
+    }
     let strangers = report.labels.iter().filter(|(id, res)| **res && !known.contains(id.as_str())).count();
     if strangers > 0 {
         warnings.push(format!(

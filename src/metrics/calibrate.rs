@@ -207,6 +207,10 @@ pub struct Calibration {
     pub instances: usize,
     pub candidates: usize,
     pub source: String,
+    /// The scorer whose scores the map was fitted on (when the store named it): applying the
+    /// map to another scorer's scores is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scorer: Option<crate::score::ScorerSettings>,
 }
 
 impl Calibration {
@@ -235,6 +239,7 @@ impl Calibration {
             instances: d.z.len(),
             candidates: z.len(),
             source,
+            scorer: None,
         })
     }
 
@@ -249,6 +254,24 @@ impl Calibration {
                 e.into_inner()
             )
         })
+    }
+
+    /// Refuses to apply the map to the scores of a scorer other than the one it was fitted on
+    /// (a map fitted on one verifier's logits means nothing for another's). Unknown on either
+    /// side (a cal.json from an older swerm, a scores file without its header) passes.
+    pub fn check_scorer(&self, scores_of: Option<&crate::score::ScorerSettings>) -> Result<()> {
+        if let (Some(fitted), Some(applied)) = (&self.scorer, scores_of)
+            && fitted != applied
+        {
+            anyhow::bail!(
+                "the map was fitted on scores of {} ({}) and cannot calibrate scores of {} ({}): fit one on this scorer's labelled scores with swerm calibrate",
+                fitted.short(),
+                fitted.full(),
+                applied.short(),
+                applied.full()
+            );
+        }
+        Ok(())
     }
 
     /// "temperature T = 1.83" / "Platt a = 0.71, b = -0.42".

@@ -109,12 +109,18 @@ impl Prompter {
         if max_tokens.is_some_and(|m| m < 64) {
             bail!("--max-tokens must be at least 64");
         }
+        let max_tokens = context_limit(max_tokens, ck.max_positions());
         Ok(Prompter {
             preset,
             template: ChatTemplate::from_tokenizer_config(&ck.tokenizer_config, ck.chat_template.as_deref())?,
             tokenizer: tok,
             max_tokens,
         })
+    }
+
+    /// The limit prompts are held to (`--max-tokens`, or the model's context).
+    pub fn max_tokens(&self) -> Option<usize> {
+        self.max_tokens
     }
 
     pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
@@ -245,6 +251,29 @@ const LOG_END: &str = "\n=== END INTERACTION ===";
 /// What replaces the removed part of a trajectory: visible to the model and in `swerm render`.
 fn marker(removed: usize, max: usize) -> String {
     format!("\n[... {removed} tokens of the interaction removed by swerm to fit --max-tokens {max} ...]\n")
+}
+
+/// The prompt limit: `--max-tokens`, else the model's context (`max_position_embeddings`).
+///
+/// Decision: a prompt longer than the positions the model was trained for is never scored
+/// silently (RoPE past its range gives numbers, not judgements). Without `--max-tokens` the
+/// model's own context is the limit, with the preset's truncation policy, and a note says so.
+/// The store's identity keeps `max_tokens: null` for this case: the limit follows from the
+/// checkpoint, which the identity already names.
+fn context_limit(max_tokens: Option<usize>, max_positions: Option<usize>) -> Option<usize> {
+    static NOTE: std::sync::Once = std::sync::Once::new();
+    match (max_tokens, max_positions) {
+        (Some(m), _) => Some(m),
+        (None, Some(p)) => {
+            NOTE.call_once(|| {
+                eprintln!(
+                    "swerm: note: no --max-tokens: prompts are held to the model's context, {p} tokens (max_position_embeddings)"
+                )
+            });
+            Some(p.max(64))
+        }
+        (None, None) => None,
+    }
 }
 
 /// A candidate whose prompt cannot keep its issue statement (and, for `r2egym`, its final

@@ -34,6 +34,9 @@ pub struct Comparison<'a> {
     pub baseline: &'a str,
     pub entries: Vec<Entry>,
     pub opts: &'a MetricsOptions,
+    /// What changes what the numbers compare (score sets whose unscored candidates differ),
+    /// shown first in every output.
+    pub warnings: Vec<String>,
 }
 
 impl Comparison<'_> {
@@ -89,6 +92,7 @@ pub fn json(c: &Comparison) -> Value {
         "sources": sources,
         "scorers": scorers,
         "differences": differences,
+        "warnings": c.warnings,
     })
 }
 
@@ -109,6 +113,9 @@ fn f3(x: Option<f64>) -> String {
 pub fn markdown(c: &Comparison) -> String {
     let first = &c.entries[0].metrics;
     let mut s = String::from("# swerm compare\n\n");
+    for w in &c.warnings {
+        let _ = writeln!(s, "> **Warning:** {w}\n");
+    }
     let _ = writeln!(
         s,
         "{} x {}; baseline `{}`; paired instance bootstrap, {} resamples, seed {}, {:.0}% intervals.\n",
@@ -231,6 +238,9 @@ pub fn candidates(c: &Comparison) -> String {
         if let Some(h) = t.content[idx] {
             line["patch_hash"] = format!("{h:016x}").into();
         }
+        if let Some(h) = t.raw[idx] {
+            line["patch_bytes_hash"] = format!("{h:016x}").into();
+        }
         // The within-instance order of the sets a tie-break chain ordered (`--combine`).
         let ranks: Map<String, Value> = c
             .entries
@@ -249,6 +259,9 @@ pub fn candidates(c: &Comparison) -> String {
 /// The stdout summary: one row per scorer.
 pub fn summary(c: &Comparison) -> String {
     let mut s = String::new();
+    for w in &c.warnings {
+        let _ = writeln!(s, "WARNING: {w}");
+    }
     let k_last = *c.ks().last().unwrap_or(&1);
     let _ = writeln!(
         s,

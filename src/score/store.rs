@@ -31,6 +31,9 @@ pub const SCORES: &str = "scores.jsonl";
 pub const SETTINGS: &str = "scores.settings.json";
 /// `score --calibration`: the store's lines with calibrated scores (derived, rewritten whole).
 pub const CALIBRATED: &str = "scores.calibrated.jsonl";
+/// `eval` (and `rerank --calibration`): the scores and labels as evaluated, after `--labels`
+/// and `--calibration`, in the store's line format (derived, rewritten whole; not a store).
+pub const EVALUATED: &str = "scores.evaluated.jsonl";
 const FORMAT: &str = "swerm-scores/1";
 
 /// One line of scores.jsonl; the verifier's columns sit beside the others in the file
@@ -55,6 +58,9 @@ pub struct ScoreLine {
     /// breaks ties among different patches by it, so `eval` and `select` reproduce `rerank`'s
     /// picks from the store alone. Written as 16 hex digits.
     pub patch_hash: Option<u64>,
+    /// `crate::patch::bytes_key` of the exact patch bytes: among tied candidates of equal
+    /// content, the smaller decides which bytes predictions.jsonl gets.
+    pub patch_bytes_hash: Option<u64>,
 }
 
 /// The line as written: every column at the top level.
@@ -87,6 +93,8 @@ struct LineRepr {
     tie_rank: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "hex_u64")]
     patch_hash: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "hex_u64")]
+    patch_bytes_hash: Option<u64>,
 }
 
 /// `patch_hash` as 16 lower-case hex digits (JSON numbers lose bits past 2^53 in most readers).
@@ -121,8 +129,10 @@ impl From<LineRepr> for ScoreLine {
             trajectory: r.trajectory,
             error: r.error,
         };
-        let LineRepr { instance_id, run, score, empty, missing, resolved, tie_rank, patch_hash, .. } = r;
-        ScoreLine { instance_id, run, score, empty, missing, resolved, detail, tie_rank, patch_hash }
+        let LineRepr {
+            instance_id, run, score, empty, missing, resolved, tie_rank, patch_hash, patch_bytes_hash, ..
+        } = r;
+        ScoreLine { instance_id, run, score, empty, missing, resolved, detail, tie_rank, patch_hash, patch_bytes_hash }
     }
 }
 
@@ -144,6 +154,7 @@ impl From<ScoreLine> for LineRepr {
             error: d.error,
             tie_rank: l.tie_rank,
             patch_hash: l.patch_hash,
+            patch_bytes_hash: l.patch_bytes_hash,
         }
     }
 }
@@ -579,6 +590,7 @@ mod tests {
             detail: VerifierDetail::default(),
             tie_rank: None,
             patch_hash: None,
+            patch_bytes_hash: None,
         }
     }
 

@@ -25,6 +25,10 @@ pub struct ScoreTable {
     /// `crate::patch::content_key` of each patch (`None`: empty, or a store written before
     /// swerm recorded it): the tie-break of selection among different patches.
     pub content: Vec<Option<u64>>,
+    /// `crate::patch::bytes_key` of each patch (`None`: empty, or an older store): among
+    /// candidates of equal content, the one written to predictions.jsonl is chosen by its bytes,
+    /// not its run name.
+    pub raw: Vec<Option<u64>>,
     /// Why each non-empty candidate without a score has none (`None` for every other).
     pub unscored: Vec<Option<Unscored>>,
 }
@@ -47,6 +51,7 @@ impl ScoreTable {
             missing: ds.cands.iter().map(|c| c.is_hole()).collect(),
             within: None,
             content: ds.cands.iter().map(|c| c.patch.as_deref().and_then(crate::patch::content_key)).collect(),
+            raw: ds.cands.iter().map(|c| c.patch.as_deref().and_then(crate::patch::bytes_key)).collect(),
             unscored: scored
                 .iter()
                 .zip(&ds.cands)
@@ -78,6 +83,7 @@ impl ScoreTable {
             instances: Vec::new(),
             within: lines.iter().any(|l| l.tie_rank.is_some()).then(|| vec![f64::NEG_INFINITY; n]),
             content: vec![None; n],
+            raw: vec![None; n],
             unscored: vec![None; n],
         };
         for l in lines {
@@ -87,6 +93,7 @@ impl ScoreTable {
             t.empty[idx] = l.empty || l.missing;
             t.missing[idx] = l.missing;
             t.content[idx] = l.patch_hash;
+            t.raw[idx] = l.patch_bytes_hash;
             t.unscored[idx] = (l.score.is_none() && !t.empty[idx]).then(|| Unscored::of(&l.detail));
             if let (Some(w), Some(r)) = (t.within.as_mut(), l.tie_rank) {
                 w[idx] = r;
@@ -95,6 +102,28 @@ impl ScoreTable {
         t.runs = runs;
         t.instances = instances;
         t
+    }
+
+    /// The table as store lines (every candidate, holes included, in grid order): what `eval`
+    /// evaluated, after `--labels` and `--calibration`, for an independent check.
+    pub fn lines(&self) -> Vec<ScoreLine> {
+        (0..self.score.len())
+            .map(|idx| {
+                let (i, r) = self.coords(idx);
+                ScoreLine {
+                    instance_id: self.instances[i].clone(),
+                    run: self.runs[r].clone(),
+                    score: self.score[idx],
+                    empty: self.empty[idx],
+                    missing: self.missing[idx],
+                    resolved: self.label[idx],
+                    detail: Default::default(),
+                    tie_rank: self.within.as_ref().map(|w| w[idx]),
+                    patch_hash: self.content[idx],
+                    patch_bytes_hash: self.raw[idx],
+                }
+            })
+            .collect()
     }
 
     pub fn n_runs(&self) -> usize {

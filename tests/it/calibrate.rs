@@ -105,6 +105,7 @@ fn score_writes_calibrated_scores_beside_its_own() {
             _ => assert_eq!(k["score"], r["score"], "an empty candidate keeps its score"),
         }
     }
+    check_report(&[out.to_str().unwrap(), c.to_str().unwrap()]);
     // A run without --calibration removes the derived file rather than leave it stale.
     ok(&swerm(&args));
     assert!(!out.join("scores.calibrated.jsonl").exists());
@@ -128,4 +129,26 @@ fn calibration_errors_are_clear() {
     let err = fails(&["eval", "--scores", &one, "--calibration", &bad, "-o", d.path().join("o").to_str().unwrap()]);
     assert!(err.contains("bad.json") && err.contains("swerm calibrate"), "{err}");
     assert!(!cal.exists());
+    // A map records the scorer it was fitted on; another scorer's scores are refused.
+    let dir = d.path().join("consensus");
+    let scores = overconfident(&dir);
+    fs::copy(&scores, dir.join("scores.jsonl")).unwrap(); // the store, with its consensus header
+    ok(&swerm(&["calibrate", "--scores", dir.to_str().unwrap(), "--folds", "4", "-o", cal.to_str().unwrap()]));
+    assert_eq!(read_json(&cal)["scorer"]["kind"], "consensus");
+    let trajs = tiny("trajectories.jsonl");
+    let o = d.path().join("v");
+    let err = fails(&[
+        "score",
+        &trajs,
+        "--model",
+        &tiny("qwen3"),
+        "--calibration",
+        cal.to_str().unwrap(),
+        "-o",
+        o.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("fitted on scores of consensus") && err.contains("cannot calibrate scores of verifier qwen3"),
+        "{err}"
+    );
 }

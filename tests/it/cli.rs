@@ -29,14 +29,14 @@ fn demo_matches_the_independent_reference() {
     close(&report["selected"]["rate"], &m["selected"]["rate"], "selected.rate");
     let sel = &m["selected"]["expected_under_random_ties"];
     close(&report["selected"]["expected_under_random_ties"], sel, "selected.expected");
-    // Ties, per-run rates and picks, as the reference enumerates them.
+    // Ties and per-run rates, as the reference enumerates them (the picks per run depend on
+    // the exact bytes the demo's formats carry: check_report.py checks them from scores.jsonl).
     assert_eq!(report["ties"]["instances_with_tied_top"], m["ties"][0]);
     assert_eq!(report["ties"]["with_mixed_labels"], m["ties"][1]);
     assert!(m["ties"][1].as_u64().unwrap() > 0, "the demo has ties the tie-break decides");
     for (r, run) in want["runs"].as_array().unwrap().iter().enumerate() {
         let run = run.as_str().unwrap();
         close(&report["per_run"][run]["rate"], &m["run_rates"][r], "per-run rate");
-        assert_eq!(report["per_run"][run]["picks"], m["picks"][r], "{run} picks");
     }
     assert_eq!(report["missing_candidates"], want["holes"]);
     assert_eq!(report["k"], serde_json::json!([1, 2, 4, 6]));
@@ -59,6 +59,7 @@ fn demo_matches_the_independent_reference() {
     }
     let md = fs::read_to_string(dir.path().join("report.md")).unwrap();
     assert!(md.contains("| k | pass@k (oracle) | best@k (reranked) | random@k |"), "{md}");
+    check_report(&[dir.path()]);
     let svg = fs::read_to_string(dir.path().join("tts.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("best@k"), "svg");
     assert!(stdout.contains("pass@k") && stdout.contains("selected:"), "{stdout}");

@@ -10,5 +10,6 @@ mod layouts;
 mod reliability;
 mod store;
 mod tables;
+mod trust;
 mod util;
 mod verifier;

@@ -214,7 +214,7 @@ fn shards_merge_to_the_unsharded_result() {
             a.extend(["--scores".to_string(), s.to_string()]);
         }
         a.push("--labels".into());
-        a.extend(demo_reports());
+        a.extend(demo_labels_by_name());
         a.extend(["--json".into(), "-o".into(), out.display().to_string()]);
         let mut v: Value = serde_json::from_str(&ok(&swerm_s(&a))).unwrap();
         v.as_object_mut().unwrap().remove("scores_from");
@@ -236,7 +236,7 @@ fn shards_merge_to_the_unsharded_result() {
     let mut a = vec!["compare".to_string(), format!("whole={}", whole.display())];
     a.extend(shards.iter().map(|s| format!("sharded={s}")));
     a.extend(["--labels".into()]);
-    a.extend(demo_reports());
+    a.extend(demo_labels_by_name());
     a.extend(["--json".into(), "-o".into(), d.path().join("c").display().to_string()]);
     let c: Value = serde_json::from_str(&ok(&swerm_s(&a))).unwrap();
     assert_eq!(c["differences"]["sharded"]["selected"]["diff"], 0.0);

@@ -42,6 +42,14 @@ pub fn demo_reports() -> Vec<String> {
     ["a", "b", "c", "d", "e", "f"].iter().map(|r| demo(&format!("reports/run-{r}.json"))).collect()
 }
 
+/// The demo runs' reports as RUN=FILE (commands that read a store pair reports by name).
+pub fn demo_labels_by_name() -> Vec<String> {
+    ["a", "b", "c", "d", "e", "f"]
+        .iter()
+        .map(|r| format!("run-{r}={}", demo(&format!("reports/run-{r}.json"))))
+        .collect()
+}
+
 pub fn swerm(args: &[&str]) -> Output {
     swerm_env(args, &[])
 }
