@@ -306,6 +306,9 @@ pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let scored: Vec<Scored> = run.scored.into_iter().map(|s| s.expect("every candidate scored")).collect();
     let mut table = ScoreTable::from_dataset(&ds, &scored);
     table.within = scorer.within();
+    if !cfg.tie_break.is_empty() {
+        table.within = Some(crate::score::combine::tie_break_ranks(&table.score, &cfg.tie_break, &ds)?);
+    }
     let kept = st.finish(&mut out, &lines_of(&ds, &table, &scored, &every))?.kept;
     let cal = cfg.calibration.as_ref();
     if let Some(c) = cal {
@@ -324,6 +327,7 @@ pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
         ece_bins: cfg.metrics.ece_bins,
         verifier: verifier_counts(scorer.as_ref(), &scored),
         calibration: cal,
+        tie_break: cfg.tie_break.iter().map(|(n, _)| n.clone()).collect(),
     };
     out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name).as_bytes())?;
     if cal.is_some() {
@@ -497,6 +501,7 @@ pub fn eval(cfg: &config::Eval) -> Result<bool> {
         ece_bins: cfg.metrics.ece_bins,
         verifier: None,
         calibration: cal,
+        tie_break: Vec::new(),
     };
     let mut out = OutDir::open(&cfg.out)?;
     out.write(store::EVALUATED, store::render(&t.lines()).as_bytes())?;

@@ -359,9 +359,11 @@ pub struct RerankArgs {
     /// (probabilities only; a verifier's answer-logit difference when recorded).
     #[arg(long, default_value = "z", value_name = "z|logit")]
     pub scale: Scale,
-    /// Order ties of the combined score by these --combine sources, then `run` (earlier run
-    /// first), such as v,c,run.
-    #[arg(long, value_name = "A,B,run", requires = "combine")]
+    /// Order candidates tied on the top score by these sources, in turn. With --combine: its
+    /// source names, then `run` (earlier run first), such as v,c,run. With any other scorer:
+    /// consensus, field:PATH or a scores.jsonl (or its directory), such as --model M
+    /// --tie-break consensus. Ties left after the chain go to the patch content (never a run name).
+    #[arg(long, value_name = "A,B")]
     pub tie_break: Option<String>,
     /// Output directory.
     #[arg(short = 'o', long = "out", value_name = "DIR")]

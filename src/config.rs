@@ -124,6 +124,8 @@ pub struct Rerank {
     pub quiet: bool,
     pub calibration: Option<AppliedCalibration>,
     pub output: cli::OutputArgs,
+    /// `--tie-break` for a scorer other than `--combine` (whose chain is in its settings).
+    pub tie_break: Vec<(String, Source)>,
 }
 
 pub struct Eval {
@@ -248,9 +250,37 @@ fn verifier(model: &str, a: &cli::ModelArgs) -> Result<VerifierSettings> {
     })
 }
 
+/// `--tie-break A,B` without `--combine`: each a source (consensus, field:PATH, or a scores
+/// file or directory). Run order is refused: run names never decide a pick.
+fn tie_break_sources(a: &cli::RerankArgs, score_field: &mut Option<String>) -> Result<Vec<(String, Source)>> {
+    let mut out = Vec::new();
+    for t in a.tie_break.iter().flat_map(|s| s.split(',')).filter(|t| !t.is_empty()) {
+        let src = match t {
+            "run" => bail!(
+                "--tie-break run: without --combine, ties among different patches are broken by their content, never by run names; name a source (consensus, field:PATH or a scores file)"
+            ),
+            "consensus" => Source::Consensus,
+            _ => match t.parse::<ModelFree>() {
+                Ok(ModelFree::Field(f)) => {
+                    match score_field {
+                        Some(g) if *g != f => bail!(
+                            "--tie-break {t}: the records give one field: score at a time, and {g} is already read"
+                        ),
+                        _ => *score_field = Some(f.clone()),
+                    }
+                    Source::Field(f)
+                }
+                _ => Source::Store(vec![PathBuf::from(t)]),
+            },
+        };
+        out.push((t.to_string(), src));
+    }
+    Ok(out)
+}
+
 impl Rerank {
     pub fn from_cli(a: cli::RerankArgs, quiet: bool) -> Result<Self> {
-        let (scorer, score_field) = match &a.model {
+        let (scorer, mut score_field) = match &a.model {
             _ if !a.combine.is_empty() => {
                 let (c, field) = combine_settings(&a)?;
                 (ScorerChoice::Combined(c), field)
@@ -261,10 +291,16 @@ impl Rerank {
                     ModelFree::Field(f) => Some(f.clone()),
                     ModelFree::Consensus => None,
                 };
-                (ScorerChoice::ModelFree(a.scorer), field)
+                (ScorerChoice::ModelFree(a.scorer.clone()), field)
             }
         };
+        let tie_break = if matches!(scorer, ScorerChoice::Combined(_)) {
+            Vec::new()
+        } else {
+            tie_break_sources(&a, &mut score_field)?
+        };
         Ok(Rerank {
+            tie_break,
             scorer,
             inputs: inputs(a.input, score_field)?,
             labels: a.labels,

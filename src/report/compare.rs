@@ -48,6 +48,7 @@ impl Comparison<'_> {
             ece_bins: self.opts.ece_bins,
             verifier: None,
             calibration: e.calibration.as_ref(),
+            tie_break: Vec::new(),
         }
     }
 

@@ -42,10 +42,12 @@ pub fn to_value(m: &Metrics, info: &ReportInfo) -> Value {
     let unscored: usize = m.unscored.iter().map(|(_, n)| n).sum();
     let by_reason: Map<String, Value> = m.unscored.iter().map(|(u, n)| (u.name().to_string(), (*n).into())).collect();
     o.insert("unscored_candidates".into(), json!({"total": unscored, "by_reason": by_reason}));
-    let mut ties = json!({
-        "instances_with_tied_top": m.ties.tied,
-        "rule": "among different patches tied at the top, the smallest seeded hash of the normalized patch (patch_hash) wins",
-    });
+    let content = "the smallest seeded hash of the normalized patch (patch_hash) wins";
+    let rule = match info.tie_break.as_slice() {
+        [] => format!("among different patches tied at the top, {content}"),
+        chain => format!("ordered by --tie-break {}; among different patches still tied, {content}", chain.join(",")),
+    };
+    let mut ties = json!({"instances_with_tied_top": m.ties.tied, "rule": rule});
     if m.labeled.is_some() {
         ties["with_mixed_labels"] = m.ties.mixed_labels.into();
     }

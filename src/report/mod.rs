@@ -37,6 +37,8 @@ pub struct ReportInfo<'a> {
     pub verifier: Option<VerifierCounts>,
     /// The calibration applied to the scores (`--calibration`).
     pub calibration: Option<&'a AppliedCalibration>,
+    /// The `--tie-break` sources of a scorer other than `--combine`, in order.
+    pub tie_break: Vec<String>,
 }
 
 /// A calibration map applied to the scores of a report, and the file it came from.

@@ -225,39 +225,7 @@ impl Combined {
     /// One source's values over the dataset's candidates, on the combining scale.
     fn values(&self, j: usize, ds: &Dataset, g: &Grid) -> Result<Vec<Option<f64>>> {
         let (name, src) = &self.settings.sources[j];
-        let all: Vec<usize> = (0..ds.cands.len()).collect();
-        let mut raw: Vec<(Option<f64>, Option<f64>)> = vec![(None, None); ds.cands.len()];
-        match src {
-            Source::Consensus | Source::Field(_) => {
-                let mut s: Box<dyn Scorer> = match src {
-                    Source::Field(f) => Box::new(FieldScore::new(f)),
-                    _ => Box::new(Consensus),
-                };
-                s.score(ds, &all, &mut |idx, sc| {
-                    raw[idx] = (sc.score, None);
-                    Ok(())
-                })?;
-            }
-            Source::Store(_) => {
-                let st = self.stores[j].as_ref().expect("read in new");
-                let at: HashMap<(&str, &str), &ScoreLine> =
-                    st.lines.iter().map(|l| ((l.instance_id.as_str(), l.run.as_str()), l)).collect();
-                let mut absent = 0;
-                for idx in all {
-                    let (i, r) = ds.coords(idx);
-                    match at.get(&(ds.instances[i].as_str(), ds.runs[r].as_str())) {
-                        Some(l) => raw[idx] = (l.score, l.detail.logit_yes.zip(l.detail.logit_no).map(|(y, n)| y - n)),
-                        None => absent += !ds.cands[idx].is_empty() as usize,
-                    }
-                }
-                if absent > 0 {
-                    eprintln!(
-                        "swerm: warning: --combine {name}: {absent} non-empty candidates have no score in {} (they rank last)",
-                        st.origin
-                    );
-                }
-            }
-        }
+        let raw = source_values(&format!("--combine {name}"), src, self.stores[j].as_ref(), ds)?;
         match self.settings.scale {
             Scale::Z => Ok(z_scores(&raw.iter().map(|r| r.0).collect::<Vec<_>>(), g)),
             Scale::Logit => raw
@@ -279,6 +247,70 @@ impl Combined {
                 .collect(),
         }
     }
+}
+
+/// One source's raw values over the dataset's candidates: (score, answer-logit difference when
+/// a verifier store recorded it). `stored` is the source's store, read already.
+fn source_values(
+    name: &str,
+    src: &Source,
+    stored: Option<&Stored>,
+    ds: &Dataset,
+) -> Result<Vec<(Option<f64>, Option<f64>)>> {
+    let all: Vec<usize> = (0..ds.cands.len()).collect();
+    let mut raw: Vec<(Option<f64>, Option<f64>)> = vec![(None, None); ds.cands.len()];
+    match src {
+        Source::Consensus | Source::Field(_) => {
+            let mut s: Box<dyn Scorer> = match src {
+                Source::Field(f) => Box::new(FieldScore::new(f)),
+                _ => Box::new(Consensus),
+            };
+            s.score(ds, &all, &mut |idx, sc| {
+                raw[idx] = (sc.score, None);
+                Ok(())
+            })?;
+        }
+        Source::Store(_) => {
+            let st = stored.expect("a store source is read first");
+            let at: HashMap<(&str, &str), &ScoreLine> =
+                st.lines.iter().map(|l| ((l.instance_id.as_str(), l.run.as_str()), l)).collect();
+            let mut absent = 0;
+            for idx in all {
+                let (i, r) = ds.coords(idx);
+                match at.get(&(ds.instances[i].as_str(), ds.runs[r].as_str())) {
+                    Some(l) => raw[idx] = (l.score, l.detail.logit_yes.zip(l.detail.logit_no).map(|(y, n)| y - n)),
+                    None => absent += !ds.cands[idx].is_empty() as usize,
+                }
+            }
+            if absent > 0 {
+                eprintln!(
+                    "swerm: warning: {name}: {absent} non-empty candidates have no score in {} (they rank last)",
+                    st.origin
+                );
+            }
+        }
+    }
+    Ok(raw)
+}
+
+/// `--tie-break` for a scorer other than `--combine`: the rank of every candidate within its
+/// instance under (the scorer's score, then each source's value in turn), as `tie_ranks` gives.
+/// Candidates still tied after the chain fall to the content rule of selection.
+pub fn tie_break_ranks(primary: &[Option<f64>], sources: &[(String, Source)], ds: &Dataset) -> Result<Vec<f64>> {
+    let empty: Vec<bool> = ds.cands.iter().map(|c| c.is_empty()).collect();
+    let g = Grid { n_runs: ds.n_runs(), empty: &empty };
+    let mut values = Vec::new();
+    for (name, src) in sources {
+        let stored = match src {
+            Source::Store(paths) => Some(store::read_many(paths).with_context(|| format!("--tie-break {name}"))?),
+            _ => None,
+        };
+        values.push(
+            source_values(&format!("--tie-break {name}"), src, stored.as_ref(), ds)?.into_iter().map(|v| v.0).collect(),
+        );
+    }
+    let chain: Vec<TieKey> = (0..sources.len()).map(TieKey::Source).collect();
+    Ok(tie_ranks(primary, &values, &chain, &g))
 }
 
 impl Scorer for Combined {

@@ -81,7 +81,10 @@ impl ScoreTable {
             missing: vec![true; n],
             runs: Vec::new(),
             instances: Vec::new(),
-            within: lines.iter().any(|l| l.tie_rank.is_some()).then(|| vec![f64::NEG_INFINITY; n]),
+            // Tie ranks only when every line has one (a store grown by runs with and without a
+            // tie-break chain falls back to the scores: a half-ranked instance means nothing).
+            within: (!lines.is_empty() && lines.iter().all(|l| l.tie_rank.is_some()))
+                .then(|| vec![f64::NEG_INFINITY; n]),
             content: vec![None; n],
             raw: vec![None; n],
             unscored: vec![None; n],
