@@ -113,17 +113,21 @@ template <> __device__ __forceinline__ float from_f<float>(float v) { return v; 
 template <> __device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
 template <> __device__ __forceinline__ __half from_f<__half>(float v) { return __float2half_rn(v); }
 
-// out[t, c] = x[t, c] + sum_j y[pos[t, j], c]: f32 accumulation in slot order, one rounding.
+// out[t, c] = x[t, c] + sum_j w[t, j] * y[pos[t, j], c]: the routing weights folded in, f32
+// products and sums in slot order, one rounding. __fmul_rn/__fadd_rn keep nvcc from fusing them
+// into FMAs, so the result is bit-identical to the CPU's (swerm selftest checks it).
 // grid (T, ceil(H / blockDim)).
 template <typename T>
 __device__ void combine(const T* __restrict__ x, const T* __restrict__ y, const uint32_t* __restrict__ pos,
-                        T* __restrict__ out, int H, int k) {
+                        const float* __restrict__ w, T* __restrict__ out, int H, int k) {
   const size_t t = blockIdx.x;
   const int c = blockIdx.y * blockDim.x + threadIdx.x;
   if (c >= H) return;
   float acc = 0.f;
-  for (int j = 0; j < k; ++j) acc += to_f(y[(size_t)pos[t * k + j] * H + c]);
-  out[t * H + c] = from_f<T>(to_f(x[t * H + c]) + acc);
+  for (int j = 0; j < k; ++j) {
+    acc = __fadd_rn(acc, __fmul_rn(w[t * k + j], to_f(y[(size_t)pos[t * k + j] * H + c])));
+  }
+  out[t * H + c] = from_f<T>(__fadd_rn(to_f(x[t * H + c]), acc));
 }
 
 // silu(gu[r, i]) * gu[r, I + i] in f32, one rounding. grid (R, ceil(I / blockDim)).
@@ -138,9 +142,9 @@ __device__ void silu_mul(const T* __restrict__ gu, T* __restrict__ out, int I) {
 }
 
 #define INSTANTIATE(NAME, T)                                                                              \
-  extern "C" __global__ void moe_combine_##NAME(const T* x, const T* y, const uint32_t* pos, T* out, int Tn, \
-                                                int H, int k) {                                            \
-    combine<T>(x, y, pos, out, H, k);                                                                      \
+  extern "C" __global__ void moe_combine_##NAME(const T* x, const T* y, const uint32_t* pos, const float* w,  \
+                                                T* out, int Tn, int H, int k) {                            \
+    combine<T>(x, y, pos, w, out, H, k);                                                                   \
   }                                                                                                        \
   extern "C" __global__ void silu_mul_##NAME(const T* gu, T* out, int R, int I) { silu_mul<T>(gu, out, I); }
 

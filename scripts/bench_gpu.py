@@ -14,7 +14,13 @@ Anywhere, as a check of the script itself:
 
 The weights are random on both sides (the values do not change the work); the shapes, the
 token counts per pass and the dtype are the same. transformers is timed on a [n, L] batch with
-logits only at the last position (`logits_to_keep=1`).
+logits only at the last position (`logits_to_keep=1`); which attention and experts
+implementation it ran (transformers 5 defaults to grouped-GEMM experts and SDPA) is recorded
+beside its rows, so the ratio can be read.
+
+swerm runs once per context (`--long-passes` timed passes from 65,536 tokens on, `--passes`
+below), its output streamed; with --json the file is rewritten after every context, so a run
+killed by a time limit keeps the rows already measured.
 """
 
 import argparse
@@ -43,31 +49,49 @@ def flops_per_token(c, l):
     return 2 * c["num_hidden_layers"] * per_layer + 2 * c["num_hidden_layers"] * l * q
 
 
-def run_swerm(a):
-    dev = "cuda:0" if a.device == "cuda" else "cpu"
-    cmd = [a.swerm, "bench", "--synthetic", a.shape, "--context", a.context, "--batch-tokens", str(a.batch_tokens),
-           "--passes", str(a.passes), "--device", dev, "--dtype", "bf16" if a.device == "cuda" else "f32"]
-    if a.layers:
-        cmd += ["--layers", str(a.layers)]
-    if a.profile:
-        cmd += ["--profile"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    sys.stderr.write(r.stderr)
-    if r.returncode != 0:
-        raise SystemExit(f"swerm bench failed ({r.returncode})")
-    print(r.stdout)
+def parse_swerm(text):
+    """The rows of `swerm bench`'s table (and its profile lines), by context."""
     rows = {}
-    for line in r.stdout.splitlines()[1:]:
+    for line in text.splitlines():
         f = line.split()
-        if f and f[0].isdigit():
+        if f and f[0].isdigit() and len(f) >= 6:
             mem = float(f[6]) if len(f) > 7 and f[7] == "GiB" else None
-            rows[int(f[0])] = dict(tokens_per_s=float(f[2]), tflops=float(f[4]), of_ceiling=float(f[5].rstrip("%")) / 100, peak_mem_gib=mem)
+            rows[int(f[0])] = dict(tokens_per_s=float(f[2]), tflops=float(f[4]), of_ceiling=float(f[5].rstrip("%")) / 100,
+                                   peak_mem_gib=mem)
         elif line.startswith("profile"):
-            rows[int(f[1].rstrip(":"))]["profile"] = line.split(":", 1)[1].strip()
+            rows.setdefault(int(f[1].rstrip(":")), {})["profile"] = line.split(":", 1)[1].strip()
     return rows
 
 
-def run_hf(a):
+def run_swerm(a, save):
+    """One `swerm bench` per context, output streamed; `save` after each."""
+    dev = "cuda:0" if a.device == "cuda" else "cpu"
+    rows = {}
+    for l in [int(x) for x in a.context.split(",")]:
+        passes = a.long_passes if l >= 65536 and a.long_passes is not None else a.passes
+        cmd = [a.swerm, "bench", "--synthetic", a.shape, "--context", str(l), "--batch-tokens", str(a.batch_tokens),
+               "--passes", str(passes), "--device", dev, "--dtype", "bf16" if a.device == "cuda" else "f32"]
+        if a.layers:
+            cmd += ["--layers", str(a.layers)]
+        if a.profile:
+            cmd += ["--profile"]
+        print("$ " + " ".join(cmd), flush=True)
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        out = []
+        for line in p.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            out.append(line)
+        if p.wait() != 0:
+            print(f"swerm bench at {l} tokens failed (exit {p.returncode})", flush=True)
+            rows[l] = dict(error=f"exit {p.returncode}: {''.join(out[-3:]).strip()}")
+        else:
+            rows.update(parse_swerm("".join(out)))
+        save(rows, None, None)
+    return rows
+
+
+def run_hf(a, save):
     import torch
     import transformers
 
@@ -86,12 +110,18 @@ def run_hf(a):
     with torch.device(a.device):
         model = transformers.Qwen3MoeForCausalLM._from_config(cfg, attn_implementation=attn, dtype=dtype).eval()
     torch.set_default_dtype(torch.float32)
-    print(f"transformers {transformers.__version__}, torch {torch.__version__}, attention {attn}, {dtype}; built in {time.perf_counter() - t0:.1f} s")
+    mc = model.config
+    meta = dict(versions=f"transformers {transformers.__version__}, torch {torch.__version__}",
+                attention=getattr(mc, "_attn_implementation", attn),
+                experts=getattr(mc, "_experts_implementation", None) or getattr(mc, "experts_implementation", None)
+                or "eager (this transformers has no experts implementations)")
+    print(f"{meta['versions']}, attention {meta['attention']}, experts {meta['experts']}, {dtype}; "
+          f"built in {time.perf_counter() - t0:.1f} s", flush=True)
     gen = torch.Generator(device="cpu").manual_seed(7)
     sync = torch.cuda.synchronize if a.device == "cuda" else (lambda: None)
     rows = {}
     print(f"{'context':>8} {'seqs':>6} {'tokens/s':>11} {'s/traj':>10} {'TFLOP/s':>9} {'of ceiling':>12} {'peak mem':>10}")
-    for l in [int(x) for x in a.context.split(",")]:
+    for l in [int(x) for x in (a.hf_context or a.context).split(",")]:
         n = max(1, a.batch_tokens // l)
         ids = torch.randint(0, c["vocab_size"], (n, l), generator=gen).to(a.device)
         try:
@@ -112,7 +142,8 @@ def run_hf(a):
         mem = torch.cuda.max_memory_allocated() / 2**30 if a.device == "cuda" else float("nan")
         print(f"{l:>8} {n:>6} {tps:>11.0f} {secs / (a.passes * n):>10.3f} {tf:>9.2f} {100 * tf / a.peak_tflops:>11.1f}% {mem:>6.1f} GiB")
         rows[l] = dict(tokens_per_s=tps, tflops=tf, of_ceiling=tf / a.peak_tflops, peak_mem_gib=mem)
-    return rows
+        save(None, rows, meta)
+    return rows, meta
 
 
 def main():
@@ -120,27 +151,48 @@ def main():
     ap.add_argument("--swerm", default=os.path.join(HERE, "..", "target", "release", "swerm"))
     ap.add_argument("--shape", default="qwen3-30b-a3b", choices=sorted(SHAPES))
     ap.add_argument("--context", default="8192,32768,131072")
+    ap.add_argument("--hf-context", help="contexts for transformers [default: --context]")
     ap.add_argument("--batch-tokens", type=int, default=32768)
     ap.add_argument("--passes", type=int, default=3)
+    ap.add_argument("--long-passes", type=int, help="swerm's timed passes from 65,536 tokens on [default: --passes]")
     ap.add_argument("--layers", type=int)
     ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     ap.add_argument("--peak-tflops", type=float, default=790.0)
     ap.add_argument("--profile", action="store_true", help="pass --profile to swerm bench")
     ap.add_argument("--no-transformers", action="store_true")
-    ap.add_argument("--json", help="also write both tables to this file")
+    ap.add_argument("--json", help="write both tables to this file, after every context")
     a = ap.parse_args()
+    state = {"swerm": {}, "transformers": {}, "transformers_meta": None}
+
+    def save(s, h, meta):
+        if s is not None:
+            state["swerm"] = s
+        if h is not None:
+            state["transformers"] = h
+        if meta is not None:
+            state["transformers_meta"] = meta
+        if a.json:
+            tmp = a.json + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump(state, f, indent=1)
+            os.replace(tmp, a.json)
+
     print("== swerm ==", flush=True)
-    s = run_swerm(a)
+    s = run_swerm(a, save)
     h = {}
     if not a.no_transformers:
         print("== transformers ==", flush=True)
-        h = run_hf(a)
+        try:
+            h, _ = run_hf(a, save)
+        except ImportError as e:
+            print(f"transformers not run: {e}", flush=True)
+            save(None, None, {"versions": "not installed", "attention": None, "experts": None})
         print("== ratio (swerm / transformers tokens/s) ==")
         for l in s:
-            print(f"{l:>8}: " + (f"{s[l]['tokens_per_s'] / h[l]['tokens_per_s']:.2f}x" if l in h else "transformers did not run"))
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"swerm": s, "transformers": h}, f, indent=1)
+            ok = l in h and "tokens_per_s" in s[l]
+            print(f"{l:>8}: " + (f"{s[l]['tokens_per_s'] / h[l]['tokens_per_s']:.2f}x" if ok else "transformers did not run"))
+    if any("error" in r for r in s.values()):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

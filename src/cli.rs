@@ -168,7 +168,8 @@ pub struct BenchArgs {
     /// Tokens per forward pass (trajectories are packed up to it; at least one per pass).
     #[arg(long, default_value_t = 32768)]
     pub batch_tokens: usize,
-    /// Timed passes per context (after one warm-up pass).
+    /// Timed passes per context (after one warm-up pass); 0: time the one cold pass alone (a
+    /// fit check of a long context).
     #[arg(long, default_value_t = 3)]
     pub passes: usize,
     /// auto, cpu or cuda:N.

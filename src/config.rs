@@ -232,8 +232,8 @@ fn verifier(model: &str, a: &cli::ModelArgs) -> Result<VerifierSettings> {
             _ => bail!("--answer-tokens {s:?}: expected YES,NO (two strings separated by a comma)"),
         },
     };
-    if a.batch_tokens == 0 {
-        bail!("--batch-tokens must be at least 1");
+    if a.batch_tokens == 0 || a.batch_tokens >= crate::model::qwen::MAX_PASS_TOKENS {
+        bail!("--batch-tokens must be between 1 and {}", crate::model::qwen::MAX_PASS_TOKENS - 1);
     }
     if a.prompt.max_tokens.is_some_and(|m| m < 64) {
         bail!("--max-tokens must be at least 64");
@@ -427,8 +427,12 @@ impl Compare {
 }
 
 pub fn bench(a: cli::BenchArgs) -> Result<BenchConfig> {
-    if a.context.is_empty() || a.context.contains(&0) || a.passes == 0 || a.batch_tokens == 0 {
-        bail!("--context, --passes and --batch-tokens must be positive");
+    if a.context.is_empty() || a.context.contains(&0) || a.batch_tokens == 0 {
+        bail!("--context and --batch-tokens must be positive");
+    }
+    let max = crate::model::qwen::MAX_PASS_TOKENS;
+    if a.batch_tokens >= max || a.context.iter().any(|&c| c >= max) {
+        bail!("--context and --batch-tokens: a forward pass holds at most {} tokens", max - 1);
     }
     let weights = match (a.synthetic, a.model) {
         (Some(name), None) => BenchWeights::Synthetic(name),

@@ -56,6 +56,13 @@ fn cuda(i: usize) -> Result<Device> {
     match result {
         Ok(Ok(d)) => {
             pool::keep_memory(&d);
+            #[cfg(feature = "cuda")]
+            if let Device::Cuda(c) = &d {
+                // SAFETY: swerm runs every kernel, copy and free on candle's one stream per
+                // device, so no buffer needs events to order its uses across streams; cudarc
+                // would otherwise record an event on every allocation and use.
+                unsafe { c.cuda_stream().context().disable_event_tracking() };
+            }
             Ok(d)
         }
         Ok(Err(e)) => Err(anyhow!("--device cuda:{i}: {e}")),

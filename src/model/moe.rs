@@ -10,8 +10,10 @@
 //!    copy to the host;
 //! 3. one gather of the hidden rows into expert-sorted order;
 //! 4. per expert, the gate/up GEMM, SiLU·up, and the down GEMM on its contiguous slice of rows,
-//!    the outputs concatenated in expert order and scaled by their routing weights;
-//! 5. `x[t] + sum_j y[pos[t, j]]` in f32, slot by slot (a fixed order: deterministic).
+//!    each written into its rows of one preallocated [n, H] buffer (no concatenation; the copy
+//!    out of each GEMM's own output remains until a grouped GEMM writes in place);
+//! 5. `x[t] + sum_j w[t, j] y[pos[t, j]]` in f32, slot by slot (a fixed order: deterministic),
+//!    with the routing weights folded into that one pass.
 
 use candle_core::{DType, Result, Tensor};
 
@@ -20,6 +22,10 @@ use super::moe_ops::{Combine, Routing, TopK, silu_mul};
 /// Tokens per MoE chunk: bounds the gathered buffers (32k tokens x 8 slots x 2048 x 2 bytes =
 /// 1 GiB in bf16 for the 30B-A3B shape; unchunked they would be 8 GiB at 256k tokens).
 pub const CHUNK: usize = 32 * 1024;
+
+/// A chunk must stay under this many tokens: candle's index_select takes u32 indices of the
+/// (token, slot) rows, and the kernels index rows with 32-bit ints.
+pub const MAX_CHUNK: usize = 262_144;
 
 /// Expert weights stacked over experts: gate and up fused as [E, 2I, H], down as [E, H, I]
 /// (transformers 5's in-memory layout; per-expert checkpoints are stacked at load time).
@@ -62,13 +68,16 @@ impl Moe {
     }
 
     fn forward_chunk(&self, h: &Tensor, residual: &Tensor) -> Result<Tensor> {
+        let (t, hidden) = h.dims2()?;
+        if t >= MAX_CHUNK {
+            candle_core::bail!("an MoE chunk of {t} tokens: at most {} (u32 row indices)", MAX_CHUNK - 1);
+        }
         let experts = self.router.dim(0)?;
         let inter = self.down.dim(2)?;
         let (ids, w) = self.route(h)?;
         let r = Routing::new(&ids, experts)?;
         let xs = h.index_select(&r.token_of_row, 0)?; // [n, H], expert-sorted
-        let ws = w.flatten_all()?.index_select(&r.pair_of_row, 0)?.to_dtype(h.dtype())?.unsqueeze(1)?;
-        let mut ys = Vec::with_capacity(experts);
+        let y = Tensor::zeros((xs.dim(0)?, hidden), h.dtype(), h.device())?;
         for e in 0..experts {
             let (a, b) = (r.offsets[e] as usize, r.offsets[e + 1] as usize);
             if a == b {
@@ -76,11 +85,11 @@ impl Moe {
             }
             let x = xs.narrow(0, a, b - a)?;
             let gu = x.matmul(&self.gate_up.get(e)?.t()?)?;
-            ys.push(silu_mul(&gu, inter)?.matmul(&self.down.get(e)?.t()?)?);
+            y.slice_set(&silu_mul(&gu, inter)?.matmul(&self.down.get(e)?.t()?)?, 0, a)?;
         }
-        // Weights applied in the model dtype, as transformers does before its index_add.
-        let y = Tensor::cat(&ys, 0)?.broadcast_mul(&ws)?;
-        residual.contiguous()?.apply_op3_no_bwd(&y, &r.pos.contiguous()?, &Combine)
+        // The routing weights, [T, k] f32 in slot order, are applied inside the combine.
+        let combine = Combine { weights: w.contiguous()? };
+        residual.contiguous()?.apply_op3_no_bwd(&y, &r.pos.contiguous()?, &combine)
     }
 }
 

@@ -7,8 +7,9 @@
 //!   CUDA, the same rounds on the CPU);
 //! - [`Permute`]: a stable counting sort of the (token, slot) pairs by expert: each pair's row in
 //!   the expert-sorted buffer, each row's pair and token, and the experts' row offsets;
-//! - [`Combine`]: `out[t] = x[t] + sum_j y[pos[t, j]]`, accumulated in f32 in slot order (a
-//!   fixed order, so deterministic; no `index_add`, which is serial over rows on CUDA);
+//! - [`Combine`]: `out[t] = x[t] + sum_j w[t, j] y[pos[t, j]]`, the routing weights folded in,
+//!   accumulated in f32 in slot order (a fixed order, so deterministic; no `index_add`, which is
+//!   serial over rows on CUDA);
 //! - [`silu_mul`]: `silu(gate) * up` of a fused gate/up projection (one kernel on CUDA).
 //!
 //! Decision: the permutation is a *stable* sort (pairs of one expert keep token order) rather
@@ -161,25 +162,32 @@ impl Routing {
             pos: all.narrow(0, 0, n)?.reshape((t, k))?,
             pair_of_row: all.narrow(0, n, n)?,
             token_of_row: all.narrow(0, 2 * n, n)?,
-            offsets: all.narrow(0, 3 * n, experts + 1)?.to_vec1::<u32>()?,
+            // force_contiguous: a fresh buffer of the E + 1 offsets, so that only they cross to
+            // the host (to_vec1 of a view copies the whole underlying buffer first).
+            offsets: all.narrow(0, 3 * n, experts + 1)?.force_contiguous()?.to_vec1::<u32>()?,
         })
     }
 }
 
-/// `x + combine(y, pos)`: x [T, H] (the residual), y [n, H] (weighted expert outputs in
-/// expert-sorted rows), pos [T, k] u32 -> [T, H] in x's dtype.
-pub struct Combine;
+/// `x + sum_j w[t, j] * y[pos[t, j]]`: x [T, H] (the residual), y [n, H] (expert outputs in
+/// expert-sorted rows), pos [T, k] u32 -> [T, H] in x's dtype; `weights` [T, k] f32 are the
+/// routing weights, folded in here (f32 products and sums in slot order, one rounding) rather
+/// than applied to y in a pass of their own.
+pub struct Combine {
+    pub weights: Tensor,
+}
 
-fn combine_cpu<T: WithDType>(x: &[T], y: &[T], pos: &[u32], h: usize, k: usize) -> Vec<T> {
+fn combine_cpu<T: WithDType>(x: &[T], y: &[T], pos: &[u32], w: &[f32], h: usize, k: usize) -> Vec<T> {
     let mut out = vec![T::zero(); x.len()];
-    let rows = out.par_chunks_mut(h).zip(x.par_chunks(h)).zip(pos.par_chunks(k));
+    let rows = out.par_chunks_mut(h).zip(x.par_chunks(h)).zip(pos.par_chunks(k).zip(w.par_chunks(k)));
     rows.for_each_init(
         || vec![0f32; h],
-        |acc, ((o, xr), pr)| {
+        |acc, ((o, xr), (pr, wr))| {
             acc.fill(0.0);
-            for &r in pr {
+            for (&r, &wj) in pr.iter().zip(wr) {
                 let yr = &y[r as usize * h..(r as usize + 1) * h];
-                acc.iter_mut().zip(yr).for_each(|(a, v)| *a += v.to_f64() as f32);
+                // A product, then a sum (no fused multiply-add): what the kernel does.
+                acc.iter_mut().zip(yr).for_each(|(a, v)| *a += wj * v.to_f64() as f32);
             }
             // f32 -> f64 is exact, so from_f64 rounds to T exactly as a direct f32 -> T would.
             o.iter_mut()
@@ -216,12 +224,22 @@ impl CustomOp3 for Combine {
         if let Some(bad) = pos.iter().find(|&&r| r as usize >= n) {
             bail!("moe-combine: row {bad} out of range ({n} rows)");
         }
+        self.check_weights(t, k)?;
+        let (ws, wl) = self.weights.storage_and_layout();
+        let (candle_core::Storage::Cpu(CpuStorage::F32(w)), Some((w0, w1))) = (&*ws, wl.contiguous_offsets()) else {
+            bail!("moe-combine: the weights must be contiguous f32 on the CPU")
+        };
+        let w = &w[w0..w1];
         let out = match (xs, ys) {
-            (CpuStorage::F32(x), CpuStorage::F32(y)) => CpuStorage::F32(combine_cpu(&x[x0..x1], &y[y0..y1], pos, h, k)),
-            (CpuStorage::BF16(x), CpuStorage::BF16(y)) => {
-                CpuStorage::BF16(combine_cpu(&x[x0..x1], &y[y0..y1], pos, h, k))
+            (CpuStorage::F32(x), CpuStorage::F32(y)) => {
+                CpuStorage::F32(combine_cpu(&x[x0..x1], &y[y0..y1], pos, w, h, k))
             }
-            (CpuStorage::F16(x), CpuStorage::F16(y)) => CpuStorage::F16(combine_cpu(&x[x0..x1], &y[y0..y1], pos, h, k)),
+            (CpuStorage::BF16(x), CpuStorage::BF16(y)) => {
+                CpuStorage::BF16(combine_cpu(&x[x0..x1], &y[y0..y1], pos, w, h, k))
+            }
+            (CpuStorage::F16(x), CpuStorage::F16(y)) => {
+                CpuStorage::F16(combine_cpu(&x[x0..x1], &y[y0..y1], pos, w, h, k))
+            }
             _ => bail!("moe-combine: x and y must share a float dtype"),
         };
         Ok((out, Shape::from_dims(&[t, h])))
@@ -238,7 +256,19 @@ impl CustomOp3 for Combine {
         pl: &Layout,
     ) -> Result<(candle_core::CudaStorage, Shape)> {
         let (t, h, _, k) = combine_dims(xl, yl, pl)?;
-        Ok((cuda::combine(xs, xl, ys, yl, ps, pl, t, h, k)?, Shape::from_dims(&[t, h])))
+        self.check_weights(t, k)?;
+        let (ws, wl) = self.weights.storage_and_layout();
+        let candle_core::Storage::Cuda(ws) = &*ws else { bail!("moe-combine: the weights must be on the device") };
+        Ok((cuda::combine(xs, xl, ys, yl, ps, pl, (ws, &wl), t, h, k)?, Shape::from_dims(&[t, h])))
+    }
+}
+
+impl Combine {
+    fn check_weights(&self, t: usize, k: usize) -> Result<()> {
+        if self.weights.dims() != [t, k] || self.weights.dtype() != candle_core::DType::F32 {
+            bail!("moe-combine: weights {:?} {:?}, expected [{t}, {k}] f32", self.weights.dims(), self.weights.dtype());
+        }
+        Ok(())
     }
 }
 
@@ -359,10 +389,12 @@ mod cuda {
         yl: &Layout,
         ps: &CudaStorage,
         pl: &Layout,
+        (ws, wl): (&CudaStorage, &Layout),
         t: usize,
         h: usize,
         k: usize,
     ) -> Result<CudaStorage> {
+        #[allow(clippy::too_many_arguments)]
         fn run<T: CudaDType + DeviceRepr>(
             name: &str,
             xs: &CudaStorage,
@@ -370,6 +402,7 @@ mod cuda {
             ys: &CudaStorage,
             yl: &Layout,
             pos: &CudaView<u32>,
+            w: &CudaView<f32>,
             (t, h, k): (usize, usize, usize),
         ) -> Result<CudaStorage> {
             let dev = xs.device();
@@ -381,6 +414,7 @@ mod cuda {
             b.arg(&x);
             b.arg(&y);
             b.arg(pos);
+            b.arg(w);
             b.arg(&out);
             candle_core::builder_arg!(b, t as i32, h as i32, k as i32);
             let cfg =
@@ -390,11 +424,12 @@ mod cuda {
             Ok(wrap(out, dev))
         }
         let pos = view::<u32>(ps, pl)?;
+        let w = view::<f32>(ws, wl)?;
         let dims = (t, h, k);
         match xs.dtype() {
-            DType::F32 => run::<f32>("moe_combine_f32", xs, xl, ys, yl, &pos, dims),
-            DType::BF16 => run::<half::bf16>("moe_combine_bf16", xs, xl, ys, yl, &pos, dims),
-            DType::F16 => run::<half::f16>("moe_combine_f16", xs, xl, ys, yl, &pos, dims),
+            DType::F32 => run::<f32>("moe_combine_f32", xs, xl, ys, yl, &pos, &w, dims),
+            DType::BF16 => run::<half::bf16>("moe_combine_bf16", xs, xl, ys, yl, &pos, &w, dims),
+            DType::F16 => run::<half::f16>("moe_combine_f16", xs, xl, ys, yl, &pos, &w, dims),
             d => bail!("moe-combine: {d:?} is not supported"),
         }
     }
@@ -481,14 +516,21 @@ mod tests {
         let x = Tensor::new(&[[1f32, 2.0], [3.0, 4.0]], &dev)?;
         let y = Tensor::new(&[[10f32, 20.0], [100.0, 200.0], [1000.0, 2000.0]], &dev)?;
         let pos = Tensor::new(&[[2u32, 0], [1, 1]], &dev)?;
-        let got = x.apply_op3_no_bwd(&y, &pos, &Combine)?;
+        let ones = Combine { weights: Tensor::ones((2, 2), DType::F32, &dev)? };
+        let got = x.apply_op3_no_bwd(&y, &pos, &ones)?;
         assert_eq!(got.to_vec2::<f32>()?, [[1011.0, 2022.0], [203.0, 404.0]]);
         // bf16: accumulated in f32 and rounded once (bf16 steps would lose the small term).
         let (xb, yb) = (x.to_dtype(DType::BF16)?, y.to_dtype(DType::BF16)?);
-        let got = xb.apply_op3_no_bwd(&yb, &pos, &Combine)?.to_dtype(DType::F32)?;
+        let got = xb.apply_op3_no_bwd(&yb, &pos, &ones)?.to_dtype(DType::F32)?;
         assert_eq!(got.to_vec2::<f32>()?, [[1012.0, 2024.0], [203.0, 404.0]]);
+        // The routing weights multiply each slot's row.
+        let w = Combine { weights: Tensor::new(&[[0.5f32, 0.25], [2.0, 0.0]], &dev)? };
+        let got = x.apply_op3_no_bwd(&y, &pos, &w)?;
+        assert_eq!(got.to_vec2::<f32>()?, [[503.5, 1007.0], [203.0, 404.0]]);
         let bad = Tensor::new(&[[3u32, 0], [1, 1]], &dev)?;
-        assert!(x.apply_op3_no_bwd(&y, &bad, &Combine).is_err());
+        assert!(x.apply_op3_no_bwd(&y, &bad, &ones).is_err());
+        let short = Combine { weights: Tensor::ones((2, 1), DType::F32, &dev)? };
+        assert!(x.apply_op3_no_bwd(&y, &pos, &short).is_err(), "weights of the wrong shape");
         Ok(())
     }
 }

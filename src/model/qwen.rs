@@ -175,6 +175,14 @@ impl Model {
             bail!("token id {bad} is outside the model's vocabulary ({vocab})");
         }
         let dev = &self.device;
+        if batch.ids.len() >= MAX_PASS_TOKENS {
+            bail!(
+                "a forward pass of {} tokens: at most {} (rope and rms_norm index tokens with 32-bit ints); lower --batch-tokens",
+                batch.ids.len(),
+                MAX_PASS_TOKENS - 1
+            );
+        }
+        check_slow_attention(dev, self.dtype, batch)?;
         let mut clock = Clock { model: self, last: std::time::Instant::now() };
         let (ids, ranges) = (&batch.ids, &batch.seqs);
         let pos: Vec<f32> = batch.positions.iter().map(|&p| p as f32).collect();
@@ -213,14 +221,45 @@ impl Model {
             };
             clock.mark(Part::Ffn)?;
         }
+        // The final norm and the two answer rows of the head in f32, whatever the model dtype:
+        // bf16 logits would quantise P(YES) (steps of 2^-8 relative in each logit) and create
+        // ties between candidates that the model tells apart. Two rows: the cost is nothing.
         let last: Vec<u32> = ranges.iter().map(|&(s, l)| (s + l - 1) as u32).collect();
-        let hl = x.index_select(&Tensor::new(last.as_slice(), dev)?, 0)?;
-        let hl = candle_nn::ops::rms_norm(&hl, &self.norm, eps)?;
-        let rows = self.head.index_select(&Tensor::new(&answer[..], dev)?, 0)?; // [2, H]
-        let logits = hl.matmul(&rows.t()?)?.to_dtype(DType::F32)?.to_vec2::<f32>()?;
+        let hl = x.index_select(&Tensor::new(last.as_slice(), dev)?, 0)?.to_dtype(DType::F32)?;
+        let hl = candle_nn::ops::rms_norm(&hl, &self.norm.to_dtype(DType::F32)?, eps)?;
+        let rows = self.head.index_select(&Tensor::new(&answer[..], dev)?, 0)?.to_dtype(DType::F32)?; // [2, H]
+        let logits = hl.matmul(&rows.t()?)?.to_vec2::<f32>()?;
         clock.mark(Part::Other)?;
         Ok(logits.into_iter().map(|r| [r[0], r[1]]).collect())
     }
+}
+
+/// Tokens of one forward pass must stay under this (candle's rope and rms_norm kernels index
+/// elements with 32-bit ints: 2^19 tokens x 32 heads x 128 = 2^31).
+pub const MAX_PASS_TOKENS: usize = 1 << 19;
+
+/// The fallback attention (f32 or f16 on CUDA, where FlashAttention takes bf16 only) does
+/// O(L^2) work in chunks of plain matmuls: fine for short trajectories, hours for long ones.
+/// Past 4,096 tokens it warns (once); past 32,768 it refuses, naming the way out.
+fn check_slow_attention(dev: &candle_core::Device, dtype: DType, batch: &Batch) -> Result<()> {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if !dev.is_cuda() || dtype == DType::BF16 {
+        return Ok(());
+    }
+    let longest = batch.seqs.iter().map(|&(_, l)| l).max().unwrap_or(0);
+    if longest > 32_768 {
+        bail!(
+            "a {longest}-token trajectory in {dtype:?} on CUDA: the fallback attention would take hours; use --dtype bf16 (FlashAttention-2)"
+        );
+    }
+    if longest > 4096 {
+        WARNED.call_once(|| {
+            eprintln!(
+                "swerm: warning: {dtype:?} on CUDA uses the fallback attention ({longest}-token trajectories are slow); --dtype bf16 uses FlashAttention-2"
+            )
+        });
+    }
+    Ok(())
 }
 
 /// Router and experts of one MoE layer, from per-expert tensors (`experts.N.gate_proj.weight`)

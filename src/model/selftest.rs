@@ -37,6 +37,49 @@ fn mismatches(a: &Tensor, b: &Tensor) -> Result<f64> {
     Ok(a.iter().zip(&b).filter(|(x, y)| x != y).count() as f64)
 }
 
+/// The fallback attention (f32 and bf16) and FlashAttention-2 (bf16, when built) on the device
+/// against the CPU's f32 attention, over the packed sequences `seqs` (start, length) with
+/// (query heads, key-value heads) of 128.
+fn attention_checks(
+    r: &mut Report,
+    dev: &Device,
+    seqs: &[(usize, usize)],
+    heads: (usize, usize),
+    what: &str,
+) -> Result<()> {
+    let cpu = Device::Cpu;
+    let total = seqs.iter().map(|&(s, l)| s + l).max().unwrap_or(0);
+    let q = Tensor::randn(0f32, 1.0, (total, heads.0, 128), &cpu)?;
+    let kk = Tensor::randn(0f32, 1.0, (total, heads.1, 128), &cpu)?;
+    let v = Tensor::randn(0f32, 1.0, (total, heads.1, 128), &cpu)?;
+    let want = attention::varlen_causal(&q, &kk, &v, seqs, 1 << 20)?;
+    let (qd, kd, vd) = (q.to_device(dev)?, kk.to_device(dev)?, v.to_device(dev)?);
+    let got = attention::varlen_causal(&qd, &kd, &vd, seqs, attention::DEFAULT_BUDGET)?;
+    r.check(&format!("attention fallback f32 vs CPU ({what})"), max_abs_diff(&want, &got)?, 1e-4);
+    let b16 = |t: &Tensor| t.to_dtype(DType::BF16);
+    let (qb, kb, vb) = (b16(&qd)?, b16(&kd)?, b16(&vd)?);
+    // The f32 reference on the same bf16-rounded inputs; bf16 outputs of unit-scale values are
+    // within 2^-8 relative, and the probabilities are rounded to bf16 before P·V: 2e-2 absolute.
+    let f32_of_b16 = |t: &Tensor| b16(t)?.to_dtype(DType::F32);
+    let want16 = attention::varlen_causal(&f32_of_b16(&q)?, &f32_of_b16(&kk)?, &f32_of_b16(&v)?, seqs, 1 << 20)?;
+    let fallback = attention::varlen_causal(&qb, &kb, &vb, seqs, attention::DEFAULT_BUDGET)?;
+    r.check(&format!("attention fallback bf16 vs f32 reference ({what})"), max_abs_diff(&want16, &fallback)?, 2e-2);
+    match attention::flash_plan(seqs, dev, DType::BF16, 128)? {
+        Some(plan) => {
+            let fa = attention::attend(&qb, &kb, &vb, seqs, Some(&plan), 0)?;
+            r.check(
+                &format!("FlashAttention-2 varlen bf16 vs f32 reference ({what})"),
+                max_abs_diff(&want16, &fa)?,
+                2e-2,
+            );
+        }
+        None => outln!(
+            "skip FlashAttention-2 ({what}): not in this build (scripts/build-cuda.sh --flash-attn), or SWERM_NO_FLASH_ATTN set"
+        ),
+    }
+    Ok(())
+}
+
 pub fn run(dev: &Device) -> Result<()> {
     if dev.is_cpu() {
         bail!("selftest compares a CUDA device with the CPU: give --device cuda:N");
@@ -60,10 +103,12 @@ pub fn run(dev: &Device) -> Result<()> {
     for dtype in [DType::F32, DType::BF16] {
         let x = Tensor::randn(0f32, 1.0, (t, 256), &cpu)?.to_dtype(dtype)?;
         let y = Tensor::randn(0f32, 1.0, (n, 256), &cpu)?.to_dtype(dtype)?;
-        let c_cpu = x.apply_op3_no_bwd(&y, &pos, &Combine)?;
-        let c_dev = x.to_device(dev)?.apply_op3_no_bwd(&y.to_device(dev)?, &pos.to_device(dev)?, &Combine)?;
+        let w = Tensor::rand(0f32, 1.0, (t, k), &cpu)?;
+        let c_cpu = x.apply_op3_no_bwd(&y, &pos, &Combine { weights: w.clone() })?;
+        let on_dev = Combine { weights: w.to_device(dev)? };
+        let c_dev = x.to_device(dev)?.apply_op3_no_bwd(&y.to_device(dev)?, &pos.to_device(dev)?, &on_dev)?;
         r.check(
-            &format!("moe_combine {dtype:?}: x + sum of 8 rows, f32 in slot order"),
+            &format!("moe_combine {dtype:?}: x + weighted sum of 8 rows, f32 in slot order"),
             max_abs_diff(&c_cpu, &c_dev)?,
             0.0,
         );
@@ -75,38 +120,12 @@ pub fn run(dev: &Device) -> Result<()> {
         let tol = if dtype == DType::BF16 { 2.0 / 32.0 } else { 1e-5 };
         r.check(&format!("silu_mul {dtype:?}: fused kernel vs candle ops"), max_abs_diff(&s_cpu, &s_dev)?, tol);
     }
-    // Attention over packed sequences, grouped-query, head dim 128, as the 30B-A3B.
-    let seqs = [(0, 700), (700, 1), (701, 333), (1034, 990)];
-    let total = 2024;
-    let q = Tensor::randn(0f32, 1.0, (total, 8, 128), &cpu)?;
-    let kk = Tensor::randn(0f32, 1.0, (total, 2, 128), &cpu)?;
-    let v = Tensor::randn(0f32, 1.0, (total, 2, 128), &cpu)?;
-    let want = attention::varlen_causal(&q, &kk, &v, &seqs, 1 << 20)?;
-    let (qd, kd, vd) = (q.to_device(dev)?, kk.to_device(dev)?, v.to_device(dev)?);
-    let got = attention::varlen_causal(&qd, &kd, &vd, &seqs, attention::DEFAULT_BUDGET)?;
-    r.check("attention fallback f32 (mask on the device) vs CPU", max_abs_diff(&want, &got)?, 1e-4);
-    let b16 = |t: &Tensor| t.to_dtype(DType::BF16);
-    let (qb, kb, vb) = (b16(&qd)?, b16(&kd)?, b16(&vd)?);
-    // The f32 reference on the same bf16-rounded inputs; bf16 outputs of unit-scale values are
-    // within 2^-8 relative, and the probabilities are rounded to bf16 before P·V: 2e-2 absolute.
-    let want16 = attention::varlen_causal(
-        &b16(&q)?.to_dtype(DType::F32)?,
-        &b16(&kk)?.to_dtype(DType::F32)?,
-        &b16(&v)?.to_dtype(DType::F32)?,
-        &seqs,
-        1 << 20,
-    )?;
-    let fallback = attention::varlen_causal(&qb, &kb, &vb, &seqs, attention::DEFAULT_BUDGET)?;
-    r.check("attention fallback bf16 vs f32 reference", max_abs_diff(&want16, &fallback)?, 2e-2);
-    match attention::flash_plan(&seqs, dev, DType::BF16, 128)? {
-        Some(plan) => {
-            let fa = attention::attend(&qb, &kb, &vb, &seqs, Some(&plan), 0)?;
-            r.check("FlashAttention-2 varlen bf16 vs f32 reference", max_abs_diff(&want16, &fa)?, 2e-2);
-        }
-        None => outln!(
-            "skip FlashAttention-2: not in this build (scripts/build-cuda.sh --flash-attn), or SWERM_NO_FLASH_ATTN set"
-        ),
-    }
+    // Attention over packed sequences, grouped-query, head dim 128: a small case with a
+    // one-token sequence, then the 30B-A3B's own heads (32 query, 4 key-value) with one
+    // sequence past 4k tokens (FlashAttention's blocks, several of them per sequence).
+    attention_checks(&mut r, dev, &[(0, 700), (700, 1), (701, 333), (1034, 990)], (8, 2), "8/2 heads")?;
+    let long = [(0, 4500), (4500, 1), (4501, 1200), (5701, 2299)];
+    attention_checks(&mut r, dev, &long, (32, 4), "32/4 heads, 4.5k-token sequence")?;
     if r.failed > 0 {
         bail!("{} device check(s) failed", r.failed);
     }

@@ -6,6 +6,7 @@ mod cli;
 mod combine;
 mod compare;
 mod engine;
+mod gpu_check;
 mod layouts;
 mod reliability;
 mod store;

@@ -8,7 +8,13 @@ void run_mha_fwd(Flash_fwd_params &params, cudaStream_t stream) {
   run_mha_fwd_<cutlass::bfloat16_t, 128, true>(params, stream);
 }
 
-extern "C" void run_mha(
+// swerm: the CUDA error of the launch (0: none), from the first failing call it made or from
+// cudaGetLastError after it; the Rust side turns a non-zero status into an error.
+extern "C" const char *swerm_fa_error_string(int status) {
+    return cudaGetErrorString(static_cast<cudaError_t>(status));
+}
+
+extern "C" int run_mha(
     void *q_ptr,
     void *k_ptr,
     void *v_ptr,
@@ -145,5 +151,11 @@ extern "C" void run_mha(
     params.unpadded_lse = unpadded_lse;
 
     cudaStream_t stream = reinterpret_cast<cudaStream_t>(stream_ptr);
+    swerm_fa_status = cudaSuccess;
     run_mha_fwd(params, stream);
+    const cudaError_t launch = cudaGetLastError();
+    if (swerm_fa_status == cudaSuccess) {
+        swerm_fa_status = launch;
+    }
+    return static_cast<int>(swerm_fa_status);
 }

@@ -1,5 +1,5 @@
 // The C entry point of kernels/flash_api.cu (as in candle-flash-attn 0.11.1).
-use core::ffi::{c_int, c_void};
+use core::ffi::{c_char, c_int, c_void};
 
 extern "C" {
     pub(crate) fn run_mha(
@@ -59,6 +59,9 @@ extern "C" {
         mm_prefix_range_batch_stride: u32,
         max_mm_prefix_ranges: c_int,
         stream_ptr: *mut c_void,
-    );
+    ) -> c_int;
+
+    /// `cudaGetErrorString` of a status `run_mha` returned.
+    pub(crate) fn swerm_fa_error_string(status: c_int) -> *const c_char;
 
 }

@@ -82,12 +82,13 @@ impl candle_core::CustomOp3 for VarLen {
         let vs = v.as_cuda_slice::<half::bf16>()?.slice(v_l.start_offset()..);
         let out_shape = q_l.shape().clone();
         let out_l = Layout::contiguous(&out_shape);
-        // SAFETY: the kernel writes every output element.
-        let dst = unsafe { dev.alloc::<half::bf16>(out_shape.elem_count())? };
+        // Zeroed, not merely allocated: if a launch fails, nothing uninitialised is ever read
+        // (the error below is returned instead, and the buffer dropped); the cost is one memset.
+        let dst = dev.alloc_zeros::<half::bf16>(out_shape.elem_count())?;
         let lse = dev.alloc_zeros::<f32>(heads * total)?;
         let (qst, kst, vst, ost) = (q_l.stride(), k_l.stride(), v_l.stride(), out_l.stride());
         let max = self.max_seqlen;
-        unsafe {
+        let status = unsafe {
             let (q_ptr, _g1) = qs.device_ptr(&stream);
             let (k_ptr, _g2) = ks.device_ptr(&stream);
             let (v_ptr, _g3) = vs.device_ptr(&stream);
@@ -140,7 +141,12 @@ impl candle_core::CustomOp3 for VarLen {
                 0,
                 0,
                 stream.cu_stream() as *mut core::ffi::c_void,
-            );
+            )
+        };
+        if status != 0 {
+            // SAFETY: cudaGetErrorString returns a static, NUL-terminated string for any code.
+            let what = unsafe { std::ffi::CStr::from_ptr(ffi::swerm_fa_error_string(status)) };
+            bail!("flash-attn: the kernel launch failed: CUDA error {status} ({})", what.to_string_lossy());
         }
         Ok((CudaStorage::wrap_cuda_slice(dst, dev.clone()), out_shape))
     }
