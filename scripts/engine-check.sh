@@ -46,14 +46,17 @@ trap stop EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# start_replica NAME PORT: a vLLM server in its own process group; its pid in $W/NAME.pid.
+# start_replica NAME PORT [ARGS...]: a vLLM server in its own process group; its pid in
+# $W/NAME.pid.
 start_replica() {
+    local name=$1 port=$2
+    shift 2
     HF_HUB_OFFLINE=1 VLLM_CPU_KVCACHE_SPACE=1 VLLM_HOST_IP=127.0.0.1 VLLM_NO_USAGE_STATS=1 \
-        VLLM_CACHE_ROOT="$W/vllm-cache-$1" \
+        VLLM_CACHE_ROOT="$W/vllm-cache-$name" \
         setsid "$VENV/bin/python" -m vllm.entrypoints.openai.api_server --model "$MODEL" \
-        --served-model-name tiny-engine --host 127.0.0.1 --port "$2" --dtype float32 \
-        --max-model-len 4096 --enforce-eager >"$W/$1.log" 2>&1 &
-    echo $! >"$W/$1.pid"
+        --served-model-name tiny-engine --host 127.0.0.1 --port "$port" --dtype float32 \
+        --max-model-len 4096 --enforce-eager "$@" >"$W/$name.log" 2>&1 &
+    echo $! >"$W/$name.pid"
     PIDS+=("$!")
 }
 
@@ -104,6 +107,9 @@ PY
 DEMO=(fixtures/demo/runs/run-a.jsonl fixtures/demo/runs/run-b.json fixtures/demo/runs/run-c.jsonl
     fixtures/demo/runs/run-d fixtures/demo/runs/run-e.jsonl fixtures/demo/runs/run-f.jsonl)
 REPORTS=(fixtures/demo/reports/run-{a,b,c,d,e,f}.json)
+# A store keeps no input order: eval pairs reports with runs by name.
+BY_NAME=(run-{a,b,c,d,e,f})
+for i in "${!BY_NAME[@]}"; do BY_NAME[i]="${BY_NAME[i]}=${REPORTS[i]}"; done
 mkdir -p "$W/big"
 python3 - "$W/big" <<'PY'
 import json, sys
@@ -157,8 +163,8 @@ echo "engine-check: 4. three shards merged equal the unsharded run"
 for i in 1 2 3; do
     $SWERM score "${DEMO[@]}" --model $MODEL --endpoint "$E1" --shard $i/3 -q -o "$W/shard-$i" >/dev/null
 done
-$SWERM eval --scores "$W/shard-1" --scores "$W/shard-2" --scores "$W/shard-3" --labels "${REPORTS[@]}" --json -o "$W/eval-shards" >"$W/shards.json"
-$SWERM eval --scores "$W/demo" --labels "${REPORTS[@]}" --json -o "$W/eval-whole" >"$W/whole.json"
+$SWERM eval --scores "$W/shard-1" --scores "$W/shard-2" --scores "$W/shard-3" --labels "${BY_NAME[@]}" --json -o "$W/eval-shards" >"$W/shards.json"
+$SWERM eval --scores "$W/demo" --labels "${BY_NAME[@]}" --json -o "$W/eval-whole" >"$W/whole.json"
 python3 - "$W/shards.json" "$W/whole.json" <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:])
@@ -167,6 +173,46 @@ for d in (a, b):
 assert a == b, "merged shards report differently"
 print(f"  report.json equal; selected {a['selected']['rate']:.4f}, AUC {a['auc']:.4f}")
 PY
+
+echo "engine-check: 5. an endpoint behind an API key (vLLM --api-key)"
+KEY="sk-swerm-check-$(python3 -c 'import secrets; print(secrets.token_hex(12))')"
+P3=$(free_port)
+start_replica r3 "$P3" --api-key "$KEY"
+wait_ready_key() { # like wait_ready, with the key
+    for _ in $(seq 600); do
+        curl -sf -H "Authorization: Bearer $KEY" "http://127.0.0.1:$P3/v1/models" >/dev/null && return 0
+        kill -0 "$(cat "$W/r3.pid")" 2>/dev/null || { tail -20 "$W/r3.log" >&2; exit 1; }
+        sleep 0.5
+    done
+    exit 1
+}
+wait_ready_key
+E3=http://127.0.0.1:$P3
+SWERM_API_KEY="$KEY" $SWERM score "${DEMO[@]}" --model $MODEL --endpoint "$E3/v1" -o "$W/key" >"$W/key.out" 2>"$W/key.err"
+same "$W/key" "$W/local-demo"
+MY_KEY="$KEY" $SWERM rerank "${DEMO[@]}" --labels "${REPORTS[@]}" --model $MODEL --endpoint "$E3" --api-key-env MY_KEY \
+    -o "$W/key-rerank" >"$W/key-rerank.out" 2>"$W/key-rerank.err"
+refused() { # NAME WHAT ENV...: swerm must stop with exit 2, naming the endpoint once and saying WHAT
+    local name=$1 what=$2
+    shift 2
+    set +e
+    env "$@" $SWERM score "${DEMO[@]}" --model $MODEL --endpoint "$E3" -o "$W/$name" >/dev/null 2>"$W/$name.err"
+    local rc=$?
+    set -e
+    [[ $rc == 2 ]] || { echo "engine-check: $name: exit $rc, expected 2" >&2; cat "$W/$name.err" >&2; exit 1; }
+    grep -q "$what" "$W/$name.err" || { echo "engine-check: $name: no '$what'" >&2; cat "$W/$name.err" >&2; exit 1; }
+    [[ $(grep -o "$E3" "$W/$name.err" | wc -l) == 1 ]] || { echo "engine-check: $name: the URL not named once" >&2; exit 1; }
+    echo "  $name: $(tail -1 "$W/$name.err" | cut -c1-150)"
+}
+refused no-key "wants an API key" SWERM_API_KEY= OPENAI_API_KEY=
+refused wrong-key "was refused" SWERM_API_KEY=sk-not-the-key
+# The key appears nowhere swerm wrote or printed.
+if grep -rl -- "$KEY" "$W/key" "$W/key-rerank" "$W"/key*.out "$W"/key*.err "$W"/no-key* "$W"/wrong-key* 2>/dev/null; then
+    echo "engine-check: the API key was written or printed (files above)" >&2
+    exit 1
+fi
+echo "  the key is in none of the $(find "$W/key" "$W/key-rerank" -type f | wc -l) output files nor stdout/stderr"
+kill_group r3
 
 if ((RECORD || BENCH)); then
     start_replica r2 "$P2"

@@ -21,6 +21,12 @@ pub struct Checkpoint {
     pub weights: Vec<PathBuf>,
 }
 
+/// The hub token, as huggingface_hub finds it: `HF_TOKEN` first, then the token file in
+/// HF_HOME (`huggingface-cli login`). Only handed to hf-hub's client; never printed.
+pub fn hub_token(cache: &hf_hub::Cache) -> Option<String> {
+    std::env::var("HF_TOKEN").ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).or_else(|| cache.token())
+}
+
 impl Checkpoint {
     /// `max_position_embeddings` of config.json: the longest sequence the model was trained
     /// for (`None` when config.json does not say, or cannot be read: the model stage reports
@@ -94,6 +100,7 @@ pub fn locate(model: &str, revision: Option<&str>, with_weights: bool) -> Result
             ),
             _ => {
                 let api = hf_hub::api::sync::ApiBuilder::from_env()
+                    .with_token(hub_token(&cache))
                     .with_progress(true)
                     .build()
                     .map_err(|e| anyhow!("--model {model}: cannot reach the hub: {e}"))?;
@@ -153,4 +160,26 @@ fn shard_names(index: &Path) -> Result<Vec<String>> {
         names.insert(f.to_string());
     }
     Ok(names.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hf_token_comes_before_the_token_file() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("hub")).unwrap();
+        std::fs::write(d.path().join("token"), "hf_from_file\n").unwrap();
+        let cache = hf_hub::Cache::new(d.path().join("hub"));
+        // SAFETY (env): the only test that sets HF_TOKEN; nothing else reads it in the tests.
+        unsafe { std::env::remove_var("HF_TOKEN") };
+        assert_eq!(hub_token(&cache).as_deref(), Some("hf_from_file"));
+        unsafe { std::env::set_var("HF_TOKEN", "hf_from_env") };
+        assert_eq!(hub_token(&cache).as_deref(), Some("hf_from_env"));
+        unsafe { std::env::set_var("HF_TOKEN", "  ") };
+        assert_eq!(hub_token(&cache).as_deref(), Some("hf_from_file"), "a blank HF_TOKEN is no token");
+        unsafe { std::env::remove_var("HF_TOKEN") };
+        assert_eq!(hub_token(&hf_hub::Cache::new(d.path().join("none").join("hub"))), None);
+    }
 }

@@ -248,6 +248,11 @@ pub struct EngineArgs {
     /// Seconds one request may take.
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     pub request_timeout: u64,
+    /// The environment variable holding the endpoints' API key (vLLM's --api-key), sent as
+    /// `Authorization: Bearer` and never written or printed [default: SWERM_API_KEY, then
+    /// OPENAI_API_KEY, when set].
+    #[arg(long, value_name = "VAR", requires = "endpoints")]
+    pub api_key_env: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -108,6 +108,7 @@ fn verifier_choice(model: &str, a: &cli::ModelArgs) -> Result<ScorerChoice> {
         retries: e.retries,
         timeout: Duration::from_secs(e.request_timeout),
         backoff: Duration::from_millis(250),
+        api_key: crate::score::remote::ApiKey::from_env(e.api_key_env.as_deref())?,
     };
     Ok(ScorerChoice::Remote(v, engine))
 }

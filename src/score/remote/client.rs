@@ -23,18 +23,89 @@ impl Failure {
     }
 }
 
+/// An API key for endpoints started with one (vLLM's `--api-key`), sent as
+/// `Authorization: Bearer`. It is never shown: its `Debug` prints the variable it came from, and
+/// messages built from server answers have it scrubbed out.
+#[derive(Clone)]
+pub struct ApiKey {
+    key: String,
+    /// The environment variable it was read from, for messages.
+    pub from: String,
+}
+
+impl ApiKey {
+    /// The key from `var` when given (it must be set), else from `SWERM_API_KEY`, then
+    /// `OPENAI_API_KEY` (as OpenAI-compatible clients do); `None` when neither is set.
+    pub fn from_env(var: Option<&str>) -> Result<Option<ApiKey>> {
+        let get = |v: &str| std::env::var(v).ok().filter(|k| !k.trim().is_empty());
+        match var {
+            Some(v) => match get(v) {
+                Some(key) => Ok(Some(ApiKey { key: key.trim().to_string(), from: v.to_string() })),
+                None => bail!("--api-key-env {v}: the environment variable {v} is not set"),
+            },
+            None => Ok(["SWERM_API_KEY", "OPENAI_API_KEY"]
+                .iter()
+                .find_map(|v| get(v).map(|key| ApiKey { key: key.trim().to_string(), from: v.to_string() }))),
+        }
+    }
+
+    /// `text` with every occurrence of the key replaced.
+    pub fn scrub(&self, text: &str) -> String {
+        text.replace(&self.key, "[api key]")
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ApiKey(from ${})", self.from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_api_key_is_never_shown() {
+        let k = ApiKey { key: "sk-secret-123".into(), from: "SWERM_API_KEY".into() };
+        assert_eq!(format!("{k:?}"), "ApiKey(from $SWERM_API_KEY)");
+        assert_eq!(k.scrub("echo: Bearer sk-secret-123!"), "echo: Bearer [api key]!");
+        // SAFETY (env): this test alone touches this variable.
+        unsafe { std::env::set_var("SWERM_TEST_KEY_VAR", " sk-x ") };
+        let got = ApiKey::from_env(Some("SWERM_TEST_KEY_VAR")).unwrap().unwrap();
+        assert_eq!((got.key.as_str(), got.from.as_str()), ("sk-x", "SWERM_TEST_KEY_VAR"));
+        let e = ApiKey::from_env(Some("SWERM_TEST_NO_SUCH_VAR")).unwrap_err().to_string();
+        assert!(e.contains("SWERM_TEST_NO_SUCH_VAR is not set"), "{e}");
+    }
+
+    #[test]
+    fn endpoint_urls_with_or_without_v1() {
+        let s = Duration::from_secs(1);
+        for (given, base) in [
+            ("http://10.0.0.5:8000", "http://10.0.0.5:8000"),
+            ("http://10.0.0.5:8000/v1", "http://10.0.0.5:8000"),
+            ("https://llm.example.org/v1/", "https://llm.example.org"),
+            ("https://llm.example.org/", "https://llm.example.org"),
+        ] {
+            assert_eq!(Client::new(given, s, 0, s, None).unwrap().url, base);
+        }
+        assert!(Client::new("llm.example.org:8000", s, 0, s, None).is_err());
+    }
+}
+
 #[derive(Clone)]
 pub struct Client {
     /// The base URL without a trailing slash (`http://host:port`).
     pub url: String,
     agent: ureq::Agent,
+    key: Option<ApiKey>,
     /// Tries after the first for [`Client::retrying`], and the first wait (it doubles).
     pub retries: u32,
     pub backoff: Duration,
 }
 
 impl Client {
-    pub fn new(url: &str, timeout: Duration, retries: u32, backoff: Duration) -> Result<Self> {
+    pub fn new(url: &str, timeout: Duration, retries: u32, backoff: Duration, key: Option<ApiKey>) -> Result<Self> {
         let url = url.trim_end_matches('/');
         let url = url.strip_suffix("/v1").unwrap_or(url);
         if !(url.starts_with("http://") || url.starts_with("https://"))
@@ -43,7 +114,7 @@ impl Client {
             bail!("--endpoint {url:?}: expected a URL such as http://127.0.0.1:8000");
         }
         let agent = ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(10)).timeout(timeout).build();
-        Ok(Client { url: url.to_string(), agent, retries, backoff })
+        Ok(Client { url: url.to_string(), agent, key, retries, backoff })
     }
 
     /// `f` again after failures that may pass, waiting `backoff * 2^(n-1)` (at most 30 s)
@@ -62,12 +133,42 @@ impl Client {
     }
 
     pub fn get(&self, path: &str) -> Result<Value, Failure> {
-        answer(self.agent.get(&format!("{}{path}", self.url)).call())
+        self.answer(self.authorized(self.agent.get(&format!("{}{path}", self.url))).call())
     }
 
     pub fn post(&self, path: &str, body: &Value) -> Result<Value, Failure> {
         let req = self.agent.post(&format!("{}{path}", self.url)).set("Content-Type", "application/json");
-        answer(req.send_string(&body.to_string()))
+        self.answer(self.authorized(req).send_string(&body.to_string()))
+    }
+
+    fn authorized(&self, req: ureq::Request) -> ureq::Request {
+        match &self.key {
+            Some(k) => req.set("Authorization", &format!("Bearer {}", k.key)),
+            None => req,
+        }
+    }
+
+    /// The answer, with 401/403 said in words (the key refused, or none given; never retried:
+    /// a refused key stays refused) and the key scrubbed from every message.
+    fn answer(&self, r: Result<ureq::Response, ureq::Error>) -> Result<Value, Failure> {
+        let scrub = |m: String| self.key.as_ref().map_or_else(|| m.clone(), |k| k.scrub(&m));
+        match answer(r) {
+            Err(Failure::Fatal { status: Some(code @ (401 | 403)), .. }) => {
+                let msg = match &self.key {
+                    Some(k) => format!(
+                        "HTTP {code}: the API key (from ${}) was refused; check the key the server was started with",
+                        k.from
+                    ),
+                    None => format!(
+                        "HTTP {code}: the endpoint wants an API key; put it in SWERM_API_KEY (or name another variable with --api-key-env)"
+                    ),
+                };
+                Err(Failure::Fatal { status: Some(code), msg })
+            }
+            Err(Failure::Fatal { status, msg }) => Err(Failure::Fatal { status, msg: scrub(msg) }),
+            Err(Failure::Retry(m)) => Err(Failure::Retry(scrub(m))),
+            ok => ok,
+        }
     }
 }
 

@@ -20,6 +20,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 pub use api::{Api, ApiChoice};
+pub use client::ApiKey;
 use client::Client;
 use pool::{Ask, Event, Job, Pool};
 
@@ -42,6 +43,8 @@ pub struct EngineSettings {
     pub timeout: Duration,
     /// The first retry's wait; it doubles with each retry.
     pub backoff: Duration,
+    /// Sent as `Authorization: Bearer` (never written or printed).
+    pub api_key: Option<ApiKey>,
 }
 
 /// Replicas serving one model may differ in the last bits (batching, kernels, bf16); another
@@ -69,7 +72,7 @@ impl Remote {
         let (mut model, mut max_len, mut first): (Option<String>, Option<usize>, Option<(String, f64)>) =
             (None, None, None);
         for url in &e.endpoints {
-            let c = Client::new(url, e.timeout, e.retries, e.backoff)?;
+            let c = Client::new(url, e.timeout, e.retries, e.backoff, e.api_key.clone())?;
             let served = probe::served(&c, e.served_model.as_deref())?;
             if let Some(m) = &model
                 && *m != served.model
