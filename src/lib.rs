@@ -1,6 +1,6 @@
 //! swerm: best-of-N reranking of SWE-bench agent runs.
 //!
-//! The data path runs one way (see `app`); no module imports from a later stage:
+//! The data path runs one way (see `cmd`, one file per subcommand); no module imports from a later stage:
 //! inputs (`input`) -> candidates (`Dataset`) -> prompts (`prompt`) -> tokens -> packed
 //! batches and the forward pass (`model`) -> scores and the score store (`score`, ending in
 //! `ScoreTable`) -> selection (`select`) -> metrics (`metrics`) -> outputs (`report`).
@@ -10,10 +10,10 @@
 
 #[macro_use]
 pub mod console;
-pub mod app;
 pub mod bench;
 pub mod checkpoint;
 pub mod cli;
+pub mod cmd;
 pub mod config;
 pub mod hash;
 pub mod input;

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) };
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
     }
-    match swerm::app::run(cli.command, cli.quiet, cli.strict) {
+    match swerm::cmd::run(cli.command, cli.quiet, cli.strict) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1), // a --fail-under gate
         Err(e) => {

@@ -1,0 +1,71 @@
+//! `swerm calibrate`: a calibration map fitted on labelled scores (cal.json).
+
+use super::inputs::label_table;
+use super::stored::{line_logits, read_scores};
+use crate::config::{self};
+use crate::metrics::calibrate::{Calibration, Data};
+use crate::score::ScoreTable;
+use crate::text::count;
+use anyhow::{Result, bail};
+
+pub fn calibrate(cfg: &config::Calibrate) -> Result<()> {
+    let stored = read_scores(&cfg.scores)?;
+    let mut t = ScoreTable::from_lines(&stored.lines);
+    let source = stored.origin.clone();
+    if !cfg.labels.is_empty() {
+        label_table(&mut t, &cfg.labels, &source)?;
+    }
+    let z = line_logits(&t, &stored.lines);
+    let mut data = Data { z: Vec::new(), y: Vec::new() };
+    for i in 0..t.instances.len() {
+        let (mut zi, mut yi) = (Vec::new(), Vec::new());
+        for idx in t.range(i) {
+            let Some(s) = t.score[idx].filter(|_| !t.empty[idx]) else { continue };
+            let (_, r) = t.coords(idx);
+            if !(0.0..=1.0).contains(&s) {
+                bail!(
+                    "{source}: instance {} of run {} scores {s}: calibration needs P(YES) in [0, 1]",
+                    t.instances[i],
+                    t.runs[r]
+                );
+            }
+            let Some(y) = t.label[idx] else {
+                bail!("{source}: instance {} of run {} has no label (give --labels)", t.instances[i], t.runs[r]);
+            };
+            zi.push(z[idx].expect("a score has a logit"));
+            yi.push(y);
+        }
+        if !zi.is_empty() {
+            data.z.push(zi);
+            data.y.push(yi);
+        }
+    }
+    let mut cal = Calibration::fit(&data, cfg.method, cfg.folds, cfg.seed, cfg.ece_bins, source)?;
+    cal.scorer = stored.scorer.clone();
+    let text = serde_json::to_string_pretty(&cal)? + "\n";
+    crate::outdir::write_atomic(&cfg.out, text.as_bytes())?;
+    let cv = &cal.cv;
+    outln!(
+        "{} on {} of {}",
+        cal.describe(),
+        count(cal.candidates, "candidate", "candidates"),
+        count(cal.instances, "instance", "instances")
+    );
+    outln!(
+        "{}-fold cross-validation by instance: ECE {:.3} -> {:.3}, Brier {:.3} -> {:.3}, log loss {:.3} -> {:.3}",
+        cv.folds,
+        cv.ece_before,
+        cv.ece_after,
+        cv.brier_before,
+        cv.brier_after,
+        cv.log_loss_before,
+        cv.log_loss_after
+    );
+    if cv.ece_after >= cv.ece_before && cv.log_loss_after >= cv.log_loss_before {
+        outln!(
+            "note: the map does not improve held-out calibration: these scores are already about as calibrated as a monotone map can make them"
+        );
+    }
+    outln!("wrote {}", cfg.out.display());
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! `swerm compare`: score sets side by side on the same candidates, with paired intervals.
+
+use super::STRICT;
+use super::inputs::label_table;
+use super::stored::{calibrate_table, line_logits, read_scores};
+use crate::config::{self};
+use crate::metrics;
+use crate::outdir::OutDir;
+use crate::report::AppliedCalibration;
+use crate::score::ScoreTable;
+use crate::score::store::Stored;
+use crate::select::select;
+use anyhow::{Context, Result, anyhow, bail};
+use std::path::PathBuf;
+
+/// One score set read back for `compare`, labelled.
+pub(super) fn compare_set(name: &str, paths: &[PathBuf], labels: &[String]) -> Result<(Stored, ScoreTable)> {
+    let stored = read_scores(paths).with_context(|| format!("score set {name}"))?;
+    let mut t = ScoreTable::from_lines(&stored.lines);
+    if !labels.is_empty() {
+        label_table(&mut t, labels, &stored.origin)?;
+    }
+    Ok((stored, t))
+}
+
+/// Checks that two score sets cover the same candidates; merges their labels (a label in one
+/// and none in the other is taken; two that disagree are an error).
+pub(super) fn same_candidates(a: (&str, &mut ScoreTable), b: (&str, &ScoreTable)) -> Result<()> {
+    let ((na, ta), (nb, tb)) = (a, b);
+    if ta.runs != tb.runs || ta.instances != tb.instances || ta.missing != tb.missing {
+        let key = |t: &ScoreTable| -> std::collections::BTreeSet<(String, String)> {
+            (0..t.score.len())
+                .filter(|&i| !t.missing[i])
+                .map(|i| (t.instances[t.coords(i).0].clone(), t.runs[t.coords(i).1].clone()))
+                .collect()
+        };
+        let (ka, kb) = (key(ta), key(tb));
+        let only_a: Vec<_> = ka.difference(&kb).collect();
+        let only_b: Vec<_> = kb.difference(&ka).collect();
+        let show = |v: &[&(String, String)]| v.first().map_or(String::new(), |(i, r)| format!(", e.g. {i} of run {r}"));
+        bail!(
+            "score sets {na} and {nb} cover different candidates: {} only in {na}{}, {} only in {nb}{} (runs {} vs {})",
+            only_a.len(),
+            show(&only_a),
+            only_b.len(),
+            show(&only_b),
+            ta.runs.join(", "),
+            tb.runs.join(", ")
+        );
+    }
+    for idx in 0..ta.label.len() {
+        match (ta.label[idx], tb.label[idx]) {
+            (Some(x), Some(y)) if x != y => {
+                let (i, r) = ta.coords(idx);
+                bail!(
+                    "score sets {na} and {nb} disagree on the label of instance {} of run {}",
+                    ta.instances[i],
+                    ta.runs[r]
+                );
+            }
+            (None, Some(y)) => ta.label[idx] = Some(y),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+pub fn compare(cfg: &config::Compare) -> Result<()> {
+    use crate::metrics::paired::{self, Side};
+    use crate::report::compare::{self as cmp, Comparison, Entry};
+    /// A score set read back, labelled and calibrated.
+    struct Set {
+        name: String,
+        stored: Stored,
+        table: ScoreTable,
+        calibration: Option<AppliedCalibration>,
+    }
+    let mut sets = Vec::new();
+    for (name, paths) in &cfg.sets {
+        let (stored, mut table) = compare_set(name, paths, &cfg.labels)?;
+        let calibration = cfg.calibrations.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone());
+        if let Some(c) = &calibration {
+            c.cal.check_scorer(stored.scorer.as_ref()).with_context(|| format!("--calibration {name}={}", c.source))?;
+            let z = line_logits(&table, &stored.lines);
+            calibrate_table(&mut table, &z, c).with_context(|| format!("score set {name}"))?;
+        }
+        sets.push(Set { name: name.clone(), stored, table, calibration });
+    }
+    // Labels: the union over the sets (each set's `resolved` columns and --labels).
+    let (first, rest) = sets.split_first_mut().expect("two or more sets");
+    for s in rest.iter() {
+        same_candidates((&first.name, &mut first.table), (&s.name, &s.table))?;
+    }
+    let labels = first.table.label.clone();
+    metrics::check_ks(&cfg.metrics.ks, first.table.n_runs()).map_err(|e| anyhow!(e))?;
+    let mut entries = Vec::new();
+    for Set { name, stored, mut table, calibration } in sets {
+        table.label = labels.clone();
+        let selected = select(&table);
+        let m = metrics::compute(&table, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
+        let source = match stored.origin.contains(" + ") {
+            true => stored.origin.clone(),
+            false => stored.path.canonicalize().unwrap_or(stored.path.clone()).display().to_string(),
+        };
+        let e = Entry { name, source, scorer: stored.scorer, calibration, table, metrics: m, differences: None };
+        entries.push((e, selected));
+    }
+    let base = entries.iter().position(|(e, _)| e.name == cfg.baseline).expect("checked by config");
+    if let Ok(y) = entries[base].0.table.labels() {
+        let keys = |t: &ScoreTable| -> (Vec<f64>, Vec<f64>) {
+            (0..t.score.len()).map(|i| (t.rank_score(i), t.order_key(i))).unzip()
+        };
+        let (base_scores, base_order) = keys(&entries[base].0.table);
+        let base_sel = entries[base].1.clone();
+        let ks = entries[base].0.metrics.ks.clone();
+        for (e, sel) in entries.iter_mut().filter(|(e, _)| e.name != cfg.baseline) {
+            let (s, o) = keys(&e.table);
+            let a = Side { scores: &s, order: &o, selected: sel };
+            let b = Side { scores: &base_scores, order: &base_order, selected: &base_sel };
+            e.differences = Some(paired::differences(&a, &b, &y, e.table.n_runs(), &ks, &cfg.metrics));
+        }
+    }
+    let warnings = unscored_differ(&entries.iter().map(|(e, _)| e).collect::<Vec<_>>())?;
+    let c = Comparison {
+        warnings,
+        baseline: &cfg.baseline,
+        entries: entries.into_iter().map(|(e, _)| e).collect(),
+        opts: &cfg.metrics,
+    };
+    let mut out = OutDir::open(&cfg.out)?;
+    let value = cmp::json(&c);
+    out.write("compare.json", (serde_json::to_string_pretty(&value)? + "\n").as_bytes())?;
+    out.write("compare.md", cmp::markdown(&c).as_bytes())?;
+    out.write("compare.candidates.jsonl", cmp::candidates(&c).as_bytes())?;
+    if let Some(svg) = cmp::svg(&c)? {
+        crate::report::write_figure(&mut out, "compare.svg", &svg)?;
+    }
+    out.remove_stale(&["compare.svg", &crate::report::png::name_for("compare.svg")])?;
+    if cfg.json {
+        outln!("{value}");
+    } else {
+        out!("{}", cmp::summary(&c));
+        outln!("{}", out.summary());
+    }
+    Ok(())
+}
+
+/// A warning for each score set whose unscored candidates differ from the first set's: ranked
+/// last, they make two sets compare different things. An error under `--strict`.
+pub(super) fn unscored_differ(entries: &[&crate::report::compare::Entry]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let Some((first, rest)) = entries.split_first() else { return Ok(out) };
+    let n = |e: &crate::report::compare::Entry| e.table.unscored.iter().filter(|u| u.is_some()).count();
+    for e in rest {
+        let differ =
+            first.table.unscored.iter().zip(&e.table.unscored).filter(|(a, b)| a.is_some() != b.is_some()).count();
+        if differ > 0 {
+            let msg = format!(
+                "score sets {} and {} leave different candidates unscored ({} vs {}, {differ} differ): unscored candidates rank last, so the two compare different things",
+                first.name,
+                e.name,
+                n(first),
+                n(e)
+            );
+            if STRICT.load(std::sync::atomic::Ordering::Relaxed) {
+                bail!("{msg} (--strict)");
+            }
+            eprintln!("swerm: warning: {msg}");
+            out.push(msg);
+        }
+    }
+    Ok(out)
+}

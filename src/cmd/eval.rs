@@ -1,0 +1,52 @@
+//! `swerm eval`: the report of a store read back (no scoring).
+
+use super::inputs::label_table;
+use super::stored::{calibrate_table, line_logits, read_scores};
+use super::{finish, note};
+use crate::config::{self};
+use crate::metrics;
+use crate::outdir::OutDir;
+use crate::report::{self, ReportInfo};
+use crate::score::ScoreTable;
+use crate::score::store::{self};
+use crate::select::select;
+use crate::text::count;
+use anyhow::{Context, Result, anyhow};
+
+pub fn eval(cfg: &config::Eval) -> Result<bool> {
+    let stored = read_scores(&cfg.scores)?;
+    let mut t = ScoreTable::from_lines(&stored.lines);
+    if !cfg.labels.is_empty() {
+        label_table(&mut t, &cfg.labels, &stored.origin)?;
+    }
+    let cal = cfg.calibration.as_ref();
+    if let Some(c) = cal {
+        c.cal.check_scorer(stored.scorer.as_ref()).with_context(|| format!("--calibration {}", c.source))?;
+        let z = line_logits(&t, &stored.lines);
+        calibrate_table(&mut t, &z, c)?;
+    }
+    metrics::check_ks(&cfg.metrics.ks, t.n_runs()).map_err(|e| anyhow!(e))?;
+    if t.without_content() > 0 {
+        note(&format!(
+            "{}: {} no patch_hash (written before swerm recorded it): their ties fall back to run order",
+            stored.origin,
+            count(t.without_content(), "non-empty candidate has", "non-empty candidates have")
+        ));
+    }
+    let selected = select(&t);
+    let m = metrics::compute(&t, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
+    let info = ReportInfo {
+        scorer: stored.scorer.as_ref(),
+        scores_from: Some(stored.origin.clone()),
+        run_names: &t.runs,
+        ece_bins: cfg.metrics.ece_bins,
+        verifier: None,
+        calibration: cal,
+        tie_break: Vec::new(),
+    };
+    let mut out = OutDir::open(&cfg.out)?;
+    out.write(store::EVALUATED, store::render(&t.lines()).as_bytes())?;
+    report::write_reports(&mut out, &m, &info, &t, &selected)?;
+    let facts = vec![format!("{}; scorer {}", report::summary::counts(&m), info.scorer_name()), out.summary()];
+    Ok(finish(&m, &info, &facts, &cfg.output))
+}

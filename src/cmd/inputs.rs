@@ -1,0 +1,96 @@
+//! The inputs of a subcommand: runs read into a `Dataset` (with the warnings a reader
+//! needs), and `--labels` applied to a dataset or to a score table read back.
+
+use super::{QUIET, warn};
+use crate::config::{self};
+use crate::input::labels::{self, LabelGrid};
+use crate::input::{self, Dataset};
+use crate::progress;
+use crate::score::ScoreTable;
+use crate::text::count;
+use anyhow::{Result, bail};
+
+pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
+    let runs = input::expand_inputs(&inputs.specs)?;
+    let files: usize = runs.iter().map(|r| r.files.len()).sum();
+    let pb = progress::bar(files as u64, "reading", quiet);
+    let ds = input::load(&runs, &inputs.load, &mut |_| pb.inc(1))?;
+    pb.finish_and_clear();
+    if ds.outside > 0 {
+        warn(&format!("{} outside --instances (ignored)", count(ds.outside, "record is", "records are")))?;
+    }
+    if ds.instances.is_empty() {
+        bail!("no candidates in the inputs");
+    }
+    for r in 0..ds.n_runs() {
+        let present: Vec<&input::Candidate> =
+            (0..ds.instances.len()).map(|i| &ds.cands[ds.idx(i, r)]).filter(|c| !c.is_hole()).collect();
+        if !present.is_empty() && present.iter().all(|c| c.is_empty()) {
+            warn(&format!(
+                "run {}: no record has a patch ({} read): an agent that submitted nothing, or a file read in the wrong format (see --format)?",
+                ds.runs[r],
+                count(present.len(), "record", "records")
+            ))?;
+        }
+    }
+    if ds.holes > 0 {
+        let per_run: Vec<String> = (0..ds.n_runs())
+            .filter_map(|r| {
+                let missing = (0..ds.instances.len()).filter(|&i| ds.cands[ds.idx(i, r)].is_hole()).count();
+                (missing > 0).then(|| format!("{} lacks {missing}", ds.runs[r]))
+            })
+            .collect();
+        warn(&format!(
+            "runs cover different instance sets: {} of {} lack some of the {} ({}); missing = unresolved",
+            per_run.len(),
+            count(ds.n_runs(), "run", "runs"),
+            count(ds.instances.len(), "instance", "instances"),
+            crate::text::first_few(&per_run, 2),
+        ))?;
+    }
+    Ok(ds)
+}
+
+/// Applies `--labels` to the dataset, printing the warnings.
+pub(super) fn label(ds: &mut Dataset, args: &[String], n_inputs: usize) -> Result<()> {
+    let args = args.iter().map(|s| labels::parse_label_arg(s, &ds.runs)).collect::<Result<Vec<_>>>()?;
+    let empty: Vec<bool> = ds.cands.iter().map(|c| c.is_empty()).collect();
+    let grid = LabelGrid {
+        runs: &ds.runs,
+        instances: &ds.instances,
+        run_input: &ds.run_input,
+        n_inputs: Some(n_inputs),
+        empty: &empty,
+    };
+    let mut l = ds.labels();
+    apply_labels(&grid, &mut l, &args)?;
+    ds.set_labels(l);
+    Ok(())
+}
+
+/// Applies parsed `--labels` to a grid's labels, saying the pairing once and printing the
+/// warnings.
+pub(super) fn apply_labels(grid: &LabelGrid, l: &mut [Option<labels::Label>], args: &[labels::LabelArg]) -> Result<()> {
+    let pairs = labels::pair(grid, args)?;
+    if !pairs.is_empty() && !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("swerm: {}", labels::pairing_line(grid, &pairs));
+    }
+    for w in labels::apply(grid, l, &pairs)? {
+        warn(&w)?;
+    }
+    Ok(())
+}
+
+/// Labels a score table read back from a store: reports pair with its runs by name, or
+/// positionally in name order (each run its own input).
+pub(super) fn label_table(t: &mut ScoreTable, args: &[String], origin: &str) -> Result<()> {
+    let args = args.iter().map(|s| labels::parse_label_arg(s, &t.runs)).collect::<Result<Vec<_>>>()?;
+    let run_input: Vec<usize> = (0..t.n_runs()).collect();
+    let grid =
+        LabelGrid { runs: &t.runs, instances: &t.instances, run_input: &run_input, n_inputs: None, empty: &t.empty };
+    let mut l: Vec<Option<labels::Label>> =
+        t.label.iter().map(|l| l.map(|resolved| labels::Label { resolved, origin: origin.to_string() })).collect();
+    apply_labels(&grid, &mut l, &args)?;
+    t.label = l.into_iter().map(|l| l.map(|l| l.resolved)).collect();
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! One file per subcommand, each a short function chaining the stages of the pipeline:
+//! inputs -> `Dataset` -> scores (through the score store) -> `ScoreTable` -> selection ->
+//! metrics -> reports. `main` parses the command line (`cli`), `config` validates it into
+//! settings, and `run` here hands each subcommand to its file. What several subcommands share
+//! sits beside them: reading the inputs and labels (`inputs`), scoring through the store
+//! (`scoring`), reading stores back (`stored`); the warnings and the end of a report are here.
+
+use anyhow::{Result, bail};
+
+use crate::cli::Command;
+use crate::config;
+use crate::metrics;
+use crate::report::{self, ReportInfo};
+
+mod bench;
+mod calibrate;
+mod compare;
+mod eval;
+mod inputs;
+mod render;
+mod rerank;
+mod score;
+mod scoring;
+mod select;
+mod stored;
+
+/// Runs a subcommand; `Ok(false)` when a `--fail-under` gate failed (exit status 1).
+pub fn run(cmd: Command, quiet: bool, strict: bool) -> Result<bool> {
+    STRICT.store(strict, std::sync::atomic::Ordering::Relaxed);
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
+    match cmd {
+        Command::Rerank(a) => rerank::rerank(&config::Rerank::from_cli(*a, quiet)?),
+        Command::Eval(a) => eval::eval(&config::Eval::from_cli(a)?),
+        other => run_other(other, quiet).map(|()| true),
+    }
+}
+
+fn run_other(cmd: Command, quiet: bool) -> Result<()> {
+    match cmd {
+        Command::Rerank(_) | Command::Eval(_) => unreachable!("handled by run"),
+        Command::Select(a) => select::select_cmd(&config::Select::from_cli(a, quiet)?),
+        Command::Score(a) => score::score_cmd(&config::Score::from_cli(a, quiet)?),
+        Command::Render(a) => render::render(&config::Render::from_cli(a)?),
+        Command::Calibrate(a) => calibrate::calibrate(&config::Calibrate::from_cli(a)?),
+        Command::Compare(a) => compare::compare(&config::Compare::from_cli(a)?),
+        Command::Bench(a) => bench::bench(config::bench(a)?),
+        Command::Selftest(a) => crate::model::selftest::run(&a.device.resolve()?),
+    }
+}
+
+/// `--strict`: input and label warnings are errors.
+pub(super) static STRICT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--quiet`: no informational lines on stderr (warnings and errors still print).
+pub(super) static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A warning about the inputs or labels: printed on one line, or an error under `--strict`.
+pub(super) fn warn(msg: &str) -> Result<()> {
+    if STRICT.load(std::sync::atomic::Ordering::Relaxed) {
+        bail!("{msg} (--strict)");
+    }
+    eprintln!("swerm: warning: {}", crate::text::clip(msg, 190));
+    Ok(())
+}
+
+/// A warning that `--strict` does not turn into an error (nothing about the inputs is wrong).
+pub(super) fn note(msg: &str) {
+    eprintln!("swerm: warning: {}", crate::text::clip(msg, 190));
+}
+
+/// The end of rerank and eval: the summary (or, with --json, report.json's numbers alone) on
+/// stdout, then the gates.
+pub(super) fn finish(
+    m: &metrics::Metrics,
+    info: &ReportInfo,
+    facts: &[String],
+    output: &crate::cli::OutputArgs,
+) -> bool {
+    let gates = metrics::gate::evaluate(&output.fail_under, m);
+    if output.json {
+        let mut v = report::json::to_value(m, info);
+        v["gates"] = gates
+            .iter()
+            .map(|g| serde_json::json!({"metric": g.metric, "value": g.value, "threshold": g.threshold, "passed": g.passed}))
+            .collect::<Vec<_>>()
+            .into();
+        outln!("{v}");
+    } else {
+        out!("{}", report::summary::render(m, info.run_names, facts));
+    }
+    let failed: Vec<String> = gates.iter().filter_map(metrics::gate::Checked::failure).collect();
+    for f in &failed {
+        eprintln!("swerm: --fail-under: {f}");
+    }
+    failed.is_empty()
+}

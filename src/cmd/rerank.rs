@@ -1,0 +1,65 @@
+//! `swerm rerank`: read, score, select, report.
+
+use super::finish;
+use super::inputs::{label, load};
+use super::scoring::{build_scorer, kept_line, lines_of, score_stored, verifier_counts, verifier_line};
+use super::stored::{calibrate_table, z_of};
+use crate::config::{self};
+use crate::metrics;
+use crate::report::{self, PREDICTIONS, ReportInfo};
+use crate::score::store::{self};
+use crate::score::{ScoreTable, Scored};
+use crate::select::select;
+use anyhow::{Context, Result, anyhow};
+
+pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
+    let mut ds = load(&cfg.inputs, cfg.quiet)?;
+    label(&mut ds, &cfg.labels, cfg.inputs.specs.len())?;
+    metrics::check_ks(&cfg.metrics.ks, ds.n_runs()).map_err(|e| anyhow!(e))?;
+    let (mut scorer, mut out) = build_scorer(&cfg.scorer, None, &cfg.out, cfg.overwrite, cfg.quiet)?;
+    let every: Vec<usize> = (0..ds.cands.len()).collect();
+    let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (None, &every), cfg.overwrite, cfg.quiet)?;
+    let scored: Vec<Scored> = run.scored.into_iter().map(|s| s.expect("every candidate scored")).collect();
+    let mut table = ScoreTable::from_dataset(&ds, &scored);
+    table.within = scorer.within();
+    if !cfg.tie_break.is_empty() {
+        table.within = Some(crate::score::combine::tie_break_ranks(&table.score, &cfg.tie_break, &ds)?);
+    }
+    let kept = st.finish(&mut out, &lines_of(&ds, &table, &scored, &every))?.kept;
+    let cal = cfg.calibration.as_ref();
+    if let Some(c) = cal {
+        c.cal.check_scorer(Some(&scorer.settings())).with_context(|| format!("--calibration {}", c.source))?;
+        let z: Vec<Option<f64>> = scored.iter().map(|s| z_of(s.score, &s.detail)).collect();
+        calibrate_table(&mut table, &z, c)?;
+    }
+
+    let selected = select(&table);
+    let m = metrics::compute(&table, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
+    let settings = scorer.settings();
+    let info = ReportInfo {
+        scorer: Some(&settings),
+        scores_from: None,
+        run_names: &ds.runs,
+        ece_bins: cfg.metrics.ece_bins,
+        verifier: verifier_counts(scorer.as_ref(), &scored),
+        calibration: cal,
+        tie_break: cfg.tie_break.iter().map(|(n, _)| n.clone()).collect(),
+    };
+    out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name).as_bytes())?;
+    if cal.is_some() {
+        // The scores selection and metrics used, for an independent check.
+        out.write(store::EVALUATED, store::render(&table.lines()).as_bytes())?;
+    }
+    out.remove_stale(&[store::EVALUATED])?;
+    report::write_reports(&mut out, &m, &info, &table, &selected)?;
+
+    let mut facts = vec![format!("{}; scorer {}", report::summary::counts(&m), info.scorer_name())];
+    if let Some(c) = &info.verifier {
+        facts.push(verifier_line(c));
+    }
+    if kept > 0 {
+        facts.push(kept_line(kept, &out));
+    }
+    facts.push(out.summary());
+    Ok(finish(&m, &info, &facts, &cfg.output))
+}

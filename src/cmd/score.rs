@@ -1,0 +1,56 @@
+//! `swerm score`: scores into a store (resumable, shardable), nothing else.
+
+use super::inputs::load;
+use super::scoring::{build_scorer, kept_line, lines_of, score_stored, verifier_line};
+use super::stored::calibrated_lines;
+use crate::config::{self};
+use crate::score::store::{self};
+use crate::score::{ScoreTable, Scored, VerifierCounts};
+use crate::text::count;
+use anyhow::{Context, Result};
+
+pub fn score_cmd(cfg: &config::Score) -> Result<()> {
+    let ds = load(&cfg.inputs, cfg.quiet)?;
+    let mine: Vec<usize> = match cfg.shard {
+        None => (0..ds.cands.len()).collect(),
+        Some(s) => (0..ds.cands.len()).filter(|&idx| s.holds(&ds.instances[ds.coords(idx).0])).collect(),
+    };
+    let (mut scorer, mut out) = build_scorer(&cfg.scorer, cfg.shard, &cfg.out, cfg.overwrite, cfg.quiet)?;
+    if let Some(c) = &cfg.calibration {
+        c.cal.check_scorer(Some(&scorer.settings())).with_context(|| format!("--calibration {}", c.source))?;
+    }
+    let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (cfg.shard, &mine), cfg.overwrite, cfg.quiet)?;
+    // Labels do not depend on scores: a table over placeholders gives every line's label.
+    let scored: Vec<Scored> = run.scored.into_iter().map(Option::unwrap_or_default).collect();
+    let table = ScoreTable::from_dataset(&ds, &scored);
+    let finished = st.finish(&mut out, &lines_of(&ds, &table, &scored, &mine))?;
+    if let Some(c) = &cfg.calibration {
+        out.write(store::CALIBRATED, store::render(&calibrated_lines(finished.lines, c)?).as_bytes())?;
+    }
+    out.remove_stale(&[store::CALIBRATED])?;
+    let all = VerifierCounts::of(mine.iter().map(|&i| &scored[i].detail));
+    let now = VerifierCounts::of(run.fresh.iter().map(|&i| &scored[i].detail));
+    let n_instances = mine.iter().map(|&idx| ds.coords(idx).0).collect::<std::collections::BTreeSet<_>>().len();
+    let part = cfg.shard.map(|s| format!("shard {s}: ")).unwrap_or_default();
+    outln!(
+        "{part}{} x {}: {} scored now, {} reused; {}",
+        count(n_instances, "instance", "instances"),
+        count(ds.runs.len(), "run", "runs"),
+        run.fresh.len(),
+        mine.len() - run.fresh.len(),
+        verifier_line(&all)
+    );
+    if !run.fresh.is_empty() {
+        outln!(
+            "scoring took {:.3} s: {:.0} tokens/s over the {} scored now",
+            run.secs,
+            now.tokens as f64 / run.secs.max(1e-9),
+            count(run.fresh.len(), "candidate", "candidates")
+        );
+    }
+    if finished.kept > 0 {
+        outln!("{}", kept_line(finished.kept, &out));
+    }
+    outln!("{}", out.summary());
+    Ok(())
+}

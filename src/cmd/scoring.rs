@@ -1,0 +1,175 @@
+//! Scoring through the score store: the scorer built and checked against the store before
+//! any weight is read, every score appended as it arrives, the store lines, the summaries.
+
+use super::note;
+use crate::config::ScorerChoice;
+use crate::input::Dataset;
+use crate::outdir::OutDir;
+use crate::progress;
+use crate::score::combine::Combined;
+use crate::score::shard::Shard;
+use crate::score::store::{self, ScoreLine, ScoreStore, Want};
+use crate::score::{self, Remote, ScoreTable, Scored, Scorer, ScorerSettings, Verifier, VerifierCounts};
+use crate::text::count;
+use anyhow::{Result, bail};
+use std::time::Instant;
+
+/// A scorer ready to run and its locked output directory. The settings are checked against the
+/// store in `out` before any weight is read; an existing `out` is locked before the model
+/// loads (a second swerm is refused at once), a new one is only created after it loaded.
+pub(super) fn build_scorer(
+    choice: &ScorerChoice,
+    shard: Option<Shard>,
+    out: &std::path::Path,
+    overwrite: bool,
+    quiet: bool,
+) -> Result<(Box<dyn Scorer>, OutDir)> {
+    let early = OutDir::open_if_exists(out)?;
+    let want = |scorer| Want { scorer, shard };
+    let scorer: Box<dyn Scorer> = match choice {
+        ScorerChoice::ModelFree(m) => {
+            store::check(out, want(&ScorerSettings::from(m)), overwrite)?;
+            score::model_free(m)
+        }
+        ScorerChoice::Verifier(v) => {
+            let (device, dtype, settings) = v.resolve()?;
+            store::check(out, want(&settings), overwrite)?;
+            Box::new(Verifier::load(v, &device, dtype, settings)?)
+        }
+        ScorerChoice::Combined(c) => {
+            let s = Combined::new(c)?;
+            store::check(out, want(&s.settings()), overwrite)?;
+            Box::new(s)
+        }
+        ScorerChoice::Remote(v, e) => {
+            let r = Remote::connect(v, e)?;
+            store::check(out, want(&r.settings()), overwrite)?;
+            if !quiet {
+                eprintln!("swerm: {}", r.describe());
+            }
+            Box::new(r)
+        }
+    };
+    let dir = match early {
+        Some(d) => d,
+        None => OutDir::open(out)?,
+    };
+    Ok((scorer, dir))
+}
+
+/// Scores of this run: every candidate's (of the shard's, `None` elsewhere), and which were
+/// scored now (not reused).
+pub(super) struct ScoreRun {
+    pub(super) scored: Vec<Option<Scored>>,
+    pub(super) fresh: Vec<usize>,
+    pub(super) secs: f64,
+}
+
+/// Scores every candidate through the store in `out`: a resumable scorer reuses what is
+/// there; every finished candidate is appended as it arrives.
+/// Scores the candidates `mine` (all, or a shard's) through the store in `out`: a resumable
+/// scorer reuses what is there; every finished candidate is appended as it arrives. `scored`
+/// holds `mine`'s scores in the end, `None` elsewhere.
+pub(super) fn score_stored(
+    scorer: &mut dyn Scorer,
+    ds: &Dataset,
+    out: &mut OutDir,
+    (shard, mine): (Option<Shard>, &[usize]),
+    overwrite: bool,
+    quiet: bool,
+) -> Result<(ScoreStore, ScoreRun)> {
+    let want = Want { scorer: &scorer.settings(), shard };
+    let mut st = ScoreStore::open(out, want, overwrite)?;
+    if st.discarded > 0 {
+        eprintln!(
+            "swerm: --overwrite: discarded {} stored in {}",
+            count(st.discarded, "score", "scores"),
+            out.file(store::SCORES).display()
+        );
+    }
+    if st.dropped_torn_line {
+        note(&format!("{}: dropped a torn last line (an interrupted run)", out.file(store::SCORES).display()));
+    }
+    let mut scored: Vec<Option<Scored>> = vec![None; ds.cands.len()];
+    if scorer.resumable() {
+        for &idx in mine {
+            let (i, r) = ds.coords(idx);
+            scored[idx] = st.stored(&ds.instances[i], &ds.runs[r]);
+        }
+    }
+    let todo: Vec<usize> = mine.iter().copied().filter(|&i| scored[i].is_none()).collect();
+    if todo.len() < mine.len() {
+        eprintln!("swerm: resuming: {} already scored, {} to go", mine.len() - todo.len(), todo.len());
+    }
+    crate::interrupt::watch(out.file(store::SCORES), st.reused);
+    let pb = progress::bar(todo.len() as u64, "scoring", quiet);
+    let started = Instant::now();
+    let mut tokens = 0u64;
+    scorer.score(ds, &todo, &mut |idx, s| {
+        st.append(&line(ds, None, idx, &s))?;
+        tokens += s.detail.n_tokens.unwrap_or(0) as u64;
+        scored[idx] = Some(s);
+        pb.inc(1);
+        pb.set_message(format!("{:.0} tokens/s", tokens as f64 / started.elapsed().as_secs_f64().max(1e-9)));
+        Ok(())
+    })?;
+    st.sync()?;
+    pb.finish_and_clear();
+    if let Some(i) = mine.iter().find(|&&i| scored[i].is_none()) {
+        bail!("the scorer left candidate {i} unscored");
+    }
+    Ok((st, ScoreRun { scored, fresh: todo, secs: started.elapsed().as_secs_f64() }))
+}
+
+/// The store line of candidate `idx`; labels from `table` when given (the final rewrite).
+pub(super) fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Scored) -> ScoreLine {
+    let (i, r) = ds.coords(idx);
+    let c = &ds.cands[idx];
+    ScoreLine {
+        instance_id: ds.instances[i].clone(),
+        run: ds.runs[r].clone(),
+        score: s.score,
+        empty: c.is_empty(),
+        missing: c.is_hole(),
+        resolved: table.map_or(c.resolved, |t| t.label[idx]),
+        detail: s.detail.clone(),
+        tie_rank: table.and_then(|t| t.within.as_ref()).map(|w| w[idx]),
+        patch_hash: c.patch.as_deref().and_then(crate::patch::content_key),
+        patch_bytes_hash: c.patch.as_deref().and_then(crate::patch::bytes_key),
+    }
+}
+
+/// The store lines of candidates `which`.
+pub(super) fn lines_of(ds: &Dataset, table: &ScoreTable, scored: &[Scored], which: &[usize]) -> Vec<ScoreLine> {
+    which.iter().map(|&idx| line(ds, Some(table), idx, &scored[idx])).collect()
+}
+
+pub(super) fn verifier_counts(scorer: &dyn Scorer, scored: &[Scored]) -> Option<VerifierCounts> {
+    matches!(scorer.settings(), ScorerSettings::Verifier(_))
+        .then(|| VerifierCounts::of(scored.iter().map(|s| &s.detail)))
+}
+
+/// Says that the store also holds earlier scores of candidates outside this run's inputs.
+pub(super) fn kept_line(kept: usize, out: &OutDir) -> String {
+    format!(
+        "{} also keeps {} of other candidates from earlier runs (a store only grows; --overwrite starts afresh)",
+        out.file(store::SCORES).display(),
+        count(kept, "score", "scores")
+    )
+}
+
+pub(super) fn verifier_line(c: &VerifierCounts) -> String {
+    let mut s = format!(
+        "{} read; {} truncated, {} judged from the patch alone",
+        count(c.tokens as usize, "prompt token", "prompt tokens"),
+        count(c.truncated, "prompt", "prompts"),
+        count(c.patch_only, "candidate", "candidates")
+    );
+    if c.errors > 0 {
+        s += &format!(
+            "; {} left unscored: the issue statement does not fit --max-tokens (see `error` in scores.jsonl)",
+            count(c.errors, "candidate", "candidates")
+        );
+    }
+    s
+}

@@ -1,0 +1,52 @@
+//! `swerm select`: predictions.jsonl from a store and the inputs (for the patches).
+
+use super::inputs::load;
+use super::stored::read_scores;
+use super::warn;
+use crate::config::{self};
+use crate::outdir::OutDir;
+use crate::report::{self, PREDICTIONS};
+use crate::score::{ScoreTable, Scored};
+use crate::select::select;
+use crate::text::count;
+use anyhow::{Result, bail};
+use std::collections::HashMap;
+
+pub fn select_cmd(cfg: &config::Select) -> Result<()> {
+    let ds = load(&cfg.inputs, cfg.quiet)?;
+    let stored = read_scores(&cfg.scores)?;
+    let lookup: HashMap<(&str, &str), Option<f64>> =
+        stored.lines.iter().map(|l| ((l.instance_id.as_str(), l.run.as_str()), l.score)).collect();
+    let (mut unscored, mut non_empty) = (0, 0);
+    let scored: Vec<Scored> = (0..ds.cands.len())
+        .map(|idx| {
+            let (i, r) = ds.coords(idx);
+            let s = lookup.get(&(ds.instances[i].as_str(), ds.runs[r].as_str())).copied().flatten();
+            if !ds.cands[idx].is_empty() {
+                non_empty += 1;
+                unscored += s.is_none() as usize;
+            }
+            Scored::plain(s)
+        })
+        .collect();
+    if non_empty > 0 && unscored == non_empty {
+        bail!(
+            "{}: no score for any candidate of the inputs (are the run names the same as when it was scored? runs: {})",
+            stored.origin,
+            ds.runs.join(", ")
+        );
+    }
+    if unscored > 0 {
+        warn(&format!(
+            "{} no score in {} (ranked last)",
+            count(unscored, "non-empty candidate has", "non-empty candidates have"),
+            stored.origin
+        ))?;
+    }
+    let table = ScoreTable::from_dataset(&ds, &scored);
+    let selected = select(&table);
+    let mut out = OutDir::open(&cfg.out)?;
+    out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name).as_bytes())?;
+    outln!("{} ({})", out.summary(), count(selected.len(), "prediction", "predictions"));
+    Ok(())
+}

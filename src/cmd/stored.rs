@@ -1,0 +1,90 @@
+//! Score stores read back (`eval`, `select`, `calibrate`, `compare`): the merged lines, the
+//! logits, and a calibration applied.
+
+use super::note;
+use crate::metrics::calibrate::logit;
+use crate::outdir::OutDir;
+use crate::report::AppliedCalibration;
+use crate::score::ScoreTable;
+use crate::score::store::{self, ScoreLine, Stored};
+use anyhow::{Result, bail};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// The scores of one store, or of several merged (shards), with the torn-line warnings; no
+/// score at all is an error.
+pub(super) fn read_scores(paths: &[PathBuf]) -> Result<Stored> {
+    for p in paths {
+        let dir = if p.is_dir() { Some(p.as_path()) } else { p.parent().filter(|_| p.ends_with(store::SCORES)) };
+        if let Some(holder) = dir.and_then(OutDir::held_by_another) {
+            let who = if holder.is_empty() { String::new() } else { format!(" (process {holder})") };
+            bail!(
+                "{}: another swerm{who} is still writing these scores; wait for it to finish (its numbers would be partial)",
+                dir.expect("a directory").display()
+            );
+        }
+    }
+    let stored = store::read_many(paths)?;
+    for p in &stored.torn {
+        note(&format!("{}: dropped a torn last line (an interrupted run)", p.display()));
+    }
+    if stored.lines.is_empty() {
+        bail!("{}: no scores", stored.origin);
+    }
+    Ok(stored)
+}
+
+/// A candidate's logit: the answer-token logit difference when a verifier recorded it, else
+/// logit(score).
+pub(super) fn z_of(score: Option<f64>, d: &crate::score::VerifierDetail) -> Option<f64> {
+    match (d.logit_yes, d.logit_no) {
+        (Some(y), Some(n)) => Some(y - n),
+        _ => score.map(logit),
+    }
+}
+
+/// The logits of a table read back from a store, in grid order.
+pub(super) fn line_logits(t: &ScoreTable, lines: &[ScoreLine]) -> Vec<Option<f64>> {
+    let at: HashMap<(&str, &str), &ScoreLine> =
+        lines.iter().map(|l| ((l.instance_id.as_str(), l.run.as_str()), l)).collect();
+    (0..t.score.len())
+        .map(|idx| {
+            let (i, r) = t.coords(idx);
+            at.get(&(t.instances[i].as_str(), t.runs[r].as_str())).and_then(|l| z_of(l.score, &l.detail))
+        })
+        .collect()
+}
+
+/// Store lines with every non-empty candidate's score calibrated (the columns kept).
+pub(super) fn calibrated_lines(lines: Vec<ScoreLine>, c: &AppliedCalibration) -> Result<Vec<ScoreLine>> {
+    let t = ScoreTable::from_lines(&lines);
+    let mut cal = t.clone();
+    calibrate_table(&mut cal, &line_logits(&t, &lines), c)?;
+    let at: HashMap<(&str, &str), usize> = (0..t.score.len())
+        .map(|idx| {
+            let (i, r) = t.coords(idx);
+            ((t.instances[i].as_str(), t.runs[r].as_str()), idx)
+        })
+        .collect();
+    let scores: Vec<Option<f64>> =
+        lines.iter().map(|l| cal.score[at[&(l.instance_id.as_str(), l.run.as_str())]]).collect();
+    Ok(lines.into_iter().zip(scores).map(|(l, score)| ScoreLine { score, ..l }).collect())
+}
+
+/// Replaces every non-empty candidate's score with its calibrated probability.
+pub(super) fn calibrate_table(t: &mut ScoreTable, z: &[Option<f64>], c: &AppliedCalibration) -> Result<()> {
+    for idx in 0..t.score.len() {
+        let Some(s) = t.score[idx].filter(|_| !t.empty[idx]) else { continue };
+        if !(0.0..=1.0).contains(&s) {
+            let (i, r) = t.coords(idx);
+            bail!(
+                "--calibration {}: the score of instance {} of run {} is {s}, not a probability in [0, 1]",
+                c.source,
+                t.instances[i],
+                t.runs[r]
+            );
+        }
+        t.set_score(idx, z[idx].map(|z| c.cal.map.apply(z)));
+    }
+    Ok(())
+}
