@@ -3,9 +3,9 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use swerm::input::Format;
-use swerm::input::record::extract;
+use swerm::input::record::{extract, trajectory};
 use swerm::loc::Source;
-use swerm::prompt::{r2egym, swegym, trajectory};
+use swerm::prompt::{r2egym, swegym};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else { return };
@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let src = Source::line("fuzz.jsonl", 1, 0);
     for f in [Format::Predictions, Format::OpenHands, Format::SweAgent, Format::Chat] {
         let _ = extract(&v, f, &src, Some("a.b"));
-        if let Ok(Some(t)) = trajectory::from_record(&v, f) {
+        if let Ok(Some(t)) = trajectory(&v, f) {
             let _ = swegym::strip_icl(&swegym::format_traj(&t.messages));
             let steps = r2egym::steps_from_messages(&t.messages);
             let mut u = r2egym::user_message(t.problem_statement.as_deref().unwrap_or(""), &steps, "patch");

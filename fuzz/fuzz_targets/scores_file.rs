@@ -3,7 +3,7 @@
 use libfuzzer_sys::fuzz_target;
 use swerm::outdir::OutDir;
 use swerm::score::ScorerSettings;
-use swerm::score::store::{self, ScoreStore};
+use swerm::score::store::{self, ScoreStore, Want};
 
 fuzz_target!(|data: &[u8]| {
     let dir = tempfile::tempdir().unwrap();
@@ -16,5 +16,5 @@ fuzz_target!(|data: &[u8]| {
     )
     .unwrap();
     let mut out = OutDir::open(dir.path()).unwrap();
-    let _ = ScoreStore::open(&mut out, &ScorerSettings::Consensus, false, true);
+    let _ = ScoreStore::open(&mut out, Want { scorer: &ScorerSettings::Consensus, shard: None }, false);
 });
