@@ -289,5 +289,11 @@ pub fn summary(c: &Comparison) -> String {
             f3(l.ece)
         );
     }
+    // Unscored candidates rank last and stay out of AUC/ECE: say how many each set has.
+    for e in &c.entries {
+        if let Some(line) = super::summary::unscored_line(&e.metrics) {
+            let _ = writeln!(s, "{}: {line}", e.name);
+        }
+    }
     s
 }

@@ -180,6 +180,7 @@ fn unscored_candidates_are_counted_and_left_out() {
     let (out, err) = (ok(&r), String::from_utf8_lossy(&r.stderr).into_owned());
     assert!(out.starts_with("WARNING: score sets consensus and verifier leave different candidates unscored"), "{out}");
     assert!(err.contains("leave different candidates unscored"), "{err}");
+    assert!(out.contains(&format!("verifier: unscored: {errors} candidates")), "{out}");
     let j = read_json(&cmp.join("compare.json"));
     assert_eq!(j["warnings"].as_array().unwrap().len(), 1);
     assert!(fs::read_to_string(cmp.join("compare.md")).unwrap().contains("> **Warning:**"));
