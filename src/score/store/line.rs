@@ -1,0 +1,167 @@
+//! One line of scores.jsonl: `ScoreLine`, its on-disk shape, and the parser that names the
+//! failing field.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::score::{Scored, VerifierDetail};
+
+/// One line of scores.jsonl; the verifier's columns sit beside the others in the file
+/// (`LineRepr`, so that a bad value names its own field).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "LineRepr", into = "LineRepr")]
+pub struct ScoreLine {
+    pub instance_id: String,
+    pub run: String,
+    /// `null` = no score (ranks last).
+    pub score: Option<f64>,
+    /// No patch (also true for a missing candidate).
+    pub empty: bool,
+    /// The run has no record for this instance.
+    pub missing: bool,
+    pub resolved: Option<bool>,
+    pub detail: VerifierDetail,
+    /// The candidate's rank in its instance under a tie-break chain (`--tie-break`; higher
+    /// first).
+    pub tie_rank: Option<f64>,
+    /// `crate::patch::content_key` of the candidate's patch (`None` when empty): selection
+    /// breaks ties among different patches by it, so `eval` and `select` reproduce `rerank`'s
+    /// picks from the store alone. Written as 16 hex digits.
+    pub patch_hash: Option<u64>,
+    /// `crate::patch::bytes_key` of the exact patch bytes: among tied candidates of equal
+    /// content, the smaller decides which bytes predictions.jsonl gets.
+    pub patch_bytes_hash: Option<u64>,
+}
+
+/// The line as written: every column at the top level.
+#[derive(Serialize, Deserialize)]
+struct LineRepr {
+    instance_id: String,
+    run: String,
+    /// Required: a line without it is an error, not "no score".
+    #[serde(deserialize_with = "nullable")]
+    score: Option<f64>,
+    #[serde(default)]
+    empty: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    missing: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resolved: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    logit_yes: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    logit_no: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    n_tokens: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    truncated: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trajectory: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tie_rank: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "hex_u64")]
+    patch_hash: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "hex_u64")]
+    patch_bytes_hash: Option<u64>,
+}
+
+/// `patch_hash` as 16 lower-case hex digits (JSON numbers lose bits past 2^53 in most readers).
+mod hex_u64 {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(x) => s.serialize_str(&format!("{x:016x}")),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(t) if t.len() == 16 => u64::from_str_radix(&t, 16)
+                .map(Some)
+                .map_err(|_| D::Error::custom(format!("{t:?} is not 16 hex digits"))),
+            Some(t) => Err(D::Error::custom(format!("{t:?} is not 16 hex digits"))),
+        }
+    }
+}
+
+impl From<LineRepr> for ScoreLine {
+    fn from(r: LineRepr) -> Self {
+        let detail = VerifierDetail {
+            logit_yes: r.logit_yes,
+            logit_no: r.logit_no,
+            n_tokens: r.n_tokens,
+            truncated: r.truncated,
+            trajectory: r.trajectory,
+            error: r.error,
+        };
+        let LineRepr {
+            instance_id, run, score, empty, missing, resolved, tie_rank, patch_hash, patch_bytes_hash, ..
+        } = r;
+        ScoreLine { instance_id, run, score, empty, missing, resolved, detail, tie_rank, patch_hash, patch_bytes_hash }
+    }
+}
+
+impl From<ScoreLine> for LineRepr {
+    fn from(l: ScoreLine) -> Self {
+        let d = l.detail;
+        LineRepr {
+            instance_id: l.instance_id,
+            run: l.run,
+            score: l.score,
+            empty: l.empty,
+            missing: l.missing,
+            resolved: l.resolved,
+            logit_yes: d.logit_yes,
+            logit_no: d.logit_no,
+            n_tokens: d.n_tokens,
+            truncated: d.truncated,
+            trajectory: d.trajectory,
+            error: d.error,
+            tie_rank: l.tie_rank,
+            patch_hash: l.patch_hash,
+            patch_bytes_hash: l.patch_bytes_hash,
+        }
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Option::<f64>::deserialize(d)
+}
+
+impl ScoreLine {
+    pub fn scored(&self) -> Scored {
+        Scored { score: self.score, detail: self.detail.clone() }
+    }
+}
+
+/// One line, with the failing field named (`field `score`: invalid type: ...`).
+pub(super) fn parse_line(text: &[u8]) -> Result<ScoreLine, String> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let line: ScoreLine = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // serde_json appends the position inside the line; the line number says enough.
+        let msg = inner.to_string();
+        let msg = msg.rsplit_once(" at line ").map_or(msg.as_str(), |(m, _)| m).to_string();
+        if inner.is_syntax() || inner.is_eof() {
+            format!("invalid JSON: {msg}")
+        } else if path == "." {
+            msg
+        } else {
+            format!("field `{path}`: {msg}")
+        }
+    })?;
+    de.end().map_err(|e| format!("invalid JSON: {e}"))?;
+    if line.score.is_some_and(|s| !s.is_finite()) {
+        return Err("field `score`: not a finite number".into());
+    }
+    Ok(line)
+}

@@ -1,0 +1,237 @@
+//! The score store, the one owner of `scores.jsonl` and its settings header
+//! `scores.settings.json`: the line format (`ScoreLine`), the writer and the reader.
+//!
+//! `scores.jsonl` holds one line per candidate of ONE scorer. While a scorer runs, lines are
+//! appended as candidates finish (a crash loses at most the line being written; a torn last line
+//! is dropped on reopening); at the end the file is rewritten whole, in grid order. The header
+//! names the scorer and every setting that changes its scores.
+//!
+//! Decision (scores of different scorers never mix): a directory's store belongs to the scorer
+//! that wrote it. A run with other settings is refused before anything is written, naming both
+//! settings and the ways out (another `-o`, or `--overwrite`, which discards the stored scores);
+//! so nothing scored is ever lost by accident, and never reported under another scorer's name.
+//! Keeping several scorers' stores side by side in one directory was the alternative; it would
+//! make "the scores of this directory" ambiguous for `eval`, `select` and `compare`.
+//!
+//! Files: `line` (the line format and its parser), this file (the header, the refusal of another
+//! scorer's directory, the writer), `read` (reading stores back and merging them).
+
+mod line;
+mod read;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use super::Scored;
+use super::settings::ScorerSettings;
+use super::shard::Shard;
+use crate::outdir::{self, OutDir};
+
+pub use line::ScoreLine;
+use read::read_lines;
+pub use read::{MERGE_TOLERANCE, Stored, read, read_many};
+
+pub const SCORES: &str = "scores.jsonl";
+pub const SETTINGS: &str = "scores.settings.json";
+/// `score --calibration`: the store's lines with calibrated scores (derived, rewritten whole).
+pub const CALIBRATED: &str = "scores.calibrated.jsonl";
+/// `eval` (and `rerank --calibration`): the scores and labels as evaluated, after `--labels`
+/// and `--calibration`, in the store's line format (derived, rewritten whole; not a store).
+pub const EVALUATED: &str = "scores.evaluated.jsonl";
+const FORMAT: &str = "swerm-scores/1";
+
+/// The header file.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    format: String,
+    scorer: ScorerSettings,
+    /// The part of the candidates this store holds (`--shard I/N`); none = all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shard: Option<Shard>,
+}
+
+/// What a run will store: its scorer, and the shard it scores.
+#[derive(Clone, Copy)]
+pub struct Want<'a> {
+    pub scorer: &'a ScorerSettings,
+    pub shard: Option<Shard>,
+}
+
+impl Want<'_> {
+    fn describe(&self) -> String {
+        let shard = self.shard.map(|s| format!(", shard {s}")).unwrap_or_default();
+        format!("{} ({}){shard}", self.scorer.short(), self.scorer.full())
+    }
+}
+
+/// What a directory's store says about its scorer.
+enum Existing {
+    Nothing,
+    Same,
+    /// Another scorer's scores (or scores whose scorer is unknown), described for a message.
+    Other(String),
+}
+
+fn existing(dir: &Path, want: Want) -> Result<Existing> {
+    let (scores, meta) = (dir.join(SCORES), dir.join(SETTINGS));
+    let text = match fs::read_to_string(&meta) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(if scores.exists() {
+                Existing::Other(format!("scores of an unknown scorer ({} is missing)", meta.display()))
+            } else {
+                Existing::Nothing
+            });
+        }
+        Err(e) => return Err(e).with_context(|| format!("{}: cannot read", meta.display())),
+    };
+    Ok(match serde_json::from_str::<Header>(&text) {
+        Ok(h) if h.scorer == *want.scorer && h.shard == want.shard => Existing::Same,
+        Ok(h) => Existing::Other(format!("scores of {}", Want { scorer: &h.scorer, shard: h.shard }.describe())),
+        Err(e) => Existing::Other(format!("scores whose settings this swerm cannot read ({}: {e})", meta.display())),
+    })
+}
+
+/// Refuses, before anything is written, a directory holding another scorer's scores.
+pub fn check(dir: &Path, want: Want, overwrite: bool) -> Result<()> {
+    refuse(existing(dir, want)?, dir, want, overwrite).map(drop)
+}
+
+/// `existing` unless it is another scorer's store and `overwrite` is off.
+fn refuse(e: Existing, dir: &Path, want: Want, overwrite: bool) -> Result<Existing> {
+    match e {
+        Existing::Other(have) if !overwrite => bail!(
+            "{} holds {have}; this run scores with {}. Scores of different scorers (or shards) never share a directory: use another -o, or --overwrite to discard the stored scores",
+            dir.join(SCORES).display(),
+            want.describe()
+        ),
+        e => Ok(e),
+    }
+}
+
+/// The open store of an output directory.
+///
+/// Decision (a store only grows): every line already in the store of the same scorer is kept.
+/// A run scores the candidates of its own inputs (reusing stored scores when the scorer is
+/// resumable, recomputing them otherwise) and replaces only those candidates' lines; lines of
+/// other runs, other instances, subsets and earlier inputs stay. Only `--overwrite` starts
+/// afresh, and says how many lines it discarded.
+pub struct ScoreStore {
+    path: PathBuf,
+    file: File,
+    since_sync: usize,
+    /// Every line already in the store when it was opened, by (instance, run).
+    previous: HashMap<(String, String), ScoreLine>,
+    /// Lines read back from an earlier run.
+    pub reused: usize,
+    /// Lines `--overwrite` discarded.
+    pub discarded: usize,
+    /// A torn last line (an interrupted run) was dropped.
+    pub dropped_torn_line: bool,
+}
+
+impl ScoreStore {
+    /// Opens the store of `out` for `want` (refusing another scorer's scores unless
+    /// `overwrite`, which discards whatever is stored). The complete lines already there are
+    /// kept; [`ScoreStore::stored`] gives their scores back for reuse.
+    pub fn open(out: &mut OutDir, want: Want, overwrite: bool) -> Result<Self> {
+        let path = out.file(SCORES);
+        let same = matches!(refuse(existing(out.path(), want)?, out.path(), want, overwrite)?, Existing::Same);
+        let mut previous = HashMap::new();
+        let (mut torn, mut discarded) = (false, 0);
+        if overwrite || !same {
+            if path.exists() {
+                discarded = read_lines(&path).map(|b| b.lines.len()).unwrap_or(0);
+            }
+            outdir::write_atomic(&path, b"")?;
+        } else if path.exists() {
+            let back = read_lines(&path)?;
+            torn = back.torn;
+            if torn {
+                // Cut the torn tail so that appends start on a fresh line.
+                let f = OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .with_context(|| format!("{}: cannot open", path.display()))?;
+                f.set_len(back.complete_bytes)?;
+            }
+            previous = back.lines.into_iter().map(|l| ((l.instance_id.clone(), l.run.clone()), l)).collect();
+        }
+        if !same || overwrite {
+            let header = Header { format: FORMAT.into(), scorer: want.scorer.clone(), shard: want.shard };
+            let text = serde_json::to_string_pretty(&header).expect("header serializes") + "\n";
+            outdir::write_atomic(&out.file(SETTINGS), text.as_bytes())?;
+        }
+        out.mark_written(SCORES);
+        out.mark_written(SETTINGS);
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("{}: cannot open", path.display()))?;
+        let reused = previous.len();
+        Ok(ScoreStore { path, file, since_sync: 0, previous, reused, discarded, dropped_torn_line: torn })
+    }
+
+    /// The stored score of a candidate, if the store holds one.
+    pub fn stored(&self, instance_id: &str, run: &str) -> Option<Scored> {
+        self.previous.get(&(instance_id.to_string(), run.to_string())).map(ScoreLine::scored)
+    }
+
+    /// Appends one line (one `write` call), syncing to disk every 64 lines.
+    pub fn append(&mut self, line: &ScoreLine) -> Result<()> {
+        let text = serde_json::to_string(line).expect("score line serializes") + "\n";
+        self.file.write_all(text.as_bytes()).with_context(|| format!("{}: cannot write", self.path.display()))?;
+        crate::interrupt::saved_one();
+        self.since_sync += 1;
+        if self.since_sync >= 64 {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    pub fn sync(&mut self) -> Result<()> {
+        self.since_sync = 0;
+        self.file.sync_data().with_context(|| format!("{}: cannot sync", self.path.display()))
+    }
+
+    /// Replaces the file, atomically, with `lines` (this run's candidates) and every earlier
+    /// line of another candidate, sorted by (instance, run) so that the result depends neither on
+    /// the order in which candidates finished nor on the order of earlier runs. Returns the
+    /// whole store and how many earlier lines were kept beside this run's.
+    pub fn finish(mut self, out: &mut OutDir, lines: &[ScoreLine]) -> Result<Finished> {
+        self.sync()?;
+        let mine: std::collections::HashSet<(&str, &str)> =
+            lines.iter().map(|l| (l.instance_id.as_str(), l.run.as_str())).collect();
+        let mut all: Vec<ScoreLine> = std::mem::take(&mut self.previous)
+            .into_values()
+            .filter(|l| !mine.contains(&(l.instance_id.as_str(), l.run.as_str())))
+            .collect();
+        let kept = all.len();
+        all.extend(lines.iter().cloned());
+        all.sort_by(|a, b| (&a.instance_id, &a.run).cmp(&(&b.instance_id, &b.run)));
+        drop(self);
+        out.write(SCORES, render(&all).as_bytes())?;
+        Ok(Finished { lines: all, kept })
+    }
+}
+
+/// A store after its final rewrite.
+pub struct Finished {
+    /// Every line of the store, sorted by (instance, run).
+    pub lines: Vec<ScoreLine>,
+    /// Lines of other candidates kept from earlier runs.
+    pub kept: usize,
+}
+
+/// The text of a whole store file.
+pub fn render(lines: &[ScoreLine]) -> String {
+    lines.iter().map(|l| serde_json::to_string(l).expect("score line serializes") + "\n").collect()
+}

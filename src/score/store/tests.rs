@@ -1,0 +1,173 @@
+//! The store's tests: lines, growth, torn lines, refusals, merges.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::line::parse_line;
+use super::*;
+use crate::score::VerifierDetail;
+
+fn line(iid: &str, score: f64) -> ScoreLine {
+    ScoreLine {
+        instance_id: iid.into(),
+        run: "r".into(),
+        score: Some(score),
+        empty: false,
+        missing: false,
+        resolved: None,
+        detail: VerifierDetail::default(),
+        tie_rank: None,
+        patch_hash: None,
+        patch_bytes_hash: None,
+    }
+}
+
+fn want(s: &ScorerSettings) -> Want<'_> {
+    Want { scorer: s, shard: None }
+}
+
+#[test]
+fn resume_drops_torn_line_and_refuses_other_settings() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (ScorerSettings::Consensus, ScorerSettings::Field { field: "x".into() });
+    {
+        let mut out = OutDir::open(d.path()).unwrap();
+        let mut s = ScoreStore::open(&mut out, want(&a), false).unwrap();
+        assert_eq!(s.reused, 0);
+        s.append(&line("i1", 0.5)).unwrap();
+        s.append(&line("i2", 0.25)).unwrap();
+    }
+    // A crash in the middle of a third line.
+    let p = d.path().join(SCORES);
+    let mut f = OpenOptions::new().append(true).open(&p).unwrap();
+    f.write_all(b"{\"instance_id\":\"i3\",\"ru").unwrap();
+    drop(f);
+    let mut out = OutDir::open(d.path()).unwrap();
+    let mut s = ScoreStore::open(&mut out, want(&a), false).unwrap();
+    assert_eq!((s.reused, s.dropped_torn_line), (2, true));
+    assert_eq!(s.stored("i2", "r").unwrap().score, Some(0.25));
+    s.append(&line("i3", 1.0)).unwrap();
+    drop(s);
+    let text = fs::read_to_string(&p).unwrap();
+    assert_eq!(text.lines().count(), 3);
+    assert!(text.lines().all(|l| parse_line(l.as_bytes()).is_ok()));
+    let e = ScoreStore::open(&mut out, want(&b), false).err().unwrap().to_string();
+    assert!(e.contains("holds scores of consensus") && e.contains("field:x") && e.contains("--overwrite"), "{e}");
+    assert_eq!(fs::read_to_string(&p).unwrap(), text, "a refused run changes nothing");
+    let s = ScoreStore::open(&mut out, want(&b), true).unwrap();
+    assert_eq!((s.reused, s.discarded), (0, 3), "--overwrite starts afresh and counts what it discards");
+    assert!(fs::read_to_string(&p).unwrap().is_empty());
+    drop(s);
+    assert!(read(d.path()).unwrap().scorer == Some(b));
+}
+
+#[test]
+fn a_store_only_grows() {
+    let d = tempfile::tempdir().unwrap();
+    let c = ScorerSettings::Consensus;
+    let run = |lines: &[ScoreLine]| {
+        let mut out = OutDir::open(d.path()).unwrap();
+        let st = ScoreStore::open(&mut out, want(&c), false).unwrap();
+        st.finish(&mut out, lines).unwrap()
+    };
+    let f = run(&[line("b", 0.5), line("a", 0.25)]);
+    assert_eq!((f.kept, f.lines.len()), (0, 2));
+    // Another run's candidates (another instance here) join the two already there; a
+    // candidate scored again replaces its own line only.
+    let f = run(&[line("c", 1.0), line("a", 0.75)]);
+    assert_eq!(f.kept, 1);
+    let back = read(d.path()).unwrap();
+    let got: Vec<(&str, Option<f64>)> = back.lines.iter().map(|l| (l.instance_id.as_str(), l.score)).collect();
+    assert_eq!(got, vec![("a", Some(0.75)), ("b", Some(0.5)), ("c", Some(1.0))]);
+    assert_eq!(f.lines, back.lines, "finish returns the store as written");
+}
+
+#[test]
+fn bad_lines_name_file_line_and_field() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("s.jsonl");
+    let good = serde_json::to_string(&line("a", 0.5)).unwrap();
+    for (bad, want) in [
+        (r#"{"instance_id":"b","run":"r","score":"high"}"#, ":2: field `score`: invalid type: string"),
+        (r#"{"instance_id":"b","run":"r"}"#, ":2: missing field `score`"),
+        (r#"{"instance_id":"b","run":"r","score":1,"n_tokens":-1}"#, ":2: field `n_tokens`"),
+        (r#"{"instance_id":"b","run":"r","score":1} x"#, ":2: invalid JSON"),
+        (&good, ":2: duplicate line for instance a of run r (first at line 1)"),
+    ] {
+        fs::write(&p, format!("{good}\n{bad}\n")).unwrap();
+        let e = read(&p).unwrap_err().to_string();
+        assert!(e.contains(want), "{bad}: {e}");
+    }
+    // A BOM and blank lines are fine; a torn last line is dropped and reported.
+    fs::write(&p, format!("\u{feff}{good}\n\n{{\"instance_id\":\"b")).unwrap();
+    let s = read(&p).unwrap();
+    assert_eq!((s.lines.len(), s.torn.len(), s.scorer), (1, 1, None));
+}
+
+/// Writes a store of `lines` for `scorer` (and `shard`) into a new directory under `root`.
+fn store_in(root: &Path, name: &str, scorer: &ScorerSettings, shard: Option<Shard>, lines: &[ScoreLine]) -> PathBuf {
+    let dir = root.join(name);
+    let mut out = OutDir::open(&dir).unwrap();
+    let st = ScoreStore::open(&mut out, Want { scorer, shard }, false).unwrap();
+    st.finish(&mut out, lines).unwrap();
+    dir
+}
+
+#[test]
+fn stores_merge_only_when_they_agree() {
+    let d = tempfile::tempdir().unwrap();
+    let c = ScorerSettings::Consensus;
+    let sh = |s: &str| Some(s.parse::<Shard>().unwrap());
+    let s1 = store_in(d.path(), "s1", &c, sh("1/2"), &[line("a", 0.5), line("b", 0.25)]);
+    let s2 = store_in(d.path(), "s2", &c, sh("2/2"), &[line("c", 1.0)]);
+    let m = read_many(&[s1.clone(), s2.clone()]).unwrap();
+    let ids: Vec<&str> = m.lines.iter().map(|l| l.instance_id.as_str()).collect();
+    assert_eq!((ids, m.shard, m.scorer), (vec!["a", "b", "c"], None, Some(c.clone())));
+    assert!(m.origin.contains(" + "));
+    let e = read_many(std::slice::from_ref(&s1)).unwrap_err().to_string();
+    assert!(e.contains("shard 2/2 of the sharded run is missing"), "{e}");
+    let e = read_many(&[s1.clone(), s1.clone(), s2.clone()]).unwrap_err().to_string();
+    assert!(e.contains("shard 1/2 is given twice"), "{e}");
+    // Overlap: equal within the tolerance is kept once; beyond it is refused.
+    let w1 = store_in(d.path(), "w1", &c, None, &[line("a", 0.5), line("b", 0.25)]);
+    let w2 = store_in(d.path(), "w2", &c, None, &[line("b", 0.25 + 1e-6), line("c", 1.0)]);
+    assert_eq!(read_many(&[w1.clone(), w2]).unwrap().lines.len(), 3);
+    let w3 = store_in(d.path(), "w3", &c, None, &[line("b", 0.3)]);
+    let e = read_many(&[w1.clone(), w3]).unwrap_err().to_string();
+    assert!(e.contains("instance b of run r") && e.contains("disagree"), "{e}");
+    let other = store_in(d.path(), "f", &ScorerSettings::Field { field: "x".into() }, None, &[line("z", 0.5)]);
+    let e = read_many(&[w1.clone(), other]).unwrap_err().to_string();
+    assert!(e.contains("only one scorer's scores merge"), "{e}");
+    let e = read_many(&[w1, s2]).unwrap_err().to_string();
+    assert!(e.contains("holds every candidate but another store holds a shard of 2"), "{e}");
+    // A shard's directory refuses another shard's run.
+    let mut out = OutDir::open(&s1).unwrap();
+    let e = ScoreStore::open(&mut out, Want { scorer: &c, shard: sh("2/2") }, false).err().unwrap().to_string();
+    assert!(e.contains("shard 1/2") && e.contains("shard 2/2"), "{e}");
+}
+
+#[test]
+fn lines_round_trip() {
+    let mut l = line("a", 0.125);
+    l.resolved = Some(true);
+    l.detail = VerifierDetail {
+        logit_yes: Some(1.5),
+        logit_no: Some(-0.25),
+        n_tokens: Some(12),
+        truncated: Some(false),
+        trajectory: Some(false),
+        error: None,
+    };
+    let text = serde_json::to_string(&l).unwrap();
+    assert_eq!(
+        text,
+        r#"{"instance_id":"a","run":"r","score":0.125,"empty":false,"resolved":true,"logit_yes":1.5,"logit_no":-0.25,"n_tokens":12,"truncated":false,"trajectory":false}"#
+    );
+    assert_eq!(parse_line(text.as_bytes()).unwrap(), l);
+    let hole = ScoreLine { score: None, empty: true, missing: true, ..line("b", 0.0) };
+    assert_eq!(
+        serde_json::to_string(&hole).unwrap(),
+        r#"{"instance_id":"b","run":"r","score":null,"empty":true,"missing":true}"#
+    );
+}
