@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Structure changes must not change behaviour: builds swerm at REV (a git worktree with its own
+# target directory: a full release build, ~5 min on 2 cores) and runs the same commands with
+# both binaries, then compares every output file byte for byte (lock files aside, and the
+# output directory's own path, which summaries name, made neutral).
+#
+#   scripts/same-outputs.sh [REV=HEAD~1] [DATA=../shared/data/swebench-lite-8runs]
+#
+# Commands: rerank of the demo runs (consensus, with labels and a bootstrap), the same with the
+# tiny verifier, eval and select of those stores, a compare of the two, render; and a rerank of
+# DATA's eight real runs when that folder is there. Exit status 1 on any difference.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REV=${1:-HEAD~1}
+DATA=${2:-../shared/data/swebench-lite-8runs}
+W=$(mktemp -d)
+trap 'git worktree remove --force "$W/old-src" >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
+git worktree add --detach "$W/old-src" "$REV" >/dev/null 2>&1
+(cd "$W/old-src" && CARGO_TARGET_DIR="$W/old-target" cargo build --release --quiet)
+cargo build --release --quiet
+OLD=$W/old-target/release/swerm NEW=target/release/swerm
+
+run() { # BIN DIR: every command into DIR
+    local s=$1 o=$2
+    local demo=(fixtures/demo/runs/*) reports=(fixtures/demo/reports/*)
+    "$s" rerank "${demo[@]}" --labels "${reports[@]}" --bootstrap 200 --seed 3 -q -o "$o/c" >"$o/c.stdout" 2>"$o/c.stderr"
+    "$s" rerank "${demo[@]}" --labels "${reports[@]}" --model fixtures/tiny/qwen3-moe --device cpu -q -o "$o/v" >"$o/v.stdout" 2>"$o/v.stderr"
+    "$s" eval --scores "$o/v" -q -o "$o/e" >"$o/e.stdout" 2>&1
+    "$s" select "${demo[@]}" --scores "$o/v" -q -o "$o/s" >"$o/s.stdout" 2>&1
+    "$s" compare consensus="$o/c" verifier="$o/v" --bootstrap 100 -q -o "$o/cmp" >"$o/cmp.stdout" 2>&1
+    "$s" render fixtures/demo/runs/run-e.jsonl --model fixtures/tiny/qwen3 >"$o/render.jsonl" 2>&1
+    if [ -d "$DATA/predictions" ]; then
+        "$s" rerank "$DATA"/predictions/*.jsonl -q -o "$o/real" >"$o/real.stdout" 2>"$o/real.stderr"
+    fi
+}
+mkdir -p "$W/a" "$W/b"
+run "$OLD" "$W/a"
+run "$NEW" "$W/b"
+# Outputs name their own directory (summaries, compare.json's sources): make that neutral.
+find "$W/a" "$W/b" -name .swerm.lock -delete
+for f in $(cd "$W/a" && find . -type f | sort); do
+    sed -i "s#$W/a#OUT#g" "$W/a/$f" 2>/dev/null || true
+done
+for f in $(cd "$W/b" && find . -type f | sort); do
+    sed -i "s#$W/b#OUT#g" "$W/b/$f" 2>/dev/null || true
+done
+if diff -r -q "$W/a" "$W/b"; then
+    echo "same-outputs: $(cd "$W/a" && find . -type f | wc -l) files byte-identical between $REV and the working tree"
+else
+    echo "same-outputs: outputs differ (above)" >&2
+    exit 1
+fi
