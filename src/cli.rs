@@ -142,9 +142,31 @@ Examples:
   # A real checkpoint:
   swerm bench --model /models/my-verifier --context 8192 --device cuda:0")]
     Bench(BenchArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell) on stdout.
+    #[command(after_help = "\
+Examples:
+  swerm completions bash > ~/.local/share/bash-completion/completions/swerm
+  swerm completions zsh > ~/.zfunc/_swerm      # with fpath+=(~/.zfunc) in .zshrc
+  swerm completions fish > ~/.config/fish/completions/swerm.fish")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout: `swerm man > swerm.1; man ./swerm.1`.
+    Man(ManArgs),
     /// Check this build's CUDA kernels (MoE routing, combine, SiLU·up, attention) against their
     /// CPU implementations on random inputs; exits non-zero on a mismatch (scripts/gpu-check.sh).
     Selftest(SelftestArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Write swerm.1 and a page per subcommand (swerm-rerank.1, ...) into DIR instead.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -22,6 +22,7 @@ mod rerank;
 mod score;
 mod scoring;
 mod select;
+mod shell;
 mod stored;
 
 /// Runs a subcommand; `Ok(false)` when a `--fail-under` gate failed (exit status 1).
@@ -45,6 +46,8 @@ fn run_other(cmd: Command, quiet: bool) -> Result<()> {
         Command::Compare(a) => compare::compare(&config::Compare::from_cli(a)?),
         Command::Bench(a) => bench::bench(config::bench(a)?),
         Command::Selftest(a) => crate::model::selftest::run(&a.device.resolve()?),
+        Command::Completions(a) => shell::completions(a.shell),
+        Command::Man(a) => shell::man(a.dir.as_deref()),
     }
 }
 

@@ -348,3 +348,22 @@ fn json_output_and_fail_under_gates() {
     let e = fails(&["rerank", &demo_runs()[0], "--fail-under", "ece=0.1", "-o", d.path().join("e").to_str().unwrap()]);
     assert!(e.contains("higher is better"), "{e}");
 }
+
+#[test]
+fn completions_and_man_pages_come_from_the_cli() {
+    let bash = ok(&swerm(&["completions", "bash"]));
+    assert!(bash.contains("rerank") && bash.contains("--labels") && bash.contains("--tie-break"), "{bash}");
+    let check = std::process::Command::new("bash").args(["-n", "-c", &bash]).status().unwrap();
+    assert!(check.success(), "the bash script parses");
+    assert!(ok(&swerm(&["completions", "zsh"])).starts_with("#compdef swerm"));
+    assert!(ok(&swerm(&["completions", "fish"])).contains("complete -c swerm"));
+    let err = fails(&["completions", "tcsh"]);
+    assert!(err.contains("tcsh"), "{err}");
+    let page = ok(&swerm(&["man"]));
+    assert!(page.contains(".TH swerm 1") && page.contains("rerank"), "{page}");
+    let d = tempfile::tempdir().unwrap();
+    let out = ok(&swerm(&["man", "--dir", d.path().to_str().unwrap()]));
+    assert!(out.contains("swerm-rerank.1") && out.contains("swerm.1"), "{out}");
+    let rerank = fs::read_to_string(d.path().join("swerm-rerank.1")).unwrap();
+    assert!(rerank.contains(r"\-\-labels") && rerank.contains(r"\-\-fail\-under"), "{rerank}");
+}
