@@ -170,8 +170,11 @@ def main():
     for f in os.listdir(OUT):  # $OUT holds this run's files alone
         if f not in OUT_FILES:
             print(f"note: {OUT}/{f} is not one of this check's outputs (the device tool brings back 8 files)")
-    r = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
-                       capture_output=True, text=True) if not CHECK_MODE else None
+    try:
+        r = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
+                           capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        r = None
     open(f"{OUT}/device.txt", "w").write(r.stdout if r and r.returncode == 0 else "no nvidia-smi answer (no GPU here?)\n")
     failures = 0
     steps = ["(0) selftest", "(a) parity", "(b) bench", "(c) 256k fit"]
