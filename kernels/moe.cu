@@ -113,9 +113,10 @@ template <> __device__ __forceinline__ float from_f<float>(float v) { return v; 
 template <> __device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
 template <> __device__ __forceinline__ __half from_f<__half>(float v) { return __float2half_rn(v); }
 
-// out[t, c] = x[t, c] + sum_j w[t, j] * y[pos[t, j], c]: the routing weights folded in, f32
-// products and sums in slot order, one rounding. __fmul_rn/__fadd_rn keep nvcc from fusing them
-// into FMAs, so the result is bit-identical to the CPU's (swerm selftest checks it).
+// out[t, c] = x[t, c] + sum_j T(w[t, j] * y[pos[t, j], c]): the routing weights folded in; each
+// weighted row rounded to the model dtype T (as transformers forms it), the sum in f32 in slot
+// order, one final rounding. __fmul_rn/__fadd_rn keep nvcc from fusing them into FMAs, so the
+// result is bit-identical to the CPU's (swerm selftest checks it).
 // grid (T, ceil(H / blockDim)).
 template <typename T>
 __device__ void combine(const T* __restrict__ x, const T* __restrict__ y, const uint32_t* __restrict__ pos,
@@ -125,7 +126,9 @@ __device__ void combine(const T* __restrict__ x, const T* __restrict__ y, const 
   if (c >= H) return;
   float acc = 0.f;
   for (int j = 0; j < k; ++j) {
-    acc = __fadd_rn(acc, __fmul_rn(w[t * k + j], to_f(y[(size_t)pos[t * k + j] * H + c])));
+    // The weighted row in the model dtype (as transformers forms it), then the f32 sum.
+    const float wy = to_f(from_f<T>(__fmul_rn(w[t * k + j], to_f(y[(size_t)pos[t * k + j] * H + c]))));
+    acc = __fadd_rn(acc, wy);
   }
   out[t * H + c] = from_f<T>(__fadd_rn(to_f(x[t * H + c]), acc));
 }

@@ -12,8 +12,9 @@
 //! 4. per expert, the gate/up GEMM, SiLU·up, and the down GEMM on its contiguous slice of rows,
 //!    each written into its rows of one preallocated [n, H] buffer (no concatenation; the copy
 //!    out of each GEMM's own output remains until a grouped GEMM writes in place);
-//! 5. `x[t] + sum_j w[t, j] y[pos[t, j]]` in f32, slot by slot (a fixed order: deterministic),
-//!    with the routing weights folded into that one pass.
+//! 5. `x[t] + sum_j w[t, j] y[pos[t, j]]`, slot by slot (a fixed order: deterministic), with the
+//!    routing weights folded into that one pass (each weighted row in the model dtype, as
+//!    transformers forms it, the sum in f32).
 
 use candle_core::{DType, Result, Tensor};
 
