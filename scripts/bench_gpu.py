@@ -56,7 +56,8 @@ def parse_swerm(text):
         f = line.split()
         if f and f[0].isdigit() and len(f) >= 6:
             mem = float(f[6]) if len(f) > 7 and f[7] == "GiB" else None
-            rows[int(f[0])] = dict(tokens_per_s=float(f[2]), tflops=float(f[4]), of_ceiling=float(f[5].rstrip("%")) / 100,
+            frac = None if f[5] == "n/a" else float(f[5].rstrip("%")) / 100  # no ceiling on the CPU
+            rows[int(f[0])] = dict(tokens_per_s=float(f[2]), tflops=float(f[4]), of_ceiling=frac,
                                    peak_mem_gib=mem)
         elif line.startswith("profile"):
             rows.setdefault(int(f[1].rstrip(":")), {})["profile"] = line.split(":", 1)[1].strip()

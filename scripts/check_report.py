@@ -50,7 +50,8 @@ def check_compare(out):
         for r in rows:
             key = int(r["patch_hash"], 16) if r.get("patch_hash") is not None else None
             bkey = int(r["patch_bytes_hash"], 16) if r.get("patch_bytes_hash") is not None else None
-            g.setdefault(r["instance_id"], {})[r["run"]] = (r["scores"][name], bool(r["resolved"]), r["empty"], key, bkey)
+            g.setdefault(r["instance_id"], {})[r["run"]] = (r["scores"][name], bool(r["resolved"]), r["empty"], key, bkey,
+                                                             r.get("missing", False))
             o.setdefault(r["instance_id"], {})[r["run"]] = r.get("tie_ranks", {}).get(name)
         grids[name] = {i: [g[i][run] for run in runs] for i in g}
         has = any(v is not None for i in o for v in o[i].values())
@@ -160,7 +161,7 @@ def check_predictions_content(out, grid, order, cmp):
         if any(c[3] is None and not c[2] for c in cands):
             continue  # a store without content keys
         scores = order[i] if order else [float("-inf") if c[0] is None else c[0] for c in cands]
-        best = ref.select(scores, [c[2] for c in cands], [c[3] for c in cands], [c[4] for c in cands])
+        best = ref.pick(scores, cands)
         got = (ref.content_key(preds[i]["model_patch"]), ref.bytes_key(preds[i]["model_patch"])) if i in preds else "missing"
         if got != (cands[best][3], cands[best][4] if cands[best][4] is not None else got[1]):
             bad += 1
@@ -193,7 +194,7 @@ def check_instances_csv(out, grid, order, cmp):
     for i, cands in grid.items():
         r = rows.get(i)
         scores = order[i] if order else [float("-inf") if c[0] is None else c[0] for c in cands]
-        best = ref.select(scores, [c[2] for c in cands], [c[3] for c in cands], [c[4] for c in cands])
+        best = ref.pick(scores, cands)
         lab = [labels.get((i, run)) for run in runs]
         show = lambda x: "" if x is None else str(x).lower()  # noqa: E731
         want = {"chosen_run": runs[best], "solvable": show(None if None in lab else any(lab)), "resolved": show(lab[best])}

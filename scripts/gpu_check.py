@@ -102,7 +102,8 @@ def bench_rows():
         ratio = f"{s['tokens_per_s'] / h['tokens_per_s']:.2f}x" if h else "n/a"
         hf = f"{h['tokens_per_s']:.0f}" if h else "n/a"
         mem = f"{s['peak_mem_gib']:.1f} GiB" if s.get("peak_mem_gib") is not None else "n/a"
-        rows.append(f"| {l} | {s['tokens_per_s']:.0f} | {hf} | {ratio} | {100 * s['of_ceiling']:.1f}% | {mem} | {s.get('profile', '')} |")
+        frac = "n/a" if s.get("of_ceiling") is None else f"{100 * s['of_ceiling']:.1f}%"
+        rows.append(f"| {l} | {s['tokens_per_s']:.0f} | {hf} | {ratio} | {frac} | {mem} | {s.get('profile', '')} |")
     if meta:
         rows.append(f"\ntransformers: {meta.get('versions', '')}; attention {meta.get('attention')}, experts "
                     f"{meta.get('experts')}")

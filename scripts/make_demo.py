@@ -194,7 +194,7 @@ def main():
         patches = [cands.get((iid, run), (None, False))[0] for run in RUNS]
         scores = ref.consensus_scores(patches)
         grid[iid] = [(scores[r], cands.get((iid, run), (None, False))[1], not ref.normalize_patch(patches[r]),
-                      ref.content_key(patches[r]), None) for r, run in enumerate(RUNS)]
+                      ref.content_key(patches[r]), None, (iid, run) not in cands) for r, run in enumerate(RUNS)]
     expected = {
         "runs": RUNS,
         "holes": sum((i, r) not in cands for i in instances for r in RUNS),

@@ -102,16 +102,17 @@ def bytes_key(patch):
     return seeded_hash(patch) if normalize_patch(patch) else None
 
 
-def select(scores, empty, keys=None, byte_keys=None):
-    """Highest score; a non-empty patch beats an empty one; among equal scores the smallest
-    content key wins (a key beats no key), then the smallest key of the exact bytes; otherwise
-    the earliest run."""
+def select(scores, empty, keys=None, byte_keys=None, missing=None):
+    """Highest score; a non-empty patch beats an empty one (and among empty ones a record beats
+    a hole); among equal scores the smallest content key wins (a key beats no key), then the
+    smallest key of the exact bytes; otherwise the earliest run."""
     keys = keys or [None] * len(scores)
     byte_keys = byte_keys or [None] * len(scores)
+    missing = missing or [False] * len(scores)
 
     def rank(r):
         # larger is better
-        return (not empty[r], scores[r], keys[r] is not None, -(keys[r] or 0),
+        return (not empty[r], not (empty[r] and missing[r]), scores[r], keys[r] is not None, -(keys[r] or 0),
                 byte_keys[r] is not None, -(byte_keys[r] or 0))
 
     best = 0
@@ -119,6 +120,12 @@ def select(scores, empty, keys=None, byte_keys=None):
         if rank(r) > rank(best):
             best = r
     return best
+
+
+def pick(scores, cands):
+    """select() over grid entries (score, label, empty, key, bytes key[, missing])."""
+    return select(scores, [c[2] for c in cands], [c[3] for c in cands], [c[4] for c in cands],
+                  [len(c) > 5 and bool(c[5]) for c in cands])
 
 
 def ties(grid, order=None):
@@ -167,13 +174,14 @@ def metrics(grid, ece_bins=15, order=None):
     }
     mean_label = sum(c[1] for i in insts for c in grid[i]) / (n * len(insts))
     out["random_at_k"] = {str(k): mean_label for k in ks}
-    picks = [select(within(i), [c[2] for c in grid[i]], [c[3] for c in grid[i]], [c[4] for c in grid[i]])
-             for i in insts]
+    picks = [pick(within(i), grid[i]) for i in insts]
     sel = [grid[i][p][1] for i, p in zip(insts, picks)]
     out["selected"] = {"resolved": sum(sel), "rate": sum(sel) / len(insts),
                        "expected_under_random_ties": out["best_at_k"][str(n)] if n in ks else
                        sum(best_at_k(within(i), [c[1] for c in grid[i]], n) for i in insts) / len(insts)}
-    out["picks"] = [picks.count(r) for r in range(n)]
+    # A pick that is a hole (no run has a record) is credited to none.
+    out["picks"] = [sum(1 for i, p in zip(insts, picks) if p == r and not (len(grid[i][r]) > 5 and grid[i][r][5]))
+                    for r in range(n)]
     out["run_rates"] = [sum(grid[i][r][1] for i in insts) / len(insts) for r in range(n)]
     # AUC, ECE and Brier over the scored candidates only.
     allc = [c for i in insts for c in grid[i] if c[0] is not None]
@@ -220,8 +228,8 @@ def read_order(path):
 
 
 def read_scores(path):
-    """scores.jsonl -> grid of (score, label, empty, content key, bytes key), runs in name order
-    (holes: absent pairs become (None, False, True, None, None))."""
+    """scores.jsonl -> grid of (score, label, empty, content key, bytes key, missing), runs in
+    name order (holes: absent pairs become (None, False, True, None, None, True))."""
     import json
 
     rows, runs = [], []
@@ -236,8 +244,10 @@ def read_scores(path):
     for r in rows:
         key = int(r["patch_hash"], 16) if r.get("patch_hash") is not None else None
         bkey = int(r["patch_bytes_hash"], 16) if r.get("patch_bytes_hash") is not None else None
-        grid.setdefault(r["instance_id"], {})[r["run"]] = (r["score"], bool(r.get("resolved", False)), r.get("empty", False), key, bkey)
-    return {i: [g.get(run, (None, False, True, None, None)) for run in runs] for i, g in grid.items()}
+        grid.setdefault(r["instance_id"], {})[r["run"]] = (r["score"], bool(r.get("resolved", False)),
+                                                         r.get("empty", False) or r.get("missing", False), key, bkey,
+                                                         r.get("missing", False))
+    return {i: [g.get(run, (None, False, True, None, None, True)) for run in runs] for i, g in grid.items()}
 
 
 # ---------------------------------------------------------------- paired differences (compare)
@@ -289,7 +299,7 @@ def paired_differences(grid_a, grid_b, ks, resamples, seed, level=0.95, order_a=
     def per_instance(grid, order, i):
         c = grid[i]
         s, y = order[i] if order else [rank(x[0]) for x in c], [x[1] for x in c]
-        return [best_at_k(s, y, k) for k in ks] + [y[select(s, [x[2] for x in c], [x[3] for x in c], [x[4] for x in c])]]
+        return [best_at_k(s, y, k) for k in ks] + [y[pick(s, c)]]
 
     rows = [[x - z for x, z in zip(per_instance(grid_a, order_a, i), per_instance(grid_b, order_b, i))] for i in insts]
 

@@ -23,7 +23,8 @@ pub struct BenchConfig {
     pub dtype: DTypeSpec,
     /// Keep only this many decoder layers (quick runs of a big shape); the FLOP count follows.
     pub layers: Option<usize>,
-    pub peak_tflops: f64,
+    /// `None`: 790 on CUDA, no ceiling on the CPU.
+    pub peak_tflops: Option<f64>,
     /// Time the parts of the forward pass in one extra, synchronized pass per context.
     pub profile: bool,
 }
@@ -41,7 +42,7 @@ pub struct Row {
     pub tokens_per_s: f64,
     pub s_per_trajectory: f64,
     pub tflops: f64,
-    pub fraction_of_ceiling: f64,
+    pub fraction_of_ceiling: Option<f64>,
     pub peak_mem_gib: Option<f64>,
     /// Seconds per part of one extra pass (`--profile`).
     pub profile: Option<Profile>,
@@ -66,11 +67,38 @@ fn load(cfg: &BenchConfig) -> Result<(Model, Device)> {
     if let Some(n) = cfg.layers {
         mcfg.num_layers = n.min(mcfg.num_layers);
     }
+    check_memory(&mcfg, dtype, &dev)?;
     let m = match weights {
         None => Model::from_var_builder(mcfg, synthetic::var_builder(dtype, &dev), dtype, &dev)?,
         Some(w) => Model::load(mcfg, &w, dtype, &dev)?,
     };
     Ok((m, dev))
+}
+
+/// Refuses, before allocating, a model whose weights do not fit the CPU's available memory (an
+/// allocation abort would give no message): the full Qwen3-30B-A3B shape is 61 GB in bf16.
+fn check_memory(cfg: &ModelConfig, dtype: candle_core::DType, dev: &Device) -> Result<()> {
+    if !dev.is_cpu() {
+        return Ok(());
+    }
+    let need = cfg.total_params() as f64 * dtype.size_in_bytes() as f64;
+    let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
+        let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
+        line.split_whitespace().nth(1)?.parse::<f64>().ok().map(|kb| kb * 1024.0)
+    });
+    if let Some(avail) = available
+        && need > 0.9 * avail
+    {
+        let gib = |b: f64| b / (1u64 << 30) as f64;
+        anyhow::bail!(
+            "{} layers of this shape take {:.1} GiB of weights ({}), and {:.1} GiB of memory is available: use --layers N (e.g. --layers 2)",
+            cfg.num_layers,
+            gib(need),
+            dtype_name(dtype),
+            gib(avail)
+        );
+    }
+    Ok(())
 }
 
 /// Peak memory so far: the CUDA memory pool's high-water mark of memory in use (weights and
@@ -89,9 +117,10 @@ fn peak_mem_gib(dev: &Device, peak: &mut Option<f64>) {
     }
 }
 
-pub fn run(cfg: &BenchConfig) -> Result<Vec<Row>> {
+pub fn run(cfg: &BenchConfig) -> Result<(Vec<Row>, Option<f64>)> {
     let t0 = Instant::now();
     let (mut model, dev) = load(cfg).context("building the model")?;
+    let peak = cfg.peak_tflops.or((!dev.is_cpu()).then_some(790.0));
     eprintln!(
         "swerm bench: {} layers, {:.2}B active linear parameters per token, {:?} {}, built in {:.1} s",
         model.cfg.num_layers,
@@ -103,7 +132,7 @@ pub fn run(cfg: &BenchConfig) -> Result<Vec<Row>> {
     let vocab = model.cfg.vocab_size;
     let mut rng = SplitMix64(7);
     let mut rows = Vec::new();
-    let mut peak = None;
+    let mut peak_mem = None;
     for &l in &cfg.contexts {
         let n = (cfg.batch_tokens / l).max(1);
         let seqs: Vec<Vec<u32>> = (0..n).map(|_| (0..l).map(|_| rng.below(vocab) as u32).collect()).collect();
@@ -121,7 +150,7 @@ pub fn run(cfg: &BenchConfig) -> Result<Vec<Row>> {
             forward_splitting(&batch, &mut forward)?;
         }
         let secs = t.elapsed().as_secs_f64();
-        peak_mem_gib(&dev, &mut peak);
+        peak_mem_gib(&dev, &mut peak_mem);
         let profile = if cfg.profile {
             model.profile = Some(std::sync::Mutex::new(Profile::default()));
             forward_splitting(&batch, &mut |b: &Batch| model.answer_logits(b, [0, 1]))?;
@@ -138,28 +167,28 @@ pub fn run(cfg: &BenchConfig) -> Result<Vec<Row>> {
             tokens_per_s: tps,
             s_per_trajectory: secs / (timed * n) as f64,
             tflops,
-            fraction_of_ceiling: tflops / cfg.peak_tflops,
-            peak_mem_gib: peak,
+            fraction_of_ceiling: peak.map(|p| tflops / p),
+            peak_mem_gib: peak_mem,
             profile,
         });
     }
-    Ok(rows)
+    Ok((rows, peak))
 }
 
-pub fn table(rows: &[Row], peak_tflops: f64) -> String {
+pub fn table(rows: &[Row], peak_tflops: Option<f64>) -> String {
     let mut s = format!(
         "{:>8} {:>6} {:>11} {:>10} {:>9} {:>12} {:>10}\n",
         "context", "seqs", "tokens/s", "s/traj", "TFLOP/s", "of ceiling", "peak mem"
     );
     for r in rows {
         s.push_str(&format!(
-            "{:>8} {:>6} {:>11.0} {:>10.3} {:>9.2} {:>11.1}% {:>10}\n",
+            "{:>8} {:>6} {:>11.0} {:>10.3} {:>9.2} {:>12} {:>10}\n",
             r.context,
             r.seqs_per_pass,
             r.tokens_per_s,
             r.s_per_trajectory,
             r.tflops,
-            100.0 * r.fraction_of_ceiling,
+            r.fraction_of_ceiling.map_or("n/a".into(), |f| format!("{:.1}%", 100.0 * f)),
             r.peak_mem_gib.map_or("n/a".into(), |g| format!("{g:.2} GiB"))
         ));
     }
@@ -176,6 +205,9 @@ pub fn table(rows: &[Row], peak_tflops: f64) -> String {
             ));
         }
     }
-    s.push_str(&format!("(ceiling: {peak_tflops} TFLOP/s dense bf16, the measured H100/H200 figure)\n"));
+    s.push_str(&match peak_tflops {
+        Some(p) => format!("(ceiling: {p} TFLOP/s; 790 is the measured dense bf16 figure of an H100/H200)\n"),
+        None => "(no ceiling on the CPU: give --peak-tflops F for a fraction of F TFLOP/s)\n".to_string(),
+    });
     s
 }

@@ -48,20 +48,26 @@ enum Source {
 impl Source {
     fn get(&self, file: &str) -> Result<Option<PathBuf>> {
         match self {
-            Source::Dir(d) => {
-                let p = d.join(file);
-                Ok(p.exists().then_some(p))
-            }
-            Source::Cache { repo_dir, commit } => {
-                let p = repo_dir.join("snapshots").join(commit).join(file);
-                Ok(p.exists().then_some(p))
-            }
+            Source::Dir(d) => present(d.join(file)),
+            Source::Cache { repo_dir, commit } => present(repo_dir.join("snapshots").join(commit).join(file)),
             Source::Hub(api) => match api.get(file) {
                 Ok(p) => Ok(Some(p)),
                 Err(hf_hub::api::sync::ApiError::RequestError(e)) if is_not_found(&e) => Ok(None),
                 Err(e) => Err(anyhow!("downloading {file}: {e}")),
             },
         }
+    }
+}
+
+/// `p` when it is there; `None` when it is not; an error when it is a broken symlink (a
+/// checkpoint copied without the file its link points to is not a checkpoint without the file).
+fn present(p: PathBuf) -> Result<Option<PathBuf>> {
+    if p.exists() {
+        return Ok(Some(p));
+    }
+    match std::fs::read_link(&p) {
+        Ok(target) => bail!("{} is a broken symlink (to {}, which does not exist)", p.display(), target.display()),
+        Err(_) => Ok(None),
     }
 }
 

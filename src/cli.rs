@@ -43,6 +43,10 @@ pub struct Cli {
     pub strict: bool,
 }
 
+/// `--instances` where no metric is computed (score, render): only a subset is read.
+const INSTANCES_SUBSET: &str =
+    "Only these instances (one id per line): records of other instances are skipped, with a warning";
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Score every candidate, select the top-1 per instance, and report the metrics.
@@ -60,8 +64,10 @@ Examples:
   # An LM verifier (resumable: scores.jsonl in out/ is the cache):
   swerm rerank runs/*.jsonl --labels reports/*.json --model SWE-Gym/OpenHands-32B-Verifier -o out/
 
-Writes out/predictions.jsonl, scores.jsonl (+ scores.settings.json), report.json, report.md and,
-with labels, tts.svg and tts.png. A directory holding another scorer's scores is refused (--overwrite).")]
+Writes into out/: predictions.jsonl, scores.jsonl and scores.settings.json (the score store),
+report.json, report.md, instances.csv and, with labels, report.csv, report.tex, tts.svg and
+tts.png, and (for probabilities) reliability.svg and reliability.png; with --calibration also
+scores.evaluated.jsonl. A directory holding another scorer's scores is refused (--overwrite).")]
     Rerank(Box<RerankArgs>),
     /// Report and plot from an existing scores.jsonl (no scoring).
     #[command(after_help = "\
@@ -80,6 +86,7 @@ Example:
 Writes picked/predictions.jsonl (one SWE-bench prediction per instance).")]
     Select(SelectArgs),
     /// Score every candidate with an LM verifier into DIR/scores.jsonl (resumable).
+    #[command(mut_arg("instances", |a| a.help(INSTANCES_SUBSET)))]
     #[command(after_help = "\
 Examples:
   # The tiny fixture checkpoint (random weights: the scores mean nothing, the path is real):
@@ -92,6 +99,7 @@ Run again on the same DIR with the same settings to resume: candidates already i
 scores.jsonl are not scored again. Different settings are refused.")]
     Score(ScoreArgs),
     /// Print, per candidate, the exact prompt the verifier will read (JSONL on stdout).
+    #[command(mut_arg("instances", |a| a.help(INSTANCES_SUBSET)))]
     #[command(after_help = "\
 Example:
   swerm render fixtures/demo/runs/run-e.jsonl --model fixtures/tiny/qwen3 --preset r2egym | head -1
@@ -203,9 +211,11 @@ pub struct BenchArgs {
     /// Keep only the first N decoder layers (quick runs of a big shape).
     #[arg(long)]
     pub layers: Option<usize>,
-    /// The FLOP ceiling the fraction is taken of, in TFLOP/s.
-    #[arg(long, default_value_t = 790.0)]
-    pub peak_tflops: f64,
+    /// The FLOP ceiling the fraction is taken of, in TFLOP/s [default: 790 on CUDA, the
+    /// measured dense bf16 figure of an H100/H200; none on the CPU, whose figure depends on the
+    /// machine: give yours to see a fraction].
+    #[arg(long, value_name = "TFLOPS")]
+    pub peak_tflops: Option<f64>,
     /// Also time attention, the feed-forward blocks and the rest separately (one extra pass per
     /// context, with a device synchronization after each part) and print their shares.
     #[arg(long)]

@@ -13,6 +13,14 @@ use crate::text::list;
 
 pub const LOCK: &str = ".swerm.lock";
 
+/// `-o FILE` is an error that says so (before anything reads or writes there).
+pub fn refuse_file(path: &Path) -> Result<()> {
+    if path.is_file() {
+        bail!("-o {}: is a file; -o names an output directory", show(path));
+    }
+    Ok(())
+}
+
 pub struct OutDir {
     path: PathBuf,
     /// Holds the lock for as long as the directory is open.
@@ -23,6 +31,7 @@ pub struct OutDir {
 impl OutDir {
     /// Creates `path` if needed and takes its lock; another live swerm holding it is an error.
     pub fn open(path: &Path) -> Result<OutDir> {
+        refuse_file(path)?;
         fs::create_dir_all(path).with_context(|| format!("{}: cannot create output directory", show(path)))?;
         let lock_path = path.join(LOCK);
         let mut lock = OpenOptions::new()

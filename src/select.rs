@@ -33,6 +33,11 @@ fn better(t: &ScoreTable, a: usize, b: usize) -> bool {
     if na != nb {
         return na;
     }
+    // Among empty candidates, one with a record (a run that submitted nothing) before a hole,
+    // so an all-empty instance's pick is credited to a run that has a record for it.
+    if !na && t.missing[a] != t.missing[b] {
+        return !t.missing[a];
+    }
     // `==` as best@k groups ties (so 0.0 and -0.0 tie, as they do there).
     let (ka, kb) = (t.order_key(a), t.order_key(b));
     if ka != kb {

@@ -2,8 +2,8 @@
 
 use anyhow::Result;
 
-pub fn bench(cfg: crate::bench::BenchConfig) -> Result<()> {
-    let rows = crate::bench::run(&cfg)?;
-    out!("{}", crate::bench::table(&rows, cfg.peak_tflops));
+pub(super) fn bench(cfg: crate::bench::BenchConfig) -> Result<()> {
+    let (rows, peak) = crate::bench::run(&cfg)?;
+    out!("{}", crate::bench::table(&rows, peak));
     Ok(())
 }

@@ -24,6 +24,7 @@ pub(super) fn build_scorer(
     overwrite: bool,
     quiet: bool,
 ) -> Result<(Box<dyn Scorer>, OutDir)> {
+    crate::outdir::refuse_file(out)?;
     let early = OutDir::open_if_exists(out)?;
     let want = |scorer| Want { scorer, shard };
     let scorer: Box<dyn Scorer> = match choice {
@@ -110,7 +111,10 @@ pub(super) fn score_stored(
         tokens += s.detail.n_tokens.unwrap_or(0) as u64;
         scored[idx] = Some(s);
         pb.inc(1);
-        pb.set_message(format!("{:.0} tokens/s", tokens as f64 / started.elapsed().as_secs_f64().max(1e-9)));
+        if tokens > 0 {
+            let secs = started.elapsed().as_secs_f64().max(1e-9);
+            pb.set_message(format!("{} tokens/s", crate::progress::rate(tokens as f64 / secs)));
+        }
         Ok(())
     })?;
     st.sync()?;

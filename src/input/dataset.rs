@@ -256,6 +256,13 @@ pub fn name_order(runs: &[String]) -> (Vec<usize>, Vec<usize>) {
 /// Reads an `--instances` file: one id per line; blank lines and `#` comments are skipped.
 pub fn read_instance_list(path: &Path) -> Result<Vec<String>> {
     let text = fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let first = text.trim_start_matches('\u{feff}').trim_start();
+    if first.starts_with('[') || first.starts_with('{') {
+        bail!(
+            "{}: looks like JSON; --instances takes one instance id per line (from a JSON list: jq -r '.[]' FILE > ids.txt)",
+            path.display()
+        );
+    }
     let ids: Vec<String> = text
         .trim_start_matches('\u{feff}')
         .lines()
@@ -265,6 +272,13 @@ pub fn read_instance_list(path: &Path) -> Result<Vec<String>> {
         .collect();
     if ids.is_empty() {
         bail!("{}: no instance ids", path.display());
+    }
+    if ["instance_id", "instance_ids", "instance", "id", "ids"].contains(&ids[0].to_ascii_lowercase().as_str()) {
+        bail!(
+            "{}: the first line, {:?}, looks like a column header; --instances takes one instance id per line, no header",
+            path.display(),
+            ids[0]
+        );
     }
     Ok(ids)
 }

@@ -146,7 +146,11 @@ fn for_each_line(path: &Path, each: &mut dyn FnMut(Source, Value) -> Result<()>)
         if buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let v: Value = serde_json::from_slice(&buf)
+        // Parsed without its line end: a line cut inside a string then reads "EOF while parsing
+        // a string (column N)" at its real end, not "control character ... (column 0)" of the
+        // next line (the newline inside the unterminated string).
+        let text = buf.strip_suffix(b"\n").map_or(&buf[..], |t| t.strip_suffix(b"\r").unwrap_or(t));
+        let v: Value = serde_json::from_slice(text)
             .map_err(|e| anyhow!("{}:{line}: invalid JSON: {}", path.display(), json_error(&e)))?;
         each(Source::line(path, line, start), v)?;
     }

@@ -124,7 +124,10 @@ pub fn compute(t: &ScoreTable, selected: &[usize], opts: &MetricsOptions) -> Res
         ks: ks.clone(),
         unscored: t.unscored_counts(),
         ties: ties(t),
-        picks: (0..n).map(|r| selected.iter().filter(|&&x| x == r).count()).collect(),
+        // A pick that is a hole (no run has a record for the instance) is credited to none.
+        picks: (0..n)
+            .map(|r| selected.iter().enumerate().filter(|&(i, &x)| x == r && !t.missing[i * n + r]).count())
+            .collect(),
         labeled: None,
         notes: Vec::new(),
     };

@@ -78,6 +78,26 @@ impl ModelConfig {
             .sum()
     }
 
+    /// Every parameter (all experts, the embeddings and the head): what the weights take.
+    pub fn total_params(&self) -> u64 {
+        let (h, q, kv) = (
+            self.hidden_size as u64,
+            (self.num_heads * self.head_dim) as u64,
+            (self.num_kv_heads * self.head_dim) as u64,
+        );
+        let attn = h * q + 2 * h * kv + q * h;
+        let layers: u64 = (0..self.num_layers)
+            .map(|i| match (&self.moe, self.is_moe_layer(i)) {
+                (Some(m), true) => {
+                    attn + h * m.num_experts as u64 + m.num_experts as u64 * 3 * h * m.intermediate_size as u64
+                }
+                _ => attn + 3 * h * self.intermediate_size as u64,
+            })
+            .sum();
+        let vocab = self.vocab_size as u64 * h;
+        layers + vocab * if self.tie_word_embeddings { 1 } else { 2 }
+    }
+
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
         let v: Value = serde_json::from_str(&text).map_err(|e| anyhow!("{}: invalid JSON: {e}", path.display()))?;

@@ -85,12 +85,10 @@ fn selected_expected(l: &crate::metrics::Labeled) -> String {
     }
 }
 
-/// A rate with its interval when there is one: "45.4%" or "45.4% (31.7–60.1)".
-fn cell(x: f64, ci: Option<(f64, f64)>) -> String {
-    match ci {
-        Some((lo, hi)) => format!("{}% ({}–{})", pct(x), pct(lo), pct(hi)),
-        None => format!("{}%", pct(x)),
-    }
+/// A rate and, apart, its interval when there is one: ("45.4%", "(31.7–60.1)"), so that a
+/// table can right-align the rates and left-align the intervals (aligned at 100.0% too).
+fn cell(x: f64, ci: Option<(f64, f64)>) -> (String, String) {
+    (format!("{}%", pct(x)), ci.map_or(String::new(), |(lo, hi)| format!("({}–{})", pct(lo), pct(hi))))
 }
 
 pub fn render(m: &Metrics, run_names: &[String], facts: &[String]) -> String {
@@ -100,27 +98,35 @@ pub fn render(m: &Metrics, run_names: &[String], facts: &[String]) -> String {
     }
     if let Some(l) = &m.labeled {
         let c = l.ci.as_ref();
-        let rows: Vec<[String; 4]> =
+        let rows: Vec<[(String, String); 3]> =
             m.ks.iter()
                 .enumerate()
-                .map(|(j, k)| {
+                .map(|(j, _)| {
                     [
-                        k.to_string(),
                         cell(l.pass_at_k[j], c.map(|c| c.pass_at_k[j])),
                         cell(l.best_at_k[j], c.map(|c| c.best_at_k[j])),
                         cell(l.random_at_k[j], c.map(|c| c.random_at_k[j])),
                     ]
                 })
                 .collect();
-        let w = rows.iter().flat_map(|r| r[1..].iter().map(|x| x.chars().count())).max().unwrap_or(0).max(8);
+        let we = rows.iter().flatten().map(|(e, _)| e.chars().count()).max().unwrap_or(0).max(6);
+        let wi = rows.iter().flatten().map(|(_, i)| i.chars().count()).max().unwrap_or(0);
+        let col = |(e, i): &(String, String)| {
+            if wi == 0 { format!("{e:>we$}") } else { format!("{e:>we$} {i:<wi$}") }
+        };
+        let w = if wi == 0 { we.max(8) } else { we + 1 + wi };
         let _ = writeln!(s, "\n{:>5}  {:>w$}  {:>w$}  {:>w$}", "k", "pass@k", "best@k", "random@k");
-        for r in &rows {
-            let _ = writeln!(s, "{:>5}  {:>w$}  {:>w$}  {:>w$}", r[0], r[1], r[2], r[3]);
+        for (k, r) in m.ks.iter().zip(&rows) {
+            let line = format!("{k:>5}  {:>w$}  {:>w$}  {:>w$}", col(&r[0]), col(&r[1]), col(&r[2]));
+            let _ = writeln!(s, "{}", line.trim_end());
         }
+        let interval = c.map_or(String::new(), |c| {
+            format!("; {:.0}% interval {}–{}", 100.0 * c.level, pct(c.selected.0), pct(c.selected.1))
+        });
         let _ = writeln!(
             s,
-            "\nselected: {} ({} of {}){}",
-            cell(l.selected_rate, c.map(|c| c.selected)),
+            "\nselected: {}% ({} of {}{interval}){}",
+            pct(l.selected_rate),
             l.selected_resolved,
             count(m.instances, "instance", "instances"),
             selected_expected(l)

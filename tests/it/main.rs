@@ -8,6 +8,7 @@ mod compare;
 mod engine;
 mod gpu_check;
 mod layouts;
+mod messages;
 mod readme;
 mod reliability;
 mod store;

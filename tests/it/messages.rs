@@ -1,0 +1,124 @@
+//! What a user reads: help that lists what is written, hints for near-miss inputs, errors that
+//! name the real place, tables that stay aligned.
+
+use std::fs;
+
+use crate::util::*;
+
+#[test]
+fn rerank_help_lists_every_file_it_writes() {
+    let help = ok(&swerm(&["rerank", "--help"]));
+    let d = tempfile::tempdir().unwrap();
+    let cal = d.path().join("cal.json");
+    let c = d.path().join("c");
+    rerank_demo(&c, &[]);
+    ok(&swerm(&["calibrate", "--scores", c.to_str().unwrap(), "--folds", "4", "-q", "-o", cal.to_str().unwrap()]));
+    // Every file the richest rerank writes is named in its help.
+    let out = d.path().join("o");
+    rerank_demo(&out, &["--calibration", cal.to_str().unwrap()]);
+    for f in fs::read_dir(&out).unwrap() {
+        let name = f.unwrap().file_name().to_string_lossy().into_owned();
+        if name != ".swerm.lock" {
+            assert!(help.contains(&name), "rerank --help does not name {name}:\n{help}");
+        }
+    }
+    // score and render do not promise what only rerank does with --instances.
+    for cmd in ["score", "render"] {
+        let h = ok(&swerm(&[cmd, "--help"]));
+        assert!(h.contains("Only these instances") && !h.contains("count as unresolved"), "{cmd}: {h}");
+    }
+}
+
+#[test]
+fn near_miss_inputs_get_hints() {
+    let d = tempfile::tempdir().unwrap();
+    let o = d.path().join("o");
+    let run = demo_runs()[0].clone();
+    let header = write(d.path(), "ids.txt", "instance_id\nacme__ascii-1000\n");
+    let e = fails(&["rerank", &run, "--instances", &header, "-o", o.to_str().unwrap()]);
+    assert!(e.contains("looks like a column header"), "{e}");
+    let json = write(d.path(), "ids.json", "[\"acme__ascii-1000\"]\n");
+    let e = fails(&["rerank", &run, "--instances", &json, "-o", o.to_str().unwrap()]);
+    assert!(e.contains("looks like JSON") && e.contains("one instance id per line"), "{e}");
+    // -o naming a file.
+    let file = write(d.path(), "not-a-dir", "x");
+    let e = fails(&["rerank", &run, "-o", &file]);
+    assert!(e.contains("is a file; -o names an output directory"), "{e}");
+    // A line cut inside a string: the error names the end of that line, not column 0 of the next.
+    let cut = write(
+        d.path(),
+        "cut.jsonl",
+        "{\"instance_id\":\"a__b-1\",\"model_patch\":\"+x\"}\n{\"instance_id\":\"a__b-2\",\"model_patch\":\"+y\n",
+    );
+    let e = fails(&["rerank", &cut, "-o", o.to_str().unwrap()]);
+    assert!(e.contains("cut.jsonl:2: invalid JSON: EOF while parsing a string (column 41)"), "{e}");
+    // A checkpoint whose tokenizer.json is a broken symlink says so.
+    let m = d.path().join("model");
+    fs::create_dir(&m).unwrap();
+    for f in ["config.json", "tokenizer_config.json"] {
+        fs::copy(tiny(&format!("qwen3/{f}")), m.join(f)).unwrap();
+    }
+    std::os::unix::fs::symlink(d.path().join("gone.json"), m.join("tokenizer.json")).unwrap();
+    let e = fails(&["render", &run, "--model", m.to_str().unwrap()]);
+    assert!(e.contains("tokenizer.json is a broken symlink"), "{e}");
+}
+
+#[test]
+fn tables_stay_aligned_and_the_selected_rate_has_one_parenthesis() {
+    let d = tempfile::tempdir().unwrap();
+    let out = rerank_demo(d.path(), &["--bootstrap", "200", "--seed", "3"]);
+    let rows: Vec<&str> = out.lines().skip_while(|l| !l.trim_start().starts_with("k ")).skip(1).take(4).collect();
+    assert!(rows.iter().any(|r| r.contains("100.0")), "a 100.0% bound in the table: {out}");
+    // Every row's rates end at the same columns, and its intervals open at the same columns.
+    let marks =
+        |r: &str| -> Vec<usize> { r.char_indices().filter(|&(_, c)| c == '%' || c == '(').map(|(i, _)| i).collect() };
+    let first = marks(rows[0]);
+    for r in &rows {
+        assert_eq!(marks(r), first, "misaligned:\n{}", rows.join("\n"));
+    }
+    let sel = out.lines().find(|l| l.starts_with("selected:")).unwrap();
+    assert_eq!(sel.matches('(').count(), 1, "{sel}");
+    assert!(sel.contains("(11 of 24 instances; 95% interval"), "{sel}");
+}
+
+#[test]
+fn an_all_empty_instance_is_credited_to_a_run_with_a_record() {
+    let d = tempfile::tempdir().unwrap();
+    // Instance x: run a has no record (a hole), run b submitted an empty patch.
+    let a = write(d.path(), "a.jsonl", "{\"instance_id\":\"y__y-1\",\"model_patch\":\"+1\",\"resolved\":true}\n");
+    let b = write(
+        d.path(),
+        "b.jsonl",
+        "{\"instance_id\":\"x__x-1\",\"model_patch\":\"\",\"resolved\":false}\n{\"instance_id\":\"y__y-1\",\"model_patch\":\"+2\",\"resolved\":false}\n",
+    );
+    let o = d.path().join("o");
+    ok(&swerm(&["rerank", &a, &b, "-q", "-o", o.to_str().unwrap()]));
+    let r = read_json(&o.join("report.json"));
+    let picks = r["per_run"]["a"]["picks"].as_u64().unwrap() + r["per_run"]["b"]["picks"].as_u64().unwrap();
+    assert_eq!(picks, 2, "every pick credited to a run with a record: {r}");
+    let csv = fs::read_to_string(o.join("instances.csv")).unwrap();
+    assert!(csv.lines().any(|l| l.starts_with("x__x-1,") && l.contains(",b,")), "{csv}");
+    check_report(&[&o]);
+}
+
+#[test]
+fn bench_on_the_cpu_has_no_gpu_ceiling_and_checks_memory_first() {
+    let out = ok(&swerm(&["bench", "--synthetic", "tiny-moe", "--context", "256", "--device", "cpu", "--passes", "1"]));
+    assert!(out.contains("n/a") && out.contains("no ceiling on the CPU") && !out.contains("790"), "{out}");
+    let out = ok(&swerm(&[
+        "bench",
+        "--synthetic",
+        "tiny-moe",
+        "--context",
+        "256",
+        "--device",
+        "cpu",
+        "--passes",
+        "1",
+        "--peak-tflops",
+        "2",
+    ]));
+    assert!(!out.contains("n/a  ") && out.contains("(ceiling: 2 TFLOP/s"), "{out}");
+    let e = fails(&["bench", "--synthetic", "qwen3-30b-a3b", "--context", "256", "--device", "cpu", "--dtype", "f32"]);
+    assert!(e.contains("GiB of weights") && e.contains("--layers"), "{e}");
+}
