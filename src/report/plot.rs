@@ -25,17 +25,94 @@ pub struct Mark {
     pub label: String,
 }
 
-/// Colours for scorers in compare plots (tab10 without the oracle's green and random's grey).
+/// Colours for scorers: the Okabe-Ito palette (Okabe & Ito 2008), distinguishable with every
+/// common colour-vision deficiency, without the oracle's bluish green and random's grey.
 pub const PALETTE: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(0, 0, 0),       // black
 ];
-pub const ORACLE: RGBColor = RGBColor(44, 160, 44);
+pub const ORACLE: RGBColor = RGBColor(0, 158, 115);
 pub const RANDOM: RGBColor = RGBColor(127, 127, 127);
+/// Band fill opacity: low enough that two overlapping bands stay apart (each band also has a
+/// thin edge in its colour).
+const BAND_OPACITY: f64 = 0.12;
+
+/// The legend corner that covers none of `pts` (fractions of the plot area, 0..1 from the lower
+/// left) with a box of `w` x `h` fractions; the lower right when every corner is taken.
+fn free_corner(pts: &[(f64, f64)], w: f64, h: f64) -> SeriesLabelPosition {
+    let corners = [
+        (SeriesLabelPosition::LowerRight, (1.0 - w, 1.0), (0.0, h)),
+        (SeriesLabelPosition::UpperLeft, (0.0, w), (1.0 - h, 1.0)),
+        (SeriesLabelPosition::LowerLeft, (0.0, w), (0.0, h)),
+        (SeriesLabelPosition::UpperRight, (1.0 - w, 1.0), (1.0 - h, 1.0)),
+    ];
+    for (pos, (x0, x1), (y0, y1)) in corners {
+        if !pts.iter().any(|&(x, y)| x >= x0 && x <= x1 && y >= y0 && y <= y1) {
+            return pos;
+        }
+    }
+    SeriesLabelPosition::LowerRight
+}
+
+/// The legend of a curves plot in its own panel: a swatch per band (one entry), curve (dashed
+/// curves with a dashed swatch) and the selected marker, each with its name.
+fn draw_legend<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, plotters::coord::Shift>,
+    curves: &[Curve],
+    banded: bool,
+    mark: Option<&Mark>,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let font = ("sans-serif", 15).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+    let (x, mut y) = (8, 70);
+    let mut entry = |swatch: &dyn Fn(i32, i32) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>,
+                     text: String|
+     -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        swatch(x, y)?;
+        panel.draw(&Text::new(text, (x + 34, y), font.clone()))?;
+        y += 30;
+        Ok(())
+    };
+    for c in curves {
+        let color = c.color;
+        let dashed = c.dashed;
+        entry(
+            &|x, y| {
+                if dashed {
+                    panel.draw(&PathElement::new(vec![(x, y), (x + 9, y)], color.stroke_width(3)))?;
+                    panel.draw(&PathElement::new(vec![(x + 15, y), (x + 24, y)], color.stroke_width(3)))
+                } else {
+                    panel.draw(&PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)))
+                }
+            },
+            c.name.clone(),
+        )?;
+    }
+    if banded {
+        let colors: Vec<RGBColor> = curves.iter().filter(|c| c.band.is_some()).map(|c| c.color).collect();
+        entry(
+            &|x, y| {
+                let w = 24 / colors.len().max(1) as i32;
+                for (i, c) in colors.iter().enumerate() {
+                    let x0 = x + i as i32 * w;
+                    panel.draw(&Rectangle::new([(x0, y - 7), (x0 + w, y + 7)], c.mix(0.3).filled()))?;
+                }
+                Ok(())
+            },
+            "95% bootstrap band".into(),
+        )?;
+    }
+    if let Some(m) = mark {
+        entry(
+            &|x, y| panel.draw(&TriangleMarker::new((x + 12, y), 7, BLACK.filled())),
+            format!("{} (k = {})", m.label, m.k),
+        )?;
+    }
+    Ok(())
+}
 
 /// tts.svg; `None` without labels (no curves to draw).
 pub fn render_svg(m: &Metrics, title: &str) -> Result<Option<String>> {
@@ -64,30 +141,41 @@ pub fn render_svg(m: &Metrics, title: &str) -> Result<Option<String>> {
 }
 
 /// Curves against k (log2 axis, ticks at the k values).
+///
+/// Layout decisions (paper-ready): the selected marker sits just right of k = N, off every
+/// curve's points, and is named in the legend (no floating label to collide with a curve);
+/// bands get a legend entry and a thin edge; dashed curves get dashed swatches; y ticks read as
+/// whole percentages.
 pub fn curves_svg(title: &str, ks: &[usize], curves: &[Curve], mark: Option<&Mark>) -> Result<String> {
     let err = |e: &dyn std::fmt::Display| anyhow!("drawing a plot: {e}");
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (800, 520)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| err(&e))?;
+        let full = SVGBackend::with_string(&mut svg, (960, 520)).into_drawing_area();
+        full.fill(&WHITE).map_err(|e| err(&e))?;
+        // The legend has a panel of its own, right of the plot: it never covers a curve or band.
+        let (root, panel) = full.split_horizontally(760);
         let x = |k: usize| (k as f64).log2();
         let xmax = x(*ks.iter().max().unwrap_or(&1)).max(1.0);
         let highs =
             curves.iter().flat_map(|c| c.values.iter().copied().chain(c.band.into_iter().flatten().map(|b| b.1)));
         let top = (highs.chain(mark.map(|m| m.value)).fold(0.05f64, f64::max) * 1.12).min(1.0) * 100.0;
+        // Room right of the last k for the selected marker.
+        let right = if mark.is_some() { 0.35 } else { 0.15 };
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 22))
             .margin(18)
             .x_label_area_size(48)
             .y_label_area_size(64)
-            .build_cartesian_2d(-0.15..xmax + 0.15, 0.0..top)
+            .build_cartesian_2d(-0.15..xmax + right, 0.0..top)
             .map_err(|e| err(&e))?;
+        let log2 = if ks.iter().any(|&k| !k.is_power_of_two()) || ks.len() > 2 { ", log2 scale" } else { "" };
         chart
             .configure_mesh()
-            .x_desc("k (candidates per instance)")
-            .y_desc("resolved (%)")
+            .x_desc(format!("k (candidates per instance{log2})"))
+            .y_desc("resolved")
             .axis_desc_style(("sans-serif", 17))
             .y_label_style(("sans-serif", 15))
+            .y_label_formatter(&|v: &f64| format!("{}%", (v.round() as i64)))
             .light_line_style(WHITE)
             .x_labels(0)
             .disable_x_mesh()
@@ -99,44 +187,37 @@ pub fn curves_svg(title: &str, ks: &[usize], curves: &[Curve], mark: Option<&Mar
             let style = ("sans-serif", 15).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top));
             root.draw(&Text::new(k.to_string(), (px, py + 6), style)).map_err(|e| err(&e))?;
         }
+        let mut banded = None;
         for c in curves {
             if let Some(band) = c.band {
-                let upper = ks.iter().zip(band).map(|(&k, &(_, hi))| (x(k), 100.0 * hi));
-                let lower = ks.iter().zip(band).rev().map(|(&k, &(lo, _))| (x(k), 100.0 * lo));
-                let poly: Vec<(f64, f64)> = upper.chain(lower).collect();
-                chart.draw_series([Polygon::new(poly, c.color.mix(0.18).filled())]).map_err(|e| err(&e))?;
+                let upper: Vec<(f64, f64)> = ks.iter().zip(band).map(|(&k, &(_, hi))| (x(k), 100.0 * hi)).collect();
+                let lower: Vec<(f64, f64)> = ks.iter().zip(band).map(|(&k, &(lo, _))| (x(k), 100.0 * lo)).collect();
+                let poly: Vec<(f64, f64)> = upper.iter().copied().chain(lower.iter().rev().copied()).collect();
+                chart.draw_series([Polygon::new(poly, c.color.mix(BAND_OPACITY).filled())]).map_err(|e| err(&e))?;
+                for edge in [upper, lower] {
+                    chart.draw_series(LineSeries::new(edge, c.color.mix(0.45).stroke_width(1))).map_err(|e| err(&e))?;
+                }
+                banded = Some(c.color);
             }
         }
         for c in curves {
             let pts: Vec<(f64, f64)> = ks.iter().zip(c.values).map(|(&k, &y)| (x(k), 100.0 * y)).collect();
             let color = c.color;
             let style = color.stroke_width(if c.dashed { 2 } else { 3 });
-            let series = if c.dashed {
-                chart.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style)).map_err(|e| err(&e))?
+            if c.dashed {
+                chart.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style)).map_err(|e| err(&e))?;
             } else {
-                chart.draw_series(LineSeries::new(pts.clone(), style)).map_err(|e| err(&e))?
-            };
-            series
-                .label(c.name.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
+                chart.draw_series(LineSeries::new(pts.clone(), style)).map_err(|e| err(&e))?;
+            }
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(|e| err(&e))?;
         }
         if let Some(m) = mark {
-            let p = (x(m.k), 100.0 * m.value);
-            chart.draw_series([TriangleMarker::new(p, 9, BLACK.filled())]).map_err(|e| err(&e))?;
-            let (px, py) = chart.backend_coord(&p);
-            let style = ("sans-serif", 15).into_font().color(&BLACK).pos(Pos::new(HPos::Right, VPos::Bottom));
-            root.draw(&Text::new(m.label.clone(), (px - 10, py - 8), style)).map_err(|e| err(&e))?;
+            // Just right of k = N: never on a curve's point.
+            let p = (x(m.k) + 0.16, 100.0 * m.value);
+            chart.draw_series([TriangleMarker::new(p, 8, BLACK.filled())]).map_err(|e| err(&e))?;
         }
-        chart
-            .configure_series_labels()
-            .label_font(("sans-serif", 15))
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| err(&e))?;
-        root.present().map_err(|e| err(&e))?;
+        draw_legend(&panel, curves, banded.is_some(), mark).map_err(|e| err(&e))?;
+        full.present().map_err(|e| err(&e))?;
     }
     Ok(svg)
 }
@@ -160,10 +241,12 @@ pub fn reliability_svg(m: &Metrics, title: &str) -> Result<Option<String>> {
             .map_err(|e| err(&e))?;
         chart
             .configure_mesh()
-            .x_desc("mean score in bin (%)")
-            .y_desc("resolved in bin (%)")
+            .x_desc("mean score in bin")
+            .y_desc("resolved in bin")
             .axis_desc_style(("sans-serif", 17))
             .label_style(("sans-serif", 15))
+            .x_label_formatter(&|v: &f64| format!("{}%", v.round() as i64))
+            .y_label_formatter(&|v: &f64| format!("{}%", v.round() as i64))
             .light_line_style(WHITE)
             .draw()
             .map_err(|e| err(&e))?;
@@ -171,7 +254,11 @@ pub fn reliability_svg(m: &Metrics, title: &str) -> Result<Option<String>> {
             .draw_series(DashedLineSeries::new(vec![(0.0, 0.0), (100.0, 100.0)], 8, 5, RANDOM.stroke_width(2)))
             .map_err(|e| err(&e))?
             .label("perfect calibration")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], RANDOM.stroke_width(2)));
+            .legend(|(x, y)| {
+                EmptyElement::at((0, 0))
+                    + PathElement::new(vec![(x, y), (x + 9, y)], RANDOM.stroke_width(2))
+                    + PathElement::new(vec![(x + 15, y), (x + 24, y)], RANDOM.stroke_width(2))
+            });
         let pts: Vec<(f64, f64)> = l.bins.iter().map(|b| (100.0 * b.mean_score, 100.0 * b.resolved_rate)).collect();
         let color = PALETTE[0];
         chart
@@ -188,10 +275,23 @@ pub fn reliability_svg(m: &Metrics, title: &str) -> Result<Option<String>> {
                     .map(|(b, &p)| Circle::new(p, (3.0 + 9.0 * (b.count as f64 / most).sqrt()) as i32, color.filled())),
             )
             .map_err(|e| err(&e))?;
+        // Each bin's count beside its point (a bin of 2 candidates weighs little in the ECE).
+        for (b, &p) in l.bins.iter().zip(&pts) {
+            let (px, py) = chart.backend_coord(&p);
+            // Right of the point, or left of it near the right edge (never cut off).
+            // Below it, or above it near the bottom edge (off the axis labels).
+            let (h, dx) = if p.0 > 85.0 { (HPos::Right, -10) } else { (HPos::Left, 10) };
+            let (v, dy) = if p.1 < 8.0 { (VPos::Bottom, -8) } else { (VPos::Top, 8) };
+            let style = ("sans-serif", 12).into_font().color(&RANDOM).pos(Pos::new(h, v));
+            root.draw(&Text::new(format!("n={}", b.count), (px + dx, py + dy), style)).map_err(|e| err(&e))?;
+        }
+        // The legend in a corner that holds no bin and no stretch of the diagonal.
+        let mut occupied: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (x / 100.0, y / 100.0)).collect();
+        occupied.extend((0..=50).map(|i| (i as f64 / 50.0, i as f64 / 50.0)));
         chart
             .configure_series_labels()
             .label_font(("sans-serif", 15))
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(free_corner(&occupied, 0.5, 0.2))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .draw()

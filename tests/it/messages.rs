@@ -122,3 +122,50 @@ fn bench_on_the_cpu_has_no_gpu_ceiling_and_checks_memory_first() {
     let e = fails(&["bench", "--synthetic", "qwen3-30b-a3b", "--context", "256", "--device", "cpu", "--dtype", "f32"]);
     assert!(e.contains("GiB of weights") && e.contains("--layers"), "{e}");
 }
+
+/// `<text x=".." ...>TEXT` of an SVG: (x, text).
+fn svg_texts(svg: &str) -> Vec<(f64, String)> {
+    svg.split("<text ")
+        .skip(1)
+        .filter_map(|t| {
+            let x: f64 = t.split("x=\"").nth(1)?.split('"').next()?.parse().ok()?;
+            let body = t.split('>').nth(1)?.split('<').next()?.trim().to_string();
+            Some((x, body))
+        })
+        .collect()
+}
+
+#[test]
+fn figures_keep_labels_off_the_data() {
+    let d = tempfile::tempdir().unwrap();
+    rerank_demo(d.path(), &["--bootstrap", "100", "--seed", "1"]);
+    let svg = fs::read_to_string(d.path().join("tts.svg")).unwrap();
+    let texts = svg_texts(&svg);
+    let plot_right = 760.0; // the plot's width; the legend has its own panel right of it
+    for name in ["pass@k (oracle)", "best@k (reranked)", "random@k", "95% bootstrap band", "selected 45.8% (k = 6)"] {
+        let (x, _) = texts.iter().find(|(_, t)| t == name).unwrap_or_else(|| panic!("no legend entry {name:?}"));
+        assert!(*x >= plot_right, "{name} at x = {x}, on the plot");
+    }
+    assert!(texts.iter().any(|(_, t)| t.contains("log2 scale")), "the k axis says log2");
+    let ticks: Vec<&String> = texts.iter().map(|(_, t)| t).filter(|t| t.ends_with('%') && t.len() <= 4).collect();
+    assert!(ticks.len() >= 5 && ticks.iter().all(|t| !t.contains('.')), "{ticks:?}");
+    // The selected marker (the first black triangle) sits right of every curve point.
+    let max_cx = svg
+        .split("<circle cx=\"")
+        .skip(1)
+        .filter_map(|t| t.split('"').next()?.parse::<f64>().ok())
+        .fold(0.0f64, f64::max);
+    let tri = svg.split("fill=\"#000000\" points=\"").nth(1).expect("the selected marker");
+    let xs: Vec<f64> =
+        tri.split('"').next().unwrap().split_whitespace().filter_map(|p| p.split(',').next()?.parse().ok()).collect();
+    let centre = xs.iter().sum::<f64>() / xs.len() as f64;
+    assert!(centre > max_cx + 12.0, "marker at {centre}, last point at {max_cx}");
+    // A dashed curve's swatch is dashed: two strokes of random@k's grey in the legend panel.
+    let grey_strokes = svg.matches("stroke=\"#7F7F7F\"").count();
+    assert!(grey_strokes >= 2, "{grey_strokes}");
+    // The reliability diagram names each bin's count.
+    let rel = fs::read_to_string(d.path().join("reliability.svg")).unwrap();
+    let counts = svg_texts(&rel).iter().filter(|(_, t)| t.starts_with("n=")).count();
+    let report = read_json(&d.path().join("report.json"));
+    assert_eq!(counts, report["calibration_bins"].as_array().unwrap().len());
+}
