@@ -1,0 +1,156 @@
+//! Which scorer a run uses, validated: the model-free ones, the local verifier, the engines
+//! behind `--endpoint`, `--combine` and its `--tie-break` chain.
+
+use crate::cli;
+use crate::score::combine::{CombineSettings, Source, TieKey};
+use crate::score::{EngineSettings, ModelFree, VerifierSettings};
+use anyhow::{Result, bail};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The scorer of a run: model-free, or an LM verifier with its settings, run here or on
+/// inference engines.
+pub enum ScorerChoice {
+    ModelFree(ModelFree),
+    Verifier(VerifierSettings),
+    Remote(VerifierSettings, EngineSettings),
+    Combined(CombineSettings),
+}
+/// `--combine`, `--weight`, `--scale`, `--tie-break`; and the record field a `field:` source
+/// needs read.
+pub(super) fn combine_settings(a: &cli::RerankArgs) -> Result<(CombineSettings, Option<String>)> {
+    let mut sources: Vec<(String, Source)> = Vec::new();
+    for spec in &a.combine {
+        let Some((name, what)) = spec.split_once('=').filter(|(n, w)| !n.is_empty() && !w.is_empty()) else {
+            bail!("--combine {spec:?}: expected NAME=SOURCE (consensus, field:PATH or a scores file)");
+        };
+        let src = match what {
+            "consensus" => Source::Consensus,
+            _ => match what.parse::<ModelFree>() {
+                Ok(ModelFree::Field(f)) => Source::Field(f),
+                _ => Source::Store(vec![PathBuf::from(what)]),
+            },
+        };
+        match (sources.iter_mut().find(|(n, _)| n == name), src) {
+            (Some((_, Source::Store(paths))), Source::Store(more)) => paths.extend(more),
+            (Some(_), _) => bail!("--combine: source name {name:?} is given twice"),
+            (None, src) => sources.push((name.to_string(), src)),
+        }
+    }
+    if sources.len() < 2 {
+        bail!("--combine needs two or more sources");
+    }
+    let fields: Vec<&String> =
+        sources.iter().filter_map(|(_, s)| if let Source::Field(f) = s { Some(f) } else { None }).collect();
+    if fields.len() > 1 {
+        bail!(
+            "--combine: one field: source at a time (score another with `rerank --scorer field:PATH -o DIR` and combine DIR)"
+        );
+    }
+    let index = |name: &str, what: &str| -> Result<usize> {
+        sources.iter().position(|(n, _)| n == name).ok_or_else(|| {
+            let names: Vec<&str> = sources.iter().map(|(n, _)| n.as_str()).collect();
+            anyhow::anyhow!("{what} {name:?}: no --combine source of that name ({})", names.join(", "))
+        })
+    };
+    let mut weights = vec![1.0; sources.len()];
+    for w in &a.weight {
+        let (name, v) = w.split_once('=').ok_or_else(|| anyhow::anyhow!("--weight {w:?}: expected NAME=W"))?;
+        let v: f64 = v
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| anyhow::anyhow!("--weight {w:?}: W must be a finite number"))?;
+        weights[index(name, "--weight")?] = v;
+    }
+    let mut tie_break = Vec::new();
+    for t in a.tie_break.iter().flat_map(|s| s.split(',')) {
+        tie_break.push(if t == "run" { TieKey::Run } else { TieKey::Source(index(t, "--tie-break")?) });
+    }
+    let field = fields.first().map(|f| f.to_string());
+    Ok((CombineSettings { sources, weights, scale: a.scale, tie_break }, field))
+}
+/// The verifier of `--model`: on the endpoints when `--endpoint` is given, else here.
+pub(super) fn verifier_choice(model: &str, a: &cli::ModelArgs) -> Result<ScorerChoice> {
+    let v = verifier(model, a)?;
+    let e = &a.engine;
+    if e.endpoints.is_empty() {
+        return Ok(ScorerChoice::Verifier(v));
+    }
+    if e.concurrency == 0 {
+        bail!("--concurrency must be at least 1");
+    }
+    if e.request_timeout == 0 {
+        bail!("--request-timeout must be at least 1 second");
+    }
+    let engine = EngineSettings {
+        endpoints: e.endpoints.clone(),
+        served_model: e.served_model.clone(),
+        api: e.endpoint_api,
+        concurrency: e.concurrency,
+        retries: e.retries,
+        timeout: Duration::from_secs(e.request_timeout),
+        backoff: Duration::from_millis(250),
+        api_key: crate::score::remote::ApiKey::from_env(e.api_key_env.as_deref())?,
+    };
+    Ok(ScorerChoice::Remote(v, engine))
+}
+pub(super) fn verifier(model: &str, a: &cli::ModelArgs) -> Result<VerifierSettings> {
+    let answers = match &a.answer_tokens {
+        None => {
+            let (y, n) = a.prompt.preset.default_answers();
+            (y.to_string(), n.to_string())
+        }
+        // Split at the comma only: spaces are part of the token (" YES, NO").
+        Some(s) => match s.split_once(',') {
+            Some((y, n)) if !y.is_empty() && !n.is_empty() => (y.to_string(), n.to_string()),
+            _ => bail!("--answer-tokens {s:?}: expected YES,NO (two strings separated by a comma)"),
+        },
+    };
+    if a.batch_tokens == 0 || a.batch_tokens >= crate::model::qwen::MAX_PASS_TOKENS {
+        bail!("--batch-tokens must be between 1 and {}", crate::model::qwen::MAX_PASS_TOKENS - 1);
+    }
+    if a.prompt.max_tokens.is_some_and(|m| m < 64) {
+        bail!("--max-tokens must be at least 64");
+    }
+    Ok(VerifierSettings {
+        model: model.to_string(),
+        revision: a.prompt.revision.clone(),
+        preset: a.prompt.preset,
+        max_tokens: a.prompt.max_tokens,
+        answers,
+        batch_tokens: a.batch_tokens,
+        device: a.device,
+        dtype: a.dtype,
+    })
+}
+/// `--tie-break A,B` without `--combine`: each a source (consensus, field:PATH, or a scores
+/// file or directory). Run order is refused: run names never decide a pick.
+pub(super) fn tie_break_sources(
+    a: &cli::RerankArgs,
+    score_field: &mut Option<String>,
+) -> Result<Vec<(String, Source)>> {
+    let mut out = Vec::new();
+    for t in a.tie_break.iter().flat_map(|s| s.split(',')).filter(|t| !t.is_empty()) {
+        let src = match t {
+            "run" => bail!(
+                "--tie-break run: without --combine, ties among different patches are broken by their content, never by run names; name a source (consensus, field:PATH or a scores file)"
+            ),
+            "consensus" => Source::Consensus,
+            _ => match t.parse::<ModelFree>() {
+                Ok(ModelFree::Field(f)) => {
+                    match score_field {
+                        Some(g) if *g != f => bail!(
+                            "--tie-break {t}: the records give one field: score at a time, and {g} is already read"
+                        ),
+                        _ => *score_field = Some(f.clone()),
+                    }
+                    Source::Field(f)
+                }
+                _ => Source::Store(vec![PathBuf::from(t)]),
+            },
+        };
+        out.push((t.to_string(), src));
+    }
+    Ok(out)
+}
