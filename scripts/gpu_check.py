@@ -71,8 +71,8 @@ def run(cmd, limit, log_path, min_secs=5, env=None):
 
 
 def record(step, status, secs, note=""):
-    if status == "skipped":
-        note = "deadline (GPU_CHECK_DEADLINE_S)" if note in ("", "one pass of one trajectory") else note
+    if status == "skipped" and not note:
+        note = "deadline (GPU_CHECK_DEADLINE_S)"
     shown = {0: "ok"}.get(status, status if isinstance(status, str) else f"FAIL (exit {status})")
     STEPS.append({"step": step, "status": shown, "secs": secs, "note": note})
     print(f"== {step}: {shown} in {secs:.0f} s {note} (t = {time.monotonic() - START:.0f} s)", flush=True)
@@ -228,7 +228,7 @@ def main():
         shape, ctx, dev = ("tiny-moe", "4096", "cpu") if CHECK_MODE else ("qwen3-30b-a3b", "262144", "cuda:0")
         status, secs = run([SWERM, "bench", "--synthetic", shape, "--context", ctx, "--batch-tokens", ctx, "--passes", "0",
                             "--layers", LAYERS, "--device", dev], 150, f"{OUT}/fit-256k.txt", min_secs=20)
-        record(steps[3], status, secs, "one pass of one trajectory")
+        record(steps[3], status, secs, "" if status == "skipped" else "one pass of one trajectory")
         failures += status not in (0, "skipped")
     skipped = sum(s["status"] == "skipped" for s in STEPS)
     print(f"== done in {time.monotonic() - START:.0f} s of {DEADLINE:.0f}; {failures} step(s) failed, {skipped} skipped",

@@ -24,6 +24,7 @@ mod tests {
         // FNV-1a test vectors (Fowler, Noll, Vo): "" and "a".
         assert_eq!(fnv1a(b""), 0xcbf29ce484222325);
         assert_eq!(fnv1a(b"a"), 0xaf63dc4c8601ec8c);
+        assert_eq!(fnv1a(b"foobar"), 0x85944171f73967e8);
         // SplitMix64's first output for seed 0 is mix(0x9E3779B97F4A7C15).
         assert_eq!(mix(0x9E37_79B9_7F4A_7C15), 0xE220_A839_7B1D_CDAF);
     }

@@ -25,7 +25,7 @@ pub fn normalize(patch: &str) -> String {
 /// The seed of [`content_key`]: fixed, so that a tie-break by content is the same in every run.
 pub const CONTENT_SEED: u64 = 0x7377_6572_6d2d_7469; // "swerm-ti"
 
-/// The content key of a patch: a seeded 64-bit hash of its normalized text (FNV-1a of the
+/// The content key of a patch is a seeded 64-bit hash of its normalized text (FNV-1a of the
 /// normalized bytes xor [`CONTENT_SEED`], through SplitMix64's finalizer); `None` for an empty
 /// patch. Two patches equal after normalization have the same key.
 ///
@@ -34,15 +34,17 @@ pub const CONTENT_SEED: u64 = 0x7377_6572_6d2d_7469; // "swerm-ti"
 /// selected rate do not change when runs are renamed or reordered; over many instances it is a
 /// fair coin (the key is unrelated to the label), so the selected rate stays an unbiased draw of
 /// random tie-breaking, whose expectation (best@n) is reported beside it.
-pub fn content_key(patch: &str) -> Option<u64> {
+///
+/// `keys` returns it with the same seeded hash of the exact bytes (both `None` for an empty
+/// patch), from one normalization; among candidates of equal content, the bytes key chooses
+/// whose bytes predictions.jsonl gets.
+pub fn keys(patch: &str) -> (Option<u64>, Option<u64>) {
     let n = normalize(patch);
-    (!n.is_empty()).then(|| crate::hash::mix(crate::hash::fnv1a(n.as_bytes()) ^ CONTENT_SEED))
-}
-
-/// The same seeded hash of a patch's exact bytes (`None` for an empty patch): among candidates
-/// of equal content, the one whose bytes are written to predictions.jsonl is chosen by it.
-pub fn bytes_key(patch: &str) -> Option<u64> {
-    (!normalize(patch).is_empty()).then(|| crate::hash::mix(crate::hash::fnv1a(patch.as_bytes()) ^ CONTENT_SEED))
+    if n.is_empty() {
+        return (None, None);
+    }
+    let seeded = |b: &[u8]| crate::hash::mix(crate::hash::fnv1a(b) ^ CONTENT_SEED);
+    (Some(seeded(n.as_bytes())), Some(seeded(patch.as_bytes())))
 }
 
 /// `index 1a2b3c4..5d6e7f8 100644` (also the two-hash form without a mode, and

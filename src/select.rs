@@ -2,7 +2,7 @@
 //!
 //! The rule: the highest order key wins (the score, or the tie-break chain's rank); a non-empty
 //! patch always beats an empty one; among different patches tied at the top, the smallest
-//! content key (`crate::patch::content_key`, a seeded hash of the normalized patch) wins, so
+//! content key (`crate::patch::keys`, a seeded hash of the normalized patch) wins, so
 //! the pick never depends on run names or input order. Among candidates of the same content,
 //! the hash of the exact bytes decides (so predictions.jsonl is byte-identical whatever the run
 //! names); only byte-identical patches, or a store without content keys (written before swerm

@@ -125,10 +125,15 @@ pub(super) fn score_stored(
     Ok((st, ScoreRun { scored, fresh: todo, secs: started.elapsed().as_secs_f64() }))
 }
 
-/// The store line of candidate `idx`; labels from `table` when given (the final rewrite).
+/// The store line of candidate `idx`; labels and patch keys from `table` when given (the final
+/// rewrite), the keys computed here for a line appended as it is scored.
 pub(super) fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Scored) -> ScoreLine {
     let (i, r) = ds.coords(idx);
     let c = &ds.cands[idx];
+    let (patch_hash, patch_bytes_hash) = match table {
+        Some(t) => (t.content[idx], t.raw[idx]),
+        None => c.patch.as_deref().map_or((None, None), crate::patch::keys),
+    };
     ScoreLine {
         instance_id: ds.instances[i].clone(),
         run: ds.runs[r].clone(),
@@ -138,8 +143,8 @@ pub(super) fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Sco
         resolved: table.map_or(c.resolved, |t| t.label[idx]),
         detail: s.detail.clone(),
         tie_rank: table.and_then(|t| t.within.as_ref()).map(|w| w[idx]),
-        patch_hash: c.patch.as_deref().and_then(crate::patch::content_key),
-        patch_bytes_hash: c.patch.as_deref().and_then(crate::patch::bytes_key),
+        patch_hash,
+        patch_bytes_hash,
     }
 }
 

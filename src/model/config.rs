@@ -62,6 +62,17 @@ impl ModelConfig {
     /// Weights multiplied per token in the decoder layers (attention projections, the router
     /// and the k active experts, or the dense MLP): FLOPs per token = 2 x this (+ attention).
     pub fn active_linear_params(&self) -> u64 {
+        self.decoder_params(|m| m.top_k as u64)
+    }
+
+    /// Every parameter (all experts, the embeddings and the head): what the weights take.
+    pub fn total_params(&self) -> u64 {
+        let vocab = self.vocab_size as u64 * self.hidden_size as u64;
+        self.decoder_params(|m| m.num_experts as u64) + vocab * if self.tie_word_embeddings { 1 } else { 2 }
+    }
+
+    /// The decoder layers' linear weights, counting `experts(moe)` experts per MoE layer.
+    fn decoder_params(&self, experts: impl Fn(&MoeConfig) -> u64) -> u64 {
         let (h, q, kv) = (
             self.hidden_size as u64,
             (self.num_heads * self.head_dim) as u64,
@@ -70,32 +81,10 @@ impl ModelConfig {
         let attn = h * q + 2 * h * kv + q * h;
         (0..self.num_layers)
             .map(|i| match (&self.moe, self.is_moe_layer(i)) {
-                (Some(m), true) => {
-                    attn + h * m.num_experts as u64 + m.top_k as u64 * 3 * h * m.intermediate_size as u64
-                }
+                (Some(m), true) => attn + h * m.num_experts as u64 + experts(m) * 3 * h * m.intermediate_size as u64,
                 _ => attn + 3 * h * self.intermediate_size as u64,
             })
             .sum()
-    }
-
-    /// Every parameter (all experts, the embeddings and the head): what the weights take.
-    pub fn total_params(&self) -> u64 {
-        let (h, q, kv) = (
-            self.hidden_size as u64,
-            (self.num_heads * self.head_dim) as u64,
-            (self.num_kv_heads * self.head_dim) as u64,
-        );
-        let attn = h * q + 2 * h * kv + q * h;
-        let layers: u64 = (0..self.num_layers)
-            .map(|i| match (&self.moe, self.is_moe_layer(i)) {
-                (Some(m), true) => {
-                    attn + h * m.num_experts as u64 + m.num_experts as u64 * 3 * h * m.intermediate_size as u64
-                }
-                _ => attn + 3 * h * self.intermediate_size as u64,
-            })
-            .sum();
-        let vocab = self.vocab_size as u64 * h;
-        layers + vocab * if self.tie_word_embeddings { 1 } else { 2 }
     }
 
     pub fn load(path: &Path) -> Result<Self> {

@@ -22,10 +22,10 @@ pub struct ScoreTable {
     /// The order within each instance when a tie-break chain set it (`--combine` with
     /// `--tie-break`): higher first, equal values tied. `None`: the score orders.
     pub within: Option<Vec<f64>>,
-    /// `crate::patch::content_key` of each patch (`None`: empty, or a store written before
+    /// `crate::patch::keys` of each patch (`None`: empty, or a store written before
     /// swerm recorded it): the tie-break of selection among different patches.
     pub content: Vec<Option<u64>>,
-    /// `crate::patch::bytes_key` of each patch (`None`: empty, or an older store): among
+    /// the bytes key of each patch (`crate::patch::keys`) (`None`: empty, or an older store): among
     /// candidates of equal content, the one written to predictions.jsonl is chosen by its bytes,
     /// not its run name.
     pub raw: Vec<Option<u64>>,
@@ -38,6 +38,11 @@ impl ScoreTable {
     /// prediction as unresolved) as soon as any candidate carries a label.
     pub fn from_dataset(ds: &Dataset, scored: &[Scored]) -> Self {
         let any_label = ds.cands.iter().any(|c| c.resolved.is_some());
+        // One normalization per patch, in parallel (the patches are the bulk of the input).
+        let keys: Vec<(Option<u64>, Option<u64>)> = {
+            use rayon::prelude::*;
+            ds.cands.par_iter().map(|c| c.patch.as_deref().map_or((None, None), crate::patch::keys)).collect()
+        };
         ScoreTable {
             runs: ds.runs.clone(),
             instances: ds.instances.clone(),
@@ -50,8 +55,8 @@ impl ScoreTable {
             empty: ds.cands.iter().map(|c| c.is_empty()).collect(),
             missing: ds.cands.iter().map(|c| c.is_hole()).collect(),
             within: None,
-            content: ds.cands.iter().map(|c| c.patch.as_deref().and_then(crate::patch::content_key)).collect(),
-            raw: ds.cands.iter().map(|c| c.patch.as_deref().and_then(crate::patch::bytes_key)).collect(),
+            content: keys.iter().map(|k| k.0).collect(),
+            raw: keys.iter().map(|k| k.1).collect(),
             unscored: scored
                 .iter()
                 .zip(&ds.cands)

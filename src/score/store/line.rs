@@ -23,11 +23,11 @@ pub struct ScoreLine {
     /// The candidate's rank in its instance under a tie-break chain (`--tie-break`; higher
     /// first).
     pub tie_rank: Option<f64>,
-    /// `crate::patch::content_key` of the candidate's patch (`None` when empty): selection
+    /// `crate::patch::keys` of the candidate's patch (`None` when empty): selection
     /// breaks ties among different patches by it, so `eval` and `select` reproduce `rerank`'s
     /// picks from the store alone. Written as 16 hex digits.
     pub patch_hash: Option<u64>,
-    /// `crate::patch::bytes_key` of the exact patch bytes: among tied candidates of equal
+    /// the seeded hash of the exact patch bytes (`crate::patch::keys`): among tied candidates of equal
     /// content, the smaller decides which bytes predictions.jsonl gets.
     pub patch_bytes_hash: Option<u64>,
 }
