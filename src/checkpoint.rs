@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
+use crate::hub;
+
 #[derive(Clone, Debug)]
 pub struct Checkpoint {
     /// What the user named (a directory or `org/name@revision`), for messages and the cache key.
@@ -19,12 +21,6 @@ pub struct Checkpoint {
     pub chat_template: Option<PathBuf>,
     /// Safetensors files, sorted.
     pub weights: Vec<PathBuf>,
-}
-
-/// The hub token, as huggingface_hub finds it: `HF_TOKEN` first, then the token file in
-/// HF_HOME (`huggingface-cli login`). Only handed to hf-hub's client; never printed.
-pub fn hub_token(cache: &hf_hub::Cache) -> Option<String> {
-    std::env::var("HF_TOKEN").ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).or_else(|| cache.token())
 }
 
 impl Checkpoint {
@@ -52,7 +48,7 @@ impl Source {
             Source::Cache { repo_dir, commit } => present(repo_dir.join("snapshots").join(commit).join(file)),
             Source::Hub(api) => match api.get(file) {
                 Ok(p) => Ok(Some(p)),
-                Err(hf_hub::api::sync::ApiError::RequestError(e)) if is_not_found(&e) => Ok(None),
+                Err(hf_hub::api::sync::ApiError::RequestError(e)) if hub::is_not_found(&e) => Ok(None),
                 Err(e) => Err(anyhow!("downloading {file}: {e}")),
             },
         }
@@ -71,10 +67,6 @@ fn present(p: PathBuf) -> Result<Option<PathBuf>> {
     }
 }
 
-fn is_not_found(e: &ureq::Error) -> bool {
-    matches!(e, ureq::Error::Status(404, _))
-}
-
 /// Only hub files are fetched; `weights` are only listed when `with_weights` (render needs none).
 pub fn locate(model: &str, revision: Option<&str>, with_weights: bool) -> Result<Checkpoint> {
     let local = Path::new(model);
@@ -83,35 +75,22 @@ pub fn locate(model: &str, revision: Option<&str>, with_weights: bool) -> Result
     } else if local.exists() {
         bail!("--model {model}: not a directory (give a checkpoint directory or a hub id such as org/name)");
     } else {
-        if !is_hub_id(model) {
+        if !hub::is_repo_id(model) {
             bail!("--model {model}: no such directory, and not a hub id (org/name)");
         }
         let rev = revision.unwrap_or("main");
         let name = format!("{model}@{rev}");
-        let offline = std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
-        let cache = hf_hub::Cache::from_env();
-        let repo_dir = cache.path().join(format!("models--{}", model.replace('/', "--")));
-        let commit = if is_commit(rev) {
-            Some(rev.to_string())
-        } else {
-            std::fs::read_to_string(repo_dir.join("refs").join(rev)).ok().map(|s| s.trim().to_string())
-        };
-        match commit {
-            Some(commit) if repo_dir.join("snapshots").join(&commit).is_dir() => {
-                (Source::Cache { repo_dir, commit }, name)
-            }
-            _ if offline => bail!(
+        let cached = hub::cached(model, hf_hub::RepoType::Model, rev);
+        match cached.commit {
+            Some(commit) => (Source::Cache { repo_dir: cached.repo_dir, commit }, name),
+            None if hub::offline() => bail!(
                 "--model {model}: revision {rev} is not in the cache {} and HF_HUB_OFFLINE is set",
-                cache.path().display()
+                cached.cache.path().display()
             ),
-            _ => {
-                let api = hf_hub::api::sync::ApiBuilder::from_env()
-                    .with_token(hub_token(&cache))
-                    .with_progress(true)
-                    .build()
-                    .map_err(|e| anyhow!("--model {model}: cannot reach the hub: {e}"))?;
-                let repo = hf_hub::Repo::with_revision(model.to_string(), hf_hub::RepoType::Model, rev.to_string());
-                (Source::Hub(Box::new(api.repo(repo))), name)
+            None => {
+                let repo =
+                    hub::api(model, hf_hub::RepoType::Model, rev, &cached.cache).map_err(|e| anyhow!("--model {e}"))?;
+                (Source::Hub(Box::new(repo)), name)
             }
         }
     };
@@ -137,16 +116,6 @@ pub fn locate(model: &str, revision: Option<&str>, with_weights: bool) -> Result
     Ok(Checkpoint { name, config, tokenizer, tokenizer_config, chat_template, weights })
 }
 
-fn is_hub_id(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('/').collect();
-    parts.len() == 2
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
-}
-
-fn is_commit(s: &str) -> bool {
-    s.len() == 40 && s.chars().all(|c| c.is_ascii_hexdigit())
-}
-
 /// The shard file names of a `model.safetensors.index.json`, sorted and deduplicated.
 fn shard_names(index: &Path) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(index).with_context(|| format!("{}: cannot read", index.display()))?;
@@ -166,26 +135,4 @@ fn shard_names(index: &Path) -> Result<Vec<String>> {
         names.insert(f.to_string());
     }
     Ok(names.into_iter().collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hf_token_comes_before_the_token_file() {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(d.path().join("hub")).unwrap();
-        std::fs::write(d.path().join("token"), "hf_from_file\n").unwrap();
-        let cache = hf_hub::Cache::new(d.path().join("hub"));
-        // SAFETY (env): the only test that sets HF_TOKEN; nothing else reads it in the tests.
-        unsafe { std::env::remove_var("HF_TOKEN") };
-        assert_eq!(hub_token(&cache).as_deref(), Some("hf_from_file"));
-        unsafe { std::env::set_var("HF_TOKEN", "hf_from_env") };
-        assert_eq!(hub_token(&cache).as_deref(), Some("hf_from_env"));
-        unsafe { std::env::set_var("HF_TOKEN", "  ") };
-        assert_eq!(hub_token(&cache).as_deref(), Some("hf_from_file"), "a blank HF_TOKEN is no token");
-        unsafe { std::env::remove_var("HF_TOKEN") };
-        assert_eq!(hub_token(&hf_hub::Cache::new(d.path().join("none").join("hub"))), None);
-    }
 }

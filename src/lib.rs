@@ -16,6 +16,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod hash;
+pub mod hub;
 pub mod input;
 pub mod interrupt;
 pub mod loc;

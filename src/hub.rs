@@ -1,0 +1,106 @@
+//! The Hugging Face hub, as huggingface_hub reads it: repository ids, the HF_HOME cache
+//! (`<kind>s--<org>--<name>/refs/<rev>` naming a `snapshots/<commit>` folder), HF_HUB_OFFLINE,
+//! the token, and the hf-hub client for what the cache lacks. Shared by checkpoints (`--model`)
+//! and datasets (`--dataset`).
+
+use std::path::PathBuf;
+
+use anyhow::{Result, anyhow};
+
+/// The hub token, as huggingface_hub finds it: `HF_TOKEN` first, then the token file in
+/// HF_HOME (`huggingface-cli login`). Only handed to hf-hub's client; never printed.
+pub fn token(cache: &hf_hub::Cache) -> Option<String> {
+    std::env::var("HF_TOKEN").ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).or_else(|| cache.token())
+}
+
+/// `org/name`, with the characters the hub allows.
+pub fn is_repo_id(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('/').collect();
+    parts.len() == 2
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+}
+
+pub fn is_commit(s: &str) -> bool {
+    s.len() == 40 && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// HF_HUB_OFFLINE=1 (or `true`): only the cache is read.
+pub fn offline() -> bool {
+    std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// A repository's place in the local cache.
+pub struct Cached {
+    pub cache: hf_hub::Cache,
+    /// `<cache>/models--org--name` or `<cache>/datasets--org--name`.
+    pub repo_dir: PathBuf,
+    /// The commit `rev` resolves to in the cache, when its snapshot folder is there.
+    pub commit: Option<String>,
+}
+
+impl Cached {
+    pub fn snapshot(&self) -> Option<PathBuf> {
+        self.commit.as_ref().map(|c| self.repo_dir.join("snapshots").join(c))
+    }
+}
+
+/// Looks `id` at `rev` up in the cache (HF_HOME, HF_HUB_CACHE) without touching the network.
+pub fn cached(id: &str, kind: hf_hub::RepoType, rev: &str) -> Cached {
+    let cache = hf_hub::Cache::from_env();
+    let prefix = match kind {
+        hf_hub::RepoType::Model => "models",
+        hf_hub::RepoType::Dataset => "datasets",
+        hf_hub::RepoType::Space => "spaces",
+    };
+    let repo_dir = cache.path().join(format!("{prefix}--{}", id.replace('/', "--")));
+    let commit = if is_commit(rev) {
+        Some(rev.to_string())
+    } else {
+        std::fs::read_to_string(repo_dir.join("refs").join(rev)).ok().map(|s| s.trim().to_string())
+    };
+    let commit = commit.filter(|c| repo_dir.join("snapshots").join(c).is_dir());
+    Cached { cache, repo_dir, commit }
+}
+
+/// The hf-hub client for `id` at `rev` (downloads go into the cache, with a progress bar).
+pub fn api(id: &str, kind: hf_hub::RepoType, rev: &str, cache: &hf_hub::Cache) -> Result<hf_hub::api::sync::ApiRepo> {
+    let api = hf_hub::api::sync::ApiBuilder::from_env()
+        .with_token(token(cache))
+        .with_progress(true)
+        .build()
+        .map_err(|e| anyhow!("{id}: cannot reach the hub: {e}"))?;
+    Ok(api.repo(hf_hub::Repo::with_revision(id.to_string(), kind, rev.to_string())))
+}
+
+/// A 404 from the hub: the file is not in the repository.
+pub fn is_not_found(e: &ureq::Error) -> bool {
+    matches!(e, ureq::Error::Status(404, _))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hf_token_comes_before_the_token_file() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("hub")).unwrap();
+        std::fs::write(d.path().join("token"), "hf_from_file\n").unwrap();
+        let cache = hf_hub::Cache::new(d.path().join("hub"));
+        // SAFETY (env): the only test that sets HF_TOKEN; nothing else reads it in the tests.
+        unsafe { std::env::remove_var("HF_TOKEN") };
+        assert_eq!(token(&cache).as_deref(), Some("hf_from_file"));
+        unsafe { std::env::set_var("HF_TOKEN", "hf_from_env") };
+        assert_eq!(token(&cache).as_deref(), Some("hf_from_env"));
+        unsafe { std::env::set_var("HF_TOKEN", "  ") };
+        assert_eq!(token(&cache).as_deref(), Some("hf_from_file"), "a blank HF_TOKEN is no token");
+        unsafe { std::env::remove_var("HF_TOKEN") };
+        assert_eq!(token(&hf_hub::Cache::new(d.path().join("none").join("hub"))), None);
+    }
+
+    #[test]
+    fn repo_ids() {
+        assert!(is_repo_id("princeton-nlp/SWE-bench_Verified"));
+        assert!(!is_repo_id("a/b/c") && !is_repo_id("runs") && !is_repo_id("a b/c"));
+    }
+}
