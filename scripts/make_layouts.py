@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes fixtures/layouts/: the directory layouts agents actually write, in the shapes their
 writer code produces (../shared/spec/formats.md, "Layouts agents actually write"), with
-content made up here (nothing copied from real runs). Standard library only.
+content made up here (nothing copied from real runs). Standard library, and pyarrow for the
+parquet dataset (pip install pyarrow).
 
     python3 scripts/make_layouts.py
 
@@ -18,6 +19,25 @@ Layouts (3 instances each, every patch non-empty, every trajectory holding its i
   openhands-v0/cmd_maxiter_30/output.jsonl                 OpenHands v0 records ([action, observation]
                                                            pairs, top-level git_patch, instruction)
   bom/preds-bom.jsonl                                      SWE-bench predictions behind a UTF-8 BOM
+  acr/acr-run-x/applicable_patch/<iid>_<timestamp>/         AutoCodeRover run: problem_statement.txt,
+                                                           conversation_round_<N>.json, two patch
+                                                           attempts for one instance (the last is
+                                                           submitted), predictions_for_swebench.json
+  experiments/evaluation/lite/<date>_<name>/               SWE-bench/experiments submissions:
+                                                           all_preds.jsonl, metadata.yaml, labels in
+                                                           results/results.json or logs/<iid>/report.json,
+                                                           trajs/ (.traj files and a Markdown log)
+  harness-logs/logs/run_evaluation/<run_id>/<model>/<iid>/ harness logs (report.json, patch.diff,
+                                                           test_output.txt) for the bom predictions;
+                                                           run_id two-models holds two model folders
+  mixed/demos/                                             run folder run-a beside loose .traj files
+  mini-old/run-old/<iid>/<iid>.traj.json, preds.json       mini-swe-agent before trajectory_format 1:
+                                                           bare message lists, patches in preds.json
+  multi-swe/multi-preds.jsonl                              Multi-SWE-bench predictions (org, repo,
+                                                           number, fix_patch)
+  dataset/swebench/data/{test,dev}-00000-of-00001.parquet  a SWE-bench-style dataset (pyarrow, snappy,
+  dataset/swebench.jsonl                                   as the hub stores it) and a JSONL export;
+                                                           gold patch and tests hold forbidden markers
   expected.json                                            per layout: run names, instance ids, the
                                                            issue text of each instance, and the
                                                            strings no prompt may contain
@@ -189,8 +209,149 @@ def bom():
     write(os.path.join(OUT, "bom", "preds-bom.jsonl"), "\ufeff" + text)
 
 
+ACR_SYSTEM = "You are a software developer maintaining a large project."
+GOLD = "GOLD_PATCH_MARKER"
+HIDDEN = "HIDDEN_TEST_MARKER"
+
+
+def acr():
+    run = os.path.join(OUT, "acr", "acr-run-x")
+    preds = []
+    for n, iid in enumerate(INSTANCES):
+        d = os.path.join(run, "applicable_patch", f"{iid}_2024-04-0{n + 1}_12-3{n}-09")
+        write(os.path.join(d, "problem_statement.txt"), ISSUE[iid])
+        conv = [
+            {"role": "system", "content": ACR_SYSTEM},
+            {"role": "user", "content": f"<issue>{ISSUE[iid]}\n</issue>"},
+            {"role": "assistant", "content": "search_method(\"frob\")"},
+            {"role": "user", "content": "Result of search_method(\"frob\"): def frob(xs): return xs[0]"},
+        ]
+        write_json(os.path.join(d, "conversation_round_0.json"), conv[:2], indent=4)
+        write_json(os.path.join(d, "conversation_round_2.json"),
+                   conv + [{"role": "assistant", "content": "Write a patch guarding the empty list."}], indent=4)
+        write_json(os.path.join(d, "tool_call_sequence.json"), [{"func_name": "search_method"}], indent=4)
+        write_json(os.path.join(d, "cost.json"), {"model": "gpt-4-0125-preview", "cost": 0.5}, indent=4)
+        attempts = ["acr-first", "acr"] if n == 0 else ["acr"]
+        for k, variant in enumerate(attempts, 1):
+            write(os.path.join(d, f"agent_patch_raw_{k}"), "# modification 1\n...")
+            write(os.path.join(d, f"extracted_patch_{k}.diff"), patch(iid, variant))
+        write_json(os.path.join(d, "extract_status.json"), {"extract_status": ["APPLICABLE_PATCH"] * len(attempts)}, indent=4)
+        preds.append({"instance_id": iid, "model_name_or_path": "gpt-4-0125-preview", "model_patch": patch(iid, "acr")})
+    write_json(os.path.join(run, "predictions_for_swebench.json"), preds, indent=4)
+    write(os.path.join(run, "tasks.txt"), "\n".join(INSTANCES) + "\n")
+
+
+def per_instance_report(iid, resolved):
+    return {iid: {"patch_is_None": False, "patch_exists": True, "patch_successfully_applied": True,
+                  "resolved": resolved, "tests_status": {"FAIL_TO_PASS": {"success": [], "failure": []}}}}
+
+
+def instance_logs(d, iid, resolved, variant):
+    write_json(os.path.join(d, iid, "report.json"), per_instance_report(iid, resolved), indent=4)
+    write(os.path.join(d, iid, "patch.diff"), patch(iid, variant))
+    write(os.path.join(d, iid, "test_output.txt"), "+ pytest tests/test_frob.py\n1 passed\n")
+
+
+def experiments():
+    base = os.path.join(OUT, "experiments", "evaluation", "lite")
+    # A SWE-agent submission: labels in results/results.json, trajectories in trajs/.
+    d = os.path.join(base, "20240402_sweagent_gpt4")
+    lines = [json.dumps({"instance_id": i, "model_name_or_path": "sweagent_gpt4", "model_patch": patch(i, "exp-sa")})
+             for i in INSTANCES]
+    write(os.path.join(d, "all_preds.jsonl"), "\n".join(lines) + "\n")
+    write(os.path.join(d, "metadata.yaml"), "name: SWE-agent + GPT 4\noss: true\nsite: https://swe-agent.com\n")
+    write_json(os.path.join(d, "results", "results.json"),
+               {"no_generation": [], "generated": INSTANCES, "with_logs": INSTANCES, "install_fail": [],
+                "reset_failed": [], "no_apply": [], "applied": INSTANCES, "test_errored": [], "test_timeout": [],
+                "resolved": [INSTANCES[0]]}, indent=2)
+    for i in INSTANCES:
+        instance_logs(os.path.join(d, "logs"), i, i == INSTANCES[0], "exp-sa")
+    for i in INSTANCES[:2]:
+        write_json(os.path.join(d, "trajs", f"{i}.traj"), sweagent_traj(i, "exp-sa"), indent=2)
+    write(os.path.join(d, "trajs", f"{INSTANCES[2]}.md"), "# a log in Markdown\n")
+    # An AutoCodeRover submission: labels only in logs/.
+    d = os.path.join(base, "20240509_autocoderover")
+    lines = [json.dumps({"instance_id": i, "model_name_or_path": "acr", "model_patch": patch(i, "exp-acr")})
+             for i in INSTANCES]
+    write(os.path.join(d, "all_preds.jsonl"), "\n".join(lines) + "\n")
+    write(os.path.join(d, "metadata.yaml"), "name: AutoCodeRover\noss: true\n")
+    for i in INSTANCES:
+        instance_logs(os.path.join(d, "logs"), i, i == INSTANCES[1], "exp-acr")
+
+
+def harness_logs():
+    base = os.path.join(OUT, "harness-logs", "logs", "run_evaluation")
+    for i in INSTANCES:
+        instance_logs(os.path.join(base, "my-run", "preds-bom"), i, i == INSTANCES[2], "bom")
+    for model in ["model-a", "model-b"]:
+        instance_logs(os.path.join(base, "two-models", model), INSTANCES[0], True, model)
+        write(os.path.join(base, "two-models", model, INSTANCES[0], "run_instance.log"), "log\n")
+
+
+def mixed():
+    d = os.path.join(OUT, "mixed", "demos")
+    for iid in INSTANCES:
+        write_json(os.path.join(d, f"{iid}.traj"), sweagent_traj(iid, "loose"), indent=2)
+        write_json(os.path.join(d, "run-a", f"{iid}.traj"), sweagent_traj(iid, "run-a"), indent=2)
+
+
+def mini_old():
+    run = os.path.join(OUT, "mini-old", "run-old")
+    preds = {}
+    for iid in INSTANCES:
+        messages = [
+            {"role": "system", "content": "You are a helpful assistant that can interact with a computer."},
+            {"role": "user", "content": f"<pr_description>\n{ISSUE[iid]}\n</pr_description>"},
+            {"role": "assistant", "content": "THOUGHT: inspect.\n\n```bash\ncat pkg/frob.py\n```"},
+            {"role": "user", "content": "<returncode>0</returncode>\n<output>def frob(xs):</output>"},
+        ]
+        write_json(os.path.join(run, iid, f"{iid}.traj.json"), messages, indent=2)
+        preds[iid] = {"model_name_or_path": "mini-old", "instance_id": iid, "model_patch": patch(iid, "mini-old")}
+    write_json(os.path.join(run, "preds.json"), preds, indent=2)
+
+
+def multi_swe():
+    lines = []
+    for iid in INSTANCES:
+        org, rest = iid.split("__")
+        repo, number = rest.rsplit("-", 1)
+        lines.append(json.dumps({"org": org, "repo": repo, "number": int(number), "fix_patch": patch(iid, "multi")}))
+    write(os.path.join(OUT, "multi-swe", "multi-preds.jsonl"), "\n".join(lines) + "\n")
+
+
+def dataset():
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    ids = INSTANCES + ["layout__extra-404"]
+    issue = dict(ISSUE, **{"layout__extra-404": "Issue layout__extra-404: not attempted by any run."})
+    def rows(split):
+        text = (lambda i: issue[i]) if split == "test" else (lambda i: f"DEV_SPLIT_MARKER {i}")
+        return {
+            "repo": ["layout/pkg"] * len(ids), "instance_id": ids, "base_commit": ["0" * 40] * len(ids),
+            "patch": [f"{GOLD} diff for {i}" for i in ids], "test_patch": [f"{HIDDEN} tests for {i}" for i in ids],
+            "problem_statement": [text(i) for i in ids], "hints_text": [""] * len(ids),
+            "created_at": ["2024-01-01T00:00:00Z"] * len(ids), "version": ["1.0"] * len(ids),
+            "FAIL_TO_PASS": ['["tests/test_frob.py::test_empty"]'] * len(ids),
+            "PASS_TO_PASS": ["[]"] * len(ids), "environment_setup_commit": ["1" * 40] * len(ids),
+        }
+    for split in ["test", "dev"]:
+        path = os.path.join(OUT, "dataset", "swebench", "data", f"{split}-00000-of-00001.parquet")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        pq.write_table(pa.table(rows(split)), path, compression="snappy")
+    r = rows("test")
+    write(os.path.join(OUT, "dataset", "swebench.jsonl"),
+          "".join(json.dumps({k: r[k][n] for k in r}) + "\n" for n in range(len(ids))))
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
+    acr()
+    experiments()
+    harness_logs()
+    mixed()
+    mini_old()
+    multi_swe()
+    dataset()
     sweagent_1x()
     sweagent_0x()
     mini()
@@ -200,7 +361,8 @@ def main():
     expected = {
         "instances": INSTANCES,
         "issues": ISSUE,
-        "forbidden": ["DEMO_SECRET_MARKER", "RECALL_SECRET_MARKER"],
+        "forbidden": ["DEMO_SECRET_MARKER", "RECALL_SECRET_MARKER", GOLD, HIDDEN],
+        "patch_only": ["bom/preds-bom.jsonl", "multi-swe/multi-preds.jsonl"],
         "layouts": {
             "sweagent-1x/run-sa1": ["run-sa1"],
             "sweagent-0x/run-sa0": ["run-sa0"],
@@ -208,6 +370,10 @@ def main():
             "openhands": ["gpt_maxiter_30_N_v1", "qwen_maxiter_30_N_v1", "qwen_maxiter_30_N_v1.critic_attempt_1"],
             "openhands-v0/cmd_maxiter_30": ["cmd_maxiter_30"],
             "bom/preds-bom.jsonl": ["preds-bom"],
+            "acr/acr-run-x": ["acr-run-x"],
+            "mixed/demos": ["demos", "run-a"],
+            "mini-old/run-old": ["run-old"],
+            "multi-swe/multi-preds.jsonl": ["multi-preds"],
         },
     }
     write_json(os.path.join(OUT, "expected.json"), expected, indent=2)

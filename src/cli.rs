@@ -55,6 +55,18 @@ Examples:
   # An LM verifier (resumable: scores.jsonl in out/ is the cache):
   swerm rerank runs/*.jsonl --labels reports/*.json --model SWE-Gym/OpenHands-32B-Verifier -o out/
 
+  # Plain predictions judged with their issue (from the dataset's parquet, hub cache first):
+  swerm rerank preds/*.jsonl --labels reports/*.json --model M --dataset princeton-nlp/SWE-bench_Lite -o out/
+
+  # Leaderboard submissions (SWE-bench/experiments) carry their own labels:
+  swerm rerank experiments/evaluation/lite/2024* -o out/
+
+  # AutoCodeRover result folders, labelled by the harness's logs:
+  swerm rerank acr-run-1 --labels logs/run_evaluation/acr-1/gpt-4 -o out/
+
+  # Lower is better for a field (a cost): field:-PATH
+  swerm rerank runs/ --scorer field:-info.model_stats.instance_cost -o out/
+
 Writes into out/: predictions.jsonl, scores.jsonl and scores.settings.json (the score store),
 report.json, report.md, instances.csv and, with labels, report.csv, report.tex, tts.svg and
 tts.png, and (for probabilities) reliability.svg and reliability.png; with --calibration also
@@ -88,7 +100,7 @@ Examples:
 
 Run again on the same DIR with the same settings to resume: candidates already in
 scores.jsonl are not scored again. Different settings are refused.")]
-    Score(ScoreArgs),
+    Score(Box<ScoreArgs>),
     /// Print, per candidate, the exact prompt the verifier will read (JSONL on stdout).
     #[command(mut_arg("instances", |a| a.help(INSTANCES_SUBSET)))]
     #[command(after_help = "\
@@ -97,7 +109,7 @@ Example:
 
 Each line: {\"instance_id\", \"run\", \"prompt\", \"n_tokens\", \"truncated\"}. Needs only the
 checkpoint's tokenizer.json and tokenizer_config.json.")]
-    Render(RenderArgs),
+    Render(Box<RenderArgs>),
     /// Fit a calibration map (temperature or Platt scaling) on labelled scores, with
     /// cross-validated ECE and Brier before and after; apply it with --calibration.
     #[command(after_help = "\

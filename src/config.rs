@@ -8,6 +8,7 @@ use anyhow::{Result, bail};
 
 use crate::bench::{BenchConfig, BenchWeights};
 use crate::cli;
+use crate::input::issues::IssueSpec;
 use crate::input::{InputSpec, LoadOptions, read_instance_list};
 use crate::metrics::MetricsOptions;
 use crate::metrics::calibrate::{Calibration, Method};
@@ -24,6 +25,10 @@ use scorer::{combine_settings, tie_break_sources, verifier_choice};
 pub struct Inputs {
     pub specs: Vec<InputSpec>,
     pub load: LoadOptions,
+    /// `--dataset`: where prompts find each instance's issue statement.
+    pub issues: Option<IssueSpec>,
+    /// A verifier reads prompts of these inputs (score, render, rerank --model).
+    pub prompts: bool,
 }
 
 pub struct Rerank {
@@ -113,12 +118,33 @@ pub struct Render {
     pub max_tokens: Option<usize>,
 }
 
-fn inputs(a: cli::InputArgs, score_field: Option<String>) -> Result<Inputs> {
+fn inputs(a: cli::InputArgs, score_field: Option<String>, issues: Option<Option<IssueSpec>>) -> Result<Inputs> {
     let instances = match a.instances {
         Some(p) => Some((p.clone(), read_instance_list(&p)?)),
         None => None,
     };
-    Ok(Inputs { specs: a.inputs, load: LoadOptions { format: a.format, score_field, instances } })
+    let load = LoadOptions { format: a.format, score_field, instances };
+    Ok(Inputs { specs: a.inputs, load, prompts: issues.is_some(), issues: issues.flatten() })
+}
+
+/// Rerank reads `--dataset` for a verifier only: the other scorers read no prompts.
+fn rerank_issues(model: &Option<String>, p: &cli::PromptArgs) -> Result<Option<Option<IssueSpec>>> {
+    match model {
+        None if p.dataset.is_some() => {
+            bail!("--dataset gives a verifier's prompts their issue statements: it needs --model")
+        }
+        None => Ok(None),
+        Some(_) => issue_spec(p).map(Some),
+    }
+}
+
+/// `--dataset` and `--split`, checked here (the dataset itself is read with the inputs).
+fn issue_spec(p: &cli::PromptArgs) -> Result<Option<IssueSpec>> {
+    match &p.dataset {
+        Some(d) if d.trim().is_empty() => bail!("--dataset: empty"),
+        Some(d) => Ok(Some(IssueSpec { dataset: d.clone(), split: p.split.clone() })),
+        None => Ok(None),
+    }
 }
 
 fn metrics(a: cli::MetricArgs) -> Result<MetricsOptions> {
@@ -158,7 +184,7 @@ impl Rerank {
         Ok(Rerank {
             tie_break,
             scorer,
-            inputs: inputs(a.input, score_field)?,
+            inputs: inputs(a.input, score_field, rerank_issues(&a.model, &a.model_args.prompt)?)?,
             labels: a.labels,
             out: a.out,
             overwrite: a.overwrite,
@@ -186,7 +212,7 @@ impl Eval {
 
 impl Select {
     pub fn from_cli(a: cli::SelectArgs, quiet: bool) -> Result<Self> {
-        Ok(Select { inputs: inputs(a.input, None)?, scores: a.scores, out: a.out, name: a.name, quiet })
+        Ok(Select { inputs: inputs(a.input, None, None)?, scores: a.scores, out: a.out, name: a.name, quiet })
     }
 }
 
@@ -196,7 +222,7 @@ impl Score {
             scorer: verifier_choice(&a.model, &a.model_args)?,
             shard: a.shard,
             calibration: calibration(a.calibration)?,
-            inputs: inputs(a.input, None)?,
+            inputs: inputs(a.input, None, Some(issue_spec(&a.model_args.prompt)?))?,
             out: a.out,
             overwrite: a.overwrite,
             quiet,
@@ -210,7 +236,7 @@ impl Render {
             bail!("--max-tokens must be at least 64");
         }
         Ok(Render {
-            inputs: inputs(a.input, None)?,
+            inputs: inputs(a.input, None, Some(issue_spec(&a.prompt)?))?,
             model: a.model,
             revision: a.prompt.revision,
             preset: a.prompt.preset,

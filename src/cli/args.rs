@@ -82,6 +82,16 @@ pub struct PromptArgs {
     /// Hub revision (branch, tag or commit) when --model is a hub id.
     #[arg(long)]
     pub revision: Option<String>,
+    /// SWE-bench-style rows giving each instance its issue (`problem_statement`), shown to the
+    /// verifier for candidates without a trajectory (plain predictions, preds.json): a hub
+    /// dataset id (princeton-nlp/SWE-bench_Verified; the HF_HOME cache first) or a parquet
+    /// file, a folder of parquet shards, or a JSONL/JSON file. The gold patch and tests are
+    /// never read.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub dataset: Option<String>,
+    /// The split of --dataset.
+    #[arg(long, default_value = "test", value_name = "SPLIT")]
+    pub split: String,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -175,9 +185,11 @@ pub struct RenderArgs {
 #[derive(Args, Debug)]
 pub struct InputArgs {
     /// Agent runs, each PATH or NAME=PATH (NAME is then the run's name everywhere): SWE-bench
-    /// predictions (.jsonl, JSON array, preds.json), OpenHands output.jsonl or its run
-    /// directory, SWE-agent .traj runs (0.x flat or 1.x <iid>/<iid>.traj), mini-swe-agent runs
-    /// (<iid>/<iid>.traj.json), chat-message JSONL, or a directory of such runs.
+    /// predictions (.jsonl, JSON array, preds.json; Multi-SWE-bench's too), OpenHands
+    /// output.jsonl or its run directory, SWE-agent .traj runs (0.x flat or 1.x
+    /// <iid>/<iid>.traj), mini-swe-agent runs (<iid>/<iid>.traj.json), AutoCodeRover result
+    /// folders, SWE-bench/experiments submission folders (labels included), chat-message
+    /// JSONL, or a directory of such runs.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<InputSpec>,
     /// Force the input format instead of detecting it per file: predictions, openhands,
@@ -222,11 +234,13 @@ pub struct MetricArgs {
 pub struct RerankArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Harness reports: RUN=FILE pairs by run name; plain files pair with the inputs in the
-    /// order given (one report per input). The pairing is printed once.
+    /// Harness reports, or harness logs folders (logs/run_evaluation/<run_id>[/<model>]):
+    /// RUN=FILE pairs by run name; plain files pair with the inputs in the order given (one
+    /// report per input). The pairing is printed once.
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
     pub labels: Vec<String>,
-    /// consensus (default) or field:NAME (a score in each record; dotted paths allowed).
+    /// consensus (default) or field:NAME (a score in each record; dotted paths allowed;
+    /// field:-NAME when lower is better, such as a cost).
     #[arg(long, default_value = "consensus", conflicts_with = "model")]
     pub scorer: ModelFree,
     /// Score with an LM verifier: a checkpoint directory or a hub id (org/name).
@@ -235,8 +249,9 @@ pub struct RerankArgs {
     #[command(flatten)]
     pub model_args: ModelArgs,
     /// Combine score sources into one (two or more): NAME=consensus, NAME=field:PATH (a score
-    /// in each record, such as tests passed; one such source) or NAME=SCORES (a scores.jsonl
-    /// or its directory; a name given twice merges its stores).
+    /// in each record, such as tests passed; field:-PATH when lower is better; one such
+    /// source) or NAME=SCORES (a scores.jsonl or its directory; a name given twice merges its
+    /// stores).
     #[arg(long, value_name = "NAME=SOURCE", conflicts_with_all = ["model", "scorer"])]
     pub combine: Vec<String>,
     /// NAME=W: the weight of a --combine source [default: 1 each].

@@ -1,26 +1,45 @@
 //! The inputs of a subcommand: runs read into a `Dataset` (with the warnings a reader
 //! needs), and `--labels` applied to a dataset or to a score table read back.
 
-use super::{QUIET, warn};
+use super::{QUIET, note, warn};
 use crate::config::{self};
+use crate::input::issues::IssueSpec;
 use crate::input::labels::{self, LabelGrid};
 use crate::input::{self, Dataset};
 use crate::progress;
 use crate::score::ScoreTable;
 use crate::text::count;
 use anyhow::{Result, bail};
+use std::collections::HashSet;
 
 pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
     let runs = input::expand_inputs(&inputs.specs)?;
+    for n in runs.iter().filter_map(|r| r.note.as_deref()) {
+        note(n);
+    }
     let files: usize = runs.iter().map(|r| r.files.len()).sum();
     let pb = progress::bar(files as u64, "reading", quiet);
-    let ds = input::load(&runs, &inputs.load, &mut |_| pb.inc(1))?;
+    let mut ds = input::load(&runs, &inputs.load, &mut |_| pb.inc(1))?;
     pb.finish_and_clear();
     if ds.outside > 0 {
         warn(&format!("{} outside --instances (ignored)", count(ds.outside, "record is", "records are")))?;
     }
     if ds.instances.is_empty() {
         bail!("no candidates in the inputs");
+    }
+    match &inputs.issues {
+        Some(spec) => attach_issues(&mut ds, spec)?,
+        None if inputs.prompts => {
+            let bare =
+                ds.cands.iter().filter(|c| !c.is_empty() && c.format.is_some_and(|f| !f.has_trajectory())).count();
+            if bare > 0 {
+                note(&format!(
+                    "{} no trajectory: the verifier sees the patch without the issue; --dataset princeton-nlp/SWE-bench_Verified (or a parquet/JSONL file of the rows) shows it",
+                    count(bare, "candidate has", "candidates have")
+                ));
+            }
+        }
+        None => {}
     }
     for r in 0..ds.n_runs() {
         let present: Vec<&input::Candidate> =
@@ -49,6 +68,32 @@ pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
         ))?;
     }
     Ok(ds)
+}
+
+/// Gives each instance its issue statement from `--dataset`. No instance found there is an
+/// error (the wrong dataset or split); some missing is a warning naming them, since their
+/// candidates without a trajectory are then judged from the patch alone.
+fn attach_issues(ds: &mut Dataset, spec: &IssueSpec) -> Result<()> {
+    let want: HashSet<&str> = ds.instances.iter().map(String::as_str).collect();
+    let issues = input::issues::load(spec, &want)?;
+    let missing: Vec<String> = ds.instances.iter().filter(|i| !issues.by_id.contains_key(*i)).cloned().collect();
+    let name = format!("--dataset {} (split {})", spec.dataset, spec.split);
+    if missing.len() == ds.instances.len() {
+        bail!(
+            "{name}: none of the {} is among its {} rows: is it the right dataset and split?",
+            count(ds.instances.len(), "instance", "instances"),
+            issues.rows
+        );
+    }
+    if !missing.is_empty() {
+        warn(&format!(
+            "{name}: {} not in it ({}): candidates without a trajectory there are judged from the patch alone",
+            count(missing.len(), "instance is", "instances are"),
+            crate::text::first_few(&missing, 3)
+        ))?;
+    }
+    ds.issues = ds.instances.iter().map(|i| issues.by_id.get(i).cloned()).collect();
+    Ok(())
 }
 
 /// Applies `--labels` to the dataset, printing the warnings.

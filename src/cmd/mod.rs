@@ -40,8 +40,8 @@ fn run_other(cmd: Command, quiet: bool) -> Result<()> {
     match cmd {
         Command::Rerank(_) | Command::Eval(_) => unreachable!("handled by run"),
         Command::Select(a) => select::select_cmd(&config::Select::from_cli(a, quiet)?),
-        Command::Score(a) => score::score_cmd(&config::Score::from_cli(a, quiet)?),
-        Command::Render(a) => render::render(&config::Render::from_cli(a)?),
+        Command::Score(a) => score::score_cmd(&config::Score::from_cli(*a, quiet)?),
+        Command::Render(a) => render::render(&config::Render::from_cli(*a)?),
         Command::Calibrate(a) => calibrate::calibrate(&config::Calibrate::from_cli(a)?),
         Command::Compare(a) => compare::compare(&config::Compare::from_cli(a)?),
         Command::Bench(a) => bench::bench(config::bench(a)?),

@@ -122,6 +122,7 @@ pub(super) fn verifier(model: &str, a: &cli::ModelArgs) -> Result<VerifierSettin
         batch_tokens: a.batch_tokens,
         device: a.device,
         dtype: a.dtype,
+        issues: super::issue_spec(&a.prompt)?,
     })
 }
 /// `--tie-break A,B` without `--combine`: each a source (consensus, field:PATH, or a scores

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
+use super::formats;
 use super::layout::RunInput;
 use super::record::{self, Format, Record};
-use super::stream;
+use super::stream::{self, Layout};
 use crate::loc::{Pos, Source};
 
 /// One candidate: a run's attempt at an instance.
@@ -52,6 +53,8 @@ pub struct Dataset {
     pub holes: usize,
     /// Records dropped because their instance is not in `--instances`.
     pub outside: usize,
+    /// Each instance's issue statement from `--dataset` (empty without one).
+    pub issues: Vec<Option<String>>,
 }
 
 impl Dataset {
@@ -64,6 +67,10 @@ impl Dataset {
     pub fn instance(&self, i: usize) -> &[Candidate] {
         let r = self.runs.len();
         &self.cands[i * r..(i + 1) * r]
+    }
+    /// Instance `i`'s issue statement from `--dataset`, if one was read and has it.
+    pub fn issue(&self, i: usize) -> Option<&str> {
+        self.issues.get(i).and_then(Option::as_deref)
     }
     /// (instance index, run index) of a flat candidate index.
     pub fn coords(&self, idx: usize) -> (usize, usize) {
@@ -122,10 +129,22 @@ impl Loader {
     /// Reads one file of `input`. The format is forced, given by the file name (`.traj`,
     /// `.traj.json`), or detected from the first record.
     fn read_file(&mut self, input: &RunInput, file: &Path, opts: &LoadOptions) -> Result<()> {
+        if file.is_dir() {
+            // An AutoCodeRover instance folder (the only folder a run's layout hands over).
+            return self.add(input, super::formats::acr::record(file)?, Format::AutoCodeRover);
+        }
         let layout = stream::sniff_layout(file)?;
         let mut format = opts.format.or_else(|| Format::from_file_name(file));
+        if layout == Layout::Array && format == Some(Format::MiniSweAgent) {
+            // mini-swe-agent before `trajectory_format` 1: a bare list of messages.
+            let rec = formats::mini::bare_list_record(file)?;
+            return self.add(input, rec, Format::MiniSweAgent);
+        }
         let (mut n, mut with_patch) = (0usize, 0usize);
         stream::for_each_record(file, layout, &mut |src: Source, v: Value| -> Result<()> {
+            if n == 0 {
+                not_runs(&src, &v)?;
+            }
             for (src, v) in split_keyed(src, v) {
                 let f = match format {
                     Some(f) => f,
@@ -158,12 +177,32 @@ impl Loader {
 pub fn load(inputs: &[RunInput], opts: &LoadOptions, on_file: &mut dyn FnMut(&Path)) -> Result<Dataset> {
     let mut l = Loader::default();
     for input in inputs {
+        let start = l.records.len();
         for file in &input.files {
             on_file(file);
             l.read_file(input, file, opts)?;
         }
+        super::run_files::apply(input, &mut l.records[start..])?;
     }
     build(l.runs, l.run_input, l.records, opts)
+}
+
+/// Refuses the first value of a file that is not agent output: a harness report, or a bare list
+/// of chat messages without an instance id.
+fn not_runs(src: &Source, v: &Value) -> Result<()> {
+    if src.pos == Pos::File
+        && let Some(shape) = super::labels::report_shape(v)
+    {
+        bail!("{}: a SWE-bench harness report ({shape}), not agent runs: pass it with --labels", src.path.display());
+    }
+    let chat = |m: &Value| m.get("role").is_some() && m.get("content").is_some() && m.get("instance_id").is_none();
+    if src.pos == Pos::Element(1) && chat(v) {
+        bail!(
+            "{}: a bare list of chat messages (a mini-swe-agent trajectory before trajectory_format 1) says no instance id: name the file <instance_id>.traj.json",
+            src.path.display()
+        );
+    }
+    Ok(())
 }
 
 /// A top-level object keyed by instance id (`{"<iid>": {...}, ...}`, the old SWE-bench
@@ -216,7 +255,7 @@ fn build(
             continue;
         };
         filled += 1;
-        let label_origin = rec.resolved.map(|_| rec.source.to_string());
+        let label_origin = rec.resolved.map(|_| rec.label_from.clone().unwrap_or_else(|| rec.source.to_string()));
         cands[i * n_runs + r] = Candidate {
             patch: rec.patch,
             resolved: rec.resolved,
@@ -237,7 +276,7 @@ fn build(
         );
     }
     let holes = cands.len() - filled;
-    Ok(Dataset { runs, instances, cands, run_input, holes, outside })
+    Ok(Dataset { runs, instances, cands, run_input, holes, outside, issues: Vec::new() })
 }
 
 /// The canonical run order, by name: outputs and selection ties then do not depend on the order

@@ -28,8 +28,12 @@ impl Report {
     }
 }
 
-/// Reads any of the four report shapes of ../shared/spec/formats.md.
+/// Reads any of the four report shapes of ../shared/spec/formats.md, or a folder of harness
+/// logs (`logs/run_evaluation/<run_id>[/<model>]`, a submission's `logs/`).
 pub fn read_report(path: &Path) -> Result<Report> {
+    if path.is_dir() {
+        return super::harness_logs::read(path);
+    }
     let text = fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
     let v: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
         .map_err(|e| anyhow!("{}:{}: invalid JSON: {}", path.display(), e.line(), super::stream::json_error(&e)))?;
@@ -50,6 +54,18 @@ fn id_list(o: &serde_json::Map<String, Value>, key: &str) -> Result<Vec<String>>
             .collect(),
         Some(other) => bail!("field `{key}`: expected a list of instance ids, found {}", kind(other)),
     }
+}
+
+/// The shape of a value that is a harness report rather than agent output; `None` otherwise.
+/// (A `preds.json` keyed by instance id whose entries carry `resolved` is output: its entries
+/// hold patches.)
+pub fn report_shape(v: &Value) -> Option<&'static str> {
+    let o = v.as_object()?;
+    let holds_patches = o.values().any(|x| x.get("model_patch").is_some() || x.get("instance_id").is_some());
+    if holds_patches || o.contains_key("instance_id") {
+        return None;
+    }
+    parse_report(v).ok().map(|(shape, _)| shape)
 }
 
 /// The labels of a parsed report value (any of the four shapes), and the shape's name.

@@ -8,9 +8,19 @@
 //! - a SWE-agent 0.x run: `<iid>.traj` files side by side;
 //! - a SWE-agent 1.x run `<iid>/<iid>.traj`, or a mini-swe-agent run `<iid>/<iid>.traj.json`:
 //!   one run named after the directory, not one per instance folder;
-//! - a run with only `preds.json`;
+//! - an AutoCodeRover run: `<iid>_<timestamp>/` instance folders, in category folders
+//!   (`applicable_patch/`, ...) or straight under the run;
+//! - a SWE-bench/experiments submission: `all_preds.jsonl` beside `metadata.yaml`,
+//!   `results/` or `logs/` (its labels), and `trajs/` (SWE-agent and mini-swe-agent
+//!   trajectories are read from there);
+//! - a run with only `preds.json` (or ACR's `predictions_for_swebench.json`);
 //! - otherwise (given on the command line) a directory of runs: each `.jsonl`/`.json` file and each
 //!   run directory inside is a run.
+//!
+//! Decision (nothing dropped silently): a folder holding run folders and loose trajectory files
+//! (SWE-agent's demonstrations folder) reads every run folder and the loose files as one more
+//! run named after the folder, with a note. A folder holding `predictions/` and `reports/`
+//! is refused with the command that reads it.
 //!
 //! Decision (names): two runs that would share a name (every OpenHands run is an
 //! `output.jsonl`) take the name of their nearest parent directory that tells them apart; if
@@ -23,6 +33,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
+
+use super::formats::acr;
+use super::record::Format;
 
 /// One command-line input: `PATH` or `NAME=PATH`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,6 +76,16 @@ pub struct RunInput {
     pub arg: usize,
     /// The path the name was taken from (a file or a directory), for telling clashes apart.
     pub origin: PathBuf,
+    /// Trajectory files (`<iid>.traj`, `<iid>.traj.json`) for records of `files` that carry
+    /// none: a leaderboard submission's `trajs/`.
+    pub trajs: Vec<PathBuf>,
+    /// The run's own labels: a submission's `results/results.json` or `logs/` folder.
+    pub labels: Option<PathBuf>,
+    /// Patches for records that lack one (a mini-swe-agent run's `preds.json`, beside
+    /// trajectories written before `info.submission` existed).
+    pub patches: Option<PathBuf>,
+    /// A note about how the input was read (printed once).
+    pub note: Option<String>,
 }
 
 /// Expands the command-line inputs into runs with unique names.
@@ -121,7 +144,17 @@ fn name_of(p: &Path) -> Result<String> {
 }
 
 fn run(name: String, files: Vec<PathBuf>, arg: usize, origin: &Path) -> RunInput {
-    RunInput { name, explicit: false, files, arg, origin: origin.to_path_buf() }
+    RunInput {
+        name,
+        explicit: false,
+        files,
+        arg,
+        origin: origin.to_path_buf(),
+        trajs: Vec::new(),
+        labels: None,
+        patches: None,
+        note: None,
+    }
 }
 
 /// A file given on its own: named after its stem; a `.traj` / `.traj.json` after its run
@@ -160,11 +193,31 @@ fn run_dir(dir: &Path, arg: usize) -> Result<Option<Vec<RunInput>>> {
         }
         return Ok(Some(runs));
     }
-    // SWE-agent 0.x: <iid>.traj side by side.
+    // SWE-agent 0.x: <iid>.traj side by side (and, in a mixed folder, run folders beside them).
     let trajs: Vec<PathBuf> =
         entries.iter().filter(|p| p.is_file() && file_name(p).ends_with(".traj")).cloned().collect();
     if !trajs.is_empty() {
-        return Ok(Some(vec![run(name, trajs, arg, dir)]));
+        let mut runs = Vec::new();
+        for sub in entries.iter().filter(|p| p.is_dir()) {
+            if let Some(inner) = run_dir(sub, arg)? {
+                runs.extend(inner);
+            }
+        }
+        let mut loose = run(name.clone(), trajs, arg, dir);
+        if !runs.is_empty() {
+            loose.note = Some(format!(
+                "{}: holds {} and {} loose trajectory files: the loose files are one more run, {name}",
+                dir.display(),
+                crate::text::count(runs.len(), "run folder", "run folders"),
+                loose.files.len()
+            ));
+        }
+        runs.push(loose);
+        return Ok(Some(runs));
+    }
+    // A SWE-bench/experiments submission: all_preds.jsonl with its labels and trajectories.
+    if let Some(sub) = submission(dir, &entries, &name, arg)? {
+        return Ok(Some(vec![sub]));
     }
     // SWE-agent 1.x and mini-swe-agent: <iid>/<iid>.traj or <iid>/<iid>.traj.json.
     let nested: Vec<PathBuf> = entries
@@ -176,23 +229,76 @@ fn run_dir(dir: &Path, arg: usize) -> Result<Option<Vec<RunInput>>> {
         })
         .collect();
     if !nested.is_empty() {
-        return Ok(Some(vec![run(name, nested, arg, dir)]));
+        let mut r = run(name, nested, arg, dir);
+        r.patches = entries.iter().find(|p| file_name(p) == "preds.json").cloned();
+        return Ok(Some(vec![r]));
     }
-    if let Some(preds) = entries.iter().find(|p| file_name(p) == "preds.json") {
-        return Ok(Some(vec![run(name, vec![preds.clone()], arg, dir)]));
+    // AutoCodeRover: <iid>_<timestamp>/ instance folders, in category folders or not.
+    let acr = acr::instance_dirs(&entries)?;
+    if !acr.is_empty() {
+        return Ok(Some(vec![run(name, acr, arg, dir)]));
+    }
+    for preds in ["preds.json", "predictions_for_swebench.json"] {
+        if let Some(p) = entries.iter().find(|p| file_name(p) == preds) {
+            return Ok(Some(vec![run(name, vec![p.clone()], arg, dir)]));
+        }
     }
     Ok(None)
 }
 
+/// A SWE-bench/experiments submission folder (`evaluation/<split>/<date>_<name>/`):
+/// `all_preds.jsonl` beside `metadata.yaml`, `results/` or `logs/`; `None` otherwise. Its labels
+/// are `results/results.json`, else its `logs/`; its `trajs/` files in a format swerm reads
+/// (`<iid>.traj`, `<iid>.traj.json`, also one folder down) give the trajectories.
+fn submission(dir: &Path, entries: &[PathBuf], name: &str, arg: usize) -> Result<Option<RunInput>> {
+    let has = |f: &str| entries.iter().any(|p| file_name(p) == f);
+    if !has("all_preds.jsonl") || !(has("metadata.yaml") || has("results") || has("logs")) {
+        return Ok(None);
+    }
+    let mut r = run(name.to_string(), vec![dir.join("all_preds.jsonl")], arg, dir);
+    let results = dir.join("results").join("results.json");
+    r.labels = if results.is_file() { Some(results) } else { Some(dir.join("logs")).filter(|l| l.is_dir()) };
+    let trajs = dir.join("trajs");
+    if trajs.is_dir() {
+        let mut found = Vec::new();
+        let mut other = 0usize;
+        for p in list(&trajs)? {
+            let inner = if p.is_dir() { list(&p)? } else { vec![p] };
+            for f in inner {
+                if f.is_file() && Format::from_file_name(&f).is_some() {
+                    found.push(f);
+                } else {
+                    other += 1;
+                }
+            }
+        }
+        if other > 0 {
+            r.note = Some(format!(
+                "{}: {} in other formats (logs, Markdown, other agents' own) not read; those candidates are judged from their patch",
+                trajs.display(),
+                crate::text::count(other, "file", "files")
+            ));
+        }
+        r.trajs = found;
+    }
+    Ok(Some(r))
+}
+
 /// A directory of runs: each `.jsonl`/`.json` file and each run directory inside.
 fn dir_of_runs(dir: &Path, arg: usize) -> Result<Vec<RunInput>> {
+    if dir.join("predictions").is_dir() && dir.join("reports").is_dir() {
+        let d = dir.display();
+        bail!(
+            "{d}: holds predictions/ and reports/, runs and their labels: pass them apart, e.g. swerm rerank {d}/predictions/* --labels RUN={d}/reports/FILE ..."
+        );
+    }
     let mut out = Vec::new();
     for p in list(dir)? {
         if p.is_dir() {
             match run_dir(&p, arg)? {
                 Some(runs) => out.extend(runs),
                 None => bail!(
-                    "{}: not a run directory (expected output.jsonl, <iid>.traj files, <iid>/<iid>.traj or <iid>/<iid>.traj.json folders, or preds.json)",
+                    "{}: not a run directory (expected output.jsonl, <iid>.traj files, <iid>/<iid>.traj or <iid>/<iid>.traj.json folders, AutoCodeRover <iid>_<timestamp>/ folders, all_preds.jsonl or preds.json)",
                     p.display()
                 ),
             }

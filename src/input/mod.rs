@@ -5,9 +5,12 @@
 
 mod dataset;
 pub mod formats;
+mod harness_logs;
+pub mod issues;
 pub mod labels;
 pub mod layout;
 pub mod record;
+mod run_files;
 pub mod stream;
 pub mod trajectory;
 

@@ -24,6 +24,8 @@ pub enum Format {
     MiniSweAgent,
     /// Chat-message records: `instance_id`, `messages` (or `trajectory`), `model_patch`.
     Chat,
+    /// AutoCodeRover instance folders (`<iid>_<timestamp>/`), recognised by the run's layout.
+    AutoCodeRover,
 }
 
 impl std::str::FromStr for Format {
@@ -35,7 +37,8 @@ impl std::str::FromStr for Format {
             "sweagent" | "swe-agent" | "traj" => Format::SweAgent,
             "mini" | "mini-swe-agent" | "minisweagent" => Format::MiniSweAgent,
             "chat" | "messages" => Format::Chat,
-            _ => return Err(format!("{s:?}: expected predictions, openhands, sweagent, mini or chat")),
+            "acr" | "autocoderover" => Format::AutoCodeRover,
+            _ => return Err(format!("{s:?}: expected predictions, openhands, sweagent, mini, chat or acr")),
         })
     }
 }
@@ -48,7 +51,13 @@ impl Format {
             Format::SweAgent => "sweagent",
             Format::MiniSweAgent => "mini",
             Format::Chat => "chat",
+            Format::AutoCodeRover => "acr",
         }
+    }
+
+    /// Whether records of this format carry a trajectory (SWE-bench predictions do not).
+    pub fn has_trajectory(self) -> bool {
+        self != Format::Predictions
     }
 
     /// The format a file's name gives away (`<iid>.traj`, `<iid>.traj.json`), checked before
@@ -77,7 +86,7 @@ impl Format {
             Some(Format::OpenHands)
         } else if is_list("messages") || is_list("trajectory") {
             Some(Format::Chat)
-        } else if o.contains_key("instance_id") {
+        } else if o.contains_key("instance_id") || ["org", "repo", "number"].iter().all(|k| o.contains_key(*k)) {
             Some(Format::Predictions)
         } else {
             None
@@ -97,6 +106,8 @@ pub struct Record {
     /// The value of the `field:NAME` scorer's field, when one is asked for.
     pub field_score: Option<f64>,
     pub source: Source,
+    /// Where `resolved` came from when not from the record itself (a submission's results).
+    pub label_from: Option<String>,
 }
 
 /// Extracts a `Record` from one JSON value of the given format.
@@ -108,6 +119,9 @@ pub fn extract(v: &Value, format: Format, src: &Source, score_field: Option<&str
         (Format::SweAgent | Format::MiniSweAgent, Some(Value::String(s))) if !s.is_empty() => s.clone(),
         (Format::SweAgent | Format::MiniSweAgent, _) => traj_instance_id(&src.path)?,
         (_, Some(Value::String(s))) if !s.is_empty() => s.clone(),
+        (Format::Predictions, None) if obj.contains_key("org") && obj.contains_key("number") => {
+            formats::predictions::multi_swe_bench_id(v, src)?
+        }
         (_, Some(Value::String(_))) => bail!("{src}: field `instance_id`: empty string"),
         (_, Some(other)) => bail!("{src}: field `instance_id`: expected a string, found {}", kind(other)),
         (_, None) => bail!("{src}: field `instance_id`: missing"),
@@ -118,6 +132,9 @@ pub fn extract(v: &Value, format: Format, src: &Source, score_field: Option<&str
         Format::SweAgent => formats::sweagent::patch(v, src)?,
         Format::MiniSweAgent => formats::mini::patch(v, src)?,
         Format::Chat => formats::chat::patch(v, src)?,
+        Format::AutoCodeRover => {
+            bail!("{src}: --format acr reads AutoCodeRover instance folders (<iid>_<timestamp>/), not JSON records")
+        }
     };
     let run = match obj.get("run") {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
@@ -139,9 +156,14 @@ pub fn extract(v: &Value, format: Format, src: &Source, score_field: Option<&str
     };
     let field_score = match score_field {
         None => None,
-        Some(name) => {
+        Some(spec) => {
+            // `-PATH`: lower is better (a cost, a number of failed tests): the score is -value.
+            let (name, sign) = match spec.strip_prefix('-') {
+                Some(n) => (n, -1.0),
+                None => (spec, 1.0),
+            };
             let path: Vec<&str> = name.split('.').collect();
-            match lookup(v, &path) {
+            let x = match lookup(v, &path) {
                 None | Some(Value::Null) => None,
                 Some(Value::Number(n)) => match n.as_f64() {
                     Some(x) if x.is_finite() => Some(x),
@@ -149,10 +171,12 @@ pub fn extract(v: &Value, format: Format, src: &Source, score_field: Option<&str
                 },
                 Some(Value::Bool(b)) => Some(if *b { 1.0 } else { 0.0 }),
                 Some(other) => bail!("{src}: field `{name}`: expected a number, found {}", kind(other)),
-            }
+            };
+            // `+ 0.0` turns -0 into 0, so that a zero cost prints as 0.
+            x.map(|x| sign * x + 0.0)
         }
     };
-    Ok(Record { instance_id, run, patch, resolved, field_score, source: src.clone() })
+    Ok(Record { instance_id, run, patch, resolved, field_score, source: src.clone(), label_from: None })
 }
 
 /// The trajectory of one record of the given format (`None` when it has none).
@@ -163,6 +187,7 @@ pub fn trajectory(v: &Value, format: Format) -> Result<Option<Trajectory>> {
         Format::SweAgent => formats::sweagent::trajectory(v),
         Format::MiniSweAgent => formats::mini::trajectory(v),
         Format::Chat => formats::chat::trajectory(v),
+        Format::AutoCodeRover => bail!("AutoCodeRover trajectories are read from their folder"),
     }
 }
 

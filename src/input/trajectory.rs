@@ -45,8 +45,10 @@ impl Message {
 /// Reads the record at `src` again and extracts its trajectory (`None` when the format has none,
 /// as for SWE-bench predictions).
 pub fn load(src: &Source, format: Format) -> Result<Option<Trajectory>> {
-    if format == Format::Predictions {
-        return Ok(None);
+    match format {
+        Format::Predictions => return Ok(None),
+        Format::AutoCodeRover => return super::formats::acr::trajectory(&src.path),
+        _ => {}
     }
     let v = reread(src)?;
     record::trajectory(&v, format).with_context(|| format!("{src}"))

@@ -69,13 +69,14 @@ pub struct Prompter {
     pub max_tokens: Option<usize>,
 }
 
-/// The stand-in conversation for a candidate without a trajectory: its patch as the agent's
-/// final answer.
-fn patch_only(patch: &str) -> Vec<Message> {
-    vec![
-        Message::new("user", "(No trajectory was recorded for this attempt; the assistant's final patch follows.)"),
-        Message::new("assistant", patch),
-    ]
+/// The stand-in conversation for a candidate without a trajectory: the issue as the task,
+/// when `--dataset` gives it, then its patch as the agent's final answer.
+fn patch_only(issue: Option<&str>, patch: &str) -> Vec<Message> {
+    let note = "(No trajectory was recorded for this attempt; the assistant's final patch follows.)";
+    match issue {
+        Some(issue) => vec![Message::new("user", issue), Message::new("user", note), Message::new("assistant", patch)],
+        None => vec![Message::new("user", note), Message::new("assistant", patch)],
+    }
 }
 
 impl Prompter {
@@ -97,7 +98,17 @@ impl Prompter {
             (Some(src), Some(fmt)) => trajectory::load(src, fmt)?,
             _ => None,
         };
-        self.build(traj.as_ref(), c.patch.as_deref().unwrap_or(""))
+        // `--dataset`: the issue for a candidate without a trajectory, or whose trajectory does
+        // not say it.
+        let (traj, issue) = match (traj, ds.issue(i)) {
+            (Some(mut t), Some(issue)) if t.problem_statement.is_none() => {
+                t.problem_statement = Some(issue.to_string());
+                (Some(t), None)
+            }
+            (None, issue) => (None, issue),
+            (t, _) => (t, None),
+        };
+        self.build(traj.as_ref(), c.patch.as_deref().unwrap_or(""), issue)
             .map(Some)
             .with_context(|| format!("instance {} of run {}", ds.instances[i], ds.runs[r]))
     }
@@ -142,12 +153,13 @@ impl Prompter {
     }
 
     /// The untruncated prompt text.
-    fn render(&self, traj: Option<&Trajectory>, patch: &str, condensed_user: Option<&str>) -> Result<String> {
+    fn render(&self, j: &Judged, condensed_user: Option<&str>) -> Result<String> {
+        let (traj, patch) = (j.traj, j.patch);
         match self.preset {
             Preset::SweGym => {
                 let msgs = match traj {
                     Some(t) if !t.messages.is_empty() => t.messages.clone(),
-                    _ => patch_only(patch),
+                    _ => patch_only(j.issue, patch),
                 };
                 let log = swegym::strip_icl(&swegym::format_traj(&msgs));
                 let user = swegym::user_message(&log);
@@ -165,7 +177,7 @@ impl Prompter {
             Preset::R2EGym => {
                 let user = match condensed_user {
                     Some(u) => u.to_string(),
-                    None => self.r2egym_user(traj, patch),
+                    None => self.r2egym_user(j),
                 };
                 let text = self.template.render(&[("system", swegym::SYSTEM), ("user", &user)], true)?;
                 Ok(text + "<judgement>")
@@ -173,10 +185,9 @@ impl Prompter {
         }
     }
 
-    fn r2egym_user(&self, traj: Option<&Trajectory>, patch: &str) -> String {
-        let steps = traj.map(|t| r2egym::steps_from_messages(&t.messages)).unwrap_or_default();
-        let problem = traj.and_then(|t| t.problem_statement.clone()).unwrap_or_default();
-        r2egym::user_message(&problem, &steps, patch)
+    fn r2egym_user(&self, j: &Judged) -> String {
+        let steps = j.traj.map(|t| r2egym::steps_from_messages(&t.messages)).unwrap_or_default();
+        r2egym::user_message(j.problem().unwrap_or_default(), &steps, j.patch)
     }
 
     /// Builds the prompt. Over `max_tokens`, `r2egym` first condenses the longest thoughts
@@ -187,27 +198,29 @@ impl Prompter {
     /// end of the trajectory as fits, behind a visible marker saying how much was removed.
     /// Decision: a prompt that cannot keep the issue statement and that end within the budget
     /// is a `TooLong` error for its candidate (recorded in the scores), never a silent cut.
-    pub fn build(&self, traj: Option<&Trajectory>, patch: &str) -> Result<Prompt> {
+    ///
+    /// `issue` (from `--dataset`) is shown for a candidate without a trajectory (`traj: None`).
+    pub fn build(&self, traj: Option<&Trajectory>, patch: &str, issue: Option<&str>) -> Result<Prompt> {
+        let j = Judged { traj, patch, issue: if traj.is_none() { issue } else { None } };
         let has_trajectory = traj.is_some_and(|t| !t.messages.is_empty());
-        let mut text = self.render(traj, patch, None)?;
+        let mut text = self.render(&j, None)?;
         let mut ids = self.encode(&text)?;
         let Some(max) = self.max_tokens.filter(|&m| ids.len() > m) else {
             return Ok(Prompt { text, ids, truncated: false, has_trajectory });
         };
         if self.preset == Preset::R2EGym {
-            let mut user = self.r2egym_user(traj, patch);
+            let mut user = self.r2egym_user(&j);
             while ids.len() > max {
                 match r2egym::condense_once(&user) {
                     Some(u) => user = u,
                     None => break,
                 }
-                text = self.render(traj, patch, Some(&user))?;
+                text = self.render(&j, Some(&user))?;
                 ids = self.encode(&text)?;
             }
         }
         if ids.len() > max {
-            let problem = traj.and_then(|t| t.problem_statement.as_deref());
-            (text, ids) = self.cut_middle(&text, problem, max)?;
+            (text, ids) = self.cut_middle(&text, j.problem(), max)?;
         }
         Ok(Prompt { text, ids, truncated: true, has_trajectory })
     }
@@ -241,6 +254,21 @@ impl Prompter {
             }
             keep = keep.saturating_sub(ids.len() - max);
         }
+    }
+}
+
+/// What one prompt judges: the trajectory (if any), the patch, and the issue from `--dataset`
+/// for a candidate without a trajectory.
+struct Judged<'a> {
+    traj: Option<&'a Trajectory>,
+    patch: &'a str,
+    issue: Option<&'a str>,
+}
+
+impl Judged<'_> {
+    /// The issue statement: the trajectory's, else the dataset's.
+    fn problem(&self) -> Option<&str> {
+        self.traj.and_then(|t| t.problem_statement.as_deref()).or(self.issue)
     }
 }
 

@@ -45,6 +45,10 @@ pub struct VerifierId {
     /// The served model name when inference engines (`--endpoint`) scored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<String>,
+    /// `--dataset` (`NAME:SPLIT`, a local dataset by its absolute path) when prompts showed its
+    /// issue statements; absent when they did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -122,6 +126,7 @@ mod tests {
             max_tokens: None,
             dtype: "f32".into(),
             engine: None,
+            dataset: None,
         });
         assert_eq!(v.short(), "verifier qwen3-moe");
         let back: ScorerSettings = serde_json::from_str(&v.full()).unwrap();
@@ -139,6 +144,7 @@ mod tests {
             max_tokens: Some(100),
             dtype: "bf16".into(),
             engine: None,
+            dataset: None,
         }
     }
 }

@@ -13,6 +13,7 @@ use super::settings::{ScorerSettings, VerifierId};
 use super::{Scored, Scorer, VerifierDetail};
 use crate::checkpoint;
 use crate::input::Dataset;
+use crate::input::issues::IssueSpec;
 use crate::model::batch::{self, Batch, forward_splitting};
 use crate::model::device::{DTypeSpec, DeviceSpec, dtype_name};
 use crate::model::{Model, ModelConfig};
@@ -30,6 +31,8 @@ pub struct VerifierSettings {
     pub batch_tokens: usize,
     pub device: DeviceSpec,
     pub dtype: DTypeSpec,
+    /// `--dataset`: the issue statements prompts show (part of the scores' identity).
+    pub issues: Option<IssueSpec>,
 }
 
 impl VerifierSettings {
@@ -55,6 +58,7 @@ impl VerifierSettings {
             max_tokens: self.max_tokens,
             dtype: dtype.into(),
             engine: engine.map(str::to_string),
+            dataset: self.issues.as_ref().map(IssueSpec::identity),
         })
     }
 }

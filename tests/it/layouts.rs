@@ -39,7 +39,8 @@ fn every_layout_is_read_as_its_agent_wrote_it() {
 fn prompts_hold_the_issue_and_no_demonstration_or_bookkeeping() {
     let want = layouts();
     let forbidden: Vec<&str> = want["forbidden"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    for layout in want["layouts"].as_object().unwrap().keys().filter(|l| !l.starts_with("bom")) {
+    let patch_only: Vec<&str> = want["patch_only"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    for layout in want["layouts"].as_object().unwrap().keys().filter(|l| !patch_only.contains(&l.as_str())) {
         let out = ok(&swerm(&["render", &fixture(&format!("layouts/{layout}")), "--model", &tiny("qwen3")]));
         let lines = jsonl(&out);
         assert!(!lines.is_empty(), "{layout}");

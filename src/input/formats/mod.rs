@@ -2,6 +2,7 @@
 //! demand, its trajectory. Field paths follow the agents' own writer code
 //! (../shared/spec/formats.md).
 
+pub mod acr;
 pub mod chat;
 pub mod mini;
 pub mod openhands;

@@ -35,12 +35,10 @@ pub fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
     let Some(Value::Array(history)) = v.get("history") else { return Ok(None) };
     let messages = if history.iter().any(|e| e.get("role").is_some()) {
         trajectory::chat_messages(history, "history")?
+    } else if history.iter().any(Value::is_array) {
+        v0_messages(history, v.get("instruction").and_then(Value::as_str))
     } else {
-        // v0: [action, observation] pairs -> one event list.
-        let events: Vec<&Value> = history
-            .iter()
-            .flat_map(|e| if let Value::Array(pair) = e { pair.iter().collect() } else { vec![e] })
-            .collect();
+        let events: Vec<&Value> = history.iter().collect();
         events_to_messages(&events)
     };
     let problem_statement = match lookup(v, &["instance", "problem_statement"]).or_else(|| v.get("instruction")) {
@@ -48,6 +46,39 @@ pub fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
         _ => trajectory::problem_statement(v, &messages),
     };
     Ok(Some(Trajectory { messages, problem_statement }))
+}
+
+/// v0's list of `[action, observation]` pairs. The task the agent received is the top-level
+/// `instruction` (the history usually starts with the agent's first action): it is the first
+/// user turn. In a pair the action is the agent's and the observation the environment's,
+/// whether or not the events carry `source`; only an action that says `source: "user"` (the
+/// task message some versions repeat) is the user's, and it is dropped when it repeats the
+/// instruction.
+fn v0_messages(history: &[Value], instruction: Option<&str>) -> Vec<Message> {
+    let mut out: Vec<Message> = Vec::new();
+    let instruction = instruction.filter(|s| !s.trim().is_empty());
+    if let Some(task) = instruction {
+        out.push(Message::new("user", task));
+    }
+    for entry in history {
+        let Value::Array(pair) = entry else {
+            out.extend(events_to_messages(&[entry]));
+            continue;
+        };
+        for (k, e) in pair.iter().enumerate().filter(|(_, e)| e.is_object() && !is_bookkeeping(e)) {
+            let content = content_of(e);
+            let is_action = k == 0 && e.get("observation").is_none();
+            let from_user = e.get("source").and_then(Value::as_str) == Some("user");
+            let role = if is_action && !from_user { "assistant" } else { "user" };
+            let null_obs = e.get("observation").and_then(Value::as_str) == Some("null");
+            if content.is_empty() || null_obs || (role == "user" && is_action && Some(content.as_str()) == instruction)
+            {
+                continue;
+            }
+            out.push(Message::new(role, &content));
+        }
+    }
+    out
 }
 
 /// Memory/recall events: bookkeeping the agent framework adds, not the agent's work.
@@ -162,5 +193,16 @@ mod tests {
         let got: Vec<(&str, &str)> = t.messages.iter().map(|m| (m.role.as_str(), m.content.as_str())).collect();
         assert_eq!(got, [("user", "Fix the bug"), ("assistant", "Look around.\n\nls"), ("user", "x.py")]);
         assert_eq!(t.problem_statement.as_deref(), Some("Fix the bug"));
+        // The usual v0 history: no user turn (the task is only `instruction`), no `source`.
+        let v = json!({"instance_id":"a__b-1","instruction":"Fix the bug","history":[
+            [{"action":"run","args":{"command":"ls","thought":"Look."}},{"observation":"run","content":"x.py"}],
+            [{"action":"finish","args":{"thought":"Done."}},{"observation":"null","content":""}]
+        ]});
+        let t = trajectory(&v).unwrap().unwrap();
+        let got: Vec<(&str, &str)> = t.messages.iter().map(|m| (m.role.as_str(), m.content.as_str())).collect();
+        assert_eq!(
+            got,
+            [("user", "Fix the bug"), ("assistant", "Look.\n\nls"), ("user", "x.py"), ("assistant", "Done.")]
+        );
     }
 }

@@ -1,0 +1,179 @@
+//! AutoCodeRover results (its ISSTA 2024 release, `results/<run>/`): one folder per instance,
+//! `<iid>_<YYYY-MM-DD_HH-MM-SS>/`, sorted into category folders (`applicable_patch/`,
+//! `raw_patch_but_unmatched/`, ...) or, in later versions, straight under the run. A folder
+//! holds `problem_statement.txt` (the issue), `conversation_round_<N>.json` (chat messages; the
+//! highest N holds the whole conversation), `extracted_patch_<N>.diff` (one per patch-writing
+//! attempt) and `extract_status.json` (one status per attempt).
+//!
+//! Decision (the submitted patch): under `applicable_patch/`, the last `extracted_patch_<N>.diff`
+//! (highest N); under any other category folder, none (ACR submitted nothing: an empty
+//! candidate). A folder straight under the run has no category: its patch is the attempt of the
+//! last `APPLICABLE_PATCH` in `extract_status.json`. On the real runs in ../shared/data this
+//! gives exactly the patches of each run's predictions file.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::Value;
+
+use crate::input::record::{Record, kind};
+use crate::input::trajectory::{self, Trajectory};
+use crate::loc::Source;
+
+/// The category folders ACR sorts its instance folders into.
+pub const CATEGORIES: [&str; 5] = [
+    "applicable_patch",
+    "matched_but_empty_diff",
+    "matched_but_empty_origin",
+    "raw_patch_but_unmatched",
+    "raw_patch_but_unparsed",
+];
+
+const STATEMENT: &str = "problem_statement.txt";
+
+/// `<iid>_<YYYY-MM-DD_HH-MM-SS>` -> `<iid>`.
+pub fn instance_id(dir: &Path) -> Option<String> {
+    let name = dir.file_name()?.to_str()?;
+    let (iid, stamp) = name.split_at(name.len().checked_sub(20)?);
+    let stamp = stamp.as_bytes();
+    let shape = b"_0000-00-00_00-00-00";
+    let ok = stamp.len() == shape.len()
+        && stamp.iter().zip(shape).all(|(c, s)| if *s == b'0' { c.is_ascii_digit() } else { c == s });
+    (ok && !iid.is_empty()).then(|| iid.to_string())
+}
+
+/// An ACR instance folder: named `<iid>_<timestamp>` and holding `problem_statement.txt`.
+pub fn is_instance_dir(dir: &Path) -> bool {
+    dir.is_dir() && instance_id(dir).is_some() && dir.join(STATEMENT).is_file()
+}
+
+/// The numbered files `<prefix><N><suffix>` of a folder, by N.
+fn numbered(dir: &Path, prefix: &str, suffix: &str) -> Result<Vec<(u32, PathBuf)>> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).with_context(|| format!("{}: cannot list", dir.display()))? {
+        let p = e.with_context(|| format!("{}: cannot list", dir.display()))?.path();
+        let n = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix(prefix)?.strip_suffix(suffix)?.parse::<u32>().ok());
+        if let Some(n) = n {
+            out.push((n, p));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn read(p: &Path) -> Result<String> {
+    let bytes = fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
+    String::from_utf8(bytes).map_err(|_| anyhow!("{}: not UTF-8 text", p.display()))
+}
+
+/// The patch ACR submitted for the instance folder `dir` (see the module's decision).
+fn submitted_patch(dir: &Path) -> Result<Option<String>> {
+    let category = dir.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
+    let patches = numbered(dir, "extracted_patch_", ".diff")?;
+    if category == "applicable_patch" {
+        return match patches.last() {
+            Some((_, p)) => read(p).map(Some),
+            None => bail!("{}: under applicable_patch/ but no extracted_patch_<N>.diff", dir.display()),
+        };
+    }
+    if CATEGORIES.contains(&category) {
+        return Ok(None);
+    }
+    let status_file = dir.join("extract_status.json");
+    if !status_file.is_file() {
+        return Ok(None);
+    }
+    let v: Value = serde_json::from_str(&read(&status_file)?)
+        .map_err(|e| anyhow!("{}: invalid JSON: {e}", status_file.display()))?;
+    let statuses = match v.get("extract_status") {
+        Some(Value::Array(a)) => a,
+        other => bail!(
+            "{}: field `extract_status`: expected a list, found {}",
+            status_file.display(),
+            other.map_or("nothing", kind)
+        ),
+    };
+    let Some(last) = statuses.iter().rposition(|s| s.as_str() == Some("APPLICABLE_PATCH")) else {
+        return Ok(None);
+    };
+    let want = last as u32 + 1;
+    match patches.iter().find(|(n, _)| *n == want) {
+        Some((_, p)) => read(p).map(Some),
+        None => bail!(
+            "{}: extract_status[{last}] is APPLICABLE_PATCH but there is no extracted_patch_{want}.diff",
+            dir.display()
+        ),
+    }
+}
+
+/// The record of one instance folder.
+pub fn record(dir: &Path) -> Result<Record> {
+    let instance_id = instance_id(dir).ok_or_else(|| {
+        anyhow!("{}: not an AutoCodeRover instance folder (<iid>_<YYYY-MM-DD_HH-MM-SS>)", dir.display())
+    })?;
+    Ok(Record {
+        instance_id,
+        run: None,
+        patch: submitted_patch(dir)?,
+        resolved: None,
+        field_score: None,
+        source: Source::file(dir),
+        label_from: None,
+    })
+}
+
+/// The last conversation round's messages, and the issue from `problem_statement.txt`.
+pub fn trajectory(dir: &Path) -> Result<Option<Trajectory>> {
+    let problem_statement = Some(read(&dir.join(STATEMENT))?);
+    let rounds = numbered(dir, "conversation_round_", ".json")?;
+    let messages = match rounds.last() {
+        None => Vec::new(),
+        Some((_, p)) => {
+            let v: Value =
+                serde_json::from_str(&read(p)?).map_err(|e| anyhow!("{}: invalid JSON: {e}", p.display()))?;
+            let Value::Array(list) = v else {
+                bail!("{}: expected a list of chat messages, found {}", p.display(), kind(&v));
+            };
+            trajectory::chat_messages(&list, "messages").with_context(|| p.display().to_string())?
+        }
+    };
+    Ok(Some(Trajectory { messages, problem_statement }))
+}
+
+/// The instance folders of an ACR run folder (in category folders or straight under it);
+/// empty when `dir` is not one.
+pub fn instance_dirs(entries: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in entries.iter().filter(|p| p.is_dir()) {
+        if is_instance_dir(p) {
+            out.push(p.clone());
+        } else if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| CATEGORIES.contains(&n)) {
+            let mut inner: Vec<PathBuf> = fs::read_dir(p)
+                .with_context(|| format!("{}: cannot list", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|q| is_instance_dir(q))
+                .collect();
+            inner.sort();
+            out.extend(inner);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_ids_from_folder_names() {
+        let id = |s: &str| instance_id(Path::new(s));
+        assert_eq!(id("x/django__django-11422_2024-04-06_13-48-23").as_deref(), Some("django__django-11422"));
+        assert_eq!(id("django__django-11422"), None);
+        assert_eq!(id("a_2024-04-06_13-48-2x"), None);
+        assert_eq!(id("_2024-04-06_13-48-23"), None);
+    }
+}

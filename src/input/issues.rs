@@ -1,0 +1,297 @@
+//! Issue statements from a SWE-bench-style dataset (`--dataset NAME|PATH`, `--split`): the
+//! `problem_statement` of each instance, for candidates that carry no trajectory (plain
+//! predictions, `preds.json`) or whose trajectory does not say what the issue was.
+//!
+//! NAME is a hub dataset id (`princeton-nlp/SWE-bench_Verified`) read as checkpoints are: the
+//! HF_HOME cache first, only the cache under HF_HUB_OFFLINE=1, else downloaded with hf-hub.
+//! PATH is a parquet file, a folder of parquet shards (`data/<split>-0000K-of-0000M.parquet`,
+//! or `<config>/<split>/NNNN.parquet` as the hub's parquet conversion writes them), or a JSONL
+//! or JSON export of the same rows.
+//!
+//! Decision: only the `instance_id` and `problem_statement` columns are read (a projection, for
+//! parquet); the gold `patch` and the hidden `test_patch` are never parsed, so they cannot reach
+//! a prompt.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::record::Field;
+use serde_json::Value;
+
+use super::record::kind;
+use super::stream;
+use crate::hub;
+use crate::loc::Source;
+
+/// `--dataset` and `--split`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueSpec {
+    pub dataset: String,
+    pub split: String,
+}
+
+impl IssueSpec {
+    /// What the scores depend on: the hub id, or the absolute path, and the split.
+    pub fn identity(&self) -> String {
+        let p = Path::new(&self.dataset);
+        let name = match p.canonicalize() {
+            Ok(abs) if p.exists() => abs.display().to_string(),
+            _ => self.dataset.clone(),
+        };
+        format!("{name}:{}", self.split)
+    }
+}
+
+/// The statements of the instances asked for.
+#[derive(Debug, Default)]
+pub struct Issues {
+    /// The files read (for messages).
+    pub files: Vec<PathBuf>,
+    /// Rows read in all.
+    pub rows: usize,
+    pub by_id: HashMap<String, String>,
+}
+
+const ID: &str = "instance_id";
+const STATEMENT: &str = "problem_statement";
+
+/// Reads the statements of the instances in `want` (rows of other instances are skipped).
+pub fn load(spec: &IssueSpec, want: &HashSet<&str>) -> Result<Issues> {
+    let files = dataset_files(spec)?;
+    let mut out = Issues { files: files.clone(), ..Issues::default() };
+    let mut first: HashMap<String, String> = HashMap::new();
+    for f in &files {
+        let mut add = |id: String, statement: String, at: String| -> Result<()> {
+            out.rows += 1;
+            if !want.contains(id.as_str()) {
+                return Ok(());
+            }
+            match out.by_id.get(&id) {
+                Some(s) if *s != statement => {
+                    bail!(
+                        "{at}: instance {id} appears twice with different problem statements (first at {})",
+                        first[&id]
+                    )
+                }
+                Some(_) => Ok(()),
+                None => {
+                    first.insert(id.clone(), at);
+                    out.by_id.insert(id, statement);
+                    Ok(())
+                }
+            }
+        };
+        match f.extension().and_then(|e| e.to_str()) {
+            Some("parquet") => read_parquet(f, &mut add)?,
+            _ => read_json(f, &mut add)?,
+        }
+    }
+    Ok(out)
+}
+
+/// The files of `spec`'s split: a file itself, the split's files in a folder, or in the hub
+/// dataset's cached snapshot (downloaded first when not cached and not offline).
+fn dataset_files(spec: &IssueSpec) -> Result<Vec<PathBuf>> {
+    let p = Path::new(&spec.dataset);
+    if p.is_file() {
+        return Ok(vec![p.to_path_buf()]);
+    }
+    if p.is_dir() {
+        return split_files(p, &spec.split);
+    }
+    if !hub::is_repo_id(&spec.dataset) {
+        bail!("--dataset {}: no such file or folder, and not a hub dataset id (org/name)", spec.dataset);
+    }
+    let cached = hub::cached(&spec.dataset, hf_hub::RepoType::Dataset, "main");
+    if let Some(snap) = cached.snapshot() {
+        match split_files(&snap, &spec.split) {
+            Ok(files) => return Ok(files),
+            Err(e) if hub::offline() => return Err(e),
+            Err(_) => {} // a snapshot with other splits only: ask the hub
+        }
+    } else if hub::offline() {
+        bail!(
+            "--dataset {}: not in the cache {} and HF_HUB_OFFLINE is set",
+            spec.dataset,
+            cached.cache.path().display()
+        );
+    }
+    let repo = hub::api(&spec.dataset, hf_hub::RepoType::Dataset, "main", &cached.cache)
+        .map_err(|e| anyhow!("--dataset {e}"))?;
+    let info = repo.info().map_err(|e| anyhow!("--dataset {}: cannot list the repository: {e}", spec.dataset))?;
+    let names: Vec<String> = info.siblings.into_iter().map(|s| s.rfilename).collect();
+    let mut chosen: Vec<&String> =
+        names.iter().filter(|n| split_of(n).as_deref() == Some(spec.split.as_str())).collect();
+    chosen.sort();
+    if chosen.is_empty() {
+        bail!(
+            "--dataset {}: no {} split ({})",
+            spec.dataset,
+            spec.split,
+            splits_named(names.iter().map(String::as_str))
+        );
+    }
+    chosen
+        .into_iter()
+        .map(|n| repo.get(n).map_err(|e| anyhow!("--dataset {}: downloading {n}: {e}", spec.dataset)))
+        .collect()
+}
+
+/// The split a dataset file belongs to, from its path inside the dataset: `data/test-00000-of-
+/// 00001.parquet`, `test.jsonl`, `default/test/0000.parquet`; `None` for other files.
+fn split_of(rel: &str) -> Option<String> {
+    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    let stem = [".parquet", ".jsonl", ".json", ".ndjson"].iter().find_map(|e| name.strip_suffix(e))?;
+    let parent = dir.rsplit('/').next().unwrap_or("");
+    if !parent.is_empty() && parent != "data" && stem.chars().all(|c| c.is_ascii_digit() || c == '-') {
+        return Some(parent.to_string());
+    }
+    let split = stem.split_once('-').map_or(stem, |(s, _)| s);
+    (!split.is_empty()).then(|| split.to_string())
+}
+
+fn splits_named<'a>(files: impl Iterator<Item = &'a str>) -> String {
+    let mut splits: Vec<String> = files.filter_map(split_of).collect();
+    splits.sort();
+    splits.dedup();
+    match splits.len() {
+        0 => "no parquet, JSONL or JSON files there".into(),
+        _ => format!("splits there: {}", splits.join(", ")),
+    }
+}
+
+/// The files of `split` in a local folder, looked for up to two levels down.
+fn split_files(dir: &Path, split: &str) -> Result<Vec<PathBuf>> {
+    let mut all = Vec::new();
+    collect(dir, dir, 3, &mut all)?;
+    let mut found: Vec<PathBuf> =
+        all.iter().filter(|rel| split_of(rel).as_deref() == Some(split)).map(|rel| dir.join(rel)).collect();
+    found.sort();
+    if found.is_empty() {
+        bail!(
+            "--dataset {}: no {split} split ({}); see --split",
+            dir.display(),
+            splits_named(all.iter().map(String::as_str))
+        );
+    }
+    // Parquet shards and a JSON export of the same split side by side: the parquet is the data.
+    if found.iter().any(|f| f.extension().is_some_and(|e| e == "parquet")) {
+        found.retain(|f| f.extension().is_some_and(|e| e == "parquet"));
+    }
+    Ok(found)
+}
+
+fn collect(root: &Path, dir: &Path, depth: usize, out: &mut Vec<String>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("{}: cannot list", dir.display()))?;
+    for e in entries {
+        let p = e.with_context(|| format!("{}: cannot list", dir.display()))?.path();
+        if p.is_dir() && depth > 1 && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+            collect(root, &p, depth - 1, out)?;
+        } else if p.is_file()
+            && let Ok(rel) = p.strip_prefix(root)
+        {
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(())
+}
+
+type Add<'a> = dyn FnMut(String, String, String) -> Result<()> + 'a;
+
+/// The two columns of every row of a parquet file (row groups streamed; other columns are not
+/// decoded).
+fn read_parquet(path: &Path, add: &mut Add) -> Result<()> {
+    let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let reader =
+        SerializedFileReader::new(file).map_err(|e| anyhow!("{}: not a readable parquet file: {e}", path.display()))?;
+    let schema = reader.metadata().file_metadata().schema();
+    let fields = schema.get_fields();
+    let column = |name: &str| -> Result<_> {
+        fields.iter().find(|f| f.name() == name).cloned().ok_or_else(|| {
+            let names: Vec<&str> = fields.iter().map(|f| f.name()).collect();
+            anyhow!("{}: no column `{name}` (columns: {})", path.display(), names.join(", "))
+        })
+    };
+    let projection = parquet::schema::types::Type::group_type_builder(schema.name())
+        .with_fields(vec![column(ID)?, column(STATEMENT)?])
+        .build()
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let rows = reader.get_row_iter(Some(projection)).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    for (i, row) in rows.enumerate() {
+        let row = row.map_err(|e| anyhow!("{}: row {}: {e}", path.display(), i + 1))?;
+        let (mut id, mut statement) = (None, None);
+        for (name, field) in row.get_column_iter() {
+            let text = match field {
+                Field::Str(s) => Some(s.clone()),
+                Field::Null => None,
+                other => bail!("{}: row {}: column `{name}`: expected a string, found {other}", path.display(), i + 1),
+            };
+            if name == ID {
+                id = text;
+            } else {
+                statement = text;
+            }
+        }
+        let at = format!("{}: row {}", path.display(), i + 1);
+        match (id, statement) {
+            (Some(id), Some(s)) if !id.is_empty() => add(id, s, at)?,
+            (Some(id), None) if !id.is_empty() => bail!("{at}: column `{STATEMENT}` of {id}: null"),
+            _ => bail!("{at}: column `{ID}`: null or empty"),
+        }
+    }
+    Ok(())
+}
+
+/// The rows of a JSONL file or a JSON array.
+fn read_json(path: &Path, add: &mut Add) -> Result<()> {
+    let layout = stream::sniff_layout(path)?;
+    stream::for_each_record(path, layout, &mut |src: Source, v: Value| {
+        let text = |k: &str| -> Result<String> {
+            match v.get(k) {
+                Some(Value::String(s)) if !s.is_empty() || k == STATEMENT => Ok(s.clone()),
+                Some(other) => bail!("{src}: field `{k}`: expected a non-empty string, found {}", kind(other)),
+                None => bail!("{src}: field `{k}`: missing (a SWE-bench-style row has `{ID}` and `{STATEMENT}`)"),
+            }
+        };
+        add(text(ID)?, text(STATEMENT)?, src.to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_from_paths() {
+        assert_eq!(split_of("data/test-00000-of-00001.parquet").as_deref(), Some("test"));
+        assert_eq!(split_of("data/dev-00000-of-00001.parquet").as_deref(), Some("dev"));
+        assert_eq!(split_of("test.jsonl").as_deref(), Some("test"));
+        assert_eq!(split_of("default/train/0000.parquet").as_deref(), Some("train"));
+        assert_eq!(split_of("README.md"), None);
+        assert_eq!(split_of(".gitattributes"), None);
+    }
+
+    #[test]
+    fn jsonl_rows_and_errors() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("test.jsonl");
+        std::fs::write(
+            &p,
+            "{\"instance_id\":\"a__b-1\",\"problem_statement\":\"Issue A\",\"patch\":\"GOLD\"}\n{\"instance_id\":\"c__d-2\",\"problem_statement\":\"Issue C\"}\n",
+        )
+        .unwrap();
+        let spec = IssueSpec { dataset: d.path().display().to_string(), split: "test".into() };
+        let want: HashSet<&str> = ["a__b-1"].into_iter().collect();
+        let got = load(&spec, &want).unwrap();
+        assert_eq!((got.rows, got.by_id.len()), (2, 1));
+        assert_eq!(got.by_id["a__b-1"], "Issue A");
+        let e = load(&IssueSpec { split: "dev".into(), ..spec.clone() }, &want).unwrap_err().to_string();
+        assert!(e.contains("no dev split (splits there: test)"), "{e}");
+        std::fs::write(&p, "{\"instance_id\":\"a__b-1\"}\n").unwrap();
+        let e = load(&spec, &want).unwrap_err().to_string();
+        assert!(e.contains("test.jsonl:1: field `problem_statement`: missing"), "{e}");
+    }
+}

@@ -1,0 +1,74 @@
+//! What a run's layout adds to the records of its files (`RunInput`'s extras): trajectories
+//! from a submission's `trajs/`, its own labels (`results/results.json` or `logs/`), and
+//! patches from a mini-swe-agent run's `preds.json` for trajectories that carry none.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Result, anyhow, bail};
+use serde_json::Value;
+
+use super::labels;
+use super::layout::RunInput;
+use super::record::{Format, Record, opt_string, traj_instance_id};
+use super::stream;
+use crate::loc::{Pos, Source};
+
+/// Applies `input`'s extras to the records read from its files.
+pub fn apply(input: &RunInput, records: &mut [(usize, Record, Format)]) -> Result<()> {
+    if let Some(preds) = &input.patches
+        && records.iter().any(|(_, r, _)| r.patch.is_none())
+    {
+        let patches = keyed_patches(preds)?;
+        for (_, rec, _) in records.iter_mut().filter(|(_, r, _)| r.patch.is_none()) {
+            rec.patch = patches.get(&rec.instance_id).cloned().flatten();
+        }
+    }
+    if !input.trajs.is_empty() {
+        let by_id: HashMap<String, &Path> =
+            input.trajs.iter().filter_map(|p| traj_instance_id(p).ok().map(|iid| (iid, p.as_path()))).collect();
+        for (_, rec, format) in records.iter_mut().filter(|(_, _, f)| !f.has_trajectory()) {
+            if let Some(p) = by_id.get(&rec.instance_id)
+                && let Some(f) = Format::from_file_name(p)
+            {
+                rec.source = Source::file(p);
+                *format = f;
+            }
+        }
+    }
+    if let Some(path) = &input.labels {
+        let report = labels::read_report(path)?;
+        let origin = format!("{} ({})", report.path.display(), report.shape);
+        for (_, rec, _) in records.iter_mut() {
+            let resolved = report.resolved(&rec.instance_id);
+            if rec.resolved.is_some_and(|r| r != resolved) {
+                bail!(
+                    "{}: instance {} is resolved={} there but {resolved} in {origin}",
+                    rec.source,
+                    rec.instance_id,
+                    rec.resolved.unwrap_or_default()
+                );
+            }
+            rec.resolved = Some(resolved);
+            rec.label_from = Some(origin.clone());
+        }
+    }
+    Ok(())
+}
+
+/// `instance_id -> model_patch` of a `preds.json` (an object keyed by instance id).
+fn keyed_patches(path: &Path) -> Result<HashMap<String, Option<String>>> {
+    let mut out = HashMap::new();
+    stream::for_each_record(path, stream::Layout::Object, &mut |src: Source, v: Value| {
+        let Value::Object(map) = v else {
+            bail!("{src}: expected an object keyed by instance id");
+        };
+        for (k, rec) in map {
+            let at = Source { path: src.path.clone(), pos: Pos::Key(k.clone()) };
+            out.insert(k, opt_string(&rec, &["model_patch"], &at)?);
+        }
+        Ok(())
+    })
+    .map_err(|e| anyhow!("{e:#}"))?;
+    Ok(out)
+}
