@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     for name in ["run.jsonl", "run.json", "x__y-1.traj"] {
         let p = dir.path().join(name);
         std::fs::write(&p, data).unwrap();
-        let input = RunInput { name: "run".into(), explicit: false, files: vec![p.clone()], arg: 0, origin: p };
+        let input = RunInput::new("run".into(), vec![p.clone()], 0, &p);
         let opts = LoadOptions { score_field: Some("score".into()), ..Default::default() };
         let _ = load(&[input], &opts, &mut |_| {});
     }

@@ -22,12 +22,11 @@
 //! run named after the folder, with a note. A folder holding `predictions/` and `reports/`
 //! is refused with the command that reads it.
 //!
-//! Decision (names): two runs that would share a name (every OpenHands run is an
+//! Decision (names, run_names.rs): two runs that would share a name (every OpenHands run is an
 //! `output.jsonl`) take the name of their nearest parent directory that tells them apart; if
 //! none does, the error lists them and asks for `NAME=PATH`. An explicit NAME is the run's name
 //! everywhere (records' own `run`/`attempt` fields do not override it).
 
-use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -117,7 +116,7 @@ pub fn expand_inputs(args: &[InputSpec]) -> Result<Vec<RunInput>> {
         }
         out.extend(runs);
     }
-    disambiguate(&mut out)?;
+    super::run_names::disambiguate(&mut out)?;
     Ok(out)
 }
 
@@ -144,16 +143,24 @@ fn name_of(p: &Path) -> Result<String> {
 }
 
 fn run(name: String, files: Vec<PathBuf>, arg: usize, origin: &Path) -> RunInput {
-    RunInput {
-        name,
-        explicit: false,
-        files,
-        arg,
-        origin: origin.to_path_buf(),
-        trajs: Vec::new(),
-        labels: None,
-        patches: None,
-        note: None,
+    RunInput::new(name, files, arg, origin)
+}
+
+impl RunInput {
+    /// A run of plain record files, with no side files (trajectories, labels, patches): what
+    /// library users and the fuzz targets build, so a new side file does not break them.
+    pub fn new(name: String, files: Vec<PathBuf>, arg: usize, origin: &Path) -> RunInput {
+        RunInput {
+            name,
+            explicit: false,
+            files,
+            arg,
+            origin: origin.to_path_buf(),
+            trajs: Vec::new(),
+            labels: None,
+            patches: None,
+            note: None,
+        }
     }
 }
 
@@ -310,58 +317,6 @@ fn dir_of_runs(dir: &Path, arg: usize) -> Result<Vec<RunInput>> {
         bail!("{}: no runs found (expected .jsonl/.json files or run directories)", dir.display());
     }
     Ok(out)
-}
-
-/// Gives runs that share a name the name of their nearest distinguishing parent directory.
-fn disambiguate(runs: &mut [RunInput]) -> Result<()> {
-    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, r) in runs.iter().enumerate() {
-        by_name.entry(r.name.clone()).or_default().push(i);
-    }
-    let mut clashes: Vec<Vec<usize>> = by_name.into_values().filter(|v| v.len() > 1).collect();
-    clashes.sort();
-    for group in clashes {
-        if group.iter().any(|&i| runs[i].explicit) && group.iter().filter(|&&i| runs[i].explicit).count() > 1 {
-            bail!("run name {:?} is given twice with NAME=PATH", runs[group[0]].name);
-        }
-        let renamable: Vec<usize> = group.iter().copied().filter(|&i| !runs[i].explicit).collect();
-        let taken: HashSet<String> = runs.iter().map(|r| r.name.clone()).collect();
-        match distinguishing_names(runs, &renamable, &taken) {
-            Some(names) => {
-                for (i, n) in renamable.iter().zip(names) {
-                    runs[*i].name = n;
-                }
-            }
-            None => {
-                let paths: Vec<String> = group.iter().map(|&i| runs[i].origin.display().to_string()).collect();
-                bail!(
-                    "several inputs would be run {:?} and no parent directory tells them apart ({}); name them with NAME=PATH",
-                    runs[group[0]].name,
-                    paths.join(", ")
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-/// For the runs `group`, the names of their ancestors at the smallest depth at which all
-/// differ from each other and from every name already `taken`.
-fn distinguishing_names(runs: &[RunInput], group: &[usize], taken: &HashSet<String>) -> Option<Vec<String>> {
-    let chains: Vec<Vec<String>> = group
-        .iter()
-        .map(|&i| {
-            let o = runs[i].origin.canonicalize().unwrap_or_else(|_| runs[i].origin.clone());
-            o.ancestors().skip(1).map(|a| file_name(a).to_string()).filter(|s| !s.is_empty()).collect()
-        })
-        .collect();
-    let depth = chains.iter().map(Vec::len).max().unwrap_or(0);
-    (0..depth).find_map(|d| {
-        let names: Vec<String> = chains.iter().map(|c| c.get(d).cloned().unwrap_or_default()).collect();
-        let unique: HashSet<&String> = names.iter().collect();
-        let ok = unique.len() == names.len() && names.iter().all(|n| !n.is_empty() && !taken.contains(n));
-        ok.then_some(names)
-    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod labels;
 pub mod layout;
 pub mod record;
 mod run_files;
+mod run_names;
 pub mod stream;
 pub mod trajectory;
 
