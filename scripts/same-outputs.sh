@@ -7,8 +7,10 @@
 #   scripts/same-outputs.sh [REV=HEAD~1] [DATA=../shared/data/swebench-lite-8runs]
 #
 # Commands: rerank of the demo runs (consensus, with labels and a bootstrap), the same with the
-# tiny verifier, eval and select of those stores, a compare of the two, render; and a rerank of
-# DATA's eight real runs when that folder is there. Exit status 1 on any difference.
+# tiny verifier, eval and select of those stores, a compare of the two, render; a rerank and a
+# select of generated runs shaped like real ones (scripts/bench_rerank.py's data, 600 x 16);
+# and a rerank of DATA's eight real runs when that folder is there. Exit status 1 on any
+# difference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REV=${1:-HEAD~1}
@@ -20,6 +22,9 @@ git worktree add --detach "$W/old-src" "$REV" >/dev/null 2>&1
 cargo build --release --quiet
 OLD=$W/old-target/release/swerm NEW=target/release/swerm
 
+# Generated runs (the benchmark's shapes: patch sizes, empty and missing predictions).
+python3 -c "import sys; sys.path.insert(0, 'scripts'); import bench_rerank; bench_rerank.synth('$W/gen', 600, 16)"
+
 run() { # BIN DIR: every command into DIR
     local s=$1 o=$2
     local demo=(fixtures/demo/runs/*) reports=(fixtures/demo/reports/*)
@@ -29,6 +34,8 @@ run() { # BIN DIR: every command into DIR
     "$s" select "${demo[@]}" --scores "$o/v" -q -o "$o/s" >"$o/s.stdout" 2>&1
     "$s" compare consensus="$o/c" verifier="$o/v" --bootstrap 100 -q -o "$o/cmp" >"$o/cmp.stdout" 2>&1
     "$s" render fixtures/demo/runs/run-e.jsonl --model fixtures/tiny/qwen3 >"$o/render.jsonl" 2>&1
+    "$s" rerank "$W"/gen/runs/*.jsonl --labels "$W"/gen/reports/*.json --bootstrap 200 -q -o "$o/gen" >"$o/gen.stdout" 2>&1
+    "$s" select "$W"/gen/runs/*.jsonl --scores "$o/gen" -q -o "$o/gen-select" >"$o/gen-select.stdout" 2>&1
     if [ -d "$DATA/predictions" ]; then
         "$s" rerank "$DATA"/predictions/*.jsonl -q -o "$o/real" >"$o/real.stdout" 2>"$o/real.stderr"
     fi

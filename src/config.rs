@@ -123,7 +123,9 @@ fn inputs(a: cli::InputArgs, score_field: Option<String>, issues: Option<Option<
         Some(p) => Some((p.clone(), read_instance_list(&p)?)),
         None => None,
     };
-    let load = LoadOptions { format: a.format, score_field, instances };
+    // Without prompts no stage reads a patch's text: only its keys are kept (the selected
+    // patches are read again for predictions.jsonl).
+    let load = LoadOptions { format: a.format, score_field, instances, drop_patches: issues.is_none() };
     Ok(Inputs { specs: a.inputs, load, prompts: issues.is_some(), issues: issues.flatten() })
 }
 

@@ -35,16 +35,69 @@ pub const CONTENT_SEED: u64 = 0x7377_6572_6d2d_7469; // "swerm-ti"
 /// fair coin (the key is unrelated to the label), so the selected rate stays an unbiased draw of
 /// random tie-breaking, whose expectation (best@n) is reported beside it.
 ///
-/// `keys` returns it with the same seeded hash of the exact bytes (both `None` for an empty
+/// [`keys`] returns it with the same seeded hash of the exact bytes (both `None` for an empty
 /// patch), from one normalization; among candidates of equal content, the bytes key chooses
 /// whose bytes predictions.jsonl gets.
-pub fn keys(patch: &str) -> (Option<u64>, Option<u64>) {
-    let n = normalize(patch);
-    if n.is_empty() {
-        return (None, None);
+pub fn keys(patch: &str) -> PatchKeys {
+    let (content, raw) = fnv_pair(patch);
+    let seeded = |h: u64| crate::hash::mix(h ^ CONTENT_SEED);
+    match content {
+        Some(c) => PatchKeys { content: Some(seeded(c)), raw: Some(seeded(raw)) },
+        None => PatchKeys::default(),
     }
-    let seeded = |b: &[u8]| crate::hash::mix(crate::hash::fnv1a(b) ^ CONTENT_SEED);
-    (Some(seeded(n.as_bytes())), Some(seeded(patch.as_bytes())))
+}
+
+/// A patch's two keys ([`keys`]); both `None` for an empty patch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PatchKeys {
+    /// The seeded hash of the normalized text: equal for patches equal after [`normalize`].
+    pub content: Option<u64>,
+    /// The seeded hash of the exact bytes.
+    pub raw: Option<u64>,
+}
+
+/// FNV-1a of `normalize(patch)` (`None` when that is empty) and of the exact bytes, in one
+/// pass and without building the normalized string: the patches are the bulk of every input,
+/// and a normalized copy of each was most of the memory churn of a large rerank. The lines are
+/// `normalize`'s (split at `\r\n`, `\r` or `\n`; `trim_end`; index lines dropped); blank
+/// lines are held back until a later non-blank line shows they are not at the end. Where a
+/// byte goes into both hashes it is fed to both in the same loop step, so that the two
+/// multiply chains overlap in the CPU instead of running one after the other.
+fn fnv_pair(patch: &str) -> (Option<u64>, u64) {
+    use crate::hash::{FNV_OFFSET, fnv1a_more};
+    let step = |h: u64, b: u8| (h ^ b as u64).wrapping_mul(0x100000001b3);
+    let (mut norm, mut raw, mut started, mut blank) = (FNV_OFFSET, FNV_OFFSET, false, 0usize);
+    let mut rest = patch;
+    loop {
+        let (line, end) = match memchr::memchr2(b'\n', b'\r', rest.as_bytes()) {
+            Some(i) => (&rest[..i], if rest[i..].starts_with("\r\n") { i + 2 } else { i + 1 }),
+            None => (rest, rest.len()),
+        };
+        let kept = line.trim_end();
+        let shared = if kept.is_empty() {
+            blank += started as usize;
+            0
+        } else if is_index_line(kept) {
+            0
+        } else {
+            if started {
+                for _ in 0..=blank {
+                    norm = step(norm, b'\n');
+                }
+            }
+            for &b in kept.as_bytes() {
+                norm = step(norm, b);
+                raw = step(raw, b);
+            }
+            (started, blank) = (true, 0);
+            kept.len()
+        };
+        raw = fnv1a_more(raw, &rest.as_bytes()[shared..end]);
+        if end == rest.len() {
+            return (started.then_some(norm), raw);
+        }
+        rest = &rest[end..];
+    }
 }
 
 /// `index 1a2b3c4..5d6e7f8 100644` (also the two-hash form without a mode, and
@@ -76,6 +129,25 @@ mod tests {
         // An added line whose text starts with "index " is content, not a git index line.
         assert_ne!(normalize("+index of\n"), normalize(""));
         assert_eq!(normalize("+index of"), "+index of");
+    }
+
+    /// The streamed hash equals FNV-1a of `normalize`'s string on patches built from every
+    /// kind of line end, trailing whitespace (Unicode too), index lines and blank runs.
+    #[test]
+    fn streamed_keys_equal_the_normalized_string_hash() {
+        let parts =
+            ["", "\n", "\r\n", "\r", " ", "\t", "\u{3000}", "+a", "-b", "index 1a2..3b4 100644", "index of", "x\u{e9}"];
+        let mut rng = crate::rng::SplitMix64(7);
+        for _ in 0..20_000 {
+            let n = rng.below(12);
+            let p: String = (0..n).map(|_| parts[rng.below(parts.len())]).collect();
+            let norm = normalize(&p);
+            let want = (!norm.is_empty()).then(|| crate::hash::fnv1a(norm.as_bytes()));
+            assert_eq!(super::fnv_pair(&p), (want, crate::hash::fnv1a(p.as_bytes())), "{p:?}");
+            let k = super::keys(&p);
+            assert_eq!(k.content.is_some(), !norm.is_empty());
+            assert_eq!(k.raw.is_some(), !norm.is_empty());
+        }
     }
 
     #[test]

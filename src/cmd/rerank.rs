@@ -25,7 +25,7 @@ pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
     if !cfg.tie_break.is_empty() {
         table.within = Some(crate::score::combine::tie_break_ranks(&table.score, &cfg.tie_break, &ds)?);
     }
-    let kept = st.finish(&mut out, &lines_of(&ds, &table, &scored, &every))?.kept;
+    let kept = st.finish(&mut out, lines_of(&ds, &table, &scored, &every))?.kept;
     let cal = cfg.calibration.as_ref();
     if let Some(c) = cal {
         c.cal.check_scorer(Some(&scorer.settings())).with_context(|| format!("--calibration {}", c.source))?;
@@ -45,7 +45,7 @@ pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
         calibration: cal,
         tie_break: cfg.tie_break.iter().map(|(n, _)| n.clone()).collect(),
     };
-    out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name).as_bytes())?;
+    out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name)?.as_bytes())?;
     if cal.is_some() {
         // The scores selection and metrics used, for an independent check.
         out.write(store::EVALUATED, store::render(&table.lines()).as_bytes())?;

@@ -66,8 +66,6 @@ pub(super) struct ScoreRun {
     pub(super) secs: f64,
 }
 
-/// Scores every candidate through the store in `out`: a resumable scorer reuses what is
-/// there; every finished candidate is appended as it arrives.
 /// Scores the candidates `mine` (all, or a shard's) through the store in `out`: a resumable
 /// scorer reuses what is there; every finished candidate is appended as it arrives. `scored`
 /// holds `mine`'s scores in the end, `None` elsewhere.
@@ -106,8 +104,14 @@ pub(super) fn score_stored(
     let pb = progress::bar(todo.len() as u64, "scoring", quiet);
     let started = Instant::now();
     let mut tokens = 0u64;
+    // A scorer that does not resume (consensus, fields, --combine: its scores cost nothing
+    // and depend on the whole grid) never reads a stored line back, so its lines are written
+    // once, by the final rewrite, not appended and synced one by one.
+    let append = scorer.resumable();
     scorer.score(ds, &todo, &mut |idx, s| {
-        st.append(&line(ds, None, idx, &s))?;
+        if append {
+            st.append(&line(ds, None, idx, &s))?;
+        }
         tokens += s.detail.n_tokens.unwrap_or(0) as u64;
         scored[idx] = Some(s);
         pb.inc(1);
@@ -132,7 +136,7 @@ pub(super) fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Sco
     let c = &ds.cands[idx];
     let (patch_hash, patch_bytes_hash) = match table {
         Some(t) => (t.content[idx], t.raw[idx]),
-        None => c.patch.as_deref().map_or((None, None), crate::patch::keys),
+        None => (c.keys.content, c.keys.raw),
     };
     ScoreLine {
         instance_id: ds.instances[i].clone(),
@@ -150,7 +154,8 @@ pub(super) fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Sco
 
 /// The store lines of candidates `which`.
 pub(super) fn lines_of(ds: &Dataset, table: &ScoreTable, scored: &[Scored], which: &[usize]) -> Vec<ScoreLine> {
-    which.iter().map(|&idx| line(ds, Some(table), idx, &scored[idx])).collect()
+    use rayon::prelude::*;
+    which.par_iter().map(|&idx| line(ds, Some(table), idx, &scored[idx])).collect()
 }
 
 pub(super) fn verifier_counts(scorer: &dyn Scorer, scored: &[Scored]) -> Option<VerifierCounts> {

@@ -46,7 +46,7 @@ pub fn select_cmd(cfg: &config::Select) -> Result<()> {
     let table = ScoreTable::from_dataset(&ds, &scored);
     let selected = select(&table);
     let mut out = OutDir::open(&cfg.out)?;
-    out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name).as_bytes())?;
+    out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name)?.as_bytes())?;
     outln!("{} ({})", out.summary(), count(selected.len(), "prediction", "predictions"));
     Ok(())
 }

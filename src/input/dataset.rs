@@ -1,24 +1,33 @@
 //! Input paths -> runs -> `Dataset`: every instance gets exactly one candidate per run (a run
 //! without a record for an instance contributes an empty, unresolved "hole").
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use serde_json::Value;
 
-use super::formats;
 use super::layout::RunInput;
-use super::record::{self, Format, Record};
-use super::stream::{self, Layout};
-use crate::loc::{Pos, Source};
+use super::read::{self, Sealed};
+use super::record::Format;
+use crate::loc::Source;
+use crate::patch::PatchKeys;
+
+/// The hasher of the maps every record passes through (instance ids are not adversarial input
+/// to defend against; SipHash was a visible share of a large rerank).
+type FastHash = foldhash::fast::RandomState;
 
 /// One candidate: a run's attempt at an instance.
 #[derive(Clone, Debug, Default)]
 pub struct Candidate {
-    /// The patch exactly as the record gave it; `None` for a hole or a `null`/missing patch.
+    /// The patch exactly as the record gave it; `None` for a hole, a `null`/missing patch, or a
+    /// text dropped after reading (`LoadOptions::drop_patches`; [`Dataset::patch`] reads it
+    /// again).
     pub patch: Option<String>,
+    /// The patch's content and bytes keys, computed once when it was read.
+    pub keys: PatchKeys,
+    /// The record has a patch that is not blank (false for a hole).
+    pub filled: bool,
     /// The label, once embedded labels and reports are applied.
     pub resolved: Option<bool>,
     /// Where the label came from, for contradiction messages.
@@ -30,9 +39,19 @@ pub struct Candidate {
 }
 
 impl Candidate {
+    /// A candidate holding `patch` (keys computed, text kept), from no file: for tests and
+    /// library users building a dataset by hand.
+    pub fn of_patch(patch: Option<&str>) -> Candidate {
+        Candidate {
+            patch: patch.map(String::from),
+            keys: patch.map(crate::patch::keys).unwrap_or_default(),
+            filled: patch.is_some_and(|p| !p.trim().is_empty()),
+            ..Default::default()
+        }
+    }
     /// A hole, a `null`/missing patch, or a patch of whitespace only.
     pub fn is_empty(&self) -> bool {
-        self.patch.as_deref().is_none_or(|p| p.trim().is_empty())
+        !self.filled
     }
     pub fn is_hole(&self) -> bool {
         self.source.is_none()
@@ -72,6 +91,11 @@ impl Dataset {
     pub fn issue(&self, i: usize) -> Option<&str> {
         self.issues.get(i).and_then(Option::as_deref)
     }
+    /// Candidate `idx`'s patch exactly as its record gave it (`""` for none), read again from
+    /// its line when the text was dropped after reading.
+    pub fn patch(&self, idx: usize) -> Result<std::borrow::Cow<'_, str>> {
+        read::patch_of(&self.cands[idx])
+    }
     /// (instance index, run index) of a flat candidate index.
     pub fn coords(&self, idx: usize) -> (usize, usize) {
         (idx / self.runs.len(), idx % self.runs.len())
@@ -86,6 +110,10 @@ pub struct LoadOptions {
     pub score_field: Option<String>,
     /// The instance set (`--instances`) and the file it came from; `None` = the union over runs.
     pub instances: Option<(PathBuf, Vec<String>)>,
+    /// Keep only the keys of patches read from JSONL lines, not their text (a scorer that
+    /// never reads a patch): memory then stays far below the inputs' size, and the selected
+    /// patches are read again from their lines when predictions are written.
+    pub drop_patches: bool,
 }
 
 /// The records read so far, by run.
@@ -94,162 +122,91 @@ struct Loader {
     runs: Vec<String>,
     run_input: Vec<usize>,
     run_ix: HashMap<String, usize>,
-    records: Vec<(usize, Record, Format)>,
-    seen: HashMap<(String, usize), Source>,
+    records: Vec<(usize, Sealed)>,
+    /// (instance, run) -> the index in `records` of its record.
+    seen: HashMap<(String, usize), usize, FastHash>,
 }
 
 impl Loader {
-    fn add(&mut self, input: &RunInput, rec: Record, f: Format) -> Result<()> {
+    fn add(&mut self, input: &RunInput, sealed: Sealed) -> Result<()> {
+        let rec = &sealed.rec;
         let run_name = match (&rec.run, input.explicit) {
-            (Some(r), false) => r.clone(),
-            _ => input.name.clone(),
+            (Some(r), false) => r,
+            _ => &input.name,
         };
-        let r = *self.run_ix.entry(run_name.clone()).or_insert_with(|| {
-            self.runs.push(run_name.clone());
-            self.run_input.push(input.arg);
-            self.runs.len() - 1
-        });
+        let r = match self.run_ix.get(run_name) {
+            Some(&r) => r,
+            None => {
+                self.runs.push(run_name.clone());
+                self.run_input.push(input.arg);
+                self.run_ix.insert(run_name.clone(), self.runs.len() - 1);
+                self.runs.len() - 1
+            }
+        };
         if self.run_input[r] != input.arg {
             // Same run name from two command-line inputs: keep one pairing rule.
             self.run_input[r] = usize::MAX;
         }
         let key = (rec.instance_id.clone(), r);
-        if let Some(first) = self.seen.get(&key) {
+        if let Some(&first) = self.seen.get(&key) {
             bail!(
-                "{}: duplicate candidate: instance {} of run {run_name} was already given at {first}",
+                "{}: duplicate candidate: instance {} of run {run_name} was already given at {}",
                 rec.source,
-                rec.instance_id
+                rec.instance_id,
+                self.records[first].1.rec.source
             );
         }
-        self.seen.insert(key, rec.source.clone());
-        self.records.push((r, rec, f));
-        Ok(())
-    }
-
-    /// Reads one file of `input`. The format is forced, given by the file name (`.traj`,
-    /// `.traj.json`), or detected from the first record.
-    fn read_file(&mut self, input: &RunInput, file: &Path, opts: &LoadOptions) -> Result<()> {
-        if file.is_dir() {
-            // An AutoCodeRover instance folder (the only folder a run's layout hands over).
-            return self.add(input, super::formats::acr::record(file)?, Format::AutoCodeRover);
-        }
-        let layout = stream::sniff_layout(file)?;
-        let mut format = opts.format.or_else(|| Format::from_file_name(file));
-        if layout == Layout::Array && format == Some(Format::MiniSweAgent) {
-            // mini-swe-agent before `trajectory_format` 1: a bare list of messages.
-            let rec = formats::mini::bare_list_record(file)?;
-            return self.add(input, rec, Format::MiniSweAgent);
-        }
-        let (mut n, mut with_patch) = (0usize, 0usize);
-        stream::for_each_record(file, layout, &mut |src: Source, v: Value| -> Result<()> {
-            if n == 0 {
-                not_runs(&src, &v)?;
-            }
-            for (src, v) in split_keyed(src, v) {
-                let f = match format {
-                    Some(f) => f,
-                    None => *format.insert(Format::detect(&v).with_context(|| {
-                        format!("{src}: cannot tell the format of this record (no `instance_id`, `messages`, `history` or `trajectory`); use --format")
-                    })?),
-                };
-                let rec = record::extract(&v, f, &src, opts.score_field.as_deref())?;
-                n += 1;
-                with_patch += rec.patch.as_deref().is_some_and(|p| !p.trim().is_empty()) as usize;
-                self.add(input, rec, f)?;
-            }
-            Ok(())
-        })?;
-        if let Some(f) = opts.format
-            && n > 0
-            && with_patch == 0
-        {
-            bail!(
-                "{}: none of its {n} records has a patch under --format {}: is that the right format?",
-                file.display(),
-                f.name()
-            );
-        }
+        self.seen.insert(key, self.records.len());
+        self.records.push((r, sealed));
         Ok(())
     }
 }
 
-/// Reads every record of every input and builds the grid. `on_file` is called before each file.
+/// Reads every record of every input and builds the grid. The files are parsed in parallel;
+/// records are taken in input and file order (the first error in that order is the one
+/// reported). `on_file` is called for each file as its records are taken.
 pub fn load(inputs: &[RunInput], opts: &LoadOptions, on_file: &mut dyn FnMut(&Path)) -> Result<Dataset> {
+    use rayon::prelude::*;
+    let read: Vec<Result<Vec<Sealed>>> = inputs.par_iter().map(|input| read::read_input(input, opts)).collect();
     let mut l = Loader::default();
-    for input in inputs {
-        let start = l.records.len();
-        for file in &input.files {
-            on_file(file);
-            l.read_file(input, file, opts)?;
+    for (input, records) in inputs.iter().zip(read) {
+        for record in records? {
+            l.add(input, record)?;
         }
-        super::run_files::apply(input, &mut l.records[start..])?;
+        input.files.iter().for_each(|f| on_file(f));
     }
     build(l.runs, l.run_input, l.records, opts)
-}
-
-/// Refuses the first value of a file that is not agent output: a harness report, or a bare list
-/// of chat messages without an instance id.
-fn not_runs(src: &Source, v: &Value) -> Result<()> {
-    if src.pos == Pos::File
-        && let Some(shape) = super::labels::report_shape(v)
-    {
-        bail!("{}: a SWE-bench harness report ({shape}), not agent runs: pass it with --labels", src.path.display());
-    }
-    let chat = |m: &Value| m.get("role").is_some() && m.get("content").is_some() && m.get("instance_id").is_none();
-    if src.pos == Pos::Element(1) && chat(v) {
-        bail!(
-            "{}: a bare list of chat messages (a mini-swe-agent trajectory before trajectory_format 1) says no instance id: name the file <instance_id>.traj.json",
-            src.path.display()
-        );
-    }
-    Ok(())
-}
-
-/// A top-level object keyed by instance id (`{"<iid>": {...}, ...}`, the old SWE-bench
-/// predictions layout) is split into one record per key; any other value is one record.
-fn split_keyed(src: Source, v: Value) -> Vec<(Source, Value)> {
-    let keyed = src.pos == Pos::File
-        && Format::detect(&v).is_none()
-        && v.as_object().is_some_and(|o| !o.is_empty() && o.values().all(Value::is_object));
-    if !keyed {
-        return vec![(src, v)];
-    }
-    let Value::Object(map) = v else { unreachable!() };
-    map.into_iter()
-        .map(|(k, mut rec)| {
-            if let Some(o) = rec.as_object_mut() {
-                o.entry("instance_id").or_insert_with(|| Value::String(k.clone()));
-            }
-            (Source { path: src.path.clone(), pos: Pos::Key(k) }, rec)
-        })
-        .collect()
 }
 
 fn build(
     runs: Vec<String>,
     run_input: Vec<usize>,
-    mut records: Vec<(usize, Record, Format)>,
+    mut records: Vec<(usize, Sealed)>,
     opts: &LoadOptions,
 ) -> Result<Dataset> {
     let (order, new_index) = name_order(&runs);
     let run_input: Vec<usize> = order.iter().map(|&o| run_input[o]).collect();
     let runs: Vec<String> = order.iter().map(|&o| runs[o].clone()).collect();
-    for (r, _, _) in records.iter_mut() {
+    for (r, _) in records.iter_mut() {
         *r = new_index[*r];
     }
     let mut instances: Vec<String> = match &opts.instances {
         Some((_, ids)) => ids.clone(),
-        None => records.iter().map(|(_, r, _)| r.instance_id.clone()).collect(),
+        None => {
+            // Distinct ids first (there are N records per id), then sorted.
+            let distinct: HashSet<&str, FastHash> = records.iter().map(|(_, s)| s.rec.instance_id.as_str()).collect();
+            distinct.into_iter().map(String::from).collect()
+        }
     };
     instances.sort();
     instances.dedup();
-    let ix: HashMap<&str, usize> = instances.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+    let ix: HashMap<&str, usize, FastHash> = instances.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
     let n_runs = runs.len();
     let records_empty = records.is_empty();
     let mut cands = vec![Candidate::default(); instances.len() * n_runs];
     let mut outside = 0;
     let mut filled = 0;
-    for (r, rec, format) in records {
+    for (r, Sealed { rec, format, keys, filled: has_patch }) in records {
         let Some(&i) = ix.get(rec.instance_id.as_str()) else {
             outside += 1;
             continue;
@@ -258,6 +215,8 @@ fn build(
         let label_origin = rec.resolved.map(|_| rec.label_from.clone().unwrap_or_else(|| rec.source.to_string()));
         cands[i * n_runs + r] = Candidate {
             patch: rec.patch,
+            keys,
+            filled: has_patch,
             resolved: rec.resolved,
             label_origin,
             field_score: rec.field_score,

@@ -9,6 +9,7 @@ mod harness_logs;
 pub mod issues;
 pub mod labels;
 pub mod layout;
+mod read;
 pub mod record;
 mod run_files;
 mod run_names;

@@ -44,6 +44,17 @@ impl std::str::FromStr for Format {
 }
 
 impl Format {
+    /// Where a record of this format holds its patch, in order of preference.
+    pub fn patch_paths(self) -> &'static [&'static [&'static str]] {
+        match self {
+            Format::Predictions => formats::predictions::PATCH,
+            Format::OpenHands => formats::openhands::PATCH,
+            Format::SweAgent => formats::sweagent::PATCH,
+            Format::MiniSweAgent => formats::mini::PATCH,
+            Format::Chat => formats::chat::PATCH,
+            Format::AutoCodeRover => &[],
+        }
+    }
     pub fn name(self) -> &'static str {
         match self {
             Format::Predictions => "predictions",
@@ -110,6 +121,27 @@ pub struct Record {
     pub label_from: Option<String>,
 }
 
+/// [`extract`] from a value it may take apart: the patch string is moved out of the value, not
+/// copied (the patches are the bulk of every input).
+pub fn extract_owned(mut v: Value, format: Format, src: &Source, score_field: Option<&str>) -> Result<Record> {
+    // The string `first_string` would return, taken and left as "" (still a string, so
+    // `extract` takes the same path and checks the same types).
+    let mut taken = None;
+    for path in format.patch_paths() {
+        match lookup_mut(&mut v, path) {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(s)) => taken = Some(std::mem::take(s)),
+            Some(_) => {}
+        }
+        break;
+    }
+    let mut rec = extract(&v, format, src, score_field)?;
+    if taken.is_some() {
+        rec.patch = taken;
+    }
+    Ok(rec)
+}
+
 /// Extracts a `Record` from one JSON value of the given format.
 pub fn extract(v: &Value, format: Format, src: &Source, score_field: Option<&str>) -> Result<Record> {
     let Some(obj) = v.as_object() else {
@@ -126,16 +158,10 @@ pub fn extract(v: &Value, format: Format, src: &Source, score_field: Option<&str
         (_, Some(other)) => bail!("{src}: field `instance_id`: expected a string, found {}", kind(other)),
         (_, None) => bail!("{src}: field `instance_id`: missing"),
     };
-    let patch = match format {
-        Format::Predictions => formats::predictions::patch(v, src)?,
-        Format::OpenHands => formats::openhands::patch(v, src)?,
-        Format::SweAgent => formats::sweagent::patch(v, src)?,
-        Format::MiniSweAgent => formats::mini::patch(v, src)?,
-        Format::Chat => formats::chat::patch(v, src)?,
-        Format::AutoCodeRover => {
-            bail!("{src}: --format acr reads AutoCodeRover instance folders (<iid>_<timestamp>/), not JSON records")
-        }
-    };
+    if format == Format::AutoCodeRover {
+        bail!("{src}: --format acr reads AutoCodeRover instance folders (<iid>_<timestamp>/), not JSON records")
+    }
+    let patch = first_string(v, format.patch_paths(), src)?;
     let run = match obj.get("run") {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
@@ -205,6 +231,20 @@ pub fn traj_instance_id(path: &Path) -> Result<String> {
 /// Follows a path of object keys.
 pub fn lookup<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
     path.iter().try_fold(v, |v, k| v.as_object()?.get(*k))
+}
+
+fn lookup_mut<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
+    path.iter().try_fold(v, |v, k| v.as_object_mut()?.get_mut(*k))
+}
+
+/// The string at the first of `paths` that holds a non-null value (`None` when none does).
+pub fn first_string(v: &Value, paths: &[&[&str]], src: &Source) -> Result<Option<String>> {
+    for path in paths {
+        if let Some(s) = opt_string(v, path, src)? {
+            return Ok(Some(s));
+        }
+    }
+    Ok(None)
 }
 
 pub fn opt_string(v: &Value, path: &[&str], src: &Source) -> Result<Option<String>> {

@@ -10,36 +10,38 @@ use serde_json::Value;
 
 use super::labels;
 use super::layout::RunInput;
-use super::record::{Format, Record, opt_string, traj_instance_id};
+use super::read::Sealed;
+use super::record::{Format, opt_string, traj_instance_id};
 use super::stream;
 use crate::loc::{Pos, Source};
 
 /// Applies `input`'s extras to the records read from its files.
-pub fn apply(input: &RunInput, records: &mut [(usize, Record, Format)]) -> Result<()> {
+pub(super) fn apply(input: &RunInput, records: &mut [Sealed]) -> Result<()> {
     if let Some(preds) = &input.patches
-        && records.iter().any(|(_, r, _)| r.patch.is_none())
+        && records.iter().any(|s| s.rec.patch.is_none())
     {
         let patches = keyed_patches(preds)?;
-        for (_, rec, _) in records.iter_mut().filter(|(_, r, _)| r.patch.is_none()) {
-            rec.patch = patches.get(&rec.instance_id).cloned().flatten();
+        for s in records.iter_mut().filter(|s| s.rec.patch.is_none()) {
+            s.rec.patch = patches.get(&s.rec.instance_id).cloned().flatten();
+            s.reseal();
         }
     }
     if !input.trajs.is_empty() {
         let by_id: HashMap<String, &Path> =
             input.trajs.iter().filter_map(|p| traj_instance_id(p).ok().map(|iid| (iid, p.as_path()))).collect();
-        for (_, rec, format) in records.iter_mut().filter(|(_, _, f)| !f.has_trajectory()) {
-            if let Some(p) = by_id.get(&rec.instance_id)
+        for s in records.iter_mut().filter(|s| !s.format.has_trajectory()) {
+            if let Some(p) = by_id.get(&s.rec.instance_id)
                 && let Some(f) = Format::from_file_name(p)
             {
-                rec.source = Source::file(p);
-                *format = f;
+                s.rec.source = Source::file(p);
+                s.format = f;
             }
         }
     }
     if let Some(path) = &input.labels {
         let report = labels::read_report(path)?;
         let origin = format!("{} ({})", report.path.display(), report.shape);
-        for (_, rec, _) in records.iter_mut() {
+        for rec in records.iter_mut().map(|s| &mut s.rec) {
             let resolved = report.resolved(&rec.instance_id);
             if rec.resolved.is_some_and(|r| r != resolved) {
                 bail!(

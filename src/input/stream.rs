@@ -133,27 +133,69 @@ fn for_each_line(path: &Path, each: &mut dyn FnMut(Source, Value) -> Result<()>)
     let (mut r, mut offset) = open_text(path, 1 << 20)?;
     let mut buf = Vec::new();
     let mut line = 0usize;
+    let max = max_line_bytes();
     loop {
-        buf.clear();
         line += 1;
-        let n = read_line_bounded(&mut r, &mut buf, max_line_bytes())
-            .with_context(|| format!("{}:{line}: cannot read", path.display()))?;
-        if n == 0 {
-            return Ok(());
-        }
         let start = offset;
+        // A line wholly inside the reader's buffer is parsed where it lies; a longer one is
+        // gathered into `buf` first.
+        let avail = r.fill_buf().with_context(|| format!("{}:{line}: cannot read", path.display()))?;
+        let n = match memchr::memchr(b'\n', avail) {
+            Some(i) if i < max => {
+                let n = i + 1;
+                record_of_line(path, line, start, &avail[..n], each)?;
+                n
+            }
+            _ => {
+                buf.clear();
+                let n = read_line_bounded(&mut r, &mut buf, max)
+                    .with_context(|| format!("{}:{line}: cannot read", path.display()))?;
+                if n == 0 {
+                    return Ok(());
+                }
+                record_of_line(path, line, start, &buf, each)?;
+                offset += n as u64;
+                continue;
+            }
+        };
+        r.consume(n);
         offset += n as u64;
-        if buf.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        // Parsed without its line end: a line cut inside a string then reads "EOF while parsing
-        // a string (column N)" at its real end, not "control character ... (column 0)" of the
-        // next line (the newline inside the unterminated string).
-        let text = buf.strip_suffix(b"\n").map_or(&buf[..], |t| t.strip_suffix(b"\r").unwrap_or(t));
-        let v: Value = serde_json::from_slice(text)
-            .map_err(|e| anyhow!("{}:{line}: invalid JSON: {}", path.display(), json_error(&e)))?;
-        each(Source::line(path, line, start), v)?;
     }
+}
+
+/// Parses one JSONL line (with its line end) and hands it over; a blank line is skipped.
+fn record_of_line(
+    path: &Path,
+    line: usize,
+    start: u64,
+    bytes: &[u8],
+    each: &mut dyn FnMut(Source, Value) -> Result<()>,
+) -> Result<()> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    // Parsed without its line end: a line cut inside a string then reads "EOF while parsing
+    // a string (column N)" at its real end, not "control character ... (column 0)" of the
+    // next line (the newline inside the unterminated string).
+    let text = bytes.strip_suffix(b"\n").map_or(bytes, |t| t.strip_suffix(b"\r").unwrap_or(t));
+    let v: Value = serde_json::from_slice(text)
+        .map_err(|e| anyhow!("{}:{line}: invalid JSON: {}", path.display(), json_error(&e)))?;
+    each(Source::line(path, line, start), v)
+}
+
+/// The JSON value of the line that starts at byte `offset` of `path` (a record read before,
+/// whose source says where it starts).
+pub fn record_at(path: &Path, offset: u64) -> Result<Value> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = open(path)?;
+    f.seek(SeekFrom::Start(offset)).with_context(|| format!("{}: cannot seek", path.display()))?;
+    // Small: this reads one line, usually a few KB (a longer one is read on).
+    let mut r = BufReader::with_capacity(1 << 13, f);
+    let mut buf = Vec::new();
+    read_line_bounded(&mut r, &mut buf, max_line_bytes())
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let text = buf.strip_suffix(b"\n").map_or(&buf[..], |t| t.strip_suffix(b"\r").unwrap_or(t));
+    serde_json::from_slice(text).map_err(|e| anyhow!("{}: invalid JSON: {}", path.display(), json_error(&e)))
 }
 
 /// Reads one line (with its `\n`) into `buf`; errors past `max` bytes instead of growing.

@@ -1,6 +1,12 @@
 //! The `consensus` scorer (the default without `--model`): a candidate's score is the share of
 //! its instance's non-empty candidates whose normalized patch equals its own (itself included);
 //! an empty patch scores 0. Normalization: `crate::patch::normalize`.
+//!
+//! Decision (equality by key): patches are compared by their content keys (a seeded 64-bit
+//! hash of the normalized text, computed once when the patch was read), not by the normalized
+//! strings: equal texts always have equal keys, and two different patches of one instance
+//! share a key with probability about 2^-64 per pair, far below any count that could change a
+//! score. No normalized copy of any patch is kept.
 
 use std::collections::HashMap;
 
@@ -8,7 +14,6 @@ use anyhow::Result;
 
 use super::{Scored, Scorer, ScorerSettings};
 use crate::input::Dataset;
-use crate::patch::normalize;
 
 pub struct Consensus;
 
@@ -30,14 +35,13 @@ impl Scorer for Consensus {
 
 /// The consensus score of every candidate of instance `i`, in run order.
 fn instance_scores(ds: &Dataset, i: usize) -> Vec<f64> {
-    let norm: Vec<String> =
-        ds.instance(i).iter().map(|c| c.patch.as_deref().map(normalize).unwrap_or_default()).collect();
-    let non_empty = norm.iter().filter(|p| !p.is_empty()).count();
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for p in norm.iter().filter(|p| !p.is_empty()) {
-        *counts.entry(p).or_default() += 1;
+    let keys: Vec<Option<u64>> = ds.instance(i).iter().map(|c| c.keys.content).collect();
+    let non_empty = keys.iter().flatten().count();
+    let mut counts: HashMap<u64, usize> = HashMap::new();
+    for &k in keys.iter().flatten() {
+        *counts.entry(k).or_default() += 1;
     }
-    norm.iter().map(|p| if p.is_empty() { 0.0 } else { counts[p.as_str()] as f64 / non_empty as f64 }).collect()
+    keys.iter().map(|k| k.map_or(0.0, |k| counts[&k] as f64 / non_empty as f64)).collect()
 }
 
 #[cfg(test)]
@@ -49,7 +53,7 @@ mod tests {
         Dataset {
             runs: (0..patches.len()).map(|r| format!("r{r}")).collect(),
             instances: vec!["i".into()],
-            cands: patches.iter().map(|p| Candidate { patch: p.map(String::from), ..Default::default() }).collect(),
+            cands: patches.iter().map(|&p| Candidate::of_patch(p)).collect(),
             run_input: (0..patches.len()).collect(),
             ..Default::default()
         }

@@ -38,11 +38,6 @@ impl ScoreTable {
     /// prediction as unresolved) as soon as any candidate carries a label.
     pub fn from_dataset(ds: &Dataset, scored: &[Scored]) -> Self {
         let any_label = ds.cands.iter().any(|c| c.resolved.is_some());
-        // One normalization per patch, in parallel (the patches are the bulk of the input).
-        let keys: Vec<(Option<u64>, Option<u64>)> = {
-            use rayon::prelude::*;
-            ds.cands.par_iter().map(|c| c.patch.as_deref().map_or((None, None), crate::patch::keys)).collect()
-        };
         ScoreTable {
             runs: ds.runs.clone(),
             instances: ds.instances.clone(),
@@ -55,8 +50,8 @@ impl ScoreTable {
             empty: ds.cands.iter().map(|c| c.is_empty()).collect(),
             missing: ds.cands.iter().map(|c| c.is_hole()).collect(),
             within: None,
-            content: keys.iter().map(|k| k.0).collect(),
-            raw: keys.iter().map(|k| k.1).collect(),
+            content: ds.cands.iter().map(|c| c.keys.content).collect(),
+            raw: ds.cands.iter().map(|c| c.keys.raw).collect(),
             unscored: scored
                 .iter()
                 .zip(&ds.cands)

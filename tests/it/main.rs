@@ -12,6 +12,7 @@ mod layouts;
 mod messages;
 mod readme;
 mod reliability;
+mod scale;
 mod store;
 mod tables;
 mod trust;

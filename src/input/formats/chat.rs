@@ -5,13 +5,10 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use crate::input::record::opt_string;
 use crate::input::trajectory::{self, Trajectory};
-use crate::loc::Source;
 
-pub fn patch(v: &Value, src: &Source) -> Result<Option<String>> {
-    opt_string(v, &["model_patch"], src)
-}
+/// Where the patch is (`crate::input::record::first_string`).
+pub const PATCH: &[&[&str]] = &[&["model_patch"]];
 
 pub fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
     let (field, list) = match (v.get("messages"), v.get("trajectory")) {

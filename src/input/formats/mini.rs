@@ -9,13 +9,12 @@ use serde_json::Value;
 
 use std::path::Path;
 
-use crate::input::record::{Record, opt_string, traj_instance_id};
+use crate::input::record::{Record, traj_instance_id};
 use crate::input::trajectory::{self, Trajectory};
 use crate::loc::Source;
 
-pub fn patch(v: &Value, src: &Source) -> Result<Option<String>> {
-    opt_string(v, &["info", "submission"], src)
-}
+/// Where the patch is (`crate::input::record::first_string`).
+pub const PATCH: &[&[&str]] = &[&["info", "submission"]];
 
 /// The record of a bare-list `<iid>.traj.json` (its patch comes from the run's `preds.json`).
 pub fn bare_list_record(path: &Path) -> Result<Record> {

@@ -9,18 +9,12 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use crate::input::record::{lookup, opt_label, opt_string};
+use crate::input::record::{lookup, opt_label};
 use crate::input::trajectory::{self, Message, Trajectory};
 use crate::loc::Source;
 
-pub fn patch(v: &Value, src: &Source) -> Result<Option<String>> {
-    for path in [&["test_result", "git_patch"][..], &["git_patch"], &["model_patch"]] {
-        if let Some(p) = opt_string(v, path, src)? {
-            return Ok(Some(p));
-        }
-    }
-    Ok(None)
-}
+/// Where the patch is, in order (`crate::input::record::first_string`).
+pub const PATCH: &[&[&str]] = &[&["test_result", "git_patch"], &["git_patch"], &["model_patch"]];
 
 pub fn label(v: &Value, src: &Source) -> Result<Option<bool>> {
     for path in [&["resolved"][..], &["report", "resolved"], &["test_result", "result", "resolved"]] {
@@ -187,7 +181,7 @@ mod tests {
              {"source":"agent","observation":"run","content":"x.py","extras":{"command":"ls"}}]
         ]});
         let src = Source::line("o.jsonl", 1, 0);
-        assert_eq!(patch(&v, &src).unwrap().as_deref(), Some("diff --git a/x b/x"));
+        assert_eq!(crate::input::record::first_string(&v, PATCH, &src).unwrap().as_deref(), Some("diff --git a/x b/x"));
         assert_eq!(label(&v, &src).unwrap(), Some(true));
         let t = trajectory(&v).unwrap().unwrap();
         let got: Vec<(&str, &str)> = t.messages.iter().map(|m| (m.role.as_str(), m.content.as_str())).collect();

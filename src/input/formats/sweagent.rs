@@ -7,13 +7,10 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use crate::input::record::opt_string;
 use crate::input::trajectory::{self, Trajectory};
-use crate::loc::Source;
 
-pub fn patch(v: &Value, src: &Source) -> Result<Option<String>> {
-    opt_string(v, &["info", "submission"], src)
-}
+/// Where the patch is (`crate::input::record::first_string`).
+pub const PATCH: &[&[&str]] = &[&["info", "submission"]];
 
 fn is_demo(m: &Value) -> bool {
     m.get("is_demo").and_then(Value::as_bool) == Some(true)

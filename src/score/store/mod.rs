@@ -206,17 +206,24 @@ impl ScoreStore {
     /// line of another candidate, sorted by (instance, run) so that the result depends neither on
     /// the order in which candidates finished nor on the order of earlier runs. Returns the
     /// whole store and how many earlier lines were kept beside this run's.
-    pub fn finish(mut self, out: &mut OutDir, lines: &[ScoreLine]) -> Result<Finished> {
+    pub fn finish(mut self, out: &mut OutDir, lines: Vec<ScoreLine>) -> Result<Finished> {
         self.sync()?;
-        let mine: std::collections::HashSet<(&str, &str)> =
-            lines.iter().map(|l| (l.instance_id.as_str(), l.run.as_str())).collect();
-        let mut all: Vec<ScoreLine> = std::mem::take(&mut self.previous)
-            .into_values()
-            .filter(|l| !mine.contains(&(l.instance_id.as_str(), l.run.as_str())))
-            .collect();
+        let mut all: Vec<ScoreLine> = if self.previous.is_empty() {
+            Vec::new()
+        } else {
+            let mine: std::collections::HashSet<(&str, &str), foldhash::fast::RandomState> =
+                lines.iter().map(|l| (l.instance_id.as_str(), l.run.as_str())).collect();
+            std::mem::take(&mut self.previous)
+                .into_values()
+                .filter(|l| !mine.contains(&(l.instance_id.as_str(), l.run.as_str())))
+                .collect()
+        };
         let kept = all.len();
-        all.extend(lines.iter().cloned());
-        all.sort_by(|a, b| (&a.instance_id, &a.run).cmp(&(&b.instance_id, &b.run)));
+        all.extend(lines);
+        // Usually in order already (a dataset's grid order is this order): then one pass.
+        if !all.is_sorted_by(|a, b| (&a.instance_id, &a.run) <= (&b.instance_id, &b.run)) {
+            all.sort_by(|a, b| (&a.instance_id, &a.run).cmp(&(&b.instance_id, &b.run)));
+        }
         drop(self);
         out.write(SCORES, render(&all).as_bytes())?;
         Ok(Finished { lines: all, kept })
@@ -233,5 +240,15 @@ pub struct Finished {
 
 /// The text of a whole store file.
 pub fn render(lines: &[ScoreLine]) -> String {
-    lines.iter().map(|l| serde_json::to_string(l).expect("score line serializes") + "\n").collect()
+    use rayon::prelude::*;
+    // In parallel chunks: a store of a million lines is written in a fraction of a second.
+    let chunk = |ls: &[ScoreLine]| -> String {
+        let mut s = String::with_capacity(ls.len() * 160);
+        for l in ls {
+            s += &serde_json::to_string(l).expect("score line serializes");
+            s.push('\n');
+        }
+        s
+    };
+    lines.par_chunks(4096).map(chunk).collect::<Vec<String>>().concat()
 }

@@ -69,7 +69,7 @@ fn a_store_only_grows() {
     let run = |lines: &[ScoreLine]| {
         let mut out = OutDir::open(d.path()).unwrap();
         let st = ScoreStore::open(&mut out, want(&c), false).unwrap();
-        st.finish(&mut out, lines).unwrap()
+        st.finish(&mut out, lines.to_vec()).unwrap()
     };
     let f = run(&[line("b", 0.5), line("a", 0.25)]);
     assert_eq!((f.kept, f.lines.len()), (0, 2));
@@ -110,7 +110,7 @@ fn store_in(root: &Path, name: &str, scorer: &ScorerSettings, shard: Option<Shar
     let dir = root.join(name);
     let mut out = OutDir::open(&dir).unwrap();
     let st = ScoreStore::open(&mut out, Want { scorer, shard }, false).unwrap();
-    st.finish(&mut out, lines).unwrap();
+    st.finish(&mut out, lines.to_vec()).unwrap();
     dir
 }
 
