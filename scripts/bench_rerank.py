@@ -65,7 +65,10 @@ def synth(root, n_inst, n_runs, seed=1):
 
 
 def peer(runs, reports, out):
-    """The same job in plain Python."""
+    """The same job in plain Python: read, score by consensus, select, compute the metrics."""
+    name = lambda p: os.path.basename(p).rsplit(".", 1)[0]  # noqa: E731
+    order = sorted(range(len(runs)), key=lambda r: name(runs[r]))  # swerm orders runs by name
+    runs, reports = [runs[r] for r in order], [reports[r] for r in order]
     grid_p, ids = {}, set()
     for r, path in enumerate(runs):
         for line in open(path):
@@ -75,9 +78,12 @@ def peer(runs, reports, out):
     labels = [set(json.load(open(p))["resolved"]) for p in reports]
     grid = {}
     for iid in sorted(ids):
-        patches = [grid_p.get((iid, r), "") for r in range(len(runs))]
-        scores = ref.consensus_scores(patches)
-        grid[iid] = [(scores[r], iid in labels[r], not ref.normalize_patch(patches[r])) for r in range(len(runs))]
+        patches = [grid_p.get((iid, r)) for r in range(len(runs))]
+        scores = ref.consensus_scores([p or "" for p in patches])
+        grid[iid] = [
+            (scores[r], iid in labels[r], not (p or "").strip(), ref.content_key(p or ""), ref.bytes_key(p or ""), p is None)
+            for r, p in enumerate(patches)
+        ]
     m = ref.metrics(grid)
     with open(out, "w") as f:
         json.dump(m, f)
