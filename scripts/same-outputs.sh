@@ -5,9 +5,11 @@
 # output directory's own path, which summaries name, made neutral).
 #
 #   scripts/same-outputs.sh [REV=HEAD~1] [DATA=../shared/data/swebench-lite-8runs]
+#   OLD_BIN=path/to/swerm scripts/same-outputs.sh   # compare against a binary already built
 #
 # Commands: rerank of the demo runs (consensus, with labels and a bootstrap), the same with the
-# tiny verifier, eval and select of those stores, a compare of the two, render; a rerank and a
+# tiny verifier, eval and select of those stores, a compare of the two, render, a calibration
+# and a calibrated eval with --json; a rerank and a
 # select of generated runs shaped like real ones (scripts/bench_rerank.py's data, 600 x 16);
 # and a rerank of DATA's eight real runs when that folder is there. Exit status 1 on any
 # difference.
@@ -17,10 +19,16 @@ REV=${1:-HEAD~1}
 DATA=${2:-../shared/data/swebench-lite-8runs}
 W=$(mktemp -d)
 trap 'git worktree remove --force "$W/old-src" >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
-git worktree add --detach "$W/old-src" "$REV" >/dev/null 2>&1
-(cd "$W/old-src" && CARGO_TARGET_DIR="$W/old-target" cargo build --release --quiet)
+if [ -n "${OLD_BIN:-}" ]; then
+    OLD=$OLD_BIN
+    REV=$OLD_BIN
+else
+    git worktree add --detach "$W/old-src" "$REV" >/dev/null 2>&1
+    (cd "$W/old-src" && CARGO_TARGET_DIR="$W/old-target" cargo build --release --quiet)
+    OLD=$W/old-target/release/swerm
+fi
 cargo build --release --quiet
-OLD=$W/old-target/release/swerm NEW=target/release/swerm
+NEW=target/release/swerm
 
 # Generated runs (the benchmark's shapes: patch sizes, empty and missing predictions).
 python3 -c "import sys; sys.path.insert(0, 'scripts'); import bench_rerank; bench_rerank.synth('$W/gen', 600, 16)"
@@ -34,6 +42,8 @@ run() { # BIN DIR: every command into DIR
     "$s" select "${demo[@]}" --scores "$o/v" -q -o "$o/s" >"$o/s.stdout" 2>&1
     "$s" compare consensus="$o/c" verifier="$o/v" --bootstrap 100 -q -o "$o/cmp" >"$o/cmp.stdout" 2>&1
     "$s" render fixtures/demo/runs/run-e.jsonl --model fixtures/tiny/qwen3 >"$o/render.jsonl" 2>&1
+    "$s" calibrate --scores "$o/v" --folds 4 -o "$o/cal.json" >"$o/cal.stdout" 2>&1
+    "$s" eval --scores "$o/v" --calibration "$o/cal.json" --json -q -o "$o/ec" >"$o/ec.json" 2>&1
     "$s" rerank "$W"/gen/runs/*.jsonl --labels "$W"/gen/reports/*.json --bootstrap 200 -q -o "$o/gen" >"$o/gen.stdout" 2>&1
     "$s" select "$W"/gen/runs/*.jsonl --scores "$o/gen" -q -o "$o/gen-select" >"$o/gen-select.stdout" 2>&1
     if [ -d "$DATA/predictions" ]; then

@@ -8,14 +8,10 @@ use crate::score::ScoreTable;
 use crate::text::count;
 use anyhow::{Result, bail};
 
-pub fn calibrate(cfg: &config::Calibrate) -> Result<()> {
-    let stored = read_scores(&cfg.scores)?;
-    let mut t = ScoreTable::from_lines(&stored.lines);
-    let source = stored.origin.clone();
-    if !cfg.labels.is_empty() {
-        label_table(&mut t, &cfg.labels, &source)?;
-    }
-    let z = line_logits(&t, &stored.lines);
+/// The (logit, label) pairs of every scored, non-empty candidate, grouped by instance (the
+/// cross-validation folds are by instance). A score outside [0, 1] or a missing label is an
+/// error naming the candidate.
+fn fit_data(t: &ScoreTable, z: &[Option<f64>], source: &str) -> Result<Data> {
     let mut data = Data { z: Vec::new(), y: Vec::new() };
     for i in 0..t.instances.len() {
         let (mut zi, mut yi) = (Vec::new(), Vec::new());
@@ -40,6 +36,17 @@ pub fn calibrate(cfg: &config::Calibrate) -> Result<()> {
             data.y.push(yi);
         }
     }
+    Ok(data)
+}
+
+pub fn calibrate(cfg: &config::Calibrate) -> Result<()> {
+    let stored = read_scores(&cfg.scores)?;
+    let mut t = ScoreTable::from_lines(&stored.lines);
+    let source = stored.origin.clone();
+    if !cfg.labels.is_empty() {
+        label_table(&mut t, &cfg.labels, &source)?;
+    }
+    let data = fit_data(&t, &line_logits(&t, &stored.lines), &source)?;
     let mut cal = Calibration::fit(&data, cfg.method, cfg.folds, cfg.seed, cfg.ece_bins, source)?;
     cal.scorer = stored.scorer.clone();
     let text = serde_json::to_string_pretty(&cal)? + "\n";

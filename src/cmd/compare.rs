@@ -65,16 +65,17 @@ pub(super) fn same_candidates(a: (&str, &mut ScoreTable), b: (&str, &ScoreTable)
     Ok(())
 }
 
-pub fn compare(cfg: &config::Compare) -> Result<()> {
-    use crate::metrics::paired::{self, Side};
-    use crate::report::compare::{self as cmp, Comparison, Entry};
-    /// A score set read back, labelled and calibrated.
-    struct Set {
-        name: String,
-        stored: Stored,
-        table: ScoreTable,
-        calibration: Option<AppliedCalibration>,
-    }
+/// A score set read back, labelled and calibrated.
+struct Set {
+    name: String,
+    stored: Stored,
+    table: ScoreTable,
+    calibration: Option<AppliedCalibration>,
+}
+
+/// Every `--scores` set, calibrated where asked, checked to cover the same candidates, and
+/// given the union of their labels.
+fn read_sets(cfg: &config::Compare) -> Result<Vec<Set>> {
     let mut sets = Vec::new();
     for (name, paths) in &cfg.sets {
         let (stored, mut table) = compare_set(name, paths, &cfg.labels)?;
@@ -92,10 +93,18 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
         same_candidates((&first.name, &mut first.table), (&s.name, &s.table))?;
     }
     let labels = first.table.label.clone();
-    metrics::check_ks(&cfg.metrics.ks, first.table.n_runs()).map_err(|e| anyhow!(e))?;
+    for s in sets.iter_mut() {
+        s.table.label = labels.clone();
+    }
+    Ok(sets)
+}
+
+pub fn compare(cfg: &config::Compare) -> Result<()> {
+    use crate::report::compare::{self as cmp, Comparison, Entry};
+    let sets = read_sets(cfg)?;
+    metrics::check_ks(&cfg.metrics.ks, sets[0].table.n_runs()).map_err(|e| anyhow!(e))?;
     let mut entries = Vec::new();
-    for Set { name, stored, mut table, calibration } in sets {
-        table.label = labels.clone();
+    for Set { name, stored, table, calibration } in sets {
         let selected = select(&table);
         let m = metrics::compute(&table, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
         let source = match stored.origin.contains(" + ") {
@@ -105,21 +114,7 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
         let e = Entry { name, source, scorer: stored.scorer, calibration, table, metrics: m, differences: None };
         entries.push((e, selected));
     }
-    let base = entries.iter().position(|(e, _)| e.name == cfg.baseline).expect("checked by config");
-    if let Ok(y) = entries[base].0.table.labels() {
-        let keys = |t: &ScoreTable| -> (Vec<f64>, Vec<f64>) {
-            (0..t.score.len()).map(|i| (t.rank_score(i), t.order_key(i))).unzip()
-        };
-        let (base_scores, base_order) = keys(&entries[base].0.table);
-        let base_sel = entries[base].1.clone();
-        let ks = entries[base].0.metrics.ks.clone();
-        for (e, sel) in entries.iter_mut().filter(|(e, _)| e.name != cfg.baseline) {
-            let (s, o) = keys(&e.table);
-            let a = Side { scores: &s, order: &o, selected: sel };
-            let b = Side { scores: &base_scores, order: &base_order, selected: &base_sel };
-            e.differences = Some(paired::differences(&a, &b, &y, e.table.n_runs(), &ks, &cfg.metrics));
-        }
-    }
+    paired_differences(&mut entries, cfg);
     let warnings = unscored_differ(&entries.iter().map(|(e, _)| e).collect::<Vec<_>>())?;
     let c = Comparison {
         warnings,
@@ -143,6 +138,25 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
         outln!("{}", out.summary());
     }
     Ok(())
+}
+
+/// Each set's paired differences against the baseline (with labels only).
+fn paired_differences(entries: &mut [(crate::report::compare::Entry, Vec<usize>)], cfg: &config::Compare) {
+    use crate::metrics::paired::{self, Side};
+    let base = entries.iter().position(|(e, _)| e.name == cfg.baseline).expect("checked by config");
+    let Ok(y) = entries[base].0.table.labels() else { return };
+    let keys = |t: &ScoreTable| -> (Vec<f64>, Vec<f64>) {
+        (0..t.score.len()).map(|i| (t.rank_score(i), t.order_key(i))).unzip()
+    };
+    let (base_scores, base_order) = keys(&entries[base].0.table);
+    let base_sel = entries[base].1.clone();
+    let ks = entries[base].0.metrics.ks.clone();
+    for (e, sel) in entries.iter_mut().filter(|(e, _)| e.name != cfg.baseline) {
+        let (s, o) = keys(&e.table);
+        let a = Side { scores: &s, order: &o, selected: sel };
+        let b = Side { scores: &base_scores, order: &base_order, selected: &base_sel };
+        e.differences = Some(paired::differences(&a, &b, &y, e.table.n_runs(), &ks, &cfg.metrics));
+    }
 }
 
 /// A warning for each score set whose unscored candidates differ from the first set's: ranked

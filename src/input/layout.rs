@@ -189,38 +189,13 @@ fn run_dir(dir: &Path, arg: usize) -> Result<Option<Vec<RunInput>>> {
     let name = name_of(dir)?;
     // OpenHands: output.jsonl and critic attempts beside it.
     if entries.iter().any(|p| file_name(p) == "output.jsonl") {
-        let mut runs = Vec::new();
-        for p in entries.iter().filter(|p| p.is_file()) {
-            let f = file_name(p);
-            if f == "output.jsonl" {
-                runs.push(run(name.clone(), vec![p.clone()], arg, dir));
-            } else if let Some(k) = f.strip_prefix("output.critic_attempt_").and_then(|r| r.strip_suffix(".jsonl")) {
-                runs.push(run(format!("{name}.critic_attempt_{k}"), vec![p.clone()], arg, dir));
-            }
-        }
-        return Ok(Some(runs));
+        return Ok(Some(openhands_runs(dir, &entries, &name, arg)));
     }
     // SWE-agent 0.x: <iid>.traj side by side (and, in a mixed folder, run folders beside them).
     let trajs: Vec<PathBuf> =
         entries.iter().filter(|p| p.is_file() && file_name(p).ends_with(".traj")).cloned().collect();
     if !trajs.is_empty() {
-        let mut runs = Vec::new();
-        for sub in entries.iter().filter(|p| p.is_dir()) {
-            if let Some(inner) = run_dir(sub, arg)? {
-                runs.extend(inner);
-            }
-        }
-        let mut loose = run(name.clone(), trajs, arg, dir);
-        if !runs.is_empty() {
-            loose.note = Some(format!(
-                "{}: holds {} and {} loose trajectory files: the loose files are one more run, {name}",
-                dir.display(),
-                crate::text::count(runs.len(), "run folder", "run folders"),
-                loose.files.len()
-            ));
-        }
-        runs.push(loose);
-        return Ok(Some(runs));
+        return loose_trajectories(dir, &entries, &name, trajs, arg).map(Some);
     }
     // A SWE-bench/experiments submission: all_preds.jsonl with its labels and trajectories.
     if let Some(sub) = submission(dir, &entries, &name, arg)? {
@@ -251,6 +226,48 @@ fn run_dir(dir: &Path, arg: usize) -> Result<Option<Vec<RunInput>>> {
         }
     }
     Ok(None)
+}
+
+/// An OpenHands run folder: `output.jsonl` (the run) and `output.critic_attempt_<k>.jsonl`.
+fn openhands_runs(dir: &Path, entries: &[PathBuf], name: &str, arg: usize) -> Vec<RunInput> {
+    let mut runs = Vec::new();
+    for p in entries.iter().filter(|p| p.is_file()) {
+        let f = file_name(p);
+        if f == "output.jsonl" {
+            runs.push(run(name.to_string(), vec![p.clone()], arg, dir));
+        } else if let Some(k) = f.strip_prefix("output.critic_attempt_").and_then(|r| r.strip_suffix(".jsonl")) {
+            runs.push(run(format!("{name}.critic_attempt_{k}"), vec![p.clone()], arg, dir));
+        }
+    }
+    runs
+}
+
+/// A folder of `.traj` files (one run named after it), with the run folders beside them read
+/// as runs too (a note says so).
+fn loose_trajectories(
+    dir: &Path,
+    entries: &[PathBuf],
+    name: &str,
+    trajs: Vec<PathBuf>,
+    arg: usize,
+) -> Result<Vec<RunInput>> {
+    let mut runs = Vec::new();
+    for sub in entries.iter().filter(|p| p.is_dir()) {
+        if let Some(inner) = run_dir(sub, arg)? {
+            runs.extend(inner);
+        }
+    }
+    let mut loose = run(name.to_string(), trajs, arg, dir);
+    if !runs.is_empty() {
+        loose.note = Some(format!(
+            "{}: holds {} and {} loose trajectory files: the loose files are one more run, {name}",
+            dir.display(),
+            crate::text::count(runs.len(), "run folder", "run folders"),
+            loose.files.len()
+        ));
+    }
+    runs.push(loose);
+    Ok(runs)
 }
 
 /// A SWE-bench/experiments submission folder (`evaluation/<split>/<date>_<name>/`):

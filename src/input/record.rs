@@ -180,29 +180,29 @@ pub fn extract(v: &Value, format: Format, src: &Source, score_field: Option<&str
             None => opt_label(v, &["report", "resolved"], src)?,
         },
     };
-    let field_score = match score_field {
-        None => None,
-        Some(spec) => {
-            // `-PATH`: lower is better (a cost, a number of failed tests): the score is -value.
-            let (name, sign) = match spec.strip_prefix('-') {
-                Some(n) => (n, -1.0),
-                None => (spec, 1.0),
-            };
-            let path: Vec<&str> = name.split('.').collect();
-            let x = match lookup(v, &path) {
-                None | Some(Value::Null) => None,
-                Some(Value::Number(n)) => match n.as_f64() {
-                    Some(x) if x.is_finite() => Some(x),
-                    _ => bail!("{src}: field `{name}`: not a finite number"),
-                },
-                Some(Value::Bool(b)) => Some(if *b { 1.0 } else { 0.0 }),
-                Some(other) => bail!("{src}: field `{name}`: expected a number, found {}", kind(other)),
-            };
-            // `+ 0.0` turns -0 into 0, so that a zero cost prints as 0.
-            x.map(|x| sign * x + 0.0)
-        }
-    };
+    let field_score = score_field.map(|spec| field_score(v, spec, src)).transpose()?.flatten();
     Ok(Record { instance_id, run, patch, resolved, field_score, source: src.clone(), label_from: None })
+}
+
+/// The `field:PATH` score of a record (`-PATH`: lower is better, the score is -value); `None`
+/// when the field is absent or null; a boolean is 1 or 0.
+fn field_score(v: &Value, spec: &str, src: &Source) -> Result<Option<f64>> {
+    let (name, sign) = match spec.strip_prefix('-') {
+        Some(n) => (n, -1.0),
+        None => (spec, 1.0),
+    };
+    let path: Vec<&str> = name.split('.').collect();
+    let x = match lookup(v, &path) {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(x) if x.is_finite() => Some(x),
+            _ => bail!("{src}: field `{name}`: not a finite number"),
+        },
+        Some(Value::Bool(b)) => Some(if *b { 1.0 } else { 0.0 }),
+        Some(other) => bail!("{src}: field `{name}`: expected a number, found {}", kind(other)),
+    };
+    // `+ 0.0` turns -0 into 0, so that a zero cost prints as 0.
+    Ok(x.map(|x| sign * x + 0.0))
 }
 
 /// The trajectory of one record of the given format (`None` when it has none).

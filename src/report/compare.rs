@@ -111,6 +111,33 @@ fn f3(x: Option<f64>) -> String {
     x.map_or("n/a".into(), |v| format!("{v:.3}"))
 }
 
+/// The paired differences against the baseline, one row per other scorer (none without them).
+fn differences_table(s: &mut String, c: &Comparison) {
+    let diffs: Vec<&Entry> = c.entries.iter().filter(|e| e.differences.is_some()).collect();
+    if diffs.is_empty() {
+        return;
+    }
+    let _ = write!(
+        s,
+        "\nDifferences against `{}` (percentage points; AUC x 100), with intervals:\n\n| scorer |",
+        c.baseline
+    );
+    for k in c.ks() {
+        let _ = write!(s, " best@{k} |");
+    }
+    s.push_str(" selected | AUC |\n|---|");
+    s.push_str(&"---:|".repeat(c.ks().len() + 2));
+    s.push('\n');
+    for e in diffs {
+        let d = e.differences.as_ref().expect("filtered");
+        let _ = write!(s, "| {} |", e.name);
+        for v in &d.best_at_k {
+            let _ = write!(s, " {} |", pp(v));
+        }
+        let _ = writeln!(s, " {} | {} |", pp(&d.selected), d.auc.as_ref().map_or("n/a".into(), pp));
+    }
+}
+
 pub fn markdown(c: &Comparison) -> String {
     let first = &c.entries[0].metrics;
     let mut s = String::from("# swerm compare\n\n");
@@ -160,28 +187,7 @@ pub fn markdown(c: &Comparison) -> String {
             );
         }
     }
-    let diffs: Vec<&Entry> = c.entries.iter().filter(|e| e.differences.is_some()).collect();
-    if !diffs.is_empty() {
-        let _ = write!(
-            s,
-            "\nDifferences against `{}` (percentage points; AUC x 100), with intervals:\n\n| scorer |",
-            c.baseline
-        );
-        for k in c.ks() {
-            let _ = write!(s, " best@{k} |");
-        }
-        s.push_str(" selected | AUC |\n|---|");
-        s.push_str(&"---:|".repeat(c.ks().len() + 2));
-        s.push('\n');
-        for e in diffs {
-            let d = e.differences.as_ref().expect("filtered");
-            let _ = write!(s, "| {} |", e.name);
-            for v in &d.best_at_k {
-                let _ = write!(s, " {} |", pp(v));
-            }
-            let _ = writeln!(s, " {} | {} |", pp(&d.selected), d.auc.as_ref().map_or("n/a".into(), pp));
-        }
-    }
+    differences_table(&mut s, c);
     s.push_str("\n![best@k by scorer](compare.svg)\n");
     s
 }

@@ -1,118 +1,274 @@
 //! report.json: every number of `Metrics`, curves keyed by k as a string, fractions in [0, 1];
 //! the scorer by its short name (`scorer`) and all its settings (`scorer_settings`).
+//!
+//! The file is one `Serialize` type, [`Report`], whose fields are written in their declared
+//! order: the field list below is the format. Groups that exist only sometimes (a verifier's
+//! totals, the label-dependent numbers, the calibration numbers) are flattened options, so that
+//! a report without labels has none of their keys.
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::Value;
 
 use super::ReportInfo;
-use crate::metrics::Metrics;
-
-fn by_k(ks: &[usize], vals: impl IntoIterator<Item = Value>) -> Value {
-    Value::Object(ks.iter().map(|k| k.to_string()).zip(vals).collect())
-}
+use crate::metrics::{Labeled, Metrics};
+use crate::score::ScorerSettings;
 
 /// report.json as text.
 pub fn render(m: &Metrics, info: &ReportInfo) -> String {
-    let mut s = serde_json::to_string_pretty(&to_value(m, info)).expect("report serializes");
+    let mut s = serde_json::to_string_pretty(&Report::new(m, info)).expect("report serializes");
     s.push('\n');
     s
 }
 
-/// report.json as a value (also each scorer's entry in compare.json).
+/// report.json as a value (also each scorer's entry in compare.json, and `--json`).
 pub fn to_value(m: &Metrics, info: &ReportInfo) -> Value {
-    let mut o = Map::new();
-    o.insert("instances".into(), m.instances.into());
-    o.insert("runs".into(), m.runs.into());
-    o.insert("run_names".into(), info.run_names.into());
-    o.insert("candidates".into(), m.candidates.into());
-    o.insert("empty_candidates".into(), m.empty.into());
-    o.insert("missing_candidates".into(), m.missing.into());
-    o.insert("scorer".into(), info.scorer_name().into());
-    if let Some(s) = info.scorer {
-        o.insert("scorer_settings".into(), serde_json::to_value(s).expect("settings serialize"));
+    serde_json::to_value(Report::new(m, info)).expect("report serializes")
+}
+
+/// Values keyed by names, in the given order (k as a string, run names, unscored reasons).
+struct Keyed<V>(Vec<(String, V)>);
+
+impl<V: Serialize> Serialize for Keyed<V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
     }
-    if let Some(c) = info.calibration {
-        o.insert("calibration".into(), json!({"map": c.describe(), "file": c.source}));
+}
+
+/// A curve keyed by k.
+fn by_k<V>(ks: &[usize], vals: impl IntoIterator<Item = V>) -> Keyed<V> {
+    Keyed(ks.iter().map(|k| k.to_string()).zip(vals).collect())
+}
+
+#[derive(Serialize)]
+pub struct Report<'a> {
+    instances: usize,
+    runs: usize,
+    run_names: &'a [String],
+    candidates: usize,
+    empty_candidates: usize,
+    missing_candidates: usize,
+    scorer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scorer_settings: Option<&'a ScorerSettings>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calibration: Option<CalibrationUsed<'a>>,
+    #[serde(flatten)]
+    verifier: Option<VerifierTotals>,
+    unscored_candidates: UnscoredCounts,
+    ties: TieCounts,
+    k: &'a [usize],
+    #[serde(flatten)]
+    labeled: Option<LabeledNumbers<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    picks_by_run: Option<Keyed<usize>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct CalibrationUsed<'a> {
+    map: String,
+    file: &'a str,
+}
+
+#[derive(Serialize)]
+struct VerifierTotals {
+    truncated_candidates: usize,
+    patch_only_candidates: usize,
+    scored_tokens: u64,
+    error_candidates: usize,
+}
+
+#[derive(Serialize)]
+struct UnscoredCounts {
+    total: usize,
+    by_reason: Keyed<usize>,
+}
+
+#[derive(Serialize)]
+struct TieCounts {
+    instances_with_tied_top: usize,
+    rule: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    with_mixed_labels: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct LabeledNumbers<'a> {
+    resolved_candidates: usize,
+    pass_at_k: Keyed<f64>,
+    best_at_k: Keyed<f64>,
+    random_at_k: Keyed<f64>,
+    selected: Selected,
+    per_run: Keyed<PerRun>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    best_single_run: Option<BestRun<'a>>,
+    mean_run_rate: f64,
+    auc: Option<f64>,
+    auc_non_empty: Option<f64>,
+    auc_per_instance: Option<f64>,
+    auc_per_instance_instances: usize,
+    #[serde(flatten)]
+    calibration: Option<CalibrationNumbers>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ci: Option<Intervals>,
+}
+
+#[derive(Serialize)]
+struct Selected {
+    resolved: usize,
+    rate: f64,
+    expected_under_random_ties: f64,
+}
+
+#[derive(Serialize)]
+struct PerRun {
+    resolved: usize,
+    rate: f64,
+    picks: usize,
+}
+
+#[derive(Serialize)]
+struct BestRun<'a> {
+    run: &'a str,
+    rate: f64,
+}
+
+#[derive(Serialize)]
+struct CalibrationNumbers {
+    ece: f64,
+    ece_bins: usize,
+    brier: f64,
+    calibration_bins: Vec<Bin>,
+}
+
+#[derive(Serialize)]
+struct Bin {
+    lo: f64,
+    hi: f64,
+    count: usize,
+    mean_score: f64,
+    resolved_rate: f64,
+}
+
+#[derive(Serialize)]
+struct Intervals {
+    method: &'static str,
+    resamples: usize,
+    seed: u64,
+    level: f64,
+    pass_at_k: Keyed<[f64; 2]>,
+    best_at_k: Keyed<[f64; 2]>,
+    random_at_k: Keyed<[f64; 2]>,
+    selected_rate: [f64; 2],
+}
+
+impl<'a> Report<'a> {
+    pub fn new(m: &'a Metrics, info: &'a ReportInfo) -> Self {
+        let content = "the smallest seeded hash of the normalized patch (patch_hash) wins";
+        let rule = match info.tie_break.as_slice() {
+            [] => format!("among different patches tied at the top, {content}"),
+            chain => {
+                format!("ordered by --tie-break {}; among different patches still tied, {content}", chain.join(","))
+            }
+        };
+        Report {
+            instances: m.instances,
+            runs: m.runs,
+            run_names: info.run_names,
+            candidates: m.candidates,
+            empty_candidates: m.empty,
+            missing_candidates: m.missing,
+            scorer: info.scorer_name(),
+            scorer_settings: info.scorer,
+            calibration: info.calibration.map(|c| CalibrationUsed { map: c.describe(), file: &c.source }),
+            verifier: info.verifier.as_ref().map(|c| VerifierTotals {
+                truncated_candidates: c.truncated,
+                patch_only_candidates: c.patch_only,
+                scored_tokens: c.tokens,
+                error_candidates: c.errors,
+            }),
+            unscored_candidates: UnscoredCounts {
+                total: m.unscored.iter().map(|(_, n)| n).sum(),
+                by_reason: Keyed(m.unscored.iter().map(|(u, n)| (u.name().to_string(), *n)).collect()),
+            },
+            ties: TieCounts {
+                instances_with_tied_top: m.ties.tied,
+                rule,
+                with_mixed_labels: m.labeled.is_some().then_some(m.ties.mixed_labels),
+            },
+            k: &m.ks,
+            labeled: m.labeled.as_ref().map(|l| LabeledNumbers::new(m, l, info)),
+            picks_by_run: m
+                .labeled
+                .is_none()
+                .then(|| Keyed(info.run_names.iter().cloned().zip(m.picks.clone()).collect())),
+            notes: &m.notes,
+        }
     }
-    if let Some(c) = &info.verifier {
-        o.insert("truncated_candidates".into(), c.truncated.into());
-        o.insert("patch_only_candidates".into(), c.patch_only.into());
-        o.insert("scored_tokens".into(), c.tokens.into());
-        o.insert("error_candidates".into(), c.errors.into());
-    }
-    let unscored: usize = m.unscored.iter().map(|(_, n)| n).sum();
-    let by_reason: Map<String, Value> = m.unscored.iter().map(|(u, n)| (u.name().to_string(), (*n).into())).collect();
-    o.insert("unscored_candidates".into(), json!({"total": unscored, "by_reason": by_reason}));
-    let content = "the smallest seeded hash of the normalized patch (patch_hash) wins";
-    let rule = match info.tie_break.as_slice() {
-        [] => format!("among different patches tied at the top, {content}"),
-        chain => format!("ordered by --tie-break {}; among different patches still tied, {content}", chain.join(",")),
-    };
-    let mut ties = json!({"instances_with_tied_top": m.ties.tied, "rule": rule});
-    if m.labeled.is_some() {
-        ties["with_mixed_labels"] = m.ties.mixed_labels.into();
-    }
-    o.insert("ties".into(), ties);
-    o.insert("k".into(), m.ks.clone().into());
-    if let Some(l) = &m.labeled {
-        o.insert("resolved_candidates".into(), l.resolved_candidates.into());
-        o.insert("pass_at_k".into(), by_k(&m.ks, l.pass_at_k.iter().map(|&x| x.into())));
-        o.insert("best_at_k".into(), by_k(&m.ks, l.best_at_k.iter().map(|&x| x.into())));
-        o.insert("random_at_k".into(), by_k(&m.ks, l.random_at_k.iter().map(|&x| x.into())));
-        o.insert(
-            "selected".into(),
-            json!({"resolved": l.selected_resolved, "rate": l.selected_rate, "expected_under_random_ties": l.selected_expected}),
-        );
+}
+
+impl<'a> LabeledNumbers<'a> {
+    fn new(m: &Metrics, l: &Labeled, info: &'a ReportInfo) -> Self {
         let rates = l.run_rates(m.instances);
-        let per_run: Map<String, Value> = info
+        let per_run = info
             .run_names
             .iter()
             .enumerate()
-            .map(|(r, name)| {
-                (name.clone(), json!({"resolved": l.run_resolved[r], "rate": rates[r], "picks": m.picks[r]}))
-            })
+            .map(|(r, name)| (name.clone(), PerRun { resolved: l.run_resolved[r], rate: rates[r], picks: m.picks[r] }))
             .collect();
-        o.insert("per_run".into(), per_run.into());
-        if let Some((best, rate)) = l.best_run(m.instances) {
-            o.insert("best_single_run".into(), json!({"run": info.run_names[best], "rate": rate}));
-        }
-        o.insert("mean_run_rate".into(), l.mean_run_rate(m.instances).into());
-        o.insert("auc".into(), l.auc.into());
-        o.insert("auc_non_empty".into(), l.auc_non_empty.into());
-        o.insert("auc_per_instance".into(), l.auc_per_instance.into());
-        o.insert("auc_per_instance_instances".into(), l.auc_instances.into());
-        if let (Some(e), Some(b)) = (l.ece, l.brier) {
-            o.insert("ece".into(), e.into());
-            o.insert("ece_bins".into(), info.ece_bins.into());
-            o.insert("brier".into(), b.into());
-            let bins: Vec<Value> = l
-                .bins
-                .iter()
-                .map(|b| json!({"lo": b.lo, "hi": b.hi, "count": b.count, "mean_score": b.mean_score, "resolved_rate": b.resolved_rate}))
-                .collect();
-            o.insert("calibration_bins".into(), bins.into());
-        }
-        if let Some(c) = &l.ci {
-            let pairs = |v: &[(f64, f64)]| by_k(&m.ks, v.iter().map(|&(a, b)| json!([a, b])));
-            o.insert(
-                "ci".into(),
-                json!({
-                    "method": "instance bootstrap, percentile",
-                    "resamples": c.resamples,
-                    "seed": c.seed,
-                    "level": c.level,
-                    "pass_at_k": pairs(&c.pass_at_k),
-                    "best_at_k": pairs(&c.best_at_k),
-                    "random_at_k": pairs(&c.random_at_k),
-                    "selected_rate": [c.selected.0, c.selected.1],
-                }),
-            );
+        let calibration = match (l.ece, l.brier) {
+            (Some(ece), Some(brier)) => Some(CalibrationNumbers {
+                ece,
+                ece_bins: info.ece_bins,
+                brier,
+                calibration_bins: l
+                    .bins
+                    .iter()
+                    .map(|b| Bin {
+                        lo: b.lo,
+                        hi: b.hi,
+                        count: b.count,
+                        mean_score: b.mean_score,
+                        resolved_rate: b.resolved_rate,
+                    })
+                    .collect(),
+            }),
+            _ => None,
+        };
+        let pairs = |v: &[(f64, f64)]| by_k(&m.ks, v.iter().map(|&(a, b)| [a, b]));
+        LabeledNumbers {
+            resolved_candidates: l.resolved_candidates,
+            pass_at_k: by_k(&m.ks, l.pass_at_k.iter().copied()),
+            best_at_k: by_k(&m.ks, l.best_at_k.iter().copied()),
+            random_at_k: by_k(&m.ks, l.random_at_k.iter().copied()),
+            selected: Selected {
+                resolved: l.selected_resolved,
+                rate: l.selected_rate,
+                expected_under_random_ties: l.selected_expected,
+            },
+            per_run: Keyed(per_run),
+            best_single_run: l.best_run(m.instances).map(|(best, rate)| BestRun { run: &info.run_names[best], rate }),
+            mean_run_rate: l.mean_run_rate(m.instances),
+            auc: l.auc,
+            auc_non_empty: l.auc_non_empty,
+            auc_per_instance: l.auc_per_instance,
+            auc_per_instance_instances: l.auc_instances,
+            calibration,
+            ci: l.ci.as_ref().map(|c| Intervals {
+                method: "instance bootstrap, percentile",
+                resamples: c.resamples,
+                seed: c.seed,
+                level: c.level,
+                pass_at_k: pairs(&c.pass_at_k),
+                best_at_k: pairs(&c.best_at_k),
+                random_at_k: pairs(&c.random_at_k),
+                selected_rate: [c.selected.0, c.selected.1],
+            }),
         }
     }
-    if m.labeled.is_none() {
-        let picks: Map<String, Value> =
-            info.run_names.iter().zip(&m.picks).map(|(name, n)| (name.clone(), (*n).into())).collect();
-        o.insert("picks_by_run".into(), picks.into());
-    }
-    o.insert("notes".into(), m.notes.clone().into());
-    Value::Object(o)
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::metrics::Metrics;
+use crate::metrics::{Labeled, Metrics};
 use crate::text::{count, pct};
 
 /// "24 instances x 6 runs = 144 candidates (14 missing, 3 empty)": missing and empty candidates
@@ -97,61 +97,8 @@ pub fn render(m: &Metrics, run_names: &[String], facts: &[String]) -> String {
         let _ = writeln!(s, "{f}");
     }
     if let Some(l) = &m.labeled {
-        let c = l.ci.as_ref();
-        let rows: Vec<[(String, String); 3]> =
-            m.ks.iter()
-                .enumerate()
-                .map(|(j, _)| {
-                    [
-                        cell(l.pass_at_k[j], c.map(|c| c.pass_at_k[j])),
-                        cell(l.best_at_k[j], c.map(|c| c.best_at_k[j])),
-                        cell(l.random_at_k[j], c.map(|c| c.random_at_k[j])),
-                    ]
-                })
-                .collect();
-        let we = rows.iter().flatten().map(|(e, _)| e.chars().count()).max().unwrap_or(0).max(6);
-        let wi = rows.iter().flatten().map(|(_, i)| i.chars().count()).max().unwrap_or(0);
-        let col = |(e, i): &(String, String)| {
-            if wi == 0 { format!("{e:>we$}") } else { format!("{e:>we$} {i:<wi$}") }
-        };
-        let w = if wi == 0 { we.max(8) } else { we + 1 + wi };
-        let _ = writeln!(s, "\n{:>5}  {:>w$}  {:>w$}  {:>w$}", "k", "pass@k", "best@k", "random@k");
-        for (k, r) in m.ks.iter().zip(&rows) {
-            let line = format!("{k:>5}  {:>w$}  {:>w$}  {:>w$}", col(&r[0]), col(&r[1]), col(&r[2]));
-            let _ = writeln!(s, "{}", line.trim_end());
-        }
-        let interval = c.map_or(String::new(), |c| {
-            format!("; {:.0}% interval {}–{}", 100.0 * c.level, pct(c.selected.0), pct(c.selected.1))
-        });
-        let _ = writeln!(
-            s,
-            "\nselected: {}% ({} of {}{interval}){}",
-            pct(l.selected_rate),
-            l.selected_resolved,
-            count(m.instances, "instance", "instances"),
-            selected_expected(l)
-        );
-        let f3 = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.3}"));
-        let _ = write!(
-            s,
-            "AUC {} (non-empty {})  per-instance AUC {}",
-            f3(l.auc),
-            f3(l.auc_non_empty),
-            f3(l.auc_per_instance)
-        );
-        if l.ece.is_some() {
-            let _ = write!(s, "  ECE {}  Brier {}", f3(l.ece), f3(l.brier));
-        }
-        let _ = writeln!(s);
-        if let Some(c) = c {
-            let _ = writeln!(
-                s,
-                "({:.0}% instance-bootstrap intervals, {} resamples, seed {})",
-                100.0 * c.level,
-                c.resamples,
-                c.seed
-            );
-        }
+        tts_table(&mut s, m, l);
+        headline(&mut s, m, l);
     }
     let lines = [runs_line(m, run_names), ties_line(m), unscored_line(m)];
     for line in lines.into_iter().flatten() {
@@ -161,4 +108,64 @@ pub fn render(m: &Metrics, run_names: &[String], facts: &[String]) -> String {
         let _ = writeln!(s, "note: {n}");
     }
     s
+}
+
+/// The k / pass@k / best@k / random@k table, each value with its interval when there is one,
+/// columns as wide as their widest cell.
+fn tts_table(s: &mut String, m: &Metrics, l: &Labeled) {
+    let c = l.ci.as_ref();
+    let rows: Vec<[(String, String); 3]> =
+        m.ks.iter()
+            .enumerate()
+            .map(|(j, _)| {
+                [
+                    cell(l.pass_at_k[j], c.map(|c| c.pass_at_k[j])),
+                    cell(l.best_at_k[j], c.map(|c| c.best_at_k[j])),
+                    cell(l.random_at_k[j], c.map(|c| c.random_at_k[j])),
+                ]
+            })
+            .collect();
+    let we = rows.iter().flatten().map(|(e, _)| e.chars().count()).max().unwrap_or(0).max(6);
+    let wi = rows.iter().flatten().map(|(_, i)| i.chars().count()).max().unwrap_or(0);
+    let col = |(e, i): &(String, String)| {
+        if wi == 0 { format!("{e:>we$}") } else { format!("{e:>we$} {i:<wi$}") }
+    };
+    let w = if wi == 0 { we.max(8) } else { we + 1 + wi };
+    let _ = writeln!(s, "\n{:>5}  {:>w$}  {:>w$}  {:>w$}", "k", "pass@k", "best@k", "random@k");
+    for (k, r) in m.ks.iter().zip(&rows) {
+        let line = format!("{k:>5}  {:>w$}  {:>w$}  {:>w$}", col(&r[0]), col(&r[1]), col(&r[2]));
+        let _ = writeln!(s, "{}", line.trim_end());
+    }
+}
+
+/// The selected rate, AUC and calibration numbers, and the intervals' method.
+fn headline(s: &mut String, m: &Metrics, l: &Labeled) {
+    let c = l.ci.as_ref();
+    let interval = c.map_or(String::new(), |c| {
+        format!("; {:.0}% interval {}–{}", 100.0 * c.level, pct(c.selected.0), pct(c.selected.1))
+    });
+    let _ = writeln!(
+        s,
+        "\nselected: {}% ({} of {}{interval}){}",
+        pct(l.selected_rate),
+        l.selected_resolved,
+        count(m.instances, "instance", "instances"),
+        selected_expected(l)
+    );
+    let f3 = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.3}"));
+    let _ =
+        write!(s, "AUC {} (non-empty {})  per-instance AUC {}", f3(l.auc), f3(l.auc_non_empty), f3(l.auc_per_instance));
+    if l.ece.is_some() {
+        let _ = write!(s, "  ECE {}  Brier {}", f3(l.ece), f3(l.brier));
+    }
+    let _ = writeln!(s);
+    if let Some(c) = c {
+        let _ = writeln!(
+            s,
+            "({:.0}% instance-bootstrap intervals, {} resamples, seed {})",
+            100.0 * c.level,
+            c.resamples,
+            c.seed
+        );
+    }
 }
