@@ -22,6 +22,45 @@ mod scorer;
 pub use scorer::ScorerChoice;
 use scorer::{combine_settings, tie_break_sources, verifier_choice};
 
+/// A subcommand with its settings validated: clap's types end here, and every check that needs
+/// no input (flags, files named, whether this build has CUDA for `--device cuda`) is made
+/// before any input is read.
+pub enum Command {
+    Rerank(Box<Rerank>),
+    Eval(Box<Eval>),
+    Select(Box<Select>),
+    Score(Box<Score>),
+    Render(Box<Render>),
+    Calibrate(Box<Calibrate>),
+    Compare(Box<Compare>),
+    Bench(Box<BenchConfig>),
+    Selftest(crate::model::device::DeviceSpec),
+    Completions(clap_complete::Shell),
+    Man(Option<PathBuf>),
+}
+
+impl Command {
+    pub fn from_cli(c: cli::Command, quiet: bool) -> Result<Command> {
+        use cli::Command as C;
+        Ok(match c {
+            C::Rerank(a) => Command::Rerank(Box::new(Rerank::from_cli(*a, quiet)?)),
+            C::Eval(a) => Command::Eval(Box::new(Eval::from_cli(a)?)),
+            C::Select(a) => Command::Select(Box::new(Select::from_cli(a, quiet)?)),
+            C::Score(a) => Command::Score(Box::new(Score::from_cli(*a, quiet)?)),
+            C::Render(a) => Command::Render(Box::new(Render::from_cli(*a)?)),
+            C::Calibrate(a) => Command::Calibrate(Box::new(Calibrate::from_cli(a)?)),
+            C::Compare(a) => Command::Compare(Box::new(Compare::from_cli(a)?)),
+            C::Bench(a) => Command::Bench(Box::new(bench(a)?)),
+            C::Selftest(a) => {
+                a.device.check_build()?;
+                Command::Selftest(a.device)
+            }
+            C::Completions(a) => Command::Completions(a.shell),
+            C::Man(a) => Command::Man(a.dir),
+        })
+    }
+}
+
 pub struct Inputs {
     pub specs: Vec<InputSpec>,
     pub load: LoadOptions,
@@ -311,6 +350,7 @@ impl Compare {
 }
 
 pub fn bench(a: cli::BenchArgs) -> Result<BenchConfig> {
+    a.device.check_build()?;
     if a.context.is_empty() || a.context.contains(&0) || a.batch_tokens == 0 {
         bail!("--context and --batch-tokens must be positive");
     }

@@ -1,4 +1,5 @@
-//! The `swerm` binary: parse arguments, run the subcommand, map errors to exit status 2.
+//! The `swerm` binary: parse arguments (`cli`), validate them into settings (`config::Command`),
+//! run the subcommand (`cmd::run`), map errors to exit status 2.
 
 use std::process::ExitCode;
 
@@ -15,7 +16,8 @@ fn main() -> ExitCode {
         unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) };
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
     }
-    match swerm::cmd::run(cli.command, cli.quiet, cli.strict) {
+    let command = swerm::config::Command::from_cli(cli.command, cli.quiet);
+    match command.and_then(|c| swerm::cmd::run(c, cli.quiet, cli.strict)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1), // a --fail-under gate
         Err(e) => {

@@ -7,8 +7,7 @@
 
 use anyhow::{Result, bail};
 
-use crate::cli::Command;
-use crate::config;
+use crate::config::Command;
 use crate::metrics;
 use crate::report::{self, ReportInfo};
 
@@ -30,24 +29,24 @@ pub fn run(cmd: Command, quiet: bool, strict: bool) -> Result<bool> {
     STRICT.store(strict, std::sync::atomic::Ordering::Relaxed);
     QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
     match cmd {
-        Command::Rerank(a) => rerank::rerank(&config::Rerank::from_cli(*a, quiet)?),
-        Command::Eval(a) => eval::eval(&config::Eval::from_cli(a)?),
-        other => run_other(other, quiet).map(|()| true),
+        Command::Rerank(c) => rerank::rerank(&c),
+        Command::Eval(c) => eval::eval(&c),
+        other => run_other(other).map(|()| true),
     }
 }
 
-fn run_other(cmd: Command, quiet: bool) -> Result<()> {
+fn run_other(cmd: Command) -> Result<()> {
     match cmd {
         Command::Rerank(_) | Command::Eval(_) => unreachable!("handled by run"),
-        Command::Select(a) => select::select_cmd(&config::Select::from_cli(a, quiet)?),
-        Command::Score(a) => score::score_cmd(&config::Score::from_cli(*a, quiet)?),
-        Command::Render(a) => render::render(&config::Render::from_cli(*a)?),
-        Command::Calibrate(a) => calibrate::calibrate(&config::Calibrate::from_cli(a)?),
-        Command::Compare(a) => compare::compare(&config::Compare::from_cli(a)?),
-        Command::Bench(a) => bench::bench(config::bench(a)?),
-        Command::Selftest(a) => crate::model::selftest::run(&a.device.resolve()?),
-        Command::Completions(a) => shell::completions(a.shell),
-        Command::Man(a) => shell::man(a.dir.as_deref()),
+        Command::Select(c) => select::select_cmd(&c),
+        Command::Score(c) => score::score_cmd(&c),
+        Command::Render(c) => render::render(&c),
+        Command::Calibrate(c) => calibrate::calibrate(&c),
+        Command::Compare(c) => compare::compare(&c),
+        Command::Bench(c) => bench::bench(*c),
+        Command::Selftest(device) => crate::model::selftest::run(&device.resolve()?),
+        Command::Completions(shell) => shell::completions(shell),
+        Command::Man(dir) => shell::man(dir.as_deref()),
     }
 }
 

@@ -75,6 +75,7 @@ pub(super) fn verifier_choice(model: &str, a: &cli::ModelArgs) -> Result<ScorerC
     let v = verifier(model, a)?;
     let e = &a.engine;
     if e.endpoints.is_empty() {
+        v.device.check_build()?;
         return Ok(ScorerChoice::Verifier(v));
     }
     if e.concurrency == 0 {

@@ -32,6 +32,16 @@ impl FromStr for DeviceSpec {
 }
 
 impl DeviceSpec {
+    /// Refuses `cuda:N` in a build without CUDA, before anything is read or loaded.
+    pub fn check_build(self) -> Result<()> {
+        match self {
+            DeviceSpec::Cuda(i) if !candle_core::utils::cuda_is_available() => {
+                bail!("--device cuda:{i}: this swerm was built without CUDA (build with --features cuda)")
+            }
+            _ => Ok(()),
+        }
+    }
+
     pub fn resolve(self) -> Result<Device> {
         match self {
             DeviceSpec::Cpu => Ok(Device::Cpu),
@@ -44,9 +54,7 @@ impl DeviceSpec {
 }
 
 fn cuda(i: usize) -> Result<Device> {
-    if !candle_core::utils::cuda_is_available() {
-        bail!("--device cuda:{i}: this swerm was built without CUDA (build with --features cuda)");
-    }
+    DeviceSpec::Cuda(i).check_build()?;
     // With dynamically loaded CUDA libraries a missing driver panics inside cudarc: contain it,
     // without the default hook printing the panic.
     let hook = std::panic::take_hook();

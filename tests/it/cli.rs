@@ -367,3 +367,25 @@ fn completions_and_man_pages_come_from_the_cli() {
     let rerank = fs::read_to_string(d.path().join("swerm-rerank.1")).unwrap();
     assert!(rerank.contains(r"\-\-labels") && rerank.contains(r"\-\-fail\-under"), "{rerank}");
 }
+
+/// `--device cuda` in a build without CUDA is refused when the settings are built, before any
+/// input is read: the error names the device, not the (missing) input.
+#[test]
+fn a_cuda_device_without_cuda_is_refused_before_reading() {
+    if cfg!(feature = "cuda") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let missing = d.path().join("no-such-run.jsonl");
+    let (model, out) = (tiny("qwen3"), d.path().join("out"));
+    let (missing, out) = (missing.to_str().unwrap(), out.to_str().unwrap());
+    for args in [
+        vec!["rerank", missing, "--model", &model, "--device", "cuda:0", "-o", out],
+        vec!["score", missing, "--model", &model, "--device", "cuda", "-o", out],
+        vec!["selftest", "--device", "cuda:1"],
+    ] {
+        let e = fails(&args);
+        assert!(e.contains("built without CUDA") && !e.contains("no-such-run"), "{args:?}: {e}");
+    }
+    assert!(!Path::new(out).exists(), "nothing written");
+}
