@@ -49,8 +49,7 @@ pub fn calibrate(cfg: &config::Calibrate) -> Result<()> {
     let data = fit_data(&t, &line_logits(&t, &stored.lines), &source)?;
     let mut cal = Calibration::fit(&data, cfg.method, cfg.folds, cfg.seed, cfg.ece_bins, source)?;
     cal.scorer = stored.scorer.clone();
-    let text = serde_json::to_string_pretty(&cal)? + "\n";
-    crate::outdir::write_atomic(&cfg.out, text.as_bytes())?;
+    cal.write(&cfg.out)?;
     let cv = &cal.cv;
     outln!(
         "{} on {} of {}",

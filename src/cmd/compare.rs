@@ -123,14 +123,7 @@ pub fn compare(cfg: &config::Compare) -> Result<()> {
         opts: &cfg.metrics,
     };
     let mut out = OutDir::open(&cfg.out)?;
-    let value = cmp::json(&c);
-    out.write("compare.json", (serde_json::to_string_pretty(&value)? + "\n").as_bytes())?;
-    out.write("compare.md", cmp::markdown(&c).as_bytes())?;
-    out.write("compare.candidates.jsonl", cmp::candidates(&c).as_bytes())?;
-    if let Some(svg) = cmp::svg(&c)? {
-        crate::report::write_figure(&mut out, "compare.svg", &svg)?;
-    }
-    out.remove_stale(&["compare.svg", &crate::report::png::name_for("compare.svg")])?;
+    let value = cmp::write(&mut out, &c)?;
     if cfg.json {
         outln!("{value}");
     } else {

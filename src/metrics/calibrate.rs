@@ -243,6 +243,12 @@ impl Calibration {
         })
     }
 
+    /// Writes cal.json (atomically).
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self).expect("a calibration serializes") + "\n";
+        crate::outdir::write_atomic(path, text.as_bytes())
+    }
+
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
         let mut de = serde_json::Deserializer::from_str(text.trim_start_matches('\u{feff}'));

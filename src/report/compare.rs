@@ -8,13 +8,15 @@ use std::fmt::Write;
 use anyhow::Result;
 use serde_json::{Map, Value, json};
 
-use super::json::to_value;
+use super::json::{Keyed, Report};
 use super::plot::{Curve, ORACLE, PALETTE, RANDOM, curves_svg};
 use super::{AppliedCalibration, ReportInfo};
 use crate::metrics::paired::{DiffCi, Differences};
 use crate::metrics::{Metrics, MetricsOptions};
+use crate::outdir::OutDir;
 use crate::score::{ScoreTable, ScorerSettings};
 use crate::text::{count, pct};
+use serde::Serialize;
 
 /// One score set in a comparison.
 pub struct Entry {
@@ -57,44 +59,110 @@ impl Comparison<'_> {
     }
 }
 
-fn diff_value(d: &DiffCi) -> Value {
-    json!({"diff": d.diff, "lo": d.lo, "hi": d.hi})
+/// compare's files, each written by one function of this module; the list also names what a
+/// run that writes no figure removes.
+pub const COMPARE_JSON: &str = "compare.json";
+pub const COMPARE_MD: &str = "compare.md";
+pub const COMPARE_CANDIDATES: &str = "compare.candidates.jsonl";
+pub const COMPARE_SVG: &str = "compare.svg";
+
+/// Writes every file of the comparison into `out` (the figure and its PNG only with labels;
+/// stale ones removed) and returns compare.json's value.
+pub fn write(out: &mut OutDir, c: &Comparison) -> Result<Value> {
+    let value = json(c);
+    out.write(COMPARE_JSON, (serde_json::to_string_pretty(&value)? + "\n").as_bytes())?;
+    out.write(COMPARE_MD, markdown(c).as_bytes())?;
+    out.write(COMPARE_CANDIDATES, candidates(c).as_bytes())?;
+    if let Some(svg) = svg(c)? {
+        super::write_figure(out, COMPARE_SVG, &svg)?;
+    }
+    out.remove_stale(&[COMPARE_SVG, &super::png::name_for(COMPARE_SVG)])?;
+    Ok(value)
 }
 
+/// compare.json: the fields in this order are the format.
+#[derive(Serialize)]
+struct CompareReport<'a> {
+    baseline: &'a str,
+    instances: usize,
+    runs: usize,
+    candidates: usize,
+    k: &'a [usize],
+    bootstrap: Bootstrap,
+    sources: Keyed<&'a str>,
+    scorers: Keyed<Report<'a>>,
+    differences: Keyed<PairedDifferences<'a>>,
+    warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Bootstrap {
+    method: &'static str,
+    resamples: usize,
+    seed: u64,
+    level: f64,
+}
+
+#[derive(Serialize)]
+struct PairedDifferences<'a> {
+    against: &'a str,
+    best_at_k: Keyed<Diff>,
+    selected: Diff,
+    auc: Option<Diff>,
+}
+
+#[derive(Serialize)]
+struct Diff {
+    diff: f64,
+    lo: f64,
+    hi: f64,
+}
+
+impl From<&DiffCi> for Diff {
+    fn from(d: &DiffCi) -> Self {
+        Diff { diff: d.diff, lo: d.lo, hi: d.hi }
+    }
+}
+
+/// compare.json as a value (also `compare --json`).
 pub fn json(c: &Comparison) -> Value {
     let first = &c.entries[0].metrics;
-    let mut scorers = Map::new();
-    let mut differences = Map::new();
-    let mut sources = Map::new();
-    for e in &c.entries {
-        scorers.insert(e.name.clone(), to_value(&e.metrics, &c.info(e)));
-        sources.insert(e.name.clone(), e.source.clone().into());
-        if let Some(d) = &e.differences {
-            let by_k: Map<String, Value> =
-                c.ks().iter().zip(&d.best_at_k).map(|(k, v)| (k.to_string(), diff_value(v))).collect();
-            differences.insert(
-                e.name.clone(),
-                json!({
-                    "against": c.baseline,
-                    "best_at_k": by_k,
-                    "selected": diff_value(&d.selected),
-                    "auc": d.auc.as_ref().map(diff_value),
-                }),
-            );
-        }
-    }
-    json!({
-        "baseline": c.baseline,
-        "instances": first.instances,
-        "runs": first.runs,
-        "candidates": first.candidates,
-        "k": first.ks,
-        "bootstrap": {"method": "paired instance bootstrap, percentile", "resamples": c.opts.bootstrap, "seed": c.opts.seed, "level": c.opts.level},
-        "sources": sources,
-        "scorers": scorers,
-        "differences": differences,
-        "warnings": c.warnings,
-    })
+    let infos: Vec<ReportInfo> = c.entries.iter().map(|e| c.info(e)).collect();
+    let differences = c
+        .entries
+        .iter()
+        .filter_map(|e| {
+            let d = e.differences.as_ref()?;
+            let best_at_k = Keyed(c.ks().iter().zip(&d.best_at_k).map(|(k, v)| (k.to_string(), v.into())).collect());
+            let p = PairedDifferences {
+                against: c.baseline,
+                best_at_k,
+                selected: (&d.selected).into(),
+                auc: d.auc.as_ref().map(Diff::from),
+            };
+            Some((e.name.clone(), p))
+        })
+        .collect();
+    let report = CompareReport {
+        baseline: c.baseline,
+        instances: first.instances,
+        runs: first.runs,
+        candidates: first.candidates,
+        k: &first.ks,
+        bootstrap: Bootstrap {
+            method: "paired instance bootstrap, percentile",
+            resamples: c.opts.bootstrap,
+            seed: c.opts.seed,
+            level: c.opts.level,
+        },
+        sources: Keyed(c.entries.iter().map(|e| (e.name.clone(), e.source.as_str())).collect()),
+        scorers: Keyed(
+            c.entries.iter().zip(&infos).map(|(e, i)| (e.name.clone(), Report::new(&e.metrics, i))).collect(),
+        ),
+        differences: Keyed(differences),
+        warnings: &c.warnings,
+    };
+    serde_json::to_value(report).expect("compare.json serializes")
 }
 
 /// A signed difference in percentage points with its interval: "+3.2 (−1.0, 7.5)".

@@ -27,7 +27,7 @@ pub fn to_value(m: &Metrics, info: &ReportInfo) -> Value {
 }
 
 /// Values keyed by names, in the given order (k as a string, run names, unscored reasons).
-struct Keyed<V>(Vec<(String, V)>);
+pub(super) struct Keyed<V>(pub(super) Vec<(String, V)>);
 
 impl<V: Serialize> Serialize for Keyed<V> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
