@@ -3,7 +3,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use swerm::input::Format;
-use swerm::input::record::{extract, trajectory};
+use swerm::input::formats::{extract, trajectory};
 use swerm::loc::Source;
 use swerm::prompt::{r2egym, swegym};
 

@@ -3,13 +3,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use super::layout::RunInput;
-use super::read::{self, Sealed};
-use super::record::Format;
+use super::formats::Format;
+use super::read::{self, LoadOptions, Sealed};
+use super::run_input::RunInput;
 use crate::loc::Source;
 use crate::patch::PatchKeys;
 
@@ -94,26 +94,20 @@ impl Dataset {
     /// Candidate `idx`'s patch exactly as its record gave it (`""` for none), read again from
     /// its line when the text was dropped after reading.
     pub fn patch(&self, idx: usize) -> Result<std::borrow::Cow<'_, str>> {
-        read::patch_of(&self.cands[idx])
+        use std::borrow::Cow;
+        let c = &self.cands[idx];
+        match (&c.patch, &c.source, c.format) {
+            (Some(p), _, _) => Ok(Cow::Borrowed(p)),
+            (None, Some(src), Some(format)) if c.filled => {
+                Ok(Cow::Owned(super::reread::patch_at(src, format, c.keys)?))
+            }
+            _ => Ok(Cow::Borrowed("")),
+        }
     }
     /// (instance index, run index) of a flat candidate index.
     pub fn coords(&self, idx: usize) -> (usize, usize) {
         (idx / self.runs.len(), idx % self.runs.len())
     }
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct LoadOptions {
-    /// Force a format instead of detecting it per file.
-    pub format: Option<Format>,
-    /// Keep this (dotted) field of each record as its precomputed score.
-    pub score_field: Option<String>,
-    /// The instance set (`--instances`) and the file it came from; `None` = the union over runs.
-    pub instances: Option<(PathBuf, Vec<String>)>,
-    /// Keep only the keys of patches read from JSONL lines, not their text (a scorer that
-    /// never reads a patch): memory then stays far below the inputs' size, and the selected
-    /// patches are read again from their lines when predictions are written.
-    pub drop_patches: bool,
 }
 
 /// The records read so far, by run.
@@ -167,7 +161,7 @@ impl Loader {
 /// reported). `on_file` is called for each file as its records are taken.
 pub fn load(inputs: &[RunInput], opts: &LoadOptions, on_file: &mut dyn FnMut(&Path)) -> Result<Dataset> {
     use rayon::prelude::*;
-    let read: Vec<Result<Vec<Sealed>>> = inputs.par_iter().map(|input| read::read_input(input, opts)).collect();
+    let read: Vec<Result<Vec<Sealed>>> = inputs.par_iter().map(|input| read_input(input, opts)).collect();
     let mut l = Loader::default();
     for (input, records) in inputs.iter().zip(read) {
         for record in records? {
@@ -176,6 +170,17 @@ pub fn load(inputs: &[RunInput], opts: &LoadOptions, on_file: &mut dyn FnMut(&Pa
         input.files.iter().for_each(|f| on_file(f));
     }
     build(l.runs, l.run_input, l.records, opts)
+}
+
+/// Every file of one input read, in order, with the run's extras applied (`run_files`), and
+/// the patch texts the options say to drop dropped.
+fn read_input(input: &RunInput, opts: &LoadOptions) -> Result<Vec<Sealed>> {
+    let mut records = read::read_files(input, opts)?;
+    super::run_files::apply(input, &mut records)?;
+    if opts.drop_patches {
+        records.iter_mut().for_each(Sealed::drop_text);
+    }
+    Ok(records)
 }
 
 fn build(

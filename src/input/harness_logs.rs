@@ -5,13 +5,10 @@
 //! report.json (the harness could not run its tests) and an instance with no folder are
 //! unresolved, as in the harness's own run report.
 
-use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-
-use super::labels::{Report, read_report};
 
 fn subdirs(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out: Vec<PathBuf> = fs::read_dir(dir)
@@ -28,14 +25,14 @@ fn is_model_dir(dir: &Path) -> Result<bool> {
     Ok(subdirs(dir)?.iter().any(|d| d.join("report.json").is_file()))
 }
 
-/// The labels of a harness logs folder.
-pub fn read(dir: &Path) -> Result<Report> {
+/// The model folder of a harness logs folder: `dir` itself, or its one model folder.
+pub fn model_dir(dir: &Path) -> Result<PathBuf> {
     if is_model_dir(dir)? {
-        return read_model_dir(dir);
+        return Ok(dir.to_path_buf());
     }
     let models: Vec<PathBuf> = subdirs(dir)?.into_iter().filter(|d| is_model_dir(d).unwrap_or(false)).collect();
     match models.as_slice() {
-        [one] => read_model_dir(one),
+        [one] => Ok(one.clone()),
         [] => bail!(
             "{}: no harness logs there (expected <iid>/report.json folders, or <model>/<iid>/report.json below logs/run_evaluation/<run_id>)",
             dir.display()
@@ -54,18 +51,8 @@ pub fn read(dir: &Path) -> Result<Report> {
     }
 }
 
-fn read_model_dir(dir: &Path) -> Result<Report> {
-    let mut labels = HashMap::new();
-    for inst in subdirs(dir)? {
-        let f = inst.join("report.json");
-        if !f.is_file() {
-            continue;
-        }
-        let r = read_report(&f)?;
-        if r.shape != "per-instance" {
-            bail!("{}: expected the harness's per-instance report, found a {} report", f.display(), r.shape);
-        }
-        labels.extend(r.labels);
-    }
-    Ok(Report { path: dir.to_path_buf(), shape: "harness logs", labels })
+/// The per-instance `report.json` files of a model folder (instance folders without one are
+/// unresolved).
+pub fn instance_reports(model_dir: &Path) -> Result<Vec<PathBuf>> {
+    Ok(subdirs(model_dir)?.into_iter().map(|inst| inst.join("report.json")).filter(|f| f.is_file()).collect())
 }

@@ -21,7 +21,7 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use serde_json::Value;
 
-use super::record::kind;
+use super::fields::kind;
 use super::stream;
 use crate::hub;
 use crate::loc::Source;

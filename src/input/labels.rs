@@ -10,7 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
 use super::Dataset;
-use super::record::kind;
+use super::fields::kind;
 use crate::text::count;
 
 /// The labels one harness report gives: ids it names explicitly; every other id is unresolved
@@ -32,13 +32,27 @@ impl Report {
 /// logs (`logs/run_evaluation/<run_id>[/<model>]`, a submission's `logs/`).
 pub fn read_report(path: &Path) -> Result<Report> {
     if path.is_dir() {
-        return super::harness_logs::read(path);
+        return harness_logs(path);
     }
     let text = fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
     let v: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
         .map_err(|e| anyhow!("{}:{}: invalid JSON: {}", path.display(), e.line(), super::stream::json_error(&e)))?;
     let (shape, labels) = parse_report(&v).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     Ok(Report { path: path.to_path_buf(), shape, labels })
+}
+
+/// The labels of a harness logs folder: every per-instance report.json of its model folder.
+fn harness_logs(dir: &Path) -> Result<Report> {
+    let model = super::harness_logs::model_dir(dir)?;
+    let mut labels = HashMap::new();
+    for f in super::harness_logs::instance_reports(&model)? {
+        let r = read_report(&f)?;
+        if r.shape != "per-instance" {
+            bail!("{}: expected the harness's per-instance report, found a {} report", f.display(), r.shape);
+        }
+        labels.extend(r.labels);
+    }
+    Ok(Report { path: model, shape: "harness logs", labels })
 }
 
 fn id_list(o: &serde_json::Map<String, Value>, key: &str) -> Result<Vec<String>> {

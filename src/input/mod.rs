@@ -1,9 +1,12 @@
-//! Inputs: command-line paths -> runs (`layout`: the directory layouts agents write, run names)
-//! -> records of each format (`record`, `formats/`) -> a `Dataset`, the instance x run grid of
-//! candidates (patch, embedded label, where to re-read the trajectory); trajectories as plain
-//! data on demand (`trajectory`); labels from harness reports (`labels`).
+//! Inputs: command-line paths -> runs (`layout`: the directory layouts agents write;
+//! `run_input`, `run_names`, `run_files`) -> records of each format (`read`, `formats/`,
+//! `fields`, `record`) -> a `Dataset`, the instance x run grid of candidates (patch keys,
+//! embedded label, where to find the record again); trajectories and dropped patches read again
+//! on demand (`reread`, `trajectory`); issue statements (`issues`); labels from harness reports
+//! and logs (`labels`, `harness_logs`).
 
 mod dataset;
+pub mod fields;
 pub mod formats;
 mod harness_logs;
 pub mod issues;
@@ -11,11 +14,15 @@ pub mod labels;
 pub mod layout;
 mod read;
 pub mod record;
+pub mod reread;
 mod run_files;
+mod run_input;
 mod run_names;
 pub mod stream;
 pub mod trajectory;
 
-pub use dataset::{Candidate, Dataset, LoadOptions, load, name_order, read_instance_list};
-pub use layout::{InputSpec, RunInput, expand_inputs};
-pub use record::Format;
+pub use dataset::{Candidate, Dataset, load, name_order, read_instance_list};
+pub use formats::Format;
+pub use layout::{InputSpec, expand_inputs};
+pub use read::LoadOptions;
+pub use run_input::RunInput;

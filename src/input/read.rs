@@ -1,21 +1,33 @@
-//! Reading one input's files into records (in parallel, one file per task), with the run's
-//! extras applied and each record sealed: its patch keys computed once, its patch text kept or
-//! dropped. And reading one record's patch again from its line, for the few patches a
-//! dataset that dropped them still needs (the selected ones).
+//! Reading one input's files into records (in parallel, one file per task), each record sealed:
+//! its patch keys computed once as it is read. The options of reading (`LoadOptions`). And
+//! reading one record's patch again from its line, for the few patches a dataset that dropped
+//! them still needs (the selected ones).
 
-use std::borrow::Cow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use super::dataset::{Candidate, LoadOptions};
-use super::formats;
-use super::layout::RunInput;
-use super::record::{self, Format, Record};
+use super::formats::{self, Format};
+use super::record::Record;
+use super::run_input::RunInput;
 use super::stream::{self, Layout};
 use crate::loc::{Pos, Source};
 use crate::patch::PatchKeys;
+
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Force a format instead of detecting it per file.
+    pub format: Option<Format>,
+    /// Keep this (dotted) field of each record as its precomputed score.
+    pub score_field: Option<String>,
+    /// The instance set (`--instances`) and the file it came from; `None` = the union over runs.
+    pub instances: Option<(PathBuf, Vec<String>)>,
+    /// Keep only the keys of patches read from JSONL lines, not their text (a scorer that
+    /// never reads a patch): memory then stays far below the inputs' size, and the selected
+    /// patches are read again from their lines when predictions are written.
+    pub drop_patches: bool,
+}
 
 /// A record read, with its patch keys; its patch text dropped where the options say so.
 pub(super) struct Sealed {
@@ -41,25 +53,20 @@ impl Sealed {
 
     /// Drops the patch text of a record that is still where its line says (a JSONL line, not
     /// given a trajectory file or a patch by the run's extras), so it can be read again.
-    fn drop_text(&mut self) {
+    pub(super) fn drop_text(&mut self) {
         if self.filled && matches!(self.rec.source.pos, Pos::Line { .. }) {
             self.rec.patch = None;
         }
     }
 }
 
-/// Reads every file of one input, in order, with the run's extras applied (`run_files`), and
-/// drops the patch texts the options say to.
-pub(super) fn read_input(input: &RunInput, opts: &LoadOptions) -> Result<Vec<Sealed>> {
+/// Reads every file of one input (in parallel), its records in file order.
+pub(super) fn read_files(input: &RunInput, opts: &LoadOptions) -> Result<Vec<Sealed>> {
     use rayon::prelude::*;
     let per_file: Vec<Result<Vec<Sealed>>> = input.files.par_iter().map(|file| read_file(file, opts)).collect();
     let mut records = Vec::new();
     for r in per_file {
         records.extend(r?);
-    }
-    super::run_files::apply(input, &mut records)?;
-    if opts.drop_patches {
-        records.iter_mut().for_each(Sealed::drop_text);
     }
     Ok(records)
 }
@@ -91,7 +98,7 @@ fn read_file(file: &Path, opts: &LoadOptions) -> Result<Vec<Sealed>> {
                         format!("{src}: cannot tell the format of this record (no `instance_id`, `messages`, `history` or `trajectory`); use --format")
                     })?),
                 };
-                let rec = record::extract_owned(v, f, &src, opts.score_field.as_deref())?;
+                let rec = formats::extract_owned(v, f, &src, opts.score_field.as_deref())?;
                 n += 1;
                 with_patch += rec.patch.as_deref().is_some_and(|p| !p.trim().is_empty()) as usize;
                 out.push(Sealed::new(rec, f));
@@ -148,28 +155,6 @@ fn split_keyed(src: Source, v: Value) -> Vec<(Source, Value)> {
             (Source { path: src.path.clone(), pos: Pos::Key(k) }, rec)
         })
         .collect()
-}
-
-/// The patch of `c` as the record gave it: the kept text, or its line read again when the text
-/// was dropped (`LoadOptions::drop_patches`). A line that no longer gives the same bytes (the
-/// file changed since it was read) is an error, never another patch.
-pub fn patch_of(c: &Candidate) -> Result<Cow<'_, str>> {
-    if let Some(p) = &c.patch {
-        return Ok(Cow::Borrowed(p));
-    }
-    let (Some(src), Some(format)) = (&c.source, c.format) else { return Ok(Cow::Borrowed("")) };
-    if !c.filled {
-        return Ok(Cow::Borrowed(""));
-    }
-    let Pos::Line { offset, .. } = src.pos else {
-        bail!("{src}: the patch text was not kept (a record not read from a JSONL line)");
-    };
-    let v = stream::record_at(&src.path, offset).with_context(|| format!("{src}: reading the patch again"))?;
-    let patch = record::extract(&v, format, src, None)?.patch.unwrap_or_default();
-    if crate::patch::keys(&patch) != c.keys {
-        bail!("{src}: the file changed since swerm read it (this line now gives another patch); run again");
-    }
-    Ok(Cow::Owned(patch))
 }
 
 #[cfg(test)]

@@ -8,10 +8,11 @@ use std::path::Path;
 use anyhow::{Result, anyhow, bail};
 use serde_json::Value;
 
+use super::fields::{opt_string, traj_instance_id};
+use super::formats::Format;
 use super::labels;
-use super::layout::RunInput;
 use super::read::Sealed;
-use super::record::{Format, opt_string, traj_instance_id};
+use super::run_input::RunInput;
 use super::stream;
 use crate::loc::{Pos, Source};
 

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::{Result, bail};
 
-use super::layout::RunInput;
+use super::run_input::RunInput;
 
 /// Gives runs that share a name the name of their nearest distinguishing parent directory.
 pub(super) fn disambiguate(runs: &mut [RunInput]) -> Result<()> {

@@ -1,17 +1,12 @@
 //! A candidate's trajectory as plain data (chat `Message`s and the problem statement), re-read
-//! from its record on demand (one at a time, never all in memory). Each format's module under
-//! `formats/` says how its records become a trajectory; the shared chat-message reading lives
-//! here. The prompt stage sees only `Trajectory` values.
+//! from its record on demand (`reread::trajectory`, one at a time, never all in memory). Each
+//! format's module under `formats/` says how its records become a trajectory; the shared
+//! chat-message reading lives here. The prompt stage sees only `Trajectory` values.
 
-use std::fs::File;
-use std::io::{BufReader, Seek, SeekFrom};
-
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, bail};
 use serde_json::Value;
 
-use super::record::{self, Format, kind};
-use super::stream::{self, Layout, max_line_bytes, read_line_bounded};
-use crate::loc::{Pos, Source};
+use super::fields::{kind, lookup};
 
 /// One chat message, content already flattened to text.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,72 +37,10 @@ impl Message {
     }
 }
 
-/// Reads the record at `src` again and extracts its trajectory (`None` when the format has none,
-/// as for SWE-bench predictions).
-pub fn load(src: &Source, format: Format) -> Result<Option<Trajectory>> {
-    match format {
-        Format::Predictions => return Ok(None),
-        Format::AutoCodeRover => return super::formats::acr::trajectory(&src.path),
-        _ => {}
-    }
-    let v = reread(src)?;
-    record::trajectory(&v, format).with_context(|| format!("{src}"))
-}
-
-/// The JSON value of one record, found again by its position.
-pub fn reread(src: &Source) -> Result<Value> {
-    let path = &src.path;
-    match &src.pos {
-        Pos::Line { offset, .. } => {
-            let mut f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-            f.seek(SeekFrom::Start(*offset))?;
-            let mut buf = Vec::new();
-            read_line_bounded(&mut BufReader::new(f), &mut buf, max_line_bytes())?;
-            serde_json::from_slice(&buf).map_err(|e| anyhow!("{src}: invalid JSON on re-reading (file changed?): {e}"))
-        }
-        Pos::File => {
-            let (f, _) = stream::open_text(path, 1 << 16)?;
-            serde_json::from_reader(f).map_err(|e| anyhow!("{src}: invalid JSON: {e}"))
-        }
-        Pos::Element(i) => {
-            // Stream up to the element and stop there (a marker error ends the stream), so that
-            // re-reading element i costs i elements, not the whole array.
-            #[derive(Debug)]
-            struct Found;
-            impl std::fmt::Display for Found {
-                fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("found")
-                }
-            }
-            impl std::error::Error for Found {}
-            let mut found = None;
-            let mut n = 0;
-            let res = stream::for_each_record(path, Layout::Array, &mut |_, v| {
-                n += 1;
-                if n == *i {
-                    found = Some(v);
-                    return Err(Found.into());
-                }
-                Ok(())
-            });
-            match (res, found) {
-                (_, Some(v)) => Ok(v),
-                (Err(e), None) => Err(e),
-                (Ok(()), None) => Err(anyhow!("{src}: record not found on re-reading (file changed?)")),
-            }
-        }
-        Pos::Key(k) => {
-            let (f, _) = stream::open_text(path, 1 << 16)?;
-            let mut v: Value = serde_json::from_reader(f).map_err(|e| anyhow!("{src}: invalid JSON: {e}"))?;
-            v.get_mut(k).map(Value::take).ok_or_else(|| anyhow!("{src}: record not found on re-reading"))
-        }
-    }
-}
-
 /// The problem statement: `instance.problem_statement` / `problem_statement` when the record has
 /// it, else the first user message.
 pub fn problem_statement(v: &Value, messages: &[Message]) -> Option<String> {
-    match record::lookup(v, &["instance", "problem_statement"]).or_else(|| v.get("problem_statement")) {
+    match lookup(v, &["instance", "problem_statement"]).or_else(|| v.get("problem_statement")) {
         Some(Value::String(s)) => Some(s.clone()),
         _ => messages.iter().find(|m| m.role == "user").map(|m| m.content.clone()),
     }
@@ -174,22 +107,4 @@ fn tool_call(c: &Value, f: &str) -> Result<ToolCall> {
         Some(other) => other.to_string(), // already decoded: keep its JSON text
     };
     Ok(ToolCall { name, arguments })
-}
-
-#[cfg(test)]
-mod reread_tests {
-    use super::*;
-
-    #[test]
-    fn array_elements_are_found_again() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("a.json");
-        std::fs::write(&p, r#"[{"instance_id":"a"},{"instance_id":"b"},{"instance_id":"c"}]"#).unwrap();
-        for (i, want) in [(1, "a"), (2, "b"), (3, "c")] {
-            let v = reread(&Source { path: p.clone(), pos: Pos::Element(i) }).unwrap();
-            assert_eq!(v["instance_id"], want);
-        }
-        let e = reread(&Source { path: p.clone(), pos: Pos::Element(4) }).unwrap_err();
-        assert!(e.to_string().contains("record not found"), "{e}");
-    }
 }

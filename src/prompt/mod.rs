@@ -13,7 +13,7 @@ use tokenizers::Tokenizer;
 
 use crate::checkpoint::{self, Checkpoint};
 use crate::input::Dataset;
-use crate::input::trajectory::{self, Message, Trajectory};
+use crate::input::trajectory::{Message, Trajectory};
 use template::ChatTemplate;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,7 +95,7 @@ impl Prompter {
         }
         let (i, r) = ds.coords(idx);
         let traj = match (&c.source, c.format) {
-            (Some(src), Some(fmt)) => trajectory::load(src, fmt)?,
+            (Some(src), Some(fmt)) => crate::input::reread::trajectory(src, fmt)?,
             _ => None,
         };
         // `--dataset`: the issue for a candidate without a trajectory, or whose trajectory does

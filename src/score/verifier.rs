@@ -115,7 +115,7 @@ impl Verifier {
 
 /// P(YES) from the two logits, in f64.
 pub fn p_yes(l: [f32; 2]) -> f64 {
-    super::remote::p_yes([l[0] as f64, l[1] as f64])
+    crate::prob::p_yes([l[0] as f64, l[1] as f64])
 }
 
 impl Scorer for Verifier {

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
-use crate::input::record::{Record, kind};
+use crate::input::fields::kind;
+use crate::input::record::Record;
 use crate::input::trajectory::{self, Trajectory};
 use crate::loc::Source;
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::input::trajectory::{self, Trajectory};
 
-/// Where the patch is (`crate::input::record::first_string`).
+/// Where the patch is (`crate::input::fields::first_string`).
 pub const PATCH: &[&[&str]] = &[&["model_patch"]];
 
 pub fn trajectory(v: &Value) -> Result<Option<Trajectory>> {

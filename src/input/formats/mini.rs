@@ -9,11 +9,12 @@ use serde_json::Value;
 
 use std::path::Path;
 
-use crate::input::record::{Record, traj_instance_id};
+use crate::input::fields::traj_instance_id;
+use crate::input::record::Record;
 use crate::input::trajectory::{self, Trajectory};
 use crate::loc::Source;
 
-/// Where the patch is (`crate::input::record::first_string`).
+/// Where the patch is (`crate::input::fields::first_string`).
 pub const PATCH: &[&[&str]] = &[&["info", "submission"]];
 
 /// The record of a bare-list `<iid>.traj.json` (its patch comes from the run's `preds.json`).

@@ -9,11 +9,11 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use crate::input::record::{lookup, opt_label};
+use crate::input::fields::{lookup, opt_label};
 use crate::input::trajectory::{self, Message, Trajectory};
 use crate::loc::Source;
 
-/// Where the patch is, in order (`crate::input::record::first_string`).
+/// Where the patch is, in order (`crate::input::fields::first_string`).
 pub const PATCH: &[&[&str]] = &[&["test_result", "git_patch"], &["git_patch"], &["model_patch"]];
 
 pub fn label(v: &Value, src: &Source) -> Result<Option<bool>> {
@@ -181,7 +181,7 @@ mod tests {
              {"source":"agent","observation":"run","content":"x.py","extras":{"command":"ls"}}]
         ]});
         let src = Source::line("o.jsonl", 1, 0);
-        assert_eq!(crate::input::record::first_string(&v, PATCH, &src).unwrap().as_deref(), Some("diff --git a/x b/x"));
+        assert_eq!(crate::input::fields::first_string(&v, PATCH, &src).unwrap().as_deref(), Some("diff --git a/x b/x"));
         assert_eq!(label(&v, &src).unwrap(), Some(true));
         let t = trajectory(&v).unwrap().unwrap();
         let got: Vec<(&str, &str)> = t.messages.iter().map(|m| (m.role.as_str(), m.content.as_str())).collect();

@@ -7,10 +7,10 @@
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use crate::input::record::kind;
+use crate::input::fields::kind;
 use crate::loc::Source;
 
-/// Where the patch is, in order (`crate::input::record::first_string`).
+/// Where the patch is, in order (`crate::input::fields::first_string`).
 pub const PATCH: &[&[&str]] = &[&["model_patch"], &["fix_patch"]];
 
 /// `<org>__<repo>-<number>` of a Multi-SWE-bench record.
@@ -36,7 +36,7 @@ mod tests {
         let src = Source::line("p.jsonl", 1, 0);
         let v = json!({"org": "cli", "repo": "cli", "number": 513, "fix_patch": "diff --git a/x b/x"});
         assert_eq!(multi_swe_bench_id(&v, &src).unwrap(), "cli__cli-513");
-        assert_eq!(crate::input::record::first_string(&v, PATCH, &src).unwrap().as_deref(), Some("diff --git a/x b/x"));
+        assert_eq!(crate::input::fields::first_string(&v, PATCH, &src).unwrap().as_deref(), Some("diff --git a/x b/x"));
         let e = multi_swe_bench_id(&json!({"org": "cli", "number": 1}), &src).unwrap_err().to_string();
         assert_eq!(e, "p.jsonl:1: field `repo`: missing (a Multi-SWE-bench record has org, repo and number)");
     }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::input::trajectory::{self, Trajectory};
 
-/// Where the patch is (`crate::input::record::first_string`).
+/// Where the patch is (`crate::input::fields::first_string`).
 pub const PATCH: &[&[&str]] = &[&["info", "submission"]];
 
 fn is_demo(m: &Value) -> bool {

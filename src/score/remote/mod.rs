@@ -121,11 +121,6 @@ impl Remote {
     }
 }
 
-/// P(YES) from the two answer log-probabilities (or logits).
-pub fn p_yes(lp: [f64; 2]) -> f64 {
-    crate::prob::sigmoid(lp[0] - lp[1])
-}
-
 /// What is kept of a prompt while its request is in flight.
 struct Sent {
     n_tokens: usize,
@@ -217,7 +212,7 @@ impl Remote {
                     trajectory: (!s.has_trajectory).then_some(false),
                     error: None,
                 };
-                done(idx, Scored { score: Some(p_yes(lp)), detail })
+                done(idx, Scored { score: Some(crate::prob::p_yes(lp)), detail })
             }
             Ok(Event::Fatal { idx, endpoint, msg }) => {
                 let (i, r) = ds.coords(idx);
