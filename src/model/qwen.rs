@@ -105,37 +105,8 @@ impl Model {
         let (h, hd) = (cfg.hidden_size, cfg.head_dim);
         let m = vb.pp("model");
         let embed = m.get((cfg.vocab_size, h), "embed_tokens.weight")?;
-        let mut layers = Vec::with_capacity(cfg.num_layers);
-        for i in 0..cfg.num_layers {
-            let l = m.pp(format!("layers.{i}"));
-            let a = l.pp("self_attn");
-            let (nq, nkv) = (cfg.num_heads * hd, cfg.num_kv_heads * hd);
-            let ffn = if cfg.is_moe_layer(i) {
-                Ffn::Moe(load_moe(&l.pp("mlp"), &cfg)?)
-            } else {
-                if cfg.intermediate_size == 0 {
-                    bail!("config.json: field `intermediate_size`: missing (layer {i} is dense)");
-                }
-                let f = l.pp("mlp");
-                let n = cfg.intermediate_size;
-                Ffn::Dense {
-                    gate: linear(&f, h, n, "gate_proj", false)?,
-                    up: linear(&f, h, n, "up_proj", false)?,
-                    down: linear(&f, n, h, "down_proj", false)?,
-                }
-            };
-            layers.push(Layer {
-                ln1: l.get(h, "input_layernorm.weight")?,
-                q: linear(&a, h, nq, "q_proj", cfg.qkv_bias)?,
-                k: linear(&a, h, nkv, "k_proj", cfg.qkv_bias)?,
-                v: linear(&a, h, nkv, "v_proj", cfg.qkv_bias)?,
-                o: linear(&a, nq, h, "o_proj", false)?,
-                q_norm: if cfg.qk_norm { Some(a.get(hd, "q_norm.weight")?) } else { None },
-                k_norm: if cfg.qk_norm { Some(a.get(hd, "k_norm.weight")?) } else { None },
-                ln2: l.get(h, "post_attention_layernorm.weight")?,
-                ffn,
-            });
-        }
+        let layers =
+            (0..cfg.num_layers).map(|i| load_layer(&m.pp(format!("layers.{i}")), &cfg, i)).collect::<Result<_>>()?;
         let norm = m.get(h, "norm.weight")?;
         let head = if cfg.tie_word_embeddings || !vb.contains_tensor("lm_head.weight") {
             if !cfg.tie_word_embeddings {
@@ -163,10 +134,9 @@ impl Model {
         })
     }
 
-    /// Scores a packed batch: for each sequence, the logits of `answer` ([yes, no] token ids)
-    /// at its last position. Every sequence attends only to itself, so its logits do not depend
-    /// on the others in the batch.
-    pub fn answer_logits(&self, batch: &Batch, answer: [u32; 2]) -> Result<Vec<[f32; 2]>> {
+    /// Refuses what the forward pass cannot score: an empty sequence, a token outside the
+    /// vocabulary, a pass over `MAX_PASS_TOKENS`, or one too long for the fallback attention.
+    fn check_batch(&self, batch: &Batch, answer: [u32; 2]) -> Result<()> {
         if batch.seqs.iter().any(|&(_, l)| l == 0) {
             bail!("cannot score an empty token sequence");
         }
@@ -174,7 +144,6 @@ impl Model {
         if let Some(bad) = batch.ids.iter().chain(&answer).find(|&&t| t >= vocab) {
             bail!("token id {bad} is outside the model's vocabulary ({vocab})");
         }
-        let dev = &self.device;
         if batch.ids.len() >= MAX_PASS_TOKENS {
             bail!(
                 "a forward pass of {} tokens: at most {} (rope and rms_norm index tokens with 32-bit ints); lower --batch-tokens",
@@ -182,7 +151,15 @@ impl Model {
                 MAX_PASS_TOKENS - 1
             );
         }
-        check_slow_attention(dev, self.dtype, batch)?;
+        check_slow_attention(&self.device, self.dtype, batch)
+    }
+
+    /// Scores a packed batch: for each sequence, the logits of `answer` ([yes, no] token ids)
+    /// at its last position. Every sequence attends only to itself, so its logits do not depend
+    /// on the others in the batch.
+    pub fn answer_logits(&self, batch: &Batch, answer: [u32; 2]) -> Result<Vec<[f32; 2]>> {
+        self.check_batch(batch, answer)?;
+        let dev = &self.device;
         let mut clock = Clock { model: self, last: std::time::Instant::now() };
         let (ids, ranges) = (&batch.ids, &batch.seqs);
         let pos: Vec<f32> = batch.positions.iter().map(|&p| p as f32).collect();
@@ -232,6 +209,38 @@ impl Model {
         clock.mark(Part::Other)?;
         Ok(logits.into_iter().map(|r| [r[0], r[1]]).collect())
     }
+}
+
+/// Decoder layer `i` from its tensors (`model.layers.{i}.*`).
+fn load_layer(l: &VarBuilder, cfg: &ModelConfig, i: usize) -> Result<Layer> {
+    let (h, hd) = (cfg.hidden_size, cfg.head_dim);
+    let a = l.pp("self_attn");
+    let (nq, nkv) = (cfg.num_heads * hd, cfg.num_kv_heads * hd);
+    let ffn = if cfg.is_moe_layer(i) {
+        Ffn::Moe(load_moe(&l.pp("mlp"), cfg)?)
+    } else {
+        if cfg.intermediate_size == 0 {
+            bail!("config.json: field `intermediate_size`: missing (layer {i} is dense)");
+        }
+        let f = l.pp("mlp");
+        let n = cfg.intermediate_size;
+        Ffn::Dense {
+            gate: linear(&f, h, n, "gate_proj", false)?,
+            up: linear(&f, h, n, "up_proj", false)?,
+            down: linear(&f, n, h, "down_proj", false)?,
+        }
+    };
+    Ok(Layer {
+        ln1: l.get(h, "input_layernorm.weight")?,
+        q: linear(&a, h, nq, "q_proj", cfg.qkv_bias)?,
+        k: linear(&a, h, nkv, "k_proj", cfg.qkv_bias)?,
+        v: linear(&a, h, nkv, "v_proj", cfg.qkv_bias)?,
+        o: linear(&a, nq, h, "o_proj", false)?,
+        q_norm: if cfg.qk_norm { Some(a.get(hd, "q_norm.weight")?) } else { None },
+        k_norm: if cfg.qk_norm { Some(a.get(hd, "k_norm.weight")?) } else { None },
+        ln2: l.get(h, "post_attention_layernorm.weight")?,
+        ffn,
+    })
 }
 
 /// Tokens of one forward pass must stay under this (candle's rope and rms_norm kernels index

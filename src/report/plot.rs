@@ -146,6 +146,52 @@ pub fn render_svg(m: &Metrics, title: &str) -> Result<Option<String>> {
 /// curve's points, and is named in the legend (no floating label to collide with a curve);
 /// bands get a legend entry and a thin edge; dashed curves get dashed swatches; y ticks read as
 /// whole percentages.
+/// The x position of k: log2 k.
+fn log2k(k: usize) -> f64 {
+    (k as f64).log2()
+}
+
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// Each curve's bootstrap band (a faint polygon with its two edges), then the curves over the
+/// bands, with a point at each k. Returns the color of a banded curve, if any (the legend
+/// shows a band swatch then).
+fn draw_curves(
+    chart: &mut Chart,
+    ks: &[usize],
+    curves: &[Curve],
+) -> Result<Option<RGBColor>, DrawingAreaErrorKind<std::io::Error>> {
+    let mut banded = None;
+    for c in curves {
+        if let Some(band) = c.band {
+            let upper: Vec<(f64, f64)> = ks.iter().zip(band).map(|(&k, &(_, hi))| (log2k(k), 100.0 * hi)).collect();
+            let lower: Vec<(f64, f64)> = ks.iter().zip(band).map(|(&k, &(lo, _))| (log2k(k), 100.0 * lo)).collect();
+            let poly: Vec<(f64, f64)> = upper.iter().copied().chain(lower.iter().rev().copied()).collect();
+            chart.draw_series([Polygon::new(poly, c.color.mix(BAND_OPACITY).filled())])?;
+            for edge in [upper, lower] {
+                chart.draw_series(LineSeries::new(edge, c.color.mix(0.45).stroke_width(1)))?;
+            }
+            banded = Some(c.color);
+        }
+    }
+    for c in curves {
+        let pts: Vec<(f64, f64)> = ks.iter().zip(c.values).map(|(&k, &y)| (log2k(k), 100.0 * y)).collect();
+        let color = c.color;
+        let style = color.stroke_width(if c.dashed { 2 } else { 3 });
+        if c.dashed {
+            chart.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))?;
+        } else {
+            chart.draw_series(LineSeries::new(pts.clone(), style))?;
+        }
+        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+    }
+    Ok(banded)
+}
+
 pub fn curves_svg(title: &str, ks: &[usize], curves: &[Curve], mark: Option<&Mark>) -> Result<String> {
     let err = |e: &dyn std::fmt::Display| anyhow!("drawing a plot: {e}");
     let mut svg = String::new();
@@ -154,7 +200,7 @@ pub fn curves_svg(title: &str, ks: &[usize], curves: &[Curve], mark: Option<&Mar
         full.fill(&WHITE).map_err(|e| err(&e))?;
         // The legend has a panel of its own, right of the plot: it never covers a curve or band.
         let (root, panel) = full.split_horizontally(760);
-        let x = |k: usize| (k as f64).log2();
+        let x = log2k;
         let xmax = x(*ks.iter().max().unwrap_or(&1)).max(1.0);
         let highs =
             curves.iter().flat_map(|c| c.values.iter().copied().chain(c.band.into_iter().flatten().map(|b| b.1)));
@@ -187,30 +233,7 @@ pub fn curves_svg(title: &str, ks: &[usize], curves: &[Curve], mark: Option<&Mar
             let style = ("sans-serif", 15).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top));
             root.draw(&Text::new(k.to_string(), (px, py + 6), style)).map_err(|e| err(&e))?;
         }
-        let mut banded = None;
-        for c in curves {
-            if let Some(band) = c.band {
-                let upper: Vec<(f64, f64)> = ks.iter().zip(band).map(|(&k, &(_, hi))| (x(k), 100.0 * hi)).collect();
-                let lower: Vec<(f64, f64)> = ks.iter().zip(band).map(|(&k, &(lo, _))| (x(k), 100.0 * lo)).collect();
-                let poly: Vec<(f64, f64)> = upper.iter().copied().chain(lower.iter().rev().copied()).collect();
-                chart.draw_series([Polygon::new(poly, c.color.mix(BAND_OPACITY).filled())]).map_err(|e| err(&e))?;
-                for edge in [upper, lower] {
-                    chart.draw_series(LineSeries::new(edge, c.color.mix(0.45).stroke_width(1))).map_err(|e| err(&e))?;
-                }
-                banded = Some(c.color);
-            }
-        }
-        for c in curves {
-            let pts: Vec<(f64, f64)> = ks.iter().zip(c.values).map(|(&k, &y)| (x(k), 100.0 * y)).collect();
-            let color = c.color;
-            let style = color.stroke_width(if c.dashed { 2 } else { 3 });
-            if c.dashed {
-                chart.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style)).map_err(|e| err(&e))?;
-            } else {
-                chart.draw_series(LineSeries::new(pts.clone(), style)).map_err(|e| err(&e))?;
-            }
-            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(|e| err(&e))?;
-        }
+        let banded = draw_curves(&mut chart, ks, curves).map_err(|e| err(&e))?;
         if let Some(m) = mark {
             // Just right of k = N: never on a curve's point.
             let p = (x(m.k) + 0.16, 100.0 * m.value);
@@ -224,6 +247,38 @@ pub fn curves_svg(title: &str, ks: &[usize], curves: &[Curve], mark: Option<&Mar
 
 /// reliability.svg: each bin's share resolved against its mean score, with the diagonal of
 /// perfect calibration; `None` without labels or without probabilities.
+/// The calibration bins: a line through them, a point each with an area in proportion to its
+/// candidates, and its count beside it. Returns the points (in percent).
+fn draw_bins(
+    chart: &mut Chart,
+    root: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+    bins: &[crate::metrics::calibration::Bin],
+) -> Result<Vec<(f64, f64)>, DrawingAreaErrorKind<std::io::Error>> {
+    let pts: Vec<(f64, f64)> = bins.iter().map(|b| (100.0 * b.mean_score, 100.0 * b.resolved_rate)).collect();
+    let color = PALETTE[0];
+    chart
+        .draw_series(LineSeries::new(pts.clone(), color.stroke_width(3)))?
+        .label("bins (area ~ candidates)")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
+    let most = bins.iter().map(|b| b.count).max().unwrap_or(1) as f64;
+    chart.draw_series(
+        bins.iter()
+            .zip(&pts)
+            .map(|(b, &p)| Circle::new(p, (3.0 + 9.0 * (b.count as f64 / most).sqrt()) as i32, color.filled())),
+    )?;
+    // Each bin's count beside its point (a bin of 2 candidates weighs little in the ECE).
+    for (b, &p) in bins.iter().zip(&pts) {
+        let (px, py) = chart.backend_coord(&p);
+        // Right of the point, or left of it near the right edge (never cut off).
+        // Below it, or above it near the bottom edge (off the axis labels).
+        let (h, dx) = if p.0 > 85.0 { (HPos::Right, -10) } else { (HPos::Left, 10) };
+        let (v, dy) = if p.1 < 8.0 { (VPos::Bottom, -8) } else { (VPos::Top, 8) };
+        let style = ("sans-serif", 12).into_font().color(&RANDOM).pos(Pos::new(h, v));
+        root.draw(&Text::new(format!("n={}", b.count), (px + dx, py + dy), style))?;
+    }
+    Ok(pts)
+}
+
 pub fn reliability_svg(m: &Metrics, title: &str) -> Result<Option<String>> {
     let Some(l) = m.labeled.as_ref().filter(|l| !l.bins.is_empty()) else { return Ok(None) };
     let err = |e: &dyn std::fmt::Display| anyhow!("drawing reliability.svg: {e}");
@@ -259,32 +314,7 @@ pub fn reliability_svg(m: &Metrics, title: &str) -> Result<Option<String>> {
                     + PathElement::new(vec![(x, y), (x + 9, y)], RANDOM.stroke_width(2))
                     + PathElement::new(vec![(x + 15, y), (x + 24, y)], RANDOM.stroke_width(2))
             });
-        let pts: Vec<(f64, f64)> = l.bins.iter().map(|b| (100.0 * b.mean_score, 100.0 * b.resolved_rate)).collect();
-        let color = PALETTE[0];
-        chart
-            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(3)))
-            .map_err(|e| err(&e))?
-            .label("bins (area ~ candidates)")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
-        let most = l.bins.iter().map(|b| b.count).max().unwrap_or(1) as f64;
-        chart
-            .draw_series(
-                l.bins
-                    .iter()
-                    .zip(&pts)
-                    .map(|(b, &p)| Circle::new(p, (3.0 + 9.0 * (b.count as f64 / most).sqrt()) as i32, color.filled())),
-            )
-            .map_err(|e| err(&e))?;
-        // Each bin's count beside its point (a bin of 2 candidates weighs little in the ECE).
-        for (b, &p) in l.bins.iter().zip(&pts) {
-            let (px, py) = chart.backend_coord(&p);
-            // Right of the point, or left of it near the right edge (never cut off).
-            // Below it, or above it near the bottom edge (off the axis labels).
-            let (h, dx) = if p.0 > 85.0 { (HPos::Right, -10) } else { (HPos::Left, 10) };
-            let (v, dy) = if p.1 < 8.0 { (VPos::Bottom, -8) } else { (VPos::Top, 8) };
-            let style = ("sans-serif", 12).into_font().color(&RANDOM).pos(Pos::new(h, v));
-            root.draw(&Text::new(format!("n={}", b.count), (px + dx, py + dy), style)).map_err(|e| err(&e))?;
-        }
+        let pts = draw_bins(&mut chart, &root, &l.bins).map_err(|e| err(&e))?;
         // The legend in a corner that holds no bin and no stretch of the diagonal.
         let mut occupied: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (x / 100.0, y / 100.0)).collect();
         occupied.extend((0..=50).map(|i| (i as f64 / 50.0, i as f64 / 50.0)));
