@@ -67,6 +67,30 @@ fn present(p: PathBuf) -> Result<Option<PathBuf>> {
     }
 }
 
+/// A verifier checkpoint as the user named it (`--model`, `--revision`): a local folder or a
+/// hub id at a revision. Validated once, when the settings are built; located when used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelRef {
+    pub model: String,
+    pub revision: Option<String>,
+}
+
+impl ModelRef {
+    /// Finds its files ([`locate`]).
+    pub fn locate(&self, with_weights: bool) -> Result<Checkpoint> {
+        locate(&self.model, self.revision.as_deref(), with_weights)
+    }
+
+    /// The name scores made with it are known by: a local folder's canonical path, else
+    /// `<hub id>@<revision>` (`main` when none was given).
+    pub fn identity(&self) -> String {
+        match Path::new(&self.model).canonicalize() {
+            Ok(p) if p.is_dir() => p.display().to_string(),
+            _ => format!("{}@{}", self.model, self.revision.as_deref().unwrap_or("main")),
+        }
+    }
+}
+
 /// Only hub files are fetched; `weights` are only listed when `with_weights` (render needs none).
 pub fn locate(model: &str, revision: Option<&str>, with_weights: bool) -> Result<Checkpoint> {
     let local = Path::new(model);

@@ -7,12 +7,13 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 
 use crate::bench::{BenchConfig, BenchWeights};
+use crate::checkpoint::ModelRef;
 use crate::cli;
 use crate::input::issues::IssueSpec;
 use crate::input::{InputSpec, LoadOptions, read_instance_list};
 use crate::metrics::MetricsOptions;
 use crate::metrics::calibrate::{Calibration, Method};
-use crate::prompt::Preset;
+use crate::prompt::PromptSpec;
 use crate::report::AppliedCalibration;
 use crate::score::ModelFree;
 use crate::score::combine::Source;
@@ -151,10 +152,18 @@ pub struct Score {
 
 pub struct Render {
     pub inputs: Inputs,
-    pub model: String,
-    pub revision: Option<String>,
-    pub preset: Preset,
-    pub max_tokens: Option<usize>,
+    pub model: ModelRef,
+    pub prompt: PromptSpec,
+}
+
+/// The prompt settings of `--preset` and `--max-tokens`, validated (one place for both
+/// commands that build prompts: a verifier's and render's).
+fn prompt_spec(p: &cli::PromptArgs) -> Result<PromptSpec> {
+    PromptSpec::new(p.preset, p.max_tokens)
+}
+
+fn model_ref(model: &str, p: &cli::PromptArgs) -> ModelRef {
+    ModelRef { model: model.to_string(), revision: p.revision.clone() }
 }
 
 fn inputs(a: cli::InputArgs, score_field: Option<String>, issues: Option<Option<IssueSpec>>) -> Result<Inputs> {
@@ -273,15 +282,10 @@ impl Score {
 
 impl Render {
     pub fn from_cli(a: cli::RenderArgs) -> Result<Self> {
-        if a.prompt.max_tokens.is_some_and(|m| m < 64) {
-            bail!("--max-tokens must be at least 64");
-        }
         Ok(Render {
+            prompt: prompt_spec(&a.prompt)?,
+            model: model_ref(&a.model, &a.prompt),
             inputs: inputs(a.input, None, Some(issue_spec(&a.prompt)?))?,
-            model: a.model,
-            revision: a.prompt.revision,
-            preset: a.prompt.preset,
-            max_tokens: a.prompt.max_tokens,
         })
     }
 }

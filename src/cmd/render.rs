@@ -8,7 +8,7 @@ use anyhow::Result;
 pub fn render(cfg: &config::Render) -> Result<()> {
     use std::io::Write;
     let ds = load(&cfg.inputs, true)?;
-    let prompter = Prompter::for_model(&cfg.model, cfg.revision.as_deref(), cfg.preset, cfg.max_tokens)?;
+    let prompter = Prompter::for_model(&cfg.model, cfg.prompt)?;
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     for idx in 0..ds.cands.len() {

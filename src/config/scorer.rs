@@ -111,14 +111,9 @@ pub(super) fn verifier(model: &str, a: &cli::ModelArgs) -> Result<VerifierSettin
     if a.batch_tokens == 0 || a.batch_tokens >= crate::model::qwen::MAX_PASS_TOKENS {
         bail!("--batch-tokens must be between 1 and {}", crate::model::qwen::MAX_PASS_TOKENS - 1);
     }
-    if a.prompt.max_tokens.is_some_and(|m| m < 64) {
-        bail!("--max-tokens must be at least 64");
-    }
     Ok(VerifierSettings {
-        model: model.to_string(),
-        revision: a.prompt.revision.clone(),
-        preset: a.prompt.preset,
-        max_tokens: a.prompt.max_tokens,
+        model: super::model_ref(model, &a.prompt),
+        prompt: super::prompt_spec(&a.prompt)?,
         answers,
         batch_tokens: a.batch_tokens,
         device: a.device,

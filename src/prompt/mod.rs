@@ -11,7 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
-use crate::checkpoint::{self, Checkpoint};
+use crate::checkpoint::{Checkpoint, ModelRef};
 use crate::input::Dataset;
 use crate::input::trajectory::{Message, Trajectory};
 use template::ChatTemplate;
@@ -79,11 +79,31 @@ fn patch_only(issue: Option<&str>, patch: &str) -> Vec<Message> {
     }
 }
 
+/// What a prompt is, validated once when the settings are built: the preset and the token
+/// limit. `--max-tokens` is checked here and nowhere else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PromptSpec {
+    pub preset: Preset,
+    /// `--max-tokens` (at least [`PromptSpec::MIN_MAX_TOKENS`]); `None`: the model's context.
+    pub max_tokens: Option<usize>,
+}
+
+impl PromptSpec {
+    /// Below this no preset fits its frame (instructions, issue, answer cue).
+    pub const MIN_MAX_TOKENS: usize = 64;
+
+    pub fn new(preset: Preset, max_tokens: Option<usize>) -> Result<PromptSpec> {
+        if max_tokens.is_some_and(|m| m < Self::MIN_MAX_TOKENS) {
+            bail!("--max-tokens must be at least {}", Self::MIN_MAX_TOKENS);
+        }
+        Ok(PromptSpec { preset, max_tokens })
+    }
+}
+
 impl Prompter {
     /// A prompter for a checkpoint: its tokenizer and chat template only (no weights are read).
-    pub fn for_model(model: &str, revision: Option<&str>, preset: Preset, max_tokens: Option<usize>) -> Result<Self> {
-        let ck = checkpoint::locate(model, revision, false)?;
-        Prompter::new(&ck, preset, max_tokens)
+    pub fn for_model(model: &ModelRef, spec: PromptSpec) -> Result<Self> {
+        Prompter::new(&model.locate(false)?, spec)
     }
 
     /// The prompt of candidate `idx` of `ds` (`None` for an empty candidate, which is never
@@ -113,16 +133,13 @@ impl Prompter {
             .with_context(|| format!("instance {} of run {}", ds.instances[i], ds.runs[r]))
     }
 
-    pub fn new(ck: &Checkpoint, preset: Preset, max_tokens: Option<usize>) -> Result<Self> {
+    pub fn new(ck: &Checkpoint, spec: PromptSpec) -> Result<Self> {
         let tokenizer = &ck.tokenizer;
         let tok = Tokenizer::from_file(tokenizer)
             .map_err(|e| anyhow!("{}: cannot load the tokenizer: {e}", tokenizer.display()))?;
-        if max_tokens.is_some_and(|m| m < 64) {
-            bail!("--max-tokens must be at least 64");
-        }
-        let max_tokens = context_limit(max_tokens, ck.max_positions());
+        let max_tokens = context_limit(spec.max_tokens, ck.max_positions());
         Ok(Prompter {
-            preset,
+            preset: spec.preset,
             template: ChatTemplate::from_tokenizer_config(&ck.tokenizer_config, ck.chat_template.as_deref())?,
             tokenizer: tok,
             max_tokens,

@@ -3,29 +3,25 @@
 //! (../shared/spec/verifiers.md). Prompts are built in parallel, packed into `Batch`es of at
 //! most `batch_tokens` tokens; an empty candidate scores 0 without a forward pass.
 
-use std::path::Path;
-
 use anyhow::{Context, Result};
 use candle_core::{DType, Device};
 use rayon::prelude::*;
 
 use super::settings::{ScorerSettings, VerifierId};
 use super::{Scored, Scorer, VerifierDetail};
-use crate::checkpoint;
+use crate::checkpoint::ModelRef;
 use crate::input::Dataset;
 use crate::input::issues::IssueSpec;
 use crate::model::batch::{self, Batch, forward_splitting};
 use crate::model::device::{DTypeSpec, DeviceSpec, dtype_name};
 use crate::model::{Model, ModelConfig};
-use crate::prompt::{Preset, Prompt, Prompter, TooLong};
+use crate::prompt::{Prompt, PromptSpec, Prompter, TooLong};
 
 /// Everything that selects and configures a verifier (validated, clap-free).
 #[derive(Clone, Debug)]
 pub struct VerifierSettings {
-    pub model: String,
-    pub revision: Option<String>,
-    pub preset: Preset,
-    pub max_tokens: Option<usize>,
+    pub model: ModelRef,
+    pub prompt: PromptSpec,
     /// (yes, no) answer strings.
     pub answers: (String, String),
     pub batch_tokens: usize,
@@ -47,15 +43,11 @@ impl VerifierSettings {
     /// The identity of scores computed in `dtype`, here (`engine: None`) or by an engine
     /// serving the model under the name `engine`.
     pub fn identity(&self, engine: Option<&str>, dtype: &str) -> ScorerSettings {
-        let model = match Path::new(&self.model).canonicalize() {
-            Ok(p) if p.is_dir() => p.display().to_string(),
-            _ => format!("{}@{}", self.model, self.revision.as_deref().unwrap_or("main")),
-        };
         ScorerSettings::Verifier(VerifierId {
-            model,
-            preset: self.preset,
+            model: self.model.identity(),
+            preset: self.prompt.preset,
             answers: [self.answers.0.clone(), self.answers.1.clone()],
-            max_tokens: self.max_tokens,
+            max_tokens: self.prompt.max_tokens,
             dtype: dtype.into(),
             engine: engine.map(str::to_string),
             dataset: self.issues.as_ref().map(IssueSpec::identity),
@@ -104,9 +96,9 @@ pub struct Verifier {
 impl Verifier {
     /// Loads the checkpoint on the device `resolve` chose.
     pub fn load(s: &VerifierSettings, device: &Device, dtype: DType, settings: ScorerSettings) -> Result<Self> {
-        let ck = checkpoint::locate(&s.model, s.revision.as_deref(), true)?;
+        let ck = s.model.locate(true)?;
         let cfg = ModelConfig::load(&ck.config)?;
-        let prompter = Prompter::new(&ck, s.preset, s.max_tokens)?;
+        let prompter = Prompter::new(&ck, s.prompt)?;
         let answer = prompter.answer_ids(&s.answers.0, &s.answers.1)?;
         let model = Model::load(cfg, &ck.weights, dtype, device).with_context(|| format!("--model {}", ck.name))?;
         Ok(Verifier { model, prompter, answer, batch_tokens: s.batch_tokens.max(1), settings })

@@ -389,3 +389,17 @@ fn a_cuda_device_without_cuda_is_refused_before_reading() {
     }
     assert!(!Path::new(out).exists(), "nothing written");
 }
+
+/// `--max-tokens` below the floor is refused by the one check every prompt-building command
+/// shares, before any input is read.
+#[test]
+fn max_tokens_floor_is_one_check() {
+    let d = tempfile::tempdir().unwrap();
+    let (model, out) = (tiny("qwen3"), d.path().join("out"));
+    let out = out.to_str().unwrap();
+    for cmd in [vec!["render"], vec!["score", "-o", out], vec!["rerank", "-o", out]] {
+        let args = [&cmd[..], &["no-such-run.jsonl", "--model", &model, "--max-tokens", "63", "-q"]].concat();
+        let e = fails(&args);
+        assert!(e.contains("--max-tokens must be at least 64") && !e.contains("no-such-run"), "{cmd:?}: {e}");
+    }
+}

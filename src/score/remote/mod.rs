@@ -65,7 +65,7 @@ impl Remote {
     /// Checks every endpoint (what it serves, its tokenizer, an API with exact answer
     /// log-probabilities, its answer on a known prompt) before anything is scored.
     pub fn connect(v: &VerifierSettings, e: &EngineSettings) -> Result<Self> {
-        let prompter = Prompter::for_model(&v.model, v.revision.as_deref(), v.preset, v.max_tokens)?;
+        let prompter = Prompter::for_model(&v.model, v.prompt)?;
         let answer = prompter.answer_ids(&v.answers.0, &v.answers.1)?;
         let probe_ids = prompter.encode(probe::PROBE)?;
         let mut endpoints = Vec::new();
