@@ -211,7 +211,7 @@ fn build(
     let mut cands = vec![Candidate::default(); instances.len() * n_runs];
     let mut outside = 0;
     let mut filled = 0;
-    for (r, Sealed { rec, format, keys, filled: has_patch }) in records {
+    for (r, Sealed { rec, format, keys, filled: has_patch, .. }) in records {
         let Some(&i) = ix.get(rec.instance_id.as_str()) else {
             outside += 1;
             continue;

@@ -35,26 +35,35 @@ pub(super) struct Sealed {
     pub(super) format: Format,
     pub(super) keys: PatchKeys,
     pub(super) filled: bool,
+    /// The patch came from the run's extras (`preds.json`), not from the record's own line: its
+    /// text is kept, since reading the line again would not give it.
+    from_extras: bool,
 }
 
 impl Sealed {
     /// Keys computed as the record is read (its patch is still in the cache).
     pub(super) fn new(rec: Record, format: Format) -> Sealed {
-        let mut s = Sealed { rec, format, keys: PatchKeys::default(), filled: false };
-        s.reseal();
+        let mut s = Sealed { rec, format, keys: PatchKeys::default(), filled: false, from_extras: false };
+        s.seal();
         s
     }
 
-    /// Keys and `filled` from the record's patch (after a run's `preds.json` gave one).
-    pub(super) fn reseal(&mut self) {
+    fn seal(&mut self) {
         self.keys = self.rec.patch.as_deref().map(crate::patch::keys).unwrap_or_default();
         self.filled = self.rec.patch.as_deref().is_some_and(|p| !p.trim().is_empty());
+    }
+
+    /// Gives the record the patch the run's `preds.json` holds for it.
+    pub(super) fn set_patch(&mut self, patch: Option<String>) {
+        self.rec.patch = patch;
+        self.from_extras = true;
+        self.seal();
     }
 
     /// Drops the patch text of a record that is still where its line says (a JSONL line, not
     /// given a trajectory file or a patch by the run's extras), so it can be read again.
     pub(super) fn drop_text(&mut self) {
-        if self.filled && matches!(self.rec.source.pos, Pos::Line { .. }) {
+        if self.filled && !self.from_extras && matches!(self.rec.source.pos, Pos::Line { .. }) {
             self.rec.patch = None;
         }
     }

@@ -23,8 +23,8 @@ pub(super) fn apply(input: &RunInput, records: &mut [Sealed]) -> Result<()> {
     {
         let patches = keyed_patches(preds)?;
         for s in records.iter_mut().filter(|s| s.rec.patch.is_none()) {
-            s.rec.patch = patches.get(&s.rec.instance_id).cloned().flatten();
-            s.reseal();
+            let patch = patches.get(&s.rec.instance_id).cloned().flatten();
+            s.set_patch(patch);
         }
     }
     if !input.trajs.is_empty() {
