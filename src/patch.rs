@@ -47,6 +47,12 @@ pub fn keys(patch: &str) -> PatchKeys {
     }
 }
 
+/// A record's patch (`None` when it has none) as the candidate grid keeps it: its keys, and
+/// whether it is there and not blank (`false` means an empty candidate).
+pub fn summarize(patch: Option<&str>) -> (PatchKeys, bool) {
+    (patch.map(keys).unwrap_or_default(), patch.is_some_and(|p| !p.trim().is_empty()))
+}
+
 /// A patch's two keys ([`keys`]); both `None` for an empty patch.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PatchKeys {

@@ -11,6 +11,6 @@ fuzz_target!(|data: &[u8]| {
         std::fs::write(&p, data).unwrap();
         let input = RunInput::new("run".into(), vec![p.clone()], 0, &p);
         let opts = LoadOptions { score_field: Some("score".into()), ..Default::default() };
-        let _ = load(&[input], &opts, &mut |_| {});
+        let _ = load(&[input], &opts, &|_| {});
     }
 });

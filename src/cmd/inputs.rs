@@ -19,7 +19,7 @@ pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
     }
     let files: usize = runs.iter().map(|r| r.files.len()).sum();
     let pb = progress::bar(files as u64, "reading", quiet);
-    let mut ds = input::load(&runs, &inputs.load, &mut |_| pb.inc(1))?;
+    let mut ds = input::load(&runs, &inputs.load, &|_| pb.inc(1))?;
     pb.finish_and_clear();
     if ds.outside > 0 {
         warn(&format!("{} outside --instances (ignored)", count(ds.outside, "record is", "records are")))?;

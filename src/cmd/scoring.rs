@@ -129,15 +129,11 @@ pub(super) fn score_stored(
     Ok((st, ScoreRun { scored, fresh: todo, secs: started.elapsed().as_secs_f64() }))
 }
 
-/// The store line of candidate `idx`; labels and patch keys from `table` when given (the final
-/// rewrite), the keys computed here for a line appended as it is scored.
+/// The store line of candidate `idx`; labels and tie ranks from `table` when given (the final
+/// rewrite); the patch keys are the candidate's, computed when it was read.
 pub(super) fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Scored) -> ScoreLine {
     let (i, r) = ds.coords(idx);
     let c = &ds.cands[idx];
-    let (patch_hash, patch_bytes_hash) = match table {
-        Some(t) => (t.content[idx], t.raw[idx]),
-        None => (c.keys.content, c.keys.raw),
-    };
     ScoreLine {
         instance_id: ds.instances[i].clone(),
         run: ds.runs[r].clone(),
@@ -147,8 +143,8 @@ pub(super) fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Sco
         resolved: table.map_or(c.resolved, |t| t.label[idx]),
         detail: s.detail.clone(),
         tie_rank: table.and_then(|t| t.within.as_ref()).map(|w| w[idx]),
-        patch_hash,
-        patch_bytes_hash,
+        patch_hash: c.keys.content,
+        patch_bytes_hash: c.keys.raw,
     }
 }
 

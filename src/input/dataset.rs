@@ -42,12 +42,8 @@ impl Candidate {
     /// A candidate holding `patch` (keys computed, text kept), from no file: for tests and
     /// library users building a dataset by hand.
     pub fn of_patch(patch: Option<&str>) -> Candidate {
-        Candidate {
-            patch: patch.map(String::from),
-            keys: patch.map(crate::patch::keys).unwrap_or_default(),
-            filled: patch.is_some_and(|p| !p.trim().is_empty()),
-            ..Default::default()
-        }
+        let (keys, filled) = crate::patch::summarize(patch);
+        Candidate { patch: patch.map(String::from), keys, filled, ..Default::default() }
     }
     /// A hole, a `null`/missing patch, or a patch of whitespace only.
     pub fn is_empty(&self) -> bool {
@@ -156,26 +152,26 @@ impl Loader {
     }
 }
 
-/// Reads every record of every input and builds the grid. The files are parsed in parallel;
-/// records are taken in input and file order (the first error in that order is the one
-/// reported). `on_file` is called for each file as its records are taken.
-pub fn load(inputs: &[RunInput], opts: &LoadOptions, on_file: &mut dyn FnMut(&Path)) -> Result<Dataset> {
+/// Reads every record of every input and builds the grid. The files are parsed in parallel
+/// (`on_file` is called from the reading threads as each file is read, for a progress bar);
+/// records are taken in input and file order, so the first error in that order is the one
+/// reported.
+pub fn load(inputs: &[RunInput], opts: &LoadOptions, on_file: &(dyn Fn(&Path) + Sync)) -> Result<Dataset> {
     use rayon::prelude::*;
-    let read: Vec<Result<Vec<Sealed>>> = inputs.par_iter().map(|input| read_input(input, opts)).collect();
+    let read: Vec<Result<Vec<Sealed>>> = inputs.par_iter().map(|input| read_input(input, opts, on_file)).collect();
     let mut l = Loader::default();
     for (input, records) in inputs.iter().zip(read) {
         for record in records? {
             l.add(input, record)?;
         }
-        input.files.iter().for_each(|f| on_file(f));
     }
     build(l.runs, l.run_input, l.records, opts)
 }
 
 /// Every file of one input read, in order, with the run's extras applied (`run_files`), and
 /// the patch texts the options say to drop dropped.
-fn read_input(input: &RunInput, opts: &LoadOptions) -> Result<Vec<Sealed>> {
-    let mut records = read::read_files(input, opts)?;
+fn read_input(input: &RunInput, opts: &LoadOptions, on_file: &(dyn Fn(&Path) + Sync)) -> Result<Vec<Sealed>> {
+    let mut records = read::read_files(input, opts, on_file)?;
     super::run_files::apply(input, &mut records)?;
     if opts.drop_patches {
         records.iter_mut().for_each(Sealed::drop_text);

@@ -49,8 +49,7 @@ impl Sealed {
     }
 
     fn seal(&mut self) {
-        self.keys = self.rec.patch.as_deref().map(crate::patch::keys).unwrap_or_default();
-        self.filled = self.rec.patch.as_deref().is_some_and(|p| !p.trim().is_empty());
+        (self.keys, self.filled) = crate::patch::summarize(self.rec.patch.as_deref());
     }
 
     /// Gives the record the patch the run's `preds.json` holds for it.
@@ -70,9 +69,21 @@ impl Sealed {
 }
 
 /// Reads every file of one input (in parallel), its records in file order.
-pub(super) fn read_files(input: &RunInput, opts: &LoadOptions) -> Result<Vec<Sealed>> {
+pub(super) fn read_files(
+    input: &RunInput,
+    opts: &LoadOptions,
+    on_file: &(dyn Fn(&Path) + Sync),
+) -> Result<Vec<Sealed>> {
     use rayon::prelude::*;
-    let per_file: Vec<Result<Vec<Sealed>>> = input.files.par_iter().map(|file| read_file(file, opts)).collect();
+    let per_file: Vec<Result<Vec<Sealed>>> = input
+        .files
+        .par_iter()
+        .map(|file| {
+            let records = read_file(file, opts);
+            on_file(file);
+            records
+        })
+        .collect();
     let mut records = Vec::new();
     for r in per_file {
         records.extend(r?);
@@ -93,39 +104,34 @@ fn read_file(file: &Path, opts: &LoadOptions) -> Result<Vec<Sealed>> {
         // mini-swe-agent before `trajectory_format` 1: a bare list of messages.
         return Ok(vec![Sealed::new(formats::mini::bare_list_record(file)?, Format::MiniSweAgent)]);
     }
-    {
-        let mut out = Vec::new();
-        let (mut n, mut with_patch) = (0usize, 0usize);
-        stream::for_each_record(file, layout, &mut |src: Source, v: Value| -> Result<()> {
-            if n == 0 {
-                not_runs(&src, &v)?;
-            }
-            for (src, v) in split_keyed(src, v) {
-                let f = match format {
-                    Some(f) => f,
-                    None => *format.insert(Format::detect(&v).with_context(|| {
-                        format!("{src}: cannot tell the format of this record (no `instance_id`, `messages`, `history` or `trajectory`); use --format")
-                    })?),
-                };
-                let rec = formats::extract_owned(v, f, &src, opts.score_field.as_deref())?;
-                n += 1;
-                with_patch += rec.patch.as_deref().is_some_and(|p| !p.trim().is_empty()) as usize;
-                out.push(Sealed::new(rec, f));
-            }
-            Ok(())
-        })?;
-        if let Some(f) = opts.format
-            && n > 0
-            && with_patch == 0
-        {
-            bail!(
-                "{}: none of its {n} records has a patch under --format {}: is that the right format?",
-                file.display(),
-                f.name()
-            );
+    let mut out: Vec<Sealed> = Vec::new();
+    stream::for_each_record(file, layout, &mut |src: Source, v: Value| -> Result<()> {
+        if out.is_empty() {
+            not_runs(&src, &v)?;
         }
-        Ok(out)
+        for (src, v) in split_keyed(src, v) {
+            let f = match format {
+                Some(f) => f,
+                None => *format.insert(Format::detect(&v).with_context(|| {
+                    format!("{src}: cannot tell the format of this record (no `instance_id`, `messages`, `history` or `trajectory`); use --format")
+                })?),
+            };
+            out.push(Sealed::new(formats::extract_owned(v, f, &src, opts.score_field.as_deref())?, f));
+        }
+        Ok(())
+    })?;
+    if let Some(f) = opts.format
+        && !out.is_empty()
+        && !out.iter().any(|s| s.filled)
+    {
+        bail!(
+            "{}: none of its {} records has a patch under --format {}: is that the right format?",
+            file.display(),
+            out.len(),
+            f.name()
+        );
     }
+    Ok(out)
 }
 
 /// Refuses the first value of a file that is not agent output: a harness report, or a bare list
@@ -191,7 +197,7 @@ mod tests {
             .collect();
         std::fs::write(&p, format!("{text}\n")).unwrap();
         let opts = LoadOptions { drop_patches: true, ..Default::default() };
-        let ds = load(&[run_of(&p)], &opts, &mut |_| {}).unwrap();
+        let ds = load(&[run_of(&p)], &opts, &|_| {}).unwrap();
         assert!(ds.cands[0].patch.is_none() && ds.cands[2].patch.is_none(), "the texts were dropped");
         assert_eq!(ds.cands[1].patch.as_deref(), Some("   "), "a blank patch is kept as it was");
         for (i, want) in patches.iter().enumerate() {
@@ -202,7 +208,7 @@ mod tests {
         let e = ds.patch(2).unwrap_err().to_string();
         assert!(e.contains("r.jsonl:3") && e.contains("changed since swerm read it"), "{e}");
         // Kept when asked to (a verifier reads them).
-        let ds = load(&[run_of(&p)], &LoadOptions::default(), &mut |_| {}).unwrap();
+        let ds = load(&[run_of(&p)], &LoadOptions::default(), &|_| {}).unwrap();
         assert_eq!(ds.cands[2].patch.as_deref(), Some("+c\n"));
     }
 }

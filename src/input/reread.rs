@@ -76,13 +76,10 @@ pub fn reread(src: &Source) -> Result<Value> {
 }
 
 /// The patch of the record at `src` read again (its text was dropped after reading,
-/// `LoadOptions::drop_patches`). A line that no longer gives the same bytes (the file changed
+/// `LoadOptions::drop_patches`). A record that no longer gives the same bytes (the file changed
 /// since it was read) is an error, never another patch.
 pub(super) fn patch_at(src: &Source, format: Format, keys: PatchKeys) -> Result<String> {
-    let Pos::Line { offset, .. } = src.pos else {
-        bail!("{src}: the patch text was not kept (a record not read from a JSONL line)");
-    };
-    let v = stream::record_at(&src.path, offset).with_context(|| format!("{src}: reading the patch again"))?;
+    let v = reread(src).with_context(|| format!("{src}: reading the patch again"))?;
     let patch = formats::extract(&v, format, src, None)?.patch.unwrap_or_default();
     if crate::patch::keys(&patch) != keys {
         bail!("{src}: the file changed since swerm read it (this line now gives another patch); run again");

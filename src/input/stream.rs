@@ -183,21 +183,6 @@ fn record_of_line(
     each(Source::line(path, line, start), v)
 }
 
-/// The JSON value of the line that starts at byte `offset` of `path` (a record read before,
-/// whose source says where it starts).
-pub fn record_at(path: &Path, offset: u64) -> Result<Value> {
-    use std::io::{Seek, SeekFrom};
-    let mut f = open(path)?;
-    f.seek(SeekFrom::Start(offset)).with_context(|| format!("{}: cannot seek", path.display()))?;
-    // Small: this reads one line, usually a few KB (a longer one is read on).
-    let mut r = BufReader::with_capacity(1 << 13, f);
-    let mut buf = Vec::new();
-    read_line_bounded(&mut r, &mut buf, max_line_bytes())
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    let text = buf.strip_suffix(b"\n").map_or(&buf[..], |t| t.strip_suffix(b"\r").unwrap_or(t));
-    serde_json::from_slice(text).map_err(|e| anyhow!("{}: invalid JSON: {}", path.display(), json_error(&e)))
-}
-
 /// Reads one line (with its `\n`) into `buf`; errors past `max` bytes instead of growing.
 pub fn read_line_bounded(r: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> Result<usize> {
     let mut total = 0;
