@@ -6,6 +6,7 @@
 #
 #   scripts/same-outputs.sh [REV=HEAD~1] [DATA=../shared/data/swebench-lite-8runs]
 #   OLD_BIN=path/to/swerm scripts/same-outputs.sh   # compare against a binary already built
+#   KEEP=1 scripts/same-outputs.sh ...               # keep both output trees to read the diffs
 #
 # Commands: rerank of the demo runs (consensus, with labels and a bootstrap), the same with the
 # tiny verifier, eval and select of those stores, a compare of the two, render, a calibration
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 REV=${1:-HEAD~1}
 DATA=${2:-../shared/data/swebench-lite-8runs}
 W=$(mktemp -d)
-trap 'git worktree remove --force "$W/old-src" >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
+trap 'git worktree remove --force "$W/old-src" >/dev/null 2>&1 || true; [ -n "${KEEP:-}" ] && echo "kept $W" || rm -rf "$W"' EXIT
 if [ -n "${OLD_BIN:-}" ]; then
     OLD=$OLD_BIN
     REV=$OLD_BIN

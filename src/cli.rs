@@ -68,7 +68,8 @@ Examples:
   swerm rerank runs/ --scorer field:-info.model_stats.instance_cost -o out/
 
 Writes into out/: predictions.jsonl, scores.jsonl and scores.settings.json (the score store),
-report.json, report.md, instances.csv and, with labels, report.csv, report.tex, tts.svg and
+report.json, report.md, report.html (one self-contained page: the report, the instances table,
+every candidate's patch), instances.csv and, with labels, report.csv, report.tex, tts.svg and
 tts.png, and (for probabilities) reliability.svg and reliability.png; with --calibration also
 scores.evaluated.jsonl. A directory holding another scorer's scores is refused (--overwrite).")]
     Rerank(Box<RerankArgs>),
@@ -137,8 +138,9 @@ Examples:
       --labels run-1=r1.json --labels run-2=r2.json --baseline v --bootstrap 2000 --seed 1 -o cmp/
 
 Writes cmp/compare.json (scorers.NAME: the report.json numbers; differences.NAME: paired
-differences against the baseline with their intervals), compare.md, compare.svg (and .png) and
-compare.candidates.jsonl (every candidate's label and scores).")]
+differences against the baseline with their intervals), compare.md, compare.html (compare.md as
+a page, the figure inline), compare.svg (and .png) and compare.candidates.jsonl (every
+candidate's label and scores).")]
     Compare(CompareArgs),
     /// Measure verifier scoring throughput (random weights of a real shape, or a checkpoint).
     #[command(after_help = "\

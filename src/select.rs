@@ -62,26 +62,49 @@ pub struct Ties {
     pub mixed_labels: usize,
 }
 
-/// Counts the instances with a tied top among different patches (empty candidates never count;
-/// a candidate without a content key counts as its own patch).
+/// The candidates of instance `i` (flat indices), best first: the order `select` picks by, so
+/// the first is the selected one. Candidates the rule cannot tell apart keep run order.
+pub fn ranking(t: &ScoreTable, i: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = t.range(i).collect();
+    order.sort_by(|&a, &b| {
+        if better(t, a, b) {
+            std::cmp::Ordering::Less
+        } else if better(t, b, a) {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Equal
+        }
+    });
+    order
+}
+
+/// Whether instance `i`'s top order key is shared by candidates of two or more different
+/// patches (`Some`), and if so whether those tied candidates disagree on the label (the
+/// tie-break decides the selected rate there). Empty candidates never count; a candidate
+/// without a content key counts as its own patch.
+pub fn tie_at(t: &ScoreTable, i: usize) -> Option<bool> {
+    let live: Vec<usize> = t.range(i).filter(|&idx| !t.empty[idx]).collect();
+    let top = live.iter().map(|&idx| t.order_key(idx)).max_by(f64::total_cmp)?;
+    let tied: Vec<usize> = live.into_iter().filter(|&idx| t.order_key(idx) == top).collect();
+    let mut keys: Vec<Option<u64>> = Vec::new();
+    for &idx in &tied {
+        if t.content[idx].is_none() || !keys.contains(&t.content[idx]) {
+            keys.push(t.content[idx]);
+        }
+    }
+    if keys.len() < 2 {
+        return None;
+    }
+    let labels: Vec<Option<bool>> = tied.iter().map(|&idx| t.label[idx]).collect();
+    Some(labels.contains(&Some(true)) && labels.contains(&Some(false)))
+}
+
+/// Counts the instances with a tied top among different patches (`tie_at`).
 pub fn ties(t: &ScoreTable) -> Ties {
     let mut out = Ties::default();
-    for i in 0..t.instances.len() {
-        let live: Vec<usize> = t.range(i).filter(|&idx| !t.empty[idx]).collect();
-        let Some(top) = live.iter().map(|&idx| t.order_key(idx)).max_by(f64::total_cmp) else { continue };
-        let tied: Vec<usize> = live.into_iter().filter(|&idx| t.order_key(idx) == top).collect();
-        let mut keys: Vec<Option<u64>> = Vec::new();
-        for &idx in &tied {
-            if t.content[idx].is_none() || !keys.contains(&t.content[idx]) {
-                keys.push(t.content[idx]);
-            }
-        }
-        if keys.len() < 2 {
-            continue;
-        }
+    for mixed in (0..t.instances.len()).filter_map(|i| tie_at(t, i)) {
         out.tied += 1;
-        let labels: Vec<Option<bool>> = tied.iter().map(|&idx| t.label[idx]).collect();
-        out.mixed_labels += (labels.contains(&Some(true)) && labels.contains(&Some(false))) as usize;
+        out.mixed_labels += mixed as usize;
     }
     out
 }
@@ -134,6 +157,15 @@ mod tests {
             let pick = p[select(&t)[0]];
             assert_eq!(keys[pick], Some(20), "{p:?}");
             assert_eq!(ties(&t), Ties { tied: 1, mixed_labels: 0 });
+            // The whole ranking follows content too, and starts with the pick; brute force: no
+            // later candidate beats an earlier one.
+            let order = ranking(&t, 0);
+            assert_eq!(order[0], select(&t)[0]);
+            let ranked_keys: Vec<Option<u64>> = order.iter().map(|&c| keys[p[c]]).collect();
+            assert_eq!(ranked_keys, [Some(20), Some(20), Some(30), Some(40), Some(5), Some(10)], "{p:?}");
+            for (x, &a) in order.iter().enumerate() {
+                assert!(order[x + 1..].iter().all(|&b| !better(&t, b, a)), "{p:?}");
+            }
         }
     }
 

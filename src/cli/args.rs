@@ -296,7 +296,8 @@ pub struct EvalArgs {
     /// name; a plain FILE only when the store holds one run).
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
     pub labels: Vec<String>,
-    /// Output directory (report.json, report.md, tts.svg, reliability.svg, each with a PNG).
+    /// Output directory (report.json, report.md, report.html, tts.svg, reliability.svg, each
+    /// with a PNG).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: PathBuf,
     #[command(flatten)]
@@ -352,7 +353,8 @@ pub struct CompareArgs {
     /// may appear under two names, raw and calibrated); repeatable.
     #[arg(long, value_name = "NAME=FILE")]
     pub calibration: Vec<String>,
-    /// Output directory (compare.json, compare.md, compare.svg and .png, compare.candidates.jsonl).
+    /// Output directory (compare.json, compare.md, compare.html, compare.svg and .png,
+    /// compare.candidates.jsonl).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: PathBuf,
     /// Print compare.json's numbers as one JSON object on stdout, and nothing else there.

@@ -1,7 +1,7 @@
 //! `swerm eval`: the report of a store read back (no scoring).
 
 use super::inputs::label_table;
-use super::stored::{calibrate_table, line_logits, read_scores};
+use super::stored::{calibrate_table, line_details, line_logits, read_scores};
 use super::{finish, note};
 use crate::config::{self};
 use crate::metrics;
@@ -46,7 +46,8 @@ pub fn eval(cfg: &config::Eval) -> Result<bool> {
     };
     let mut out = OutDir::open(&cfg.out)?;
     out.write(store::EVALUATED, store::render(&t.lines()).as_bytes())?;
-    report::write_reports(&mut out, &m, &info, &t, &selected)?;
+    let view = report::CandidateView { details: line_details(&t, &stored.lines), patch: None };
+    report::write_reports(&mut out, &m, &info, &t, &selected, &view)?;
     let facts = vec![format!("{}; scorer {}", report::summary::counts(&m), info.scorer_name()), out.summary()];
     Ok(finish(&m, &info, &facts, &cfg.output))
 }

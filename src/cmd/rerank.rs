@@ -51,7 +51,10 @@ pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
         out.write(store::EVALUATED, store::render(&table.lines()).as_bytes())?;
     }
     out.remove_stale(&[store::EVALUATED])?;
-    report::write_reports(&mut out, &m, &info, &table, &selected)?;
+    let read_patch = |idx: usize| ds.patch(idx).map(|p| p.into_owned());
+    let view =
+        report::CandidateView { details: scored.iter().map(|s| Some(&s.detail)).collect(), patch: Some(&read_patch) };
+    report::write_reports(&mut out, &m, &info, &table, &selected, &view)?;
 
     let mut facts = vec![format!("{}; scorer {}", report::summary::counts(&m), info.scorer_name())];
     if let Some(c) = &info.verifier {

@@ -5,8 +5,8 @@ use super::note;
 use crate::metrics::calibrate::logit;
 use crate::outdir::OutDir;
 use crate::report::AppliedCalibration;
-use crate::score::ScoreTable;
 use crate::score::store::{self, ScoreLine, Stored};
+use crate::score::{ScoreTable, VerifierDetail};
 use anyhow::{Result, bail};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -45,12 +45,22 @@ pub(super) fn z_of(score: Option<f64>, d: &crate::score::VerifierDetail) -> Opti
 
 /// The logits of a table read back from a store, in grid order.
 pub(super) fn line_logits(t: &ScoreTable, lines: &[ScoreLine]) -> Vec<Option<f64>> {
+    lines_in_grid(t, lines).into_iter().map(|l| l.and_then(|l| z_of(l.score, &l.detail))).collect()
+}
+
+/// Each candidate's stored verifier record, in the table's grid order (`None`: no line).
+pub(super) fn line_details<'a>(t: &ScoreTable, lines: &'a [ScoreLine]) -> Vec<Option<&'a VerifierDetail>> {
+    lines_in_grid(t, lines).into_iter().map(|l| l.map(|l| &l.detail)).collect()
+}
+
+/// The store line of each cell of `t` (`None` for a hole the store has no line for).
+fn lines_in_grid<'a>(t: &ScoreTable, lines: &'a [ScoreLine]) -> Vec<Option<&'a ScoreLine>> {
     let at: HashMap<(&str, &str), &ScoreLine> =
         lines.iter().map(|l| ((l.instance_id.as_str(), l.run.as_str()), l)).collect();
     (0..t.score.len())
         .map(|idx| {
             let (i, r) = t.coords(idx);
-            at.get(&(t.instances[i].as_str(), t.runs[r].as_str())).and_then(|l| z_of(l.score, &l.detail))
+            at.get(&(t.instances[i].as_str(), t.runs[r].as_str())).copied()
         })
         .collect()
 }

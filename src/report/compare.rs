@@ -1,13 +1,15 @@
 //! `swerm compare`'s outputs: compare.json (each scorer's report.json numbers under
 //! `scorers.NAME`, the paired differences to the baseline under `differences.NAME`),
-//! compare.md, compare.svg and compare.candidates.jsonl (every candidate's label and scores, so
-//! that scripts/check_report.py can recompute everything).
+//! compare.md, compare.html (compare.md as a page, the figure inline), compare.svg and
+//! compare.candidates.jsonl (every candidate's label and scores, so that
+//! scripts/check_report.py can recompute everything).
 
 use std::fmt::Write;
 
 use anyhow::Result;
 use serde_json::{Map, Value, json};
 
+use super::html;
 use super::json::{Keyed, Report};
 use super::plot::{Curve, ORACLE, PALETTE, RANDOM, curves_svg};
 use super::{AppliedCalibration, ReportInfo};
@@ -71,11 +73,15 @@ pub const COMPARE_SVG: &str = "compare.svg";
 pub fn write(out: &mut OutDir, c: &Comparison) -> Result<Value> {
     let value = json(c);
     out.write(COMPARE_JSON, (serde_json::to_string_pretty(&value)? + "\n").as_bytes())?;
-    out.write(COMPARE_MD, markdown(c).as_bytes())?;
+    let md = markdown(c);
+    out.write(COMPARE_MD, md.as_bytes())?;
     out.write(COMPARE_CANDIDATES, candidates(c).as_bytes())?;
-    if let Some(svg) = svg(c)? {
-        super::write_figure(out, COMPARE_SVG, &svg)?;
+    let svg = svg(c)?;
+    if let Some(svg) = &svg {
+        super::write_figure(out, COMPARE_SVG, svg)?;
     }
+    let figures: Vec<html::Figure> = svg.iter().map(|svg| html::Figure { file: COMPARE_SVG, svg }).collect();
+    out.write(html::COMPARE_HTML, html::page("swerm compare", &md, &figures, None, None).as_bytes())?;
     out.remove_stale(&[COMPARE_SVG, &super::png::name_for(COMPARE_SVG)])?;
     Ok(value)
 }

@@ -4,6 +4,7 @@
 //! the score store, `score::store`.)
 
 pub mod compare;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod plot;
@@ -17,7 +18,7 @@ use anyhow::Result;
 use crate::metrics::Metrics;
 use crate::metrics::calibrate::Calibration;
 use crate::outdir::OutDir;
-use crate::score::{ScoreTable, ScorerSettings, VerifierCounts};
+use crate::score::{ScoreTable, ScorerSettings, VerifierCounts, VerifierDetail};
 
 pub const REPORT_JSON: &str = "report.json";
 pub const REPORT_MD: &str = "report.md";
@@ -65,28 +66,45 @@ impl ReportInfo<'_> {
     }
 }
 
-/// Writes report.json, report.md, instances.csv and, with labels, report.csv, report.tex,
-/// tts.svg and (for probabilities) reliability.svg; removes stale outputs.
+/// What report.html shows of each candidate beyond the score table: its verifier record
+/// (grid order; `None` where there is none) and where its patch text comes from.
+pub struct CandidateView<'a> {
+    pub details: Vec<Option<&'a VerifierDetail>>,
+    pub patch: html::data::PatchSource<'a>,
+}
+
+/// Writes report.json, report.md, report.html, instances.csv and, with labels, report.csv,
+/// report.tex, tts.svg and (for probabilities) reliability.svg; removes stale outputs.
 pub fn write_reports(
     out: &mut OutDir,
     m: &Metrics,
     info: &ReportInfo,
     t: &ScoreTable,
     selected: &[usize],
+    view: &CandidateView,
 ) -> Result<()> {
     let svg = plot::render_svg(m, &format!("Test-time scaling ({})", info.scorer_name()))?;
-    out.write(REPORT_JSON, json::render(m, info).as_bytes())?;
-    if let Some(svg) = &svg {
-        write_figure(out, PLOT, svg)?;
-    }
     let rel = plot::reliability_svg(m, &format!("Reliability ({})", info.scorer_name()))?;
-    if let Some(rel) = &rel {
-        write_figure(out, RELIABILITY, rel)?;
+    let md = markdown::render(m, info, svg.as_ref().map(|_| PLOT), rel.as_ref().map(|_| RELIABILITY));
+    let figures: Vec<html::Figure> = [(PLOT, &svg), (RELIABILITY, &rel)]
+        .into_iter()
+        .filter_map(|(file, svg)| svg.as_deref().map(|svg| html::Figure { file, svg }))
+        .collect();
+    // The page (tens of MB at RL scale) and the PNGs are the two expensive renders: side by side.
+    let (page, pngs) = rayon::join(
+        || {
+            let data = html::data::build(t, selected, &view.details, view.patch);
+            let settings = info.scorer.map(|s| serde_json::to_string_pretty(s).expect("settings serialize"));
+            html::page("swerm report", &md, &figures, settings.as_deref(), Some(&data))
+        },
+        || figures.iter().map(|f| png::render(f.svg)).collect::<Vec<_>>(),
+    );
+    out.write(REPORT_JSON, json::render(m, info).as_bytes())?;
+    for (f, png) in figures.iter().zip(pngs) {
+        write_rendered_figure(out, f.file, f.svg, png)?;
     }
-    out.write(
-        REPORT_MD,
-        markdown::render(m, info, svg.as_ref().map(|_| PLOT), rel.as_ref().map(|_| RELIABILITY)).as_bytes(),
-    )?;
+    out.write(REPORT_MD, md.as_bytes())?;
+    out.write(html::REPORT_HTML, page.as_bytes())?;
     out.write(tables::INSTANCES_CSV, tables::instances_csv(t, selected).as_bytes())?;
     if let Some(csv) = tables::tts_csv(m) {
         out.write(tables::REPORT_CSV, csv.as_bytes())?;
@@ -101,9 +119,14 @@ pub fn write_reports(
 /// Writes a figure as `name` (SVG) and its PNG copy beside it. A PNG that cannot be rendered is
 /// a warning, not an error: the SVG and every other output are written all the same.
 pub fn write_figure(out: &mut OutDir, name: &str, svg: &str) -> Result<()> {
+    write_rendered_figure(out, name, svg, png::render(svg))
+}
+
+/// `write_figure` with the PNG already rendered.
+fn write_rendered_figure(out: &mut OutDir, name: &str, svg: &str, png: Result<Vec<u8>>) -> Result<()> {
     out.write(name, svg.as_bytes())?;
     let png_name = png::name_for(name);
-    match png::render(svg) {
+    match png {
         Ok(bytes) => out.write(&png_name, &bytes),
         Err(e) => {
             eprintln!("warning: {png_name} not written: {e:#}");

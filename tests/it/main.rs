@@ -7,6 +7,7 @@ mod combine;
 mod compare;
 mod engine;
 mod gpu_check;
+mod html;
 mod inputs;
 mod layouts;
 mod messages;

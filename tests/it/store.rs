@@ -134,7 +134,7 @@ fn outputs_a_run_does_not_produce_are_removed_and_not_announced() {
     assert!(!stdout.contains("//"), "{stdout}");
     assert!(
         stdout.contains(&format!(
-            "wrote scores.jsonl, scores.settings.json, predictions.jsonl, report.json, report.md and instances.csv to {}",
+            "wrote scores.jsonl, scores.settings.json, predictions.jsonl, report.json, report.md, report.html and instances.csv to {}",
             out.display()
         )),
         "{stdout}"

@@ -1,0 +1,334 @@
+//! The data report.html's script draws its instances table and instance views from: one row
+//! per instance (everything a filter or a sort needs, computed here, so the page only draws),
+//! its candidates in selection order, and the distinct patches, each stored once.
+//!
+//! The keys are short because a 156k-candidate run writes 156k candidate objects; the schema
+//! (read by `page.js`, and nothing else) is the field list of [`Row`] and [`Cand`].
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::score::{ScoreTable, VerifierDetail};
+use crate::select::{ranking, tie_at};
+
+/// The most patch text one page holds (counted in bytes of the patches' text). Past it, the
+/// remaining patches are left out with a note, those of the instances a researcher reads first
+/// (solvable but picked wrong, then ties with mixed labels, then other ties) kept first, so that
+/// a 156k-candidate run writes a page of a few MB of rows and not 300 MB of patches.
+pub const PATCH_BUDGET: usize = 8 << 20;
+
+/// The largest single patch a page shows (a generated or binary diff of megabytes would spend
+/// the budget of every other instance).
+pub const PATCH_MAX: usize = 1 << 20;
+
+/// Where the candidates' patches come from: `None` when there are none to show (`eval` reads
+/// scores only). A patch that cannot be read is left out with its error as a note.
+pub type PatchSource<'a> = Option<&'a (dyn Fn(usize) -> anyhow::Result<String> + Sync)>;
+
+#[derive(Serialize)]
+pub struct Data<'a> {
+    pub runs: &'a [String],
+    /// Whether the candidates carry labels (the solvable and resolved columns exist).
+    pub labeled: bool,
+    pub rows: Vec<Row<'a>>,
+    /// Distinct patches (`Cand::p` indexes here); `null` where the text is left out.
+    pub patches: Vec<Option<String>>,
+    /// Why some or all patch texts are absent (`None` when every one is here).
+    pub patches_note: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Row<'a> {
+    pub id: &'a str,
+    /// Some candidate resolves it (`None` without labels).
+    pub solvable: Option<bool>,
+    /// The selected run (an index into `runs`).
+    pub pick: usize,
+    /// Whether the selected candidate resolves it (`None` without labels).
+    pub resolved: Option<bool>,
+    /// Distinct non-empty patches (by content key; a candidate without one counts alone).
+    pub distinct: usize,
+    /// The selected candidate's score minus the best score of a candidate with a different
+    /// patch; `None` when there is no such candidate or either has no score.
+    pub margin: Option<f64>,
+    /// The top is tied among different patches (`select::tie_at`).
+    pub tie: bool,
+    /// ... and the tied candidates disagree on the label.
+    pub mixed: bool,
+    /// Non-empty candidates without a score.
+    pub unscored: usize,
+    /// The candidates, best first (`select::ranking`: the first is the pick).
+    pub cands: Vec<Cand>,
+}
+
+/// One candidate. Short keys: `r` run index, `s` score, `l` label, `u` why it has no score,
+/// `e` empty (`"empty"`: a record without a patch, `"missing"`: no record), `p` its patch
+/// (index into `patches`), `ly`/`ln` the YES/NO logits, `n` prompt tokens, `t` truncated,
+/// `po` judged from its patch alone.
+#[derive(Default, Serialize)]
+pub struct Cand {
+    pub r: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub u: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ly: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ln: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub t: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub po: Option<bool>,
+}
+
+/// Builds the page's data. `details[idx]` is a candidate's verifier record where one exists
+/// (empty otherwise); `patch` reads a candidate's patch text.
+pub fn build<'a>(
+    t: &'a ScoreTable,
+    selected: &[usize],
+    details: &[Option<&VerifierDetail>],
+    patch: PatchSource,
+) -> Data<'a> {
+    let labeled = t.label.iter().any(|l| l.is_some());
+    // The first candidate (flat index) of each distinct patch, in page order.
+    let mut reps: Vec<usize> = Vec::new();
+    let rows: Vec<Row> = (0..t.instances.len()).map(|i| row(t, i, selected[i], details, &mut reps)).collect();
+    let (patches, patches_note) = match patch {
+        Some(read) => read_patches(&rows, &reps, read),
+        None => (
+            vec![None; reps.len()],
+            Some("scores only: `swerm eval` reads no patches (`swerm rerank` puts them in its report.html)".into()),
+        ),
+    };
+    Data { runs: &t.runs, labeled, rows, patches, patches_note }
+}
+
+fn row<'a>(
+    t: &'a ScoreTable,
+    i: usize,
+    pick: usize,
+    details: &[Option<&VerifierDetail>],
+    reps: &mut Vec<usize>,
+) -> Row<'a> {
+    let order = ranking(t, i);
+    let pick_idx = t.range(i).start + pick;
+    debug_assert_eq!(order[0], pick_idx, "ranking starts with the pick");
+    // Candidates of one instance share a patch entry when their content keys are equal.
+    let mut groups: Vec<(Option<u64>, usize)> = Vec::new();
+    let cands = order
+        .iter()
+        .map(|&idx| {
+            let p = (!t.empty[idx]).then(|| {
+                let key = t.content[idx];
+                match groups.iter().find(|(k, _)| k.is_some() && *k == key) {
+                    Some(&(_, p)) => p,
+                    None => {
+                        reps.push(idx);
+                        groups.push((key, reps.len() - 1));
+                        reps.len() - 1
+                    }
+                }
+            });
+            cand(t, idx, p, details[idx])
+        })
+        .collect();
+    let tie = tie_at(t, i);
+    let range = t.range(i);
+    Row {
+        id: &t.instances[i],
+        solvable: t.label[range.clone()]
+            .iter()
+            .any(|l| l.is_some())
+            .then(|| t.label[range.clone()].contains(&Some(true))),
+        pick,
+        resolved: t.label[pick_idx],
+        distinct: groups.len(),
+        margin: margin(t, i, pick_idx),
+        tie: tie.is_some(),
+        mixed: tie == Some(true),
+        unscored: range.filter(|&idx| t.unscored[idx].is_some()).count(),
+        cands,
+    }
+}
+
+fn cand(t: &ScoreTable, idx: usize, p: Option<usize>, d: Option<&VerifierDetail>) -> Cand {
+    let (r, d) = (t.coords(idx).1, d.cloned().unwrap_or_default());
+    Cand {
+        r,
+        s: t.score[idx],
+        l: t.label[idx],
+        u: t.unscored[idx].map(|u| u.describe()),
+        e: if t.missing[idx] { Some("missing") } else { t.empty[idx].then_some("empty") },
+        p,
+        ly: d.logit_yes,
+        ln: d.logit_no,
+        n: d.n_tokens,
+        t: d.truncated.filter(|&t| t),
+        po: (d.trajectory == Some(false)).then_some(true),
+    }
+}
+
+/// The pick's score minus the best score among candidates of a different patch.
+fn margin(t: &ScoreTable, i: usize, pick: usize) -> Option<f64> {
+    let top = t.score[pick].filter(|_| !t.empty[pick])?;
+    let other =
+        |idx: usize| idx != pick && !t.empty[idx] && (t.content[idx].is_none() || t.content[idx] != t.content[pick]);
+    let next = t.range(i).filter(|&idx| other(idx)).filter_map(|idx| t.score[idx]).max_by(f64::total_cmp)?;
+    Some(top - next)
+}
+
+/// Reads the distinct patches in the order a researcher needs them until `PATCH_BUDGET` is
+/// spent; what is left out (over the budget, or unreadable) is counted in the note.
+fn read_patches(
+    rows: &[Row],
+    reps: &[usize],
+    read: &(dyn Fn(usize) -> anyhow::Result<String> + Sync),
+) -> (Vec<Option<String>>, Option<String>) {
+    let priority = |r: &Row| {
+        if r.solvable == Some(true) && r.resolved == Some(false) {
+            0
+        } else if r.mixed {
+            1
+        } else if r.tie {
+            2
+        } else {
+            3
+        }
+    };
+    let mut order: Vec<&Row> = rows.iter().collect();
+    order.sort_by_key(|r| priority(r)); // stable: instance order within a class
+    let mut seen = vec![false; reps.len()];
+    let wanted: Vec<usize> = order
+        .iter()
+        .flat_map(|r| r.cands.iter().filter_map(|c| c.p))
+        .filter(|&p| !std::mem::replace(&mut seen[p], true))
+        .collect();
+    let mut texts: Vec<Option<String>> = vec![None; reps.len()];
+    let (mut spent, mut large, mut failed) = (0usize, 0usize, Vec::new());
+    // Read in parallel, a chunk at a time, so that at most one chunk is read past the budget.
+    'chunks: for chunk in wanted.chunks(256) {
+        let got: Vec<(usize, anyhow::Result<String>)> = chunk.par_iter().map(|&p| (p, read(reps[p]))).collect();
+        for (p, got) in got {
+            match got {
+                Ok(text) if text.len() > PATCH_MAX => large += 1,
+                Ok(text) if spent + text.len() > PATCH_BUDGET => break 'chunks, // the budget is spent
+                Ok(text) => {
+                    spent += text.len();
+                    texts[p] = Some(text);
+                }
+                Err(e) => failed.push(format!("{e:#}")),
+            }
+        }
+    }
+    let over = texts.iter().filter(|t| t.is_none()).count() - large - failed.len();
+    let mut notes = Vec::new();
+    if large > 0 {
+        notes.push(format!("{large} patches over {} KiB are left out", PATCH_MAX >> 10));
+    }
+    if over > 0 {
+        notes.push(format!(
+            "{over} of {} distinct patches are left out: the page holds at most {} MiB of patch text (solvable-but-wrong and tied instances first); every patch is in its run",
+            reps.len(),
+            PATCH_BUDGET >> 20
+        ));
+    }
+    if let Some(first) = failed.first() {
+        notes.push(format!("{} patches could not be read again ({first})", failed.len()));
+    }
+    (texts, (!notes.is_empty()).then(|| notes.join("; ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::Unscored;
+
+    /// Two instances x four runs, every case a row has: a tie with mixed labels, an unscored
+    /// candidate, a shared patch, an empty record and a hole.
+    fn table() -> ScoreTable {
+        ScoreTable {
+            runs: ["a", "b", "c", "d"].map(String::from).to_vec(),
+            instances: vec!["i0".into(), "i1".into()],
+            score: vec![Some(0.9), Some(0.9), Some(0.5), None, Some(0.8), Some(0.0), None, Some(0.3)],
+            label: [false, true, true, false, true, false, false, false].map(Some).to_vec(),
+            empty: vec![false, false, false, false, false, true, true, false],
+            missing: vec![false, false, false, false, false, false, true, false],
+            within: None,
+            content: vec![Some(1), Some(2), Some(1), Some(3), Some(5), None, None, Some(6)],
+            raw: vec![Some(1), Some(2), Some(1), Some(3), Some(5), None, None, Some(6)],
+            unscored: vec![None, None, None, Some(Unscored::NoValue), None, None, None, None],
+        }
+    }
+
+    #[test]
+    fn rows_match_a_hand_count() {
+        let t = table();
+        let selected = crate::select::select(&t);
+        let read = |idx: usize| Ok(format!("patch of {idx}"));
+        let d = build(&t, &selected, &[None; 8], Some(&read));
+        let r0 = &d.rows[0];
+        assert_eq!(
+            (r0.pick, r0.solvable, r0.resolved),
+            (0, Some(true), Some(false)),
+            "smaller content key wins the tie"
+        );
+        assert_eq!((r0.distinct, r0.margin, r0.tie, r0.mixed, r0.unscored), (3, Some(0.0), true, true, 1));
+        assert_eq!(r0.cands.iter().map(|c| c.r).collect::<Vec<_>>(), [0, 1, 2, 3], "by score, then content key");
+        assert_eq!(r0.cands[0].p, r0.cands[2].p, "runs a and c share one patch entry");
+        assert_ne!(r0.cands[0].p, r0.cands[1].p);
+        let r1 = &d.rows[1];
+        assert_eq!((r1.pick, r1.resolved, r1.distinct, r1.tie, r1.unscored), (0, Some(true), 2, false, 0));
+        assert!((r1.margin.unwrap() - 0.5).abs() < 1e-12);
+        assert_eq!(
+            r1.cands.iter().map(|c| (c.r, c.e)).collect::<Vec<_>>(),
+            [(0, None), (3, None), (1, Some("empty")), (2, Some("missing"))]
+        );
+        // Five distinct patches, each read from its first (best-ranked) candidate.
+        assert_eq!(d.patches.len(), 5);
+        assert_eq!(d.patches[r0.cands[0].p.unwrap()].as_deref(), Some("patch of 0"));
+        assert_eq!(d.patches[r1.cands[1].p.unwrap()].as_deref(), Some("patch of 7"));
+        assert!(d.patches_note.is_none());
+        let scores_only = build(&t, &selected, &[None; 8], None);
+        assert!(scores_only.patches.iter().all(Option::is_none) && scores_only.patches_note.is_some());
+    }
+
+    /// Forty distinct patches of ~1 MiB: eight fit the budget, and the instance a researcher
+    /// studies first (solvable, picked wrong: the last one here) is among them.
+    #[test]
+    fn patch_budget_keeps_the_wrong_picks_first() {
+        let n = 20;
+        let mut t = ScoreTable {
+            runs: vec!["a".into(), "b".into()],
+            instances: (0..n).map(|i| format!("i{i:02}")).collect(),
+            score: (0..n).flat_map(|_| [Some(0.9), Some(0.1)]).collect(),
+            label: (0..n).flat_map(|_| [Some(true), Some(false)]).collect(),
+            empty: vec![false; 2 * n],
+            missing: vec![false; 2 * n],
+            within: None,
+            content: (0..2 * n as u64).map(Some).collect(),
+            raw: (0..2 * n as u64).map(Some).collect(),
+            unscored: vec![None; 2 * n],
+        };
+        t.label[2 * n - 2] = Some(false); // the last instance: picked a, only b resolves
+        t.label[2 * n - 1] = Some(true);
+        let selected = crate::select::select(&t);
+        let size = PATCH_MAX - 64;
+        let read = |idx: usize| Ok(format!("{idx:>8}{}", " ".repeat(size - 8)));
+        let d = build(&t, &selected, &vec![None; 2 * n], Some(&read));
+        let kept = d.patches.iter().filter(|p| p.is_some()).count();
+        assert_eq!(kept, PATCH_BUDGET / size);
+        let last = &d.rows[n - 1];
+        assert!(last.cands.iter().all(|c| d.patches[c.p.unwrap()].is_some()), "the wrong pick's patches are kept");
+        let note = d.patches_note.unwrap();
+        assert!(note.starts_with(&format!("{} of {} distinct patches are left out", 2 * n - kept, 2 * n)), "{note}");
+    }
+}
