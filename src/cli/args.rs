@@ -101,6 +101,10 @@ pub struct ModelArgs {
     /// The answer strings, YES,NO [default: " YES"," NO" for swegym, "YES","NO" for r2egym].
     #[arg(long, value_name = "YES,NO")]
     pub answer_tokens: Option<String>,
+    /// For a classification head (*ForSequenceClassification): the label to score, from its
+    /// id2label [default: success when it has one, else the first label].
+    #[arg(long, value_name = "NAME")]
+    pub label: Option<String>,
     /// Token budget of one forward pass (sequences are packed up to it).
     #[arg(long, default_value_t = 16384, value_name = "N")]
     pub batch_tokens: usize,

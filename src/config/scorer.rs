@@ -78,6 +78,11 @@ pub(super) fn verifier_choice(model: &str, a: &cli::ModelArgs) -> Result<ScorerC
         v.device.check_build()?;
         return Ok(ScorerChoice::Verifier(v));
     }
+    if v.label.is_some() {
+        bail!(
+            "--label: classification heads are scored here (--model without --endpoint); the endpoints' scorer reads YES/NO answers"
+        );
+    }
     if e.concurrency == 0 {
         bail!("--concurrency must be at least 1");
     }
@@ -115,6 +120,7 @@ pub(super) fn verifier(model: &str, a: &cli::ModelArgs) -> Result<VerifierSettin
         model: super::model_ref(model, &a.prompt),
         prompt: super::prompt_spec(&a.prompt)?,
         answers,
+        label: a.label.clone(),
         batch_tokens: a.batch_tokens,
         device: a.device,
         dtype: a.dtype,

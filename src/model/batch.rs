@@ -74,12 +74,12 @@ pub fn is_oom(e: &anyhow::Error) -> bool {
     s.contains("OUT_OF_MEMORY") || s.contains("out of memory")
 }
 
-/// A forward pass: a batch in, (yes, no) logits per sequence out.
-pub type Forward<'a> = dyn FnMut(&Batch) -> Result<Vec<[f32; 2]>> + 'a;
+/// A forward pass: a batch in, the head's logits per sequence out ((yes, no) by default).
+pub type Forward<'a, T = [f32; 2]> = dyn FnMut(&Batch) -> Result<Vec<T>> + 'a;
 
 /// Runs `forward` over `batch`; when the device runs out of memory, splits the batch in halves
 /// and retries, down to one sequence.
-pub fn forward_splitting(batch: &Batch, forward: &mut Forward) -> Result<Vec<[f32; 2]>> {
+pub fn forward_splitting<T>(batch: &Batch, forward: &mut Forward<T>) -> Result<Vec<T>> {
     match forward(batch) {
         Err(e) if is_oom(&e) && batch.len() > 1 => {
             let half = batch.len() / 2;
@@ -126,7 +126,8 @@ mod tests {
         assert_eq!(got.iter().map(|l| l[0]).collect::<Vec<_>>(), vec![1.0, 2.0, 3.0, 4.0, 5.0]);
         let e = forward_splitting(&Batch::new(&[&[7u32; 7]]), &mut forward).unwrap_err();
         assert!(format!("{e:#}").contains("lower --max-tokens"), "{e:#}");
-        let e = forward_splitting(&Batch::new(&[&[1u32]]), &mut |_| anyhow::bail!("shape mismatch")).unwrap_err();
+        let e = forward_splitting::<[f32; 2]>(&Batch::new(&[&[1u32]]), &mut |_| anyhow::bail!("shape mismatch"))
+            .unwrap_err();
         assert_eq!(e.to_string(), "shape mismatch", "other errors pass through");
     }
 }

@@ -46,6 +46,8 @@ pub struct ModelConfig {
     pub moe: Option<MoeConfig>,
     /// The checkpoint's stored dtype (`torch_dtype` / `dtype`), if given.
     pub stored_dtype: Option<String>,
+    /// A `*ForSequenceClassification` checkpoint's head (`score.weight`); `None`: the LM head.
+    pub classifier: Option<super::head::Classifier>,
 }
 
 impl ModelConfig {
@@ -100,7 +102,8 @@ impl ModelConfig {
             let path = e.path().to_string();
             anyhow!("field `{path}`: {}", e.into_inner())
         })?;
-        let arch = raw.arch()?;
+        let (arch, classifies) = raw.arch()?;
+        let classifier = if classifies { Some(super::head::Classifier::from_json(v)?) } else { None };
         let hidden_size = need("hidden_size", raw.hidden_size, 1 << 16)?;
         let (num_heads, num_kv_heads, head_dim) = raw.attention_shape(hidden_size)?;
         let rope_theta = raw.rope_theta()?;
@@ -128,6 +131,7 @@ impl ModelConfig {
             qk_norm: arch != Arch::Qwen2,
             moe,
             stored_dtype: raw.dtype.or(raw.torch_dtype),
+            classifier,
         })
     }
 }
@@ -194,14 +198,18 @@ fn finite(k: &str, v: Option<f64>) -> Result<Option<f64>> {
 }
 
 impl RawConfig {
-    fn arch(&self) -> Result<Arch> {
+    /// The decoder, and whether the checkpoint is a classification head on it.
+    fn arch(&self) -> Result<(Arch, bool)> {
         let first = self.architectures.as_ref().and_then(|a| a.first()).map(String::as_str);
         Ok(match (first, self.model_type.as_deref().unwrap_or("")) {
-            (Some("Qwen3MoeForCausalLM"), _) | (None, "qwen3_moe") => Arch::Qwen3Moe,
-            (Some("Qwen3ForCausalLM"), _) | (None, "qwen3") => Arch::Qwen3,
-            (Some("Qwen2ForCausalLM"), _) | (None, "qwen2") => Arch::Qwen2,
+            (Some("Qwen3MoeForCausalLM"), _) | (None, "qwen3_moe") => (Arch::Qwen3Moe, false),
+            (Some("Qwen3ForCausalLM"), _) | (None, "qwen3") => (Arch::Qwen3, false),
+            (Some("Qwen2ForCausalLM"), _) | (None, "qwen2") => (Arch::Qwen2, false),
+            (Some("Qwen3MoeForSequenceClassification"), _) => (Arch::Qwen3Moe, true),
+            (Some("Qwen3ForSequenceClassification"), _) => (Arch::Qwen3, true),
+            (Some("Qwen2ForSequenceClassification"), _) => (Arch::Qwen2, true),
             (Some(other), _) => bail!(
-                "field `architectures`: {other} is not supported (supported: Qwen3MoeForCausalLM, Qwen3ForCausalLM, Qwen2ForCausalLM)"
+                "field `architectures`: {other} is not supported (supported: Qwen3MoeForCausalLM, Qwen3ForCausalLM, Qwen2ForCausalLM and their *ForSequenceClassification heads)"
             ),
             (None, t) => bail!("field `architectures`: missing, and model_type {t:?} is not qwen3_moe, qwen3 or qwen2"),
         })

@@ -3,13 +3,15 @@
 //! candle ops: packed variable-length sequences, causal attention (`attention`: chunked matmuls,
 //! or FlashAttention-2 in a `flash-attn` build), top-k MoE routing with no per-token host work
 //! (`moe`, its custom ops with CPU and CUDA implementations in `moe_ops`), and the LM head applied
-//! to two answer rows at each last position. `selftest` checks the CUDA kernels against the CPU.
+//! to two answer rows at each last position, or a classification head (`head`) to its label
+//! rows. `selftest` checks the CUDA kernels against the CPU.
 
 pub mod attention;
 pub mod batch;
 pub mod causal_softmax;
 pub mod config;
 pub mod device;
+pub mod head;
 pub mod moe;
 pub mod moe_ops;
 pub mod qwen;

@@ -108,7 +108,9 @@ impl Model {
         let layers =
             (0..cfg.num_layers).map(|i| load_layer(&m.pp(format!("layers.{i}")), &cfg, i)).collect::<Result<_>>()?;
         let norm = m.get(h, "norm.weight")?;
-        let head = if cfg.tie_word_embeddings || !vb.contains_tensor("lm_head.weight") {
+        let head = if let Some(c) = &cfg.classifier {
+            vb.get((c.labels.len(), h), "score.weight")?
+        } else if cfg.tie_word_embeddings || !vb.contains_tensor("lm_head.weight") {
             if !cfg.tie_word_embeddings {
                 bail!("no lm_head.weight in the checkpoint and tie_word_embeddings is false");
             }
@@ -135,14 +137,19 @@ impl Model {
     }
 
     /// Refuses what the forward pass cannot score: an empty sequence, a token outside the
-    /// vocabulary, a pass over `MAX_PASS_TOKENS`, or one too long for the fallback attention.
-    fn check_batch(&self, batch: &Batch, answer: [u32; 2]) -> Result<()> {
+    /// vocabulary, a head row that does not exist, a pass over `MAX_PASS_TOKENS`, or one too
+    /// long for the fallback attention.
+    fn check_batch(&self, batch: &Batch, rows: &[u32]) -> Result<()> {
         if batch.seqs.iter().any(|&(_, l)| l == 0) {
             bail!("cannot score an empty token sequence");
         }
         let vocab = self.cfg.vocab_size as u32;
-        if let Some(bad) = batch.ids.iter().chain(&answer).find(|&&t| t >= vocab) {
+        if let Some(bad) = batch.ids.iter().find(|&&t| t >= vocab) {
             bail!("token id {bad} is outside the model's vocabulary ({vocab})");
+        }
+        let n_rows = self.head.dim(0)? as u32;
+        if let Some(bad) = rows.iter().find(|&&r| r >= n_rows) {
+            bail!("head row {bad} is outside the model's head ({n_rows} rows)");
         }
         if batch.ids.len() >= MAX_PASS_TOKENS {
             bail!(
@@ -158,7 +165,13 @@ impl Model {
     /// at its last position. Every sequence attends only to itself, so its logits do not depend
     /// on the others in the batch.
     pub fn answer_logits(&self, batch: &Batch, answer: [u32; 2]) -> Result<Vec<[f32; 2]>> {
-        self.check_batch(batch, answer)?;
+        Ok(self.last_logits(batch, &answer)?.into_iter().map(|r| [r[0], r[1]]).collect())
+    }
+
+    /// For each sequence of a packed batch, the head's `rows` at its last position: answer
+    /// tokens of the LM head, or labels of a classification head.
+    pub fn last_logits(&self, batch: &Batch, rows: &[u32]) -> Result<Vec<Vec<f32>>> {
+        self.check_batch(batch, rows)?;
         let dev = &self.device;
         let mut clock = Clock { model: self, last: std::time::Instant::now() };
         let (ids, ranges) = (&batch.ids, &batch.seqs);
@@ -198,16 +211,16 @@ impl Model {
             };
             clock.mark(Part::Ffn)?;
         }
-        // The final norm and the two answer rows of the head in f32, whatever the model dtype:
-        // bf16 logits would quantise P(YES) (steps of 2^-8 relative in each logit) and create
-        // ties between candidates that the model tells apart. Two rows: the cost is nothing.
+        // The final norm and the head's rows in f32, whatever the model dtype: bf16 logits
+        // would quantise P(YES) (steps of 2^-8 relative in each logit) and create ties between
+        // candidates that the model tells apart. A few rows: the cost is nothing.
         let last: Vec<u32> = ranges.iter().map(|&(s, l)| (s + l - 1) as u32).collect();
         let hl = x.index_select(&Tensor::new(last.as_slice(), dev)?, 0)?.to_dtype(DType::F32)?;
         let hl = candle_nn::ops::rms_norm(&hl, &self.norm.to_dtype(DType::F32)?, eps)?;
-        let rows = self.head.index_select(&Tensor::new(&answer[..], dev)?, 0)?.to_dtype(DType::F32)?; // [2, H]
+        let rows = self.head.index_select(&Tensor::new(rows, dev)?, 0)?.to_dtype(DType::F32)?; // [R, H]
         let logits = hl.matmul(&rows.t()?)?.to_vec2::<f32>()?;
         clock.mark(Part::Other)?;
-        Ok(logits.into_iter().map(|r| [r[0], r[1]]).collect())
+        Ok(logits)
     }
 }
 

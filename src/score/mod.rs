@@ -47,6 +47,9 @@ pub struct VerifierDetail {
     pub logit_yes: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logit_no: Option<f64>,
+    /// A classification head's raw logit of the label scored (`--label`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logit: Option<f64>,
     /// Tokens of the prompt the model read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub n_tokens: Option<usize>,

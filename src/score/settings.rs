@@ -49,6 +49,10 @@ pub struct VerifierId {
     /// issue statements; absent when they did not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset: Option<String>,
+    /// `--label`, as given, when a classification head was scored by a named label (the
+    /// default label is fixed by the checkpoint, which `model` names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -127,6 +131,7 @@ mod tests {
             dtype: "f32".into(),
             engine: None,
             dataset: None,
+            label: None,
         });
         assert_eq!(v.short(), "verifier qwen3-moe");
         let back: ScorerSettings = serde_json::from_str(&v.full()).unwrap();
@@ -143,6 +148,7 @@ mod tests {
             answers: ["YES".into(), "NO".into()],
             max_tokens: Some(100),
             dtype: "bf16".into(),
+            label: None,
             engine: None,
             dataset: None,
         }

@@ -1,9 +1,10 @@
 //! The LM verifier scorer: each candidate's prompt through the model, score = P(YES) =
 //! sigmoid(l_yes - l_no) from the two answer-token logits at the last position
-//! (../shared/spec/verifiers.md). Prompts are built in parallel, packed into `Batch`es of at
+//! (../shared/spec/verifiers.md), or, for a classification head, the probability of its label
+//! (`--label`; `model::head`). Prompts are built in parallel, packed into `Batch`es of at
 //! most `batch_tokens` tokens; an empty candidate scores 0 without a forward pass.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use candle_core::{DType, Device};
 use rayon::prelude::*;
 
@@ -14,6 +15,7 @@ use crate::input::Dataset;
 use crate::input::issues::IssueSpec;
 use crate::model::batch::{self, Batch, forward_splitting};
 use crate::model::device::{DTypeSpec, DeviceSpec, dtype_name};
+use crate::model::head::Classifier;
 use crate::model::{Model, ModelConfig};
 use crate::prompt::{Prompt, PromptSpec, Prompter, TooLong};
 
@@ -22,8 +24,11 @@ use crate::prompt::{Prompt, PromptSpec, Prompter, TooLong};
 pub struct VerifierSettings {
     pub model: ModelRef,
     pub prompt: PromptSpec,
-    /// (yes, no) answer strings.
+    /// (yes, no) answer strings (unused by a classification head).
     pub answers: (String, String),
+    /// `--label`: the label of a classification head to score (default: `success`, else the
+    /// first); refused for a causal checkpoint.
+    pub label: Option<String>,
     pub batch_tokens: usize,
     pub device: DeviceSpec,
     pub dtype: DTypeSpec,
@@ -51,6 +56,7 @@ impl VerifierSettings {
             dtype: dtype.into(),
             engine: engine.map(str::to_string),
             dataset: self.issues.as_ref().map(IssueSpec::identity),
+            label: self.label.clone(),
         })
     }
 }
@@ -84,10 +90,43 @@ pub fn prepare(
     Ok(ready)
 }
 
+/// What a forward pass reads at each last position.
+enum Reading {
+    /// The LM head's rows of the (yes, no) answer tokens: P(YES) = their softmax share.
+    Answers([u32; 2]),
+    /// A classification head's label (its index), through the head's activation.
+    Label(Classifier, usize),
+}
+
+impl Reading {
+    fn rows(&self) -> Vec<u32> {
+        match self {
+            Reading::Answers(a) => a.to_vec(),
+            Reading::Label(c, label) => c.rows(*label),
+        }
+    }
+
+    /// The score and the logits a store keeps, from the logits of `rows()`.
+    fn score(&self, logits: &[f32]) -> (f64, VerifierDetail) {
+        match self {
+            Reading::Answers(_) => {
+                let l = [logits[0], logits[1]];
+                let d =
+                    VerifierDetail { logit_yes: Some(l[0] as f64), logit_no: Some(l[1] as f64), ..Default::default() };
+                (p_yes(l), d)
+            }
+            Reading::Label(c, label) => {
+                let (p, z) = c.probability(*label, logits);
+                (p, VerifierDetail { logit: Some(z), ..Default::default() })
+            }
+        }
+    }
+}
+
 pub struct Verifier {
     model: Model,
     prompter: Prompter,
-    answer: [u32; 2],
+    reading: Reading,
     /// Token budget of one forward pass.
     batch_tokens: usize,
     settings: ScorerSettings,
@@ -99,9 +138,18 @@ impl Verifier {
         let ck = s.model.locate(true)?;
         let cfg = ModelConfig::load(&ck.config)?;
         let prompter = Prompter::new(&ck, s.prompt)?;
-        let answer = prompter.answer_ids(&s.answers.0, &s.answers.1)?;
+        let reading = match &cfg.classifier {
+            Some(c) => {
+                let label = c.pick(s.label.as_deref()).with_context(|| format!("--model {}", ck.name))?;
+                Reading::Label(c.clone(), label)
+            }
+            None if s.label.is_some() => {
+                bail!("--label: {} is not a classification head (its config names a causal LM)", ck.name)
+            }
+            None => Reading::Answers(prompter.answer_ids(&s.answers.0, &s.answers.1)?),
+        };
         let model = Model::load(cfg, &ck.weights, dtype, device).with_context(|| format!("--model {}", ck.name))?;
-        Ok(Verifier { model, prompter, answer, batch_tokens: s.batch_tokens.max(1), settings })
+        Ok(Verifier { model, prompter, reading, batch_tokens: s.batch_tokens.max(1), settings })
     }
 }
 
@@ -135,17 +183,17 @@ impl Scorer for Verifier {
 impl Verifier {
     fn run_batch(&self, prompts: &[(usize, Prompt)], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
         let seqs: Vec<&[u32]> = prompts.iter().map(|(_, p)| p.ids.as_slice()).collect();
-        let logits = forward_splitting(&Batch::new(&seqs), &mut |b| self.model.answer_logits(b, self.answer))?;
+        let rows = self.reading.rows();
+        let logits = forward_splitting(&Batch::new(&seqs), &mut |b| self.model.last_logits(b, &rows))?;
         for ((idx, p), l) in prompts.iter().zip(logits) {
+            let (score, logits) = self.reading.score(&l);
             let detail = VerifierDetail {
-                logit_yes: Some(l[0] as f64),
-                logit_no: Some(l[1] as f64),
                 n_tokens: Some(p.ids.len()),
                 truncated: Some(p.truncated),
                 trajectory: (!p.has_trajectory).then_some(false),
-                error: None,
+                ..logits
             };
-            done(*idx, Scored { score: Some(p_yes(l)), detail })?;
+            done(*idx, Scored { score: Some(score), detail })?;
         }
         Ok(())
     }

@@ -5,6 +5,7 @@ mod calibrate;
 mod cli;
 mod combine;
 mod compare;
+mod critic;
 mod engine;
 mod gpu_check;
 mod html;

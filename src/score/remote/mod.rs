@@ -207,6 +207,7 @@ impl Remote {
                 let detail = VerifierDetail {
                     logit_yes: Some(lp[0]),
                     logit_no: Some(lp[1]),
+                    logit: None,
                     n_tokens: Some(s.n_tokens),
                     truncated: Some(s.truncated),
                     trajectory: (!s.has_trajectory).then_some(false),

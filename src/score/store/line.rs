@@ -51,6 +51,8 @@ struct LineRepr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     logit_no: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    logit: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     n_tokens: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     truncated: Option<bool>,
@@ -93,6 +95,7 @@ impl From<LineRepr> for ScoreLine {
         let detail = VerifierDetail {
             logit_yes: r.logit_yes,
             logit_no: r.logit_no,
+            logit: r.logit,
             n_tokens: r.n_tokens,
             truncated: r.truncated,
             trajectory: r.trajectory,
@@ -117,6 +120,7 @@ impl From<ScoreLine> for LineRepr {
             resolved: l.resolved,
             logit_yes: d.logit_yes,
             logit_no: d.logit_no,
+            logit: d.logit,
             n_tokens: d.n_tokens,
             truncated: d.truncated,
             trajectory: d.trajectory,

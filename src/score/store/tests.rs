@@ -154,6 +154,7 @@ fn lines_round_trip() {
     l.detail = VerifierDetail {
         logit_yes: Some(1.5),
         logit_no: Some(-0.25),
+        logit: None,
         n_tokens: Some(12),
         truncated: Some(false),
         trajectory: Some(false),

@@ -1,0 +1,145 @@
+//! Classification heads (`*ForSequenceClassification`) against HF transformers: the tiny head
+//! checkpoints of fixtures/tiny (scripts/make_tiny_checkpoints.py; each on a causal checkpoint's
+//! decoder) and transformers' logits and probabilities of every label at each prompt's last
+//! token, in float32.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::*;
+
+/// (checkpoint, its causal base for the bf16 tolerance, labels to score: `None` = the default).
+const HEADS: [(&str, &str, &[Option<&str>]); 3] = [
+    ("qwen3-moe-cls", "qwen3-moe-h32", &[None, Some("loops")]),
+    ("qwen2-cls", "qwen2", &[None, Some("bad")]),
+    ("qwen3-cls", "qwen3", &[None]),
+];
+
+type Key = (String, String);
+
+fn key(v: &Value) -> Key {
+    (v["instance_id"].as_str().unwrap().to_string(), v["run"].as_str().unwrap().to_string())
+}
+
+fn expected(arch: &str, preset: &str) -> HashMap<Key, Value> {
+    jsonl(&fs::read_to_string(tiny("expected.jsonl")).unwrap())
+        .into_iter()
+        .filter(|r| r["arch"] == arch && r["preset"] == preset)
+        .map(|r| (key(&r), r))
+        .collect()
+}
+
+fn score(arch: &str, preset: &str, dtype: &str, label: Option<&str>, out: &Path) -> HashMap<Key, Value> {
+    let (trajs, model) = (tiny("trajectories.jsonl"), tiny(arch));
+    let mut args = vec!["score", &*trajs, "--model", &*model, "--preset", preset, "--device", "cpu", "--dtype", dtype];
+    args.extend(["-q", "-o", out.to_str().unwrap()]);
+    if let Some(l) = label {
+        args.extend(["--label", l]);
+    }
+    ok(&swerm(&args));
+    jsonl(&fs::read_to_string(out.join("scores.jsonl")).unwrap()).into_iter().map(|r| (key(&r), r)).collect()
+}
+
+/// The label index `--label` picks: the one named, else `success`, else the first.
+fn label_index(w: &Value, label: Option<&str>) -> usize {
+    let labels: Vec<&str> = w["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    let want = label.unwrap_or("success");
+    labels.iter().position(|l| *l == want).unwrap_or_else(|| {
+        assert!(label.is_none(), "{want} not in {labels:?}");
+        0
+    })
+}
+
+#[test]
+fn head_scores_match_transformers_in_f32() {
+    for (arch, _, labels) in HEADS {
+        for preset in ["swegym", "r2egym"] {
+            let want = expected(arch, preset);
+            assert!(!want.is_empty(), "{arch} {preset}: no reference rows");
+            for &label in labels {
+                let dir = tempfile::tempdir().unwrap();
+                let got = score(arch, preset, "f32", label, dir.path());
+                for (k, w) in &want {
+                    let (g, i) = (&got[k], label_index(w, label));
+                    let (p, z) = (w["probs"][i].as_f64().unwrap(), w["head_logits"][i].as_f64().unwrap());
+                    let (gp, gz) = (g["score"].as_f64().unwrap(), g["logit"].as_f64().unwrap());
+                    assert!((gp - p).abs() < 1e-4, "{arch} {preset} {label:?} {k:?}: p {gp} vs transformers {p}");
+                    assert!((gz - z).abs() < 1e-4, "{arch} {preset} {label:?} {k:?}: logit {gz} vs {z}");
+                    assert_eq!(g["n_tokens"], w["n_tokens"], "{arch} {preset} {k:?}: the same prompt");
+                    assert!(g.get("logit_yes").is_none(), "a head has no answer tokens");
+                }
+                let settings = read_json(&dir.path().join("scores.settings.json"));
+                assert_eq!(settings["scorer"]["label"].as_str(), label, "the label named is in the scores' identity");
+            }
+        }
+    }
+}
+
+/// bf16 within the tolerance recorded for the head's decoder (its causal base's answer-logit
+/// difference tolerance `tz`, fixtures/tiny/bf16-tolerance.json) for the label's logit; the
+/// probability within what that allows: a sigmoid moves at most 1/4 of its logit's change, and a
+/// two-label softmax share 1/4 of its logits' difference (up to 2 tz), so 0.5 tz bounds both.
+#[test]
+fn head_scores_in_bf16_stay_within_the_recorded_tolerance() {
+    let tol: Value = serde_json::from_str(&fs::read_to_string(tiny("bf16-tolerance.json")).unwrap()).unwrap();
+    for (arch, base, _) in HEADS {
+        let tz = tol[base]["logit_diff_tolerance"].as_f64().unwrap();
+        let tp = 0.5 * tz;
+        let dir = tempfile::tempdir().unwrap();
+        let got = score(arch, "swegym", "bf16", None, dir.path());
+        for (k, w) in &expected(arch, "swegym") {
+            let i = label_index(w, None);
+            let dz = (got[k]["logit"].as_f64().unwrap() - w["head_logits"][i].as_f64().unwrap()).abs();
+            let dp = (got[k]["score"].as_f64().unwrap() - w["probs"][i].as_f64().unwrap()).abs();
+            assert!(dz <= tz && dp <= tp, "{arch} {k:?}: logit off by {dz} (tolerance {tz}), p by {dp} ({tp})");
+        }
+    }
+}
+
+#[test]
+fn labels_are_checked_before_scoring() {
+    let (trajs, dir) = (tiny("trajectories.jsonl"), tempfile::tempdir().unwrap());
+    let out = dir.path().join("o");
+    let o = out.to_str().unwrap();
+    let e = fails(&["score", &trajs, "--model", &tiny("qwen3-moe-cls"), "--label", "nope", "--device", "cpu", "-o", o]);
+    assert!(e.contains("--label nope") && e.contains("resolved_rubric, success, loops"), "{e}");
+    let e = fails(&["score", &trajs, "--model", &tiny("qwen3"), "--label", "success", "--device", "cpu", "-o", o]);
+    assert!(e.contains("not a classification head"), "{e}");
+    let e = fails(&[
+        "score",
+        &trajs,
+        "--model",
+        &tiny("qwen3-cls"),
+        "--label",
+        "reward",
+        "--endpoint",
+        "http://127.0.0.1:9",
+        "-o",
+        o,
+    ]);
+    assert!(e.contains("--label"), "{e}");
+}
+
+/// A head's scores go wherever a verifier's do: a calibration fitted on them, and eval and
+/// compare beside a YES/NO verifier's.
+#[test]
+fn critic_scores_calibrate_and_compare() {
+    let d = tempfile::tempdir().unwrap();
+    let (critic, verifier) = (d.path().join("critic"), d.path().join("verifier"));
+    rerank_demo(&critic, &["--model", &tiny("qwen3-moe-cls"), "--device", "cpu"]);
+    rerank_demo(&verifier, &["--model", &tiny("qwen3-moe"), "--device", "cpu"]);
+    let cal = d.path().join("cal.json");
+    ok(&swerm(&["calibrate", "--scores", critic.to_str().unwrap(), "--folds", "4", "-q", "-o", cal.to_str().unwrap()]));
+    let out = d.path().join("eval");
+    let c = critic.to_str().unwrap();
+    ok(&swerm(&["eval", "--scores", c, "--calibration", cal.to_str().unwrap(), "-q", "-o", out.to_str().unwrap()]));
+    assert!(read_json(&out.join("report.json"))["calibration"].is_object());
+    let cmp = d.path().join("cmp");
+    let args = [format!("critic={c}"), format!("verifier={}", verifier.display())];
+    ok(&swerm(&["compare", &args[0], &args[1], "--bootstrap", "50", "-q", "-o", cmp.to_str().unwrap()]));
+    let text = check_report(&[&cmp]);
+    assert!(!text.contains("FAIL"), "{text}");
+}
