@@ -32,6 +32,24 @@ impl Checkpoint {
         let v: serde_json::Value = serde_json::from_str(&text).ok()?;
         v.get("max_position_embeddings")?.as_u64().map(|n| n as usize)
     }
+
+    /// Whether tokenizer.json's `added_tokens` hold every one of `tokens` (by content).
+    pub fn adds_tokens(&self, tokens: &[&str]) -> Result<bool> {
+        #[derive(serde::Deserialize)]
+        struct Added {
+            content: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Tok {
+            #[serde(default)]
+            added_tokens: Vec<Added>,
+        }
+        let path = &self.tokenizer;
+        let file = std::fs::File::open(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let tok: Tok = serde_json::from_reader(std::io::BufReader::new(file))
+            .map_err(|e| anyhow!("{}: field `added_tokens`: {e}", path.display()))?;
+        Ok(tokens.iter().all(|t| tok.added_tokens.iter().any(|a| a.content == *t)))
+    }
 }
 
 /// Where files come from.

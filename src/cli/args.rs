@@ -98,7 +98,8 @@ pub struct PromptArgs {
 pub struct ModelArgs {
     #[command(flatten)]
     pub prompt: PromptArgs,
-    /// The answer strings, YES,NO [default: " YES"," NO" for swegym, "YES","NO" for r2egym].
+    /// The answer strings, YES,NO [default: "<YES>","<NO>" when the tokenizer adds them, else " YES"," NO"
+    /// for swegym, "YES","NO" for r2egym].
     #[arg(long, value_name = "YES,NO")]
     pub answer_tokens: Option<String>,
     /// For a classification head (*ForSequenceClassification): the label to score, from its

@@ -33,9 +33,10 @@ pub(super) fn build_scorer(
             score::model_free(m)
         }
         ScorerChoice::Verifier(v) => {
+            let v = v.with_checkpoint_answers(quiet)?;
             let (device, dtype, settings) = v.resolve()?;
             store::check(out, want(&settings), overwrite)?;
-            Box::new(Verifier::load(v, &device, dtype, settings)?)
+            Box::new(Verifier::load(&v, &device, dtype, settings)?)
         }
         ScorerChoice::Combined(c) => {
             let s = Combined::new(c)?;
@@ -43,7 +44,7 @@ pub(super) fn build_scorer(
             Box::new(s)
         }
         ScorerChoice::Remote(v, e) => {
-            let r = Remote::connect(v, e)?;
+            let r = Remote::connect(&v.with_checkpoint_answers(quiet)?, e)?;
             store::check(out, want(&r.settings()), overwrite)?;
             if !quiet {
                 eprintln!("swerm: {}", r.describe());

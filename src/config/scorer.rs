@@ -120,6 +120,7 @@ pub(super) fn verifier(model: &str, a: &cli::ModelArgs) -> Result<VerifierSettin
         model: super::model_ref(model, &a.prompt),
         prompt: super::prompt_spec(&a.prompt)?,
         answers,
+        answers_given: a.answer_tokens.is_some(),
         label: a.label.clone(),
         batch_tokens: a.batch_tokens,
         device: a.device,

@@ -26,6 +26,9 @@ pub struct VerifierSettings {
     pub prompt: PromptSpec,
     /// (yes, no) answer strings (unused by a classification head).
     pub answers: (String, String),
+    /// Whether `--answer-tokens` gave `answers`; if not, a checkpoint whose tokenizer adds
+    /// `<YES>` and `<NO>` answers with those (`with_checkpoint_answers`).
+    pub answers_given: bool,
     /// `--label`: the label of a classification head to score (default: `success`, else the
     /// first); refused for a causal checkpoint.
     pub label: Option<String>,
@@ -43,6 +46,27 @@ impl VerifierSettings {
         let device = self.device.resolve()?;
         let dtype = self.dtype.resolve(&device);
         Ok((device, dtype, self.identity(None, dtype_name(dtype))))
+    }
+
+    /// SWE-RM's answers: notes say it answers with added tokens `<YES>` and `<NO>`
+    /// (../shared/spec/judges.md), so when `--answer-tokens` was not given and the checkpoint's
+    /// tokenizer adds both, they are the answers, with a note on stderr; otherwise the settings
+    /// as they are. Called before the scores' identity is taken, which holds the answers.
+    pub fn with_checkpoint_answers(&self, quiet: bool) -> Result<VerifierSettings> {
+        if self.answers_given {
+            return Ok(self.clone());
+        }
+        let ck = self.model.locate(false)?;
+        if !ck.adds_tokens(&["<YES>", "<NO>"])? {
+            return Ok(self.clone());
+        }
+        if !quiet {
+            eprintln!(
+                "swerm: note: {}'s tokenizer adds <YES> and <NO>: they are the answers (--answer-tokens to choose others)",
+                ck.name
+            );
+        }
+        Ok(VerifierSettings { answers: ("<YES>".into(), "<NO>".into()), ..self.clone() })
     }
 
     /// The identity of scores computed in `dtype`, here (`engine: None`) or by an engine

@@ -143,3 +143,46 @@ fn critic_scores_calibrate_and_compare() {
     let text = check_report(&[&cmp]);
     assert!(!text.contains("FAIL"), "{text}");
 }
+
+/// SWE-RM's answers: a checkpoint whose tokenizer adds `<YES>` and `<NO>` answers with them by
+/// default (with a note), exactly as if `--answer-tokens "<YES>,<NO>"` had been given;
+/// `--answer-tokens` still chooses.
+#[test]
+fn added_yes_no_tokens_are_the_default_answers() {
+    let d = tempfile::tempdir().unwrap();
+    let ck = d.path().join("swe-rm-like");
+    fs::create_dir(&ck).unwrap();
+    for f in ["config.json", "model.safetensors", "tokenizer_config.json"] {
+        fs::copy(Path::new(&tiny("qwen3")).join(f), ck.join(f)).unwrap();
+    }
+    let mut tok: Value = serde_json::from_str(&fs::read_to_string(tiny("tokenizer.json")).unwrap()).unwrap();
+    let added = tok["added_tokens"].as_array_mut().unwrap();
+    let next = added.iter().map(|t| t["id"].as_u64().unwrap()).max().unwrap() + 1;
+    for (i, t) in ["<YES>", "<NO>"].iter().enumerate() {
+        added.push(serde_json::json!({"id": next + i as u64, "content": t, "single_word": false, "lstrip": false,
+            "rstrip": false, "normalized": false, "special": true}));
+    }
+    fs::write(ck.join("tokenizer.json"), tok.to_string()).unwrap();
+    let run = |name: &str, extra: &[&str]| -> (String, Vec<Value>, Value) {
+        let out = d.path().join(name);
+        let (trajs, model) = (tiny("trajectories.jsonl"), ck.to_str().unwrap().to_string());
+        let mut args = vec!["score", &*trajs, "--model", &*model, "--device", "cpu", "-o", out.to_str().unwrap()];
+        args.extend(extra);
+        let r = swerm(&args);
+        ok(&r);
+        let lines = jsonl(&fs::read_to_string(out.join("scores.jsonl")).unwrap());
+        (String::from_utf8_lossy(&r.stderr).into_owned(), lines, read_json(&out.join("scores.settings.json")))
+    };
+    let (note, by_default, settings) = run("default", &[]);
+    assert!(note.contains("adds <YES> and <NO>: they are the answers"), "{note}");
+    assert_eq!(settings["scorer"]["answers"], serde_json::json!(["<YES>", "<NO>"]));
+    let (quiet, explicit, _) = run("explicit", &["--answer-tokens", "<YES>,<NO>"]);
+    assert!(!quiet.contains("adds <YES>"), "{quiet}");
+    let logits = |ls: &[Value]| -> Vec<(Value, Value)> {
+        ls.iter().map(|l| (l["logit_yes"].clone(), l["logit_no"].clone())).collect()
+    };
+    assert_eq!(logits(&by_default), logits(&explicit), "the same two rows of the head");
+    let (_, plain, settings) = run("plain", &["--answer-tokens", " YES, NO"]);
+    assert_eq!(settings["scorer"]["answers"], serde_json::json!([" YES", " NO"]));
+    assert_ne!(logits(&plain), logits(&by_default));
+}
