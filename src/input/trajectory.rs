@@ -29,6 +29,9 @@ pub struct Trajectory {
     /// The issue text: `instance.problem_statement` / `problem_statement` when the record has
     /// it, else the first user message.
     pub problem_statement: Option<String>,
+    /// The tool definitions the agent was given (OpenAI format), when the record carries them
+    /// (a chat record's `tools`): `--preset chat` renders them as the agent's model saw them.
+    pub tools: Option<Value>,
 }
 
 impl Message {

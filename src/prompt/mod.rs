@@ -1,8 +1,9 @@
 //! Verifier prompts: a candidate's trajectory (or its patch alone) -> the exact text and token
-//! ids the model reads, per preset (`swegym`, `r2egym`), rendered with the checkpoint's own
+//! ids the model reads, per preset (`swegym`, `r2egym`, `chat`), rendered with the checkpoint's own
 //! chat template, with the preset's truncation policy under `--max-tokens`. Trajectories come
 //! from `input::trajectory` as plain data.
 
+mod chat;
 pub mod r2egym;
 pub mod swegym;
 pub mod template;
@@ -22,6 +23,9 @@ pub enum Preset {
     SweGym,
     #[serde(rename = "r2egym")]
     R2EGym,
+    /// The conversation itself, for classification heads (`chat.rs`).
+    #[serde(rename = "chat")]
+    Chat,
 }
 
 impl std::str::FromStr for Preset {
@@ -30,7 +34,8 @@ impl std::str::FromStr for Preset {
         match s {
             "swegym" => Ok(Preset::SweGym),
             "r2egym" => Ok(Preset::R2EGym),
-            _ => Err(format!("{s:?}: expected swegym or r2egym")),
+            "chat" => Ok(Preset::Chat),
+            _ => Err(format!("{s:?}: expected swegym, r2egym or chat")),
         }
     }
 }
@@ -40,13 +45,15 @@ impl Preset {
         match self {
             Preset::SweGym => "swegym",
             Preset::R2EGym => "r2egym",
+            Preset::Chat => "chat",
         }
     }
     /// The answer strings the preset's checkpoints were trained on.
     pub fn default_answers(self) -> (&'static str, &'static str) {
         match self {
             Preset::SweGym => (" YES", " NO"),
-            Preset::R2EGym => ("YES", "NO"),
+            // Chat asks no question (a classification head reads it); the pair is unused.
+            Preset::R2EGym | Preset::Chat => ("YES", "NO"),
         }
     }
 }
@@ -191,6 +198,7 @@ impl Prompter {
                 })?;
                 Ok(text[..cut + "<judgement>".len()].to_string())
             }
+            Preset::Chat => unreachable!("build() renders chat prompts in chat.rs"),
             Preset::R2EGym => {
                 let user = match condensed_user {
                     Some(u) => u.to_string(),
@@ -218,6 +226,9 @@ impl Prompter {
     ///
     /// `issue` (from `--dataset`) is shown for a candidate without a trajectory (`traj: None`).
     pub fn build(&self, traj: Option<&Trajectory>, patch: &str, issue: Option<&str>) -> Result<Prompt> {
+        if self.preset == Preset::Chat {
+            return self.build_chat(traj, patch, issue);
+        }
         let j = Judged { traj, patch, issue: if traj.is_none() { issue } else { None } };
         let has_trajectory = traj.is_some_and(|t| !t.messages.is_empty());
         let mut text = self.render(&j, None)?;

@@ -79,19 +79,27 @@ impl ChatTemplate {
 
     /// Renders `messages` as transformers' `apply_chat_template(..., tokenize=False)` does.
     pub fn render(&self, messages: &[Turn], add_generation_prompt: bool) -> Result<String> {
-        let msgs: Vec<JValue> = messages
-            .iter()
-            .map(|(role, content)| {
-                JValue::from(minijinja::value::Serde(serde_json::json!({"role": role, "content": content})))
-            })
-            .collect();
+        let msgs: Vec<Value> =
+            messages.iter().map(|(role, content)| serde_json::json!({"role": role, "content": content})).collect();
+        self.render_values(&msgs, None, add_generation_prompt)
+    }
+
+    /// Renders messages given as JSON (`{role, content, tool_calls?}`, in transformers' shape)
+    /// and the tool definitions, as `apply_chat_template(messages, tools=tools, ...)` does.
+    pub fn render_values(
+        &self,
+        messages: &[Value],
+        tools: Option<&Value>,
+        add_generation_prompt: bool,
+    ) -> Result<String> {
+        let msgs: Vec<JValue> = messages.iter().map(|m| JValue::from(minijinja::value::Serde(m))).collect();
         let tmpl = self.env.get_template("chat").expect("added in new");
         let ctx = minijinja::context! {
             messages => msgs,
             add_generation_prompt => add_generation_prompt,
             bos_token => self.bos_token.clone(),
             eos_token => self.eos_token.clone(),
-            tools => JValue::from(()),
+            tools => tools.map_or(JValue::from(()), |t| JValue::from(minijinja::value::Serde(t))),
         };
         tmpl.render(ctx).map_err(|e| anyhow!("rendering the chat template: {e}"))
     }

@@ -170,6 +170,10 @@ impl Verifier {
             None if s.label.is_some() => {
                 bail!("--label: {} is not a classification head (its config names a causal LM)", ck.name)
             }
+            None if s.prompt.preset == crate::prompt::Preset::Chat => bail!(
+                "--preset chat asks no question, so {} (a causal LM) has nothing to answer YES/NO to: use it with a classification head",
+                ck.name
+            ),
             None => Reading::Answers(prompter.answer_ids(&s.answers.0, &s.answers.1)?),
         };
         let model = Model::load(cfg, &ck.weights, dtype, device).with_context(|| format!("--model {}", ck.name))?;

@@ -32,8 +32,21 @@ fn expected(arch: &str, preset: &str) -> HashMap<Key, Value> {
         .collect()
 }
 
+/// The records a preset's reference rows cover: the chat preset adds the records with tool
+/// definitions (one file, so that each record's `run` names its run).
+fn inputs(preset: &str, dir: &Path) -> String {
+    if preset != "chat" {
+        return tiny("trajectories.jsonl");
+    }
+    let both = dir.join("chat-inputs.jsonl");
+    let text = fs::read_to_string(tiny("trajectories.jsonl")).unwrap()
+        + &fs::read_to_string(tiny("critic-trajectories.jsonl")).unwrap();
+    fs::write(&both, text).unwrap();
+    both.to_str().unwrap().to_string()
+}
+
 fn score(arch: &str, preset: &str, dtype: &str, label: Option<&str>, out: &Path) -> HashMap<Key, Value> {
-    let (trajs, model) = (tiny("trajectories.jsonl"), tiny(arch));
+    let (trajs, model) = (inputs(preset, out.parent().unwrap()), tiny(arch));
     let mut args = vec!["score", &*trajs, "--model", &*model, "--preset", preset, "--device", "cpu", "--dtype", dtype];
     args.extend(["-q", "-o", out.to_str().unwrap()]);
     if let Some(l) = label {
@@ -56,12 +69,12 @@ fn label_index(w: &Value, label: Option<&str>) -> usize {
 #[test]
 fn head_scores_match_transformers_in_f32() {
     for (arch, _, labels) in HEADS {
-        for preset in ["swegym", "r2egym"] {
+        for preset in ["swegym", "r2egym", "chat"] {
             let want = expected(arch, preset);
             assert!(!want.is_empty(), "{arch} {preset}: no reference rows");
             for &label in labels {
                 let dir = tempfile::tempdir().unwrap();
-                let got = score(arch, preset, "f32", label, dir.path());
+                let got = score(arch, preset, "f32", label, &dir.path().join("o"));
                 for (k, w) in &want {
                     let (g, i) = (&got[k], label_index(w, label));
                     let (p, z) = (w["probs"][i].as_f64().unwrap(), w["head_logits"][i].as_f64().unwrap());
@@ -71,7 +84,7 @@ fn head_scores_match_transformers_in_f32() {
                     assert_eq!(g["n_tokens"], w["n_tokens"], "{arch} {preset} {k:?}: the same prompt");
                     assert!(g.get("logit_yes").is_none(), "a head has no answer tokens");
                 }
-                let settings = read_json(&dir.path().join("scores.settings.json"));
+                let settings = read_json(&dir.path().join("o").join("scores.settings.json"));
                 assert_eq!(settings["scorer"]["label"].as_str(), label, "the label named is in the scores' identity");
             }
         }
@@ -89,7 +102,7 @@ fn head_scores_in_bf16_stay_within_the_recorded_tolerance() {
         let tz = tol[base]["logit_diff_tolerance"].as_f64().unwrap();
         let tp = 0.5 * tz;
         let dir = tempfile::tempdir().unwrap();
-        let got = score(arch, "swegym", "bf16", None, dir.path());
+        let got = score(arch, "swegym", "bf16", None, &dir.path().join("o"));
         for (k, w) in &expected(arch, "swegym") {
             let i = label_index(w, None);
             let dz = (got[k]["logit"].as_f64().unwrap() - w["head_logits"][i].as_f64().unwrap()).abs();
@@ -185,4 +198,59 @@ fn added_yes_no_tokens_are_the_default_answers() {
     let (_, plain, settings) = run("plain", &["--answer-tokens", " YES, NO"]);
     assert_eq!(settings["scorer"]["answers"], serde_json::json!([" YES", " NO"]));
     assert_ne!(logits(&plain), logits(&by_default));
+}
+
+/// `--preset chat`: the conversation and its tools through the checkpoint's chat template, no
+/// generation prompt, byte-identical to transformers' `apply_chat_template` (Qwen3's template
+/// with tools and tool calls, and plain ChatML).
+#[test]
+fn chat_prompts_are_byte_identical_to_transformers() {
+    let dir = tempfile::tempdir().unwrap();
+    let trajs = inputs("chat", dir.path());
+    for arch in ["qwen3-moe-cls", "qwen2-cls"] {
+        let want = expected(arch, "chat");
+        let got = ok(&swerm(&["render", &trajs, "--model", &tiny(arch), "--preset", "chat"]));
+        let got: HashMap<Key, Value> = jsonl(&got).into_iter().map(|r| (key(&r), r)).collect();
+        assert_eq!(got.len(), want.len(), "{arch}: one prompt per non-empty candidate");
+        for (k, w) in &want {
+            assert_eq!(got[k]["prompt"], w["prompt"], "{arch} {k:?}");
+            assert_eq!(got[k]["n_tokens"], w["n_tokens"], "{arch} {k:?}");
+        }
+    }
+    let tools = &expected("qwen3-moe-cls", "chat")[&("tiny__critic-1".to_string(), "agent-a".to_string())];
+    assert!(tools["prompt"].as_str().unwrap().contains("<tools>\n{\"type\": \"function\""), "the fixture has tools");
+}
+
+/// Over `--max-tokens`, the chat preset keeps the task (its first user message) and the last
+/// messages, and says how many between were removed; a YES/NO checkpoint refuses the preset.
+#[test]
+fn chat_truncation_keeps_the_task_and_the_end() {
+    let trajs = tiny("critic-trajectories.jsonl");
+    let full = ok(&swerm(&["render", &trajs, "--model", &tiny("qwen3-moe-cls"), "--preset", "chat"]));
+    let full: Vec<Value> = jsonl(&full);
+    let n = full[0]["n_tokens"].as_u64().unwrap();
+    let max = (n - 40).to_string();
+    let cut =
+        ok(&swerm(&["render", &trajs, "--model", &tiny("qwen3-moe-cls"), "--preset", "chat", "--max-tokens", &max]));
+    let cut = &jsonl(&cut)[0];
+    let p = cut["prompt"].as_str().unwrap();
+    assert!(cut["n_tokens"].as_u64().unwrap() <= n - 40, "{p}");
+    assert!(p.contains("x should be 2, not 1 (naïve café).") && p.contains("<tools>"), "task and tools kept: {p}");
+    assert!(p.contains("messages of the interaction removed by swerm to fit --max-tokens"), "{p}");
+    assert!(p.ends_with("finished\n</tool_response><|im_end|>\n"), "the end kept: {p}");
+    let d = tempfile::tempdir().unwrap();
+    let o = d.path().join("o");
+    let e = fails(&[
+        "score",
+        &trajs,
+        "--model",
+        &tiny("qwen3"),
+        "--preset",
+        "chat",
+        "--device",
+        "cpu",
+        "-o",
+        o.to_str().unwrap(),
+    ]);
+    assert!(e.contains("--preset chat asks no question"), "{e}");
 }

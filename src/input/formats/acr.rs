@@ -142,7 +142,7 @@ pub fn trajectory(dir: &Path) -> Result<Option<Trajectory>> {
             trajectory::chat_messages(&list, "messages").with_context(|| p.display().to_string())?
         }
     };
-    Ok(Some(Trajectory { messages, problem_statement }))
+    Ok(Some(Trajectory { messages, problem_statement, tools: None }))
 }
 
 /// The instance folders of an ACR run folder (in category folders or straight under it);

@@ -1,10 +1,12 @@
 //! Chat-message records (released verifier and trajectory datasets: SWE-Gym, nebius
 //! SWE-rebench-openhands-trajectories): `instance_id`, `messages` (or `trajectory`) of
-//! `{role, content, tool_calls?}`, `model_patch`, `resolved`.
+//! `{role, content, tool_calls?}`, `model_patch`, `resolved`, and the agent's tool
+//! definitions as `tools` when the record keeps them.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use serde_json::Value;
 
+use crate::input::fields::kind;
 use crate::input::trajectory::{self, Trajectory};
 
 /// Where the patch is (`crate::input::fields::first_string`).
@@ -18,7 +20,12 @@ pub fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
     };
     let messages = trajectory::chat_messages(list, field)?;
     let problem_statement = trajectory::problem_statement(v, &messages);
-    Ok(Some(Trajectory { messages, problem_statement }))
+    let tools = match v.get("tools") {
+        None | Some(Value::Null) => None,
+        Some(t @ Value::Array(_)) => Some(t.clone()),
+        Some(other) => bail!("field `tools`: expected a list of tool definitions, found {}", kind(other)),
+    };
+    Ok(Some(Trajectory { messages, problem_statement, tools }))
 }
 
 #[cfg(test)]
@@ -39,5 +46,11 @@ mod tests {
         assert_eq!(t.problem_statement.as_deref(), Some("fix it"));
         let e = trajectory(&json!({"messages":[{"role":3}]})).unwrap_err();
         assert!(e.to_string().contains("messages[0].role"), "{e}");
+        assert_eq!(t.tools, None);
+        let tools = json!([{"type": "function", "function": {"name": "bash"}}]);
+        let t = trajectory(&json!({"messages": [], "tools": tools})).unwrap().unwrap();
+        assert_eq!(t.tools, Some(tools));
+        let e = trajectory(&json!({"messages": [], "tools": "bash"})).unwrap_err();
+        assert!(e.to_string().contains("field `tools`: expected a list"), "{e}");
     }
 }

@@ -38,5 +38,5 @@ pub fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
     };
     let messages = trajectory::chat_messages(list, "messages")?;
     let problem_statement = trajectory::problem_statement(v, &messages);
-    Ok(Some(Trajectory { messages, problem_statement }))
+    Ok(Some(Trajectory { messages, problem_statement, tools: None }))
 }

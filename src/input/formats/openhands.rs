@@ -39,7 +39,7 @@ pub fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
         Some(Value::String(s)) => Some(s.clone()),
         _ => trajectory::problem_statement(v, &messages),
     };
-    Ok(Some(Trajectory { messages, problem_statement }))
+    Ok(Some(Trajectory { messages, problem_statement, tools: None }))
 }
 
 /// v0's list of `[action, observation]` pairs. The task the agent received is the top-level

@@ -20,5 +20,5 @@ pub fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
     let Some(Value::Array(history)) = v.get("history") else { return Ok(None) };
     let messages = trajectory::chat_messages_where(history, "history", |m| !is_demo(m))?;
     let problem_statement = trajectory::problem_statement(v, &messages);
-    Ok(Some(Trajectory { messages, problem_statement }))
+    Ok(Some(Trajectory { messages, problem_statement, tools: None }))
 }

@@ -1,0 +1,85 @@
+//! The `chat` preset: the trajectory's own messages, and its tool definitions when the input
+//! carries them, through the checkpoint's chat template with no judge instruction and no
+//! generation prompt: what OpenHands' critic reads (its SDK renders the conversation and the
+//! tools with `apply_chat_template(..., add_generation_prompt=False)`). For classification
+//! heads, which are read at the last token; a YES/NO verifier has no question to answer here.
+//!
+//! Under `--max-tokens` the conversation keeps everything through its first user message (the
+//! task: the issue is never cut) and as many of its last messages as fit; the messages between
+//! are replaced by one user message saying how many were removed.
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use super::{Prompt, Prompter, TooLong, patch_only};
+use crate::input::trajectory::{Message, Trajectory};
+
+/// Messages in the shape transformers' templates read: `{role, content}`, plus `tool_calls`
+/// (`{type: "function", function: {name, arguments}}`, arguments as the recorded JSON text) on
+/// the messages that made calls.
+fn values(msgs: &[Message]) -> Vec<Value> {
+    msgs.iter()
+        .map(|m| {
+            let mut v = json!({"role": m.role, "content": m.content});
+            if !m.tool_calls.is_empty() {
+                let calls: Vec<Value> = m
+                    .tool_calls
+                    .iter()
+                    .map(|c| json!({"type": "function", "function": {"name": c.name, "arguments": c.arguments}}))
+                    .collect();
+                v["tool_calls"] = Value::Array(calls);
+            }
+            v
+        })
+        .collect()
+}
+
+fn marker(removed: usize, max: usize) -> String {
+    format!("[... {removed} messages of the interaction removed by swerm to fit --max-tokens {max} ...]")
+}
+
+impl Prompter {
+    pub(super) fn build_chat(&self, traj: Option<&Trajectory>, patch: &str, issue: Option<&str>) -> Result<Prompt> {
+        let has_trajectory = traj.is_some_and(|t| !t.messages.is_empty());
+        let msgs = match traj {
+            Some(t) if has_trajectory => t.messages.clone(),
+            _ => patch_only(issue, patch),
+        };
+        let tools = traj.and_then(|t| t.tools.as_ref());
+        let render = |m: &[Message]| -> Result<(String, Vec<u32>)> {
+            let text = self.template.render_values(&values(m), tools, false)?;
+            let ids = self.encode(&text)?;
+            Ok((text, ids))
+        };
+        let (text, ids) = render(&msgs)?;
+        let Some(max) = self.max_tokens.filter(|&m| ids.len() > m) else {
+            return Ok(Prompt { text, ids, truncated: false, has_trajectory });
+        };
+        // Drop `k` messages after the task, the oldest first; the fewest that fit.
+        let head = msgs.iter().position(|m| m.role == "user").map_or(0, |i| i + 1);
+        let cut = |k: usize| -> Result<(String, Vec<u32>)> {
+            let mut m = msgs[..head].to_vec();
+            m.push(Message::new("user", &marker(k, max)));
+            m.extend_from_slice(&msgs[head + k..]);
+            render(&m)
+        };
+        let most = msgs.len().saturating_sub(head + 1); // keep at least the last message
+        let shortest = cut(most)?;
+        if most == 0 || shortest.1.len() > max {
+            return Err(TooLong { need: shortest.1.len(), max }.into());
+        }
+        // Fewer messages never take more tokens: search the smallest k that fits (`best` is
+        // always the prompt of `hi`).
+        let (mut lo, mut hi, mut best) = (1, most, shortest);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let p = cut(mid)?;
+            if p.1.len() <= max {
+                (hi, best) = (mid, p);
+            } else {
+                lo = mid + 1;
+            }
+        }
+        Ok(Prompt { text: best.0, ids: best.1, truncated: true, has_trajectory })
+    }
+}
