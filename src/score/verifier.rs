@@ -114,8 +114,8 @@ pub fn prepare(
     Ok(ready)
 }
 
-/// What a forward pass reads at each last position.
-enum Reading {
+/// What a forward pass reads at each last position (an endpoint too: `remote`).
+pub(super) enum Reading {
     /// The LM head's rows of the (yes, no) answer tokens: P(YES) = their softmax share.
     Answers([u32; 2]),
     /// A classification head's label (its index), through the head's activation.
@@ -123,6 +123,25 @@ enum Reading {
 }
 
 impl Reading {
+    /// What checkpoint `name` (its config `cfg`) is asked: a classification head its label
+    /// (`--label`), a causal LM its answer tokens; refused: `--label` or `--preset chat` (which
+    /// asks no question) for a causal LM.
+    pub(super) fn of(s: &VerifierSettings, cfg: &ModelConfig, prompter: &Prompter, name: &str) -> Result<Self> {
+        Ok(match &cfg.classifier {
+            Some(c) => {
+                let label = c.pick(s.label.as_deref()).with_context(|| format!("--model {name}"))?;
+                Reading::Label(c.clone(), label)
+            }
+            None if s.label.is_some() => {
+                bail!("--label: {name} is not a classification head (its config names a causal LM)")
+            }
+            None if s.prompt.preset == crate::prompt::Preset::Chat => bail!(
+                "--preset chat asks no question, so {name} (a causal LM) has nothing to answer YES/NO to: use it with a classification head"
+            ),
+            None => Reading::Answers(prompter.answer_ids(&s.answers.0, &s.answers.1)?),
+        })
+    }
+
     fn rows(&self) -> Vec<u32> {
         match self {
             Reading::Answers(a) => a.to_vec(),
@@ -162,20 +181,7 @@ impl Verifier {
         let ck = s.model.locate(true)?;
         let cfg = ModelConfig::load(&ck.config)?;
         let prompter = Prompter::new(&ck, s.prompt)?;
-        let reading = match &cfg.classifier {
-            Some(c) => {
-                let label = c.pick(s.label.as_deref()).with_context(|| format!("--model {}", ck.name))?;
-                Reading::Label(c.clone(), label)
-            }
-            None if s.label.is_some() => {
-                bail!("--label: {} is not a classification head (its config names a causal LM)", ck.name)
-            }
-            None if s.prompt.preset == crate::prompt::Preset::Chat => bail!(
-                "--preset chat asks no question, so {} (a causal LM) has nothing to answer YES/NO to: use it with a classification head",
-                ck.name
-            ),
-            None => Reading::Answers(prompter.answer_ids(&s.answers.0, &s.answers.1)?),
-        };
+        let reading = Reading::of(s, &cfg, &prompter, &ck.name)?;
         let model = Model::load(cfg, &ck.weights, dtype, device).with_context(|| format!("--model {}", ck.name))?;
         Ok(Verifier { model, prompter, reading, batch_tokens: s.batch_tokens.max(1), settings })
     }

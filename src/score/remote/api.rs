@@ -1,5 +1,7 @@
 //! The engines' APIs for the two answer tokens' exact log-probabilities
-//! (../shared/spec/engines.md): one request per candidate, token ids in, two numbers out.
+//! (../shared/spec/engines.md): one request per candidate, token ids in, two numbers out; and
+//! vLLM's `/classify` for classification heads (../shared/spec/judges.md): token ids in, every
+//! label's probability out.
 //!
 //! Never approximated from a top-k list: every dialect names the two answer tokens and a
 //! response without both is an error. P(YES) = sigmoid(lp_yes - lp_no), the same as the local
@@ -31,6 +33,37 @@ pub enum Api {
     PromptLogprobs,
     /// SGLang's native `/generate` with `input_ids` and `token_ids_logprob: [Y, N]`.
     Sglang,
+    /// vLLM's `/classify` (a pooling runner serving a classification head): `input` as token
+    /// ids; `data[0].probs` holds every label's probability, the head's activation applied.
+    Classify,
+}
+
+/// What one request answers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Answer {
+    /// The (yes, no) answer tokens' log-probabilities.
+    LogProbs([f64; 2]),
+    /// A classification head's probability of the label scored.
+    Label(f64),
+}
+
+impl Answer {
+    /// The score: P(YES), or the label's probability.
+    pub fn score(self) -> f64 {
+        match self {
+            Answer::LogProbs(lp) => crate::prob::p_yes(lp),
+            Answer::Label(p) => p,
+        }
+    }
+
+    /// The score on the logit scale, which replicas must agree on: lp_yes - lp_no, or
+    /// logit(p) (the raw logit is not returned; for a sigmoid head this is it).
+    pub fn z(self) -> f64 {
+        match self {
+            Answer::LogProbs(lp) => lp[0] - lp[1],
+            Answer::Label(p) => crate::prob::logit(p),
+        }
+    }
 }
 
 impl Api {
@@ -39,10 +72,12 @@ impl Api {
             Api::VllmTokenIds => "vllm",
             Api::PromptLogprobs => "prompt-logprobs",
             Api::Sglang => "sglang",
+            Api::Classify => "classify",
         }
     }
 
-    /// (path, body) of the request for prompt `ids`.
+    /// (path, body) of the request for prompt `ids`. `answer`: the answer tokens, or for
+    /// `Classify` the label's index (twice).
     pub fn request(self, model: &str, ids: &[u32], answer: [u32; 2]) -> (&'static str, Value) {
         match self {
             Api::VllmTokenIds => (
@@ -63,12 +98,31 @@ impl Api {
                 json!({"input_ids": ids, "sampling_params": {"max_new_tokens": 1, "temperature": 0},
                        "return_logprob": true, "logprob_start_len": -1, "token_ids_logprob": answer}),
             ),
+            Api::Classify => ("/classify", json!({"model": model, "input": [ids]})),
         }
     }
 
-    /// The (yes, no) log-probabilities in a response; the error says what is missing.
-    pub fn parse(self, body: &Value, answer: [u32; 2]) -> Result<[f64; 2], String> {
+    /// What a response answers; the error says what is missing.
+    pub fn parse(self, body: &Value, answer: [u32; 2]) -> Result<Answer, String> {
+        if self == Api::Classify {
+            let probs = body.pointer("/data/0/probs").and_then(Value::as_array).ok_or("no data[0].probs")?;
+            let label = answer[0] as usize;
+            let p = probs.get(label).and_then(Value::as_f64).ok_or(format!(
+                "data[0].probs has {} labels, none at index {label} (is the served head --model's?)",
+                probs.len()
+            ))?;
+            if !(0.0..=1.0).contains(&p) {
+                return Err(format!("data[0].probs[{label}] is {p}, not a probability"));
+            }
+            return Ok(Answer::Label(p));
+        }
+        self.log_probs(body, answer).map(Answer::LogProbs)
+    }
+
+    /// The (yes, no) log-probabilities in a response.
+    fn log_probs(self, body: &Value, answer: [u32; 2]) -> Result<[f64; 2], String> {
         match self {
+            Api::Classify => unreachable!("parse reads /classify"),
             Api::VllmTokenIds => {
                 let top = body
                     .pointer("/choices/0/logprobs/top_logprobs/0")
@@ -130,7 +184,8 @@ impl FromStr for ApiChoice {
             "vllm" => ApiChoice::Fixed(Api::VllmTokenIds),
             "prompt-logprobs" => ApiChoice::Fixed(Api::PromptLogprobs),
             "sglang" => ApiChoice::Fixed(Api::Sglang),
-            _ => return Err(format!("{s:?}: expected auto, vllm, prompt-logprobs or sglang")),
+            "classify" => ApiChoice::Fixed(Api::Classify),
+            _ => return Err(format!("{s:?}: expected auto, vllm, prompt-logprobs, sglang or classify")),
         })
     }
 }
@@ -145,18 +200,32 @@ mod tests {
     fn parses_each_dialect_and_names_what_is_missing() {
         let a = [9, 4];
         let v = json!({"choices": [{"logprobs": {"top_logprobs": [{"token_id:7": -0.1, "token_id:4": -2.5, "token_id:9": -3.0}]}}]});
-        assert_eq!(Api::VllmTokenIds.parse(&v, a), Ok([-3.0, -2.5]));
+        assert_eq!(Api::VllmTokenIds.parse(&v, a), Ok(Answer::LogProbs([-3.0, -2.5])));
         let p = json!({"choices": [
             {"index": 1, "prompt_logprobs": [null, {"4": {"logprob": -2.5, "rank": 3}}]},
             {"index": 0, "prompt_logprobs": [null, {"9": {"logprob": -3.0, "rank": 8}}]}]});
-        assert_eq!(Api::PromptLogprobs.parse(&p, a), Ok([-3.0, -2.5]));
+        assert_eq!(Api::PromptLogprobs.parse(&p, a), Ok(Answer::LogProbs([-3.0, -2.5])));
         let s = json!({"meta_info": {"output_token_ids_logprobs": [[[-2.5, 4, null], [-3.0, 9, null]]]}});
-        assert_eq!(Api::Sglang.parse(&s, a), Ok([-3.0, -2.5]));
+        assert_eq!(Api::Sglang.parse(&s, a), Ok(Answer::LogProbs([-3.0, -2.5])));
         let top20 = json!({"choices": [{"logprobs": {"top_logprobs": [{"token_id:7": -0.1}]}}]});
         assert!(Api::VllmTokenIds.parse(&top20, a).unwrap_err().contains("token_id:9"));
         assert!(Api::Sglang.parse(&json!({}), a).is_err());
         let (path, body) = Api::PromptLogprobs.request("m", &[1, 2], a);
         assert_eq!(path, "/v1/completions");
         assert_eq!(body["prompt"], json!([[1, 2, 9], [1, 2, 4]]));
+        // /classify as vLLM's CPU build answered it (judges.md, and scripts/engine-check.sh).
+        let c = json!({"data": [{"index": 0, "label": "loops", "probs": [0.1098, 0.0304, 0.6050], "num_classes": 3}]});
+        assert_eq!(Api::Classify.parse(&c, [1, 1]), Ok(Answer::Label(0.0304)));
+        assert!(Api::Classify.parse(&c, [3, 3]).unwrap_err().contains("3 labels, none at index 3"));
+        assert!(
+            Api::Classify
+                .parse(&json!({"data": [{"probs": [1.5]}]}), [0, 0])
+                .unwrap_err()
+                .contains("not a probability")
+        );
+        let (path, body) = Api::Classify.request("m", &[1, 2], [1, 1]);
+        assert_eq!((path, &body["input"]), ("/classify", &json!([[1, 2]])));
+        assert_eq!(Answer::Label(0.25).score(), 0.25);
+        assert!((Answer::Label(0.25).z() - (1.0f64 / 3.0).ln()).abs() < 1e-12);
     }
 }

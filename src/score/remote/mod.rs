@@ -1,6 +1,8 @@
 //! The remote verifier: the same prompts as the local verifier (tokenizer, chat template and
 //! `--max-tokens` truncation of `--model`), sent as token ids to inference engines users already
-//! run (vLLM, SGLang), which answer with the two answer tokens' exact log-probabilities.
+//! run (vLLM, SGLang), which answer with the two answer tokens' exact log-probabilities, or,
+//! for a classification head served by vLLM's pooling runner, its label's probability
+//! (`/classify`).
 //! swerm keeps the prompts, the resumable score store, selection and metrics; the engines do
 //! the forward passes, spread over as many `--endpoint`s as the user has.
 //!
@@ -19,13 +21,13 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
-pub use api::{Api, ApiChoice};
+pub use api::{Answer, Api, ApiChoice};
 pub use client::ApiKey;
 use client::Client;
 use pool::{Ask, Event, Job, Pool};
 
 use super::settings::ScorerSettings;
-use super::verifier::{VerifierSettings, prepare};
+use super::verifier::{Reading, VerifierSettings, prepare};
 use super::{Scored, Scorer, VerifierDetail};
 use crate::input::Dataset;
 use crate::prompt::Prompter;
@@ -58,7 +60,30 @@ pub struct Remote {
     concurrency: usize,
     /// The smallest `max_model_len` the endpoints report.
     max_len: Option<usize>,
+    /// Positions past the prompt the answer needs (1 for answer tokens, 0 for a head).
+    reserve: usize,
     settings: ScorerSettings,
+}
+
+/// How to ask, decided by `--model`'s config.json (`Reading::of`, as the local scorer): a
+/// classification head through `/classify` for its label (the index goes where answer tokens
+/// go), a causal LM for its answer tokens through any other API.
+fn ask_for(v: &VerifierSettings, e: &EngineSettings, prompter: &Prompter) -> Result<(ApiChoice, [u32; 2])> {
+    let ck = v.model.locate(false)?;
+    let cfg = crate::model::ModelConfig::load(&ck.config)?;
+    let classify = ApiChoice::Fixed(Api::Classify);
+    match Reading::of(v, &cfg, prompter, &ck.name)? {
+        Reading::Label(_, label) if e.api == ApiChoice::Auto || e.api == classify => Ok((classify, [label as u32; 2])),
+        Reading::Label(..) => bail!(
+            "--model {} is a classification head: its endpoints answer /classify (--endpoint-api classify, or auto)",
+            ck.name
+        ),
+        Reading::Answers(_) if e.api == classify => bail!(
+            "--endpoint-api classify: --model {} is not a classification head (its config names a causal LM)",
+            ck.name
+        ),
+        Reading::Answers(answer) => Ok((e.api, answer)),
+    }
 }
 
 impl Remote {
@@ -66,7 +91,7 @@ impl Remote {
     /// log-probabilities, its answer on a known prompt) before anything is scored.
     pub fn connect(v: &VerifierSettings, e: &EngineSettings) -> Result<Self> {
         let prompter = Prompter::for_model(&v.model, v.prompt)?;
-        let answer = prompter.answer_ids(&v.answers.0, &v.answers.1)?;
+        let (api_choice, answer) = ask_for(v, e, &prompter)?;
         let probe_ids = prompter.encode(probe::PROBE)?;
         let mut endpoints = Vec::new();
         let (mut model, mut max_len, mut first): (Option<String>, Option<usize>, Option<(String, f64)>) =
@@ -90,8 +115,8 @@ impl Remote {
                     c.url
                 );
             }
-            let (api, lp) = probe::api(&c, &served, e.api, &probe_ids, answer)?;
-            let z = lp[0] - lp[1];
+            let (api, got) = probe::api(&c, &served, api_choice, &probe_ids, answer)?;
+            let z = got.z();
             match &first {
                 Some((u, z0)) if (z - z0).abs() > REPLICA_TOLERANCE => bail!(
                     "{} and {u} serve {:?} but answer a known prompt differently (logit difference {z:.4} vs {z0:.4}): they run different weights",
@@ -110,8 +135,10 @@ impl Remote {
         }
         let Some(model) = model else { bail!("no --endpoint given") };
         let settings = v.identity(Some(&model), "engine");
+        // A generative answer takes one position past the prompt; a classification does not.
+        let reserve = usize::from(api_choice != ApiChoice::Fixed(Api::Classify));
         let ask = Ask { model, answer, retries: e.retries, backoff: e.backoff };
-        Ok(Remote { prompter, endpoints, ask, concurrency: e.concurrency.max(1), max_len, settings })
+        Ok(Remote { prompter, endpoints, ask, concurrency: e.concurrency.max(1), max_len, reserve, settings })
     }
 
     /// One line for people: which endpoints, which API.
@@ -158,11 +185,12 @@ impl Remote {
         let cap = 2 * self.endpoints.len() * self.concurrency;
         for chunk in todo.chunks(256) {
             for (idx, p) in prepare(&self.prompter, ds, chunk, done)? {
-                if let Some(m) = self.max_len.filter(|&m| p.ids.len() + 1 > m) {
+                if let Some(m) = self.max_len.filter(|&m| p.ids.len() + self.reserve > m) {
                     let msg = format!(
-                        "the prompt has {} tokens and the endpoints take at most {m} (their max_model_len, one for the answer): pass --max-tokens {}",
+                        "the prompt has {} tokens and the endpoints take at most {m} (their max_model_len{}): pass --max-tokens {}",
                         p.ids.len(),
-                        m - 1
+                        if self.reserve > 0 { ", one for the answer" } else { "" },
+                        m - self.reserve
                     );
                     done(
                         idx,
@@ -202,18 +230,21 @@ impl Remote {
         };
         match pool.events.recv() {
             Err(_) => bail!("{}", gone()),
-            Ok(Event::Done { idx, lp }) => {
+            Ok(Event::Done { idx, answer }) => {
                 let s = sent.remove(&idx).expect("a result answers a prompt sent");
-                let detail = VerifierDetail {
-                    logit_yes: Some(lp[0]),
-                    logit_no: Some(lp[1]),
-                    logit: None,
+                let base = VerifierDetail {
                     n_tokens: Some(s.n_tokens),
                     truncated: Some(s.truncated),
                     trajectory: (!s.has_trajectory).then_some(false),
-                    error: None,
+                    ..Default::default()
                 };
-                done(idx, Scored { score: Some(crate::prob::p_yes(lp)), detail })
+                let detail = match answer {
+                    Answer::LogProbs(lp) => VerifierDetail { logit_yes: Some(lp[0]), logit_no: Some(lp[1]), ..base },
+                    // The engine returns probabilities only: logit(p), the raw logit for a
+                    // sigmoid head (for a softmax head, the logit of its share).
+                    Answer::Label(_) => VerifierDetail { logit: Some(answer.z()), ..base },
+                };
+                done(idx, Scored { score: Some(answer.score()), detail })
             }
             Ok(Event::Fatal { idx, endpoint, msg }) => {
                 let (i, r) = ds.coords(idx);

@@ -21,7 +21,7 @@ pub struct Job {
 
 pub enum Event {
     /// The (yes, no) log-probabilities of candidate `idx`.
-    Done { idx: usize, lp: [f64; 2] },
+    Done { idx: usize, answer: super::api::Answer },
     /// A request the endpoint answered with an error that asking again would not change.
     Fatal { idx: usize, endpoint: String, msg: String },
     /// An endpoint stopped answering; its work went back to the queue.
@@ -162,8 +162,8 @@ fn work(q: &Queue, c: &Client, api: Api, alive: &AtomicBool, tx: &Sender<Event>,
         loop {
             let failure = match c.post(path, &body) {
                 Ok(v) => match api.parse(&v, ask.answer) {
-                    Ok(lp) => {
-                        let _ = tx.send(Event::Done { idx: job.idx, lp });
+                    Ok(answer) => {
+                        let _ = tx.send(Event::Done { idx: job.idx, answer });
                         q.finished();
                         break;
                     }

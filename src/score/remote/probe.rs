@@ -5,7 +5,7 @@
 use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
-use super::api::{Api, ApiChoice};
+use super::api::{Answer, Api, ApiChoice};
 use super::client::{Client, Failure};
 
 /// A fixed text with the chat template's markup, code and the answer words: a different
@@ -66,7 +66,7 @@ pub fn same_tokenizer(c: &Client, model: &str, ours: &[u32]) -> Result<bool> {
 }
 
 /// The API to use with an endpoint, and its (yes, no) log-probabilities for `ids`.
-pub fn api(c: &Client, served: &Served, choice: ApiChoice, ids: &[u32], answer: [u32; 2]) -> Result<(Api, [f64; 2])> {
+pub fn api(c: &Client, served: &Served, choice: ApiChoice, ids: &[u32], answer: [u32; 2]) -> Result<(Api, Answer)> {
     let tries: Vec<Api> = match choice {
         ApiChoice::Fixed(a) => vec![a],
         ApiChoice::Auto if served.engine.as_deref() == Some("sglang") => vec![Api::Sglang],
@@ -77,7 +77,7 @@ pub fn api(c: &Client, served: &Served, choice: ApiChoice, ids: &[u32], answer: 
         let (path, body) = a.request(&served.model, ids, answer);
         match c.retrying(|c| c.post(path, &body)) {
             Ok(v) => match a.parse(&v, answer) {
-                Ok(lp) => return Ok((a, lp)),
+                Ok(got) => return Ok((a, got)),
                 Err(m) => why.push(format!("{a}: {m}")),
             },
             Err(Failure::Retry(m)) => bail!("{}{path}: {m}", c.url),
