@@ -15,42 +15,42 @@ use crate::rng::SplitMix64;
 
 /// What to measure (validated from the command line by `config`).
 pub struct BenchConfig {
-    pub weights: BenchWeights,
-    pub contexts: Vec<usize>,
-    pub batch_tokens: usize,
-    pub passes: usize,
-    pub device: DeviceSpec,
-    pub dtype: DTypeSpec,
+    pub(crate) weights: BenchWeights,
+    pub(crate) contexts: Vec<usize>,
+    pub(crate) batch_tokens: usize,
+    pub(crate) passes: usize,
+    pub(crate) device: DeviceSpec,
+    pub(crate) dtype: DTypeSpec,
     /// Keep only this many decoder layers (quick runs of a big shape); the FLOP count follows.
-    pub layers: Option<usize>,
+    pub(crate) layers: Option<usize>,
     /// `None`: 790 on CUDA, no ceiling on the CPU.
-    pub peak_tflops: Option<f64>,
+    pub(crate) peak_tflops: Option<f64>,
     /// Time the parts of the forward pass in one extra, synchronized pass per context.
-    pub profile: bool,
+    pub(crate) profile: bool,
 }
 
 /// Random weights of a named shape, or a checkpoint's.
-pub enum BenchWeights {
+pub(crate) enum BenchWeights {
     Synthetic(String),
     Checkpoint(String),
 }
 
 /// One measured context length.
-pub struct Row {
-    pub context: usize,
-    pub seqs_per_pass: usize,
-    pub tokens_per_s: f64,
-    pub s_per_trajectory: f64,
-    pub tflops: f64,
-    pub fraction_of_ceiling: Option<f64>,
-    pub peak_mem_gib: Option<f64>,
+pub(crate) struct Row {
+    pub(crate) context: usize,
+    pub(crate) seqs_per_pass: usize,
+    pub(crate) tokens_per_s: f64,
+    pub(crate) s_per_trajectory: f64,
+    pub(crate) tflops: f64,
+    pub(crate) fraction_of_ceiling: Option<f64>,
+    pub(crate) peak_mem_gib: Option<f64>,
     /// Seconds per part of one extra pass (`--profile`).
-    pub profile: Option<Profile>,
+    pub(crate) profile: Option<Profile>,
 }
 
 /// FLOPs to score one token at context `l`: 2 x the active linear weights, plus causal attention
 /// (QK^T and PV over l/2 keys on average: 2 x 2 x l/2 x heads x head_dim per layer).
-pub fn flops_per_token(cfg: &ModelConfig, l: usize) -> f64 {
+pub(crate) fn flops_per_token(cfg: &ModelConfig, l: usize) -> f64 {
     2.0 * cfg.active_linear_params() as f64 + 2.0 * (cfg.num_layers * l * cfg.num_heads * cfg.head_dim) as f64
 }
 
@@ -117,7 +117,7 @@ fn peak_mem_gib(dev: &Device, peak: &mut Option<f64>) {
     }
 }
 
-pub fn run(cfg: &BenchConfig) -> Result<(Vec<Row>, Option<f64>)> {
+pub(crate) fn run(cfg: &BenchConfig) -> Result<(Vec<Row>, Option<f64>)> {
     let t0 = Instant::now();
     let (mut model, dev) = load(cfg).context("building the model")?;
     let peak = cfg.peak_tflops.or((!dev.is_cpu()).then_some(790.0));
@@ -175,7 +175,7 @@ pub fn run(cfg: &BenchConfig) -> Result<(Vec<Row>, Option<f64>)> {
     Ok((rows, peak))
 }
 
-pub fn table(rows: &[Row], peak_tflops: Option<f64>) -> String {
+pub(crate) fn table(rows: &[Row], peak_tflops: Option<f64>) -> String {
     let mut s = format!(
         "{:>8} {:>6} {:>11} {:>10} {:>9} {:>12} {:>10}\n",
         "context", "seqs", "tokens/s", "s/traj", "TFLOP/s", "of ceiling", "peak mem"

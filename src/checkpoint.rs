@@ -11,30 +11,30 @@ use serde_json::Value;
 use crate::hub;
 
 #[derive(Clone, Debug)]
-pub struct Checkpoint {
+pub(crate) struct Checkpoint {
     /// What the user named (a directory or `org/name@revision`), for messages and the cache key.
-    pub name: String,
-    pub config: PathBuf,
-    pub tokenizer: PathBuf,
-    pub tokenizer_config: PathBuf,
+    pub(crate) name: String,
+    pub(crate) config: PathBuf,
+    pub(crate) tokenizer: PathBuf,
+    pub(crate) tokenizer_config: PathBuf,
     /// `chat_template.jinja`, where newer transformers versions save the template.
-    pub chat_template: Option<PathBuf>,
+    pub(crate) chat_template: Option<PathBuf>,
     /// Safetensors files, sorted.
-    pub weights: Vec<PathBuf>,
+    pub(crate) weights: Vec<PathBuf>,
 }
 
 impl Checkpoint {
     /// `max_position_embeddings` of config.json: the longest sequence the model was trained
     /// for (`None` when config.json does not say, or cannot be read: the model stage reports
     /// a bad config.json by itself).
-    pub fn max_positions(&self) -> Option<usize> {
+    pub(crate) fn max_positions(&self) -> Option<usize> {
         let text = std::fs::read_to_string(&self.config).ok()?;
         let v: serde_json::Value = serde_json::from_str(&text).ok()?;
         v.get("max_position_embeddings")?.as_u64().map(|n| n as usize)
     }
 
     /// Whether tokenizer.json's `added_tokens` hold every one of `tokens` (by content).
-    pub fn adds_tokens(&self, tokens: &[&str]) -> Result<bool> {
+    pub(crate) fn adds_tokens(&self, tokens: &[&str]) -> Result<bool> {
         #[derive(serde::Deserialize)]
         struct Added {
             content: String,
@@ -88,20 +88,20 @@ fn present(p: PathBuf) -> Result<Option<PathBuf>> {
 /// A verifier checkpoint as the user named it (`--model`, `--revision`): a local folder or a
 /// hub id at a revision. Validated once, when the settings are built; located when used.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ModelRef {
-    pub model: String,
-    pub revision: Option<String>,
+pub(crate) struct ModelRef {
+    pub(crate) model: String,
+    pub(crate) revision: Option<String>,
 }
 
 impl ModelRef {
     /// Finds its files ([`locate`]).
-    pub fn locate(&self, with_weights: bool) -> Result<Checkpoint> {
+    pub(crate) fn locate(&self, with_weights: bool) -> Result<Checkpoint> {
         locate(&self.model, self.revision.as_deref(), with_weights)
     }
 
     /// The name scores made with it are known by: a local folder's canonical path, else
     /// `<hub id>@<revision>` (`main` when none was given).
-    pub fn identity(&self) -> String {
+    pub(crate) fn identity(&self) -> String {
         match Path::new(&self.model).canonicalize() {
             Ok(p) if p.is_dir() => p.display().to_string(),
             _ => format!("{}@{}", self.model, self.revision.as_deref().unwrap_or("main")),
@@ -110,7 +110,7 @@ impl ModelRef {
 }
 
 /// Only hub files are fetched; `weights` are only listed when `with_weights` (render needs none).
-pub fn locate(model: &str, revision: Option<&str>, with_weights: bool) -> Result<Checkpoint> {
+pub(crate) fn locate(model: &str, revision: Option<&str>, with_weights: bool) -> Result<Checkpoint> {
     let local = Path::new(model);
     let (source, name) = if local.is_dir() {
         (Source::Dir(local.to_path_buf()), model.to_string())

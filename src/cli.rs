@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 
 mod args;
-pub use args::*;
+pub(crate) use args::*;
 
 #[derive(Parser, Debug)]
 #[command(

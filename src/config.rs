@@ -20,7 +20,7 @@ use crate::score::combine::Source;
 use crate::score::shard::Shard;
 
 mod scorer;
-pub use scorer::ScorerChoice;
+pub(crate) use scorer::ScorerChoice;
 use scorer::{combine_settings, tie_break_sources, verifier_choice};
 
 /// A subcommand with its settings validated: clap's types end here, and every check that needs
@@ -62,53 +62,53 @@ impl Command {
     }
 }
 
-pub struct Inputs {
-    pub specs: Vec<InputSpec>,
-    pub load: LoadOptions,
+pub(crate) struct Inputs {
+    pub(crate) specs: Vec<InputSpec>,
+    pub(crate) load: LoadOptions,
     /// `--dataset`: where prompts find each instance's issue statement.
-    pub issues: Option<IssueSpec>,
+    pub(crate) issues: Option<IssueSpec>,
     /// A verifier reads prompts of these inputs (score, render, rerank --model).
-    pub prompts: bool,
+    pub(crate) prompts: bool,
 }
 
 pub struct Rerank {
-    pub inputs: Inputs,
-    pub scorer: ScorerChoice,
+    pub(crate) inputs: Inputs,
+    pub(crate) scorer: ScorerChoice,
     /// `--labels` arguments (`FILE` or `RUN=FILE`: which, depends on the runs' names).
-    pub labels: Vec<String>,
-    pub out: PathBuf,
-    pub overwrite: bool,
-    pub name: String,
-    pub metrics: MetricsOptions,
-    pub quiet: bool,
-    pub calibration: Option<AppliedCalibration>,
-    pub output: cli::OutputArgs,
+    pub(crate) labels: Vec<String>,
+    pub(crate) out: PathBuf,
+    pub(crate) overwrite: bool,
+    pub(crate) name: String,
+    pub(crate) metrics: MetricsOptions,
+    pub(crate) quiet: bool,
+    pub(crate) calibration: Option<AppliedCalibration>,
+    pub(crate) output: cli::OutputArgs,
     /// `--tie-break` for a scorer other than `--combine` (whose chain is in its settings).
-    pub tie_break: Vec<(String, Source)>,
+    pub(crate) tie_break: Vec<(String, Source)>,
 }
 
 pub struct Eval {
     /// One store, or shards to merge.
-    pub scores: Vec<PathBuf>,
-    pub labels: Vec<String>,
-    pub out: PathBuf,
-    pub metrics: MetricsOptions,
-    pub calibration: Option<AppliedCalibration>,
-    pub output: cli::OutputArgs,
+    pub(crate) scores: Vec<PathBuf>,
+    pub(crate) labels: Vec<String>,
+    pub(crate) out: PathBuf,
+    pub(crate) metrics: MetricsOptions,
+    pub(crate) calibration: Option<AppliedCalibration>,
+    pub(crate) output: cli::OutputArgs,
 }
 
 pub struct Calibrate {
-    pub scores: Vec<PathBuf>,
-    pub labels: Vec<String>,
-    pub method: Option<Method>,
-    pub folds: usize,
-    pub seed: u64,
-    pub ece_bins: usize,
-    pub out: PathBuf,
+    pub(crate) scores: Vec<PathBuf>,
+    pub(crate) labels: Vec<String>,
+    pub(crate) method: Option<Method>,
+    pub(crate) folds: usize,
+    pub(crate) seed: u64,
+    pub(crate) ece_bins: usize,
+    pub(crate) out: PathBuf,
 }
 
 impl Calibrate {
-    pub fn from_cli(a: cli::CalibrateArgs) -> Result<Self> {
+    pub(crate) fn from_cli(a: cli::CalibrateArgs) -> Result<Self> {
         if a.folds < 2 {
             bail!("--folds must be at least 2");
         }
@@ -133,27 +133,27 @@ fn calibration(p: Option<PathBuf>) -> Result<Option<AppliedCalibration>> {
 }
 
 pub struct Select {
-    pub inputs: Inputs,
-    pub scores: Vec<PathBuf>,
-    pub out: PathBuf,
-    pub name: String,
-    pub quiet: bool,
+    pub(crate) inputs: Inputs,
+    pub(crate) scores: Vec<PathBuf>,
+    pub(crate) out: PathBuf,
+    pub(crate) name: String,
+    pub(crate) quiet: bool,
 }
 
 pub struct Score {
-    pub inputs: Inputs,
-    pub scorer: ScorerChoice,
-    pub shard: Option<Shard>,
-    pub calibration: Option<AppliedCalibration>,
-    pub out: PathBuf,
-    pub overwrite: bool,
-    pub quiet: bool,
+    pub(crate) inputs: Inputs,
+    pub(crate) scorer: ScorerChoice,
+    pub(crate) shard: Option<Shard>,
+    pub(crate) calibration: Option<AppliedCalibration>,
+    pub(crate) out: PathBuf,
+    pub(crate) overwrite: bool,
+    pub(crate) quiet: bool,
 }
 
 pub struct Render {
-    pub inputs: Inputs,
-    pub model: ModelRef,
-    pub prompt: PromptSpec,
+    pub(crate) inputs: Inputs,
+    pub(crate) model: ModelRef,
+    pub(crate) prompt: PromptSpec,
 }
 
 /// The prompt settings of `--preset` and `--max-tokens`, validated (one place for both
@@ -211,7 +211,7 @@ fn metrics(a: cli::MetricArgs) -> Result<MetricsOptions> {
 }
 
 impl Rerank {
-    pub fn from_cli(a: cli::RerankArgs, quiet: bool) -> Result<Self> {
+    pub(crate) fn from_cli(a: cli::RerankArgs, quiet: bool) -> Result<Self> {
         let (scorer, mut score_field) = match &a.model {
             _ if !a.combine.is_empty() => {
                 let (c, field) = combine_settings(&a)?;
@@ -248,7 +248,7 @@ impl Rerank {
 }
 
 impl Eval {
-    pub fn from_cli(a: cli::EvalArgs) -> Result<Self> {
+    pub(crate) fn from_cli(a: cli::EvalArgs) -> Result<Self> {
         Ok(Eval {
             calibration: calibration(a.calibration)?,
             scores: a.scores,
@@ -261,13 +261,13 @@ impl Eval {
 }
 
 impl Select {
-    pub fn from_cli(a: cli::SelectArgs, quiet: bool) -> Result<Self> {
+    pub(crate) fn from_cli(a: cli::SelectArgs, quiet: bool) -> Result<Self> {
         Ok(Select { inputs: inputs(a.input, None, None)?, scores: a.scores, out: a.out, name: a.name, quiet })
     }
 }
 
 impl Score {
-    pub fn from_cli(a: cli::ScoreArgs, quiet: bool) -> Result<Self> {
+    pub(crate) fn from_cli(a: cli::ScoreArgs, quiet: bool) -> Result<Self> {
         Ok(Score {
             scorer: verifier_choice(&a.model, &a.model_args)?,
             shard: a.shard,
@@ -281,7 +281,7 @@ impl Score {
 }
 
 impl Render {
-    pub fn from_cli(a: cli::RenderArgs) -> Result<Self> {
+    pub(crate) fn from_cli(a: cli::RenderArgs) -> Result<Self> {
         Ok(Render {
             prompt: prompt_spec(&a.prompt)?,
             model: model_ref(&a.model, &a.prompt),
@@ -292,18 +292,18 @@ impl Render {
 
 pub struct Compare {
     /// (name, its stores), names unique; several stores under one name merge (shards).
-    pub sets: Vec<(String, Vec<PathBuf>)>,
+    pub(crate) sets: Vec<(String, Vec<PathBuf>)>,
     /// Calibrations to apply, by set name.
-    pub calibrations: Vec<(String, AppliedCalibration)>,
-    pub labels: Vec<String>,
-    pub baseline: String,
-    pub out: PathBuf,
-    pub json: bool,
-    pub metrics: MetricsOptions,
+    pub(crate) calibrations: Vec<(String, AppliedCalibration)>,
+    pub(crate) labels: Vec<String>,
+    pub(crate) baseline: String,
+    pub(crate) out: PathBuf,
+    pub(crate) json: bool,
+    pub(crate) metrics: MetricsOptions,
 }
 
 impl Compare {
-    pub fn from_cli(a: cli::CompareArgs) -> Result<Self> {
+    pub(crate) fn from_cli(a: cli::CompareArgs) -> Result<Self> {
         let mut sets: Vec<(String, Vec<PathBuf>)> = Vec::new();
         for spec in a.sets {
             let name = match spec.name {
@@ -353,7 +353,7 @@ impl Compare {
     }
 }
 
-pub fn bench(a: cli::BenchArgs) -> Result<BenchConfig> {
+pub(crate) fn bench(a: cli::BenchArgs) -> Result<BenchConfig> {
     a.device.check_build()?;
     if a.context.is_empty() || a.context.contains(&0) || a.batch_tokens == 0 {
         bail!("--context and --batch-tokens must be positive");

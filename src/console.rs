@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 static CLOSED: AtomicBool = AtomicBool::new(false);
 
 /// Writes `text` to stdout; once stdout is closed, writes nothing.
-pub fn print(text: &str) {
+pub(crate) fn print(text: &str) {
     if CLOSED.load(Ordering::Relaxed) {
         return;
     }
@@ -19,13 +19,8 @@ pub fn print(text: &str) {
 }
 
 /// `print` with a newline.
-pub fn println(text: impl std::fmt::Display) {
+pub(crate) fn println(text: impl std::fmt::Display) {
     print(&format!("{text}\n"));
-}
-
-/// Whether a write to stdout failed (the reader went away).
-pub fn closed() -> bool {
-    CLOSED.load(Ordering::Relaxed)
 }
 
 /// `println!` through [`print`].

@@ -3,22 +3,22 @@
 //! reproducible anywhere.
 
 /// FNV-1a, 64 bits.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     fnv1a_more(FNV_OFFSET, bytes)
 }
 
 /// FNV-1a's starting state.
-pub const FNV_OFFSET: u64 = 0xcbf29ce484222325;
+pub(crate) const FNV_OFFSET: u64 = 0xcbf29ce484222325;
 
 /// FNV-1a continued from state `h` over `bytes`: `fnv1a(a ++ b) == fnv1a_more(fnv1a(a), b)`,
 /// for hashing text that is never built as one string.
-pub fn fnv1a_more(h: u64, bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a_more(h: u64, bytes: &[u8]) -> u64 {
     bytes.iter().fold(h, |h, &b| (h ^ b as u64).wrapping_mul(0x100000001b3))
 }
 
 /// SplitMix64's finalizer: every input bit moves every output bit, so the order of two keys
 /// carries no trace of FNV's weak low bits.
-pub fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)

@@ -9,43 +9,43 @@ use anyhow::{Result, anyhow};
 
 /// The hub token, as huggingface_hub finds it: `HF_TOKEN` first, then the token file in
 /// HF_HOME (`huggingface-cli login`). Only handed to hf-hub's client; never printed.
-pub fn token(cache: &hf_hub::Cache) -> Option<String> {
+pub(crate) fn token(cache: &hf_hub::Cache) -> Option<String> {
     std::env::var("HF_TOKEN").ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).or_else(|| cache.token())
 }
 
 /// `org/name`, with the characters the hub allows.
-pub fn is_repo_id(s: &str) -> bool {
+pub(crate) fn is_repo_id(s: &str) -> bool {
     let parts: Vec<&str> = s.split('/').collect();
     parts.len() == 2
         && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
 }
 
-pub fn is_commit(s: &str) -> bool {
+pub(crate) fn is_commit(s: &str) -> bool {
     s.len() == 40 && s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// HF_HUB_OFFLINE=1 (or `true`): only the cache is read.
-pub fn offline() -> bool {
+pub(crate) fn offline() -> bool {
     std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }
 
 /// A repository's place in the local cache.
-pub struct Cached {
-    pub cache: hf_hub::Cache,
+pub(crate) struct Cached {
+    pub(crate) cache: hf_hub::Cache,
     /// `<cache>/models--org--name` or `<cache>/datasets--org--name`.
-    pub repo_dir: PathBuf,
+    pub(crate) repo_dir: PathBuf,
     /// The commit `rev` resolves to in the cache, when its snapshot folder is there.
-    pub commit: Option<String>,
+    pub(crate) commit: Option<String>,
 }
 
 impl Cached {
-    pub fn snapshot(&self) -> Option<PathBuf> {
+    pub(crate) fn snapshot(&self) -> Option<PathBuf> {
         self.commit.as_ref().map(|c| self.repo_dir.join("snapshots").join(c))
     }
 }
 
 /// Looks `id` at `rev` up in the cache (HF_HOME, HF_HUB_CACHE) without touching the network.
-pub fn cached(id: &str, kind: hf_hub::RepoType, rev: &str) -> Cached {
+pub(crate) fn cached(id: &str, kind: hf_hub::RepoType, rev: &str) -> Cached {
     let cache = hf_hub::Cache::from_env();
     let prefix = match kind {
         hf_hub::RepoType::Model => "models",
@@ -63,7 +63,12 @@ pub fn cached(id: &str, kind: hf_hub::RepoType, rev: &str) -> Cached {
 }
 
 /// The hf-hub client for `id` at `rev` (downloads go into the cache, with a progress bar).
-pub fn api(id: &str, kind: hf_hub::RepoType, rev: &str, cache: &hf_hub::Cache) -> Result<hf_hub::api::sync::ApiRepo> {
+pub(crate) fn api(
+    id: &str,
+    kind: hf_hub::RepoType,
+    rev: &str,
+    cache: &hf_hub::Cache,
+) -> Result<hf_hub::api::sync::ApiRepo> {
     let api = hf_hub::api::sync::ApiBuilder::from_env()
         .with_token(token(cache))
         .with_progress(true)
@@ -73,7 +78,7 @@ pub fn api(id: &str, kind: hf_hub::RepoType, rev: &str, cache: &hf_hub::Cache) -
 }
 
 /// A 404 from the hub: the file is not in the repository.
-pub fn is_not_found(e: &ureq::Error) -> bool {
+pub(crate) fn is_not_found(e: &ureq::Error) -> bool {
     matches!(e, ureq::Error::Status(404, _))
 }
 

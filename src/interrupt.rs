@@ -12,7 +12,7 @@ static INSTALL: Once = Once::new();
 
 /// From now on, Ctrl-C reports the scores saved in `store` (`before` of them were there when the
 /// run started).
-pub fn watch(store: PathBuf, before: usize) {
+pub(crate) fn watch(store: PathBuf, before: usize) {
     SAVED.store(0, Ordering::SeqCst);
     *STORE.lock().unwrap_or_else(|e| e.into_inner()) = Some((store, before));
     INSTALL.call_once(|| {
@@ -25,12 +25,12 @@ pub fn watch(store: PathBuf, before: usize) {
 }
 
 /// Counts one score appended to the watched store.
-pub fn saved_one() {
+pub(crate) fn saved_one() {
     SAVED.fetch_add(1, Ordering::SeqCst);
 }
 
 /// What an interrupt prints.
-pub fn message() -> String {
+pub(crate) fn message() -> String {
     let saved = SAVED.load(Ordering::SeqCst);
     match &*STORE.lock().unwrap_or_else(|e| e.into_inner()) {
         Some((p, before)) => format!(

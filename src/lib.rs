@@ -7,6 +7,11 @@
 //! Utilities any stage may use: `outdir` (the locked output directory, atomic writes), `rng`,
 //! `text`, `loc`, `progress`, and `checkpoint` (a verifier's files, local or from the hub: the
 //! prompt stage reads its tokenizer, the model stage its weights). `cli` and `config` turn the command line into validated settings.
+//!
+//! Visibility: the library's public API is what the binary (`main.rs`: `cli::Cli`,
+//! `config::Command`, `cmd::run`) and the fuzz targets (`fuzz/`: the input readers, the
+//! config and template parsers, the score store) use; every other item is `pub(crate)`, so the
+//! compiler reports what nothing uses.
 
 #[macro_use]
 pub mod console;

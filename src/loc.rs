@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 /// The position of one record inside its file.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Pos {
+pub(crate) enum Pos {
     /// 1-based line of a JSONL file, with the byte offset where the line starts.
     Line { line: usize, offset: u64 },
     /// 1-based element of a top-level JSON array.
@@ -20,15 +20,15 @@ pub enum Pos {
 /// A record's file and position.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Source {
-    pub path: PathBuf,
-    pub pos: Pos,
+    pub(crate) path: PathBuf,
+    pub(crate) pos: Pos,
 }
 
 impl Source {
     pub fn line(path: impl Into<PathBuf>, line: usize, offset: u64) -> Self {
         Source { path: path.into(), pos: Pos::Line { line, offset } }
     }
-    pub fn file(path: impl Into<PathBuf>) -> Self {
+    pub(crate) fn file(path: impl Into<PathBuf>) -> Self {
         Source { path: path.into(), pos: Pos::File }
     }
 }

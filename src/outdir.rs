@@ -11,10 +11,10 @@ use anyhow::{Context, Result, bail};
 
 use crate::text::list;
 
-pub const LOCK: &str = ".swerm.lock";
+pub(crate) const LOCK: &str = ".swerm.lock";
 
 /// `-o FILE` is an error that says so (before anything reads or writes there).
-pub fn refuse_file(path: &Path) -> Result<()> {
+pub(crate) fn refuse_file(path: &Path) -> Result<()> {
     if path.is_file() {
         bail!("-o {}: is a file; -o names an output directory", show(path));
     }
@@ -60,13 +60,13 @@ impl OutDir {
 
     /// Takes the lock of `path` if the directory already exists (so that a second process is
     /// refused before it loads a model); `None` when it does not exist yet (nothing is created).
-    pub fn open_if_exists(path: &Path) -> Result<Option<OutDir>> {
+    pub(crate) fn open_if_exists(path: &Path) -> Result<Option<OutDir>> {
         if path.is_dir() { OutDir::open(path).map(Some) } else { Ok(None) }
     }
 
     /// Whether another live swerm holds `dir` (a `score` still writing its store): the holder's
     /// process id when it wrote one. Reading such a store would report partial numbers.
-    pub fn held_by_another(dir: &Path) -> Option<String> {
+    pub(crate) fn held_by_another(dir: &Path) -> Option<String> {
         let lock = File::open(dir.join(LOCK)).ok()?;
         if lock.try_lock_shared().is_ok() {
             return None;
@@ -76,16 +76,16 @@ impl OutDir {
         Some(holder.trim().to_string())
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
-    pub fn file(&self, name: &str) -> PathBuf {
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
         self.path.join(name)
     }
 
     /// Writes `name` atomically and records it as produced by this run.
-    pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         write_atomic(&self.path.join(name), bytes)?;
         self.mark_written(name);
         Ok(())
@@ -93,7 +93,7 @@ impl OutDir {
 
     /// Records `name` as produced by this run without writing it here (the score store writes
     /// its own file).
-    pub fn mark_written(&mut self, name: &str) {
+    pub(crate) fn mark_written(&mut self, name: &str) {
         if !self.written.iter().any(|w| w == name) {
             self.written.push(name.to_string());
         }
@@ -101,7 +101,7 @@ impl OutDir {
 
     /// Removes every file of `possible` that this run did not write (left by an earlier run, it
     /// would no longer describe the directory's contents).
-    pub fn remove_stale(&self, possible: &[&str]) -> Result<()> {
+    pub(crate) fn remove_stale(&self, possible: &[&str]) -> Result<()> {
         for name in possible {
             if self.written.iter().any(|w| w == name) {
                 continue;
@@ -117,14 +117,14 @@ impl OutDir {
     }
 
     /// "wrote a, b and c to DIR", in the order written.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         format!("wrote {} to {}", list(&self.written), show(&self.path))
     }
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, synced, then
 /// renamed over the target.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
@@ -142,7 +142,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// A directory path for messages, without trailing slashes (`out/` -> `out`).
-pub fn show(p: &Path) -> String {
+pub(crate) fn show(p: &Path) -> String {
     let s = p.display().to_string();
     let t = s.trim_end_matches('/');
     if t.is_empty() { s } else { t.to_string() }

@@ -11,7 +11,8 @@
 /// - blank lines at both ends are dropped (SWE-agent patches start with `\n`).
 ///
 /// The empty string means "no patch".
-pub fn normalize(patch: &str) -> String {
+#[cfg(test)]
+pub(crate) fn normalize(patch: &str) -> String {
     let unified = patch.replace("\r\n", "\n").replace('\r', "\n");
     let lines: Vec<&str> = unified.split('\n').map(str::trim_end).filter(|l| !is_index_line(l)).collect();
     let start = lines.iter().position(|l| !l.is_empty());
@@ -23,7 +24,7 @@ pub fn normalize(patch: &str) -> String {
 }
 
 /// The seed of [`content_key`]: fixed, so that a tie-break by content is the same in every run.
-pub const CONTENT_SEED: u64 = 0x7377_6572_6d2d_7469; // "swerm-ti"
+pub(crate) const CONTENT_SEED: u64 = 0x7377_6572_6d2d_7469; // "swerm-ti"
 
 /// The content key of a patch is a seeded 64-bit hash of its normalized text (FNV-1a of the
 /// normalized bytes xor [`CONTENT_SEED`], through SplitMix64's finalizer); `None` for an empty
@@ -38,7 +39,7 @@ pub const CONTENT_SEED: u64 = 0x7377_6572_6d2d_7469; // "swerm-ti"
 /// [`keys`] returns it with the same seeded hash of the exact bytes (both `None` for an empty
 /// patch), from one normalization; among candidates of equal content, the bytes key chooses
 /// whose bytes predictions.jsonl gets.
-pub fn keys(patch: &str) -> PatchKeys {
+pub(crate) fn keys(patch: &str) -> PatchKeys {
     let (content, raw) = fnv_pair(patch);
     let seeded = |h: u64| crate::hash::mix(h ^ CONTENT_SEED);
     match content {
@@ -49,17 +50,17 @@ pub fn keys(patch: &str) -> PatchKeys {
 
 /// A record's patch (`None` when it has none) as the candidate grid keeps it: its keys, and
 /// whether it is there and not blank (`false` means an empty candidate).
-pub fn summarize(patch: Option<&str>) -> (PatchKeys, bool) {
+pub(crate) fn summarize(patch: Option<&str>) -> (PatchKeys, bool) {
     (patch.map(keys).unwrap_or_default(), patch.is_some_and(|p| !p.trim().is_empty()))
 }
 
 /// A patch's two keys ([`keys`]); both `None` for an empty patch.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PatchKeys {
+pub(crate) struct PatchKeys {
     /// The seeded hash of the normalized text: equal for patches equal after [`normalize`].
-    pub content: Option<u64>,
+    pub(crate) content: Option<u64>,
     /// The seeded hash of the exact bytes.
-    pub raw: Option<u64>,
+    pub(crate) raw: Option<u64>,
 }
 
 /// FNV-1a of `normalize(patch)` (`None` when that is empty) and of the exact bytes, in one

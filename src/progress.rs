@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-pub fn bar(len: u64, what: &str, quiet: bool) -> ProgressBar {
+pub(crate) fn bar(len: u64, what: &str, quiet: bool) -> ProgressBar {
     let pb = ProgressBar::new(len);
     if quiet || !std::io::stderr().is_terminal() {
         pb.set_draw_target(ProgressDrawTarget::hidden());
@@ -33,7 +33,7 @@ pub fn bar(len: u64, what: &str, quiet: bool) -> ProgressBar {
 }
 
 /// A rate with sensible precision: "1,521", "87.4", "0.62".
-pub fn rate(x: f64) -> String {
+pub(crate) fn rate(x: f64) -> String {
     if !x.is_finite() {
         return "?".into();
     }
@@ -44,7 +44,7 @@ pub fn rate(x: f64) -> String {
 }
 
 /// 1234567 -> "1,234,567".
-pub fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

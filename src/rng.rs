@@ -2,16 +2,16 @@
 //! seed never changes across versions or platforms, so `--seed` reproduces bootstrap intervals
 //! exactly and `swerm bench` draws the same token ids every time.
 
-pub struct SplitMix64(pub u64);
+pub(crate) struct SplitMix64(pub u64);
 
 impl SplitMix64 {
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         crate::hash::mix(self.0)
     }
 
     /// Uniform in 0..n by multiply-shift (Lemire 2019); the bias is below 2^-40 for n < 2^24.
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         ((self.next_u64() as u128 * n as u128) >> 64) as usize
     }
 }

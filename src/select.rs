@@ -13,7 +13,7 @@
 use crate::score::ScoreTable;
 
 /// The chosen run index for every instance.
-pub fn select(t: &ScoreTable) -> Vec<usize> {
+pub(crate) fn select(t: &ScoreTable) -> Vec<usize> {
     (0..t.instances.len())
         .map(|i| {
             let mut best = t.range(i).start;
@@ -54,17 +54,17 @@ fn better(t: &ScoreTable, a: usize, b: usize) -> bool {
 
 /// Ties at the top of the instances.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Ties {
+pub(crate) struct Ties {
     /// Instances whose top order key is shared by candidates of two or more different patches.
-    pub tied: usize,
+    pub(crate) tied: usize,
     /// Of those, the instances whose tied candidates disagree on the label (the tie-break
     /// decides the selected rate there).
-    pub mixed_labels: usize,
+    pub(crate) mixed_labels: usize,
 }
 
 /// The candidates of instance `i` (flat indices), best first: the order `select` picks by, so
 /// the first is the selected one. Candidates the rule cannot tell apart keep run order.
-pub fn ranking(t: &ScoreTable, i: usize) -> Vec<usize> {
+pub(crate) fn ranking(t: &ScoreTable, i: usize) -> Vec<usize> {
     let mut order: Vec<usize> = t.range(i).collect();
     order.sort_by(|&a, &b| {
         if better(t, a, b) {
@@ -82,7 +82,7 @@ pub fn ranking(t: &ScoreTable, i: usize) -> Vec<usize> {
 /// patches (`Some`), and if so whether those tied candidates disagree on the label (the
 /// tie-break decides the selected rate there). Empty candidates never count; a candidate
 /// without a content key counts as its own patch.
-pub fn tie_at(t: &ScoreTable, i: usize) -> Option<bool> {
+pub(crate) fn tie_at(t: &ScoreTable, i: usize) -> Option<bool> {
     let live: Vec<usize> = t.range(i).filter(|&idx| !t.empty[idx]).collect();
     let top = live.iter().map(|&idx| t.order_key(idx)).max_by(f64::total_cmp)?;
     let tied: Vec<usize> = live.into_iter().filter(|&idx| t.order_key(idx) == top).collect();
@@ -100,7 +100,7 @@ pub fn tie_at(t: &ScoreTable, i: usize) -> Option<bool> {
 }
 
 /// Counts the instances with a tied top among different patches (`tie_at`).
-pub fn ties(t: &ScoreTable) -> Ties {
+pub(crate) fn ties(t: &ScoreTable) -> Ties {
     let mut out = Ties::default();
     for mixed in (0..t.instances.len()).filter_map(|i| tie_at(t, i)) {
         out.tied += 1;

@@ -1,12 +1,12 @@
 //! Words for messages: counts with the right plural, lists in prose.
 
 /// "1 instance", "3 instances".
-pub fn count(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// "a", "a and b", "a, b and c".
-pub fn list(items: &[String]) -> String {
+pub(crate) fn list(items: &[String]) -> String {
     match items {
         [] => "nothing".into(),
         [one] => one.clone(),
@@ -16,7 +16,7 @@ pub fn list(items: &[String]) -> String {
 
 /// The first `n` items joined with ", ", then "and K more": a list that stays one short line
 /// however many items there are.
-pub fn first_few(items: &[String], n: usize) -> String {
+pub(crate) fn first_few(items: &[String], n: usize) -> String {
     match items.len() {
         len if len <= n + 1 => items.join(", "),
         len => format!("{}, and {} more", items[..n].join(", "), len - n),
@@ -24,7 +24,7 @@ pub fn first_few(items: &[String], n: usize) -> String {
 }
 
 /// `s` cut to at most `max` characters, with "..." at the cut (warnings stay one readable line).
-pub fn clip(s: &str, max: usize) -> String {
+pub(crate) fn clip(s: &str, max: usize) -> String {
     let s = s.replace('\n', " ");
     if s.chars().count() <= max {
         return s;
@@ -35,7 +35,7 @@ pub fn clip(s: &str, max: usize) -> String {
 }
 
 /// A fraction as a percentage with one decimal, as papers print resolve rates.
-pub fn pct(x: f64) -> String {
+pub(crate) fn pct(x: f64) -> String {
     format!("{:.1}", 100.0 * x)
 }
 

@@ -16,59 +16,59 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 pub struct CompletionsArgs {
     /// The shell.
-    pub shell: clap_complete::Shell,
+    pub(crate) shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug)]
 pub struct ManArgs {
     /// Write swerm.1 and a page per subcommand (swerm-rerank.1, ...) into DIR instead.
     #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
 pub struct SelftestArgs {
     /// The CUDA device to check.
     #[arg(long, default_value = "cuda:0")]
-    pub device: DeviceSpec,
+    pub(crate) device: DeviceSpec,
 }
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// A named shape with random weights: qwen3-30b-a3b or tiny-moe.
     #[arg(long, value_name = "NAME", conflicts_with = "model", required_unless_present = "model")]
-    pub synthetic: Option<String>,
+    pub(crate) synthetic: Option<String>,
     /// A checkpoint directory or hub id instead.
     #[arg(long, value_name = "DIR|ID")]
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
     /// Context lengths (tokens per trajectory), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "8192,32768,131072")]
-    pub context: Vec<usize>,
+    pub(crate) context: Vec<usize>,
     /// Tokens per forward pass (trajectories are packed up to it; at least one per pass).
     #[arg(long, default_value_t = 32768)]
-    pub batch_tokens: usize,
+    pub(crate) batch_tokens: usize,
     /// Timed passes per context (after one warm-up pass); 0: time the one cold pass alone (a
     /// fit check of a long context).
     #[arg(long, default_value_t = 3)]
-    pub passes: usize,
+    pub(crate) passes: usize,
     /// auto, cpu or cuda:N.
     #[arg(long, default_value = "auto")]
-    pub device: DeviceSpec,
+    pub(crate) device: DeviceSpec,
     /// auto (f32 on CPU, bf16 on CUDA), f32, bf16 or f16.
     #[arg(long, default_value = "auto")]
-    pub dtype: DTypeSpec,
+    pub(crate) dtype: DTypeSpec,
     /// Keep only the first N decoder layers (quick runs of a big shape).
     #[arg(long)]
-    pub layers: Option<usize>,
+    pub(crate) layers: Option<usize>,
     /// The FLOP ceiling the fraction is taken of, in TFLOP/s [default: 790 on CUDA, the
     /// measured dense bf16 figure of an H100/H200; none on the CPU, whose figure depends on the
     /// machine: give yours to see a fraction].
     #[arg(long, value_name = "TFLOPS")]
-    pub peak_tflops: Option<f64>,
+    pub(crate) peak_tflops: Option<f64>,
     /// Also time attention, the feed-forward blocks and the rest separately (one extra pass per
     /// context, with a device synchronization after each part) and print their shares.
     #[arg(long)]
-    pub profile: bool,
+    pub(crate) profile: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -77,48 +77,48 @@ pub struct PromptArgs {
     /// its tools through the chat template, no question: for classification heads such as
     /// OpenHands' critic).
     #[arg(long, default_value = "swegym")]
-    pub preset: Preset,
+    pub(crate) preset: Preset,
     /// Truncate prompts longer than this many tokens with the preset's policy.
     #[arg(long, value_name = "N")]
-    pub max_tokens: Option<usize>,
+    pub(crate) max_tokens: Option<usize>,
     /// Hub revision (branch, tag or commit) when --model is a hub id.
     #[arg(long)]
-    pub revision: Option<String>,
+    pub(crate) revision: Option<String>,
     /// SWE-bench-style rows giving each instance its issue (`problem_statement`), shown to the
     /// verifier for candidates without a trajectory (plain predictions, preds.json): a hub
     /// dataset id (princeton-nlp/SWE-bench_Verified; the HF_HOME cache first) or a parquet
     /// file, a folder of parquet shards, or a JSONL/JSON file. The gold patch and tests are
     /// never read.
     #[arg(long, value_name = "NAME|PATH")]
-    pub dataset: Option<String>,
+    pub(crate) dataset: Option<String>,
     /// The split of --dataset.
     #[arg(long, default_value = "test", value_name = "SPLIT")]
-    pub split: String,
+    pub(crate) split: String,
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
     #[command(flatten)]
-    pub prompt: PromptArgs,
+    pub(crate) prompt: PromptArgs,
     /// The answer strings, YES,NO [default: "<YES>","<NO>" when the tokenizer adds them, else " YES"," NO"
     /// for swegym, "YES","NO" for r2egym].
     #[arg(long, value_name = "YES,NO")]
-    pub answer_tokens: Option<String>,
+    pub(crate) answer_tokens: Option<String>,
     /// For a classification head (*ForSequenceClassification): the label to score, from its
     /// id2label [default: success when it has one, else the first label].
     #[arg(long, value_name = "NAME")]
-    pub label: Option<String>,
+    pub(crate) label: Option<String>,
     /// Token budget of one forward pass (sequences are packed up to it).
     #[arg(long, default_value_t = 16384, value_name = "N")]
-    pub batch_tokens: usize,
+    pub(crate) batch_tokens: usize,
     /// auto, cpu or cuda:N.
     #[arg(long, default_value = "auto")]
-    pub device: DeviceSpec,
+    pub(crate) device: DeviceSpec,
     /// auto (f32 on CPU, bf16 on CUDA), f32, bf16 or f16.
     #[arg(long, default_value = "auto")]
-    pub dtype: DTypeSpec,
+    pub(crate) dtype: DTypeSpec,
     #[command(flatten)]
-    pub engine: EngineArgs,
+    pub(crate) engine: EngineArgs,
 }
 
 /// Scoring on inference engines users already run (vLLM, SGLang) instead of here.
@@ -128,66 +128,66 @@ pub struct EngineArgs {
     /// SGLang); repeat for replicas and machines. --model then gives only the tokenizer and
     /// chat template (no weights are read here).
     #[arg(long = "endpoint", value_name = "URL", conflicts_with_all = ["device", "dtype", "batch_tokens"])]
-    pub endpoints: Vec<String>,
+    pub(crate) endpoints: Vec<String>,
     /// The model name the endpoints serve [default: the one their /v1/models lists].
     #[arg(long, value_name = "NAME", requires = "endpoints")]
-    pub served_model: Option<String>,
+    pub(crate) served_model: Option<String>,
     /// How to get the answer tokens' exact log-probabilities: auto, vllm (logprob_token_ids),
     /// prompt-logprobs (two prompts, one per answer) or sglang (native /generate); or classify
     /// (vLLM's /classify, for a classification head: auto picks it when --model is one).
     #[arg(long, default_value = "auto", value_name = "API")]
-    pub endpoint_api: ApiChoice,
+    pub(crate) endpoint_api: ApiChoice,
     /// Requests in flight per endpoint.
     #[arg(long, default_value_t = 16, value_name = "N")]
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
     /// Retries of a failed request (connection, timeout, 5xx) before its endpoint counts as
     /// dead and its work goes to the others; waits double from 0.25 s.
     #[arg(long, default_value_t = 4, value_name = "N")]
-    pub retries: u32,
+    pub(crate) retries: u32,
     /// Seconds one request may take.
     #[arg(long, default_value_t = 600, value_name = "SECS")]
-    pub request_timeout: u64,
+    pub(crate) request_timeout: u64,
     /// The environment variable holding the endpoints' API key (vLLM's --api-key), sent as
     /// `Authorization: Bearer` and never written or printed [default: SWERM_API_KEY, then
     /// OPENAI_API_KEY, when set].
     #[arg(long, value_name = "VAR", requires = "endpoints")]
-    pub api_key_env: Option<String>,
+    pub(crate) api_key_env: Option<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct ScoreArgs {
     #[command(flatten)]
-    pub input: InputArgs,
+    pub(crate) input: InputArgs,
     /// Verifier checkpoint: a directory or a hub id (org/name).
     #[arg(long, value_name = "DIR|ID")]
-    pub model: String,
+    pub(crate) model: String,
     #[command(flatten)]
-    pub model_args: ModelArgs,
+    pub(crate) model_args: ModelArgs,
     /// Output directory (scores.jsonl, scores.settings.json).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Discard scores of another scorer stored in DIR instead of refusing to run.
     #[arg(long)]
-    pub overwrite: bool,
+    pub(crate) overwrite: bool,
     /// Score part I of N (instances split by a hash of their id; I counts from 1), for N
     /// machines; `eval`, `select`, `calibrate` and `compare` merge the N stores.
     #[arg(long, value_name = "I/N")]
-    pub shard: Option<Shard>,
+    pub(crate) shard: Option<Shard>,
     /// A cal.json from `swerm calibrate`: also write DIR/scores.calibrated.jsonl, the same
     /// lines with calibrated P(YES) (scores.jsonl keeps the scorer's own).
     #[arg(long, value_name = "FILE")]
-    pub calibration: Option<PathBuf>,
+    pub(crate) calibration: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
 pub struct RenderArgs {
     #[command(flatten)]
-    pub input: InputArgs,
+    pub(crate) input: InputArgs,
     /// Checkpoint whose tokenizer and chat template to use: a directory or a hub id.
     #[arg(long, value_name = "DIR|ID")]
-    pub model: String,
+    pub(crate) model: String,
     #[command(flatten)]
-    pub prompt: PromptArgs,
+    pub(crate) prompt: PromptArgs,
 }
 
 #[derive(Args, Debug)]
@@ -199,15 +199,15 @@ pub struct InputArgs {
     /// folders, SWE-bench/experiments submission folders (labels included), chat-message
     /// JSONL, or a directory of such runs.
     #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<InputSpec>,
+    pub(crate) inputs: Vec<InputSpec>,
     /// Force the input format instead of detecting it per file: predictions, openhands,
     /// sweagent, mini or chat.
     #[arg(long)]
-    pub format: Option<Format>,
+    pub(crate) format: Option<Format>,
     /// The instance set (one id per line), e.g. a whole benchmark split: instances nobody
     /// attempted count as unresolved; records for other instances are ignored with a warning.
     #[arg(long, value_name = "FILE")]
-    pub instances: Option<PathBuf>,
+    pub(crate) instances: Option<PathBuf>,
 }
 
 /// Machine-readable results and CI gates (rerank, eval).
@@ -215,83 +215,83 @@ pub struct InputArgs {
 pub struct OutputArgs {
     /// Print the report.json numbers as one JSON object on stdout, and nothing else there.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Exit with status 1 (after writing every output) when METRIC is below VALUE: selected,
     /// best@K, pass@K, auc or auc_per_instance, as fractions (repeatable), e.g. selected=0.30.
     #[arg(long, value_name = "METRIC=VALUE")]
-    pub fail_under: Vec<Gate>,
+    pub(crate) fail_under: Vec<Gate>,
 }
 
 #[derive(Args, Debug)]
 pub struct MetricArgs {
     /// k values for the curves, comma-separated [default: 1,2,4,... up to N, and N].
     #[arg(short = 'k', long = "k", value_delimiter = ',', value_name = "K")]
-    pub k: Vec<usize>,
+    pub(crate) k: Vec<usize>,
     /// Equal-width bins for the expected calibration error.
     #[arg(long, default_value_t = 15)]
-    pub ece_bins: usize,
+    pub(crate) ece_bins: usize,
     /// Instance-bootstrap resamples for confidence intervals (0 = none).
     #[arg(long, default_value_t = 0, value_name = "N")]
-    pub bootstrap: usize,
+    pub(crate) bootstrap: usize,
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    pub(crate) seed: u64,
 }
 
 #[derive(Args, Debug)]
 pub struct RerankArgs {
     #[command(flatten)]
-    pub input: InputArgs,
+    pub(crate) input: InputArgs,
     /// Harness reports, or harness logs folders (logs/run_evaluation/<run_id>[/<model>]):
     /// RUN=FILE pairs by run name; plain files pair with the inputs in the order given (one
     /// report per input). The pairing is printed once.
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
-    pub labels: Vec<String>,
+    pub(crate) labels: Vec<String>,
     /// consensus (default) or field:NAME (a score in each record; dotted paths allowed;
     /// field:-NAME when lower is better, such as a cost).
     #[arg(long, default_value = "consensus", conflicts_with = "model")]
-    pub scorer: ModelFree,
+    pub(crate) scorer: ModelFree,
     /// Score with an LM verifier: a checkpoint directory or a hub id (org/name).
     #[arg(long, value_name = "DIR|ID")]
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
     #[command(flatten)]
-    pub model_args: ModelArgs,
+    pub(crate) model_args: ModelArgs,
     /// Combine score sources into one (two or more): NAME=consensus, NAME=field:PATH (a score
     /// in each record, such as tests passed; field:-PATH when lower is better; one such
     /// source) or NAME=SCORES (a scores.jsonl or its directory; a name given twice merges its
     /// stores).
     #[arg(long, value_name = "NAME=SOURCE", conflicts_with_all = ["model", "scorer"])]
-    pub combine: Vec<String>,
+    pub(crate) combine: Vec<String>,
     /// NAME=W: the weight of a --combine source [default: 1 each].
     #[arg(long, value_name = "NAME=W", requires = "combine")]
-    pub weight: Vec<String>,
+    pub(crate) weight: Vec<String>,
     /// The scale --combine sources are summed on: z (z-scores within each instance) or logit
     /// (probabilities only; a verifier's answer-logit difference when recorded).
     #[arg(long, default_value = "z", value_name = "z|logit")]
-    pub scale: Scale,
+    pub(crate) scale: Scale,
     /// Order candidates tied on the top score by these sources, in turn. With --combine: its
     /// source names, then `run` (earlier run first), such as v,c,run. With any other scorer:
     /// consensus, field:PATH or a scores.jsonl (or its directory), such as --model M
     /// --tie-break consensus. Ties left after the chain go to the patch content (never a run name).
     #[arg(long, value_name = "A,B")]
-    pub tie_break: Option<String>,
+    pub(crate) tie_break: Option<String>,
     /// Output directory.
     #[arg(short = 'o', long = "out", value_name = "DIR")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Discard scores of another scorer stored in DIR instead of refusing to run.
     #[arg(long)]
-    pub overwrite: bool,
+    pub(crate) overwrite: bool,
     /// `model_name_or_path` of the written predictions.
     #[arg(long, default_value = "swerm")]
-    pub name: String,
+    pub(crate) name: String,
     #[command(flatten)]
-    pub metrics: MetricArgs,
+    pub(crate) metrics: MetricArgs,
     /// A cal.json from `swerm calibrate`: selection and metrics use the calibrated scores
     /// (scores.jsonl keeps the scorer's own).
     #[arg(long, value_name = "FILE")]
-    pub calibration: Option<PathBuf>,
+    pub(crate) calibration: Option<PathBuf>,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -299,22 +299,22 @@ pub struct EvalArgs {
     /// A scores.jsonl written by `swerm rerank` or `swerm score` (or the directory holding
     /// it, or any file of its shape); repeat to merge shards.
     #[arg(long, required = true, value_name = "FILE|DIR")]
-    pub scores: Vec<PathBuf>,
+    pub(crate) scores: Vec<PathBuf>,
     /// Harness reports as RUN=FILE (a store keeps no input order, so reports pair by run
     /// name; a plain FILE only when the store holds one run).
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
-    pub labels: Vec<String>,
+    pub(crate) labels: Vec<String>,
     /// Output directory (report.json, report.md, report.html, tts.svg, reliability.svg, each
     /// with a PNG).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     #[command(flatten)]
-    pub metrics: MetricArgs,
+    pub(crate) metrics: MetricArgs,
     /// A cal.json from `swerm calibrate`, applied to the scores before selection and metrics.
     #[arg(long, value_name = "FILE")]
-    pub calibration: Option<PathBuf>,
+    pub(crate) calibration: Option<PathBuf>,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -322,26 +322,26 @@ pub struct CalibrateArgs {
     /// Scores with P(YES) in [0, 1]: a scores.jsonl or the directory holding it; repeat to
     /// merge shards.
     #[arg(long, required = true, value_name = "FILE|DIR")]
-    pub scores: Vec<PathBuf>,
+    pub(crate) scores: Vec<PathBuf>,
     /// Harness reports as RUN=FILE (a store keeps no input order, so reports pair by run
     /// name; a plain FILE only when the stores hold one run).
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
-    pub labels: Vec<String>,
+    pub(crate) labels: Vec<String>,
     /// temperature or platt [default: the lower cross-validated log loss].
     #[arg(long)]
-    pub method: Option<Method>,
+    pub(crate) method: Option<Method>,
     /// Folds of the cross-validation by instance.
     #[arg(long, default_value_t = 5)]
-    pub folds: usize,
+    pub(crate) folds: usize,
     /// Seed of the fold assignment.
     #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Equal-width bins for the expected calibration error.
     #[arg(long, default_value_t = 15)]
-    pub ece_bins: usize,
+    pub(crate) ece_bins: usize,
     /// The calibration file to write (cal.json).
     #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -349,50 +349,50 @@ pub struct CompareArgs {
     /// Score sets as NAME=SCORES (a scores.jsonl or the directory holding it); two or more.
     /// A name given several times merges its stores (shards).
     #[arg(required = true, num_args = 2.., value_name = "NAME=SCORES")]
-    pub sets: Vec<InputSpec>,
+    pub(crate) sets: Vec<InputSpec>,
     /// Harness reports as RUN=FILE (a store keeps no input order, so reports pair by run
     /// name; a plain FILE only when the stores hold one run).
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
-    pub labels: Vec<String>,
+    pub(crate) labels: Vec<String>,
     /// The score set the others are compared with [default: the first].
     #[arg(long, value_name = "NAME")]
-    pub baseline: Option<String>,
+    pub(crate) baseline: Option<String>,
     /// NAME=cal.json: compare score set NAME calibrated by a `swerm calibrate` map (one store
     /// may appear under two names, raw and calibrated); repeatable.
     #[arg(long, value_name = "NAME=FILE")]
-    pub calibration: Vec<String>,
+    pub(crate) calibration: Vec<String>,
     /// Output directory (compare.json, compare.md, compare.html, compare.svg and .png,
     /// compare.candidates.jsonl).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Print compare.json's numbers as one JSON object on stdout, and nothing else there.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// k values for the curves, comma-separated [default: 1,2,4,... up to N, and N].
     #[arg(short = 'k', long = "k", value_delimiter = ',', value_name = "K")]
-    pub k: Vec<usize>,
+    pub(crate) k: Vec<usize>,
     /// Equal-width bins for the expected calibration error.
     #[arg(long, default_value_t = 15)]
-    pub ece_bins: usize,
+    pub(crate) ece_bins: usize,
     /// Paired instance-bootstrap resamples.
     #[arg(long, default_value_t = 1000, value_name = "N")]
-    pub bootstrap: usize,
+    pub(crate) bootstrap: usize,
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    pub(crate) seed: u64,
 }
 
 #[derive(Args, Debug)]
 pub struct SelectArgs {
     #[command(flatten)]
-    pub input: InputArgs,
+    pub(crate) input: InputArgs,
     /// The scores.jsonl to select by (or the directory holding it); repeat to merge shards.
     #[arg(long, required = true, value_name = "FILE|DIR")]
-    pub scores: Vec<PathBuf>,
+    pub(crate) scores: Vec<PathBuf>,
     /// Output directory (predictions.jsonl).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// `model_name_or_path` of the written predictions.
     #[arg(long, default_value = "swerm")]
-    pub name: String,
+    pub(crate) name: String,
 }

@@ -39,7 +39,7 @@ fn fit_data(t: &ScoreTable, z: &[Option<f64>], source: &str) -> Result<Data> {
     Ok(data)
 }
 
-pub fn calibrate(cfg: &config::Calibrate) -> Result<()> {
+pub(crate) fn calibrate(cfg: &config::Calibrate) -> Result<()> {
     let stored = read_scores(&cfg.scores)?;
     let mut t = ScoreTable::from_lines(&stored.lines);
     let source = stored.origin.clone();

@@ -99,7 +99,7 @@ fn read_sets(cfg: &config::Compare) -> Result<Vec<Set>> {
     Ok(sets)
 }
 
-pub fn compare(cfg: &config::Compare) -> Result<()> {
+pub(crate) fn compare(cfg: &config::Compare) -> Result<()> {
     use crate::report::compare::{self as cmp, Comparison, Entry};
     let sets = read_sets(cfg)?;
     metrics::check_ks(&cfg.metrics.ks, sets[0].table.n_runs()).map_err(|e| anyhow!(e))?;

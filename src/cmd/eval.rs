@@ -13,7 +13,7 @@ use crate::select::select;
 use crate::text::count;
 use anyhow::{Context, Result, anyhow};
 
-pub fn eval(cfg: &config::Eval) -> Result<bool> {
+pub(crate) fn eval(cfg: &config::Eval) -> Result<bool> {
     let stored = read_scores(&cfg.scores)?;
     let mut t = ScoreTable::from_lines(&stored.lines);
     if !cfg.labels.is_empty() {

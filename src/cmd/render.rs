@@ -5,7 +5,7 @@ use crate::config::{self};
 use crate::prompt::{Prompter, TooLong};
 use anyhow::Result;
 
-pub fn render(cfg: &config::Render) -> Result<()> {
+pub(crate) fn render(cfg: &config::Render) -> Result<()> {
     use std::io::Write;
     let ds = load(&cfg.inputs, true)?;
     let prompter = Prompter::for_model(&cfg.model, cfg.prompt)?;

@@ -12,7 +12,7 @@ use crate::score::{ScoreTable, Scored};
 use crate::select::select;
 use anyhow::{Context, Result, anyhow};
 
-pub fn rerank(cfg: &config::Rerank) -> Result<bool> {
+pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let mut ds = load(&cfg.inputs, cfg.quiet)?;
     label(&mut ds, &cfg.labels, cfg.inputs.specs.len())?;
     metrics::check_ks(&cfg.metrics.ks, ds.n_runs()).map_err(|e| anyhow!(e))?;

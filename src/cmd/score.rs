@@ -9,7 +9,7 @@ use crate::score::{ScoreTable, Scored, VerifierCounts};
 use crate::text::count;
 use anyhow::{Context, Result};
 
-pub fn score_cmd(cfg: &config::Score) -> Result<()> {
+pub(crate) fn score_cmd(cfg: &config::Score) -> Result<()> {
     let ds = load(&cfg.inputs, cfg.quiet)?;
     let mine: Vec<usize> = match cfg.shard {
         None => (0..ds.cands.len()).collect(),

@@ -12,7 +12,7 @@ use crate::text::count;
 use anyhow::{Result, bail};
 use std::collections::HashMap;
 
-pub fn select_cmd(cfg: &config::Select) -> Result<()> {
+pub(crate) fn select_cmd(cfg: &config::Select) -> Result<()> {
     let ds = load(&cfg.inputs, cfg.quiet)?;
     let stored = read_scores(&cfg.scores)?;
     let lookup: HashMap<(&str, &str), Option<f64>> =

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// The scorer of a run: model-free, or an LM verifier with its settings, run here or on
 /// inference engines.
-pub enum ScorerChoice {
+pub(crate) enum ScorerChoice {
     ModelFree(ModelFree),
     Verifier(VerifierSettings),
     Remote(VerifierSettings, EngineSettings),

@@ -23,33 +23,33 @@ pub struct Candidate {
     /// The patch exactly as the record gave it; `None` for a hole, a `null`/missing patch, or a
     /// text dropped after reading (`LoadOptions::drop_patches`; [`Dataset::patch`] reads it
     /// again).
-    pub patch: Option<String>,
+    pub(crate) patch: Option<String>,
     /// The patch's content and bytes keys, computed once when it was read.
-    pub keys: PatchKeys,
+    pub(crate) keys: PatchKeys,
     /// The record has a patch that is not blank (false for a hole).
-    pub filled: bool,
+    pub(crate) filled: bool,
     /// The label, once embedded labels and reports are applied.
-    pub resolved: Option<bool>,
+    pub(crate) resolved: Option<bool>,
     /// Where the label came from, for contradiction messages.
-    pub label_origin: Option<String>,
-    pub field_score: Option<f64>,
+    pub(crate) label_origin: Option<String>,
+    pub(crate) field_score: Option<f64>,
     /// The record, for re-reading its trajectory; `None` for a hole.
-    pub source: Option<Source>,
-    pub format: Option<Format>,
+    pub(crate) source: Option<Source>,
+    pub(crate) format: Option<Format>,
 }
 
 impl Candidate {
-    /// A candidate holding `patch` (keys computed, text kept), from no file: for tests and
-    /// library users building a dataset by hand.
-    pub fn of_patch(patch: Option<&str>) -> Candidate {
+    /// A candidate holding `patch` (keys computed, text kept), from no file: for tests.
+    #[cfg(test)]
+    pub(crate) fn of_patch(patch: Option<&str>) -> Candidate {
         let (keys, filled) = crate::patch::summarize(patch);
         Candidate { patch: patch.map(String::from), keys, filled, ..Default::default() }
     }
     /// A hole, a `null`/missing patch, or a patch of whitespace only.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         !self.filled
     }
-    pub fn is_hole(&self) -> bool {
+    pub(crate) fn is_hole(&self) -> bool {
         self.source.is_none()
     }
 }
@@ -58,38 +58,38 @@ impl Candidate {
 /// ties), whatever the order of the inputs.
 #[derive(Debug, Default)]
 pub struct Dataset {
-    pub runs: Vec<String>,
-    pub instances: Vec<String>,
+    pub(crate) runs: Vec<String>,
+    pub(crate) instances: Vec<String>,
     /// `instances.len() * runs.len()` candidates, instance-major: `cands[i * runs.len() + r]`.
-    pub cands: Vec<Candidate>,
+    pub(crate) cands: Vec<Candidate>,
     /// For each run, the index of the input argument it came from.
-    pub run_input: Vec<usize>,
+    pub(crate) run_input: Vec<usize>,
     /// Candidates that no record provided.
-    pub holes: usize,
+    pub(crate) holes: usize,
     /// Records dropped because their instance is not in `--instances`.
-    pub outside: usize,
+    pub(crate) outside: usize,
     /// Each instance's issue statement from `--dataset` (empty without one).
-    pub issues: Vec<Option<String>>,
+    pub(crate) issues: Vec<Option<String>>,
 }
 
 impl Dataset {
-    pub fn n_runs(&self) -> usize {
+    pub(crate) fn n_runs(&self) -> usize {
         self.runs.len()
     }
-    pub fn idx(&self, instance: usize, run: usize) -> usize {
+    pub(crate) fn idx(&self, instance: usize, run: usize) -> usize {
         instance * self.runs.len() + run
     }
-    pub fn instance(&self, i: usize) -> &[Candidate] {
+    pub(crate) fn instance(&self, i: usize) -> &[Candidate] {
         let r = self.runs.len();
         &self.cands[i * r..(i + 1) * r]
     }
     /// Instance `i`'s issue statement from `--dataset`, if one was read and has it.
-    pub fn issue(&self, i: usize) -> Option<&str> {
+    pub(crate) fn issue(&self, i: usize) -> Option<&str> {
         self.issues.get(i).and_then(Option::as_deref)
     }
     /// Candidate `idx`'s patch exactly as its record gave it (`""` for none), read again from
     /// its line when the text was dropped after reading.
-    pub fn patch(&self, idx: usize) -> Result<std::borrow::Cow<'_, str>> {
+    pub(crate) fn patch(&self, idx: usize) -> Result<std::borrow::Cow<'_, str>> {
         use std::borrow::Cow;
         let c = &self.cands[idx];
         match (&c.patch, &c.source, c.format) {
@@ -101,7 +101,7 @@ impl Dataset {
         }
     }
     /// (instance index, run index) of a flat candidate index.
-    pub fn coords(&self, idx: usize) -> (usize, usize) {
+    pub(crate) fn coords(&self, idx: usize) -> (usize, usize) {
         (idx / self.runs.len(), idx % self.runs.len())
     }
 }

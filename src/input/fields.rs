@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::loc::Source;
 
 /// The instance id of a `.traj` / `.traj.json` file: its file name without the extension.
-pub fn traj_instance_id(path: &Path) -> Result<String> {
+pub(crate) fn traj_instance_id(path: &Path) -> Result<String> {
     let name = path.file_name().and_then(|s| s.to_str()).unwrap_or("");
     let stem = name.strip_suffix(".traj.json").or_else(|| name.strip_suffix(".traj")).unwrap_or(name);
     let stem = stem.strip_suffix(".json").unwrap_or(stem);
@@ -20,7 +20,7 @@ pub fn traj_instance_id(path: &Path) -> Result<String> {
 }
 
 /// Follows a path of object keys.
-pub fn lookup<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+pub(crate) fn lookup<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
     path.iter().try_fold(v, |v, k| v.as_object()?.get(*k))
 }
 
@@ -29,7 +29,7 @@ pub(super) fn lookup_mut<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut 
 }
 
 /// The string at the first of `paths` that holds a non-null value (`None` when none does).
-pub fn first_string(v: &Value, paths: &[&[&str]], src: &Source) -> Result<Option<String>> {
+pub(crate) fn first_string(v: &Value, paths: &[&[&str]], src: &Source) -> Result<Option<String>> {
     for path in paths {
         if let Some(s) = opt_string(v, path, src)? {
             return Ok(Some(s));
@@ -38,7 +38,7 @@ pub fn first_string(v: &Value, paths: &[&[&str]], src: &Source) -> Result<Option
     Ok(None)
 }
 
-pub fn opt_string(v: &Value, path: &[&str], src: &Source) -> Result<Option<String>> {
+pub(crate) fn opt_string(v: &Value, path: &[&str], src: &Source) -> Result<Option<String>> {
     match lookup(v, path) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -47,7 +47,7 @@ pub fn opt_string(v: &Value, path: &[&str], src: &Source) -> Result<Option<Strin
 }
 
 /// A label: `true`/`false`, `0`/`1`, or `null`/missing.
-pub fn opt_label(v: &Value, path: &[&str], src: &Source) -> Result<Option<bool>> {
+pub(crate) fn opt_label(v: &Value, path: &[&str], src: &Source) -> Result<Option<bool>> {
     match lookup(v, path) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -58,7 +58,7 @@ pub fn opt_label(v: &Value, path: &[&str], src: &Source) -> Result<Option<bool>>
 }
 
 /// A JSON value's type, for messages.
-pub fn kind(v: &Value) -> &'static str {
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -26,7 +26,7 @@ fn is_model_dir(dir: &Path) -> Result<bool> {
 }
 
 /// The model folder of a harness logs folder: `dir` itself, or its one model folder.
-pub fn model_dir(dir: &Path) -> Result<PathBuf> {
+pub(crate) fn model_dir(dir: &Path) -> Result<PathBuf> {
     if is_model_dir(dir)? {
         return Ok(dir.to_path_buf());
     }
@@ -53,6 +53,6 @@ pub fn model_dir(dir: &Path) -> Result<PathBuf> {
 
 /// The per-instance `report.json` files of a model folder (instance folders without one are
 /// unresolved).
-pub fn instance_reports(model_dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn instance_reports(model_dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(subdirs(model_dir)?.into_iter().map(|inst| inst.join("report.json")).filter(|f| f.is_file()).collect())
 }

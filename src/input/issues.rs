@@ -28,14 +28,14 @@ use crate::loc::Source;
 
 /// `--dataset` and `--split`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IssueSpec {
-    pub dataset: String,
-    pub split: String,
+pub(crate) struct IssueSpec {
+    pub(crate) dataset: String,
+    pub(crate) split: String,
 }
 
 impl IssueSpec {
     /// What the scores depend on: the hub id, or the absolute path, and the split.
-    pub fn identity(&self) -> String {
+    pub(crate) fn identity(&self) -> String {
         let p = Path::new(&self.dataset);
         let name = match p.canonicalize() {
             Ok(abs) if p.exists() => abs.display().to_string(),
@@ -47,12 +47,10 @@ impl IssueSpec {
 
 /// The statements of the instances asked for.
 #[derive(Debug, Default)]
-pub struct Issues {
-    /// The files read (for messages).
-    pub files: Vec<PathBuf>,
+pub(crate) struct Issues {
     /// Rows read in all.
-    pub rows: usize,
-    pub by_id: HashMap<String, String>,
+    pub(crate) rows: usize,
+    pub(crate) by_id: HashMap<String, String>,
 }
 
 const ID: &str = "instance_id";
@@ -61,7 +59,7 @@ const STATEMENT: &str = "problem_statement";
 /// Reads the statements of the instances in `want` (rows of other instances are skipped).
 pub fn load(spec: &IssueSpec, want: &HashSet<&str>) -> Result<Issues> {
     let files = dataset_files(spec)?;
-    let mut out = Issues { files: files.clone(), ..Issues::default() };
+    let mut out = Issues::default();
     let mut first: HashMap<String, String> = HashMap::new();
     for f in &files {
         let mut add = |id: String, statement: String, at: String| -> Result<()> {

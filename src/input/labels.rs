@@ -16,21 +16,21 @@ use crate::text::count;
 /// The labels one harness report gives: ids it names explicitly; every other id is unresolved
 /// ("an id absent from a run report's resolved list is unresolved").
 #[derive(Debug)]
-pub struct Report {
-    pub path: PathBuf,
-    pub shape: &'static str,
-    pub labels: HashMap<String, bool>,
+pub(crate) struct Report {
+    pub(crate) path: PathBuf,
+    pub(crate) shape: &'static str,
+    pub(crate) labels: HashMap<String, bool>,
 }
 
 impl Report {
-    pub fn resolved(&self, iid: &str) -> bool {
+    pub(crate) fn resolved(&self, iid: &str) -> bool {
         self.labels.get(iid).copied().unwrap_or(false)
     }
 }
 
 /// Reads any of the four report shapes of ../shared/spec/formats.md, or a folder of harness
 /// logs (`logs/run_evaluation/<run_id>[/<model>]`, a submission's `logs/`).
-pub fn read_report(path: &Path) -> Result<Report> {
+pub(crate) fn read_report(path: &Path) -> Result<Report> {
     if path.is_dir() {
         return harness_logs(path);
     }
@@ -73,7 +73,7 @@ fn id_list(o: &serde_json::Map<String, Value>, key: &str) -> Result<Vec<String>>
 /// The shape of a value that is a harness report rather than agent output; `None` otherwise.
 /// (A `preds.json` keyed by instance id whose entries carry `resolved` is output: its entries
 /// hold patches.)
-pub fn report_shape(v: &Value) -> Option<&'static str> {
+pub(crate) fn report_shape(v: &Value) -> Option<&'static str> {
     let o = v.as_object()?;
     let holds_patches = o.values().any(|x| x.get("model_patch").is_some() || x.get("instance_id").is_some());
     if holds_patches || o.contains_key("instance_id") {
@@ -131,13 +131,13 @@ pub fn parse_report(v: &Value) -> Result<(&'static str, HashMap<String, bool>)> 
 
 /// A `--labels` argument: a report paired positionally with the inputs, or with a named run.
 #[derive(Clone, Debug)]
-pub enum LabelArg {
+pub(crate) enum LabelArg {
     Positional(PathBuf),
     Named(String, PathBuf),
 }
 
 /// `RUN=FILE` when the text before the first `=` names a known run; otherwise a path.
-pub fn parse_label_arg(s: &str, runs: &[String]) -> Result<LabelArg> {
+pub(crate) fn parse_label_arg(s: &str, runs: &[String]) -> Result<LabelArg> {
     if let Some((run, file)) = s.split_once('=')
         && !Path::new(s).exists()
     {
@@ -151,37 +151,37 @@ pub fn parse_label_arg(s: &str, runs: &[String]) -> Result<LabelArg> {
 
 /// A candidate's label and where it came from (for contradiction messages).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Label {
-    pub resolved: bool,
-    pub origin: String,
+pub(crate) struct Label {
+    pub(crate) resolved: bool,
+    pub(crate) origin: String,
 }
 
 /// The grid that reports label: runs (with the input argument each came from, for positional
 /// pairing), instances, and which candidates have no patch. A `Dataset` gives one; so does a
 /// score store read back, so `eval` labels its scores without building a dataset.
-pub struct LabelGrid<'a> {
-    pub runs: &'a [String],
-    pub instances: &'a [String],
+pub(crate) struct LabelGrid<'a> {
+    pub(crate) runs: &'a [String],
+    pub(crate) instances: &'a [String],
     /// For each run, the index of the input argument it came from (`usize::MAX` when a run
     /// name spans several inputs).
-    pub run_input: &'a [usize],
+    pub(crate) run_input: &'a [usize],
     /// How many input arguments positional reports pair with; `None` when the grid has no
     /// input order (a score store read back): reports then pair by name only.
-    pub n_inputs: Option<usize>,
+    pub(crate) n_inputs: Option<usize>,
     /// Instance-major, like the dataset: whether each candidate has no patch.
-    pub empty: &'a [bool],
+    pub(crate) empty: &'a [bool],
 }
 
 impl Dataset {
     /// The dataset's labels, instance-major.
-    pub fn labels(&self) -> Vec<Option<Label>> {
+    pub(crate) fn labels(&self) -> Vec<Option<Label>> {
         self.cands
             .iter()
             .map(|c| c.resolved.map(|r| Label { resolved: r, origin: c.label_origin.clone().unwrap_or_default() }))
             .collect()
     }
 
-    pub fn set_labels(&mut self, labels: Vec<Option<Label>>) {
+    pub(crate) fn set_labels(&mut self, labels: Vec<Option<Label>>) {
         for (c, l) in self.cands.iter_mut().zip(labels) {
             c.resolved = l.as_ref().map(|l| l.resolved);
             c.label_origin = l.map(|l| l.origin);
@@ -196,7 +196,7 @@ impl Dataset {
 /// input). A command without such an order (`eval`, `calibrate`, `compare` read runs back from a
 /// store, where only names are left) takes plain files only when there is exactly one run and
 /// one report, and otherwise asks for `RUN=FILE`, rather than guessing from name order.
-pub fn pair(grid: &LabelGrid, args: &[LabelArg]) -> Result<Vec<(usize, PathBuf)>> {
+pub(crate) fn pair(grid: &LabelGrid, args: &[LabelArg]) -> Result<Vec<(usize, PathBuf)>> {
     let positional: Vec<&PathBuf> =
         args.iter().filter_map(|a| if let LabelArg::Positional(p) = a { Some(p) } else { None }).collect();
     let mut pairs: Vec<(usize, PathBuf)> = Vec::new();
@@ -248,7 +248,7 @@ fn named(grid: &LabelGrid, args: &[LabelArg], mut pairs: Vec<(usize, PathBuf)>) 
 }
 
 /// "labels: run-a <- r1.json, run-b <- r2.json", the pairing said once (long lists shortened).
-pub fn pairing_line(grid: &LabelGrid, pairs: &[(usize, PathBuf)]) -> String {
+pub(crate) fn pairing_line(grid: &LabelGrid, pairs: &[(usize, PathBuf)]) -> String {
     let items: Vec<String> = pairs
         .iter()
         .map(|(r, p)| {
@@ -261,7 +261,7 @@ pub fn pairing_line(grid: &LabelGrid, pairs: &[(usize, PathBuf)]) -> String {
 
 /// Applies the label arguments to `labels` (the grid's, instance-major), refusing
 /// contradictions. Returns warnings worth showing the user.
-pub fn apply(grid: &LabelGrid, labels: &mut [Option<Label>], pairs: &[(usize, PathBuf)]) -> Result<Vec<String>> {
+pub(crate) fn apply(grid: &LabelGrid, labels: &mut [Option<Label>], pairs: &[(usize, PathBuf)]) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
     for (r, path) in pairs {
         let report = read_report(path)?;

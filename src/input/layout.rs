@@ -39,9 +39,9 @@ use super::run_input::RunInput;
 
 /// One command-line input: `PATH` or `NAME=PATH`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InputSpec {
-    pub name: Option<String>,
-    pub path: PathBuf,
+pub(crate) struct InputSpec {
+    pub(crate) name: Option<String>,
+    pub(crate) path: PathBuf,
 }
 
 impl FromStr for InputSpec {
@@ -65,7 +65,7 @@ impl FromStr for InputSpec {
 }
 
 /// Expands the command-line inputs into runs with unique names.
-pub fn expand_inputs(args: &[InputSpec]) -> Result<Vec<RunInput>> {
+pub(crate) fn expand_inputs(args: &[InputSpec]) -> Result<Vec<RunInput>> {
     let mut out = Vec::new();
     for (arg, spec) in args.iter().enumerate() {
         let path = &spec.path;

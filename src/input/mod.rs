@@ -6,23 +6,23 @@
 //! and logs (`labels`, `harness_logs`).
 
 mod dataset;
-pub mod fields;
+pub(crate) mod fields;
 pub mod formats;
 mod harness_logs;
-pub mod issues;
+pub(crate) mod issues;
 pub mod labels;
-pub mod layout;
+pub(crate) mod layout;
 mod read;
-pub mod record;
-pub mod reread;
+pub(crate) mod record;
+pub(crate) mod reread;
 mod run_files;
 mod run_input;
 mod run_names;
-pub mod stream;
-pub mod trajectory;
+pub(crate) mod stream;
+pub(crate) mod trajectory;
 
 pub use dataset::{Candidate, Dataset, load, name_order, read_instance_list};
 pub use formats::Format;
-pub use layout::{InputSpec, expand_inputs};
+pub(crate) use layout::{InputSpec, expand_inputs};
 pub use read::LoadOptions;
 pub use run_input::RunInput;

@@ -6,15 +6,15 @@ use crate::loc::Source;
 /// What the pipeline keeps of a record (no trajectory: it is re-read from `source` on demand).
 #[derive(Clone, Debug)]
 pub struct Record {
-    pub instance_id: String,
+    pub(crate) instance_id: String,
     /// The record's own run name (`run`, or OpenHands `attempt`), if it has one.
-    pub run: Option<String>,
+    pub(crate) run: Option<String>,
     /// The patch; `None` for `null` or missing.
-    pub patch: Option<String>,
-    pub resolved: Option<bool>,
+    pub(crate) patch: Option<String>,
+    pub(crate) resolved: Option<bool>,
     /// The value of the `field:NAME` scorer's field, when one is asked for.
-    pub field_score: Option<f64>,
-    pub source: Source,
+    pub(crate) field_score: Option<f64>,
+    pub(crate) source: Source,
     /// Where `resolved` came from when not from the record itself (a submission's results).
-    pub label_from: Option<String>,
+    pub(crate) label_from: Option<String>,
 }

@@ -15,7 +15,7 @@ use crate::patch::PatchKeys;
 
 /// Reads the record at `src` again and extracts its trajectory (`None` when the format has none,
 /// as for SWE-bench predictions).
-pub fn trajectory(src: &Source, format: Format) -> Result<Option<Trajectory>> {
+pub(crate) fn trajectory(src: &Source, format: Format) -> Result<Option<Trajectory>> {
     match format {
         Format::Predictions => return Ok(None),
         Format::AutoCodeRover => return formats::acr::trajectory(&src.path),
@@ -26,7 +26,7 @@ pub fn trajectory(src: &Source, format: Format) -> Result<Option<Trajectory>> {
 }
 
 /// The JSON value of one record, found again by its position.
-pub fn reread(src: &Source) -> Result<Value> {
+pub(crate) fn reread(src: &Source) -> Result<Value> {
     let path = &src.path;
     match &src.pos {
         Pos::Line { offset, .. } => {

@@ -7,24 +7,24 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug)]
 pub struct RunInput {
     /// The run name (records' own `run` fields override it unless `explicit`).
-    pub name: String,
+    pub(crate) name: String,
     /// Named on the command line (`NAME=PATH`).
-    pub explicit: bool,
-    pub files: Vec<PathBuf>,
+    pub(crate) explicit: bool,
+    pub(crate) files: Vec<PathBuf>,
     /// Index of the command-line input this came from.
-    pub arg: usize,
+    pub(crate) arg: usize,
     /// The path the name was taken from (a file or a directory), for telling clashes apart.
-    pub origin: PathBuf,
+    pub(crate) origin: PathBuf,
     /// Trajectory files (`<iid>.traj`, `<iid>.traj.json`) for records of `files` that carry
     /// none: a leaderboard submission's `trajs/`.
-    pub trajs: Vec<PathBuf>,
+    pub(crate) trajs: Vec<PathBuf>,
     /// The run's own labels: a submission's `results/results.json` or `logs/` folder.
-    pub labels: Option<PathBuf>,
+    pub(crate) labels: Option<PathBuf>,
     /// Patches for records that lack one (a mini-swe-agent run's `preds.json`, beside
     /// trajectories written before `info.submission` existed).
-    pub patches: Option<PathBuf>,
+    pub(crate) patches: Option<PathBuf>,
     /// A note about how the input was read (printed once).
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 impl RunInput {

@@ -16,14 +16,14 @@ use crate::loc::{Pos, Source};
 /// The longest JSONL line accepted: 1 GiB, or `SWERM_MAX_LINE_BYTES`. A trajectory can be
 /// large (OpenHands lines of 100 MB exist), but a longer line is an error naming the file and
 /// line instead of an out-of-memory.
-pub fn max_line_bytes() -> usize {
+pub(crate) fn max_line_bytes() -> usize {
     static MAX: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *MAX.get_or_init(|| std::env::var("SWERM_MAX_LINE_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(1 << 30))
 }
 
 /// How a file's records are laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Layout {
+pub(crate) enum Layout {
     Jsonl,
     Array,
     /// One top-level object: either a single record (a `.traj`, one chat record) or a map of
@@ -33,7 +33,7 @@ pub enum Layout {
 
 /// Guesses the layout from the first non-blank bytes: `[` is an array; `{` followed by a
 /// second `{`-starting line is JSONL; a lone object is an object.
-pub fn sniff_layout(path: &Path) -> Result<Layout> {
+pub(crate) fn sniff_layout(path: &Path) -> Result<Layout> {
     let mut f = open(path)?;
     let mut buf = vec![0u8; 64 * 1024];
     let n = read_up_to(&mut f, &mut buf).with_context(|| format!("{}: cannot read", path.display()))?;
@@ -77,15 +77,15 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 /// The UTF-8 byte-order mark some editors and Windows tools put at the start of a file.
-pub const BOM: &[u8] = b"\xef\xbb\xbf";
+pub(crate) const BOM: &[u8] = b"\xef\xbb\xbf";
 
-pub fn open(path: &Path) -> Result<File> {
+pub(crate) fn open(path: &Path) -> Result<File> {
     File::open(path).with_context(|| format!("{}: cannot open", path.display()))
 }
 
 /// A buffered reader positioned after the byte-order mark, if the file starts with one;
 /// also returns how many bytes were skipped.
-pub fn open_text(path: &Path, capacity: usize) -> Result<(BufReader<File>, u64)> {
+pub(crate) fn open_text(path: &Path, capacity: usize) -> Result<(BufReader<File>, u64)> {
     let mut r = BufReader::with_capacity(capacity, open(path)?);
     let skip = if r.fill_buf().with_context(|| format!("{}: cannot read", path.display()))?.starts_with(BOM) {
         r.consume(BOM.len());
@@ -98,7 +98,7 @@ pub fn open_text(path: &Path, capacity: usize) -> Result<(BufReader<File>, u64)>
 
 /// A serde_json error without its position inside the parsed text ("at line 1 column 30" is
 /// a position inside one JSONL record, not in the file): "message (column 30)".
-pub fn json_error(e: &serde_json::Error) -> String {
+pub(crate) fn json_error(e: &serde_json::Error) -> String {
     let msg = e.to_string();
     match msg.rsplit_once(" at line ") {
         Some((m, _)) => format!("{m} (column {})", e.column()),
@@ -107,7 +107,11 @@ pub fn json_error(e: &serde_json::Error) -> String {
 }
 
 /// Calls `each(source, value)` for every record of `path` in file order.
-pub fn for_each_record(path: &Path, layout: Layout, each: &mut dyn FnMut(Source, Value) -> Result<()>) -> Result<()> {
+pub(crate) fn for_each_record(
+    path: &Path,
+    layout: Layout,
+    each: &mut dyn FnMut(Source, Value) -> Result<()>,
+) -> Result<()> {
     match layout {
         Layout::Jsonl => for_each_line(path, each),
         Layout::Array => for_each_element(path, each),
@@ -184,7 +188,7 @@ fn record_of_line(
 }
 
 /// Reads one line (with its `\n`) into `buf`; errors past `max` bytes instead of growing.
-pub fn read_line_bounded(r: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> Result<usize> {
+pub(crate) fn read_line_bounded(r: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> Result<usize> {
     let mut total = 0;
     loop {
         let avail = r.fill_buf()?;

@@ -11,16 +11,16 @@ use super::fields::{kind, lookup};
 /// One chat message, content already flattened to text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
-    pub role: String,
-    pub content: String,
-    pub tool_calls: Vec<ToolCall>,
+    pub(crate) role: String,
+    pub(crate) content: String,
+    pub(crate) tool_calls: Vec<ToolCall>,
 }
 
 /// A function call of an assistant message; `arguments` is the JSON text as recorded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ToolCall {
-    pub name: String,
-    pub arguments: String,
+    pub(crate) name: String,
+    pub(crate) arguments: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -31,18 +31,18 @@ pub struct Trajectory {
     pub problem_statement: Option<String>,
     /// The tool definitions the agent was given (OpenAI format), when the record carries them
     /// (a chat record's `tools`): `--preset chat` renders them as the agent's model saw them.
-    pub tools: Option<Value>,
+    pub(crate) tools: Option<Value>,
 }
 
 impl Message {
-    pub fn new(role: &str, content: &str) -> Self {
+    pub(crate) fn new(role: &str, content: &str) -> Self {
         Message { role: role.into(), content: content.into(), tool_calls: Vec::new() }
     }
 }
 
 /// The problem statement: `instance.problem_statement` / `problem_statement` when the record has
 /// it, else the first user message.
-pub fn problem_statement(v: &Value, messages: &[Message]) -> Option<String> {
+pub(crate) fn problem_statement(v: &Value, messages: &[Message]) -> Option<String> {
     match lookup(v, &["instance", "problem_statement"]).or_else(|| v.get("problem_statement")) {
         Some(Value::String(s)) => Some(s.clone()),
         _ => messages.iter().find(|m| m.role == "user").map(|m| m.content.clone()),
@@ -51,7 +51,7 @@ pub fn problem_statement(v: &Value, messages: &[Message]) -> Option<String> {
 
 /// Flattens message content: a string as is; a list of parts -> the text parts joined with a
 /// single space (the SWE-Gym inference loader's rule, ../shared/spec/verifiers.md); null -> "".
-pub fn flatten_content(c: Option<&Value>, field: &str) -> Result<String> {
+pub(crate) fn flatten_content(c: Option<&Value>, field: &str) -> Result<String> {
     match c {
         None | Some(Value::Null) => Ok(String::new()),
         Some(Value::String(s)) => Ok(s.clone()),
@@ -68,12 +68,12 @@ pub fn flatten_content(c: Option<&Value>, field: &str) -> Result<String> {
 }
 
 /// Chat messages (`{role, content, tool_calls?}`) of the list under `field`.
-pub fn chat_messages(a: &[Value], field: &str) -> Result<Vec<Message>> {
+pub(crate) fn chat_messages(a: &[Value], field: &str) -> Result<Vec<Message>> {
     chat_messages_where(a, field, |_| true)
 }
 
 /// The messages of `a` that `keep` accepts (errors still name their index in `a`).
-pub fn chat_messages_where(a: &[Value], field: &str, keep: impl Fn(&Value) -> bool) -> Result<Vec<Message>> {
+pub(crate) fn chat_messages_where(a: &[Value], field: &str, keep: impl Fn(&Value) -> bool) -> Result<Vec<Message>> {
     a.iter()
         .enumerate()
         .filter(|(_, m)| keep(m))

@@ -2,7 +2,7 @@
 //! the chance that a random resolved candidate outscores a random unresolved one, ties 1/2.
 
 /// `None` when either class is absent. `-inf` scores (no score) rank lowest.
-pub fn auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
+pub(crate) fn auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
     let n = scores.len();
     let pos = labels.iter().filter(|&&b| b).count();
     let neg = n - pos;

@@ -8,7 +8,7 @@ use super::passk::comb_ratio;
 /// a..=b with mean label m contributes m * [C(n-a+1, k) - C(n-b, k)] / C(n, k): the chance
 /// that the subset lies within positions a..n and meets the group, times the expected label
 /// of a uniform pick inside the group. `-inf` stands for "no score" and ranks last.
-pub fn best_at_k(scores: &[f64], labels: &[bool], k: usize) -> f64 {
+pub(crate) fn best_at_k(scores: &[f64], labels: &[bool], k: usize) -> f64 {
     let n = scores.len();
     assert!(k >= 1 && k <= n && labels.len() == n);
     let mut order: Vec<usize> = (0..n).collect();

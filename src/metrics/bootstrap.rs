@@ -5,7 +5,7 @@ use crate::rng::SplitMix64;
 
 /// The q-quantile (0..=1) of sorted data by linear interpolation between closest ranks
 /// (numpy's default `linear` method).
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
     let h = (sorted.len() - 1) as f64 * q;
     let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
@@ -14,7 +14,7 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
 /// Percentile intervals at `level` (e.g. 0.95) for the mean of each row of `per_instance`
 /// (rows = statistics, columns = instances), over `resamples` resamples seeded with `seed`.
 /// Every row sees the same resampled instance sets.
-pub fn mean_cis(per_instance: &[Vec<f64>], resamples: usize, seed: u64, level: f64) -> Vec<(f64, f64)> {
+pub(crate) fn mean_cis(per_instance: &[Vec<f64>], resamples: usize, seed: u64, level: f64) -> Vec<(f64, f64)> {
     let n = per_instance.first().map_or(0, Vec::len);
     if n == 0 || resamples == 0 {
         return vec![(f64::NAN, f64::NAN); per_instance.len()];

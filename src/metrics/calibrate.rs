@@ -20,7 +20,7 @@ use crate::rng::SplitMix64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "lowercase")]
-pub enum Map {
+pub(crate) enum Map {
     /// p' = sigmoid(z / temperature).
     Temperature { temperature: f64 },
     /// p' = sigmoid(a z + b).
@@ -29,7 +29,7 @@ pub enum Map {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Method {
+pub(crate) enum Method {
     Temperature,
     Platt,
 }
@@ -45,26 +45,19 @@ impl std::str::FromStr for Method {
     }
 }
 
-pub use crate::prob::{logit, sigmoid};
+pub(crate) use crate::prob::{logit, sigmoid};
 
 impl Map {
-    pub fn apply(&self, z: f64) -> f64 {
+    pub(crate) fn apply(&self, z: f64) -> f64 {
         match *self {
             Map::Temperature { temperature } => sigmoid(z / temperature),
             Map::Platt { a, b } => sigmoid(a * z + b),
         }
     }
 
-    pub fn method(&self) -> Method {
-        match self {
-            Map::Temperature { .. } => Method::Temperature,
-            Map::Platt { .. } => Method::Platt,
-        }
-    }
-
     /// Maximum-likelihood fit on logits `z` and labels `y` (Newton's method with step halving;
     /// temperature scaling fits a = 1/T with b = 0).
-    pub fn fit(method: Method, z: &[f64], y: &[bool]) -> Map {
+    pub(crate) fn fit(method: Method, z: &[f64], y: &[bool]) -> Map {
         let with_b = method == Method::Platt;
         let (mut a, mut b) = (1.0, 0.0);
         let mut loss = log_loss_of(z, y, a, b);
@@ -117,36 +110,36 @@ fn log_loss_of(z: &[f64], y: &[bool], a: f64, b: f64) -> f64 {
 }
 
 /// Mean log loss of probabilities (clipped like `logit`).
-pub fn log_loss(p: &[f64], y: &[bool]) -> f64 {
+pub(crate) fn log_loss(p: &[f64], y: &[bool]) -> f64 {
     let z: Vec<f64> = p.iter().map(|&x| logit(x)).collect();
     log_loss_of(&z, y, 1.0, 0.0)
 }
 
 /// The candidates a calibration is fitted on: per instance, the logits and labels of its
 /// non-empty scored candidates.
-pub struct Data {
-    pub z: Vec<Vec<f64>>,
-    pub y: Vec<Vec<bool>>,
+pub(crate) struct Data {
+    pub(crate) z: Vec<Vec<f64>>,
+    pub(crate) y: Vec<Vec<bool>>,
 }
 
 /// Before/after numbers under cross-validation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Cv {
-    pub folds: usize,
-    pub seed: u64,
-    pub ece_bins: usize,
-    pub candidates: usize,
-    pub ece_before: f64,
-    pub ece_after: f64,
-    pub brier_before: f64,
-    pub brier_after: f64,
-    pub log_loss_before: f64,
-    pub log_loss_after: f64,
+pub(crate) struct Cv {
+    pub(crate) folds: usize,
+    pub(crate) seed: u64,
+    pub(crate) ece_bins: usize,
+    pub(crate) candidates: usize,
+    pub(crate) ece_before: f64,
+    pub(crate) ece_after: f64,
+    pub(crate) brier_before: f64,
+    pub(crate) brier_after: f64,
+    pub(crate) log_loss_before: f64,
+    pub(crate) log_loss_after: f64,
 }
 
 /// The fold of each instance: a SplitMix64 Fisher-Yates shuffle of 0..n (`j = below(i + 1)`
 /// for i from n-1 down to 1), then position mod `folds`.
-pub fn folds_of(n: usize, folds: usize, seed: u64) -> Vec<usize> {
+pub(crate) fn folds_of(n: usize, folds: usize, seed: u64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
     let mut rng = SplitMix64(seed);
     for i in (1..n).rev() {
@@ -160,7 +153,7 @@ pub fn folds_of(n: usize, folds: usize, seed: u64) -> Vec<usize> {
 }
 
 /// Out-of-fold probabilities of `method` and the before/after numbers.
-pub fn cross_validate(d: &Data, method: Method, folds: usize, seed: u64, bins: usize) -> Cv {
+pub(crate) fn cross_validate(d: &Data, method: Method, folds: usize, seed: u64, bins: usize) -> Cv {
     let fold = folds_of(d.z.len(), folds, seed);
     let (mut before, mut after, mut labels) = (Vec::new(), Vec::new(), Vec::new());
     for f in 0..folds {
@@ -195,28 +188,35 @@ pub fn cross_validate(d: &Data, method: Method, folds: usize, seed: u64, bins: u
 
 /// cal.json.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Calibration {
+pub(crate) struct Calibration {
     /// The map fitted on every candidate.
     #[serde(flatten)]
-    pub map: Map,
+    pub(crate) map: Map,
     /// The chosen method's cross-validated numbers.
-    pub cv: Cv,
+    pub(crate) cv: Cv,
     /// Every method tried, by cross-validated log loss (the lowest is chosen unless forced).
-    pub tried: Vec<(Method, Cv)>,
+    pub(crate) tried: Vec<(Method, Cv)>,
     /// What it was fitted on.
-    pub instances: usize,
-    pub candidates: usize,
-    pub source: String,
+    pub(crate) instances: usize,
+    pub(crate) candidates: usize,
+    pub(crate) source: String,
     /// The scorer whose scores the map was fitted on (when the store named it): applying the
     /// map to another scorer's scores is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scorer: Option<crate::score::ScorerSettings>,
+    pub(crate) scorer: Option<crate::score::ScorerSettings>,
 }
 
 impl Calibration {
     /// Fits on `d`: every method under cross-validation (or only `forced`), the lowest
     /// cross-validated log loss wins, then the winner is fitted on all of `d`.
-    pub fn fit(d: &Data, forced: Option<Method>, folds: usize, seed: u64, bins: usize, source: String) -> Result<Self> {
+    pub(crate) fn fit(
+        d: &Data,
+        forced: Option<Method>,
+        folds: usize,
+        seed: u64,
+        bins: usize,
+        source: String,
+    ) -> Result<Self> {
         let all_y: Vec<bool> = d.y.iter().flatten().copied().collect();
         if all_y.iter().all(|&y| y) || all_y.iter().all(|&y| !y) {
             bail!(
@@ -244,7 +244,7 @@ impl Calibration {
     }
 
     /// Writes cal.json (atomically).
-    pub fn write(&self, path: &Path) -> Result<()> {
+    pub(crate) fn write(&self, path: &Path) -> Result<()> {
         let text = serde_json::to_string_pretty(self).expect("a calibration serializes") + "\n";
         crate::outdir::write_atomic(path, text.as_bytes())
     }
@@ -265,7 +265,7 @@ impl Calibration {
     /// Refuses to apply the map to the scores of a scorer other than the one it was fitted on
     /// (a map fitted on one verifier's logits means nothing for another's). Unknown on either
     /// side (a cal.json from an older swerm, a scores file without its header) passes.
-    pub fn check_scorer(&self, scores_of: Option<&crate::score::ScorerSettings>) -> Result<()> {
+    pub(crate) fn check_scorer(&self, scores_of: Option<&crate::score::ScorerSettings>) -> Result<()> {
         if let (Some(fitted), Some(applied)) = (&self.scorer, scores_of)
             && fitted != applied
         {
@@ -281,7 +281,7 @@ impl Calibration {
     }
 
     /// "temperature T = 1.83" / "Platt a = 0.71, b = -0.42".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self.map {
             Map::Temperature { temperature } => format!("temperature scaling, T = {temperature:.4}"),
             Map::Platt { a, b } => format!("Platt scaling, a = {a:.4}, b = {b:.4}"),

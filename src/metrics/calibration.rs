@@ -5,7 +5,7 @@
 /// Bin b holds b/B <= p < (b+1)/B, computed as floor(p * B), and p = 1 falls in the last bin.
 /// (torchmetrics' `bucketize(right=True)` puts p = 1.0 exactly into an extra bin of its own; a
 /// score of exactly 1 is rare for a verifier, and the spec's formula has B bins.)
-pub fn ece(p: &[f64], y: &[bool], bins: usize) -> f64 {
+pub(crate) fn ece(p: &[f64], y: &[bool], bins: usize) -> f64 {
     assert!(bins >= 1 && p.len() == y.len());
     let mut count = vec![0usize; bins];
     let mut conf = vec![0.0; bins];
@@ -25,18 +25,18 @@ pub fn ece(p: &[f64], y: &[bool], bins: usize) -> f64 {
 
 /// One equal-width bin of a reliability diagram.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Bin {
-    pub lo: f64,
-    pub hi: f64,
-    pub count: usize,
+pub(crate) struct Bin {
+    pub(crate) lo: f64,
+    pub(crate) hi: f64,
+    pub(crate) count: usize,
     /// Mean score in the bin (confidence).
-    pub mean_score: f64,
+    pub(crate) mean_score: f64,
     /// Share resolved in the bin (accuracy).
-    pub resolved_rate: f64,
+    pub(crate) resolved_rate: f64,
 }
 
 /// The non-empty bins of `ece` (same bin rule), for the reliability diagram and report.json.
-pub fn bins(p: &[f64], y: &[bool], bins: usize) -> Vec<Bin> {
+pub(crate) fn bins(p: &[f64], y: &[bool], bins: usize) -> Vec<Bin> {
     let mut acc = vec![(0usize, 0.0, 0.0); bins];
     for (&pi, &yi) in p.iter().zip(y) {
         let b = ((pi * bins as f64).floor() as usize).min(bins - 1);
@@ -58,7 +58,7 @@ pub fn bins(p: &[f64], y: &[bool], bins: usize) -> Vec<Bin> {
 }
 
 /// Mean squared error of p against the 0/1 label (Brier 1950).
-pub fn brier(p: &[f64], y: &[bool]) -> f64 {
+pub(crate) fn brier(p: &[f64], y: &[bool]) -> f64 {
     let sum: f64 = p.iter().zip(y).map(|(&pi, &yi)| (pi - yi as u8 as f64).powi(2)).sum();
     sum / p.len() as f64
 }

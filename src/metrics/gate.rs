@@ -8,7 +8,7 @@ use std::str::FromStr;
 use super::Metrics;
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Gated {
+pub(crate) enum Gated {
     Selected,
     BestAt(usize),
     PassAt(usize),
@@ -17,10 +17,10 @@ pub enum Gated {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Gate {
-    pub metric: Gated,
-    pub name: String,
-    pub min: f64,
+pub(crate) struct Gate {
+    pub(crate) metric: Gated,
+    pub(crate) name: String,
+    pub(crate) min: f64,
 }
 
 impl FromStr for Gate {
@@ -47,7 +47,7 @@ impl FromStr for Gate {
 
 impl Gate {
     /// The metric's value (`None`: not computed, e.g. without labels or for a k not reported).
-    pub fn value(&self, m: &Metrics) -> Option<f64> {
+    pub(crate) fn value(&self, m: &Metrics) -> Option<f64> {
         let l = m.labeled.as_ref()?;
         let at = |k: usize| m.ks.iter().position(|&x| x == k);
         match self.metric {
@@ -62,16 +62,16 @@ impl Gate {
 
 /// One gate checked: its metric, value (`None`: not computed), threshold and result.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Checked {
-    pub metric: String,
-    pub value: Option<f64>,
-    pub threshold: f64,
-    pub passed: bool,
+pub(crate) struct Checked {
+    pub(crate) metric: String,
+    pub(crate) value: Option<f64>,
+    pub(crate) threshold: f64,
+    pub(crate) passed: bool,
 }
 
 impl Checked {
     /// Why a failed gate failed (`None` for a passed one).
-    pub fn failure(&self) -> Option<String> {
+    pub(crate) fn failure(&self) -> Option<String> {
         match self.value {
             _ if self.passed => None,
             Some(v) => Some(format!("{} = {v:.4} is below {}", self.metric, self.threshold)),
@@ -81,7 +81,7 @@ impl Checked {
 }
 
 /// Every gate checked, in the order given.
-pub fn evaluate(gates: &[Gate], m: &Metrics) -> Vec<Checked> {
+pub(crate) fn evaluate(gates: &[Gate], m: &Metrics) -> Vec<Checked> {
     gates
         .iter()
         .map(|g| {
@@ -89,11 +89,6 @@ pub fn evaluate(gates: &[Gate], m: &Metrics) -> Vec<Checked> {
             Checked { metric: g.name.clone(), value, threshold: g.min, passed: value.is_some_and(|v| v >= g.min) }
         })
         .collect()
-}
-
-/// The failed gates, as messages (empty: all passed).
-pub fn check(gates: &[Gate], m: &Metrics) -> Vec<String> {
-    evaluate(gates, m).iter().filter_map(Checked::failure).collect()
 }
 
 #[cfg(test)]

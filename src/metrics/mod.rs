@@ -1,14 +1,14 @@
 //! Test-time-scaling metrics (../shared/spec/metrics.md): `ScoreTable` + selection -> `Metrics`.
 //! Each formula lives in its own file as a pure function tested against brute force.
 
-pub mod auc;
-pub mod bestk;
-pub mod bootstrap;
-pub mod calibrate;
-pub mod calibration;
-pub mod gate;
-pub mod paired;
-pub mod passk;
+pub(crate) mod auc;
+pub(crate) mod bestk;
+pub(crate) mod bootstrap;
+pub(crate) mod calibrate;
+pub(crate) mod calibration;
+pub(crate) mod gate;
+pub(crate) mod paired;
+pub(crate) mod passk;
 #[cfg(test)]
 mod testutil;
 
@@ -16,14 +16,14 @@ use crate::score::{ScoreTable, Unscored};
 use crate::select::{Ties, ties};
 
 #[derive(Clone, Debug)]
-pub struct MetricsOptions {
+pub(crate) struct MetricsOptions {
     /// k values; empty = 1, 2, 4, ... up to N, and N.
-    pub ks: Vec<usize>,
-    pub ece_bins: usize,
+    pub(crate) ks: Vec<usize>,
+    pub(crate) ece_bins: usize,
     /// Bootstrap resamples (0 = no CIs).
-    pub bootstrap: usize,
-    pub seed: u64,
-    pub level: f64,
+    pub(crate) bootstrap: usize,
+    pub(crate) seed: u64,
+    pub(crate) level: f64,
 }
 
 impl Default for MetricsOptions {
@@ -33,7 +33,7 @@ impl Default for MetricsOptions {
 }
 
 /// The default k values: powers of two below N, then N.
-pub fn default_ks(n: usize) -> Vec<usize> {
+pub(crate) fn default_ks(n: usize) -> Vec<usize> {
     let mut ks: Vec<usize> = std::iter::successors(Some(1usize), |k| Some(k * 2)).take_while(|&k| k < n).collect();
     if n >= 1 {
         ks.push(n);
@@ -43,67 +43,67 @@ pub fn default_ks(n: usize) -> Vec<usize> {
 
 /// Label-dependent numbers (present only when every candidate has a label).
 #[derive(Clone, Debug, Default)]
-pub struct Labeled {
-    pub pass_at_k: Vec<f64>,
-    pub best_at_k: Vec<f64>,
-    pub random_at_k: Vec<f64>,
-    pub selected_resolved: usize,
-    pub selected_rate: f64,
+pub(crate) struct Labeled {
+    pub(crate) pass_at_k: Vec<f64>,
+    pub(crate) best_at_k: Vec<f64>,
+    pub(crate) random_at_k: Vec<f64>,
+    pub(crate) selected_resolved: usize,
+    pub(crate) selected_rate: f64,
     /// The selected rate expected under uniformly random tie-breaking: best@N over all N runs.
-    pub selected_expected: f64,
-    pub resolved_candidates: usize,
+    pub(crate) selected_expected: f64,
+    pub(crate) resolved_candidates: usize,
     /// Each run's own resolved count over the instance set (a missing candidate unresolved).
-    pub run_resolved: Vec<usize>,
+    pub(crate) run_resolved: Vec<usize>,
     /// Pooled AUC over the scored candidates (unscored ones left out).
-    pub auc: Option<f64>,
+    pub(crate) auc: Option<f64>,
     /// Pooled AUC over the scored non-empty candidates (empty and missing candidates are
     /// trivial negatives that flatter the pooled number).
-    pub auc_non_empty: Option<f64>,
+    pub(crate) auc_non_empty: Option<f64>,
     /// Mean per-instance AUC and the number of instances with both classes.
-    pub auc_per_instance: Option<f64>,
-    pub auc_instances: usize,
-    pub ece: Option<f64>,
-    pub brier: Option<f64>,
+    pub(crate) auc_per_instance: Option<f64>,
+    pub(crate) auc_instances: usize,
+    pub(crate) ece: Option<f64>,
+    pub(crate) brier: Option<f64>,
     /// The reliability diagram's bins (with ECE).
-    pub bins: Vec<calibration::Bin>,
-    pub ci: Option<Cis>,
+    pub(crate) bins: Vec<calibration::Bin>,
+    pub(crate) ci: Option<Cis>,
 }
 
 /// Percentile bootstrap intervals, one (lo, hi) per k and for the selected rate.
 #[derive(Clone, Debug, Default)]
-pub struct Cis {
-    pub resamples: usize,
-    pub seed: u64,
-    pub level: f64,
-    pub pass_at_k: Vec<(f64, f64)>,
-    pub best_at_k: Vec<(f64, f64)>,
-    pub random_at_k: Vec<(f64, f64)>,
-    pub selected: (f64, f64),
+pub(crate) struct Cis {
+    pub(crate) resamples: usize,
+    pub(crate) seed: u64,
+    pub(crate) level: f64,
+    pub(crate) pass_at_k: Vec<(f64, f64)>,
+    pub(crate) best_at_k: Vec<(f64, f64)>,
+    pub(crate) random_at_k: Vec<(f64, f64)>,
+    pub(crate) selected: (f64, f64),
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct Metrics {
-    pub instances: usize,
-    pub runs: usize,
-    pub candidates: usize,
+pub(crate) struct Metrics {
+    pub(crate) instances: usize,
+    pub(crate) runs: usize,
+    pub(crate) candidates: usize,
     /// Candidates with a record but no patch.
-    pub empty: usize,
+    pub(crate) empty: usize,
     /// Candidates the run has no record for (also without a patch).
-    pub missing: usize,
-    pub ks: Vec<usize>,
+    pub(crate) missing: usize,
+    pub(crate) ks: Vec<usize>,
     /// Unscored non-empty candidates by reason.
-    pub unscored: Vec<(Unscored, usize)>,
+    pub(crate) unscored: Vec<(Unscored, usize)>,
     /// Ties at the top among different patches.
-    pub ties: Ties,
+    pub(crate) ties: Ties,
     /// How many instances' picks came from each run.
-    pub picks: Vec<usize>,
-    pub labeled: Option<Labeled>,
+    pub(crate) picks: Vec<usize>,
+    pub(crate) labeled: Option<Labeled>,
     /// Why some numbers are missing, or what to keep in mind reading them.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// Checks `-k` values against the number of runs (before any scoring).
-pub fn check_ks(ks: &[usize], n_runs: usize) -> Result<(), String> {
+pub(crate) fn check_ks(ks: &[usize], n_runs: usize) -> Result<(), String> {
     match ks.iter().find(|&&k| k == 0 || k > n_runs) {
         Some(k) => Err(format!("-k {k}: k must be between 1 and the number of runs ({n_runs})")),
         None => Ok(()),
@@ -111,7 +111,7 @@ pub fn check_ks(ks: &[usize], n_runs: usize) -> Result<(), String> {
 }
 
 /// Computes every metric; `selected[i]` is the run chosen for instance i.
-pub fn compute(t: &ScoreTable, selected: &[usize], opts: &MetricsOptions) -> Result<Metrics, String> {
+pub(crate) fn compute(t: &ScoreTable, selected: &[usize], opts: &MetricsOptions) -> Result<Metrics, String> {
     let n = t.n_runs();
     let ks = if opts.ks.is_empty() { default_ks(n) } else { opts.ks.clone() };
     check_ks(&ks, n)?;
@@ -268,12 +268,12 @@ fn labeled(
 
 impl Labeled {
     /// Each run's resolved rate over the instance set.
-    pub fn run_rates(&self, instances: usize) -> Vec<f64> {
+    pub(crate) fn run_rates(&self, instances: usize) -> Vec<f64> {
         self.run_resolved.iter().map(|&c| c as f64 / instances.max(1) as f64).collect()
     }
 
     /// The best single run (the first of equals, in run order) and its rate.
-    pub fn best_run(&self, instances: usize) -> Option<(usize, f64)> {
+    pub(crate) fn best_run(&self, instances: usize) -> Option<(usize, f64)> {
         self.run_rates(instances).into_iter().enumerate().fold(None, |b, (r, x)| match b {
             Some((_, y)) if y >= x => b,
             _ => Some((r, x)),
@@ -281,7 +281,7 @@ impl Labeled {
     }
 
     /// The mean of the runs' resolved rates (pass@1 when every run covers every instance).
-    pub fn mean_run_rate(&self, instances: usize) -> f64 {
+    pub(crate) fn mean_run_rate(&self, instances: usize) -> f64 {
         let r = self.run_rates(instances);
         r.iter().sum::<f64>() / r.len().max(1) as f64
     }

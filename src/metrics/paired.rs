@@ -13,32 +13,32 @@ use crate::rng::SplitMix64;
 
 /// A difference and its interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct DiffCi {
-    pub diff: f64,
-    pub lo: f64,
-    pub hi: f64,
+pub(crate) struct DiffCi {
+    pub(crate) diff: f64,
+    pub(crate) lo: f64,
+    pub(crate) hi: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Differences {
+pub(crate) struct Differences {
     /// One per k.
-    pub best_at_k: Vec<DiffCi>,
-    pub selected: DiffCi,
+    pub(crate) best_at_k: Vec<DiffCi>,
+    pub(crate) selected: DiffCi,
     /// `None` when the labels have a single class.
-    pub auc: Option<DiffCi>,
+    pub(crate) auc: Option<DiffCi>,
 }
 
 /// One scorer's view of the grid: its candidates' ranking scores (`-inf` = no score; pooled
 /// AUC), their order within each instance (`ScoreTable::order_key`; best@k), and the index of
 /// its selected candidate.
-pub struct Side<'a> {
-    pub scores: &'a [f64],
-    pub order: &'a [f64],
-    pub selected: &'a [usize],
+pub(crate) struct Side<'a> {
+    pub(crate) scores: &'a [f64],
+    pub(crate) order: &'a [f64],
+    pub(crate) selected: &'a [usize],
 }
 
 /// `a` minus `b` over `n_inst` instances of `n_runs` candidates (instance-major `labels`).
-pub fn differences(
+pub(crate) fn differences(
     a: &Side,
     b: &Side,
     labels: &[bool],

@@ -3,7 +3,7 @@
 
 /// 1 - C(n-c, k) / C(n, k) for an instance with `n` candidates of which `c` are resolved,
 /// computed as 1 - prod_{i=n-c+1..=n} (1 - k/i); 1.0 when n - c < k.
-pub fn pass_at_k(n: usize, c: usize, k: usize) -> f64 {
+pub(crate) fn pass_at_k(n: usize, c: usize, k: usize) -> f64 {
     assert!(k >= 1 && k <= n && c <= n, "pass_at_k(n={n}, c={c}, k={k})");
     if n - c < k {
         return 1.0;
@@ -14,7 +14,7 @@ pub fn pass_at_k(n: usize, c: usize, k: usize) -> f64 {
 
 /// C(m, k) / C(n, k) for m <= n, as prod_{j<k} (m-j)/(n-j); 0 when m < k. Avoids huge
 /// binomials: every factor is in [0, 1].
-pub fn comb_ratio(m: usize, n: usize, k: usize) -> f64 {
+pub(crate) fn comb_ratio(m: usize, n: usize, k: usize) -> f64 {
     debug_assert!(m <= n && k <= n);
     if m < k {
         return 0.0;

@@ -8,19 +8,19 @@ use candle_core::{DType, Device, Result, Tensor};
 use super::causal_softmax::CausalSoftmax;
 
 /// Default score budget per chunk: 2^26 elements (256 MiB in f32).
-pub const DEFAULT_BUDGET: usize = 1 << 26;
+pub(crate) const DEFAULT_BUDGET: usize = 1 << 26;
 
 /// The score budget per chunk for a device: small on the CPU, where fresh multi-megabyte
 /// buffers cost page faults and the masked triangle of a big chunk is wasted work (2^20 was
 /// fastest of 2^18..2^26 on the tiny checkpoint); large on GPUs, where big matmuls pay.
-pub fn default_budget(dev: &Device) -> usize {
+pub(crate) fn default_budget(dev: &Device) -> usize {
     if dev.is_cpu() { 1 << 20 } else { DEFAULT_BUDGET }
 }
 
 /// What FlashAttention-2 needs of a pass, made once per forward pass: the device copy of the
 /// cumulative sequence lengths (0, len_1, len_1 + len_2, ...) and the longest sequence.
 #[cfg_attr(not(feature = "flash-attn"), allow(dead_code))] // never made without the feature
-pub struct FlashPlan {
+pub(crate) struct FlashPlan {
     cu_seqlens: Tensor,
     max_len: usize,
 }
@@ -28,7 +28,12 @@ pub struct FlashPlan {
 /// The plan when FlashAttention-2 applies to this pass: a build with the `flash-attn` feature, a
 /// CUDA device, bf16, the one head dim it is built for, and no `SWERM_NO_FLASH_ATTN` in the
 /// environment (the switch `scripts/gpu-check.sh` uses to measure the fallback).
-pub fn flash_plan(seqs: &[(usize, usize)], dev: &Device, dtype: DType, head_dim: usize) -> Result<Option<FlashPlan>> {
+pub(crate) fn flash_plan(
+    seqs: &[(usize, usize)],
+    dev: &Device,
+    dtype: DType,
+    head_dim: usize,
+) -> Result<Option<FlashPlan>> {
     #[cfg(feature = "flash-attn")]
     if dev.is_cuda()
         && dtype == DType::BF16
@@ -46,7 +51,7 @@ pub fn flash_plan(seqs: &[(usize, usize)], dev: &Device, dtype: DType, head_dim:
 
 /// One layer's attention: FlashAttention-2 over the whole pack in one call when there is a
 /// plan, else [`varlen_causal`]. Returns [T, n_heads * D].
-pub fn attend(
+pub(crate) fn attend(
     q: &Tensor,
     k: &Tensor,
     v: &Tensor,
@@ -66,7 +71,13 @@ pub fn attend(
 
 /// q: [T, n_heads, D], k and v: [T, n_kv, D]; `seqs` are the (start, len) of each packed
 /// sequence. Returns [T, n_heads * D].
-pub fn varlen_causal(q: &Tensor, k: &Tensor, v: &Tensor, seqs: &[(usize, usize)], budget: usize) -> Result<Tensor> {
+pub(crate) fn varlen_causal(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    seqs: &[(usize, usize)],
+    budget: usize,
+) -> Result<Tensor> {
     let (_, n_heads, hd) = q.dims3()?;
     let n_kv = k.dim(1)?;
     let group = n_heads / n_kv;

@@ -9,16 +9,16 @@ use std::ops::Range;
 use anyhow::Result;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Batch {
-    pub ids: Vec<u32>,
+pub(crate) struct Batch {
+    pub(crate) ids: Vec<u32>,
     /// (start, len) of each sequence in `ids`.
-    pub seqs: Vec<(usize, usize)>,
+    pub(crate) seqs: Vec<(usize, usize)>,
     /// Position of each token within its own sequence.
-    pub positions: Vec<u32>,
+    pub(crate) positions: Vec<u32>,
 }
 
 impl Batch {
-    pub fn new(seqs: &[&[u32]]) -> Batch {
+    pub(crate) fn new(seqs: &[&[u32]]) -> Batch {
         let total = seqs.iter().map(|s| s.len()).sum();
         let mut b = Batch { ids: Vec::with_capacity(total), seqs: Vec::new(), positions: Vec::with_capacity(total) };
         for s in seqs {
@@ -30,20 +30,16 @@ impl Batch {
     }
 
     /// Number of sequences.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.seqs.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.seqs.is_empty()
-    }
-
-    pub fn tokens(&self) -> usize {
+    pub(crate) fn tokens(&self) -> usize {
         self.ids.len()
     }
 
     /// The sequences `r`, as their own batch.
-    pub fn slice(&self, r: Range<usize>) -> Batch {
+    pub(crate) fn slice(&self, r: Range<usize>) -> Batch {
         let seqs: Vec<&[u32]> = self.seqs[r].iter().map(|&(s, l)| &self.ids[s..s + l]).collect();
         Batch::new(&seqs)
     }
@@ -51,7 +47,7 @@ impl Batch {
 
 /// Groups consecutive sequences of lengths `lens` into passes of at most `budget` tokens (a
 /// sequence longer than the budget gets a pass of its own). Returns index ranges into `lens`.
-pub fn pack(lens: &[usize], budget: usize) -> Vec<Range<usize>> {
+pub(crate) fn pack(lens: &[usize], budget: usize) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let (mut start, mut tokens) = (0, 0);
     for (i, &l) in lens.iter().enumerate() {
@@ -69,17 +65,17 @@ pub fn pack(lens: &[usize], budget: usize) -> Vec<Range<usize>> {
 }
 
 /// Whether an error is the device running out of memory.
-pub fn is_oom(e: &anyhow::Error) -> bool {
+pub(crate) fn is_oom(e: &anyhow::Error) -> bool {
     let s = format!("{e:#}");
     s.contains("OUT_OF_MEMORY") || s.contains("out of memory")
 }
 
 /// A forward pass: a batch in, the head's logits per sequence out ((yes, no) by default).
-pub type Forward<'a, T = [f32; 2]> = dyn FnMut(&Batch) -> Result<Vec<T>> + 'a;
+pub(crate) type Forward<'a, T = [f32; 2]> = dyn FnMut(&Batch) -> Result<Vec<T>> + 'a;
 
 /// Runs `forward` over `batch`; when the device runs out of memory, splits the batch in halves
 /// and retries, down to one sequence.
-pub fn forward_splitting<T>(batch: &Batch, forward: &mut Forward<T>) -> Result<Vec<T>> {
+pub(crate) fn forward_splitting<T>(batch: &Batch, forward: &mut Forward<T>) -> Result<Vec<T>> {
     match forward(batch) {
         Err(e) if is_oom(&e) && batch.len() > 1 => {
             let half = batch.len() / 2;

@@ -7,11 +7,11 @@
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, bail};
 use rayon::prelude::*;
 
-pub struct CausalSoftmax {
+pub(crate) struct CausalSoftmax {
     /// Position of the first query row.
-    pub first_pos: usize,
+    pub(crate) first_pos: usize,
     /// Factor applied to the scores before the softmax.
-    pub scale: f32,
+    pub(crate) scale: f32,
 }
 
 impl CustomOp1 for CausalSoftmax {
@@ -65,7 +65,7 @@ fn lanes(x: &[f32], init: f32, f: impl Fn(f32, f32) -> f32) -> f32 {
 /// e^r, 2^n from the exponent bits): within 2 ulp of libm for x in [-87, 0]; 0 below -87.
 /// Branch-free and call-free so that loops over it vectorize.
 #[inline(always)]
-pub fn fast_exp(x: f32) -> f32 {
+pub(crate) fn fast_exp(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const C1: f32 = 0.693_359_4;
     const C2: f32 = -2.121_944_4e-4;

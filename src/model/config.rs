@@ -17,37 +17,37 @@ pub enum Arch {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct MoeConfig {
-    pub num_experts: usize,
-    pub top_k: usize,
-    pub intermediate_size: usize,
-    pub norm_topk_prob: bool,
-    pub decoder_sparse_step: usize,
-    pub mlp_only_layers: Vec<usize>,
+pub(crate) struct MoeConfig {
+    pub(crate) num_experts: usize,
+    pub(crate) top_k: usize,
+    pub(crate) intermediate_size: usize,
+    pub(crate) norm_topk_prob: bool,
+    pub(crate) decoder_sparse_step: usize,
+    pub(crate) mlp_only_layers: Vec<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelConfig {
-    pub arch: Arch,
-    pub vocab_size: usize,
-    pub hidden_size: usize,
-    pub intermediate_size: usize,
+    pub(crate) arch: Arch,
+    pub(crate) vocab_size: usize,
+    pub(crate) hidden_size: usize,
+    pub(crate) intermediate_size: usize,
     pub num_layers: usize,
-    pub num_heads: usize,
-    pub num_kv_heads: usize,
-    pub head_dim: usize,
-    pub rms_norm_eps: f64,
-    pub rope_theta: f64,
-    pub tie_word_embeddings: bool,
+    pub(crate) num_heads: usize,
+    pub(crate) num_kv_heads: usize,
+    pub(crate) head_dim: usize,
+    pub(crate) rms_norm_eps: f64,
+    pub(crate) rope_theta: f64,
+    pub(crate) tie_word_embeddings: bool,
     /// Bias on q/k/v (always for Qwen2; `attention_bias` for Qwen3).
-    pub qkv_bias: bool,
+    pub(crate) qkv_bias: bool,
     /// Per-head RMSNorm on q and k before RoPE (Qwen3 family).
-    pub qk_norm: bool,
-    pub moe: Option<MoeConfig>,
+    pub(crate) qk_norm: bool,
+    pub(crate) moe: Option<MoeConfig>,
     /// The checkpoint's stored dtype (`torch_dtype` / `dtype`), if given.
-    pub stored_dtype: Option<String>,
+    pub(crate) stored_dtype: Option<String>,
     /// A `*ForSequenceClassification` checkpoint's head (`score.weight`); `None`: the LM head.
-    pub classifier: Option<super::head::Classifier>,
+    pub(crate) classifier: Option<super::head::Classifier>,
 }
 
 impl ModelConfig {
@@ -68,7 +68,7 @@ impl ModelConfig {
     }
 
     /// Every parameter (all experts, the embeddings and the head): what the weights take.
-    pub fn total_params(&self) -> u64 {
+    pub(crate) fn total_params(&self) -> u64 {
         let vocab = self.vocab_size as u64 * self.hidden_size as u64;
         self.decoder_params(|m| m.num_experts as u64) + vocab * if self.tie_word_embeddings { 1 } else { 2 }
     }

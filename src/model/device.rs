@@ -33,7 +33,7 @@ impl FromStr for DeviceSpec {
 
 impl DeviceSpec {
     /// Refuses `cuda:N` in a build without CUDA, before anything is read or loaded.
-    pub fn check_build(self) -> Result<()> {
+    pub(crate) fn check_build(self) -> Result<()> {
         match self {
             DeviceSpec::Cuda(i) if !candle_core::utils::cuda_is_available() => {
                 bail!("--device cuda:{i}: this swerm was built without CUDA (build with --features cuda)")
@@ -42,7 +42,7 @@ impl DeviceSpec {
         }
     }
 
-    pub fn resolve(self) -> Result<Device> {
+    pub(crate) fn resolve(self) -> Result<Device> {
         match self {
             DeviceSpec::Cpu => Ok(Device::Cpu),
             DeviceSpec::Auto => {
@@ -84,7 +84,7 @@ fn cuda(i: usize) -> Result<Device> {
 /// fresh driver allocations; `keep_memory` raises the release threshold so that the pool keeps
 /// what it has. Its high-water mark of memory in use is the true peak (`nvidia-smi`-style
 /// readings after a synchronization miss what was freed before it).
-pub mod pool {
+pub(crate) mod pool {
     use candle_core::Device;
 
     #[cfg(feature = "cuda")]
@@ -121,7 +121,7 @@ pub mod pool {
     }
 
     /// Keeps freed memory in the pool (release threshold: unlimited). A no-op on the CPU.
-    pub fn keep_memory(dev: &Device) {
+    pub(crate) fn keep_memory(dev: &Device) {
         #[cfg(feature = "cuda")]
         {
             use candle_core::cuda_backend::cudarc::driver::sys::CUmemPool_attribute as A;
@@ -133,7 +133,7 @@ pub mod pool {
     }
 
     /// Bytes in use at the pool's high-water mark since the device opened (None on the CPU).
-    pub fn peak_bytes(dev: &Device) -> Option<u64> {
+    pub(crate) fn peak_bytes(dev: &Device) -> Option<u64> {
         #[cfg(feature = "cuda")]
         {
             use candle_core::cuda_backend::cudarc::driver::sys::CUmemPool_attribute as A;
@@ -148,7 +148,7 @@ pub mod pool {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DTypeSpec {
+pub(crate) enum DTypeSpec {
     /// f32 on the CPU (exact comparisons, no fast bf16 matmul there) and bf16 on CUDA.
     Auto,
     F32,
@@ -170,7 +170,7 @@ impl FromStr for DTypeSpec {
 }
 
 impl DTypeSpec {
-    pub fn resolve(self, device: &Device) -> DType {
+    pub(crate) fn resolve(self, device: &Device) -> DType {
         match self {
             DTypeSpec::Auto if device.is_cpu() => DType::F32,
             DTypeSpec::Auto => DType::BF16,
@@ -181,7 +181,7 @@ impl DTypeSpec {
     }
 }
 
-pub fn dtype_name(d: DType) -> &'static str {
+pub(crate) fn dtype_name(d: DType) -> &'static str {
     match d {
         DType::F32 => "f32",
         DType::BF16 => "bf16",

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 /// How a label's logit becomes the probability swerm ranks and calibrates by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Activation {
+pub(crate) enum Activation {
     /// sigmoid of the label's own logit: `multi_label_classification` (the critic's BCE), one
     /// label, and `regression` (a raw reward: the sigmoid keeps its order and gives a number in
     /// [0, 1] for calibration).
@@ -22,16 +22,16 @@ pub enum Activation {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Classifier {
+pub(crate) struct Classifier {
     /// Label names by index (the rows of `score.weight`).
-    pub labels: Vec<String>,
-    pub activation: Activation,
+    pub(crate) labels: Vec<String>,
+    pub(crate) activation: Activation,
 }
 
 impl Classifier {
     /// The head config.json describes. Without `problem_type`, one label is a sigmoid and
     /// several a softmax, as transformers' text-classification pipeline decides.
-    pub fn from_json(v: &Value) -> Result<Self> {
+    pub(crate) fn from_json(v: &Value) -> Result<Self> {
         let labels = labels(v)?;
         let activation = match v.get("problem_type").and_then(Value::as_str) {
             Some("multi_label_classification") | Some("regression") => Activation::Sigmoid,
@@ -46,7 +46,7 @@ impl Classifier {
     }
 
     /// The label `--label` names; by default `success` when the head has it, else the first.
-    pub fn pick(&self, name: Option<&str>) -> Result<usize> {
+    pub(crate) fn pick(&self, name: Option<&str>) -> Result<usize> {
         let want = name.unwrap_or("success");
         match self.labels.iter().position(|l| l == want) {
             Some(i) => Ok(i),
@@ -57,7 +57,7 @@ impl Classifier {
 
     /// The rows of the head a score needs: the label's alone for a sigmoid, every row for a
     /// softmax (its share needs them all).
-    pub fn rows(&self, label: usize) -> Vec<u32> {
+    pub(crate) fn rows(&self, label: usize) -> Vec<u32> {
         match self.activation {
             Activation::Sigmoid => vec![label as u32],
             Activation::Softmax => (0..self.labels.len() as u32).collect(),
@@ -65,7 +65,7 @@ impl Classifier {
     }
 
     /// The probability of `label` from the logits of `rows(label)`, and the label's raw logit.
-    pub fn probability(&self, label: usize, logits: &[f32]) -> (f64, f64) {
+    pub(crate) fn probability(&self, label: usize, logits: &[f32]) -> (f64, f64) {
         match self.activation {
             Activation::Sigmoid => {
                 let z = logits[0] as f64;

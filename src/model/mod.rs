@@ -6,18 +6,18 @@
 //! to two answer rows at each last position, or a classification head (`head`) to its label
 //! rows. `selftest` checks the CUDA kernels against the CPU.
 
-pub mod attention;
-pub mod batch;
-pub mod causal_softmax;
-pub mod config;
-pub mod device;
-pub mod head;
-pub mod moe;
-pub mod moe_ops;
-pub mod qwen;
-pub mod selftest;
-pub mod synthetic;
+pub(crate) mod attention;
+pub(crate) mod batch;
+pub(crate) mod causal_softmax;
+pub(crate) mod config;
+pub(crate) mod device;
+pub(crate) mod head;
+pub(crate) mod moe;
+pub(crate) mod moe_ops;
+pub(crate) mod qwen;
+pub(crate) mod selftest;
+pub(crate) mod synthetic;
 
-pub use batch::{Batch, forward_splitting};
+pub(crate) use batch::{Batch, forward_splitting};
 pub use config::{Arch, ModelConfig};
-pub use qwen::{Model, Profile};
+pub(crate) use qwen::{Model, Profile};

@@ -22,26 +22,26 @@ use super::moe_ops::{Combine, Routing, TopK, silu_mul};
 
 /// Tokens per MoE chunk: bounds the gathered buffers (32k tokens x 8 slots x 2048 x 2 bytes =
 /// 1 GiB in bf16 for the 30B-A3B shape; unchunked they would be 8 GiB at 256k tokens).
-pub const CHUNK: usize = 32 * 1024;
+pub(crate) const CHUNK: usize = 32 * 1024;
 
 /// A chunk must stay under this many tokens: candle's index_select takes u32 indices of the
 /// (token, slot) rows, and the kernels index rows with 32-bit ints.
-pub const MAX_CHUNK: usize = 262_144;
+pub(crate) const MAX_CHUNK: usize = 262_144;
 
 /// Expert weights stacked over experts: gate and up fused as [E, 2I, H], down as [E, H, I]
 /// (transformers 5's in-memory layout; per-expert checkpoints are stacked at load time).
-pub struct Moe {
-    pub router: Tensor,
-    pub gate_up: Tensor,
-    pub down: Tensor,
-    pub top_k: usize,
-    pub norm_topk_prob: bool,
+pub(crate) struct Moe {
+    pub(crate) router: Tensor,
+    pub(crate) gate_up: Tensor,
+    pub(crate) down: Tensor,
+    pub(crate) top_k: usize,
+    pub(crate) norm_topk_prob: bool,
 }
 
 impl Moe {
     /// The experts of each token of h [T, H]: ids [T, k] (u32, by descending probability) and
     /// their weights [T, k] (f32).
-    pub fn route(&self, h: &Tensor) -> Result<(Tensor, Tensor)> {
+    pub(crate) fn route(&self, h: &Tensor) -> Result<(Tensor, Tensor)> {
         let logits = h.matmul(&self.router.t()?)?; // [T, E] in the model dtype, as transformers
         let probs = candle_nn::ops::softmax_last_dim(&logits.to_dtype(DType::F32)?)?;
         let ids = probs.apply_op1_no_bwd(&TopK { k: self.top_k })?;
@@ -51,7 +51,7 @@ impl Moe {
     }
 
     /// `residual + moe(h)`: h, residual [T, H] -> [T, H].
-    pub fn forward(&self, h: &Tensor, residual: &Tensor) -> Result<Tensor> {
+    pub(crate) fn forward(&self, h: &Tensor, residual: &Tensor) -> Result<Tensor> {
         self.forward_in_chunks(h, residual, CHUNK)
     }
 

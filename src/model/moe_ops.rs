@@ -21,8 +21,8 @@ use candle_core::{CpuStorage, CustomOp1, CustomOp3, Layout, Result, Shape, Tenso
 use rayon::prelude::*;
 
 /// Top-k expert ids of each row of f32 probabilities [T, E] -> u32 [T, k].
-pub struct TopK {
-    pub k: usize,
+pub(crate) struct TopK {
+    pub(crate) k: usize,
 }
 
 /// The largest experts of one row, in the order the CUDA kernel finds them: k rounds, each the
@@ -86,13 +86,13 @@ fn check_topk(k: usize, e: usize) -> Result<()> {
 /// `row_of_pair` [n], `pair_of_row` [n], `token_of_row` [n] and `offsets` [E + 1] (expert e owns
 /// rows offsets[e]..offsets[e + 1]); [`Routing::new`] cuts it into named tensors. (One output
 /// because a candle custom op has one; all four are u32.)
-pub struct Permute {
-    pub experts: usize,
-    pub k: usize,
+pub(crate) struct Permute {
+    pub(crate) experts: usize,
+    pub(crate) k: usize,
 }
 
 /// CPU counting sort: the reference for the kernel's output.
-pub fn permute_cpu(ids: &[u32], experts: usize, k: usize) -> Result<Vec<u32>> {
+pub(crate) fn permute_cpu(ids: &[u32], experts: usize, k: usize) -> Result<Vec<u32>> {
     let n = ids.len();
     let mut out = vec![0u32; 3 * n + experts + 1];
     let (row_of_pair, rest) = out.split_at_mut(n);
@@ -140,21 +140,22 @@ impl CustomOp1 for Permute {
 }
 
 /// The routing of one chunk of tokens, on the device, cut out of [`Permute`]'s output.
-pub struct Routing {
+pub(crate) struct Routing {
     /// [T, k]: the row of each (token, slot) pair in the expert-sorted buffer.
-    pub pos: Tensor,
+    pub(crate) pos: Tensor,
     /// [n]: the pair (t * k + j) each row holds.
-    pub pair_of_row: Tensor,
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))] // read by the CUDA combine
+    pub(crate) pair_of_row: Tensor,
     /// [n]: the token each row holds (what the one gather reads).
-    pub token_of_row: Tensor,
+    pub(crate) token_of_row: Tensor,
     /// [E + 1] on the host: expert e owns rows offsets[e]..offsets[e + 1]. The only copy to the
     /// host per layer (516 bytes for 128 experts).
-    pub offsets: Vec<u32>,
+    pub(crate) offsets: Vec<u32>,
 }
 
 impl Routing {
     /// Sorts the pairs of `ids` [T, k] by expert.
-    pub fn new(ids: &Tensor, experts: usize) -> Result<Routing> {
+    pub(crate) fn new(ids: &Tensor, experts: usize) -> Result<Routing> {
         let (t, k) = ids.dims2()?;
         let n = t * k;
         let all = ids.flatten_all()?.apply_op1_no_bwd(&Permute { experts, k })?;
@@ -176,8 +177,8 @@ impl Routing {
 /// and the rows are summed in f32 in slot order, with one final rounding. (Summing the f32
 /// products unrounded moved the tiny MoE's bf16 logits further from transformers' f32 ones,
 /// 0.22 against 0.16 at most; the recorded tolerance is 0.224.)
-pub struct Combine {
-    pub weights: Tensor,
+pub(crate) struct Combine {
+    pub(crate) weights: Tensor,
 }
 
 /// `x` rounded to `T` and back (exact for f32): the weighted expert row in the model's dtype, as
@@ -293,7 +294,7 @@ fn combine_dims(xl: &Layout, yl: &Layout, pl: &Layout) -> Result<(usize, usize, 
 
 /// `silu(gu[:, ..i]) * gu[:, i..]` for a fused gate/up output gu [R, 2i] -> [R, i]: candle ops on
 /// the CPU (what the forward always did there), one kernel on CUDA (f32 inside, one rounding).
-pub fn silu_mul(gu: &Tensor, i: usize) -> Result<Tensor> {
+pub(crate) fn silu_mul(gu: &Tensor, i: usize) -> Result<Tensor> {
     #[cfg(feature = "cuda")]
     if gu.device().is_cuda() {
         return gu.apply_op1_no_bwd(&SiluMul);

@@ -29,29 +29,29 @@ struct Layer {
     ffn: Ffn,
 }
 
-pub struct Model {
-    pub cfg: ModelConfig,
+pub(crate) struct Model {
+    pub(crate) cfg: ModelConfig,
     embed: Tensor,
     layers: Vec<Layer>,
     norm: Tensor,
     head: Tensor,
     inv_freq: Tensor,
-    pub device: Device,
-    pub dtype: DType,
+    pub(crate) device: Device,
+    pub(crate) dtype: DType,
     /// Attention score budget per chunk (elements).
-    pub attn_budget: usize,
+    pub(crate) attn_budget: usize,
     /// Time per part of the forward pass, when measured (`swerm bench --profile`).
-    pub profile: Option<std::sync::Mutex<Profile>>,
+    pub(crate) profile: Option<std::sync::Mutex<Profile>>,
 }
 
 /// Seconds spent in attention, in the feed-forward blocks (MoE or dense) and in the rest of the
 /// forward pass. Each part ends with a device synchronization, so the kernels it launched are
 /// counted in it (which costs a little time: only measured when asked).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Profile {
-    pub attention: f64,
-    pub ffn: f64,
-    pub other: f64,
+pub(crate) struct Profile {
+    pub(crate) attention: f64,
+    pub(crate) ffn: f64,
+    pub(crate) other: f64,
 }
 
 #[derive(Clone, Copy)]
@@ -101,7 +101,7 @@ impl Model {
     }
 
     /// Builds the model from any source of named tensors (a checkpoint, or random weights).
-    pub fn from_var_builder(cfg: ModelConfig, vb: VarBuilder, dtype: DType, device: &Device) -> Result<Self> {
+    pub(crate) fn from_var_builder(cfg: ModelConfig, vb: VarBuilder, dtype: DType, device: &Device) -> Result<Self> {
         let (h, hd) = (cfg.hidden_size, cfg.head_dim);
         let m = vb.pp("model");
         let embed = m.get((cfg.vocab_size, h), "embed_tokens.weight")?;
@@ -164,13 +164,13 @@ impl Model {
     /// Scores a packed batch: for each sequence, the logits of `answer` ([yes, no] token ids)
     /// at its last position. Every sequence attends only to itself, so its logits do not depend
     /// on the others in the batch.
-    pub fn answer_logits(&self, batch: &Batch, answer: [u32; 2]) -> Result<Vec<[f32; 2]>> {
+    pub(crate) fn answer_logits(&self, batch: &Batch, answer: [u32; 2]) -> Result<Vec<[f32; 2]>> {
         Ok(self.last_logits(batch, &answer)?.into_iter().map(|r| [r[0], r[1]]).collect())
     }
 
     /// For each sequence of a packed batch, the head's `rows` at its last position: answer
     /// tokens of the LM head, or labels of a classification head.
-    pub fn last_logits(&self, batch: &Batch, rows: &[u32]) -> Result<Vec<Vec<f32>>> {
+    pub(crate) fn last_logits(&self, batch: &Batch, rows: &[u32]) -> Result<Vec<Vec<f32>>> {
         self.check_batch(batch, rows)?;
         let dev = &self.device;
         let mut clock = Clock { model: self, last: std::time::Instant::now() };
@@ -258,7 +258,7 @@ fn load_layer(l: &VarBuilder, cfg: &ModelConfig, i: usize) -> Result<Layer> {
 
 /// Tokens of one forward pass must stay under this (candle's rope and rms_norm kernels index
 /// elements with 32-bit ints: 2^19 tokens x 32 heads x 128 = 2^31).
-pub const MAX_PASS_TOKENS: usize = 1 << 19;
+pub(crate) const MAX_PASS_TOKENS: usize = 1 << 19;
 
 /// The fallback attention (f32 or f16 on CUDA, where FlashAttention takes bf16 only) does
 /// O(L^2) work in chunks of plain matmuls: fine for short trajectories, hours for long ones.

@@ -80,7 +80,7 @@ fn attention_checks(
     Ok(())
 }
 
-pub fn run(dev: &Device) -> Result<()> {
+pub(crate) fn run(dev: &Device) -> Result<()> {
     if dev.is_cpu() {
         bail!("selftest compares a CUDA device with the CPU: give --device cuda:N");
     }

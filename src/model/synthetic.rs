@@ -28,12 +28,12 @@ impl SimpleBackend for Random {
     }
 }
 
-pub fn var_builder(dtype: DType, dev: &Device) -> VarBuilder<'static> {
+pub(crate) fn var_builder(dtype: DType, dev: &Device) -> VarBuilder<'static> {
     VarBuilder::from_backend(Box::new(Random), dtype, dev.clone())
 }
 
 /// Named shapes for `swerm bench --synthetic`.
-pub fn shape(name: &str) -> anyhow::Result<ModelConfig> {
+pub(crate) fn shape(name: &str) -> anyhow::Result<ModelConfig> {
     let v = match name {
         // Qwen3-30B-A3B (the SWE-RM base; ../shared/spec/performance.md).
         "qwen3-30b-a3b" => serde_json::json!({

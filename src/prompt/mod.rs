@@ -18,7 +18,7 @@ use crate::input::trajectory::{Message, Trajectory};
 use template::ChatTemplate;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Preset {
+pub(crate) enum Preset {
     #[serde(rename = "swegym")]
     SweGym,
     #[serde(rename = "r2egym")]
@@ -41,15 +41,8 @@ impl std::str::FromStr for Preset {
 }
 
 impl Preset {
-    pub fn name(self) -> &'static str {
-        match self {
-            Preset::SweGym => "swegym",
-            Preset::R2EGym => "r2egym",
-            Preset::Chat => "chat",
-        }
-    }
     /// The answer strings the preset's checkpoints were trained on.
-    pub fn default_answers(self) -> (&'static str, &'static str) {
+    pub(crate) fn default_answers(self) -> (&'static str, &'static str) {
         match self {
             Preset::SweGym => (" YES", " NO"),
             // Chat asks no question (a classification head reads it); the pair is unused.
@@ -60,20 +53,20 @@ impl Preset {
 
 /// A prompt ready for the model.
 #[derive(Clone, Debug)]
-pub struct Prompt {
-    pub text: String,
-    pub ids: Vec<u32>,
+pub(crate) struct Prompt {
+    pub(crate) text: String,
+    pub(crate) ids: Vec<u32>,
     /// Whether the preset's truncation policy shortened it.
-    pub truncated: bool,
+    pub(crate) truncated: bool,
     /// False when the candidate had no trajectory and was judged from its patch alone.
-    pub has_trajectory: bool,
+    pub(crate) has_trajectory: bool,
 }
 
-pub struct Prompter {
-    pub preset: Preset,
+pub(crate) struct Prompter {
+    pub(crate) preset: Preset,
     template: ChatTemplate,
     tokenizer: Tokenizer,
-    pub max_tokens: Option<usize>,
+    pub(crate) max_tokens: Option<usize>,
 }
 
 /// The stand-in conversation for a candidate without a trajectory: the issue as the task,
@@ -89,17 +82,17 @@ fn patch_only(issue: Option<&str>, patch: &str) -> Vec<Message> {
 /// What a prompt is, validated once when the settings are built: the preset and the token
 /// limit. `--max-tokens` is checked here and nowhere else.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PromptSpec {
-    pub preset: Preset,
+pub(crate) struct PromptSpec {
+    pub(crate) preset: Preset,
     /// `--max-tokens` (at least [`PromptSpec::MIN_MAX_TOKENS`]); `None`: the model's context.
-    pub max_tokens: Option<usize>,
+    pub(crate) max_tokens: Option<usize>,
 }
 
 impl PromptSpec {
     /// Below this no preset fits its frame (instructions, issue, answer cue).
-    pub const MIN_MAX_TOKENS: usize = 64;
+    pub(crate) const MIN_MAX_TOKENS: usize = 64;
 
-    pub fn new(preset: Preset, max_tokens: Option<usize>) -> Result<PromptSpec> {
+    pub(crate) fn new(preset: Preset, max_tokens: Option<usize>) -> Result<PromptSpec> {
         if max_tokens.is_some_and(|m| m < Self::MIN_MAX_TOKENS) {
             bail!("--max-tokens must be at least {}", Self::MIN_MAX_TOKENS);
         }
@@ -109,13 +102,13 @@ impl PromptSpec {
 
 impl Prompter {
     /// A prompter for a checkpoint: its tokenizer and chat template only (no weights are read).
-    pub fn for_model(model: &ModelRef, spec: PromptSpec) -> Result<Self> {
+    pub(crate) fn for_model(model: &ModelRef, spec: PromptSpec) -> Result<Self> {
         Prompter::new(&model.locate(false)?, spec)
     }
 
     /// The prompt of candidate `idx` of `ds` (`None` for an empty candidate, which is never
     /// shown to a model).
-    pub fn for_candidate(&self, ds: &Dataset, idx: usize) -> Result<Option<Prompt>> {
+    pub(crate) fn for_candidate(&self, ds: &Dataset, idx: usize) -> Result<Option<Prompt>> {
         let c = &ds.cands[idx];
         if c.is_empty() {
             return Ok(None);
@@ -140,7 +133,7 @@ impl Prompter {
             .with_context(|| format!("instance {} of run {}", ds.instances[i], ds.runs[r]))
     }
 
-    pub fn new(ck: &Checkpoint, spec: PromptSpec) -> Result<Self> {
+    pub(crate) fn new(ck: &Checkpoint, spec: PromptSpec) -> Result<Self> {
         let tokenizer = &ck.tokenizer;
         let tok = Tokenizer::from_file(tokenizer)
             .map_err(|e| anyhow!("{}: cannot load the tokenizer: {e}", tokenizer.display()))?;
@@ -153,17 +146,12 @@ impl Prompter {
         })
     }
 
-    /// The limit prompts are held to (`--max-tokens`, or the model's context).
-    pub fn max_tokens(&self) -> Option<usize> {
-        self.max_tokens
-    }
-
-    pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
+    pub(crate) fn encode(&self, text: &str) -> Result<Vec<u32>> {
         Ok(self.tokenizer.encode(text, false).map_err(|e| anyhow!("tokenizing: {e}"))?.get_ids().to_vec())
     }
 
     /// Token ids of the (yes, no) answer strings; each must be exactly one token.
-    pub fn answer_ids(&self, yes: &str, no: &str) -> Result<[u32; 2]> {
+    pub(crate) fn answer_ids(&self, yes: &str, no: &str) -> Result<[u32; 2]> {
         let one = |s: &str| -> Result<u32> {
             match self.encode(s)?.as_slice() {
                 [id] => Ok(*id),
@@ -225,7 +213,7 @@ impl Prompter {
     /// is a `TooLong` error for its candidate (recorded in the scores), never a silent cut.
     ///
     /// `issue` (from `--dataset`) is shown for a candidate without a trajectory (`traj: None`).
-    pub fn build(&self, traj: Option<&Trajectory>, patch: &str, issue: Option<&str>) -> Result<Prompt> {
+    pub(crate) fn build(&self, traj: Option<&Trajectory>, patch: &str, issue: Option<&str>) -> Result<Prompt> {
         if self.preset == Preset::Chat {
             return self.build_chat(traj, patch, issue);
         }
@@ -335,10 +323,10 @@ fn context_limit(max_tokens: Option<usize>, max_positions: Option<usize>) -> Opt
 /// A candidate whose prompt cannot keep its issue statement (and, for `r2egym`, its final
 /// patch) within `--max-tokens`: an error for that candidate, recorded in its score line.
 #[derive(Debug)]
-pub struct TooLong {
+pub(crate) struct TooLong {
     /// Tokens the parts that must be kept take.
-    pub need: usize,
-    pub max: usize,
+    pub(crate) need: usize,
+    pub(crate) max: usize,
 }
 
 impl std::fmt::Display for TooLong {

@@ -8,12 +8,12 @@ use crate::input::trajectory::Message;
 /// One agent step: what it thought, what it did, what it saw.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Step {
-    pub thought: String,
-    pub action: String,
-    pub observation: String,
+    pub(crate) thought: String,
+    pub(crate) action: String,
+    pub(crate) observation: String,
 }
 
-pub const CONDENSED: &str = "<Thought condensed for saving context>";
+pub(crate) const CONDENSED: &str = "<Thought condensed for saving context>";
 
 fn instance_prompt(problem: &str) -> String {
     format!(

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::input::trajectory::Message;
 
-pub const SYSTEM: &str = "You are an expert judge evaluating AI assistant interactions. Your task is to determine if the assistant successfully resolved the user's request.
+pub(crate) const SYSTEM: &str = "You are an expert judge evaluating AI assistant interactions. Your task is to determine if the assistant successfully resolved the user's request.
 
 Key evaluation criteria:
 1. Did the assistant complete the main task requested by the user?
@@ -17,7 +17,7 @@ Key evaluation criteria:
 
 Respond only with \"<judgement>YES</judgement>\" or \"<judgement>NO</judgement>\".";
 
-pub fn user_message(traj: &str) -> String {
+pub(crate) fn user_message(traj: &str) -> String {
     format!(
         "Please evaluate the following interaction between an AI assistant and a user:\n\n=== INTERACTION LOG ===\n{traj}\n=== END INTERACTION ===\n\nBased on the above interaction, did the assistant successfully resolve the user's initial request? Respond with YES or NO."
     )
@@ -91,7 +91,7 @@ pub fn format_traj(messages: &[Message]) -> String {
 
 /// `<function=NAME>` + one `<parameter=K>` per argument + `</function>`. Arguments that are not
 /// a JSON object (the notebook raises) are printed raw between the function tags.
-pub fn tool_call_text(name: &str, arguments: &str) -> String {
+pub(crate) fn tool_call_text(name: &str, arguments: &str) -> String {
     let mut s = format!("<function={name}>\n");
     match serde_json::from_str::<Value>(arguments) {
         Ok(Value::Object(args)) => {
@@ -119,7 +119,7 @@ pub fn tool_call_text(name: &str, arguments: &str) -> String {
 }
 
 /// Python's `str()` of a decoded JSON value: strings as they are, everything else as `repr`.
-pub fn py_str(v: &Value) -> String {
+pub(crate) fn py_str(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => py_repr(other),
@@ -127,7 +127,7 @@ pub fn py_str(v: &Value) -> String {
 }
 
 /// Python's `repr()` of a decoded JSON value (`True`, `None`, `[1, 'a']`, `{'k': 1.0}`).
-pub fn py_repr(v: &Value) -> String {
+pub(crate) fn py_repr(v: &Value) -> String {
     match v {
         Value::Null => "None".into(),
         Value::Bool(b) => (if *b { "True" } else { "False" }).into(),

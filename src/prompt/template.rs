@@ -25,7 +25,7 @@ const FUEL: u64 = 50_000_000;
 impl ChatTemplate {
     /// Reads `chat_template` and the special tokens from a tokenizer_config.json; a separate
     /// `chat_template.jinja` (transformers >= 4.43 saves it so) is used when the config has none.
-    pub fn from_tokenizer_config(path: &Path, jinja: Option<&Path>) -> Result<Self> {
+    pub(crate) fn from_tokenizer_config(path: &Path, jinja: Option<&Path>) -> Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
         let cfg: Value = serde_json::from_str(&text).map_err(|e| anyhow!("{}: invalid JSON: {e}", path.display()))?;
         let source = match cfg.get("chat_template") {
@@ -86,7 +86,7 @@ impl ChatTemplate {
 
     /// Renders messages given as JSON (`{role, content, tool_calls?}`, in transformers' shape)
     /// and the tool definitions, as `apply_chat_template(messages, tools=tools, ...)` does.
-    pub fn render_values(
+    pub(crate) fn render_values(
         &self,
         messages: &[Value],
         tools: Option<&Value>,

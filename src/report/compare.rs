@@ -21,26 +21,26 @@ use crate::text::{count, pct};
 use serde::Serialize;
 
 /// One score set in a comparison.
-pub struct Entry {
-    pub name: String,
+pub(crate) struct Entry {
+    pub(crate) name: String,
     /// Where its scores came from.
-    pub source: String,
-    pub scorer: Option<ScorerSettings>,
+    pub(crate) source: String,
+    pub(crate) scorer: Option<ScorerSettings>,
     /// The calibration applied to its scores (`compare --calibration NAME=FILE`).
-    pub calibration: Option<AppliedCalibration>,
-    pub table: ScoreTable,
-    pub metrics: Metrics,
+    pub(crate) calibration: Option<AppliedCalibration>,
+    pub(crate) table: ScoreTable,
+    pub(crate) metrics: Metrics,
     /// Against the baseline (`None` for the baseline itself, or without labels).
-    pub differences: Option<Differences>,
+    pub(crate) differences: Option<Differences>,
 }
 
-pub struct Comparison<'a> {
-    pub baseline: &'a str,
-    pub entries: Vec<Entry>,
-    pub opts: &'a MetricsOptions,
+pub(crate) struct Comparison<'a> {
+    pub(crate) baseline: &'a str,
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) opts: &'a MetricsOptions,
     /// What changes what the numbers compare (score sets whose unscored candidates differ),
     /// shown first in every output.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl Comparison<'_> {
@@ -63,14 +63,14 @@ impl Comparison<'_> {
 
 /// compare's files, each written by one function of this module; the list also names what a
 /// run that writes no figure removes.
-pub const COMPARE_JSON: &str = "compare.json";
-pub const COMPARE_MD: &str = "compare.md";
-pub const COMPARE_CANDIDATES: &str = "compare.candidates.jsonl";
-pub const COMPARE_SVG: &str = "compare.svg";
+pub(crate) const COMPARE_JSON: &str = "compare.json";
+pub(crate) const COMPARE_MD: &str = "compare.md";
+pub(crate) const COMPARE_CANDIDATES: &str = "compare.candidates.jsonl";
+pub(crate) const COMPARE_SVG: &str = "compare.svg";
 
 /// Writes every file of the comparison into `out` (the figure and its PNG only with labels;
 /// stale ones removed) and returns compare.json's value.
-pub fn write(out: &mut OutDir, c: &Comparison) -> Result<Value> {
+pub(crate) fn write(out: &mut OutDir, c: &Comparison) -> Result<Value> {
     let value = json(c);
     out.write(COMPARE_JSON, (serde_json::to_string_pretty(&value)? + "\n").as_bytes())?;
     let md = markdown(c);
@@ -131,7 +131,7 @@ impl From<&DiffCi> for Diff {
 }
 
 /// compare.json as a value (also `compare --json`).
-pub fn json(c: &Comparison) -> Value {
+pub(crate) fn json(c: &Comparison) -> Value {
     let first = &c.entries[0].metrics;
     let infos: Vec<ReportInfo> = c.entries.iter().map(|e| c.info(e)).collect();
     let differences = c
@@ -212,7 +212,7 @@ fn differences_table(s: &mut String, c: &Comparison) {
     }
 }
 
-pub fn markdown(c: &Comparison) -> String {
+pub(crate) fn markdown(c: &Comparison) -> String {
     let first = &c.entries[0].metrics;
     let mut s = String::from("# swerm compare\n\n");
     for w in &c.warnings {
@@ -267,7 +267,7 @@ pub fn markdown(c: &Comparison) -> String {
 }
 
 /// Each scorer's best@k (with its bootstrap band), the oracle and random.
-pub fn svg(c: &Comparison) -> Result<Option<String>> {
+pub(crate) fn svg(c: &Comparison) -> Result<Option<String>> {
     let first = &c.entries[0].metrics;
     let Some(oracle) = first.labeled.as_ref() else { return Ok(None) };
     let mut curves = vec![Curve {
@@ -301,7 +301,7 @@ pub fn svg(c: &Comparison) -> Result<Option<String>> {
 
 /// compare.candidates.jsonl: one line per candidate with its label, every scorer's score and,
 /// for sets ordered by a tie-break chain, their `tie_ranks`.
-pub fn candidates(c: &Comparison) -> String {
+pub(crate) fn candidates(c: &Comparison) -> String {
     let t = &c.entries[0].table;
     let mut out = String::new();
     for idx in 0..t.score.len() {
@@ -338,7 +338,7 @@ pub fn candidates(c: &Comparison) -> String {
 }
 
 /// The stdout summary: one row per scorer.
-pub fn summary(c: &Comparison) -> String {
+pub(crate) fn summary(c: &Comparison) -> String {
     let mut s = String::new();
     for w in &c.warnings {
         let _ = writeln!(s, "WARNING: {w}");

@@ -15,14 +15,14 @@ use crate::metrics::{Labeled, Metrics};
 use crate::score::ScorerSettings;
 
 /// report.json as text.
-pub fn render(m: &Metrics, info: &ReportInfo) -> String {
+pub(crate) fn render(m: &Metrics, info: &ReportInfo) -> String {
     let mut s = serde_json::to_string_pretty(&Report::new(m, info)).expect("report serializes");
     s.push('\n');
     s
 }
 
 /// report.json as a value (also each scorer's entry in compare.json, and `--json`).
-pub fn to_value(m: &Metrics, info: &ReportInfo) -> Value {
+pub(crate) fn to_value(m: &Metrics, info: &ReportInfo) -> Value {
     serde_json::to_value(Report::new(m, info)).expect("report serializes")
 }
 
@@ -45,7 +45,7 @@ fn by_k<V>(ks: &[usize], vals: impl IntoIterator<Item = V>) -> Keyed<V> {
 }
 
 #[derive(Serialize)]
-pub struct Report<'a> {
+pub(crate) struct Report<'a> {
     instances: usize,
     runs: usize,
     run_names: &'a [String],
@@ -168,7 +168,7 @@ struct Intervals {
 }
 
 impl<'a> Report<'a> {
-    pub fn new(m: &'a Metrics, info: &'a ReportInfo) -> Self {
+    pub(crate) fn new(m: &'a Metrics, info: &'a ReportInfo) -> Self {
         let content = "the smallest seeded hash of the normalized patch (patch_hash) wins";
         let rule = match info.tie_break.as_slice() {
             [] => format!("among different patches tied at the top, {content}"),

@@ -9,7 +9,7 @@ use super::ReportInfo;
 use crate::metrics::{Labeled, Metrics};
 use crate::text::{count, pct};
 
-pub fn render(m: &Metrics, info: &ReportInfo, plot_file: Option<&str>, reliability: Option<&str>) -> String {
+pub(crate) fn render(m: &Metrics, info: &ReportInfo, plot_file: Option<&str>, reliability: Option<&str>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# swerm report\n");
     let _ = writeln!(s, "{}; scorer `{}`.\n", summary::counts(m), info.scorer_name());

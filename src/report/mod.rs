@@ -3,15 +3,15 @@
 //! file atomically and removes the outputs a run no longer produces. (scores.jsonl belongs to
 //! the score store, `score::store`.)
 
-pub mod compare;
-pub mod html;
-pub mod json;
-pub mod markdown;
-pub mod plot;
-pub mod png;
-pub mod predictions;
-pub mod summary;
-pub mod tables;
+pub(crate) mod compare;
+pub(crate) mod html;
+pub(crate) mod json;
+pub(crate) mod markdown;
+pub(crate) mod plot;
+pub(crate) mod png;
+pub(crate) mod predictions;
+pub(crate) mod summary;
+pub(crate) mod tables;
 
 use anyhow::Result;
 
@@ -20,44 +20,44 @@ use crate::metrics::calibrate::Calibration;
 use crate::outdir::OutDir;
 use crate::score::{ScoreTable, ScorerSettings, VerifierCounts, VerifierDetail};
 
-pub const REPORT_JSON: &str = "report.json";
-pub const REPORT_MD: &str = "report.md";
-pub const PLOT: &str = "tts.svg";
-pub const RELIABILITY: &str = "reliability.svg";
-pub const PREDICTIONS: &str = "predictions.jsonl";
+pub(crate) const REPORT_JSON: &str = "report.json";
+pub(crate) const REPORT_MD: &str = "report.md";
+pub(crate) const PLOT: &str = "tts.svg";
+pub(crate) const RELIABILITY: &str = "reliability.svg";
+pub(crate) const PREDICTIONS: &str = "predictions.jsonl";
 
 /// Context that is not a metric but belongs in the report.
-pub struct ReportInfo<'a> {
+pub(crate) struct ReportInfo<'a> {
     /// The scorer, when known (`eval` of a scores file without its header does not know it).
-    pub scorer: Option<&'a ScorerSettings>,
+    pub(crate) scorer: Option<&'a ScorerSettings>,
     /// Where the scores came from when the scorer is unknown (`scores from FILE`).
-    pub scores_from: Option<String>,
-    pub run_names: &'a [String],
-    pub ece_bins: usize,
+    pub(crate) scores_from: Option<String>,
+    pub(crate) run_names: &'a [String],
+    pub(crate) ece_bins: usize,
     /// A verifier's totals (rerank and score with --model).
-    pub verifier: Option<VerifierCounts>,
+    pub(crate) verifier: Option<VerifierCounts>,
     /// The calibration applied to the scores (`--calibration`).
-    pub calibration: Option<&'a AppliedCalibration>,
+    pub(crate) calibration: Option<&'a AppliedCalibration>,
     /// The `--tie-break` sources of a scorer other than `--combine`, in order.
-    pub tie_break: Vec<String>,
+    pub(crate) tie_break: Vec<String>,
 }
 
 /// A calibration map applied to the scores of a report, and the file it came from.
 #[derive(Clone, Debug)]
-pub struct AppliedCalibration {
-    pub cal: Calibration,
-    pub source: String,
+pub(crate) struct AppliedCalibration {
+    pub(crate) cal: Calibration,
+    pub(crate) source: String,
 }
 
 impl AppliedCalibration {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         self.cal.describe()
     }
 }
 
 impl ReportInfo<'_> {
     /// The scorer's short name, for people.
-    pub fn scorer_name(&self) -> String {
+    pub(crate) fn scorer_name(&self) -> String {
         match (self.scorer, &self.scores_from) {
             (Some(s), _) => s.short(),
             (None, Some(from)) => format!("scores from {from}"),
@@ -68,14 +68,14 @@ impl ReportInfo<'_> {
 
 /// What report.html shows of each candidate beyond the score table: its verifier record
 /// (grid order; `None` where there is none) and where its patch text comes from.
-pub struct CandidateView<'a> {
-    pub details: Vec<Option<&'a VerifierDetail>>,
-    pub patch: html::data::PatchSource<'a>,
+pub(crate) struct CandidateView<'a> {
+    pub(crate) details: Vec<Option<&'a VerifierDetail>>,
+    pub(crate) patch: html::data::PatchSource<'a>,
 }
 
 /// Writes report.json, report.md, report.html, instances.csv and, with labels, report.csv,
 /// report.tex, tts.svg and (for probabilities) reliability.svg; removes stale outputs.
-pub fn write_reports(
+pub(crate) fn write_reports(
     out: &mut OutDir,
     m: &Metrics,
     info: &ReportInfo,
@@ -118,7 +118,7 @@ pub fn write_reports(
 
 /// Writes a figure as `name` (SVG) and its PNG copy beside it. A PNG that cannot be rendered is
 /// a warning, not an error: the SVG and every other output are written all the same.
-pub fn write_figure(out: &mut OutDir, name: &str, svg: &str) -> Result<()> {
+pub(crate) fn write_figure(out: &mut OutDir, name: &str, svg: &str) -> Result<()> {
     write_rendered_figure(out, name, svg, png::render(svg))
 }
 

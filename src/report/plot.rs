@@ -10,24 +10,24 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::metrics::Metrics;
 
 /// One curve: a value per k, an optional (lo, hi) band per k.
-pub struct Curve<'a> {
-    pub name: String,
-    pub values: &'a [f64],
-    pub color: RGBColor,
-    pub band: Option<&'a [(f64, f64)]>,
-    pub dashed: bool,
+pub(crate) struct Curve<'a> {
+    pub(crate) name: String,
+    pub(crate) values: &'a [f64],
+    pub(crate) color: RGBColor,
+    pub(crate) band: Option<&'a [(f64, f64)]>,
+    pub(crate) dashed: bool,
 }
 
 /// A labelled point (the selected rate at k = N).
-pub struct Mark {
-    pub k: usize,
-    pub value: f64,
-    pub label: String,
+pub(crate) struct Mark {
+    pub(crate) k: usize,
+    pub(crate) value: f64,
+    pub(crate) label: String,
 }
 
 /// Colours for scorers: the Okabe-Ito palette (Okabe & Ito 2008), distinguishable with every
 /// common colour-vision deficiency, without the oracle's bluish green and random's grey.
-pub const PALETTE: [RGBColor; 6] = [
+pub(crate) const PALETTE: [RGBColor; 6] = [
     RGBColor(0, 114, 178),   // blue
     RGBColor(213, 94, 0),    // vermillion
     RGBColor(204, 121, 167), // reddish purple
@@ -35,8 +35,8 @@ pub const PALETTE: [RGBColor; 6] = [
     RGBColor(86, 180, 233),  // sky blue
     RGBColor(0, 0, 0),       // black
 ];
-pub const ORACLE: RGBColor = RGBColor(0, 158, 115);
-pub const RANDOM: RGBColor = RGBColor(127, 127, 127);
+pub(crate) const ORACLE: RGBColor = RGBColor(0, 158, 115);
+pub(crate) const RANDOM: RGBColor = RGBColor(127, 127, 127);
 /// Band fill opacity: low enough that two overlapping bands stay apart (each band also has a
 /// thin edge in its colour).
 const BAND_OPACITY: f64 = 0.12;
@@ -115,7 +115,7 @@ fn draw_legend<DB: DrawingBackend>(
 }
 
 /// tts.svg; `None` without labels (no curves to draw).
-pub fn render_svg(m: &Metrics, title: &str) -> Result<Option<String>> {
+pub(crate) fn render_svg(m: &Metrics, title: &str) -> Result<Option<String>> {
     let Some(l) = &m.labeled else { return Ok(None) };
     let ci = l.ci.as_ref();
     let curves = [
@@ -192,7 +192,7 @@ fn draw_curves(
     Ok(banded)
 }
 
-pub fn curves_svg(title: &str, ks: &[usize], curves: &[Curve], mark: Option<&Mark>) -> Result<String> {
+pub(crate) fn curves_svg(title: &str, ks: &[usize], curves: &[Curve], mark: Option<&Mark>) -> Result<String> {
     let err = |e: &dyn std::fmt::Display| anyhow!("drawing a plot: {e}");
     let mut svg = String::new();
     {
@@ -279,7 +279,7 @@ fn draw_bins(
     Ok(pts)
 }
 
-pub fn reliability_svg(m: &Metrics, title: &str) -> Result<Option<String>> {
+pub(crate) fn reliability_svg(m: &Metrics, title: &str) -> Result<Option<String>> {
     let Some(l) = m.labeled.as_ref().filter(|l| !l.bins.is_empty()) else { return Ok(None) };
     let err = |e: &dyn std::fmt::Display| anyhow!("drawing reliability.svg: {e}");
     let mut svg = String::new();

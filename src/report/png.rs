@@ -13,10 +13,10 @@ use anyhow::{Context, Result, bail};
 use resvg::{tiny_skia, usvg};
 
 /// Pixels per SVG unit.
-pub const SCALE: f32 = 2.0;
+pub(crate) const SCALE: f32 = 2.0;
 
 /// `tts.svg` -> `tts.png`.
-pub fn name_for(svg_name: &str) -> String {
+pub(crate) fn name_for(svg_name: &str) -> String {
     format!("{}.png", svg_name.strip_suffix(".svg").unwrap_or(svg_name))
 }
 
@@ -39,7 +39,7 @@ fn options() -> usvg::Options<'static> {
 }
 
 /// The PNG bytes of `svg`, `SCALE` times its size.
-pub fn render(svg: &str) -> Result<Vec<u8>> {
+pub(crate) fn render(svg: &str) -> Result<Vec<u8>> {
     let tree = usvg::Tree::from_str(svg, &options()).context("reading the SVG to rasterize it")?;
     let (wanted, laid) = (text_elements(svg)?, laid_text(tree.root()));
     if laid != wanted {

@@ -10,7 +10,7 @@ use crate::score::ScoreTable;
 /// One line per instance: `instance_id`, `model_name_or_path`, `model_patch` (never null: an
 /// instance whose candidates are all empty gets `""`), plus `run` and `score`. A patch whose
 /// text the dataset dropped is read again from its line.
-pub fn render(ds: &Dataset, t: &ScoreTable, selected: &[usize], name: &str) -> Result<String> {
+pub(crate) fn render(ds: &Dataset, t: &ScoreTable, selected: &[usize], name: &str) -> Result<String> {
     let mut out = String::new();
     for (i, &r) in selected.iter().enumerate() {
         let idx = ds.idx(i, r);

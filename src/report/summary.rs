@@ -8,7 +8,7 @@ use crate::text::{count, pct};
 
 /// "24 instances x 6 runs = 144 candidates (14 missing, 3 empty)": missing and empty candidates
 /// are disjoint, so the counts add up.
-pub fn counts(m: &Metrics) -> String {
+pub(crate) fn counts(m: &Metrics) -> String {
     let mut s = format!(
         "{} x {} = {}",
         count(m.instances, "instance", "instances"),
@@ -29,7 +29,7 @@ pub fn counts(m: &Metrics) -> String {
 
 /// What was unscored, and why: "unscored: 30 candidates (24 prompt over the token limit, 6 no
 /// value), ranked last and left out of AUC, ECE and Brier"; `None` when every candidate is scored.
-pub fn unscored_line(m: &Metrics) -> Option<String> {
+pub(crate) fn unscored_line(m: &Metrics) -> Option<String> {
     let total: usize = m.unscored.iter().map(|(_, n)| n).sum();
     (total > 0).then(|| {
         let why: Vec<String> = m.unscored.iter().map(|(u, n)| format!("{n} {}", u.describe())).collect();
@@ -43,7 +43,7 @@ pub fn unscored_line(m: &Metrics) -> Option<String> {
 
 /// The tie line: how many instances had a tied top among different patches, how many of those
 /// with mixed labels, and the rule that broke them; `None` without ties.
-pub fn ties_line(m: &Metrics) -> Option<String> {
+pub(crate) fn ties_line(m: &Metrics) -> Option<String> {
     let t = m.ties;
     (t.tied > 0).then(|| {
         let mixed = if m.labeled.is_some() { format!(", {} with mixed labels", t.mixed_labels) } else { String::new() };
@@ -57,7 +57,7 @@ pub fn ties_line(m: &Metrics) -> Option<String> {
 
 /// "per run: best single run acr-2 21.0%, mean 16.5%", with a warning when the selection is below
 /// the best run, and the picks per run when there are few runs.
-pub fn runs_line(m: &Metrics, run_names: &[String]) -> Option<String> {
+pub(crate) fn runs_line(m: &Metrics, run_names: &[String]) -> Option<String> {
     let l = m.labeled.as_ref()?;
     let (best, rate) = l.best_run(m.instances)?;
     let mut s = format!(
@@ -91,7 +91,7 @@ fn cell(x: f64, ci: Option<(f64, f64)>) -> (String, String) {
     (format!("{}%", pct(x)), ci.map_or(String::new(), |(lo, hi)| format!("({}–{})", pct(lo), pct(hi))))
 }
 
-pub fn render(m: &Metrics, run_names: &[String], facts: &[String]) -> String {
+pub(crate) fn render(m: &Metrics, run_names: &[String], facts: &[String]) -> String {
     let mut s = String::new();
     for f in facts {
         let _ = writeln!(s, "{f}");

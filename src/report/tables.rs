@@ -9,9 +9,9 @@ use crate::metrics::Metrics;
 use crate::score::ScoreTable;
 use crate::text::pct;
 
-pub const REPORT_CSV: &str = "report.csv";
-pub const REPORT_TEX: &str = "report.tex";
-pub const INSTANCES_CSV: &str = "instances.csv";
+pub(crate) const REPORT_CSV: &str = "report.csv";
+pub(crate) const REPORT_TEX: &str = "report.tex";
+pub(crate) const INSTANCES_CSV: &str = "instances.csv";
 
 /// One CSV field (RFC 4180: quoted when it holds a comma, a quote or a line break).
 fn field(s: &str) -> String {
@@ -24,14 +24,14 @@ fn num(x: Option<f64>) -> String {
 
 /// One k of the test-time-scaling table: pass@k, best@k and random@k, each with its
 /// bootstrap interval when there is one.
-pub struct TtsRow {
-    pub k: usize,
-    pub cells: [(f64, Option<(f64, f64)>); 3],
+pub(crate) struct TtsRow {
+    pub(crate) k: usize,
+    pub(crate) cells: [(f64, Option<(f64, f64)>); 3],
 }
 
 /// The rows of the test-time-scaling table (report.md, report.csv, report.tex); `None`
 /// without labels.
-pub fn tts_rows(m: &Metrics) -> Option<Vec<TtsRow>> {
+pub(crate) fn tts_rows(m: &Metrics) -> Option<Vec<TtsRow>> {
     let l = m.labeled.as_ref()?;
     let c = l.ci.as_ref();
     let rows = m.ks.iter().enumerate().map(|(j, &k)| TtsRow {
@@ -47,7 +47,7 @@ pub fn tts_rows(m: &Metrics) -> Option<Vec<TtsRow>> {
 
 /// k, then each of pass@k, best@k, random@k as a fraction with its interval bounds (empty
 /// without `--bootstrap`). `None` without labels.
-pub fn tts_csv(m: &Metrics) -> Option<String> {
+pub(crate) fn tts_csv(m: &Metrics) -> Option<String> {
     let mut s = String::from(
         "k,pass_at_k,pass_at_k_lo,pass_at_k_hi,best_at_k,best_at_k_lo,best_at_k_hi,random_at_k,random_at_k_lo,random_at_k_hi\n",
     );
@@ -81,7 +81,7 @@ fn tex(s: &str) -> String {
 
 /// The test-time-scaling table as a booktabs `table` (needs `\usepackage{booktabs}`), resolve
 /// rates in percent, intervals beside them when bootstrapped. `None` without labels.
-pub fn tts_latex(m: &Metrics, info: &ReportInfo) -> Option<String> {
+pub(crate) fn tts_latex(m: &Metrics, info: &ReportInfo) -> Option<String> {
     let rows = tts_rows(m)?;
     let selected = m.labeled.as_ref()?.selected_rate;
     let ci = |v: Option<(f64, f64)>| {
@@ -112,7 +112,7 @@ pub fn tts_latex(m: &Metrics, info: &ReportInfo) -> Option<String> {
 /// One row per instance: `solvable` (any run resolves it), the chosen run, `resolved` (the
 /// chosen candidate's label), its score, then every run's score (`score:RUN`). Labels and
 /// scores absent are empty fields.
-pub fn instances_csv(t: &ScoreTable, selected: &[usize]) -> String {
+pub(crate) fn instances_csv(t: &ScoreTable, selected: &[usize]) -> String {
     let mut s = String::from("instance_id,solvable,chosen_run,resolved,chosen_score");
     for r in &t.runs {
         let _ = write!(s, ",{}", field(&format!("score:{r}")));

@@ -60,19 +60,19 @@ impl fmt::Display for Scale {
 
 /// One link of a tie-break chain: a source (by index) or run order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TieKey {
+pub(crate) enum TieKey {
     Source(usize),
     Run,
 }
 
 /// The grid: `n_runs` candidates per instance, instance-major.
-pub struct Grid<'a> {
-    pub n_runs: usize,
-    pub empty: &'a [bool],
+pub(crate) struct Grid<'a> {
+    pub(crate) n_runs: usize,
+    pub(crate) empty: &'a [bool],
 }
 
 /// Per-instance z-scores of `x` over the non-empty candidates that have a value.
-pub fn z_scores(x: &[Option<f64>], g: &Grid) -> Vec<Option<f64>> {
+pub(crate) fn z_scores(x: &[Option<f64>], g: &Grid) -> Vec<Option<f64>> {
     let mut out = vec![None; x.len()];
     for start in (0..x.len()).step_by(g.n_runs.max(1)) {
         let idx: Vec<usize> = (start..start + g.n_runs).filter(|&i| !g.empty[i] && x[i].is_some()).collect();
@@ -90,7 +90,7 @@ pub fn z_scores(x: &[Option<f64>], g: &Grid) -> Vec<Option<f64>> {
 }
 
 /// The weighted sum of `values` (each already on the combining scale).
-pub fn weighted(values: &[Vec<Option<f64>>], weights: &[f64], g: &Grid) -> Vec<Option<f64>> {
+pub(crate) fn weighted(values: &[Vec<Option<f64>>], weights: &[f64], g: &Grid) -> Vec<Option<f64>> {
     (0..g.empty.len())
         .map(|i| {
             if g.empty[i] {
@@ -103,7 +103,7 @@ pub fn weighted(values: &[Vec<Option<f64>>], weights: &[f64], g: &Grid) -> Vec<O
 
 /// The rank of every candidate within its instance under (combined, chain...), higher first:
 /// 0 for the last, equal keys equal rank (dense).
-pub fn tie_ranks(combined: &[Option<f64>], values: &[Vec<Option<f64>>], chain: &[TieKey], g: &Grid) -> Vec<f64> {
+pub(crate) fn tie_ranks(combined: &[Option<f64>], values: &[Vec<Option<f64>>], chain: &[TieKey], g: &Grid) -> Vec<f64> {
     let v = |x: Option<f64>| x.unwrap_or(f64::NEG_INFINITY);
     let keys: Vec<Vec<f64>> = (0..combined.len())
         .map(|i| {
@@ -159,7 +159,7 @@ mod tests {
 
 /// Where a combined source's scores come from.
 #[derive(Clone, Debug)]
-pub enum Source {
+pub(crate) enum Source {
     Consensus,
     /// A score in each record (`field:PATH`), such as an execution signal (tests passed).
     Field(String),
@@ -169,23 +169,23 @@ pub enum Source {
 
 /// `--combine NAME=SOURCE --weight NAME=W --scale S --tie-break A,B,run` (validated).
 #[derive(Clone, Debug)]
-pub struct CombineSettings {
-    pub sources: Vec<(String, Source)>,
-    pub weights: Vec<f64>,
-    pub scale: Scale,
-    pub tie_break: Vec<TieKey>,
+pub(crate) struct CombineSettings {
+    pub(crate) sources: Vec<(String, Source)>,
+    pub(crate) weights: Vec<f64>,
+    pub(crate) scale: Scale,
+    pub(crate) tie_break: Vec<TieKey>,
 }
 
 /// One source in the combined scorer's identity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SourceId {
-    pub name: String,
-    pub weight: f64,
+    pub(crate) name: String,
+    pub(crate) weight: f64,
     /// `consensus`, `field:PATH`, or the store's scorer and files.
-    pub source: String,
+    pub(crate) source: String,
 }
 
-pub struct Combined {
+pub(crate) struct Combined {
     settings: CombineSettings,
     identity: ScorerSettings,
     stores: Vec<Option<Stored>>,
@@ -194,7 +194,7 @@ pub struct Combined {
 
 impl Combined {
     /// Reads the stores among the sources (their scorers are part of the identity).
-    pub fn new(c: &CombineSettings) -> Result<Self> {
+    pub(crate) fn new(c: &CombineSettings) -> Result<Self> {
         let mut stores = Vec::new();
         let mut ids = Vec::new();
         for ((name, src), &weight) in c.sources.iter().zip(&c.weights) {
@@ -296,7 +296,7 @@ fn source_values(
 /// `--tie-break` for a scorer other than `--combine`: the rank of every candidate within its
 /// instance under (the scorer's score, then each source's value in turn), as `tie_ranks` gives.
 /// Candidates still tied after the chain fall to the content rule of selection.
-pub fn tie_break_ranks(primary: &[Option<f64>], sources: &[(String, Source)], ds: &Dataset) -> Result<Vec<f64>> {
+pub(crate) fn tie_break_ranks(primary: &[Option<f64>], sources: &[(String, Source)], ds: &Dataset) -> Result<Vec<f64>> {
     let empty: Vec<bool> = ds.cands.iter().map(|c| c.is_empty()).collect();
     let g = Grid { n_runs: ds.n_runs(), empty: &empty };
     let mut values = Vec::new();

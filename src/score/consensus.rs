@@ -15,7 +15,7 @@ use anyhow::Result;
 use super::{Scored, Scorer, ScorerSettings};
 use crate::input::Dataset;
 
-pub struct Consensus;
+pub(crate) struct Consensus;
 
 impl Scorer for Consensus {
     fn settings(&self) -> ScorerSettings {

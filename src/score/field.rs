@@ -7,12 +7,12 @@ use anyhow::{Result, bail};
 use super::{Scored, Scorer, ScorerSettings};
 use crate::input::Dataset;
 
-pub struct FieldScore {
+pub(crate) struct FieldScore {
     name: String,
 }
 
 impl FieldScore {
-    pub fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         FieldScore { name: name.to_string() }
     }
 }

@@ -2,22 +2,22 @@
 //! (`consensus`, `field:NAME`, the LM `verifier`); the score store (`store`, the one owner of
 //! `scores.jsonl`); and `ScoreTable`, the narrow grid every later stage reads.
 
-pub mod combine;
+pub(crate) mod combine;
 mod consensus;
 mod field;
-pub mod remote;
-pub mod settings;
-pub mod shard;
+pub(crate) mod remote;
+pub(crate) mod settings;
+pub(crate) mod shard;
 pub mod store;
-pub mod table;
-pub mod verifier;
+pub(crate) mod table;
+pub(crate) mod verifier;
 
-pub use consensus::Consensus;
-pub use field::FieldScore;
-pub use remote::{EngineSettings, Remote};
+pub(crate) use consensus::Consensus;
+pub(crate) use field::FieldScore;
+pub(crate) use remote::{EngineSettings, Remote};
 pub use settings::{ModelFree, ScorerSettings, VerifierId};
-pub use table::ScoreTable;
-pub use verifier::{Verifier, VerifierSettings};
+pub(crate) use table::ScoreTable;
+pub(crate) use verifier::{Verifier, VerifierSettings};
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -27,14 +27,14 @@ use crate::input::Dataset;
 /// One candidate's score. `score: None` means "no score" (a hole under `field:NAME`): it is
 /// written as `null` and ranks below every scored candidate.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Scored {
-    pub score: Option<f64>,
+pub(crate) struct Scored {
+    pub(crate) score: Option<f64>,
     /// What an LM verifier records beside the score (all `None` for the other scorers).
-    pub detail: VerifierDetail,
+    pub(crate) detail: VerifierDetail,
 }
 
 impl Scored {
-    pub fn plain(score: Option<f64>) -> Self {
+    pub(crate) fn plain(score: Option<f64>) -> Self {
         Scored { score, detail: VerifierDetail::default() }
     }
 }
@@ -42,32 +42,32 @@ impl Scored {
 /// An LM verifier's record of one candidate, as typed columns of its score line. An empty
 /// candidate scores 0 without a forward pass: no logits, 0 tokens.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct VerifierDetail {
+pub(crate) struct VerifierDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logit_yes: Option<f64>,
+    pub(crate) logit_yes: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logit_no: Option<f64>,
+    pub(crate) logit_no: Option<f64>,
     /// A classification head's raw logit of the label scored (`--label`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logit: Option<f64>,
+    pub(crate) logit: Option<f64>,
     /// Tokens of the prompt the model read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n_tokens: Option<usize>,
+    pub(crate) n_tokens: Option<usize>,
     /// Whether `--max-tokens` shortened the prompt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub truncated: Option<bool>,
+    pub(crate) truncated: Option<bool>,
     /// `Some(false)` when the candidate had no trajectory and was judged from its patch alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trajectory: Option<bool>,
+    pub(crate) trajectory: Option<bool>,
     /// Why the candidate has no score (its prompt cannot fit `--max-tokens`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 /// Why a non-empty candidate has no score. Unscored candidates are not low scores: they rank
 /// last in selection, and AUC, ECE and Brier leave them out (every summary counts them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Unscored {
+pub(crate) enum Unscored {
     /// The verifier could not fit the prompt (`--max-tokens`, or the endpoints' context).
     PromptTooLong,
     /// No value: a record without the `field:` score, a combined source without a score, or a
@@ -77,12 +77,12 @@ pub enum Unscored {
 
 impl Unscored {
     /// The reason recorded for a candidate without a score.
-    pub fn of(detail: &VerifierDetail) -> Self {
+    pub(crate) fn of(detail: &VerifierDetail) -> Self {
         if detail.error.is_some() { Unscored::PromptTooLong } else { Unscored::NoValue }
     }
 
     /// A short name for summaries and report.json.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Unscored::PromptTooLong => "prompt_too_long",
             Unscored::NoValue => "no_value",
@@ -90,7 +90,7 @@ impl Unscored {
     }
 
     /// The reason in words.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Unscored::PromptTooLong => "prompt over the token limit",
             Unscored::NoValue => "no value",
@@ -100,19 +100,19 @@ impl Unscored {
 
 /// Totals of a verifier's per-candidate records, for summaries and report.json.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct VerifierCounts {
+pub(crate) struct VerifierCounts {
     /// Prompts `--max-tokens` shortened.
-    pub truncated: usize,
+    pub(crate) truncated: usize,
     /// Candidates judged from their patch alone (no trajectory).
-    pub patch_only: usize,
+    pub(crate) patch_only: usize,
     /// Prompt tokens read by the model.
-    pub tokens: u64,
+    pub(crate) tokens: u64,
     /// Candidates left unscored with an error (their prompt cannot fit `--max-tokens`).
-    pub errors: usize,
+    pub(crate) errors: usize,
 }
 
 impl VerifierCounts {
-    pub fn of<'a>(details: impl IntoIterator<Item = &'a VerifierDetail>) -> Self {
+    pub(crate) fn of<'a>(details: impl IntoIterator<Item = &'a VerifierDetail>) -> Self {
         let mut c = VerifierCounts::default();
         for d in details {
             c.truncated += (d.truncated == Some(true)) as usize;
@@ -125,7 +125,7 @@ impl VerifierCounts {
 }
 
 /// Something that scores candidates.
-pub trait Scorer {
+pub(crate) trait Scorer {
     /// The scorer and every setting that changes its scores (the store refuses to mix two).
     fn settings(&self) -> ScorerSettings;
 
@@ -147,7 +147,7 @@ pub trait Scorer {
 }
 
 /// Builds a model-free scorer.
-pub fn model_free(which: &ModelFree) -> Box<dyn Scorer> {
+pub(crate) fn model_free(which: &ModelFree) -> Box<dyn Scorer> {
     match which {
         ModelFree::Consensus => Box::new(Consensus),
         ModelFree::Field(f) => Box::new(FieldScore::new(f)),

@@ -35,24 +35,24 @@ impl FromStr for ModelFree {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifierId {
     /// The checkpoint: an absolute directory, or `org/name@revision`.
-    pub model: String,
-    pub preset: Preset,
+    pub(crate) model: String,
+    pub(crate) preset: Preset,
     /// The (yes, no) answer strings.
-    pub answers: [String; 2],
-    pub max_tokens: Option<usize>,
+    pub(crate) answers: [String; 2],
+    pub(crate) max_tokens: Option<usize>,
     /// The dtype the forward pass ran in (`f32`, `bf16`, `f16`; `engine` when an engine ran it).
-    pub dtype: String,
+    pub(crate) dtype: String,
     /// The served model name when inference engines (`--endpoint`) scored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub engine: Option<String>,
+    pub(crate) engine: Option<String>,
     /// `--dataset` (`NAME:SPLIT`, a local dataset by its absolute path) when prompts showed its
     /// issue statements; absent when they did not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dataset: Option<String>,
+    pub(crate) dataset: Option<String>,
     /// `--label`, as given, when a classification head was scored by a named label (the
     /// default label is fixed by the checkpoint, which `model` names).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
+    pub(crate) label: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,7 +73,7 @@ pub enum ScorerSettings {
 
 impl ScorerSettings {
     /// The name people read: `consensus`, `field:v.p_yes`, `verifier qwen3-moe`.
-    pub fn short(&self) -> String {
+    pub(crate) fn short(&self) -> String {
         match self {
             ScorerSettings::Consensus => "consensus".into(),
             ScorerSettings::Field { field } => format!("field:{field}"),
@@ -93,7 +93,7 @@ impl ScorerSettings {
     }
 
     /// Every setting, as one line of JSON (for messages).
-    pub fn full(&self) -> String {
+    pub(crate) fn full(&self) -> String {
         serde_json::to_string(self).expect("settings serialize")
     }
 }

@@ -16,13 +16,13 @@ use crate::hash::fnv1a;
 #[serde(try_from = "String", into = "String")]
 pub struct Shard {
     /// 1..=count.
-    pub index: u32,
-    pub count: u32,
+    pub(crate) index: u32,
+    pub(crate) count: u32,
 }
 
 impl Shard {
     /// Whether instance `id` belongs to this shard.
-    pub fn holds(&self, id: &str) -> bool {
+    pub(crate) fn holds(&self, id: &str) -> bool {
         (fnv1a(id.as_bytes()) % self.count as u64) as u32 == self.index - 1
     }
 }

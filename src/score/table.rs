@@ -9,34 +9,34 @@ use super::{Scored, Unscored};
 use crate::input::Dataset;
 
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct ScoreTable {
-    pub runs: Vec<String>,
-    pub instances: Vec<String>,
+pub(crate) struct ScoreTable {
+    pub(crate) runs: Vec<String>,
+    pub(crate) instances: Vec<String>,
     /// Instance-major like `Dataset::cands`; `None` = no score (ranks last).
-    pub score: Vec<Option<f64>>,
-    pub label: Vec<Option<bool>>,
+    pub(crate) score: Vec<Option<f64>>,
+    pub(crate) label: Vec<Option<bool>>,
     /// No patch: a hole, or a record whose patch is null or blank.
-    pub empty: Vec<bool>,
+    pub(crate) empty: Vec<bool>,
     /// A hole: the run has no record for the instance (also empty).
-    pub missing: Vec<bool>,
+    pub(crate) missing: Vec<bool>,
     /// The order within each instance when a tie-break chain set it (`--combine` with
     /// `--tie-break`): higher first, equal values tied. `None`: the score orders.
-    pub within: Option<Vec<f64>>,
+    pub(crate) within: Option<Vec<f64>>,
     /// `crate::patch::keys` of each patch (`None`: empty, or a store written before
     /// swerm recorded it): the tie-break of selection among different patches.
-    pub content: Vec<Option<u64>>,
+    pub(crate) content: Vec<Option<u64>>,
     /// the bytes key of each patch (`crate::patch::keys`) (`None`: empty, or an older store): among
     /// candidates of equal content, the one written to predictions.jsonl is chosen by its bytes,
     /// not its run name.
-    pub raw: Vec<Option<u64>>,
+    pub(crate) raw: Vec<Option<u64>>,
     /// Why each non-empty candidate without a score has none (`None` for every other).
-    pub unscored: Vec<Option<Unscored>>,
+    pub(crate) unscored: Vec<Option<Unscored>>,
 }
 
 impl ScoreTable {
     /// Combines a dataset and its scores. A hole is unresolved (SWE-bench counts a missing
     /// prediction as unresolved) as soon as any candidate carries a label.
-    pub fn from_dataset(ds: &Dataset, scored: &[Scored]) -> Self {
+    pub(crate) fn from_dataset(ds: &Dataset, scored: &[Scored]) -> Self {
         let any_label = ds.cands.iter().any(|c| c.resolved.is_some());
         ScoreTable {
             runs: ds.runs.clone(),
@@ -63,7 +63,7 @@ impl ScoreTable {
     /// The grid of stored lines: runs by name, instances sorted; a pair with no line is a hole
     /// (missing, no score, unresolved when any label is present). Lines must be unique per
     /// (instance, run); the store's reader guarantees it.
-    pub fn from_lines(lines: &[ScoreLine]) -> Self {
+    pub(crate) fn from_lines(lines: &[ScoreLine]) -> Self {
         let mut runs: Vec<String> = lines.iter().map(|l| l.run.clone()).collect();
         runs.sort();
         runs.dedup(); // by name, as `input::name_order` orders a dataset's runs
@@ -109,7 +109,7 @@ impl ScoreTable {
 
     /// The table as store lines (every candidate, holes included, in grid order): what `eval`
     /// evaluated, after `--labels` and `--calibration`, for an independent check.
-    pub fn lines(&self) -> Vec<ScoreLine> {
+    pub(crate) fn lines(&self) -> Vec<ScoreLine> {
         (0..self.score.len())
             .map(|idx| {
                 let (i, r) = self.coords(idx);
@@ -129,51 +129,51 @@ impl ScoreTable {
             .collect()
     }
 
-    pub fn n_runs(&self) -> usize {
+    pub(crate) fn n_runs(&self) -> usize {
         self.runs.len()
     }
 
     /// (instance index, run index) of a flat index.
-    pub fn coords(&self, idx: usize) -> (usize, usize) {
+    pub(crate) fn coords(&self, idx: usize) -> (usize, usize) {
         (idx / self.n_runs(), idx % self.n_runs())
     }
 
     /// The score used for ranking: `None` ranks below everything.
-    pub fn rank_score(&self, idx: usize) -> f64 {
+    pub(crate) fn rank_score(&self, idx: usize) -> f64 {
         self.score[idx].unwrap_or(f64::NEG_INFINITY)
     }
 
     /// The key that orders candidates within their instance (selection, best@k, per-instance
     /// AUC): the tie-break rank when there is one, else the score.
-    pub fn order_key(&self, idx: usize) -> f64 {
+    pub(crate) fn order_key(&self, idx: usize) -> f64 {
         self.within.as_ref().map_or_else(|| self.rank_score(idx), |w| w[idx])
     }
 
     /// The flat indices of instance `i`'s candidates.
-    pub fn range(&self, i: usize) -> std::ops::Range<usize> {
+    pub(crate) fn range(&self, i: usize) -> std::ops::Range<usize> {
         let r = self.n_runs();
         i * r..(i + 1) * r
     }
 
     /// All labels when every candidate has one; otherwise the number without.
-    pub fn labels(&self) -> Result<Vec<bool>, usize> {
+    pub(crate) fn labels(&self) -> Result<Vec<bool>, usize> {
         let missing = self.label.iter().filter(|l| l.is_none()).count();
         if missing > 0 { Err(missing) } else { Ok(self.label.iter().map(|l| l.unwrap()).collect()) }
     }
 
     /// Candidates with a record but no patch (holes not counted).
-    pub fn empty_present(&self) -> usize {
+    pub(crate) fn empty_present(&self) -> usize {
         self.empty.iter().zip(&self.missing).filter(|&(&e, &m)| e && !m).count()
     }
 
     /// Non-empty candidates without a content key: their store predates `patch_hash`, and
     /// their ties fall back to run order.
-    pub fn without_content(&self) -> usize {
+    pub(crate) fn without_content(&self) -> usize {
         self.empty.iter().zip(&self.content).filter(|&(&e, c)| !e && c.is_none()).count()
     }
 
     /// Unscored non-empty candidates, by reason (reasons in a fixed order, zero counts left out).
-    pub fn unscored_counts(&self) -> Vec<(Unscored, usize)> {
+    pub(crate) fn unscored_counts(&self) -> Vec<(Unscored, usize)> {
         let mut c: std::collections::BTreeMap<Unscored, usize> = Default::default();
         for u in self.unscored.iter().flatten() {
             *c.entry(*u).or_default() += 1;
@@ -182,7 +182,7 @@ impl ScoreTable {
     }
 
     /// Sets a score after the table was built (calibration), keeping `unscored` in step.
-    pub fn set_score(&mut self, idx: usize, score: Option<f64>) {
+    pub(crate) fn set_score(&mut self, idx: usize, score: Option<f64>) {
         self.score[idx] = score;
         if score.is_some() {
             self.unscored[idx] = None;
@@ -191,7 +191,7 @@ impl ScoreTable {
         }
     }
 
-    pub fn holes(&self) -> usize {
+    pub(crate) fn holes(&self) -> usize {
         self.missing.iter().filter(|&&m| m).count()
     }
 }

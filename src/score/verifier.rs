@@ -21,28 +21,28 @@ use crate::prompt::{Prompt, PromptSpec, Prompter, TooLong};
 
 /// Everything that selects and configures a verifier (validated, clap-free).
 #[derive(Clone, Debug)]
-pub struct VerifierSettings {
-    pub model: ModelRef,
-    pub prompt: PromptSpec,
+pub(crate) struct VerifierSettings {
+    pub(crate) model: ModelRef,
+    pub(crate) prompt: PromptSpec,
     /// (yes, no) answer strings (unused by a classification head).
-    pub answers: (String, String),
+    pub(crate) answers: (String, String),
     /// Whether `--answer-tokens` gave `answers`; if not, a checkpoint whose tokenizer adds
     /// `<YES>` and `<NO>` answers with those (`with_checkpoint_answers`).
-    pub answers_given: bool,
+    pub(crate) answers_given: bool,
     /// `--label`: the label of a classification head to score (default: `success`, else the
     /// first); refused for a causal checkpoint.
-    pub label: Option<String>,
-    pub batch_tokens: usize,
-    pub device: DeviceSpec,
-    pub dtype: DTypeSpec,
+    pub(crate) label: Option<String>,
+    pub(crate) batch_tokens: usize,
+    pub(crate) device: DeviceSpec,
+    pub(crate) dtype: DTypeSpec,
     /// `--dataset`: the issue statements prompts show (part of the scores' identity).
-    pub issues: Option<IssueSpec>,
+    pub(crate) issues: Option<IssueSpec>,
 }
 
 impl VerifierSettings {
     /// The device and dtype the verifier will run on, and the identity of its scores (for the
     /// score store, checked before any weight is read).
-    pub fn resolve(&self) -> Result<(Device, DType, ScorerSettings)> {
+    pub(crate) fn resolve(&self) -> Result<(Device, DType, ScorerSettings)> {
         let device = self.device.resolve()?;
         let dtype = self.dtype.resolve(&device);
         Ok((device, dtype, self.identity(None, dtype_name(dtype))))
@@ -52,7 +52,7 @@ impl VerifierSettings {
     /// (../shared/spec/judges.md), so when `--answer-tokens` was not given and the checkpoint's
     /// tokenizer adds both, they are the answers, with a note on stderr; otherwise the settings
     /// as they are. Called before the scores' identity is taken, which holds the answers.
-    pub fn with_checkpoint_answers(&self, quiet: bool) -> Result<VerifierSettings> {
+    pub(crate) fn with_checkpoint_answers(&self, quiet: bool) -> Result<VerifierSettings> {
         if self.answers_given {
             return Ok(self.clone());
         }
@@ -71,7 +71,7 @@ impl VerifierSettings {
 
     /// The identity of scores computed in `dtype`, here (`engine: None`) or by an engine
     /// serving the model under the name `engine`.
-    pub fn identity(&self, engine: Option<&str>, dtype: &str) -> ScorerSettings {
+    pub(crate) fn identity(&self, engine: Option<&str>, dtype: &str) -> ScorerSettings {
         ScorerSettings::Verifier(VerifierId {
             model: self.model.identity(),
             preset: self.prompt.preset,
@@ -88,7 +88,7 @@ impl VerifierSettings {
 /// The prompts of candidates `chunk`, built in parallel. An empty candidate scores 0 without a
 /// forward pass, and one whose prompt cannot fit `--max-tokens` gets its error recorded (no
 /// score: it ranks last), both through `done` at once; the rest are returned.
-pub fn prepare(
+pub(crate) fn prepare(
     prompter: &Prompter,
     ds: &Dataset,
     chunk: &[usize],
@@ -166,7 +166,7 @@ impl Reading {
     }
 }
 
-pub struct Verifier {
+pub(crate) struct Verifier {
     model: Model,
     prompter: Prompter,
     reading: Reading,
@@ -188,7 +188,7 @@ impl Verifier {
 }
 
 /// P(YES) from the two logits, in f64.
-pub fn p_yes(l: [f32; 2]) -> f64 {
+pub(crate) fn p_yes(l: [f32; 2]) -> f64 {
     crate::prob::p_yes([l[0] as f64, l[1] as f64])
 }
 

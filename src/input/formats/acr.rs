@@ -23,7 +23,7 @@ use crate::input::trajectory::{self, Trajectory};
 use crate::loc::Source;
 
 /// The category folders ACR sorts its instance folders into.
-pub const CATEGORIES: [&str; 5] = [
+pub(crate) const CATEGORIES: [&str; 5] = [
     "applicable_patch",
     "matched_but_empty_diff",
     "matched_but_empty_origin",
@@ -34,7 +34,7 @@ pub const CATEGORIES: [&str; 5] = [
 const STATEMENT: &str = "problem_statement.txt";
 
 /// `<iid>_<YYYY-MM-DD_HH-MM-SS>` -> `<iid>`.
-pub fn instance_id(dir: &Path) -> Option<String> {
+pub(crate) fn instance_id(dir: &Path) -> Option<String> {
     let name = dir.file_name()?.to_str()?;
     let (iid, stamp) = name.split_at(name.len().checked_sub(20)?);
     let stamp = stamp.as_bytes();
@@ -45,7 +45,7 @@ pub fn instance_id(dir: &Path) -> Option<String> {
 }
 
 /// An ACR instance folder: named `<iid>_<timestamp>` and holding `problem_statement.txt`.
-pub fn is_instance_dir(dir: &Path) -> bool {
+pub(crate) fn is_instance_dir(dir: &Path) -> bool {
     dir.is_dir() && instance_id(dir).is_some() && dir.join(STATEMENT).is_file()
 }
 
@@ -112,7 +112,7 @@ fn submitted_patch(dir: &Path) -> Result<Option<String>> {
 }
 
 /// The record of one instance folder.
-pub fn record(dir: &Path) -> Result<Record> {
+pub(crate) fn record(dir: &Path) -> Result<Record> {
     let instance_id = instance_id(dir).ok_or_else(|| {
         anyhow!("{}: not an AutoCodeRover instance folder (<iid>_<YYYY-MM-DD_HH-MM-SS>)", dir.display())
     })?;
@@ -128,7 +128,7 @@ pub fn record(dir: &Path) -> Result<Record> {
 }
 
 /// The last conversation round's messages, and the issue from `problem_statement.txt`.
-pub fn trajectory(dir: &Path) -> Result<Option<Trajectory>> {
+pub(crate) fn trajectory(dir: &Path) -> Result<Option<Trajectory>> {
     let problem_statement = Some(read(&dir.join(STATEMENT))?);
     let rounds = numbered(dir, "conversation_round_", ".json")?;
     let messages = match rounds.last() {
@@ -147,7 +147,7 @@ pub fn trajectory(dir: &Path) -> Result<Option<Trajectory>> {
 
 /// The instance folders of an ACR run folder (in category folders or straight under it);
 /// empty when `dir` is not one.
-pub fn instance_dirs(entries: &[PathBuf]) -> Result<Vec<PathBuf>> {
+pub(crate) fn instance_dirs(entries: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in entries.iter().filter(|p| p.is_dir()) {
         if is_instance_dir(p) {

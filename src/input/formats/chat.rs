@@ -10,9 +10,9 @@ use crate::input::fields::kind;
 use crate::input::trajectory::{self, Trajectory};
 
 /// Where the patch is (`crate::input::fields::first_string`).
-pub const PATCH: &[&[&str]] = &[&["model_patch"]];
+pub(crate) const PATCH: &[&[&str]] = &[&["model_patch"]];
 
-pub fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
+pub(crate) fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
     let (field, list) = match (v.get("messages"), v.get("trajectory")) {
         (Some(Value::Array(a)), _) => ("messages", a),
         (_, Some(Value::Array(a))) => ("trajectory", a),

@@ -15,10 +15,10 @@ use crate::input::trajectory::{self, Trajectory};
 use crate::loc::Source;
 
 /// Where the patch is (`crate::input::fields::first_string`).
-pub const PATCH: &[&[&str]] = &[&["info", "submission"]];
+pub(crate) const PATCH: &[&[&str]] = &[&["info", "submission"]];
 
 /// The record of a bare-list `<iid>.traj.json` (its patch comes from the run's `preds.json`).
-pub fn bare_list_record(path: &Path) -> Result<Record> {
+pub(crate) fn bare_list_record(path: &Path) -> Result<Record> {
     Ok(Record {
         instance_id: traj_instance_id(path)?,
         run: None,
@@ -30,7 +30,7 @@ pub fn bare_list_record(path: &Path) -> Result<Record> {
     })
 }
 
-pub fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
+pub(crate) fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
     let list = match (v, v.get("messages")) {
         (Value::Array(list), _) => list,
         (_, Some(Value::Array(list))) => list,

@@ -6,12 +6,12 @@
 //! `extract` (a JSON value of a format -> `Record`) and `trajectory` (-> `Trajectory`). Each
 //! format's module says where its fields are; none of them dispatches.
 
-pub mod acr;
-pub mod chat;
-pub mod mini;
-pub mod openhands;
-pub mod predictions;
-pub mod sweagent;
+pub(crate) mod acr;
+pub(crate) mod chat;
+pub(crate) mod mini;
+pub(crate) mod openhands;
+pub(crate) mod predictions;
+pub(crate) mod sweagent;
 
 use std::path::Path;
 
@@ -57,7 +57,7 @@ impl std::str::FromStr for Format {
 
 impl Format {
     /// Where a record of this format holds its patch, in order of preference.
-    pub fn patch_paths(self) -> &'static [&'static [&'static str]] {
+    pub(crate) fn patch_paths(self) -> &'static [&'static [&'static str]] {
         match self {
             Format::Predictions => predictions::PATCH,
             Format::OpenHands => openhands::PATCH,
@@ -67,7 +67,7 @@ impl Format {
             Format::AutoCodeRover => &[],
         }
     }
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Format::Predictions => "predictions",
             Format::OpenHands => "openhands",
@@ -79,13 +79,13 @@ impl Format {
     }
 
     /// Whether records of this format carry a trajectory (SWE-bench predictions do not).
-    pub fn has_trajectory(self) -> bool {
+    pub(crate) fn has_trajectory(self) -> bool {
         self != Format::Predictions
     }
 
     /// The format a file's name gives away (`<iid>.traj`, `<iid>.traj.json`), checked before
     /// the content.
-    pub fn from_file_name(path: &Path) -> Option<Format> {
+    pub(crate) fn from_file_name(path: &Path) -> Option<Format> {
         let name = path.file_name()?.to_str()?;
         if name.ends_with(".traj.json") {
             Some(Format::MiniSweAgent)
@@ -119,7 +119,7 @@ impl Format {
 
 /// [`extract`] from a value it may take apart: the patch string is moved out of the value, not
 /// copied (the patches are the bulk of every input).
-pub fn extract_owned(mut v: Value, format: Format, src: &Source, score_field: Option<&str>) -> Result<Record> {
+pub(crate) fn extract_owned(mut v: Value, format: Format, src: &Source, score_field: Option<&str>) -> Result<Record> {
     // The string `first_string` would return, taken and left as "" (still a string, so
     // `extract` takes the same path and checks the same types).
     let mut taken = None;

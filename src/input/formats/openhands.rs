@@ -14,9 +14,9 @@ use crate::input::trajectory::{self, Message, Trajectory};
 use crate::loc::Source;
 
 /// Where the patch is, in order (`crate::input::fields::first_string`).
-pub const PATCH: &[&[&str]] = &[&["test_result", "git_patch"], &["git_patch"], &["model_patch"]];
+pub(crate) const PATCH: &[&[&str]] = &[&["test_result", "git_patch"], &["git_patch"], &["model_patch"]];
 
-pub fn label(v: &Value, src: &Source) -> Result<Option<bool>> {
+pub(crate) fn label(v: &Value, src: &Source) -> Result<Option<bool>> {
     for path in [&["resolved"][..], &["report", "resolved"], &["test_result", "result", "resolved"]] {
         if let Some(l) = opt_label(v, path, src)? {
             return Ok(Some(l));
@@ -25,7 +25,7 @@ pub fn label(v: &Value, src: &Source) -> Result<Option<bool>> {
     Ok(None)
 }
 
-pub fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
+pub(crate) fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
     let Some(Value::Array(history)) = v.get("history") else { return Ok(None) };
     let messages = if history.iter().any(|e| e.get("role").is_some()) {
         trajectory::chat_messages(history, "history")?

@@ -11,10 +11,10 @@ use crate::input::fields::kind;
 use crate::loc::Source;
 
 /// Where the patch is, in order (`crate::input::fields::first_string`).
-pub const PATCH: &[&[&str]] = &[&["model_patch"], &["fix_patch"]];
+pub(crate) const PATCH: &[&[&str]] = &[&["model_patch"], &["fix_patch"]];
 
 /// `<org>__<repo>-<number>` of a Multi-SWE-bench record.
-pub fn multi_swe_bench_id(v: &Value, src: &Source) -> Result<String> {
+pub(crate) fn multi_swe_bench_id(v: &Value, src: &Source) -> Result<String> {
     let part = |k: &str| -> Result<String> {
         match v.get(k) {
             Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),

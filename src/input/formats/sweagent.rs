@@ -10,13 +10,13 @@ use serde_json::Value;
 use crate::input::trajectory::{self, Trajectory};
 
 /// Where the patch is (`crate::input::fields::first_string`).
-pub const PATCH: &[&[&str]] = &[&["info", "submission"]];
+pub(crate) const PATCH: &[&[&str]] = &[&["info", "submission"]];
 
 fn is_demo(m: &Value) -> bool {
     m.get("is_demo").and_then(Value::as_bool) == Some(true)
 }
 
-pub fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
+pub(crate) fn trajectory(v: &Value) -> Result<Option<Trajectory>> {
     let Some(Value::Array(history)) = v.get("history") else { return Ok(None) };
     let messages = trajectory::chat_messages_where(history, "history", |m| !is_demo(m))?;
     let problem_statement = trajectory::problem_statement(v, &messages);

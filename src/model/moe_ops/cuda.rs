@@ -21,7 +21,7 @@ fn blocks(n: usize, per: usize) -> u32 {
     n.div_ceil(per).max(1) as u32
 }
 
-pub fn topk(s: &CudaStorage, l: &Layout, t: usize, e: usize, k: usize) -> Result<CudaStorage> {
+pub(crate) fn topk(s: &CudaStorage, l: &Layout, t: usize, e: usize, k: usize) -> Result<CudaStorage> {
     let dev = s.device();
     let probs = view::<f32>(s, l)?;
     // SAFETY: every element is written by the kernel (one warp per token, k slots each).
@@ -37,7 +37,7 @@ pub fn topk(s: &CudaStorage, l: &Layout, t: usize, e: usize, k: usize) -> Result
     Ok(wrap(ids, dev))
 }
 
-pub fn permute(s: &CudaStorage, l: &Layout, n: usize, e: usize, k: usize) -> Result<CudaStorage> {
+pub(crate) fn permute(s: &CudaStorage, l: &Layout, n: usize, e: usize, k: usize) -> Result<CudaStorage> {
     let dev = s.device();
     let ids = view::<u32>(s, l)?;
     let counts = dev.alloc_zeros::<u32>(e)?;
@@ -68,7 +68,7 @@ pub fn permute(s: &CudaStorage, l: &Layout, n: usize, e: usize, k: usize) -> Res
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn combine(
+pub(crate) fn combine(
     xs: &CudaStorage,
     xl: &Layout,
     ys: &CudaStorage,
@@ -119,7 +119,7 @@ pub fn combine(
     }
 }
 
-pub fn silu_mul(s: &CudaStorage, l: &Layout, r: usize, i: usize) -> Result<CudaStorage> {
+pub(crate) fn silu_mul(s: &CudaStorage, l: &Layout, r: usize, i: usize) -> Result<CudaStorage> {
     fn run<T: CudaDType + DeviceRepr>(
         name: &str,
         s: &CudaStorage,

@@ -15,50 +15,50 @@ use crate::select::{ranking, tie_at};
 /// remaining patches are left out with a note, those of the instances a researcher reads first
 /// (solvable but picked wrong, then ties with mixed labels, then other ties) kept first, so that
 /// a 156k-candidate run writes a page of a few MB of rows and not 300 MB of patches.
-pub const PATCH_BUDGET: usize = 8 << 20;
+pub(crate) const PATCH_BUDGET: usize = 8 << 20;
 
 /// The largest single patch a page shows (a generated or binary diff of megabytes would spend
 /// the budget of every other instance).
-pub const PATCH_MAX: usize = 1 << 20;
+pub(crate) const PATCH_MAX: usize = 1 << 20;
 
 /// Where the candidates' patches come from: `None` when there are none to show (`eval` reads
 /// scores only). A patch that cannot be read is left out with its error as a note.
-pub type PatchSource<'a> = Option<&'a (dyn Fn(usize) -> anyhow::Result<String> + Sync)>;
+pub(crate) type PatchSource<'a> = Option<&'a (dyn Fn(usize) -> anyhow::Result<String> + Sync)>;
 
 #[derive(Serialize)]
-pub struct Data<'a> {
-    pub runs: &'a [String],
+pub(crate) struct Data<'a> {
+    pub(crate) runs: &'a [String],
     /// Whether the candidates carry labels (the solvable and resolved columns exist).
-    pub labeled: bool,
-    pub rows: Vec<Row<'a>>,
+    pub(crate) labeled: bool,
+    pub(crate) rows: Vec<Row<'a>>,
     /// Distinct patches (`Cand::p` indexes here); `null` where the text is left out.
-    pub patches: Vec<Option<String>>,
+    pub(crate) patches: Vec<Option<String>>,
     /// Why some or all patch texts are absent (`None` when every one is here).
-    pub patches_note: Option<String>,
+    pub(crate) patches_note: Option<String>,
 }
 
 #[derive(Serialize)]
-pub struct Row<'a> {
-    pub id: &'a str,
+pub(crate) struct Row<'a> {
+    pub(crate) id: &'a str,
     /// Some candidate resolves it (`None` without labels).
-    pub solvable: Option<bool>,
+    pub(crate) solvable: Option<bool>,
     /// The selected run (an index into `runs`).
-    pub pick: usize,
+    pub(crate) pick: usize,
     /// Whether the selected candidate resolves it (`None` without labels).
-    pub resolved: Option<bool>,
+    pub(crate) resolved: Option<bool>,
     /// Distinct non-empty patches (by content key; a candidate without one counts alone).
-    pub distinct: usize,
+    pub(crate) distinct: usize,
     /// The selected candidate's score minus the best score of a candidate with a different
     /// patch; `None` when there is no such candidate or either has no score.
-    pub margin: Option<f64>,
+    pub(crate) margin: Option<f64>,
     /// The top is tied among different patches (`select::tie_at`).
-    pub tie: bool,
+    pub(crate) tie: bool,
     /// ... and the tied candidates disagree on the label.
-    pub mixed: bool,
+    pub(crate) mixed: bool,
     /// Non-empty candidates without a score.
-    pub unscored: usize,
+    pub(crate) unscored: usize,
     /// The candidates, best first (`select::ranking`: the first is the pick).
-    pub cands: Vec<Cand>,
+    pub(crate) cands: Vec<Cand>,
 }
 
 /// One candidate. Short keys: `r` run index, `s` score, `l` label, `u` why it has no score,
@@ -66,33 +66,33 @@ pub struct Row<'a> {
 /// (index into `patches`), `ly`/`ln` the YES/NO logits, `n` prompt tokens, `t` truncated,
 /// `po` judged from its patch alone.
 #[derive(Default, Serialize)]
-pub struct Cand {
-    pub r: usize,
+pub(crate) struct Cand {
+    pub(crate) r: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub s: Option<f64>,
+    pub(crate) s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub l: Option<bool>,
+    pub(crate) l: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub u: Option<&'static str>,
+    pub(crate) u: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub e: Option<&'static str>,
+    pub(crate) e: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub p: Option<usize>,
+    pub(crate) p: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ly: Option<f64>,
+    pub(crate) ly: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ln: Option<f64>,
+    pub(crate) ln: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub n: Option<usize>,
+    pub(crate) n: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub t: Option<bool>,
+    pub(crate) t: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub po: Option<bool>,
+    pub(crate) po: Option<bool>,
 }
 
 /// Builds the page's data. `details[idx]` is a candidate's verifier record where one exists
 /// (empty otherwise); `patch` reads a candidate's patch text.
-pub fn build<'a>(
+pub(crate) fn build<'a>(
     t: &'a ScoreTable,
     selected: &[usize],
     details: &[Option<&VerifierDetail>],

@@ -13,27 +13,27 @@
 //! Content-Security-Policy allows exactly one script, the page's own, by its SHA-256, so an
 //! inline handler that slipped through anyway would not run.
 
-pub mod data;
+pub(crate) mod data;
 
 use base64::Engine;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use sha2::{Digest, Sha256};
 
-pub const REPORT_HTML: &str = "report.html";
-pub const COMPARE_HTML: &str = "compare.html";
+pub(crate) const REPORT_HTML: &str = "report.html";
+pub(crate) const COMPARE_HTML: &str = "compare.html";
 
 const CSS: &str = include_str!("page.css");
 const JS: &str = include_str!("page.js");
 
 /// A figure the markdown links to by `file`, drawn inline from its SVG text.
-pub struct Figure<'a> {
-    pub file: &'a str,
-    pub svg: &'a str,
+pub(crate) struct Figure<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) svg: &'a str,
 }
 
 /// The whole page: `title`, the markdown overview with its figures inline, a block of scorer
 /// settings (pretty JSON, shown as text) and, for rerank and eval, the instances' data.
-pub fn page(
+pub(crate) fn page(
     title: &str,
     markdown: &str,
     figures: &[Figure],
@@ -79,7 +79,7 @@ pub fn page(
 }
 
 /// Text as HTML text or attribute value.
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 /// `--endpoint-api`: how to ask an endpoint for the answer tokens' log-probabilities.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ApiChoice {
+pub(crate) enum ApiChoice {
     /// vLLM's `logprob_token_ids` when the endpoint honours it, else `prompt_logprobs`;
     /// SGLang's native API when `/v1/models` says the engine is SGLang.
     Auto,
@@ -24,7 +24,7 @@ pub enum ApiChoice {
 
 /// One way of asking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Api {
+pub(crate) enum Api {
     /// vLLM `/v1/completions` with `logprob_token_ids: [Y, N]`: one position, both tokens.
     VllmTokenIds,
     /// `/v1/completions` with two prompts, `ids + [Y]` and `ids + [N]`, and `prompt_logprobs: 0`:
@@ -40,7 +40,7 @@ pub enum Api {
 
 /// What one request answers.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Answer {
+pub(crate) enum Answer {
     /// The (yes, no) answer tokens' log-probabilities.
     LogProbs([f64; 2]),
     /// A classification head's probability of the label scored.
@@ -49,7 +49,7 @@ pub enum Answer {
 
 impl Answer {
     /// The score: P(YES), or the label's probability.
-    pub fn score(self) -> f64 {
+    pub(crate) fn score(self) -> f64 {
         match self {
             Answer::LogProbs(lp) => crate::prob::p_yes(lp),
             Answer::Label(p) => p,
@@ -58,7 +58,7 @@ impl Answer {
 
     /// The score on the logit scale, which replicas must agree on: lp_yes - lp_no, or
     /// logit(p) (the raw logit is not returned; for a sigmoid head this is it).
-    pub fn z(self) -> f64 {
+    pub(crate) fn z(self) -> f64 {
         match self {
             Answer::LogProbs(lp) => lp[0] - lp[1],
             Answer::Label(p) => crate::prob::logit(p),
@@ -67,7 +67,7 @@ impl Answer {
 }
 
 impl Api {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Api::VllmTokenIds => "vllm",
             Api::PromptLogprobs => "prompt-logprobs",
@@ -78,7 +78,7 @@ impl Api {
 
     /// (path, body) of the request for prompt `ids`. `answer`: the answer tokens, or for
     /// `Classify` the label's index (twice).
-    pub fn request(self, model: &str, ids: &[u32], answer: [u32; 2]) -> (&'static str, Value) {
+    pub(crate) fn request(self, model: &str, ids: &[u32], answer: [u32; 2]) -> (&'static str, Value) {
         match self {
             Api::VllmTokenIds => (
                 "/v1/completions",
@@ -103,7 +103,7 @@ impl Api {
     }
 
     /// What a response answers; the error says what is missing.
-    pub fn parse(self, body: &Value, answer: [u32; 2]) -> Result<Answer, String> {
+    pub(crate) fn parse(self, body: &Value, answer: [u32; 2]) -> Result<Answer, String> {
         if self == Api::Classify {
             let probs = body.pointer("/data/0/probs").and_then(Value::as_array).ok_or("no data[0].probs")?;
             let label = answer[0] as usize;

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 /// Why a request failed.
 #[derive(Debug)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// Connection refused or reset, a timeout, 408, 429 or 5xx: the endpoint may come back.
     Retry(String),
     /// Any other answer (400, 404, ...): asking again would get the same.
@@ -16,7 +16,7 @@ pub enum Failure {
 }
 
 impl Failure {
-    pub fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         match self {
             Failure::Retry(m) | Failure::Fatal { msg: m, .. } => m,
         }
@@ -27,16 +27,16 @@ impl Failure {
 /// `Authorization: Bearer`. It is never shown: its `Debug` prints the variable it came from, and
 /// messages built from server answers have it scrubbed out.
 #[derive(Clone)]
-pub struct ApiKey {
+pub(crate) struct ApiKey {
     key: String,
     /// The environment variable it was read from, for messages.
-    pub from: String,
+    pub(crate) from: String,
 }
 
 impl ApiKey {
     /// The key from `var` when given (it must be set), else from `SWERM_API_KEY`, then
     /// `OPENAI_API_KEY` (as OpenAI-compatible clients do); `None` when neither is set.
-    pub fn from_env(var: Option<&str>) -> Result<Option<ApiKey>> {
+    pub(crate) fn from_env(var: Option<&str>) -> Result<Option<ApiKey>> {
         let get = |v: &str| std::env::var(v).ok().filter(|k| !k.trim().is_empty());
         match var {
             Some(v) => match get(v) {
@@ -50,7 +50,7 @@ impl ApiKey {
     }
 
     /// `text` with every occurrence of the key replaced.
-    pub fn scrub(&self, text: &str) -> String {
+    pub(crate) fn scrub(&self, text: &str) -> String {
         text.replace(&self.key, "[api key]")
     }
 }
@@ -94,18 +94,24 @@ mod tests {
 }
 
 #[derive(Clone)]
-pub struct Client {
+pub(crate) struct Client {
     /// The base URL without a trailing slash (`http://host:port`).
-    pub url: String,
+    pub(crate) url: String,
     agent: ureq::Agent,
     key: Option<ApiKey>,
     /// Tries after the first for [`Client::retrying`], and the first wait (it doubles).
-    pub retries: u32,
-    pub backoff: Duration,
+    pub(crate) retries: u32,
+    pub(crate) backoff: Duration,
 }
 
 impl Client {
-    pub fn new(url: &str, timeout: Duration, retries: u32, backoff: Duration, key: Option<ApiKey>) -> Result<Self> {
+    pub(crate) fn new(
+        url: &str,
+        timeout: Duration,
+        retries: u32,
+        backoff: Duration,
+        key: Option<ApiKey>,
+    ) -> Result<Self> {
         let url = url.trim_end_matches('/');
         let url = url.strip_suffix("/v1").unwrap_or(url);
         if !(url.starts_with("http://") || url.starts_with("https://"))
@@ -119,7 +125,7 @@ impl Client {
 
     /// `f` again after failures that may pass, waiting `backoff * 2^(n-1)` (at most 30 s)
     /// before try n + 1.
-    pub fn retrying(&self, mut f: impl FnMut(&Client) -> Result<Value, Failure>) -> Result<Value, Failure> {
+    pub(crate) fn retrying(&self, mut f: impl FnMut(&Client) -> Result<Value, Failure>) -> Result<Value, Failure> {
         let mut n = 0;
         loop {
             match f(self) {
@@ -132,11 +138,11 @@ impl Client {
         }
     }
 
-    pub fn get(&self, path: &str) -> Result<Value, Failure> {
+    pub(crate) fn get(&self, path: &str) -> Result<Value, Failure> {
         self.answer(self.authorized(self.agent.get(&format!("{}{path}", self.url))).call())
     }
 
-    pub fn post(&self, path: &str, body: &Value) -> Result<Value, Failure> {
+    pub(crate) fn post(&self, path: &str, body: &Value) -> Result<Value, Failure> {
         let req = self.agent.post(&format!("{}{path}", self.url)).set("Content-Type", "application/json");
         self.answer(self.authorized(req).send_string(&body.to_string()))
     }
@@ -195,7 +201,7 @@ fn answer(r: Result<ureq::Response, ureq::Error>) -> Result<Value, Failure> {
 }
 
 /// `base * 2^(n-1)`, at most 30 s.
-pub fn backoff(base: Duration, n: u32) -> Duration {
+pub(crate) fn backoff(base: Duration, n: u32) -> Duration {
     base.saturating_mul(1u32 << (n.max(1) - 1).min(16)).min(Duration::from_secs(30))
 }
 

@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
-pub use api::{Answer, Api, ApiChoice};
-pub use client::ApiKey;
+pub(crate) use api::{Answer, Api, ApiChoice};
+pub(crate) use client::ApiKey;
 use client::Client;
 use pool::{Ask, Event, Job, Pool};
 
@@ -34,26 +34,26 @@ use crate::prompt::Prompter;
 
 /// Where and how to reach the engines (validated, clap-free).
 #[derive(Clone, Debug)]
-pub struct EngineSettings {
-    pub endpoints: Vec<String>,
-    pub served_model: Option<String>,
-    pub api: ApiChoice,
+pub(crate) struct EngineSettings {
+    pub(crate) endpoints: Vec<String>,
+    pub(crate) served_model: Option<String>,
+    pub(crate) api: ApiChoice,
     /// Requests in flight per endpoint.
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
     /// Tries after the first before an endpoint counts as dead.
-    pub retries: u32,
-    pub timeout: Duration,
+    pub(crate) retries: u32,
+    pub(crate) timeout: Duration,
     /// The first retry's wait; it doubles with each retry.
-    pub backoff: Duration,
+    pub(crate) backoff: Duration,
     /// Sent as `Authorization: Bearer` (never written or printed).
-    pub api_key: Option<ApiKey>,
+    pub(crate) api_key: Option<ApiKey>,
 }
 
 /// Replicas serving one model may differ in the last bits (batching, kernels, bf16); another
 /// model differs by far more. Their logit differences on the probe must agree this closely.
 const REPLICA_TOLERANCE: f64 = 0.1;
 
-pub struct Remote {
+pub(crate) struct Remote {
     prompter: Prompter,
     endpoints: Vec<(Client, Api)>,
     ask: Ask,
@@ -89,7 +89,7 @@ fn ask_for(v: &VerifierSettings, e: &EngineSettings, prompter: &Prompter) -> Res
 impl Remote {
     /// Checks every endpoint (what it serves, its tokenizer, an API with exact answer
     /// log-probabilities, its answer on a known prompt) before anything is scored.
-    pub fn connect(v: &VerifierSettings, e: &EngineSettings) -> Result<Self> {
+    pub(crate) fn connect(v: &VerifierSettings, e: &EngineSettings) -> Result<Self> {
         let prompter = Prompter::for_model(&v.model, v.prompt)?;
         let (api_choice, answer) = ask_for(v, e, &prompter)?;
         let probe_ids = prompter.encode(probe::PROBE)?;
@@ -142,7 +142,7 @@ impl Remote {
     }
 
     /// One line for people: which endpoints, which API.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let each: Vec<String> = self.endpoints.iter().map(|(c, a)| format!("{} ({a})", c.url)).collect();
         format!("scoring {:?} on {}", self.ask.model, each.join(", "))
     }

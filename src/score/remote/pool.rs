@@ -14,12 +14,12 @@ use std::time::Duration;
 use super::api::Api;
 use super::client::{Client, Failure, backoff};
 
-pub struct Job {
-    pub idx: usize,
-    pub ids: Vec<u32>,
+pub(crate) struct Job {
+    pub(crate) idx: usize,
+    pub(crate) ids: Vec<u32>,
 }
 
-pub enum Event {
+pub(crate) enum Event {
     /// The (yes, no) log-probabilities of candidate `idx`.
     Done { idx: usize, answer: super::api::Answer },
     /// A request the endpoint answered with an error that asking again would not change.
@@ -30,11 +30,11 @@ pub enum Event {
 
 /// What every worker needs to ask (the API is each endpoint's own).
 #[derive(Clone)]
-pub struct Ask {
-    pub model: String,
-    pub answer: [u32; 2],
-    pub retries: u32,
-    pub backoff: Duration,
+pub(crate) struct Ask {
+    pub(crate) model: String,
+    pub(crate) answer: [u32; 2],
+    pub(crate) retries: u32,
+    pub(crate) backoff: Duration,
 }
 
 #[derive(Default)]
@@ -94,15 +94,15 @@ impl Queue {
     }
 }
 
-pub struct Pool {
+pub(crate) struct Pool {
     queue: Arc<Queue>,
-    pub events: Receiver<Event>,
+    pub(crate) events: Receiver<Event>,
     alive: Vec<Arc<AtomicBool>>,
     handles: Vec<JoinHandle<()>>,
 }
 
 impl Pool {
-    pub fn start(endpoints: &[(Client, Api)], concurrency: usize, ask: &Ask) -> Self {
+    pub(crate) fn start(endpoints: &[(Client, Api)], concurrency: usize, ask: &Ask) -> Self {
         let queue = Arc::new(Queue::default());
         let (tx, events) = channel();
         let alive: Vec<Arc<AtomicBool>> = endpoints.iter().map(|_| Arc::new(AtomicBool::new(true))).collect();
@@ -117,21 +117,21 @@ impl Pool {
         Pool { queue, events, alive, handles }
     }
 
-    pub fn push(&self, job: Job) {
+    pub(crate) fn push(&self, job: Job) {
         self.queue.push(job);
     }
 
     /// Prompts waiting for a worker.
-    pub fn waiting(&self) -> usize {
+    pub(crate) fn waiting(&self) -> usize {
         self.queue.state.lock().unwrap_or_else(|e| e.into_inner()).jobs.len()
     }
 
-    pub fn alive(&self) -> usize {
+    pub(crate) fn alive(&self) -> usize {
         self.alive.iter().filter(|a| a.load(Ordering::SeqCst)).count()
     }
 
     /// No more jobs will come: workers exit once the queue is empty.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         let mut s = self.queue.state.lock().unwrap_or_else(|e| e.into_inner());
         s.closed = true;
         self.queue.ready.notify_all();
@@ -140,7 +140,7 @@ impl Pool {
     /// Stops every worker: none takes another prompt. After a complete run they have all left;
     /// after an error, one still waiting on a slow request is not waited for (its answer is
     /// dropped, and scored again by the next run).
-    pub fn stop(self) {
+    pub(crate) fn stop(self) {
         {
             let mut s = self.queue.state.lock().unwrap_or_else(|e| e.into_inner());
             s.jobs.clear();

@@ -10,17 +10,17 @@ use super::client::{Client, Failure};
 
 /// A fixed text with the chat template's markup, code and the answer words: a different
 /// tokenizer (another model family, another vocabulary) tokenizes it differently.
-pub const PROBE: &str = "<|im_start|>user\nWas the issue resolved? def f(x):\n    return x or 0  # naïve → 修正\n<|im_end|>\n<|im_start|>assistant\n<judgement>YES</judgement> NO";
+pub(crate) const PROBE: &str = "<|im_start|>user\nWas the issue resolved? def f(x):\n    return x or 0  # naïve → 修正\n<|im_end|>\n<|im_start|>assistant\n<judgement>YES</judgement> NO";
 
 /// What `/v1/models` says an endpoint serves.
 #[derive(Debug)]
-pub struct Served {
-    pub model: String,
-    pub engine: Option<String>,
-    pub max_len: Option<usize>,
+pub(crate) struct Served {
+    pub(crate) model: String,
+    pub(crate) engine: Option<String>,
+    pub(crate) max_len: Option<usize>,
 }
 
-pub fn served(c: &Client, want: Option<&str>) -> Result<Served> {
+pub(crate) fn served(c: &Client, want: Option<&str>) -> Result<Served> {
     let v = c.retrying(|c| c.get("/v1/models")).map_err(|f| anyhow!("{}/v1/models: {}", c.url, f.message()))?;
     let data = v.get("data").and_then(Value::as_array).ok_or_else(|| anyhow!("{}/v1/models: no `data` list", c.url))?;
     let ids: Vec<&str> = data.iter().filter_map(|m| m.get("id").and_then(Value::as_str)).collect();
@@ -41,7 +41,7 @@ pub fn served(c: &Client, want: Option<&str>) -> Result<Served> {
 
 /// Refuses an endpoint whose tokenizer gives other ids than `ours` (`--model`'s) for
 /// [`PROBE`]. Returns false when the endpoint offers no `/tokenize` (SGLang before it had one).
-pub fn same_tokenizer(c: &Client, model: &str, ours: &[u32]) -> Result<bool> {
+pub(crate) fn same_tokenizer(c: &Client, model: &str, ours: &[u32]) -> Result<bool> {
     let body = json!({"model": model, "prompt": PROBE, "add_special_tokens": false});
     let theirs = match c.retrying(|c| c.post("/tokenize", &body)) {
         Ok(v) => v,
@@ -66,7 +66,13 @@ pub fn same_tokenizer(c: &Client, model: &str, ours: &[u32]) -> Result<bool> {
 }
 
 /// The API to use with an endpoint, and its (yes, no) log-probabilities for `ids`.
-pub fn api(c: &Client, served: &Served, choice: ApiChoice, ids: &[u32], answer: [u32; 2]) -> Result<(Api, Answer)> {
+pub(crate) fn api(
+    c: &Client,
+    served: &Served,
+    choice: ApiChoice,
+    ids: &[u32],
+    answer: [u32; 2],
+) -> Result<(Api, Answer)> {
     let tries: Vec<Api> = match choice {
         ApiChoice::Fixed(a) => vec![a],
         ApiChoice::Auto if served.engine.as_deref() == Some("sglang") => vec![Api::Sglang],

@@ -9,27 +9,27 @@ use crate::score::{Scored, VerifierDetail};
 /// (`LineRepr`, so that a bad value names its own field).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(from = "LineRepr", into = "LineRepr")]
-pub struct ScoreLine {
-    pub instance_id: String,
-    pub run: String,
+pub(crate) struct ScoreLine {
+    pub(crate) instance_id: String,
+    pub(crate) run: String,
     /// `null` = no score (ranks last).
-    pub score: Option<f64>,
+    pub(crate) score: Option<f64>,
     /// No patch (also true for a missing candidate).
-    pub empty: bool,
+    pub(crate) empty: bool,
     /// The run has no record for this instance.
-    pub missing: bool,
-    pub resolved: Option<bool>,
-    pub detail: VerifierDetail,
+    pub(crate) missing: bool,
+    pub(crate) resolved: Option<bool>,
+    pub(crate) detail: VerifierDetail,
     /// The candidate's rank in its instance under a tie-break chain (`--tie-break`; higher
     /// first).
-    pub tie_rank: Option<f64>,
+    pub(crate) tie_rank: Option<f64>,
     /// `crate::patch::keys` of the candidate's patch (`None` when empty): selection
     /// breaks ties among different patches by it, so `eval` and `select` reproduce `rerank`'s
     /// picks from the store alone. Written as 16 hex digits.
-    pub patch_hash: Option<u64>,
+    pub(crate) patch_hash: Option<u64>,
     /// the seeded hash of the exact patch bytes (`crate::patch::keys`): among tied candidates of equal
     /// content, the smaller decides which bytes predictions.jsonl gets.
-    pub patch_bytes_hash: Option<u64>,
+    pub(crate) patch_bytes_hash: Option<u64>,
 }
 
 /// The line as written: every column at the top level.
@@ -72,14 +72,14 @@ struct LineRepr {
 mod hex_u64 {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
-    pub fn serialize<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
         match v {
             Some(x) => s.serialize_str(&format!("{x:016x}")),
             None => s.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
         match Option::<String>::deserialize(d)? {
             None => Ok(None),
             Some(t) if t.len() == 16 => u64::from_str_radix(&t, 16)
@@ -141,7 +141,7 @@ fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
 }
 
 impl ScoreLine {
-    pub fn scored(&self) -> Scored {
+    pub(crate) fn scored(&self) -> Scored {
         Scored { score: self.score, detail: self.detail.clone() }
     }
 }

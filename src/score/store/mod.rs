@@ -34,17 +34,17 @@ use super::settings::ScorerSettings;
 use super::shard::Shard;
 use crate::outdir::{self, OutDir};
 
-pub use line::ScoreLine;
+pub(crate) use line::ScoreLine;
 use read::read_lines;
 pub use read::{MERGE_TOLERANCE, Stored, read, read_many};
 
-pub const SCORES: &str = "scores.jsonl";
-pub const SETTINGS: &str = "scores.settings.json";
+pub(crate) const SCORES: &str = "scores.jsonl";
+pub(crate) const SETTINGS: &str = "scores.settings.json";
 /// `score --calibration`: the store's lines with calibrated scores (derived, rewritten whole).
-pub const CALIBRATED: &str = "scores.calibrated.jsonl";
+pub(crate) const CALIBRATED: &str = "scores.calibrated.jsonl";
 /// `eval` (and `rerank --calibration`): the scores and labels as evaluated, after `--labels`
 /// and `--calibration`, in the store's line format (derived, rewritten whole; not a store).
-pub const EVALUATED: &str = "scores.evaluated.jsonl";
+pub(crate) const EVALUATED: &str = "scores.evaluated.jsonl";
 const FORMAT: &str = "swerm-scores/1";
 
 /// The header file.
@@ -100,7 +100,7 @@ fn existing(dir: &Path, want: Want) -> Result<Existing> {
 }
 
 /// Refuses, before anything is written, a directory holding another scorer's scores.
-pub fn check(dir: &Path, want: Want, overwrite: bool) -> Result<()> {
+pub(crate) fn check(dir: &Path, want: Want, overwrite: bool) -> Result<()> {
     refuse(existing(dir, want)?, dir, want, overwrite).map(drop)
 }
 
@@ -130,11 +130,11 @@ pub struct ScoreStore {
     /// Every line already in the store when it was opened, by (instance, run).
     previous: HashMap<(String, String), ScoreLine>,
     /// Lines read back from an earlier run.
-    pub reused: usize,
+    pub(crate) reused: usize,
     /// Lines `--overwrite` discarded.
-    pub discarded: usize,
+    pub(crate) discarded: usize,
     /// A torn last line (an interrupted run) was dropped.
-    pub dropped_torn_line: bool,
+    pub(crate) dropped_torn_line: bool,
 }
 
 impl ScoreStore {
@@ -181,12 +181,12 @@ impl ScoreStore {
     }
 
     /// The stored score of a candidate, if the store holds one.
-    pub fn stored(&self, instance_id: &str, run: &str) -> Option<Scored> {
+    pub(crate) fn stored(&self, instance_id: &str, run: &str) -> Option<Scored> {
         self.previous.get(&(instance_id.to_string(), run.to_string())).map(ScoreLine::scored)
     }
 
     /// Appends one line (one `write` call), syncing to disk every 64 lines.
-    pub fn append(&mut self, line: &ScoreLine) -> Result<()> {
+    pub(crate) fn append(&mut self, line: &ScoreLine) -> Result<()> {
         let text = serde_json::to_string(line).expect("score line serializes") + "\n";
         self.file.write_all(text.as_bytes()).with_context(|| format!("{}: cannot write", self.path.display()))?;
         crate::interrupt::saved_one();
@@ -197,7 +197,7 @@ impl ScoreStore {
         Ok(())
     }
 
-    pub fn sync(&mut self) -> Result<()> {
+    pub(crate) fn sync(&mut self) -> Result<()> {
         self.since_sync = 0;
         self.file.sync_data().with_context(|| format!("{}: cannot sync", self.path.display()))
     }
@@ -206,7 +206,7 @@ impl ScoreStore {
     /// line of another candidate, sorted by (instance, run) so that the result depends neither on
     /// the order in which candidates finished nor on the order of earlier runs. Returns the
     /// whole store and how many earlier lines were kept beside this run's.
-    pub fn finish(mut self, out: &mut OutDir, lines: Vec<ScoreLine>) -> Result<Finished> {
+    pub(crate) fn finish(mut self, out: &mut OutDir, lines: Vec<ScoreLine>) -> Result<Finished> {
         self.sync()?;
         let mut all: Vec<ScoreLine> = if self.previous.is_empty() {
             Vec::new()
@@ -231,15 +231,15 @@ impl ScoreStore {
 }
 
 /// A store after its final rewrite.
-pub struct Finished {
+pub(crate) struct Finished {
     /// Every line of the store, sorted by (instance, run).
-    pub lines: Vec<ScoreLine>,
+    pub(crate) lines: Vec<ScoreLine>,
     /// Lines of other candidates kept from earlier runs.
-    pub kept: usize,
+    pub(crate) kept: usize,
 }
 
 /// The text of a whole store file.
-pub fn render(lines: &[ScoreLine]) -> String {
+pub(crate) fn render(lines: &[ScoreLine]) -> String {
     use rayon::prelude::*;
     // In parallel chunks: a store of a million lines is written in a fraction of a second.
     let chunk = |ls: &[ScoreLine]| -> String {

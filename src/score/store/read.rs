@@ -18,16 +18,16 @@ use crate::score::shard::Shard;
 #[derive(Debug)]
 pub struct Stored {
     /// The scores file read (the first, when several were merged).
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// Every file read, for messages: `a/scores.jsonl + b/scores.jsonl`.
-    pub origin: String,
+    pub(crate) origin: String,
     /// The scorer, when the header beside the file names it.
-    pub scorer: Option<ScorerSettings>,
+    pub(crate) scorer: Option<ScorerSettings>,
     /// The shard the store holds (`None` after a merge of every shard).
-    pub shard: Option<Shard>,
-    pub lines: Vec<ScoreLine>,
+    pub(crate) shard: Option<Shard>,
+    pub(crate) lines: Vec<ScoreLine>,
     /// Files whose torn last line (an interrupted run) was dropped.
-    pub torn: Vec<PathBuf>,
+    pub(crate) torn: Vec<PathBuf>,
 }
 
 /// Reads a store: a scores.jsonl file (any name), or a directory holding one. The header is
