@@ -117,7 +117,7 @@ mod tests {
     fn table(score: Vec<Option<f64>>, empty: Vec<bool>, content: Vec<Option<u64>>) -> ScoreTable {
         let n = score.len();
         ScoreTable {
-            within: None,
+            tie_rank: None,
             runs: (0..n).map(|r| r.to_string()).collect(),
             instances: vec!["i".into()],
             label: vec![None; n],

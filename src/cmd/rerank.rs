@@ -21,9 +21,9 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (None, &every), cfg.overwrite, cfg.quiet)?;
     let scored: Vec<Scored> = run.scored.into_iter().map(|s| s.expect("every candidate scored")).collect();
     let mut table = ScoreTable::from_dataset(&ds, &scored);
-    table.within = scorer.within();
+    table.tie_rank = scorer.tie_rank();
     if !cfg.tie_break.is_empty() {
-        table.within = Some(crate::score::combine::tie_break_ranks(&table.score, &cfg.tie_break, &ds)?);
+        table.tie_rank = Some(crate::score::combine::tie_break_ranks(&table.score, &cfg.tie_break, &ds)?);
     }
     let kept = st.finish(&mut out, lines_of(&ds, &table, &scored, &every))?.kept;
     let cal = cfg.calibration.as_ref();

@@ -143,7 +143,7 @@ pub(super) fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Sco
         missing: c.is_hole(),
         resolved: table.map_or(c.resolved, |t| t.label[idx]),
         detail: s.detail.clone(),
-        tie_rank: table.and_then(|t| t.within.as_ref()).map(|w| w[idx]),
+        tie_rank: table.and_then(|t| t.tie_rank.as_ref()).map(|w| w[idx]),
         patch_hash: c.keys.content,
         patch_bytes_hash: c.keys.raw,
     }

@@ -10,18 +10,15 @@ use crate::score::{ScoreTable, Scored};
 use crate::select::select;
 use crate::text::count;
 use anyhow::{Result, bail};
-use std::collections::HashMap;
 
 pub(crate) fn select_cmd(cfg: &config::Select) -> Result<()> {
     let ds = load(&cfg.inputs, cfg.quiet)?;
     let stored = read_scores(&cfg.scores)?;
-    let lookup: HashMap<(&str, &str), Option<f64>> =
-        stored.lines.iter().map(|l| ((l.instance_id.as_str(), l.run.as_str()), l.score)).collect();
+    let placed = crate::score::store::place(&stored.lines, &ds.instances, &ds.runs);
     let (mut unscored, mut non_empty) = (0, 0);
     let scored: Vec<Scored> = (0..ds.cands.len())
         .map(|idx| {
-            let (i, r) = ds.coords(idx);
-            let s = lookup.get(&(ds.instances[i].as_str(), ds.runs[r].as_str())).copied().flatten();
+            let s = placed[idx].and_then(|k| stored.lines[k].score);
             if !ds.cands[idx].is_empty() {
                 non_empty += 1;
                 unscored += s.is_none() as usize;

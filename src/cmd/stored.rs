@@ -8,7 +8,6 @@ use crate::report::AppliedCalibration;
 use crate::score::store::{self, ScoreLine, Stored};
 use crate::score::{ScoreTable, VerifierDetail};
 use anyhow::{Result, bail};
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// The scores of one store, or of several merged (shards), with the torn-line warnings; no
@@ -55,14 +54,7 @@ pub(super) fn line_details<'a>(t: &ScoreTable, lines: &'a [ScoreLine]) -> Vec<Op
 
 /// The store line of each cell of `t` (`None` for a hole the store has no line for).
 fn lines_in_grid<'a>(t: &ScoreTable, lines: &'a [ScoreLine]) -> Vec<Option<&'a ScoreLine>> {
-    let at: HashMap<(&str, &str), &ScoreLine> =
-        lines.iter().map(|l| ((l.instance_id.as_str(), l.run.as_str()), l)).collect();
-    (0..t.score.len())
-        .map(|idx| {
-            let (i, r) = t.coords(idx);
-            at.get(&(t.instances[i].as_str(), t.runs[r].as_str())).copied()
-        })
-        .collect()
+    store::place(lines, &t.instances, &t.runs).into_iter().map(|k| k.map(|k| &lines[k])).collect()
 }
 
 /// Store lines with every non-empty candidate's score calibrated (the columns kept).
@@ -70,14 +62,12 @@ pub(super) fn calibrated_lines(lines: Vec<ScoreLine>, c: &AppliedCalibration) ->
     let t = ScoreTable::from_lines(&lines);
     let mut cal = t.clone();
     calibrate_table(&mut cal, &line_logits(&t, &lines), c)?;
-    let at: HashMap<(&str, &str), usize> = (0..t.score.len())
-        .map(|idx| {
-            let (i, r) = t.coords(idx);
-            ((t.instances[i].as_str(), t.runs[r].as_str()), idx)
-        })
-        .collect();
-    let scores: Vec<Option<f64>> =
-        lines.iter().map(|l| cal.score[at[&(l.instance_id.as_str(), l.run.as_str())]]).collect();
+    let mut scores: Vec<Option<f64>> = vec![None; lines.len()];
+    for (idx, k) in store::place(&lines, &t.instances, &t.runs).into_iter().enumerate() {
+        if let Some(k) = k {
+            scores[k] = cal.score[idx];
+        }
+    }
     Ok(lines.into_iter().zip(scores).map(|(l, score)| ScoreLine { score, ..l }).collect())
 }
 

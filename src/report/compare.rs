@@ -326,7 +326,7 @@ pub(crate) fn candidates(c: &Comparison) -> String {
         let ranks: Map<String, Value> = c
             .entries
             .iter()
-            .filter_map(|e| Some((e.name.clone(), Value::from(e.table.within.as_ref()?[idx]))))
+            .filter_map(|e| Some((e.name.clone(), Value::from(e.table.tie_rank.as_ref()?[idx]))))
             .collect();
         if !ranks.is_empty() {
             line["tie_ranks"] = Value::Object(ranks);

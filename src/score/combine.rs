@@ -18,7 +18,6 @@
 //! averaging over every k-subset gives (none are left when the chain ends with `run`). Pooled
 //! AUC uses the combined score itself (ranks are not comparable across instances).
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -26,7 +25,7 @@ use std::str::FromStr;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use super::store::{self, ScoreLine, Stored};
+use super::store::{self, Stored};
 use super::{Consensus, FieldScore, Scored, Scorer, ScorerSettings};
 use crate::input::Dataset;
 use crate::prob::logit;
@@ -189,7 +188,7 @@ pub(crate) struct Combined {
     settings: CombineSettings,
     identity: ScorerSettings,
     stores: Vec<Option<Stored>>,
-    within: Option<Vec<f64>>,
+    tie_rank: Option<Vec<f64>>,
 }
 
 impl Combined {
@@ -219,7 +218,7 @@ impl Combined {
             })
             .collect();
         let identity = ScorerSettings::Combined { sources: ids, scale: c.scale, tie_break };
-        Ok(Combined { settings: c.clone(), identity, stores, within: None })
+        Ok(Combined { settings: c.clone(), identity, stores, tie_rank: None })
     }
 
     /// One source's values over the dataset's candidates, on the combining scale.
@@ -272,12 +271,10 @@ fn source_values(
         }
         Source::Store(_) => {
             let st = stored.expect("a store source is read first");
-            let at: HashMap<(&str, &str), &ScoreLine> =
-                st.lines.iter().map(|l| ((l.instance_id.as_str(), l.run.as_str()), l)).collect();
+            let placed = super::store::place(&st.lines, &ds.instances, &ds.runs);
             let mut absent = 0;
             for idx in all {
-                let (i, r) = ds.coords(idx);
-                match at.get(&(ds.instances[i].as_str(), ds.runs[r].as_str())) {
+                match placed[idx].map(|k| &st.lines[k]) {
                     Some(l) => raw[idx] = (l.score, l.detail.logit_yes.zip(l.detail.logit_no).map(|(y, n)| y - n)),
                     None => absent += !ds.cands[idx].is_empty() as usize,
                 }
@@ -324,7 +321,7 @@ impl Scorer for Combined {
         let values = (0..self.settings.sources.len()).map(|j| self.values(j, ds, &g)).collect::<Result<Vec<_>>>()?;
         let combined = weighted(&values, &self.settings.weights, &g);
         if !self.settings.tie_break.is_empty() {
-            self.within = Some(tie_ranks(&combined, &values, &self.settings.tie_break, &g));
+            self.tie_rank = Some(tie_ranks(&combined, &values, &self.settings.tie_break, &g));
         }
         for &idx in todo {
             done(idx, Scored::plain(combined[idx]))?;
@@ -332,7 +329,7 @@ impl Scorer for Combined {
         Ok(())
     }
 
-    fn within(&self) -> Option<Vec<f64>> {
-        self.within.clone()
+    fn tie_rank(&self) -> Option<Vec<f64>> {
+        self.tie_rank.clone()
     }
 }

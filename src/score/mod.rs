@@ -139,9 +139,9 @@ pub(crate) trait Scorer {
     /// soon as it is scored, so that callers can save work as it happens.
     fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()>;
 
-    /// The order within each instance a tie-break chain set (`ScoreTable::within`), after
+    /// The order within each instance a tie-break chain set (`ScoreTable::tie_rank`), after
     /// `score`; `None`: the scores order.
-    fn within(&self) -> Option<Vec<f64>> {
+    fn tie_rank(&self) -> Option<Vec<f64>> {
         None
     }
 }

@@ -2,8 +2,6 @@
 //! instance x run grid of score, label, emptiness and missingness, with no patches or
 //! trajectories. Built from a scored `Dataset`, or from a score store read back.
 
-use std::collections::HashMap;
-
 use super::store::ScoreLine;
 use super::{Scored, Unscored};
 use crate::input::Dataset;
@@ -21,7 +19,7 @@ pub(crate) struct ScoreTable {
     pub(crate) missing: Vec<bool>,
     /// The order within each instance when a tie-break chain set it (`--combine` with
     /// `--tie-break`): higher first, equal values tied. `None`: the score orders.
-    pub(crate) within: Option<Vec<f64>>,
+    pub(crate) tie_rank: Option<Vec<f64>>,
     /// `crate::patch::keys` of each patch (`None`: empty, or a store written before
     /// swerm recorded it): the tie-break of selection among different patches.
     pub(crate) content: Vec<Option<u64>>,
@@ -49,7 +47,7 @@ impl ScoreTable {
                 .collect(),
             empty: ds.cands.iter().map(|c| c.is_empty()).collect(),
             missing: ds.cands.iter().map(|c| c.is_hole()).collect(),
-            within: None,
+            tie_rank: None,
             content: ds.cands.iter().map(|c| c.keys.content).collect(),
             raw: ds.cands.iter().map(|c| c.keys.raw).collect(),
             unscored: scored
@@ -70,8 +68,6 @@ impl ScoreTable {
         let mut instances: Vec<String> = lines.iter().map(|l| l.instance_id.clone()).collect();
         instances.sort();
         instances.dedup();
-        let ri: HashMap<&str, usize> = runs.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
-        let ii: HashMap<&str, usize> = instances.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
         let n = instances.len() * runs.len();
         let any_label = lines.iter().any(|l| l.resolved.is_some());
         let mut t = ScoreTable {
@@ -83,14 +79,14 @@ impl ScoreTable {
             instances: Vec::new(),
             // Tie ranks only when every line has one (a store grown by runs with and without a
             // tie-break chain falls back to the scores: a half-ranked instance means nothing).
-            within: (!lines.is_empty() && lines.iter().all(|l| l.tie_rank.is_some()))
+            tie_rank: (!lines.is_empty() && lines.iter().all(|l| l.tie_rank.is_some()))
                 .then(|| vec![f64::NEG_INFINITY; n]),
             content: vec![None; n],
             raw: vec![None; n],
             unscored: vec![None; n],
         };
-        for l in lines {
-            let idx = ii[l.instance_id.as_str()] * runs.len() + ri[l.run.as_str()];
+        for (idx, k) in super::store::place(lines, &instances, &runs).into_iter().enumerate() {
+            let Some(l) = k.map(|k| &lines[k]) else { continue };
             t.score[idx] = l.score;
             t.label[idx] = l.resolved;
             t.empty[idx] = l.empty || l.missing;
@@ -98,7 +94,7 @@ impl ScoreTable {
             t.content[idx] = l.patch_hash;
             t.raw[idx] = l.patch_bytes_hash;
             t.unscored[idx] = (l.score.is_none() && !t.empty[idx]).then(|| Unscored::of(&l.detail));
-            if let (Some(w), Some(r)) = (t.within.as_mut(), l.tie_rank) {
+            if let (Some(w), Some(r)) = (t.tie_rank.as_mut(), l.tie_rank) {
                 w[idx] = r;
             }
         }
@@ -121,7 +117,7 @@ impl ScoreTable {
                     missing: self.missing[idx],
                     resolved: self.label[idx],
                     detail: Default::default(),
-                    tie_rank: self.within.as_ref().map(|w| w[idx]),
+                    tie_rank: self.tie_rank.as_ref().map(|w| w[idx]),
                     patch_hash: self.content[idx],
                     patch_bytes_hash: self.raw[idx],
                 }
@@ -146,7 +142,7 @@ impl ScoreTable {
     /// The key that orders candidates within their instance (selection, best@k, per-instance
     /// AUC): the tie-break rank when there is one, else the score.
     pub(crate) fn order_key(&self, idx: usize) -> f64 {
-        self.within.as_ref().map_or_else(|| self.rank_score(idx), |w| w[idx])
+        self.tie_rank.as_ref().map_or_else(|| self.rank_score(idx), |w| w[idx])
     }
 
     /// The flat indices of instance `i`'s candidates.

@@ -1,6 +1,8 @@
 //! One line of scores.jsonl: `ScoreLine`, its on-disk shape, and the parser that names the
 //! failing field.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::score::{Scored, VerifierDetail};
@@ -168,4 +170,22 @@ pub(super) fn parse_line(text: &[u8]) -> Result<ScoreLine, String> {
         return Err("field `score`: not a finite number".into());
     }
     Ok(line)
+}
+
+/// The one place store lines meet candidates by name: for each cell of an instance x run grid
+/// (`instances`, `runs`; instance-major, as `Dataset` and `ScoreTable` lay candidates out), the
+/// index in `lines` of its line, `None` where the store has none. Lines of instances or runs
+/// outside the grid are left out; the store's reader keeps one line per (instance, run).
+pub(crate) fn place(lines: &[ScoreLine], instances: &[String], runs: &[String]) -> Vec<Option<usize>> {
+    fn index(names: &[String]) -> HashMap<&str, usize> {
+        names.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect()
+    }
+    let (ii, ri) = (index(instances), index(runs));
+    let mut cells = vec![None; instances.len() * runs.len()];
+    for (k, l) in lines.iter().enumerate() {
+        if let (Some(&i), Some(&r)) = (ii.get(l.instance_id.as_str()), ri.get(l.run.as_str())) {
+            cells[i * runs.len() + r] = Some(k);
+        }
+    }
+    cells
 }

@@ -34,7 +34,7 @@ use super::settings::ScorerSettings;
 use super::shard::Shard;
 use crate::outdir::{self, OutDir};
 
-pub(crate) use line::ScoreLine;
+pub(crate) use line::{ScoreLine, place};
 use read::read_lines;
 pub use read::{MERGE_TOLERANCE, Stored, read, read_many};
 

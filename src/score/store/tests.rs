@@ -172,3 +172,14 @@ fn lines_round_trip() {
         r#"{"instance_id":"b","run":"r","score":null,"empty":true,"missing":true}"#
     );
 }
+
+/// Lines meet the grid by name, in any order: each cell gets its own line, a cell without one
+/// gets none, and a line outside the grid is left out.
+#[test]
+fn lines_are_placed_by_name() {
+    let at = |iid: &str, run: &str| ScoreLine { run: run.into(), ..line(iid, 0.5) };
+    let lines = [at("b", "r2"), at("a", "r1"), at("zz", "r1"), at("b", "r1")];
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let cells = place(&lines, &names(&["a", "b"]), &names(&["r1", "r2"]));
+    assert_eq!(cells, [Some(1), None, Some(3), Some(0)]);
+}
