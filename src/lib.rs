@@ -4,7 +4,7 @@
 //! inputs (`input`) -> candidates (`Dataset`) -> prompts (`prompt`) -> tokens -> packed
 //! batches and the forward pass (`model`) -> scores and the score store (`score`, ending in
 //! `ScoreTable`) -> selection (`select`) -> metrics (`metrics`) -> outputs (`report`).
-//! Utilities any stage may use: `outdir` (the locked output directory, atomic writes), `rng`,
+//! Utilities any stage may use: `grid` (the instance x run layout of every stage's data), `outdir` (the locked output directory, atomic writes), `rng`,
 //! `text`, `loc`, `progress`, and `checkpoint` (a verifier's files, local or from the hub: the
 //! prompt stage reads its tokenizer, the model stage its weights). `cli` and `config` turn the command line into validated settings.
 //!
@@ -20,6 +20,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+mod grid;
 pub mod hash;
 pub mod hub;
 pub mod input;

@@ -14,15 +14,15 @@ use crate::score::ScoreTable;
 
 /// The chosen run index for every instance.
 pub(crate) fn select(t: &ScoreTable) -> Vec<usize> {
-    (0..t.instances.len())
+    (0..t.grid.instances.len())
         .map(|i| {
-            let mut best = t.range(i).start;
-            for idx in t.range(i) {
+            let mut best = t.grid.range(i).start;
+            for idx in t.grid.range(i) {
                 if better(t, idx, best) {
                     best = idx;
                 }
             }
-            best - t.range(i).start
+            best - t.grid.range(i).start
         })
         .collect()
 }
@@ -65,7 +65,7 @@ pub(crate) struct Ties {
 /// The candidates of instance `i` (flat indices), best first: the order `select` picks by, so
 /// the first is the selected one. Candidates the rule cannot tell apart keep run order.
 pub(crate) fn ranking(t: &ScoreTable, i: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = t.range(i).collect();
+    let mut order: Vec<usize> = t.grid.range(i).collect();
     order.sort_by(|&a, &b| {
         if better(t, a, b) {
             std::cmp::Ordering::Less
@@ -83,7 +83,7 @@ pub(crate) fn ranking(t: &ScoreTable, i: usize) -> Vec<usize> {
 /// tie-break decides the selected rate there). Empty candidates never count; a candidate
 /// without a content key counts as its own patch.
 pub(crate) fn tie_at(t: &ScoreTable, i: usize) -> Option<bool> {
-    let live: Vec<usize> = t.range(i).filter(|&idx| !t.empty[idx]).collect();
+    let live: Vec<usize> = t.grid.range(i).filter(|&idx| !t.empty[idx]).collect();
     let top = live.iter().map(|&idx| t.order_key(idx)).max_by(f64::total_cmp)?;
     let tied: Vec<usize> = live.into_iter().filter(|&idx| t.order_key(idx) == top).collect();
     let mut keys: Vec<Option<u64>> = Vec::new();
@@ -102,7 +102,7 @@ pub(crate) fn tie_at(t: &ScoreTable, i: usize) -> Option<bool> {
 /// Counts the instances with a tied top among different patches (`tie_at`).
 pub(crate) fn ties(t: &ScoreTable) -> Ties {
     let mut out = Ties::default();
-    for mixed in (0..t.instances.len()).filter_map(|i| tie_at(t, i)) {
+    for mixed in (0..t.grid.instances.len()).filter_map(|i| tie_at(t, i)) {
         out.tied += 1;
         out.mixed_labels += mixed as usize;
     }
@@ -118,8 +118,7 @@ mod tests {
         let n = score.len();
         ScoreTable {
             tie_rank: None,
-            runs: (0..n).map(|r| r.to_string()).collect(),
-            instances: vec!["i".into()],
+            grid: crate::grid::Grid::new(vec!["i".into()], (0..n).map(|r| r.to_string()).collect()),
             label: vec![None; n],
             missing: vec![false; n],
             unscored: score.iter().zip(&empty).map(|(s, e)| (s.is_none() && !e).then_some(Unscored::NoValue)).collect(),

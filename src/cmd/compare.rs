@@ -27,11 +27,11 @@ pub(super) fn compare_set(name: &str, paths: &[PathBuf], labels: &[String]) -> R
 /// and none in the other is taken; two that disagree are an error).
 pub(super) fn same_candidates(a: (&str, &mut ScoreTable), b: (&str, &ScoreTable)) -> Result<()> {
     let ((na, ta), (nb, tb)) = (a, b);
-    if ta.runs != tb.runs || ta.instances != tb.instances || ta.missing != tb.missing {
+    if ta.grid.runs != tb.grid.runs || ta.grid.instances != tb.grid.instances || ta.missing != tb.missing {
         let key = |t: &ScoreTable| -> std::collections::BTreeSet<(String, String)> {
             (0..t.score.len())
                 .filter(|&i| !t.missing[i])
-                .map(|i| (t.instances[t.coords(i).0].clone(), t.runs[t.coords(i).1].clone()))
+                .map(|i| (t.grid.instances[t.grid.coords(i).0].clone(), t.grid.runs[t.grid.coords(i).1].clone()))
                 .collect()
         };
         let (ka, kb) = (key(ta), key(tb));
@@ -44,18 +44,18 @@ pub(super) fn same_candidates(a: (&str, &mut ScoreTable), b: (&str, &ScoreTable)
             show(&only_a),
             only_b.len(),
             show(&only_b),
-            ta.runs.join(", "),
-            tb.runs.join(", ")
+            ta.grid.runs.join(", "),
+            tb.grid.runs.join(", ")
         );
     }
     for idx in 0..ta.label.len() {
         match (ta.label[idx], tb.label[idx]) {
             (Some(x), Some(y)) if x != y => {
-                let (i, r) = ta.coords(idx);
+                let (i, r) = ta.grid.coords(idx);
                 bail!(
                     "score sets {na} and {nb} disagree on the label of instance {} of run {}",
-                    ta.instances[i],
-                    ta.runs[r]
+                    ta.grid.instances[i],
+                    ta.grid.runs[r]
                 );
             }
             (None, Some(y)) => ta.label[idx] = Some(y),
@@ -102,7 +102,7 @@ fn read_sets(cfg: &config::Compare) -> Result<Vec<Set>> {
 pub(crate) fn compare(cfg: &config::Compare) -> Result<()> {
     use crate::report::compare::{self as cmp, Comparison, Entry};
     let sets = read_sets(cfg)?;
-    metrics::check_ks(&cfg.metrics.ks, sets[0].table.n_runs()).map_err(|e| anyhow!(e))?;
+    metrics::check_ks(&cfg.metrics.ks, sets[0].table.grid.n_runs()).map_err(|e| anyhow!(e))?;
     let mut entries = Vec::new();
     for Set { name, stored, table, calibration } in sets {
         let selected = select(&table);
@@ -148,7 +148,7 @@ fn paired_differences(entries: &mut [(crate::report::compare::Entry, Vec<usize>)
         let (s, o) = keys(&e.table);
         let a = Side { scores: &s, order: &o, selected: sel };
         let b = Side { scores: &base_scores, order: &base_order, selected: &base_sel };
-        e.differences = Some(paired::differences(&a, &b, &y, e.table.n_runs(), &ks, &cfg.metrics));
+        e.differences = Some(paired::differences(&a, &b, &y, e.table.grid.n_runs(), &ks, &cfg.metrics));
     }
 }
 

@@ -25,7 +25,7 @@ pub(crate) fn eval(cfg: &config::Eval) -> Result<bool> {
         let z = line_logits(&t, &stored.lines);
         calibrate_table(&mut t, &z, c)?;
     }
-    metrics::check_ks(&cfg.metrics.ks, t.n_runs()).map_err(|e| anyhow!(e))?;
+    metrics::check_ks(&cfg.metrics.ks, t.grid.n_runs()).map_err(|e| anyhow!(e))?;
     if t.without_content() > 0 {
         note(&format!(
             "{}: {} no patch_hash (written before swerm recorded it): their ties fall back to run order",
@@ -38,7 +38,7 @@ pub(crate) fn eval(cfg: &config::Eval) -> Result<bool> {
     let info = ReportInfo {
         scorer: stored.scorer.as_ref(),
         scores_from: Some(stored.origin.clone()),
-        run_names: &t.runs,
+        run_names: &t.grid.runs,
         ece_bins: cfg.metrics.ece_bins,
         verifier: None,
         calibration: cal,

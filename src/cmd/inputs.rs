@@ -24,7 +24,7 @@ pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
     if ds.outside > 0 {
         warn(&format!("{} outside --instances (ignored)", count(ds.outside, "record is", "records are")))?;
     }
-    if ds.instances.is_empty() {
+    if ds.grid.instances.is_empty() {
         bail!("no candidates in the inputs");
     }
     match &inputs.issues {
@@ -41,29 +41,29 @@ pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
         }
         None => {}
     }
-    for r in 0..ds.n_runs() {
+    for r in 0..ds.grid.n_runs() {
         let present: Vec<&input::Candidate> =
-            (0..ds.instances.len()).map(|i| &ds.cands[ds.idx(i, r)]).filter(|c| !c.is_hole()).collect();
+            (0..ds.grid.instances.len()).map(|i| &ds.cands[ds.grid.idx(i, r)]).filter(|c| !c.is_hole()).collect();
         if !present.is_empty() && present.iter().all(|c| c.is_empty()) {
             warn(&format!(
                 "run {}: no record has a patch ({} read): an agent that submitted nothing, or a file read in the wrong format (see --format)?",
-                ds.runs[r],
+                ds.grid.runs[r],
                 count(present.len(), "record", "records")
             ))?;
         }
     }
     if ds.holes > 0 {
-        let per_run: Vec<String> = (0..ds.n_runs())
+        let per_run: Vec<String> = (0..ds.grid.n_runs())
             .filter_map(|r| {
-                let missing = (0..ds.instances.len()).filter(|&i| ds.cands[ds.idx(i, r)].is_hole()).count();
-                (missing > 0).then(|| format!("{} lacks {missing}", ds.runs[r]))
+                let missing = (0..ds.grid.instances.len()).filter(|&i| ds.cands[ds.grid.idx(i, r)].is_hole()).count();
+                (missing > 0).then(|| format!("{} lacks {missing}", ds.grid.runs[r]))
             })
             .collect();
         warn(&format!(
             "runs cover different instance sets: {} of {} lack some of the {} ({}); missing = unresolved",
             per_run.len(),
-            count(ds.n_runs(), "run", "runs"),
-            count(ds.instances.len(), "instance", "instances"),
+            count(ds.grid.n_runs(), "run", "runs"),
+            count(ds.grid.instances.len(), "instance", "instances"),
             crate::text::first_few(&per_run, 2),
         ))?;
     }
@@ -74,14 +74,14 @@ pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
 /// error (the wrong dataset or split); some missing is a warning naming them, since their
 /// candidates without a trajectory are then judged from the patch alone.
 fn attach_issues(ds: &mut Dataset, spec: &IssueSpec) -> Result<()> {
-    let want: HashSet<&str> = ds.instances.iter().map(String::as_str).collect();
+    let want: HashSet<&str> = ds.grid.instances.iter().map(String::as_str).collect();
     let issues = input::issues::load(spec, &want)?;
-    let missing: Vec<String> = ds.instances.iter().filter(|i| !issues.by_id.contains_key(*i)).cloned().collect();
+    let missing: Vec<String> = ds.grid.instances.iter().filter(|i| !issues.by_id.contains_key(*i)).cloned().collect();
     let name = format!("--dataset {} (split {})", spec.dataset, spec.split);
-    if missing.len() == ds.instances.len() {
+    if missing.len() == ds.grid.instances.len() {
         bail!(
             "{name}: none of the {} is among its {} rows: is it the right dataset and split?",
-            count(ds.instances.len(), "instance", "instances"),
+            count(ds.grid.instances.len(), "instance", "instances"),
             issues.rows
         );
     }
@@ -92,17 +92,17 @@ fn attach_issues(ds: &mut Dataset, spec: &IssueSpec) -> Result<()> {
             crate::text::first_few(&missing, 3)
         ))?;
     }
-    ds.issues = ds.instances.iter().map(|i| issues.by_id.get(i).cloned()).collect();
+    ds.issues = ds.grid.instances.iter().map(|i| issues.by_id.get(i).cloned()).collect();
     Ok(())
 }
 
 /// Applies `--labels` to the dataset, printing the warnings.
 pub(super) fn label(ds: &mut Dataset, args: &[String], n_inputs: usize) -> Result<()> {
-    let args = args.iter().map(|s| labels::parse_label_arg(s, &ds.runs)).collect::<Result<Vec<_>>>()?;
+    let args = args.iter().map(|s| labels::parse_label_arg(s, &ds.grid.runs)).collect::<Result<Vec<_>>>()?;
     let empty: Vec<bool> = ds.cands.iter().map(|c| c.is_empty()).collect();
     let grid = LabelGrid {
-        runs: &ds.runs,
-        instances: &ds.instances,
+        runs: &ds.grid.runs,
+        instances: &ds.grid.instances,
         run_input: &ds.run_input,
         n_inputs: Some(n_inputs),
         empty: &empty,
@@ -129,10 +129,15 @@ pub(super) fn apply_labels(grid: &LabelGrid, l: &mut [Option<labels::Label>], ar
 /// Labels a score table read back from a store: reports pair with its runs by name, or
 /// positionally in name order (each run its own input).
 pub(super) fn label_table(t: &mut ScoreTable, args: &[String], origin: &str) -> Result<()> {
-    let args = args.iter().map(|s| labels::parse_label_arg(s, &t.runs)).collect::<Result<Vec<_>>>()?;
-    let run_input: Vec<usize> = (0..t.n_runs()).collect();
-    let grid =
-        LabelGrid { runs: &t.runs, instances: &t.instances, run_input: &run_input, n_inputs: None, empty: &t.empty };
+    let args = args.iter().map(|s| labels::parse_label_arg(s, &t.grid.runs)).collect::<Result<Vec<_>>>()?;
+    let run_input: Vec<usize> = (0..t.grid.n_runs()).collect();
+    let grid = LabelGrid {
+        runs: &t.grid.runs,
+        instances: &t.grid.instances,
+        run_input: &run_input,
+        n_inputs: None,
+        empty: &t.empty,
+    };
     let mut l: Vec<Option<labels::Label>> =
         t.label.iter().map(|l| l.map(|resolved| labels::Label { resolved, origin: origin.to_string() })).collect();
     apply_labels(&grid, &mut l, &args)?;

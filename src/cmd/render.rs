@@ -12,18 +12,18 @@ pub(crate) fn render(cfg: &config::Render) -> Result<()> {
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     for idx in 0..ds.cands.len() {
-        let (i, r) = ds.coords(idx);
+        let (i, r) = ds.grid.coords(idx);
         let line = match prompter.for_candidate(&ds, idx) {
             Ok(None) => continue,
             Ok(Some(p)) => serde_json::json!({
-                "instance_id": ds.instances[i],
-                "run": ds.runs[r],
+                "instance_id": ds.grid.instances[i],
+                "run": ds.grid.runs[r],
                 "prompt": p.text,
                 "n_tokens": p.ids.len(),
                 "truncated": p.truncated,
             }),
             Err(e) if e.downcast_ref::<TooLong>().is_some() => {
-                serde_json::json!({"instance_id": ds.instances[i], "run": ds.runs[r], "error": format!("{e:#}")})
+                serde_json::json!({"instance_id": ds.grid.instances[i], "run": ds.grid.runs[r], "error": format!("{e:#}")})
             }
             Err(e) => return Err(e),
         };

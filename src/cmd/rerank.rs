@@ -15,7 +15,7 @@ use anyhow::{Context, Result, anyhow};
 pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let mut ds = load(&cfg.inputs, cfg.quiet)?;
     label(&mut ds, &cfg.labels, cfg.inputs.specs.len())?;
-    metrics::check_ks(&cfg.metrics.ks, ds.n_runs()).map_err(|e| anyhow!(e))?;
+    metrics::check_ks(&cfg.metrics.ks, ds.grid.n_runs()).map_err(|e| anyhow!(e))?;
     let (mut scorer, mut out) = build_scorer(&cfg.scorer, None, &cfg.out, cfg.overwrite, cfg.quiet)?;
     let every: Vec<usize> = (0..ds.cands.len()).collect();
     let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (None, &every), cfg.overwrite, cfg.quiet)?;
@@ -39,7 +39,7 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let info = ReportInfo {
         scorer: Some(&settings),
         scores_from: None,
-        run_names: &ds.runs,
+        run_names: &ds.grid.runs,
         ece_bins: cfg.metrics.ece_bins,
         verifier: verifier_counts(scorer.as_ref(), &scored),
         calibration: cal,

@@ -13,7 +13,7 @@ pub(crate) fn score_cmd(cfg: &config::Score) -> Result<()> {
     let ds = load(&cfg.inputs, cfg.quiet)?;
     let mine: Vec<usize> = match cfg.shard {
         None => (0..ds.cands.len()).collect(),
-        Some(s) => (0..ds.cands.len()).filter(|&idx| s.holds(&ds.instances[ds.coords(idx).0])).collect(),
+        Some(s) => (0..ds.cands.len()).filter(|&idx| s.holds(&ds.grid.instances[ds.grid.coords(idx).0])).collect(),
     };
     let (mut scorer, mut out) = build_scorer(&cfg.scorer, cfg.shard, &cfg.out, cfg.overwrite, cfg.quiet)?;
     if let Some(c) = &cfg.calibration {
@@ -30,12 +30,12 @@ pub(crate) fn score_cmd(cfg: &config::Score) -> Result<()> {
     out.remove_stale(&[store::CALIBRATED])?;
     let all = VerifierCounts::of(mine.iter().map(|&i| &scored[i].detail));
     let now = VerifierCounts::of(run.fresh.iter().map(|&i| &scored[i].detail));
-    let n_instances = mine.iter().map(|&idx| ds.coords(idx).0).collect::<std::collections::BTreeSet<_>>().len();
+    let n_instances = mine.iter().map(|&idx| ds.grid.coords(idx).0).collect::<std::collections::BTreeSet<_>>().len();
     let part = cfg.shard.map(|s| format!("shard {s}: ")).unwrap_or_default();
     outln!(
         "{part}{} x {}: {} scored now, {} reused; {}",
         count(n_instances, "instance", "instances"),
-        count(ds.runs.len(), "run", "runs"),
+        count(ds.grid.runs.len(), "run", "runs"),
         run.fresh.len(),
         mine.len() - run.fresh.len(),
         verifier_line(&all)

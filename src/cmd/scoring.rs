@@ -93,8 +93,8 @@ pub(super) fn score_stored(
     let mut scored: Vec<Option<Scored>> = vec![None; ds.cands.len()];
     if scorer.resumable() {
         for &idx in mine {
-            let (i, r) = ds.coords(idx);
-            scored[idx] = st.stored(&ds.instances[i], &ds.runs[r]);
+            let (i, r) = ds.grid.coords(idx);
+            scored[idx] = st.stored(&ds.grid.instances[i], &ds.grid.runs[r]);
         }
     }
     let todo: Vec<usize> = mine.iter().copied().filter(|&i| scored[i].is_none()).collect();
@@ -133,11 +133,11 @@ pub(super) fn score_stored(
 /// The store line of candidate `idx`; labels and tie ranks from `table` when given (the final
 /// rewrite); the patch keys are the candidate's, computed when it was read.
 pub(super) fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Scored) -> ScoreLine {
-    let (i, r) = ds.coords(idx);
+    let (i, r) = ds.grid.coords(idx);
     let c = &ds.cands[idx];
     ScoreLine {
-        instance_id: ds.instances[i].clone(),
-        run: ds.runs[r].clone(),
+        instance_id: ds.grid.instances[i].clone(),
+        run: ds.grid.runs[r].clone(),
         score: s.score,
         empty: c.is_empty(),
         missing: c.is_hole(),

@@ -14,7 +14,7 @@ use anyhow::{Result, bail};
 pub(crate) fn select_cmd(cfg: &config::Select) -> Result<()> {
     let ds = load(&cfg.inputs, cfg.quiet)?;
     let stored = read_scores(&cfg.scores)?;
-    let placed = crate::score::store::place(&stored.lines, &ds.instances, &ds.runs);
+    let placed = crate::score::store::place(&stored.lines, &ds.grid);
     let (mut unscored, mut non_empty) = (0, 0);
     let scored: Vec<Scored> = (0..ds.cands.len())
         .map(|idx| {
@@ -30,7 +30,7 @@ pub(crate) fn select_cmd(cfg: &config::Select) -> Result<()> {
         bail!(
             "{}: no score for any candidate of the inputs (are the run names the same as when it was scored? runs: {})",
             stored.origin,
-            ds.runs.join(", ")
+            ds.grid.runs.join(", ")
         );
     }
     if unscored > 0 {

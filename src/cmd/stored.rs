@@ -54,7 +54,7 @@ pub(super) fn line_details<'a>(t: &ScoreTable, lines: &'a [ScoreLine]) -> Vec<Op
 
 /// The store line of each cell of `t` (`None` for a hole the store has no line for).
 fn lines_in_grid<'a>(t: &ScoreTable, lines: &'a [ScoreLine]) -> Vec<Option<&'a ScoreLine>> {
-    store::place(lines, &t.instances, &t.runs).into_iter().map(|k| k.map(|k| &lines[k])).collect()
+    store::place(lines, &t.grid).into_iter().map(|k| k.map(|k| &lines[k])).collect()
 }
 
 /// Store lines with every non-empty candidate's score calibrated (the columns kept).
@@ -63,7 +63,7 @@ pub(super) fn calibrated_lines(lines: Vec<ScoreLine>, c: &AppliedCalibration) ->
     let mut cal = t.clone();
     calibrate_table(&mut cal, &line_logits(&t, &lines), c)?;
     let mut scores: Vec<Option<f64>> = vec![None; lines.len()];
-    for (idx, k) in store::place(&lines, &t.instances, &t.runs).into_iter().enumerate() {
+    for (idx, k) in store::place(&lines, &t.grid).into_iter().enumerate() {
         if let Some(k) = k {
             scores[k] = cal.score[idx];
         }
@@ -76,12 +76,12 @@ pub(super) fn calibrate_table(t: &mut ScoreTable, z: &[Option<f64>], c: &Applied
     for idx in 0..t.score.len() {
         let Some(s) = t.score[idx].filter(|_| !t.empty[idx]) else { continue };
         if !(0.0..=1.0).contains(&s) {
-            let (i, r) = t.coords(idx);
+            let (i, r) = t.grid.coords(idx);
             bail!(
                 "--calibration {}: the score of instance {} of run {} is {s}, not a probability in [0, 1]",
                 c.source,
-                t.instances[i],
-                t.runs[r]
+                t.grid.instances[i],
+                t.grid.runs[r]
             );
         }
         t.set_score(idx, z[idx].map(|z| c.cal.map.apply(z)));

@@ -1,6 +1,7 @@
 //! Input paths -> runs -> `Dataset`: every instance gets exactly one candidate per run (a run
 //! without a record for an instance contributes an empty, unresolved "hole").
 
+use crate::grid::Grid;
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::Path;
@@ -58,9 +59,8 @@ impl Candidate {
 /// ties), whatever the order of the inputs.
 #[derive(Debug, Default)]
 pub struct Dataset {
-    pub(crate) runs: Vec<String>,
-    pub(crate) instances: Vec<String>,
-    /// `instances.len() * runs.len()` candidates, instance-major: `cands[i * runs.len() + r]`.
+    pub(crate) grid: Grid,
+    /// One candidate per cell of the grid (instance-major).
     pub(crate) cands: Vec<Candidate>,
     /// For each run, the index of the input argument it came from.
     pub(crate) run_input: Vec<usize>,
@@ -73,15 +73,8 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    pub(crate) fn n_runs(&self) -> usize {
-        self.runs.len()
-    }
-    pub(crate) fn idx(&self, instance: usize, run: usize) -> usize {
-        instance * self.runs.len() + run
-    }
     pub(crate) fn instance(&self, i: usize) -> &[Candidate] {
-        let r = self.runs.len();
-        &self.cands[i * r..(i + 1) * r]
+        &self.cands[self.grid.range(i)]
     }
     /// Instance `i`'s issue statement from `--dataset`, if one was read and has it.
     pub(crate) fn issue(&self, i: usize) -> Option<&str> {
@@ -99,10 +92,6 @@ impl Dataset {
             }
             _ => Ok(Cow::Borrowed("")),
         }
-    }
-    /// (instance index, run index) of a flat candidate index.
-    pub(crate) fn coords(&self, idx: usize) -> (usize, usize) {
-        (idx / self.runs.len(), idx % self.runs.len())
     }
 }
 
@@ -236,7 +225,7 @@ fn build(
         );
     }
     let holes = cands.len() - filled;
-    Ok(Dataset { runs, instances, cands, run_input, holes, outside, issues: Vec::new() })
+    Ok(Dataset { grid: Grid::new(instances, runs), cands, run_input, holes, outside, issues: Vec::new() })
 }
 
 /// The canonical run order, by name: outputs and selection ties then do not depend on the order

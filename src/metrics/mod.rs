@@ -112,11 +112,11 @@ pub(crate) fn check_ks(ks: &[usize], n_runs: usize) -> Result<(), String> {
 
 /// Computes every metric; `selected[i]` is the run chosen for instance i.
 pub(crate) fn compute(t: &ScoreTable, selected: &[usize], opts: &MetricsOptions) -> Result<Metrics, String> {
-    let n = t.n_runs();
+    let n = t.grid.n_runs();
     let ks = if opts.ks.is_empty() { default_ks(n) } else { opts.ks.clone() };
     check_ks(&ks, n)?;
     let mut m = Metrics {
-        instances: t.instances.len(),
+        instances: t.grid.instances.len(),
         runs: n,
         candidates: t.score.len(),
         empty: t.empty_present(),
@@ -131,7 +131,7 @@ pub(crate) fn compute(t: &ScoreTable, selected: &[usize], opts: &MetricsOptions)
         labeled: None,
         notes: Vec::new(),
     };
-    if t.instances.is_empty() || n == 0 {
+    if t.grid.instances.is_empty() || n == 0 {
         m.notes.push("no candidates: nothing to measure".into());
         return Ok(m);
     }
@@ -160,7 +160,7 @@ struct Rows {
 }
 
 fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks: &[usize]) -> Rows {
-    let (n, n_inst) = (t.n_runs(), t.instances.len());
+    let (n, n_inst) = (t.grid.n_runs(), t.grid.instances.len());
     let mut r = Rows {
         pass: vec![vec![0.0; n_inst]; ks.len()],
         best: vec![vec![0.0; n_inst]; ks.len()],
@@ -169,7 +169,7 @@ fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks:
         auc: Vec::new(),
     };
     for i in 0..n_inst {
-        let range = t.range(i);
+        let range = t.grid.range(i);
         let (s, y) = (&scores[range.clone()], &labels[range]);
         let c = y.iter().filter(|&&b| b).count();
         for (j, &k) in ks.iter().enumerate() {
@@ -180,6 +180,7 @@ fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks:
         r.selected[i] = y[selected[i]] as u8 as f64;
         // Over the instance's scored candidates, as the pooled AUC.
         let (ss, ys): (Vec<f64>, Vec<bool>) = t
+            .grid
             .range(i)
             .zip(s.iter().zip(y))
             .filter(|(idx, _)| t.score[*idx].is_some())
@@ -243,18 +244,19 @@ fn labeled(
         ));
     }
     let selected_resolved = r.selected.iter().filter(|&&v| v > 0.0).count();
-    let n = t.n_runs();
-    let expected: Vec<f64> =
-        (0..t.instances.len()).map(|i| bestk::best_at_k(&order[t.range(i)], &labels[t.range(i)], n)).collect();
+    let n = t.grid.n_runs();
+    let expected: Vec<f64> = (0..t.grid.instances.len())
+        .map(|i| bestk::best_at_k(&order[t.grid.range(i)], &labels[t.grid.range(i)], n))
+        .collect();
     Labeled {
         pass_at_k: r.pass.iter().map(|row| mean(row)).collect(),
         best_at_k: r.best.iter().map(|row| mean(row)).collect(),
         random_at_k: vec![mean(&r.random); ks.len()],
         selected_resolved,
-        selected_rate: selected_resolved as f64 / t.instances.len() as f64,
+        selected_rate: selected_resolved as f64 / t.grid.instances.len() as f64,
         selected_expected: mean(&expected),
         resolved_candidates: labels.iter().filter(|&&b| b).count(),
-        run_resolved: (0..n).map(|run| (0..t.instances.len()).filter(|&i| labels[i * n + run]).count()).collect(),
+        run_resolved: (0..n).map(|run| (0..t.grid.instances.len()).filter(|&i| labels[i * n + run]).count()).collect(),
         auc: auc::auc(&s_all, &y_all),
         auc_non_empty: auc::auc(&s_ne, &y_ne),
         auc_per_instance: (!r.auc.is_empty()).then(|| mean(&r.auc)),

@@ -113,7 +113,7 @@ impl Prompter {
         if c.is_empty() {
             return Ok(None);
         }
-        let (i, r) = ds.coords(idx);
+        let (i, r) = ds.grid.coords(idx);
         let traj = match (&c.source, c.format) {
             (Some(src), Some(fmt)) => crate::input::reread::trajectory(src, fmt)?,
             _ => None,
@@ -130,7 +130,7 @@ impl Prompter {
         };
         self.build(traj.as_ref(), c.patch.as_deref().unwrap_or(""), issue)
             .map(Some)
-            .with_context(|| format!("instance {} of run {}", ds.instances[i], ds.runs[r]))
+            .with_context(|| format!("instance {} of run {}", ds.grid.instances[i], ds.grid.runs[r]))
     }
 
     pub(crate) fn new(ck: &Checkpoint, spec: PromptSpec) -> Result<Self> {

@@ -48,7 +48,7 @@ impl Comparison<'_> {
         ReportInfo {
             scorer: e.scorer.as_ref(),
             scores_from: Some(e.source.clone()),
-            run_names: &e.table.runs,
+            run_names: &e.table.grid.runs,
             ece_bins: self.opts.ece_bins,
             verifier: None,
             calibration: e.calibration.as_ref(),
@@ -305,12 +305,12 @@ pub(crate) fn candidates(c: &Comparison) -> String {
     let t = &c.entries[0].table;
     let mut out = String::new();
     for idx in 0..t.score.len() {
-        let (i, r) = t.coords(idx);
+        let (i, r) = t.grid.coords(idx);
         let scores: Map<String, Value> =
             c.entries.iter().map(|e| (e.name.clone(), e.table.score[idx].map_or(Value::Null, Value::from))).collect();
         let mut line = json!({
-            "instance_id": t.instances[i],
-            "run": t.runs[r],
+            "instance_id": t.grid.instances[i],
+            "run": t.grid.runs[r],
             "resolved": t.label[idx],
             "empty": t.empty[idx],
             "missing": t.missing[idx],

@@ -13,12 +13,12 @@ use crate::score::ScoreTable;
 pub(crate) fn render(ds: &Dataset, t: &ScoreTable, selected: &[usize], name: &str) -> Result<String> {
     let mut out = String::new();
     for (i, &r) in selected.iter().enumerate() {
-        let idx = ds.idx(i, r);
+        let idx = ds.grid.idx(i, r);
         let line = json!({
-            "instance_id": ds.instances[i],
+            "instance_id": ds.grid.instances[i],
             "model_name_or_path": name,
             "model_patch": ds.patch(idx)?,
-            "run": ds.runs[r],
+            "run": ds.grid.runs[r],
             "score": t.score[idx].map_or(Value::Null, Value::from),
         });
         out.push_str(&line.to_string());

@@ -234,11 +234,11 @@ impl Combined {
                     (_, Some(z)) => Ok(Some(z)),
                     (Some(p), None) if (0.0..=1.0).contains(&p) => Ok(Some(logit(p))),
                     (Some(p), None) if !ds.cands[idx].is_empty() => {
-                        let (i, r) = ds.coords(idx);
+                        let (i, r) = ds.grid.coords(idx);
                         bail!(
                             "--combine {name}: instance {} of run {} scores {p}, not a probability: use --scale z",
-                            ds.instances[i],
-                            ds.runs[r]
+                            ds.grid.instances[i],
+                            ds.grid.runs[r]
                         )
                     }
                     _ => Ok(None),
@@ -271,7 +271,7 @@ fn source_values(
         }
         Source::Store(_) => {
             let st = stored.expect("a store source is read first");
-            let placed = super::store::place(&st.lines, &ds.instances, &ds.runs);
+            let placed = super::store::place(&st.lines, &ds.grid);
             let mut absent = 0;
             for idx in all {
                 match placed[idx].map(|k| &st.lines[k]) {
@@ -295,7 +295,7 @@ fn source_values(
 /// Candidates still tied after the chain fall to the content rule of selection.
 pub(crate) fn tie_break_ranks(primary: &[Option<f64>], sources: &[(String, Source)], ds: &Dataset) -> Result<Vec<f64>> {
     let empty: Vec<bool> = ds.cands.iter().map(|c| c.is_empty()).collect();
-    let g = Grid { n_runs: ds.n_runs(), empty: &empty };
+    let g = Grid { n_runs: ds.grid.n_runs(), empty: &empty };
     let mut values = Vec::new();
     for (name, src) in sources {
         let stored = match src {
@@ -317,7 +317,7 @@ impl Scorer for Combined {
 
     fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
         let empty: Vec<bool> = ds.cands.iter().map(|c| c.is_empty()).collect();
-        let g = Grid { n_runs: ds.n_runs(), empty: &empty };
+        let g = Grid { n_runs: ds.grid.n_runs(), empty: &empty };
         let values = (0..self.settings.sources.len()).map(|j| self.values(j, ds, &g)).collect::<Result<Vec<_>>>()?;
         let combined = weighted(&values, &self.settings.weights, &g);
         if !self.settings.tie_break.is_empty() {

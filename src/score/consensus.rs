@@ -25,7 +25,7 @@ impl Scorer for Consensus {
     fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
         let mut cache: HashMap<usize, Vec<f64>> = HashMap::new();
         for &idx in todo {
-            let (i, r) = ds.coords(idx);
+            let (i, r) = ds.grid.coords(idx);
             let scores = cache.entry(i).or_insert_with(|| instance_scores(ds, i));
             done(idx, Scored::plain(Some(scores[r])))?;
         }
@@ -51,8 +51,7 @@ mod tests {
 
     fn ds(patches: &[Option<&str>]) -> Dataset {
         Dataset {
-            runs: (0..patches.len()).map(|r| format!("r{r}")).collect(),
-            instances: vec!["i".into()],
+            grid: crate::grid::Grid::new(vec!["i".into()], (0..patches.len()).map(|r| format!("r{r}")).collect()),
             cands: patches.iter().map(|&p| Candidate::of_patch(p)).collect(),
             run_input: (0..patches.len()).collect(),
             ..Default::default()

@@ -4,12 +4,12 @@
 
 use super::store::ScoreLine;
 use super::{Scored, Unscored};
+use crate::grid::Grid;
 use crate::input::Dataset;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct ScoreTable {
-    pub(crate) runs: Vec<String>,
-    pub(crate) instances: Vec<String>,
+    pub(crate) grid: Grid,
     /// Instance-major like `Dataset::cands`; `None` = no score (ranks last).
     pub(crate) score: Vec<Option<f64>>,
     pub(crate) label: Vec<Option<bool>>,
@@ -37,8 +37,7 @@ impl ScoreTable {
     pub(crate) fn from_dataset(ds: &Dataset, scored: &[Scored]) -> Self {
         let any_label = ds.cands.iter().any(|c| c.resolved.is_some());
         ScoreTable {
-            runs: ds.runs.clone(),
-            instances: ds.instances.clone(),
+            grid: ds.grid.clone(),
             score: scored.iter().map(|s| s.score).collect(),
             label: ds
                 .cands
@@ -68,15 +67,15 @@ impl ScoreTable {
         let mut instances: Vec<String> = lines.iter().map(|l| l.instance_id.clone()).collect();
         instances.sort();
         instances.dedup();
-        let n = instances.len() * runs.len();
+        let grid = Grid::new(instances, runs);
+        let n = grid.cells();
         let any_label = lines.iter().any(|l| l.resolved.is_some());
         let mut t = ScoreTable {
             score: vec![None; n],
             label: vec![any_label.then_some(false); n],
             empty: vec![true; n],
             missing: vec![true; n],
-            runs: Vec::new(),
-            instances: Vec::new(),
+            grid,
             // Tie ranks only when every line has one (a store grown by runs with and without a
             // tie-break chain falls back to the scores: a half-ranked instance means nothing).
             tie_rank: (!lines.is_empty() && lines.iter().all(|l| l.tie_rank.is_some()))
@@ -85,7 +84,7 @@ impl ScoreTable {
             raw: vec![None; n],
             unscored: vec![None; n],
         };
-        for (idx, k) in super::store::place(lines, &instances, &runs).into_iter().enumerate() {
+        for (idx, k) in super::store::place(lines, &t.grid).into_iter().enumerate() {
             let Some(l) = k.map(|k| &lines[k]) else { continue };
             t.score[idx] = l.score;
             t.label[idx] = l.resolved;
@@ -98,8 +97,6 @@ impl ScoreTable {
                 w[idx] = r;
             }
         }
-        t.runs = runs;
-        t.instances = instances;
         t
     }
 
@@ -108,10 +105,10 @@ impl ScoreTable {
     pub(crate) fn lines(&self) -> Vec<ScoreLine> {
         (0..self.score.len())
             .map(|idx| {
-                let (i, r) = self.coords(idx);
+                let (i, r) = self.grid.coords(idx);
                 ScoreLine {
-                    instance_id: self.instances[i].clone(),
-                    run: self.runs[r].clone(),
+                    instance_id: self.grid.instances[i].clone(),
+                    run: self.grid.runs[r].clone(),
                     score: self.score[idx],
                     empty: self.empty[idx],
                     missing: self.missing[idx],
@@ -125,15 +122,6 @@ impl ScoreTable {
             .collect()
     }
 
-    pub(crate) fn n_runs(&self) -> usize {
-        self.runs.len()
-    }
-
-    /// (instance index, run index) of a flat index.
-    pub(crate) fn coords(&self, idx: usize) -> (usize, usize) {
-        (idx / self.n_runs(), idx % self.n_runs())
-    }
-
     /// The score used for ranking: `None` ranks below everything.
     pub(crate) fn rank_score(&self, idx: usize) -> f64 {
         self.score[idx].unwrap_or(f64::NEG_INFINITY)
@@ -143,12 +131,6 @@ impl ScoreTable {
     /// AUC): the tie-break rank when there is one, else the score.
     pub(crate) fn order_key(&self, idx: usize) -> f64 {
         self.tie_rank.as_ref().map_or_else(|| self.rank_score(idx), |w| w[idx])
-    }
-
-    /// The flat indices of instance `i`'s candidates.
-    pub(crate) fn range(&self, i: usize) -> std::ops::Range<usize> {
-        let r = self.n_runs();
-        i * r..(i + 1) * r
     }
 
     /// All labels when every candidate has one; otherwise the number without.

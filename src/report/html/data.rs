@@ -101,7 +101,7 @@ pub(crate) fn build<'a>(
     let labeled = t.label.iter().any(|l| l.is_some());
     // The first candidate (flat index) of each distinct patch, in page order.
     let mut reps: Vec<usize> = Vec::new();
-    let rows: Vec<Row> = (0..t.instances.len()).map(|i| row(t, i, selected[i], details, &mut reps)).collect();
+    let rows: Vec<Row> = (0..t.grid.instances.len()).map(|i| row(t, i, selected[i], details, &mut reps)).collect();
     let (patches, patches_note) = match patch {
         Some(read) => read_patches(&rows, &reps, read),
         None => (
@@ -109,7 +109,7 @@ pub(crate) fn build<'a>(
             Some("scores only: `swerm eval` reads no patches (`swerm rerank` puts them in its report.html)".into()),
         ),
     };
-    Data { runs: &t.runs, labeled, rows, patches, patches_note }
+    Data { runs: &t.grid.runs, labeled, rows, patches, patches_note }
 }
 
 fn row<'a>(
@@ -120,7 +120,7 @@ fn row<'a>(
     reps: &mut Vec<usize>,
 ) -> Row<'a> {
     let order = ranking(t, i);
-    let pick_idx = t.range(i).start + pick;
+    let pick_idx = t.grid.range(i).start + pick;
     debug_assert_eq!(order[0], pick_idx, "ranking starts with the pick");
     // Candidates of one instance share a patch entry when their content keys are equal.
     let mut groups: Vec<(Option<u64>, usize)> = Vec::new();
@@ -142,9 +142,9 @@ fn row<'a>(
         })
         .collect();
     let tie = tie_at(t, i);
-    let range = t.range(i);
+    let range = t.grid.range(i);
     Row {
-        id: &t.instances[i],
+        id: &t.grid.instances[i],
         solvable: t.label[range.clone()]
             .iter()
             .any(|l| l.is_some())
@@ -161,7 +161,7 @@ fn row<'a>(
 }
 
 fn cand(t: &ScoreTable, idx: usize, p: Option<usize>, d: Option<&VerifierDetail>) -> Cand {
-    let (r, d) = (t.coords(idx).1, d.cloned().unwrap_or_default());
+    let (r, d) = (t.grid.coords(idx).1, d.cloned().unwrap_or_default());
     Cand {
         r,
         s: t.score[idx],
@@ -182,7 +182,7 @@ fn margin(t: &ScoreTable, i: usize, pick: usize) -> Option<f64> {
     let top = t.score[pick].filter(|_| !t.empty[pick])?;
     let other =
         |idx: usize| idx != pick && !t.empty[idx] && (t.content[idx].is_none() || t.content[idx] != t.content[pick]);
-    let next = t.range(i).filter(|&idx| other(idx)).filter_map(|idx| t.score[idx]).max_by(f64::total_cmp)?;
+    let next = t.grid.range(i).filter(|&idx| other(idx)).filter_map(|idx| t.score[idx]).max_by(f64::total_cmp)?;
     Some(top - next)
 }
 
@@ -256,8 +256,10 @@ mod tests {
     /// candidate, a shared patch, an empty record and a hole.
     fn table() -> ScoreTable {
         ScoreTable {
-            runs: ["a", "b", "c", "d"].map(String::from).to_vec(),
-            instances: vec!["i0".into(), "i1".into()],
+            grid: crate::grid::Grid::new(
+                vec!["i0".into(), "i1".into()],
+                ["a", "b", "c", "d"].map(String::from).to_vec(),
+            ),
             score: vec![Some(0.9), Some(0.9), Some(0.5), None, Some(0.8), Some(0.0), None, Some(0.3)],
             label: [false, true, true, false, true, false, false, false].map(Some).to_vec(),
             empty: vec![false, false, false, false, false, true, true, false],
@@ -307,8 +309,7 @@ mod tests {
     fn patch_budget_keeps_the_wrong_picks_first() {
         let n = 20;
         let mut t = ScoreTable {
-            runs: vec!["a".into(), "b".into()],
-            instances: (0..n).map(|i| format!("i{i:02}")).collect(),
+            grid: crate::grid::Grid::new((0..n).map(|i| format!("i{i:02}")).collect(), vec!["a".into(), "b".into()]),
             score: (0..n).flat_map(|_| [Some(0.9), Some(0.1)]).collect(),
             label: (0..n).flat_map(|_| [Some(true), Some(false)]).collect(),
             empty: vec![false; 2 * n],

@@ -247,8 +247,8 @@ impl Remote {
                 done(idx, Scored { score: Some(answer.score()), detail })
             }
             Ok(Event::Fatal { idx, endpoint, msg }) => {
-                let (i, r) = ds.coords(idx);
-                bail!("{endpoint}: instance {} of run {}: {msg}", ds.instances[i], ds.runs[r])
+                let (i, r) = ds.grid.coords(idx);
+                bail!("{endpoint}: instance {} of run {}: {msg}", ds.grid.instances[i], ds.grid.runs[r])
             }
             Ok(Event::Dead { endpoint, reason }) => {
                 if pool.alive() == 0 {

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::grid::Grid;
+
 use crate::score::{Scored, VerifierDetail};
 
 /// One line of scores.jsonl; the verifier's columns sit beside the others in the file
@@ -172,11 +174,11 @@ pub(super) fn parse_line(text: &[u8]) -> Result<ScoreLine, String> {
     Ok(line)
 }
 
-/// The one place store lines meet candidates by name: for each cell of an instance x run grid
-/// (`instances`, `runs`; instance-major, as `Dataset` and `ScoreTable` lay candidates out), the
-/// index in `lines` of its line, `None` where the store has none. Lines of instances or runs
-/// outside the grid are left out; the store's reader keeps one line per (instance, run).
-pub(crate) fn place(lines: &[ScoreLine], instances: &[String], runs: &[String]) -> Vec<Option<usize>> {
+/// The one place store lines meet candidates by name: for each cell of `grid`, the index in
+/// `lines` of its line, `None` where the store has none. Lines of instances or runs outside the
+/// grid are left out; the store's reader keeps one line per (instance, run).
+pub(crate) fn place(lines: &[ScoreLine], grid: &Grid) -> Vec<Option<usize>> {
+    let (instances, runs) = (&grid.instances, &grid.runs);
     fn index(names: &[String]) -> HashMap<&str, usize> {
         names.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect()
     }

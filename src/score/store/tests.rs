@@ -180,6 +180,6 @@ fn lines_are_placed_by_name() {
     let at = |iid: &str, run: &str| ScoreLine { run: run.into(), ..line(iid, 0.5) };
     let lines = [at("b", "r2"), at("a", "r1"), at("zz", "r1"), at("b", "r1")];
     let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let cells = place(&lines, &names(&["a", "b"]), &names(&["r1", "r2"]));
+    let cells = place(&lines, &crate::grid::Grid::new(names(&["a", "b"]), names(&["r1", "r2"])));
     assert_eq!(cells, [Some(1), None, Some(3), Some(0)]);
 }
