@@ -53,18 +53,18 @@ impl Checkpoint {
 }
 
 /// Where files come from.
-enum Source {
+enum Files {
     Dir(PathBuf),
     Cache { repo_dir: PathBuf, commit: String },
     Hub(Box<hf_hub::api::sync::ApiRepo>),
 }
 
-impl Source {
+impl Files {
     fn get(&self, file: &str) -> Result<Option<PathBuf>> {
         match self {
-            Source::Dir(d) => present(d.join(file)),
-            Source::Cache { repo_dir, commit } => present(repo_dir.join("snapshots").join(commit).join(file)),
-            Source::Hub(api) => match api.get(file) {
+            Files::Dir(d) => present(d.join(file)),
+            Files::Cache { repo_dir, commit } => present(repo_dir.join("snapshots").join(commit).join(file)),
+            Files::Hub(api) => match api.get(file) {
                 Ok(p) => Ok(Some(p)),
                 Err(hf_hub::api::sync::ApiError::RequestError(e)) if hub::is_not_found(&e) => Ok(None),
                 Err(e) => Err(anyhow!("downloading {file}: {e}")),
@@ -113,7 +113,7 @@ impl ModelRef {
 pub(crate) fn locate(model: &str, revision: Option<&str>, with_weights: bool) -> Result<Checkpoint> {
     let local = Path::new(model);
     let (source, name) = if local.is_dir() {
-        (Source::Dir(local.to_path_buf()), model.to_string())
+        (Files::Dir(local.to_path_buf()), model.to_string())
     } else if local.exists() {
         bail!("--model {model}: not a directory (give a checkpoint directory or a hub id such as org/name)");
     } else {
@@ -124,7 +124,7 @@ pub(crate) fn locate(model: &str, revision: Option<&str>, with_weights: bool) ->
         let name = format!("{model}@{rev}");
         let cached = hub::cached(model, hf_hub::RepoType::Model, rev);
         match cached.commit {
-            Some(commit) => (Source::Cache { repo_dir: cached.repo_dir, commit }, name),
+            Some(commit) => (Files::Cache { repo_dir: cached.repo_dir, commit }, name),
             None if hub::offline() => bail!(
                 "--model {model}: revision {rev} is not in the cache {} and HF_HUB_OFFLINE is set",
                 cached.cache.path().display()
@@ -132,7 +132,7 @@ pub(crate) fn locate(model: &str, revision: Option<&str>, with_weights: bool) ->
             None => {
                 let repo =
                     hub::api(model, hf_hub::RepoType::Model, rev, &cached.cache).map_err(|e| anyhow!("--model {e}"))?;
-                (Source::Hub(Box::new(repo)), name)
+                (Files::Hub(Box::new(repo)), name)
             }
         }
     };

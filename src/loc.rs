@@ -19,21 +19,21 @@ pub(crate) enum Pos {
 
 /// A record's file and position.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Source {
+pub struct Loc {
     pub(crate) path: PathBuf,
     pub(crate) pos: Pos,
 }
 
-impl Source {
+impl Loc {
     pub fn line(path: impl Into<PathBuf>, line: usize, offset: u64) -> Self {
-        Source { path: path.into(), pos: Pos::Line { line, offset } }
+        Loc { path: path.into(), pos: Pos::Line { line, offset } }
     }
     pub(crate) fn file(path: impl Into<PathBuf>) -> Self {
-        Source { path: path.into(), pos: Pos::File }
+        Loc { path: path.into(), pos: Pos::File }
     }
 }
 
-impl fmt::Display for Source {
+impl fmt::Display for Loc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = self.path.display();
         match &self.pos {

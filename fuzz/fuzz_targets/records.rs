@@ -4,13 +4,13 @@
 use libfuzzer_sys::fuzz_target;
 use swerm::input::Format;
 use swerm::input::formats::{extract, trajectory};
-use swerm::loc::Source;
+use swerm::loc::Loc;
 use swerm::prompt::{r2egym, swegym};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else { return };
     let _ = Format::detect(&v);
-    let src = Source::line("fuzz.jsonl", 1, 0);
+    let src = Loc::line("fuzz.jsonl", 1, 0);
     for f in [Format::Predictions, Format::OpenHands, Format::SweAgent, Format::Chat] {
         let _ = extract(&v, f, &src, Some("a.b"));
         if let Ok(Some(t)) = trajectory(&v, f) {

@@ -43,7 +43,7 @@ pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
     }
     for r in 0..ds.grid.n_runs() {
         let present: Vec<&input::Candidate> =
-            (0..ds.grid.instances.len()).map(|i| &ds.cands[ds.grid.idx(i, r)]).filter(|c| !c.is_hole()).collect();
+            (0..ds.grid.instances.len()).map(|i| &ds.cands[ds.grid.idx(i, r)]).filter(|c| !c.is_missing()).collect();
         if !present.is_empty() && present.iter().all(|c| c.is_empty()) {
             warn(&format!(
                 "run {}: no record has a patch ({} read): an agent that submitted nothing, or a file read in the wrong format (see --format)?",
@@ -52,10 +52,11 @@ pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
             ))?;
         }
     }
-    if ds.holes > 0 {
+    if ds.missing_count > 0 {
         let per_run: Vec<String> = (0..ds.grid.n_runs())
             .filter_map(|r| {
-                let missing = (0..ds.grid.instances.len()).filter(|&i| ds.cands[ds.grid.idx(i, r)].is_hole()).count();
+                let missing =
+                    (0..ds.grid.instances.len()).filter(|&i| ds.cands[ds.grid.idx(i, r)].is_missing()).count();
                 (missing > 0).then(|| format!("{} lacks {missing}", ds.grid.runs[r]))
             })
             .collect();

@@ -140,7 +140,7 @@ pub(super) fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Sco
         run: ds.grid.runs[r].clone(),
         score: s.score,
         empty: c.is_empty(),
-        missing: c.is_hole(),
+        missing: c.is_missing(),
         resolved: table.map_or(c.resolved, |t| t.label[idx]),
         detail: s.detail.clone(),
         tie_rank: table.and_then(|t| t.tie_rank.as_ref()).map(|w| w[idx]),

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use super::formats::Format;
 use super::read::{self, LoadOptions, Sealed};
 use super::run_input::RunInput;
-use crate::loc::Source;
+use crate::loc::Loc;
 use crate::patch::PatchKeys;
 
 /// The hasher of the maps every record passes through (instance ids are not adversarial input
@@ -35,7 +35,7 @@ pub struct Candidate {
     pub(crate) label_origin: Option<String>,
     pub(crate) field_score: Option<f64>,
     /// The record, for re-reading its trajectory; `None` for a hole.
-    pub(crate) source: Option<Source>,
+    pub(crate) source: Option<Loc>,
     pub(crate) format: Option<Format>,
 }
 
@@ -50,7 +50,7 @@ impl Candidate {
     pub(crate) fn is_empty(&self) -> bool {
         !self.filled
     }
-    pub(crate) fn is_hole(&self) -> bool {
+    pub(crate) fn is_missing(&self) -> bool {
         self.source.is_none()
     }
 }
@@ -65,7 +65,7 @@ pub struct Dataset {
     /// For each run, the index of the input argument it came from.
     pub(crate) run_input: Vec<usize>,
     /// Candidates that no record provided.
-    pub(crate) holes: usize,
+    pub(crate) missing_count: usize,
     /// Records dropped because their instance is not in `--instances`.
     pub(crate) outside: usize,
     /// Each instance's issue statement from `--dataset` (empty without one).
@@ -224,8 +224,8 @@ fn build(
             ids.len()
         );
     }
-    let holes = cands.len() - filled;
-    Ok(Dataset { grid: Grid::new(instances, runs), cands, run_input, holes, outside, issues: Vec::new() })
+    let missing_count = cands.len() - filled;
+    Ok(Dataset { grid: Grid::new(instances, runs), cands, run_input, missing_count, outside, issues: Vec::new() })
 }
 
 /// The canonical run order, by name: outputs and selection ties then do not depend on the order

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use crate::loc::Source;
+use crate::loc::Loc;
 
 /// The instance id of a `.traj` / `.traj.json` file: its file name without the extension.
 pub(crate) fn traj_instance_id(path: &Path) -> Result<String> {
@@ -29,7 +29,7 @@ pub(super) fn lookup_mut<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut 
 }
 
 /// The string at the first of `paths` that holds a non-null value (`None` when none does).
-pub(crate) fn first_string(v: &Value, paths: &[&[&str]], src: &Source) -> Result<Option<String>> {
+pub(crate) fn first_string(v: &Value, paths: &[&[&str]], src: &Loc) -> Result<Option<String>> {
     for path in paths {
         if let Some(s) = opt_string(v, path, src)? {
             return Ok(Some(s));
@@ -38,7 +38,7 @@ pub(crate) fn first_string(v: &Value, paths: &[&[&str]], src: &Source) -> Result
     Ok(None)
 }
 
-pub(crate) fn opt_string(v: &Value, path: &[&str], src: &Source) -> Result<Option<String>> {
+pub(crate) fn opt_string(v: &Value, path: &[&str], src: &Loc) -> Result<Option<String>> {
     match lookup(v, path) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -47,7 +47,7 @@ pub(crate) fn opt_string(v: &Value, path: &[&str], src: &Source) -> Result<Optio
 }
 
 /// A label: `true`/`false`, `0`/`1`, or `null`/missing.
-pub(crate) fn opt_label(v: &Value, path: &[&str], src: &Source) -> Result<Option<bool>> {
+pub(crate) fn opt_label(v: &Value, path: &[&str], src: &Loc) -> Result<Option<bool>> {
     match lookup(v, path) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),

@@ -24,7 +24,7 @@ use serde_json::Value;
 use super::fields::kind;
 use super::stream;
 use crate::hub;
-use crate::loc::Source;
+use crate::loc::Loc;
 
 /// `--dataset` and `--split`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -246,7 +246,7 @@ fn read_parquet(path: &Path, add: &mut Add) -> Result<()> {
 /// The rows of a JSONL file or a JSON array.
 fn read_json(path: &Path, add: &mut Add) -> Result<()> {
     let layout = stream::sniff_layout(path)?;
-    stream::for_each_record(path, layout, &mut |src: Source, v: Value| {
+    stream::for_each_record(path, layout, &mut |src: Loc, v: Value| {
         let text = |k: &str| -> Result<String> {
             match v.get(k) {
                 Some(Value::String(s)) if !s.is_empty() || k == STATEMENT => Ok(s.clone()),

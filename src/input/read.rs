@@ -12,7 +12,7 @@ use super::formats::{self, Format};
 use super::record::Record;
 use super::run_input::RunInput;
 use super::stream::{self, Layout};
-use crate::loc::{Pos, Source};
+use crate::loc::{Loc, Pos};
 use crate::patch::PatchKeys;
 
 #[derive(Clone, Debug, Default)]
@@ -105,7 +105,7 @@ fn read_file(file: &Path, opts: &LoadOptions) -> Result<Vec<Sealed>> {
         return Ok(vec![Sealed::new(formats::mini::bare_list_record(file)?, Format::MiniSweAgent)]);
     }
     let mut out: Vec<Sealed> = Vec::new();
-    stream::for_each_record(file, layout, &mut |src: Source, v: Value| -> Result<()> {
+    stream::for_each_record(file, layout, &mut |src: Loc, v: Value| -> Result<()> {
         if out.is_empty() {
             not_runs(&src, &v)?;
         }
@@ -136,7 +136,7 @@ fn read_file(file: &Path, opts: &LoadOptions) -> Result<Vec<Sealed>> {
 
 /// Refuses the first value of a file that is not agent output: a harness report, or a bare list
 /// of chat messages without an instance id.
-fn not_runs(src: &Source, v: &Value) -> Result<()> {
+fn not_runs(src: &Loc, v: &Value) -> Result<()> {
     if src.pos == Pos::File
         && let Some(shape) = super::labels::report_shape(v)
     {
@@ -154,7 +154,7 @@ fn not_runs(src: &Source, v: &Value) -> Result<()> {
 
 /// A top-level object keyed by instance id (`{"<iid>": {...}, ...}`, the old SWE-bench
 /// predictions layout) is split into one record per key; any other value is one record.
-fn split_keyed(src: Source, v: Value) -> Vec<(Source, Value)> {
+fn split_keyed(src: Loc, v: Value) -> Vec<(Loc, Value)> {
     let keyed = src.pos == Pos::File
         && Format::detect(&v).is_none()
         && v.as_object().is_some_and(|o| !o.is_empty() && o.values().all(Value::is_object));
@@ -167,7 +167,7 @@ fn split_keyed(src: Source, v: Value) -> Vec<(Source, Value)> {
             if let Some(o) = rec.as_object_mut() {
                 o.entry("instance_id").or_insert_with(|| Value::String(k.clone()));
             }
-            (Source { path: src.path.clone(), pos: Pos::Key(k) }, rec)
+            (Loc { path: src.path.clone(), pos: Pos::Key(k) }, rec)
         })
         .collect()
 }

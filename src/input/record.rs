@@ -1,7 +1,7 @@
 //! `Record`: what the pipeline keeps of one input record (instance id, run, patch, embedded
 //! label and, when asked, a precomputed score); `formats::extract` makes it from any format.
 
-use crate::loc::Source;
+use crate::loc::Loc;
 
 /// What the pipeline keeps of a record (no trajectory: it is re-read from `source` on demand).
 #[derive(Clone, Debug)]
@@ -14,7 +14,7 @@ pub struct Record {
     pub(crate) resolved: Option<bool>,
     /// The value of the `field:NAME` scorer's field, when one is asked for.
     pub(crate) field_score: Option<f64>,
-    pub(crate) source: Source,
+    pub(crate) source: Loc,
     /// Where `resolved` came from when not from the record itself (a submission's results).
     pub(crate) label_from: Option<String>,
 }

@@ -1,4 +1,4 @@
-//! Finding one record again by its position (`Source`): its trajectory when a prompt needs
+//! Finding one record again by its position (`Loc`): its trajectory when a prompt needs
 //! it, its patch when the text was dropped after reading. Nothing read in bulk is kept for this.
 
 use std::fs::File;
@@ -10,12 +10,12 @@ use serde_json::Value;
 use super::formats::{self, Format};
 use super::stream::{self, Layout, max_line_bytes, read_line_bounded};
 use super::trajectory::Trajectory;
-use crate::loc::{Pos, Source};
+use crate::loc::{Loc, Pos};
 use crate::patch::PatchKeys;
 
 /// Reads the record at `src` again and extracts its trajectory (`None` when the format has none,
 /// as for SWE-bench predictions).
-pub(crate) fn trajectory(src: &Source, format: Format) -> Result<Option<Trajectory>> {
+pub(crate) fn trajectory(src: &Loc, format: Format) -> Result<Option<Trajectory>> {
     match format {
         Format::Predictions => return Ok(None),
         Format::AutoCodeRover => return formats::acr::trajectory(&src.path),
@@ -26,7 +26,7 @@ pub(crate) fn trajectory(src: &Source, format: Format) -> Result<Option<Trajecto
 }
 
 /// The JSON value of one record, found again by its position.
-pub(crate) fn reread(src: &Source) -> Result<Value> {
+pub(crate) fn reread(src: &Loc) -> Result<Value> {
     let path = &src.path;
     match &src.pos {
         Pos::Line { offset, .. } => {
@@ -78,7 +78,7 @@ pub(crate) fn reread(src: &Source) -> Result<Value> {
 /// The patch of the record at `src` read again (its text was dropped after reading,
 /// `LoadOptions::drop_patches`). A record that no longer gives the same bytes (the file changed
 /// since it was read) is an error, never another patch.
-pub(super) fn patch_at(src: &Source, format: Format, keys: PatchKeys) -> Result<String> {
+pub(super) fn patch_at(src: &Loc, format: Format, keys: PatchKeys) -> Result<String> {
     let v = reread(src).with_context(|| format!("{src}: reading the patch again"))?;
     let patch = formats::extract(&v, format, src, None)?.patch.unwrap_or_default();
     if crate::patch::keys(&patch) != keys {
@@ -97,10 +97,10 @@ mod tests {
         let p = d.path().join("a.json");
         std::fs::write(&p, r#"[{"instance_id":"a"},{"instance_id":"b"},{"instance_id":"c"}]"#).unwrap();
         for (i, want) in [(1, "a"), (2, "b"), (3, "c")] {
-            let v = reread(&Source { path: p.clone(), pos: Pos::Element(i) }).unwrap();
+            let v = reread(&Loc { path: p.clone(), pos: Pos::Element(i) }).unwrap();
             assert_eq!(v["instance_id"], want);
         }
-        let e = reread(&Source { path: p.clone(), pos: Pos::Element(4) }).unwrap_err();
+        let e = reread(&Loc { path: p.clone(), pos: Pos::Element(4) }).unwrap_err();
         assert!(e.to_string().contains("record not found"), "{e}");
     }
 }

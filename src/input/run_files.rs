@@ -14,7 +14,7 @@ use super::labels;
 use super::read::Sealed;
 use super::run_input::RunInput;
 use super::stream;
-use crate::loc::{Pos, Source};
+use crate::loc::{Loc, Pos};
 
 /// Applies `input`'s extras to the records read from its files.
 pub(super) fn apply(input: &RunInput, records: &mut [Sealed]) -> Result<()> {
@@ -34,7 +34,7 @@ pub(super) fn apply(input: &RunInput, records: &mut [Sealed]) -> Result<()> {
             if let Some(p) = by_id.get(&s.rec.instance_id)
                 && let Some(f) = Format::from_file_name(p)
             {
-                s.rec.source = Source::file(p);
+                s.rec.source = Loc::file(p);
                 s.format = f;
             }
         }
@@ -62,12 +62,12 @@ pub(super) fn apply(input: &RunInput, records: &mut [Sealed]) -> Result<()> {
 /// `instance_id -> model_patch` of a `preds.json` (an object keyed by instance id).
 fn keyed_patches(path: &Path) -> Result<HashMap<String, Option<String>>> {
     let mut out = HashMap::new();
-    stream::for_each_record(path, stream::Layout::Object, &mut |src: Source, v: Value| {
+    stream::for_each_record(path, stream::Layout::Object, &mut |src: Loc, v: Value| {
         let Value::Object(map) = v else {
             bail!("{src}: expected an object keyed by instance id");
         };
         for (k, rec) in map {
-            let at = Source { path: src.path.clone(), pos: Pos::Key(k.clone()) };
+            let at = Loc { path: src.path.clone(), pos: Pos::Key(k.clone()) };
             out.insert(k, opt_string(&rec, &["model_patch"], &at)?);
         }
         Ok(())

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde_json::Value;
 
-use crate::loc::{Pos, Source};
+use crate::loc::{Loc, Pos};
 
 /// The longest JSONL line accepted: 1 GiB, or `SWERM_MAX_LINE_BYTES`. A trajectory can be
 /// large (OpenHands lines of 100 MB exist), but a longer line is an error naming the file and
@@ -110,7 +110,7 @@ pub(crate) fn json_error(e: &serde_json::Error) -> String {
 pub(crate) fn for_each_record(
     path: &Path,
     layout: Layout,
-    each: &mut dyn FnMut(Source, Value) -> Result<()>,
+    each: &mut dyn FnMut(Loc, Value) -> Result<()>,
 ) -> Result<()> {
     match layout {
         Layout::Jsonl => for_each_line(path, each),
@@ -128,12 +128,12 @@ pub(crate) fn for_each_record(
             let (f, _) = open_text(path, 1 << 16)?;
             let v: Value = serde_json::from_reader(f)
                 .map_err(|e| anyhow!("{}:{}: invalid JSON: {}", path.display(), e.line(), json_error(&e)))?;
-            each(Source::file(path), v)
+            each(Loc::file(path), v)
         }
     }
 }
 
-fn for_each_line(path: &Path, each: &mut dyn FnMut(Source, Value) -> Result<()>) -> Result<()> {
+fn for_each_line(path: &Path, each: &mut dyn FnMut(Loc, Value) -> Result<()>) -> Result<()> {
     let (mut r, mut offset) = open_text(path, 1 << 20)?;
     let mut buf = Vec::new();
     let mut line = 0usize;
@@ -173,7 +173,7 @@ fn record_of_line(
     line: usize,
     start: u64,
     bytes: &[u8],
-    each: &mut dyn FnMut(Source, Value) -> Result<()>,
+    each: &mut dyn FnMut(Loc, Value) -> Result<()>,
 ) -> Result<()> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
@@ -184,7 +184,7 @@ fn record_of_line(
     let text = bytes.strip_suffix(b"\n").map_or(bytes, |t| t.strip_suffix(b"\r").unwrap_or(t));
     let v: Value = serde_json::from_slice(text)
         .map_err(|e| anyhow!("{}:{line}: invalid JSON: {}", path.display(), json_error(&e)))?;
-    each(Source::line(path, line, start), v)
+    each(Loc::line(path, line, start), v)
 }
 
 /// Reads one line (with its `\n`) into `buf`; errors past `max` bytes instead of growing.
@@ -213,7 +213,7 @@ pub(crate) fn read_line_bounded(r: &mut impl BufRead, buf: &mut Vec<u8>, max: us
 
 /// Streams the elements of a top-level JSON array; each is parsed into a `Value`, handed over
 /// and dropped before the next is read.
-fn for_each_element(path: &Path, each: &mut dyn FnMut(Source, Value) -> Result<()>) -> Result<()> {
+fn for_each_element(path: &Path, each: &mut dyn FnMut(Loc, Value) -> Result<()>) -> Result<()> {
     let (r, _) = open_text(path, 1 << 20)?;
     let mut de = serde_json::Deserializer::from_reader(r);
     let mut failure: Option<anyhow::Error> = None;
@@ -229,7 +229,7 @@ fn for_each_element(path: &Path, each: &mut dyn FnMut(Source, Value) -> Result<(
 
 struct ArrayVisitor<'a, 'f> {
     path: &'a Path,
-    each: &'f mut dyn FnMut(Source, Value) -> Result<()>,
+    each: &'f mut dyn FnMut(Loc, Value) -> Result<()>,
     failure: &'f mut Option<anyhow::Error>,
 }
 
@@ -242,7 +242,7 @@ impl<'de> Visitor<'de> for ArrayVisitor<'_, '_> {
         let mut i = 0;
         while let Some(v) = seq.next_element::<Value>()? {
             i += 1;
-            let src = Source { path: self.path.to_path_buf(), pos: Pos::Element(i) };
+            let src = Loc { path: self.path.to_path_buf(), pos: Pos::Element(i) };
             if let Err(e) = (self.each)(src, v) {
                 *self.failure = Some(e);
                 return Err(serde::de::Error::custom("record rejected"));

@@ -120,7 +120,7 @@ pub(crate) fn compute(t: &ScoreTable, selected: &[usize], opts: &MetricsOptions)
         runs: n,
         candidates: t.score.len(),
         empty: t.empty_present(),
-        missing: t.holes(),
+        missing: t.missing_count(),
         ks: ks.clone(),
         unscored: t.unscored_counts(),
         ties: ties(t),

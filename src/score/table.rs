@@ -42,10 +42,10 @@ impl ScoreTable {
             label: ds
                 .cands
                 .iter()
-                .map(|c| c.resolved.or(if any_label && c.is_hole() { Some(false) } else { None }))
+                .map(|c| c.resolved.or(if any_label && c.is_missing() { Some(false) } else { None }))
                 .collect(),
             empty: ds.cands.iter().map(|c| c.is_empty()).collect(),
-            missing: ds.cands.iter().map(|c| c.is_hole()).collect(),
+            missing: ds.cands.iter().map(|c| c.is_missing()).collect(),
             tie_rank: None,
             content: ds.cands.iter().map(|c| c.keys.content).collect(),
             raw: ds.cands.iter().map(|c| c.keys.raw).collect(),
@@ -169,7 +169,7 @@ impl ScoreTable {
         }
     }
 
-    pub(crate) fn holes(&self) -> usize {
+    pub(crate) fn missing_count(&self) -> usize {
         self.missing.iter().filter(|&&m| m).count()
     }
 }

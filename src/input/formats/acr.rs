@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::input::fields::kind;
 use crate::input::record::Record;
 use crate::input::trajectory::{self, Trajectory};
-use crate::loc::Source;
+use crate::loc::Loc;
 
 /// The category folders ACR sorts its instance folders into.
 pub(crate) const CATEGORIES: [&str; 5] = [
@@ -122,7 +122,7 @@ pub(crate) fn record(dir: &Path) -> Result<Record> {
         patch: submitted_patch(dir)?,
         resolved: None,
         field_score: None,
-        source: Source::file(dir),
+        source: Loc::file(dir),
         label_from: None,
     })
 }

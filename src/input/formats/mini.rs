@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::input::fields::traj_instance_id;
 use crate::input::record::Record;
 use crate::input::trajectory::{self, Trajectory};
-use crate::loc::Source;
+use crate::loc::Loc;
 
 /// Where the patch is (`crate::input::fields::first_string`).
 pub(crate) const PATCH: &[&[&str]] = &[&["info", "submission"]];
@@ -25,7 +25,7 @@ pub(crate) fn bare_list_record(path: &Path) -> Result<Record> {
         patch: None,
         resolved: None,
         field_score: None,
-        source: Source::file(path),
+        source: Loc::file(path),
         label_from: None,
     })
 }

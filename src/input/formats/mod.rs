@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::fields::{self, first_string, kind, lookup, opt_label, traj_instance_id};
 use super::record::Record;
 use super::trajectory::Trajectory;
-use crate::loc::Source;
+use crate::loc::Loc;
 
 /// The input formats of ../shared/spec/formats.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,7 +119,7 @@ impl Format {
 
 /// [`extract`] from a value it may take apart: the patch string is moved out of the value, not
 /// copied (the patches are the bulk of every input).
-pub(crate) fn extract_owned(mut v: Value, format: Format, src: &Source, score_field: Option<&str>) -> Result<Record> {
+pub(crate) fn extract_owned(mut v: Value, format: Format, src: &Loc, score_field: Option<&str>) -> Result<Record> {
     // The string `first_string` would return, taken and left as "" (still a string, so
     // `extract` takes the same path and checks the same types).
     let mut taken = None;
@@ -139,7 +139,7 @@ pub(crate) fn extract_owned(mut v: Value, format: Format, src: &Source, score_fi
 }
 
 /// Extracts a `Record` from one JSON value of the given format.
-pub fn extract(v: &Value, format: Format, src: &Source, score_field: Option<&str>) -> Result<Record> {
+pub fn extract(v: &Value, format: Format, src: &Loc, score_field: Option<&str>) -> Result<Record> {
     let Some(obj) = v.as_object() else {
         bail!("{src}: expected a JSON object, found {}", kind(v));
     };
@@ -182,7 +182,7 @@ pub fn extract(v: &Value, format: Format, src: &Source, score_field: Option<&str
 
 /// The `field:PATH` score of a record (`-PATH`: lower is better, the score is -value); `None`
 /// when the field is absent or null; a boolean is 1 or 0.
-fn field_score(v: &Value, spec: &str, src: &Source) -> Result<Option<f64>> {
+fn field_score(v: &Value, spec: &str, src: &Loc) -> Result<Option<f64>> {
     let (name, sign) = match spec.strip_prefix('-') {
         Some(n) => (n, -1.0),
         None => (spec, 1.0),
@@ -218,8 +218,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn src() -> Source {
-        Source::line("runs/a.jsonl", 3, 0)
+    fn src() -> Loc {
+        Loc::line("runs/a.jsonl", 3, 0)
     }
 
     #[test]

@@ -11,12 +11,12 @@ use serde_json::Value;
 
 use crate::input::fields::{lookup, opt_label};
 use crate::input::trajectory::{self, Message, Trajectory};
-use crate::loc::Source;
+use crate::loc::Loc;
 
 /// Where the patch is, in order (`crate::input::fields::first_string`).
 pub(crate) const PATCH: &[&[&str]] = &[&["test_result", "git_patch"], &["git_patch"], &["model_patch"]];
 
-pub(crate) fn label(v: &Value, src: &Source) -> Result<Option<bool>> {
+pub(crate) fn label(v: &Value, src: &Loc) -> Result<Option<bool>> {
     for path in [&["resolved"][..], &["report", "resolved"], &["test_result", "result", "resolved"]] {
         if let Some(l) = opt_label(v, path, src)? {
             return Ok(Some(l));
@@ -180,7 +180,7 @@ mod tests {
             [{"source":"agent","action":"run","args":{"command":"ls","thought":"Look around."},"message":"Running command: ls"},
              {"source":"agent","observation":"run","content":"x.py","extras":{"command":"ls"}}]
         ]});
-        let src = Source::line("o.jsonl", 1, 0);
+        let src = Loc::line("o.jsonl", 1, 0);
         assert_eq!(crate::input::fields::first_string(&v, PATCH, &src).unwrap().as_deref(), Some("diff --git a/x b/x"));
         assert_eq!(label(&v, &src).unwrap(), Some(true));
         let t = trajectory(&v).unwrap().unwrap();

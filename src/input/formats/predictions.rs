@@ -8,13 +8,13 @@ use anyhow::{Result, bail};
 use serde_json::Value;
 
 use crate::input::fields::kind;
-use crate::loc::Source;
+use crate::loc::Loc;
 
 /// Where the patch is, in order (`crate::input::fields::first_string`).
 pub(crate) const PATCH: &[&[&str]] = &[&["model_patch"], &["fix_patch"]];
 
 /// `<org>__<repo>-<number>` of a Multi-SWE-bench record.
-pub(crate) fn multi_swe_bench_id(v: &Value, src: &Source) -> Result<String> {
+pub(crate) fn multi_swe_bench_id(v: &Value, src: &Loc) -> Result<String> {
     let part = |k: &str| -> Result<String> {
         match v.get(k) {
             Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
@@ -33,7 +33,7 @@ mod tests {
 
     #[test]
     fn multi_swe_bench_records() {
-        let src = Source::line("p.jsonl", 1, 0);
+        let src = Loc::line("p.jsonl", 1, 0);
         let v = json!({"org": "cli", "repo": "cli", "number": 513, "fix_patch": "diff --git a/x b/x"});
         assert_eq!(multi_swe_bench_id(&v, &src).unwrap(), "cli__cli-513");
         assert_eq!(crate::input::fields::first_string(&v, PATCH, &src).unwrap().as_deref(), Some("diff --git a/x b/x"));
