@@ -82,9 +82,21 @@ pub struct Rerank {
     pub(crate) metrics: MetricsOptions,
     pub(crate) quiet: bool,
     pub(crate) calibration: Option<AppliedCalibration>,
-    pub(crate) output: cli::OutputArgs,
+    pub(crate) output: Output,
     /// `--tie-break` for a scorer other than `--combine` (whose chain is in its settings).
     pub(crate) tie_break: Vec<(String, Source)>,
+}
+
+/// What rerank and eval print at the end, and the gates they check (`--json`, `--fail-under`).
+pub(crate) struct Output {
+    pub(crate) json: bool,
+    pub(crate) fail_under: Vec<crate::metrics::gate::Gate>,
+}
+
+impl Output {
+    fn from_cli(a: cli::OutputArgs) -> Output {
+        Output { json: a.json, fail_under: a.fail_under }
+    }
 }
 
 pub struct Eval {
@@ -94,7 +106,7 @@ pub struct Eval {
     pub(crate) out: PathBuf,
     pub(crate) metrics: MetricsOptions,
     pub(crate) calibration: Option<AppliedCalibration>,
-    pub(crate) output: cli::OutputArgs,
+    pub(crate) output: Output,
 }
 
 pub struct Calibrate {
@@ -242,7 +254,7 @@ impl Rerank {
             metrics: metrics(a.metrics)?,
             quiet,
             calibration: calibration(a.calibration)?,
-            output: a.output,
+            output: Output::from_cli(a.output),
         })
     }
 }
@@ -255,7 +267,7 @@ impl Eval {
             labels: a.labels,
             out: a.out,
             metrics: metrics(a.metrics)?,
-            output: a.output,
+            output: Output::from_cli(a.output),
         })
     }
 }

@@ -76,7 +76,7 @@ pub(super) fn finish(
     m: &metrics::Metrics,
     info: &ReportInfo,
     facts: &[String],
-    output: &crate::cli::OutputArgs,
+    output: &crate::config::Output,
 ) -> bool {
     let gates = metrics::gate::evaluate(&output.fail_under, m);
     if output.json {

@@ -1,5 +1,6 @@
 //! `swerm completions SHELL` and `swerm man`: shell completions and the manual page, generated
-//! from the clap definitions the parser uses (so neither can drift from the command line).
+//! from the clap definitions the parser uses (so neither can drift from the command line). The
+//! one command that reads `cli` itself: every other one gets its settings from `config`.
 
 use anyhow::Result;
 use clap::CommandFactory;
