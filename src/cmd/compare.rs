@@ -148,7 +148,7 @@ fn paired_differences(entries: &mut [(crate::report::compare::Entry, Vec<usize>)
         let (s, o) = keys(&e.table);
         let a = Side { scores: &s, order: &o, selected: sel };
         let b = Side { scores: &base_scores, order: &base_order, selected: &base_sel };
-        e.differences = Some(paired::differences(&a, &b, &y, e.table.grid.n_runs(), &ks, &cfg.metrics));
+        e.differences = Some(paired::differences(&a, &b, &y, &e.table.grid, &ks, &cfg.metrics));
     }
 }
 

@@ -4,7 +4,7 @@
 use super::{QUIET, note, warn};
 use crate::config::{self};
 use crate::input::issues::IssueSpec;
-use crate::input::labels::{self, LabelGrid};
+use crate::input::labels::{self, LabelTarget};
 use crate::input::{self, Dataset};
 use crate::progress;
 use crate::score::ScoreTable;
@@ -101,27 +101,21 @@ fn attach_issues(ds: &mut Dataset, spec: &IssueSpec) -> Result<()> {
 pub(super) fn label(ds: &mut Dataset, args: &[String], n_inputs: usize) -> Result<()> {
     let args = args.iter().map(|s| labels::parse_label_arg(s, &ds.grid.runs)).collect::<Result<Vec<_>>>()?;
     let empty: Vec<bool> = ds.cands.iter().map(|c| c.is_empty()).collect();
-    let grid = LabelGrid {
-        runs: &ds.grid.runs,
-        instances: &ds.grid.instances,
-        run_input: &ds.run_input,
-        n_inputs: Some(n_inputs),
-        empty: &empty,
-    };
+    let to = LabelTarget { grid: &ds.grid, run_input: &ds.run_input, n_inputs: Some(n_inputs), empty: &empty };
     let mut l = ds.labels();
-    apply_labels(&grid, &mut l, &args)?;
+    apply_labels(&to, &mut l, &args)?;
     ds.set_labels(l);
     Ok(())
 }
 
 /// Applies parsed `--labels` to a grid's labels, saying the pairing once and printing the
 /// warnings.
-pub(super) fn apply_labels(grid: &LabelGrid, l: &mut [Option<labels::Label>], args: &[labels::LabelArg]) -> Result<()> {
-    let pairs = labels::pair(grid, args)?;
+pub(super) fn apply_labels(to: &LabelTarget, l: &mut [Option<labels::Label>], args: &[labels::LabelArg]) -> Result<()> {
+    let pairs = labels::pair(to, args)?;
     if !pairs.is_empty() && !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
-        eprintln!("swerm: {}", labels::pairing_line(grid, &pairs));
+        eprintln!("swerm: {}", labels::pairing_line(to, &pairs));
     }
-    for w in labels::apply(grid, l, &pairs)? {
+    for w in labels::apply(to, l, &pairs)? {
         warn(&w)?;
     }
     Ok(())
@@ -132,16 +126,10 @@ pub(super) fn apply_labels(grid: &LabelGrid, l: &mut [Option<labels::Label>], ar
 pub(super) fn label_table(t: &mut ScoreTable, args: &[String], origin: &str) -> Result<()> {
     let args = args.iter().map(|s| labels::parse_label_arg(s, &t.grid.runs)).collect::<Result<Vec<_>>>()?;
     let run_input: Vec<usize> = (0..t.grid.n_runs()).collect();
-    let grid = LabelGrid {
-        runs: &t.grid.runs,
-        instances: &t.grid.instances,
-        run_input: &run_input,
-        n_inputs: None,
-        empty: &t.empty,
-    };
+    let to = LabelTarget { grid: &t.grid, run_input: &run_input, n_inputs: None, empty: &t.empty };
     let mut l: Vec<Option<labels::Label>> =
         t.label.iter().map(|l| l.map(|resolved| labels::Label { resolved, origin: origin.to_string() })).collect();
-    apply_labels(&grid, &mut l, &args)?;
+    apply_labels(&to, &mut l, &args)?;
     t.label = l.into_iter().map(|l| l.map(|l| l.resolved)).collect();
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! (positionally with the inputs, or `RUN=FILE`), and applied to a `Dataset` with
 //! contradiction checks.
 
+use crate::grid::Grid;
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -159,9 +160,8 @@ pub(crate) struct Label {
 /// The grid that reports label: runs (with the input argument each came from, for positional
 /// pairing), instances, and which candidates have no patch. A `Dataset` gives one; so does a
 /// score store read back, so `eval` labels its scores without building a dataset.
-pub(crate) struct LabelGrid<'a> {
-    pub(crate) runs: &'a [String],
-    pub(crate) instances: &'a [String],
+pub(crate) struct LabelTarget<'a> {
+    pub(crate) grid: &'a Grid,
     /// For each run, the index of the input argument it came from (`usize::MAX` when a run
     /// name spans several inputs).
     pub(crate) run_input: &'a [usize],
@@ -196,21 +196,21 @@ impl Dataset {
 /// input). A command without such an order (`eval`, `calibrate`, `compare` read runs back from a
 /// store, where only names are left) takes plain files only when there is exactly one run and
 /// one report, and otherwise asks for `RUN=FILE`, rather than guessing from name order.
-pub(crate) fn pair(grid: &LabelGrid, args: &[LabelArg]) -> Result<Vec<(usize, PathBuf)>> {
+pub(crate) fn pair(to: &LabelTarget, args: &[LabelArg]) -> Result<Vec<(usize, PathBuf)>> {
     let positional: Vec<&PathBuf> =
         args.iter().filter_map(|a| if let LabelArg::Positional(p) = a { Some(p) } else { None }).collect();
     let mut pairs: Vec<(usize, PathBuf)> = Vec::new();
-    let Some(n_inputs) = grid.n_inputs else {
-        match (positional.as_slice(), grid.runs) {
+    let Some(n_inputs) = to.n_inputs else {
+        match (positional.as_slice(), to.grid.runs.as_slice()) {
             ([], _) => {}
             ([p], [_]) => pairs.push((0, (*p).clone())),
             ([p, ..], _) => bail!(
                 "--labels {}: these scores were read back from a store, which keeps no input order; pair each report with its run by name, --labels RUN=FILE (runs: {})",
                 p.display(),
-                crate::text::first_few(grid.runs, 6)
+                crate::text::first_few(&to.grid.runs, 6)
             ),
         }
-        return named(grid, args, pairs);
+        return named(to, args, pairs);
     };
     if !positional.is_empty() && positional.len() != n_inputs {
         bail!(
@@ -220,7 +220,7 @@ pub(crate) fn pair(grid: &LabelGrid, args: &[LabelArg]) -> Result<Vec<(usize, Pa
         );
     }
     for (arg, path) in positional.iter().enumerate() {
-        let runs: Vec<usize> = (0..grid.runs.len()).filter(|&r| grid.run_input[r] == arg).collect();
+        let runs: Vec<usize> = (0..to.grid.runs.len()).filter(|&r| to.run_input[r] == arg).collect();
         match runs.as_slice() {
             [r] => pairs.push((*r, (*path).clone())),
             [] => bail!("--labels {}: input {} holds no run to pair it with; use RUN=FILE", path.display(), arg + 1),
@@ -229,18 +229,18 @@ pub(crate) fn pair(grid: &LabelGrid, args: &[LabelArg]) -> Result<Vec<(usize, Pa
                 path.display(),
                 arg + 1,
                 runs.len(),
-                runs.iter().map(|&r| grid.runs[r].as_str()).collect::<Vec<_>>().join(", ")
+                runs.iter().map(|&r| to.grid.runs[r].as_str()).collect::<Vec<_>>().join(", ")
             ),
         }
     }
-    named(grid, args, pairs)
+    named(to, args, pairs)
 }
 
 /// Adds the `RUN=FILE` pairs to `pairs`.
-fn named(grid: &LabelGrid, args: &[LabelArg], mut pairs: Vec<(usize, PathBuf)>) -> Result<Vec<(usize, PathBuf)>> {
+fn named(to: &LabelTarget, args: &[LabelArg], mut pairs: Vec<(usize, PathBuf)>) -> Result<Vec<(usize, PathBuf)>> {
     for a in args {
         if let LabelArg::Named(run, path) = a {
-            let r = grid.runs.iter().position(|x| x == run).expect("checked by parse_label_arg");
+            let r = to.grid.runs.iter().position(|x| x == run).expect("checked by parse_label_arg");
             pairs.push((r, path.clone()));
         }
     }
@@ -248,12 +248,12 @@ fn named(grid: &LabelGrid, args: &[LabelArg], mut pairs: Vec<(usize, PathBuf)>) 
 }
 
 /// "labels: run-a <- r1.json, run-b <- r2.json", the pairing said once (long lists shortened).
-pub(crate) fn pairing_line(grid: &LabelGrid, pairs: &[(usize, PathBuf)]) -> String {
+pub(crate) fn pairing_line(to: &LabelTarget, pairs: &[(usize, PathBuf)]) -> String {
     let items: Vec<String> = pairs
         .iter()
         .map(|(r, p)| {
             let file = p.file_name().map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().into_owned());
-            format!("{} <- {file}", grid.runs[*r])
+            format!("{} <- {file}", to.grid.runs[*r])
         })
         .collect();
     format!("labels: {}", crate::text::first_few(&items, 4))
@@ -261,27 +261,27 @@ pub(crate) fn pairing_line(grid: &LabelGrid, pairs: &[(usize, PathBuf)]) -> Stri
 
 /// Applies the label arguments to `labels` (the grid's, instance-major), refusing
 /// contradictions. Returns warnings worth showing the user.
-pub(crate) fn apply(grid: &LabelGrid, labels: &mut [Option<Label>], pairs: &[(usize, PathBuf)]) -> Result<Vec<String>> {
+pub(crate) fn apply(to: &LabelTarget, labels: &mut [Option<Label>], pairs: &[(usize, PathBuf)]) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
     for (r, path) in pairs {
         let report = read_report(path)?;
-        warnings.extend(apply_report(grid, labels, *r, &report)?);
+        warnings.extend(apply_report(to, labels, *r, &report)?);
     }
     Ok(warnings)
 }
 
 /// One report's labels for run `r`.
-fn apply_report(grid: &LabelGrid, labels: &mut [Option<Label>], r: usize, report: &Report) -> Result<Vec<String>> {
+fn apply_report(to: &LabelTarget, labels: &mut [Option<Label>], r: usize, report: &Report) -> Result<Vec<String>> {
     let path = report.path.display();
     let origin = format!("{path} ({})", report.shape);
     let mut warnings = Vec::new();
-    let known: HashSet<&str> = grid.instances.iter().map(String::as_str).collect();
+    let known: HashSet<&str> = to.grid.instances.iter().map(String::as_str).collect();
     if !report.labels.is_empty() && !report.labels.keys().any(|id| known.contains(id.as_str())) {
         bail!(
             "{path}: names {} but none of the {} of run {} (a report of another benchmark split, or paired with the wrong run?)",
             count(report.labels.len(), "instance", "instances"),
-            count(grid.instances.len(), "instance", "instances"),
-            grid.runs[r]
+            count(to.grid.instances.len(), "instance", "instances"),
+            to.grid.runs[r]
         );
     }
     let strangers = report.labels.iter().filter(|(id, res)| **res && !known.contains(id.as_str())).count();
@@ -289,31 +289,31 @@ fn apply_report(grid: &LabelGrid, labels: &mut [Option<Label>], r: usize, report
         warnings.push(format!(
             "{path}: {} not among the {} (ignored)",
             count(strangers, "resolved id is", "resolved ids are"),
-            count(grid.instances.len(), "instance", "instances")
+            count(to.grid.instances.len(), "instance", "instances")
         ));
     }
     let mut resolved_empty = 0;
-    for (i, iid) in grid.instances.iter().enumerate() {
+    for (i, iid) in to.grid.instances.iter().enumerate() {
         let label = report.resolved(iid);
-        let idx = i * grid.runs.len() + r;
+        let idx = i * to.grid.runs.len() + r;
         if let Some(old) = &labels[idx]
             && old.resolved != label
         {
             bail!(
                 "contradicting labels for instance {iid} of run {}: {} says resolved={}, {origin} says resolved={label}",
-                grid.runs[r],
+                to.grid.runs[r],
                 old.origin,
                 old.resolved
             );
         }
-        resolved_empty += (label && grid.empty[idx]) as usize;
+        resolved_empty += (label && to.empty[idx]) as usize;
         labels[idx] = Some(Label { resolved: label, origin: origin.clone() });
     }
     if resolved_empty > 0 {
         warnings.push(format!(
             "{path}: marks {} resolved for which run {} has no patch: is it paired with the right run?",
             count(resolved_empty, "instance", "instances"),
-            grid.runs[r]
+            to.grid.runs[r]
         ));
     }
     Ok(warnings)

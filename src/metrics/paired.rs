@@ -9,6 +9,7 @@
 
 use super::bootstrap::quantile;
 use super::{MetricsOptions, auc, bestk};
+use crate::grid::Grid;
 use crate::rng::SplitMix64;
 
 /// A difference and its interval.
@@ -37,21 +38,21 @@ pub(crate) struct Side<'a> {
     pub(crate) selected: &'a [usize],
 }
 
-/// `a` minus `b` over `n_inst` instances of `n_runs` candidates (instance-major `labels`).
+/// `a` minus `b` over the cells of `grid` (instance-major `labels`).
 pub(crate) fn differences(
     a: &Side,
     b: &Side,
     labels: &[bool],
-    n_runs: usize,
+    grid: &Grid,
     ks: &[usize],
     opts: &MetricsOptions,
 ) -> Differences {
     let (resamples, seed, level) = (opts.bootstrap, opts.seed, opts.level);
-    let n_inst = labels.len() / n_runs;
+    let n_inst = grid.instances.len();
     let per_instance = |s: &Side, i: usize| -> (Vec<f64>, f64) {
-        let r = i * n_runs..(i + 1) * n_runs;
+        let r = grid.range(i);
         let best = ks.iter().map(|&k| bestk::best_at_k(&s.order[r.clone()], &labels[r.clone()], k)).collect();
-        (best, labels[i * n_runs + s.selected[i]] as u8 as f64)
+        (best, labels[grid.idx(i, s.selected[i])] as u8 as f64)
     };
     // Per-instance differences of the per-instance statistics (rows: each k, then selected).
     let rows: Vec<Vec<f64>> = (0..n_inst)
@@ -63,7 +64,7 @@ pub(crate) fn differences(
     let mean_of = |idx: &[usize], j: usize| idx.iter().map(|&i| rows[i][j]).sum::<f64>() / idx.len() as f64;
     let auc_of = |idx: &[usize]| -> Option<f64> {
         let pick = |s: &[f64]| -> (Vec<f64>, Vec<bool>) {
-            idx.iter().flat_map(|&i| (i * n_runs..(i + 1) * n_runs).map(|c| (s[c], labels[c]))).unzip()
+            idx.iter().flat_map(|&i| grid.range(i).map(|c| (s[c], labels[c]))).unzip()
         };
         let ((sa, ya), (sb, _)) = (pick(a.scores), pick(b.scores));
         Some(auc::auc(&sa, &ya)? - auc::auc(&sb, &ya)?)
@@ -105,6 +106,8 @@ mod tests {
     fn a_scorer_against_itself_and_an_oracle() {
         let mut rng = Lcg(9);
         let (n_inst, n_runs) = (30, 4);
+        let grid =
+            Grid::new((0..n_inst).map(|i| i.to_string()).collect(), (0..n_runs).map(|r| r.to_string()).collect());
         let labels: Vec<bool> = (0..n_inst * n_runs).map(|_| rng.below(3) == 0).collect();
         let noise: Vec<f64> = (0..labels.len()).map(|_| rng.below(100) as f64 / 100.0).collect();
         let oracle: Vec<f64> = labels.iter().map(|&y| y as u8 as f64).collect();
@@ -121,14 +124,14 @@ mod tests {
         let b = Side { scores: &noise, order: &noise, selected: &sn };
         let ks = [1, 2, 4];
         let o = |b| MetricsOptions { bootstrap: b, seed: 1, ..Default::default() };
-        let same = differences(&b, &b, &labels, n_runs, &ks, &o(200));
+        let same = differences(&b, &b, &labels, &grid, &ks, &o(200));
         assert!(same.best_at_k.iter().chain([&same.selected]).all(|d| d.diff == 0.0 && d.lo == 0.0 && d.hi == 0.0));
-        let d = differences(&a, &b, &labels, n_runs, &ks, &o(500));
+        let d = differences(&a, &b, &labels, &grid, &ks, &o(500));
         assert_eq!(d.best_at_k[0].diff, 0.0, "best@1 does not depend on the scores");
         assert!(d.best_at_k[2].diff >= 0.0 && d.selected.diff >= 0.0, "the oracle never loses: {d:?}");
         assert!(d.best_at_k[2].lo <= d.best_at_k[2].diff && d.best_at_k[2].diff <= d.best_at_k[2].hi);
         let auc = d.auc.unwrap();
         assert!(auc.diff > 0.0 && auc.lo <= auc.diff && auc.diff <= auc.hi, "{auc:?}");
-        assert_eq!(d, differences(&a, &b, &labels, n_runs, &ks, &o(500)), "seeded");
+        assert_eq!(d, differences(&a, &b, &labels, &grid, &ks, &o(500)), "seeded");
     }
 }
