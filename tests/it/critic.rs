@@ -18,31 +18,13 @@ const HEADS: [(&str, &str, &[Option<&str>]); 3] = [
     ("qwen3-cls", "qwen3", &[None]),
 ];
 
-type Key = (String, String);
-
-fn key(v: &Value) -> Key {
-    (v["instance_id"].as_str().unwrap().to_string(), v["run"].as_str().unwrap().to_string())
-}
-
-fn expected(arch: &str, preset: &str) -> HashMap<Key, Value> {
-    jsonl(&fs::read_to_string(tiny("expected.jsonl")).unwrap())
-        .into_iter()
-        .filter(|r| r["arch"] == arch && r["preset"] == preset)
-        .map(|r| (key(&r), r))
-        .collect()
-}
-
 /// The records a preset's reference rows cover: the chat preset adds the records with tool
 /// definitions (one file, so that each record's `run` names its run).
 fn inputs(preset: &str, dir: &Path) -> String {
     if preset != "chat" {
         return tiny("trajectories.jsonl");
     }
-    let both = dir.join("chat-inputs.jsonl");
-    let text = fs::read_to_string(tiny("trajectories.jsonl")).unwrap()
-        + &fs::read_to_string(tiny("critic-trajectories.jsonl")).unwrap();
-    fs::write(&both, text).unwrap();
-    both.to_str().unwrap().to_string()
+    chat_inputs(dir)
 }
 
 fn score(arch: &str, preset: &str, dtype: &str, label: Option<&str>, out: &Path) -> HashMap<Key, Value> {
@@ -70,7 +52,7 @@ fn label_index(w: &Value, label: Option<&str>) -> usize {
 fn head_scores_match_transformers_in_f32() {
     for (arch, _, labels) in HEADS {
         for preset in ["swegym", "r2egym", "chat"] {
-            let want = expected(arch, preset);
+            let want = tiny_expected(arch, preset);
             assert!(!want.is_empty(), "{arch} {preset}: no reference rows");
             for &label in labels {
                 let dir = tempfile::tempdir().unwrap();
@@ -103,7 +85,7 @@ fn head_scores_in_bf16_stay_within_the_recorded_tolerance() {
         let tp = 0.5 * tz;
         let dir = tempfile::tempdir().unwrap();
         let got = score(arch, "swegym", "bf16", None, &dir.path().join("o"));
-        for (k, w) in &expected(arch, "swegym") {
+        for (k, w) in &tiny_expected(arch, "swegym") {
             let i = label_index(w, None);
             let dz = (got[k]["logit"].as_f64().unwrap() - w["head_logits"][i].as_f64().unwrap()).abs();
             let dp = (got[k]["score"].as_f64().unwrap() - w["probs"][i].as_f64().unwrap()).abs();
@@ -215,7 +197,7 @@ fn chat_prompts_are_byte_identical_to_transformers() {
     let dir = tempfile::tempdir().unwrap();
     let trajs = inputs("chat", dir.path());
     for arch in ["qwen3-moe-cls", "qwen2-cls"] {
-        let want = expected(arch, "chat");
+        let want = tiny_expected(arch, "chat");
         let got = ok(&swerm(&["render", &trajs, "--model", &tiny(arch), "--preset", "chat"]));
         let got: HashMap<Key, Value> = jsonl(&got).into_iter().map(|r| (key(&r), r)).collect();
         assert_eq!(got.len(), want.len(), "{arch}: one prompt per non-empty candidate");
@@ -224,7 +206,7 @@ fn chat_prompts_are_byte_identical_to_transformers() {
             assert_eq!(got[k]["n_tokens"], w["n_tokens"], "{arch} {k:?}");
         }
     }
-    let tools = &expected("qwen3-moe-cls", "chat")[&("tiny__critic-1".to_string(), "agent-a".to_string())];
+    let tools = &tiny_expected("qwen3-moe-cls", "chat")[&("tiny__critic-1".to_string(), "agent-a".to_string())];
     assert!(tools["prompt"].as_str().unwrap().contains("<tools>\n{\"type\": \"function\""), "the fixture has tools");
 }
 

