@@ -161,7 +161,7 @@ fn row<'a>(
 }
 
 fn cand(t: &ScoreTable, idx: usize, p: Option<usize>, d: Option<&VerifierDetail>) -> Cand {
-    let (r, d) = (t.grid.coords(idx).1, d.cloned().unwrap_or_default());
+    let r = t.grid.coords(idx).1;
     Cand {
         r,
         s: t.score[idx],
@@ -169,11 +169,11 @@ fn cand(t: &ScoreTable, idx: usize, p: Option<usize>, d: Option<&VerifierDetail>
         u: t.unscored[idx].map(|u| u.describe()),
         e: if t.missing[idx] { Some("missing") } else { t.empty[idx].then_some("empty") },
         p,
-        ly: d.logit_yes,
-        ln: d.logit_no,
-        n: d.n_tokens,
-        t: d.truncated.filter(|&t| t),
-        po: (d.trajectory == Some(false)).then_some(true),
+        ly: d.and_then(|d| d.logit_yes),
+        ln: d.and_then(|d| d.logit_no),
+        n: d.and_then(|d| d.n_tokens),
+        t: d.and_then(|d| d.truncated).filter(|&t| t),
+        po: d.is_some_and(|d| d.trajectory == Some(false)).then_some(true),
     }
 }
 

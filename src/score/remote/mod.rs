@@ -68,8 +68,12 @@ pub(crate) struct Remote {
 /// How to ask, decided by `--model`'s config.json (`Reading::of`, as the local scorer): a
 /// classification head through `/classify` for its label (the index goes where answer tokens
 /// go), a causal LM for its answer tokens through any other API.
-fn ask_for(v: &VerifierSettings, e: &EngineSettings, prompter: &Prompter) -> Result<(ApiChoice, [u32; 2])> {
-    let ck = v.model.locate(false)?;
+fn ask_for(
+    v: &VerifierSettings,
+    e: &EngineSettings,
+    ck: &crate::checkpoint::Checkpoint,
+    prompter: &Prompter,
+) -> Result<(ApiChoice, [u32; 2])> {
     let cfg = crate::model::ModelConfig::load(&ck.config)?;
     let classify = ApiChoice::Fixed(Api::Classify);
     match Reading::of(v, &cfg, prompter, &ck.name)? {
@@ -90,8 +94,9 @@ impl Remote {
     /// Checks every endpoint (what it serves, its tokenizer, an API with exact answer
     /// log-probabilities, its answer on a known prompt) before anything is scored.
     pub(crate) fn connect(v: &VerifierSettings, e: &EngineSettings) -> Result<Self> {
-        let prompter = Prompter::for_model(&v.model, v.prompt)?;
-        let (api_choice, answer) = ask_for(v, e, &prompter)?;
+        let ck = v.model.locate(false)?;
+        let prompter = Prompter::new(&ck, v.prompt)?;
+        let (api_choice, answer) = ask_for(v, e, &ck, &prompter)?;
         let probe_ids = prompter.encode(probe::PROBE)?;
         let mut endpoints = Vec::new();
         let (mut model, mut max_len, mut first): (Option<String>, Option<usize>, Option<(String, f64)>) =
