@@ -17,6 +17,7 @@ Exit status 0 when everything agrees (within 1e-9; 1e-6 for refitted maps), 1 ot
 
 import csv
 import json
+import math
 import os
 import re
 import struct
@@ -209,6 +210,53 @@ def check_instances_csv(out, grid, order, cmp):
     cmp("instances.csv rows", len(rows), len(grid))
 
 
+def check_pairwise(out, grid, report, want, cmp):
+    """A pairwise judge: every candidate's score is its soft wins recomputed from pairs.jsonl,
+    and best@k is the label of the top-W candidate of each k-subset, W recomputed there
+    (enumerated here where swerm enumerates; where swerm draws, within 0.05)."""
+    if not os.path.exists(os.path.join(out, "pairs.jsonl")):
+        print(f"BAD pairwise judge without {out}/pairs.jsonl: check the directory rerank or score wrote")
+        cmp.bad += 1
+        return
+    runs = sorted(ref_runs(out))
+    by = {}
+    for l in open(os.path.join(out, "pairs.jsonl"), encoding="utf-8"):
+        if l.strip():
+            x = json.loads(l)
+            by.setdefault(x["instance_id"], []).append((x["a"], x["b"], x["p_a"]))
+    worst, contests = 0.0, {}
+    for i, cands in grid.items():
+        empty = [c[2] for c in cands]
+        p, unscored = ref.pairwise_contest(by.get(i, []), runs, empty)
+        contests[i] = (p, unscored, empty)
+        w = ref.pairwise_wins(p, unscored, set(range(len(runs))))
+        for r, c in enumerate(cands):
+            if (c[0] is None) != (w[r] is None):
+                worst = float("inf")
+            elif c[0] is not None:
+                worst = max(worst, abs(c[0] - w[r]))
+    cmp("pairwise soft wins (max |diff|)", worst, 0.0)
+    n = len(runs)
+    for k in report["k"]:
+        subsets = math.comb(n, k)
+        vals = [ref.pairwise_best_at_k(*contests[i][:2], [c[1] for c in cands], contests[i][2], k)
+                for i, cands in grid.items()] if subsets <= 5000 else None
+        if vals is None:
+            print(f"-- pairwise best@{k}: {subsets} subsets per instance (swerm draws them), not enumerated here")
+            want["best_at_k"][str(k)] = report["best_at_k"][str(k)]
+            continue
+        want["best_at_k"][str(k)] = sum(vals) / len(vals)
+
+
+def ref_runs(out):
+    """The run names of a store, from scores.jsonl."""
+    runs = set()
+    for l in open(os.path.join(out, "scores.jsonl"), encoding="utf-8"):
+        if l.strip():
+            runs.add(json.loads(l)["run"])
+    return runs
+
+
 def check_figures(out, cmp):
     """Every SVG has a PNG beside it, twice its size (read from the PNG's IHDR chunk)."""
     for name in sorted(f for f in os.listdir(out) if f.endswith(".svg")):
@@ -263,8 +311,11 @@ def main(out, *rest):
     order = ref.read_order(scores)
     labelled = "best_at_k" in report
     cmp = Tally(24)
+    pairwise = (report.get("scorer_settings") or {}).get("pairwise")
     if labelled:
         want = ref.metrics(grid, report.get("ece_bins", 15), order)
+        if pairwise:
+            check_pairwise(out, grid, report, want, cmp)
         for key in ["pass_at_k", "best_at_k", "random_at_k"]:
             for k, v in want[key].items():
                 cmp(f"{key}[{k}]", report[key][k], v)

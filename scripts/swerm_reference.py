@@ -250,6 +250,67 @@ def read_scores(path):
     return {i: [g.get(run, (None, False, True, None, None, True)) for run in runs] for i, g in grid.items()}
 
 
+# ---------------------------------------------------------------- pairwise judges
+def pairwise_contest(lines, runs, empty):
+    """One instance's p(i beats j) for every compared pair of run indices i < j, from its
+    ordered comparisons [(a_run, b_run, p_a or None)]: the mean of P(A) with i first and
+    1 - P(A) with j first over the orders that have an answer; a non-empty candidate beats an
+    empty one, two empty ones tie. Also the non-empty candidates every comparison of which
+    failed (unscored)."""
+    at = {r: x for x, r in enumerate(runs)}
+    got, tried, answered = {}, set(), set()
+    for a, b, p in lines:
+        i, j = at[a], at[b]
+        tried |= {i, j}
+        if p is None:
+            continue
+        answered |= {i, j}
+        key, v = ((i, j), p) if i < j else ((j, i), 1 - p)
+        got.setdefault(key, []).append(v)
+    p = {k: sum(v) / len(v) for k, v in got.items()}
+    n = len(runs)
+    for i in range(n):
+        for j in range(i + 1, n):
+            if empty[i] or empty[j]:
+                p[(i, j)] = 0.5 if empty[i] and empty[j] else (1.0 if empty[j] else 0.0)
+    unscored = {i for i in tried if not empty[i] and i not in answered}
+    return p, unscored
+
+
+def pairwise_wins(p, unscored, members):
+    """Soft wins within `members` (a set of run indices): (size - 1) x the mean p(i beats j)
+    over the members j compared with i; the neutral (size - 1) / 2 when none was; None for an
+    unscored candidate."""
+    size = len(members)
+    out = {}
+    for i in members:
+        if i in unscored:
+            out[i] = None
+            continue
+        vals = [p[(i, j)] if (i, j) in p else 1 - p[(j, i)] for j in members if j != i and ((i, j) in p or (j, i) in p)]
+        if len(vals) == size - 1:
+            out[i] = sum(vals)
+        elif vals:
+            out[i] = (size - 1) * sum(vals) / len(vals)
+        else:
+            out[i] = (size - 1) * 0.5
+    return out
+
+
+def pairwise_best_at_k(p, unscored, labels, empty, k):
+    """The mean over every k-subset of the label of its top candidate by (non-empty, W), ties
+    averaged."""
+    subs = list(combinations(range(len(labels)), k))
+    total = 0.0
+    for s in subs:
+        w = pairwise_wins(p, unscored, set(s))
+        key = {i: (not empty[i], NEG_INF if w[i] is None else w[i]) for i in s}
+        top = max(key.values())
+        tied = [i for i in s if key[i] == top]
+        total += sum(labels[i] for i in tied) / len(tied)
+    return total / len(subs)
+
+
 # ---------------------------------------------------------------- paired differences (compare)
 class SplitMix64:
     """Steele, Lea & Flood (2014), as published (Vigna's splitmix64.c)."""

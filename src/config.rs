@@ -171,7 +171,11 @@ pub struct Render {
 /// The prompt settings of `--preset` and `--max-tokens`, validated (one place for both
 /// commands that build prompts: a verifier's and render's).
 fn prompt_spec(p: &cli::PromptArgs) -> Result<PromptSpec> {
-    PromptSpec::new(p.preset, p.max_tokens)
+    let pairwise = p.pairwise.then_some(crate::prompt::pairwise::PairwiseId {
+        round_robin_max: crate::prompt::pairwise::ROUND_ROBIN_MAX,
+        pivots: p.pivots,
+    });
+    PromptSpec::new(p.preset, p.max_tokens, pairwise)
 }
 
 fn model_ref(model: &str, p: &cli::PromptArgs) -> ModelRef {
@@ -224,6 +228,9 @@ fn metrics(a: cli::MetricArgs) -> Result<MetricsOptions> {
 
 impl Rerank {
     pub(crate) fn from_cli(a: cli::RerankArgs, quiet: bool) -> Result<Self> {
+        if a.model.is_none() && a.model_args.prompt.pairwise {
+            bail!("--pairwise needs --model (the judge that compares two candidates)");
+        }
         let (scorer, mut score_field) = match &a.model {
             _ if !a.combine.is_empty() => {
                 let (c, field) = combine_settings(&a)?;

@@ -126,6 +126,7 @@ mod tests {
             empty,
             raw: vec![None; content.len()],
             content,
+            contests: None,
         }
     }
 

@@ -94,6 +94,16 @@ pub struct PromptArgs {
     /// The split of --dataset.
     #[arg(long, default_value = "test", value_name = "SPLIT")]
     pub(crate) split: String,
+    /// Judge candidates in pairs: one prompt holds the issue and two attempts (A and B), the
+    /// answers are the tokens A and B, both orders of every pair are judged, and each
+    /// candidate's score is its soft wins. A full round robin up to 8 non-empty candidates per
+    /// instance, a tournament (a ring pass plus --pivots pivots) above. Comparisons are kept in
+    /// DIR/pairs.jsonl.
+    #[arg(long)]
+    pub(crate) pairwise: bool,
+    /// With --pairwise: the pivots of a tournament, each compared with every other candidate.
+    #[arg(long, default_value_t = 3, value_name = "K", requires = "pairwise")]
+    pub(crate) pivots: usize,
 }
 
 #[derive(Args, Debug, Clone)]

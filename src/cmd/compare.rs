@@ -2,7 +2,7 @@
 
 use super::STRICT;
 use super::inputs::label_table;
-use super::stored::{calibrate_table, line_logits, read_scores};
+use super::stored::{calibrate_table, line_logits, read_scores, table_of};
 use crate::config::{self};
 use crate::metrics;
 use crate::outdir::OutDir;
@@ -16,7 +16,7 @@ use std::path::PathBuf;
 /// One score set read back for `compare`, labelled.
 pub(super) fn compare_set(name: &str, paths: &[PathBuf], labels: &[String]) -> Result<(Stored, ScoreTable)> {
     let stored = read_scores(paths).with_context(|| format!("score set {name}"))?;
-    let mut t = ScoreTable::from_lines(&stored.lines);
+    let mut t = table_of(&stored, paths)?;
     if !labels.is_empty() {
         label_table(&mut t, labels, &stored.origin)?;
     }
@@ -143,11 +143,17 @@ fn paired_differences(entries: &mut [(crate::report::compare::Entry, Vec<usize>)
     };
     let (base_scores, base_order) = keys(&entries[base].0.table);
     let base_sel = entries[base].1.clone();
+    let base_contests = entries[base].0.table.contests.clone();
     let ks = entries[base].0.metrics.ks.clone();
     for (e, sel) in entries.iter_mut().filter(|(e, _)| e.name != cfg.baseline) {
         let (s, o) = keys(&e.table);
-        let a = Side { scores: &s, order: &o, selected: sel };
-        let b = Side { scores: &base_scores, order: &base_order, selected: &base_sel };
+        let a = Side { scores: &s, order: &o, selected: sel, contests: e.table.contests.as_deref().map(Vec::as_slice) };
+        let b = Side {
+            scores: &base_scores,
+            order: &base_order,
+            selected: &base_sel,
+            contests: base_contests.as_deref().map(Vec::as_slice),
+        };
         e.differences = Some(paired::differences(&a, &b, &y, &e.table.grid, &ks, &cfg.metrics));
     }
 }

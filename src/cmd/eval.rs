@@ -1,13 +1,12 @@
 //! `swerm eval`: the report of a store read back (no scoring).
 
 use super::inputs::label_table;
-use super::stored::{calibrate_table, line_details, line_logits, read_scores};
+use super::stored::{calibrate_table, line_details, line_logits, read_scores, table_of};
 use super::{finish, note};
 use crate::config::{self};
 use crate::metrics;
 use crate::outdir::OutDir;
 use crate::report::{self, ReportInfo};
-use crate::score::ScoreTable;
 use crate::score::store::{self};
 use crate::select::select;
 use crate::text::count;
@@ -15,7 +14,7 @@ use anyhow::{Context, Result, anyhow};
 
 pub(crate) fn eval(cfg: &config::Eval) -> Result<bool> {
     let stored = read_scores(&cfg.scores)?;
-    let mut t = ScoreTable::from_lines(&stored.lines);
+    let mut t = table_of(&stored, &cfg.scores)?;
     if !cfg.labels.is_empty() {
         label_table(&mut t, &cfg.labels, &stored.origin)?;
     }

@@ -2,7 +2,7 @@
 
 use super::finish;
 use super::inputs::{label, load};
-use super::scoring::{build_scorer, kept_line, lines_of, score_stored, verifier_counts, verifier_line};
+use super::scoring::{build_scorer, kept_line, lines_of, pairwise_line, score_stored, verifier_counts, verifier_line};
 use super::stored::{calibrate_table, z_of};
 use crate::config::{self};
 use crate::metrics;
@@ -22,6 +22,11 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let scored: Vec<Scored> = run.scored.into_iter().map(|s| s.expect("every candidate scored")).collect();
     let mut table = ScoreTable::from_dataset(&ds, &scored);
     table.tie_rank = scorer.tie_rank();
+    let pairwise = scorer.pairwise();
+    if let Some(o) = &pairwise {
+        let all = o.contests.iter().map(|c| c.clone().expect("rerank judges every instance")).collect();
+        table.contests = Some(std::sync::Arc::new(all));
+    }
     if !cfg.tie_break.is_empty() {
         table.tie_rank = Some(crate::score::combine::tie_break_ranks(&table.score, &cfg.tie_break, &ds)?);
     }
@@ -59,6 +64,9 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let mut facts = vec![format!("{}; scorer {}", report::summary::counts(&m), info.scorer_name())];
     if let Some(c) = &info.verifier {
         facts.push(verifier_line(c));
+    }
+    if let Some(o) = &pairwise {
+        facts.push(pairwise_line(&o.cost));
     }
     if kept > 0 {
         facts.push(kept_line(kept, &out));

@@ -1,7 +1,7 @@
 //! `swerm score`: scores into a store (resumable, shardable), nothing else.
 
 use super::inputs::load;
-use super::scoring::{build_scorer, kept_line, lines_of, score_stored, verifier_line};
+use super::scoring::{build_scorer, kept_line, lines_of, pairwise_line, score_stored, verifier_line};
 use super::stored::calibrated_lines;
 use crate::config::{self};
 use crate::score::store::{self};
@@ -20,6 +20,7 @@ pub(crate) fn score_cmd(cfg: &config::Score) -> Result<()> {
         c.cal.check_scorer(Some(&scorer.settings())).with_context(|| format!("--calibration {}", c.source))?;
     }
     let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (cfg.shard, &mine), cfg.overwrite, cfg.quiet)?;
+    let pairwise = scorer.pairwise();
     // Labels do not depend on scores: a table over placeholders gives every line's label.
     let scored: Vec<Scored> = run.scored.into_iter().map(Option::unwrap_or_default).collect();
     let table = ScoreTable::from_dataset(&ds, &scored);
@@ -32,15 +33,26 @@ pub(crate) fn score_cmd(cfg: &config::Score) -> Result<()> {
     let now = VerifierCounts::of(run.fresh.iter().map(|&i| &scored[i].detail));
     let n_instances = mine.iter().map(|&idx| ds.grid.coords(idx).0).collect::<std::collections::BTreeSet<_>>().len();
     let part = cfg.shard.map(|s| format!("shard {s}: ")).unwrap_or_default();
-    outln!(
-        "{part}{} x {}: {} scored now, {} reused; {}",
-        count(n_instances, "instance", "instances"),
-        count(ds.grid.runs.len(), "run", "runs"),
-        run.fresh.len(),
-        mine.len() - run.fresh.len(),
-        verifier_line(&all)
-    );
-    if !run.fresh.is_empty() {
+    let grid =
+        format!("{part}{} x {}", count(n_instances, "instance", "instances"), count(ds.grid.runs.len(), "run", "runs"));
+    if let Some(o) = &pairwise {
+        let unscored = mine.iter().filter(|&&i| scored[i].score.is_none() && !ds.cands[i].is_empty()).count();
+        let left = if unscored > 0 {
+            format!("; {} left unscored", count(unscored, "candidate", "candidates"))
+        } else {
+            String::new()
+        };
+        outln!("{grid}: soft wins of {}{left}", count(mine.len(), "candidate", "candidates"));
+        outln!("{}", pairwise_line(&o.cost));
+    } else {
+        outln!(
+            "{grid}: {} scored now, {} reused; {}",
+            run.fresh.len(),
+            mine.len() - run.fresh.len(),
+            verifier_line(&all)
+        );
+    }
+    if !run.fresh.is_empty() && pairwise.is_none() {
         outln!(
             "scoring took {:.3} s: {:.0} tokens/s over the {} scored now",
             run.secs,

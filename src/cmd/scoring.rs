@@ -7,6 +7,7 @@ use crate::input::Dataset;
 use crate::outdir::OutDir;
 use crate::progress;
 use crate::score::combine::Combined;
+use crate::score::pairwise::{Cost, Pairwise};
 use crate::score::shard::Shard;
 use crate::score::store::{self, ScoreLine, ScoreStore, Want};
 use crate::score::{self, Remote, ScoreTable, Scored, Scorer, ScorerSettings, Verifier, VerifierCounts};
@@ -36,7 +37,11 @@ pub(super) fn build_scorer(
             let v = v.with_checkpoint_answers(quiet)?;
             let (device, dtype, settings) = v.resolve()?;
             store::check(out, want(&settings), overwrite)?;
-            Box::new(Verifier::load(&v, &device, dtype, settings)?)
+            let verifier = Verifier::load(&v, &device, dtype, settings.clone())?;
+            match v.prompt.pairwise {
+                Some(p) => Box::new(Pairwise::new(Box::new(verifier), settings, p.pivots)),
+                None => Box::new(verifier),
+            }
         }
         ScorerChoice::Combined(c) => {
             let s = Combined::new(c)?;
@@ -45,11 +50,15 @@ pub(super) fn build_scorer(
         }
         ScorerChoice::Remote(v, e) => {
             let r = Remote::connect(&v.with_checkpoint_answers(quiet)?, e)?;
-            store::check(out, want(&r.settings()), overwrite)?;
+            let r_settings = r.settings();
+            store::check(out, want(&r_settings), overwrite)?;
             if !quiet {
                 eprintln!("swerm: {}", r.describe());
             }
-            Box::new(r)
+            match v.prompt.pairwise {
+                Some(p) => Box::new(Pairwise::new(Box::new(r), r_settings, p.pivots)),
+                None => Box::new(r),
+            }
         }
     };
     let dir = match early {
@@ -102,6 +111,8 @@ pub(super) fn score_stored(
         eprintln!("swerm: resuming: {} already scored, {} to go", mine.len() - todo.len(), todo.len());
     }
     crate::interrupt::watch(out.file(store::SCORES), st.reused);
+    // A pairwise judge's comparisons (its expensive part) go to pairs.jsonl, watched instead.
+    scorer.attach(out, st.afresh)?;
     let pb = progress::bar(todo.len() as u64, "scoring", quiet);
     let started = Instant::now();
     let mut tokens = 0u64;
@@ -155,9 +166,38 @@ pub(super) fn lines_of(ds: &Dataset, table: &ScoreTable, scored: &[Scored], whic
     which.par_iter().map(|&idx| line(ds, Some(table), idx, &scored[idx])).collect()
 }
 
+/// A pointwise verifier's totals (a pairwise judge's are its `Cost`).
 pub(super) fn verifier_counts(scorer: &dyn Scorer, scored: &[Scored]) -> Option<VerifierCounts> {
-    matches!(scorer.settings(), ScorerSettings::Verifier(_))
+    matches!(scorer.settings(), ScorerSettings::Verifier(v) if v.pairwise.is_none())
         .then(|| VerifierCounts::of(scored.iter().map(|s| &s.detail)))
+}
+
+/// What a pairwise run cost, in one line.
+pub(super) fn pairwise_line(c: &Cost) -> String {
+    let per = c.comparisons as f64 / c.instances.max(1) as f64;
+    let mut s = format!(
+        "pairwise: {} ({per:.1} per instance{}), {} now, {} reused; {} read now in {:.1} s",
+        count(c.comparisons, "comparison", "comparisons"),
+        if c.tournaments > 0 {
+            format!("; {} of ring + pivots", count(c.tournaments, "tournament", "tournaments"))
+        } else {
+            String::new()
+        },
+        c.judged_now,
+        c.reused,
+        count(c.tokens as usize, "prompt token", "prompt tokens"),
+        c.secs
+    );
+    if c.failed > 0 {
+        s += &format!(
+            "; {} over the token limit (see `error` in pairs.jsonl)",
+            count(c.failed, "comparison", "comparisons")
+        );
+    }
+    if c.kept > 0 {
+        s += &format!("; pairs.jsonl also keeps {} from earlier runs", count(c.kept, "comparison", "comparisons"));
+    }
+    s
 }
 
 /// Says that the store also holds earlier scores of candidates outside this run's inputs.

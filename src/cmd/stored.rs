@@ -5,6 +5,7 @@ use super::note;
 use crate::metrics::calibrate::logit;
 use crate::outdir::OutDir;
 use crate::report::AppliedCalibration;
+use crate::score::pairwise::store as pairs_store;
 use crate::score::store::{self, ScoreLine, Stored};
 use crate::score::{ScoreTable, VerifierDetail};
 use anyhow::{Result, bail};
@@ -31,6 +32,21 @@ pub(super) fn read_scores(paths: &[PathBuf]) -> Result<Stored> {
         bail!("{}: no scores", stored.origin);
     }
     Ok(stored)
+}
+
+/// The table of a store read back; a pairwise judge's also gets its comparisons (the
+/// pairs.jsonl beside each store, merged) for best@k.
+pub(super) fn table_of(stored: &Stored, paths: &[PathBuf]) -> Result<ScoreTable> {
+    let mut t = ScoreTable::from_lines(&stored.lines);
+    if matches!(&stored.scorer, Some(crate::score::ScorerSettings::Verifier(v)) if v.pairwise.is_some()) {
+        let files: Vec<PathBuf> = paths.iter().map(|p| pairs_store::beside(p)).collect();
+        let (lines, torn) = pairs_store::read_many(&files)?;
+        for p in &torn {
+            note(&format!("{}: dropped a torn last line (an interrupted run)", p.display()));
+        }
+        t.contests = Some(std::sync::Arc::new(crate::score::pairwise::contests_from(&lines, &t.grid, &t.empty)));
+    }
+    Ok(t)
 }
 
 /// A candidate's logit: the answer-token logit difference when a verifier recorded it, else

@@ -97,7 +97,17 @@ pub(super) fn verifier_choice(model: &str, a: &cli::ModelArgs) -> Result<ScorerC
     Ok(ScorerChoice::Remote(v, engine))
 }
 pub(super) fn verifier(model: &str, a: &cli::ModelArgs) -> Result<VerifierSettings> {
+    if a.prompt.pairwise && a.answer_tokens.is_some() {
+        bail!("--pairwise answers with the tokens A and B: --answer-tokens does not apply to it");
+    }
+    if a.prompt.pairwise && a.label.is_some() {
+        bail!("--pairwise needs a causal LM (answers A and B): --label is for classification heads");
+    }
     let answers = match &a.answer_tokens {
+        None if a.prompt.pairwise => {
+            let (x, y) = crate::prompt::pairwise::ANSWERS;
+            (x.to_string(), y.to_string())
+        }
         None => {
             let (y, n) = a.prompt.preset.default_answers();
             (y.to_string(), n.to_string())

@@ -8,6 +8,7 @@ pub(crate) mod calibrate;
 pub(crate) mod calibration;
 pub(crate) mod gate;
 pub(crate) mod paired;
+pub(crate) mod pairwise;
 pub(crate) mod passk;
 #[cfg(test)]
 mod testutil;
@@ -157,9 +158,11 @@ struct Rows {
     selected: Vec<f64>,
     /// AUC of each instance having both outcomes.
     auc: Vec<f64>,
+    /// For each k, the instances whose pairwise best@k is a Monte-Carlo estimate.
+    estimated: Vec<usize>,
 }
 
-fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks: &[usize]) -> Rows {
+fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks: &[usize], seed: u64) -> Rows {
     let (n, n_inst) = (t.grid.n_runs(), t.grid.instances.len());
     let mut r = Rows {
         pass: vec![vec![0.0; n_inst]; ks.len()],
@@ -167,6 +170,7 @@ fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks:
         random: vec![0.0; n_inst],
         selected: vec![0.0; n_inst],
         auc: Vec::new(),
+        estimated: vec![0; ks.len()],
     };
     for i in 0..n_inst {
         let range = t.grid.range(i);
@@ -174,7 +178,9 @@ fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks:
         let c = y.iter().filter(|&&b| b).count();
         for (j, &k) in ks.iter().enumerate() {
             r.pass[j][i] = passk::pass_at_k(n, c, k);
-            r.best[j][i] = bestk::best_at_k(s, y, k);
+            let (v, exact) = instance_best_at_k(t.contests.as_deref().map(|c| &c[i]), s, y, (i, k), seed);
+            r.best[j][i] = v;
+            r.estimated[j] += !exact as usize;
         }
         r.random[i] = c as f64 / n as f64;
         r.selected[i] = y[selected[i]] as u8 as f64;
@@ -189,6 +195,25 @@ fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks:
         r.auc.extend(auc::auc(&ss, &ys));
     }
     r
+}
+
+/// best@k of instance `i`: the closed form over its candidates' `order` keys, or, for a
+/// pairwise judge (its `contest`), the soft wins recomputed within each k-subset (Monte-Carlo
+/// draws seeded by `seed`, the instance and k where the subsets are too many); and whether it
+/// is exact.
+pub(crate) fn instance_best_at_k(
+    contest: Option<&crate::score::pairwise::Contest>,
+    order: &[f64],
+    labels: &[bool],
+    (i, k): (usize, usize),
+    seed: u64,
+) -> (f64, bool) {
+    match contest {
+        Some(c) => {
+            pairwise::best_at_k(c, labels, k, crate::hash::mix(seed ^ crate::hash::mix((i as u64) << 20 | k as u64)))
+        }
+        None => (bestk::best_at_k(order, labels, k), true),
+    }
 }
 
 fn mean(row: &[f64]) -> f64 {
@@ -221,7 +246,10 @@ fn labeled(
 ) -> Labeled {
     // Within an instance, candidates are ordered by the tie-break chain when one is set.
     let order: Vec<f64> = (0..t.score.len()).map(|i| t.order_key(i)).collect();
-    let r = rows(t, &order, labels, selected, ks);
+    let r = rows(t, &order, labels, selected, ks, opts.seed);
+    if t.contests.is_some() {
+        notes.push(pairwise_note(ks, &r.estimated, t.grid.instances.len(), opts.seed));
+    }
     // AUC, ECE and Brier are over the scored candidates: an unscored one is not a low score.
     let scored: Vec<usize> = (0..t.score.len()).filter(|&i| t.score[i].is_some()).collect();
     let unscored = t.score.len() - scored.len();
@@ -266,6 +294,27 @@ fn labeled(
         bins: probs.map(|p| calibration::bins(p, &y_all, opts.ece_bins)).unwrap_or_default(),
         ci: (opts.bootstrap > 0).then(|| cis(&r, ks.len(), opts)),
     }
+}
+
+/// How a pairwise judge's best@k was computed.
+fn pairwise_note(ks: &[usize], estimated: &[usize], instances: usize, seed: u64) -> String {
+    let mc: Vec<String> = ks
+        .iter()
+        .zip(estimated)
+        .filter(|(_, e)| **e > 0)
+        .map(|(k, e)| format!("k={k} ({e} of {instances} instances)"))
+        .collect();
+    let how = if mc.is_empty() {
+        "exact by enumeration of every k-subset".to_string()
+    } else {
+        format!(
+            "exact by enumeration where an instance has at most {} k-subsets, else the mean over {} seeded draws (seed {seed}): {}",
+            pairwise::EXACT_MAX,
+            pairwise::DRAWS,
+            mc.join(", ")
+        )
+    };
+    format!("best@k of the pairwise judge recomputes the soft wins within each k-subset; {how}")
 }
 
 impl Labeled {

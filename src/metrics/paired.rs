@@ -8,7 +8,7 @@
 //! `--seed`, n draws of `below(n)` per resample), so scripts/swerm_reference.py reproduces them.
 
 use super::bootstrap::quantile;
-use super::{MetricsOptions, auc, bestk};
+use super::{MetricsOptions, auc};
 use crate::grid::Grid;
 use crate::rng::SplitMix64;
 
@@ -36,6 +36,8 @@ pub(crate) struct Side<'a> {
     pub(crate) scores: &'a [f64],
     pub(crate) order: &'a [f64],
     pub(crate) selected: &'a [usize],
+    /// A pairwise judge's contests (best@k recomputes its soft wins within each k-subset).
+    pub(crate) contests: Option<&'a [crate::score::pairwise::Contest]>,
 }
 
 /// `a` minus `b` over the cells of `grid` (instance-major `labels`).
@@ -51,7 +53,13 @@ pub(crate) fn differences(
     let n_inst = grid.instances.len();
     let per_instance = |s: &Side, i: usize| -> (Vec<f64>, f64) {
         let r = grid.range(i);
-        let best = ks.iter().map(|&k| bestk::best_at_k(&s.order[r.clone()], &labels[r.clone()], k)).collect();
+        let best = ks
+            .iter()
+            .map(|&k| {
+                let c = s.contests.map(|c| &c[i]);
+                super::instance_best_at_k(c, &s.order[r.clone()], &labels[r.clone()], (i, k), seed).0
+            })
+            .collect();
         (best, labels[grid.idx(i, s.selected[i])] as u8 as f64)
     };
     // Per-instance differences of the per-instance statistics (rows: each k, then selected).
@@ -120,8 +128,8 @@ mod tests {
                 .collect()
         };
         let (sn, so) = (sel(&noise), sel(&oracle));
-        let a = Side { scores: &oracle, order: &oracle, selected: &so };
-        let b = Side { scores: &noise, order: &noise, selected: &sn };
+        let a = Side { scores: &oracle, order: &oracle, selected: &so, contests: None };
+        let b = Side { scores: &noise, order: &noise, selected: &sn, contests: None };
         let ks = [1, 2, 4];
         let o = |b| MetricsOptions { bootstrap: b, seed: 1, ..Default::default() };
         let same = differences(&b, &b, &labels, &grid, &ks, &o(200));

@@ -4,6 +4,7 @@
 //! from `input::trajectory` as plain data.
 
 mod chat;
+pub(crate) mod pairwise;
 pub mod r2egym;
 pub mod swegym;
 pub mod template;
@@ -86,17 +87,26 @@ pub(crate) struct PromptSpec {
     pub(crate) preset: Preset,
     /// `--max-tokens` (at least [`PromptSpec::MIN_MAX_TOKENS`]); `None`: the model's context.
     pub(crate) max_tokens: Option<usize>,
+    /// `--pairwise`: prompts judge two candidates at once (`pairwise`), and the tournament.
+    pub(crate) pairwise: Option<pairwise::PairwiseId>,
 }
 
 impl PromptSpec {
     /// Below this no preset fits its frame (instructions, issue, answer cue).
     pub(crate) const MIN_MAX_TOKENS: usize = 64;
 
-    pub(crate) fn new(preset: Preset, max_tokens: Option<usize>) -> Result<PromptSpec> {
+    pub(crate) fn new(
+        preset: Preset,
+        max_tokens: Option<usize>,
+        pairwise: Option<pairwise::PairwiseId>,
+    ) -> Result<PromptSpec> {
         if max_tokens.is_some_and(|m| m < Self::MIN_MAX_TOKENS) {
             bail!("--max-tokens must be at least {}", Self::MIN_MAX_TOKENS);
         }
-        Ok(PromptSpec { preset, max_tokens })
+        if pairwise.is_some() && preset != Preset::SweGym {
+            bail!("--pairwise has its own prompt (an issue and two attempts): --preset does not apply to it");
+        }
+        Ok(PromptSpec { preset, max_tokens, pairwise })
     }
 }
 

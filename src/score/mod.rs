@@ -5,6 +5,7 @@
 pub(crate) mod combine;
 mod consensus;
 mod field;
+pub(crate) mod pairwise;
 pub(crate) mod remote;
 pub(crate) mod settings;
 pub(crate) mod shard;
@@ -138,6 +139,17 @@ pub(crate) trait Scorer {
     /// Scores the candidates `todo` (flat indices into `ds.cands`), calling `done` for each as
     /// soon as it is scored, so that callers can save work as it happens.
     fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()>;
+
+    /// Opens what the scorer keeps beside scores.jsonl in `out` (a pairwise judge's
+    /// pairs.jsonl), right after the score store; `afresh` when that store started afresh.
+    fn attach(&mut self, _out: &mut crate::outdir::OutDir, _afresh: bool) -> Result<()> {
+        Ok(())
+    }
+
+    /// A pairwise judge's contests and cost, once after `score`.
+    fn pairwise(&mut self) -> Option<pairwise::Outcome> {
+        None
+    }
 
     /// The order within each instance a tie-break chain set (`ScoreTable::tie_rank`), after
     /// `score`; `None`: the scores order.

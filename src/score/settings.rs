@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::combine::{Scale, SourceId};
 use crate::prompt::Preset;
+use crate::prompt::pairwise::PairwiseId;
 
 /// A scorer that needs no model: `consensus` or `field:NAME` (`--scorer`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +54,9 @@ pub struct VerifierId {
     /// default label is fixed by the checkpoint, which `model` names).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) label: Option<String>,
+    /// `--pairwise`: a pairwise judge's tournament (its answers are `A` and `B`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) pairwise: Option<PairwiseId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,9 +88,10 @@ impl ScorerSettings {
             ScorerSettings::Verifier(v) => {
                 let name = v.model.split('@').next().unwrap_or(&v.model);
                 let name = name.trim_end_matches('/').rsplit('/').next().unwrap_or(name);
+                let kind = if v.pairwise.is_some() { "pairwise judge" } else { "verifier" };
                 match &v.engine {
-                    None => format!("verifier {name}"),
-                    Some(_) => format!("verifier {name} (engine)"),
+                    None => format!("{kind} {name}"),
+                    Some(_) => format!("{kind} {name} (engine)"),
                 }
             }
         }
@@ -132,6 +137,7 @@ mod tests {
             engine: None,
             dataset: None,
             label: None,
+            pairwise: None,
         });
         assert_eq!(v.short(), "verifier qwen3-moe");
         let back: ScorerSettings = serde_json::from_str(&v.full()).unwrap();
@@ -139,6 +145,8 @@ mod tests {
         assert_eq!(ScorerSettings::Field { field: "a.b".into() }.full(), r#"{"kind":"field","field":"a.b"}"#);
         let hub = VerifierId { model: "SWE-Gym/OpenHands-32B-Verifier@main".into(), ..vid() };
         assert_eq!(ScorerSettings::Verifier(hub).short(), "verifier OpenHands-32B-Verifier");
+        let pw = VerifierId { pairwise: Some(PairwiseId { round_robin_max: 8, pivots: 3 }), ..vid() };
+        assert_eq!(ScorerSettings::Verifier(pw).short(), "pairwise judge ");
     }
 
     fn vid() -> VerifierId {
@@ -151,6 +159,7 @@ mod tests {
             label: None,
             engine: None,
             dataset: None,
+            pairwise: None,
         }
     }
 }

@@ -29,6 +29,9 @@ pub(crate) struct ScoreTable {
     pub(crate) raw: Vec<Option<u64>>,
     /// Why each non-empty candidate without a score has none (`None` for every other).
     pub(crate) unscored: Vec<Option<Unscored>>,
+    /// A pairwise judge's comparisons, one contest per instance (the scores are their soft
+    /// wins): best@k recomputes the wins within each k-subset (`metrics::pairwise`).
+    pub(crate) contests: Option<std::sync::Arc<Vec<super::pairwise::Contest>>>,
 }
 
 impl ScoreTable {
@@ -54,6 +57,7 @@ impl ScoreTable {
                 .zip(&ds.cands)
                 .map(|(s, c)| (s.score.is_none() && !c.is_empty()).then(|| Unscored::of(&s.detail)))
                 .collect(),
+            contests: None,
         }
     }
 
@@ -83,6 +87,7 @@ impl ScoreTable {
             content: vec![None; n],
             raw: vec![None; n],
             unscored: vec![None; n],
+            contests: None,
         };
         for (idx, k) in super::store::place(lines, &t.grid).into_iter().enumerate() {
             let Some(l) = k.map(|k| &lines[k]) else { continue };

@@ -53,7 +53,7 @@ impl VerifierSettings {
     /// tokenizer adds both, they are the answers, with a note on stderr; otherwise the settings
     /// as they are. Called before the scores' identity is taken, which holds the answers.
     pub(crate) fn with_checkpoint_answers(&self, quiet: bool) -> Result<VerifierSettings> {
-        if self.answers_given {
+        if self.answers_given || self.prompt.pairwise.is_some() {
             return Ok(self.clone());
         }
         let ck = self.model.locate(false)?;
@@ -81,6 +81,7 @@ impl VerifierSettings {
             engine: engine.map(str::to_string),
             dataset: self.issues.as_ref().map(IssueSpec::identity),
             label: self.label.clone(),
+            pairwise: self.prompt.pairwise,
         })
     }
 }
@@ -128,6 +129,9 @@ impl Reading {
     /// asks no question) for a causal LM.
     pub(super) fn of(s: &VerifierSettings, cfg: &ModelConfig, prompter: &Prompter, name: &str) -> Result<Self> {
         Ok(match &cfg.classifier {
+            Some(_) if s.prompt.pairwise.is_some() => bail!(
+                "--pairwise: {name} is a classification head; a pairwise judge needs a causal LM that answers A or B"
+            ),
             Some(c) => {
                 let label = c.pick(s.label.as_deref()).with_context(|| format!("--model {name}"))?;
                 Reading::Label(c.clone(), label)
@@ -205,14 +209,42 @@ impl Scorer for Verifier {
         // Prompts for a window of candidates at a time (bounded memory), built in parallel.
         for chunk in todo.chunks(256) {
             let ready = prepare(&self.prompter, ds, chunk, done)?;
-            let lens: Vec<usize> = ready.iter().map(|(_, p)| p.ids.len()).collect();
-            for range in batch::pack(&lens, self.batch_tokens) {
-                self.run_batch(&ready[range], done)?;
-            }
+            self.judge(ready, &|_| String::new(), done)?;
         }
         Ok(())
     }
 }
+
+impl Judge for Verifier {
+    fn prompter(&self) -> &Prompter {
+        &self.prompter
+    }
+
+    fn judge(&mut self, prompts: Vec<(usize, Prompt)>, _name: Name, done: Done) -> Result<()> {
+        let lens: Vec<usize> = prompts.iter().map(|(_, p)| p.ids.len()).collect();
+        for range in batch::pack(&lens, self.batch_tokens) {
+            self.run_batch(&prompts[range], done)?;
+        }
+        Ok(())
+    }
+}
+
+/// A forward pass over ready prompts, here or on the endpoints: what the pointwise verifier
+/// runs per candidate and the pairwise judge per comparison (`pairwise`).
+pub(crate) trait Judge {
+    /// The prompts' builder (tokenizer, chat template, `--max-tokens`).
+    fn prompter(&self) -> &Prompter;
+
+    /// Judges `prompts` (each under a caller's key), calling `done` with each one's result:
+    /// the first answer's share as the score and both logits (`logit_yes`, `logit_no`), or an
+    /// `error` when an endpoint cannot take the prompt. `name` says what a key is in messages.
+    fn judge(&mut self, prompts: Vec<(usize, Prompt)>, name: Name, done: Done) -> Result<()>;
+}
+
+/// What a key of [`Judge::judge`] is, in words (`instance X of run R`).
+pub(crate) type Name<'a> = &'a (dyn Fn(usize) -> String + Sync);
+/// Where [`Judge::judge`] hands each result.
+pub(crate) type Done<'a> = &'a mut dyn FnMut(usize, Scored) -> Result<()>;
 
 impl Verifier {
     fn run_batch(&self, prompts: &[(usize, Prompt)], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {

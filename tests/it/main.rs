@@ -12,6 +12,7 @@ mod html;
 mod inputs;
 mod layouts;
 mod messages;
+mod pairwise;
 mod readme;
 mod reliability;
 mod scale;

@@ -268,6 +268,7 @@ mod tests {
             content: vec![Some(1), Some(2), Some(1), Some(3), Some(5), None, None, Some(6)],
             raw: vec![Some(1), Some(2), Some(1), Some(3), Some(5), None, None, Some(6)],
             unscored: vec![None, None, None, Some(Unscored::NoValue), None, None, None, None],
+            contests: None,
         }
     }
 
@@ -318,6 +319,7 @@ mod tests {
             content: (0..2 * n as u64).map(Some).collect(),
             raw: (0..2 * n as u64).map(Some).collect(),
             unscored: vec![None; 2 * n],
+            contests: None,
         };
         t.label[2 * n - 2] = Some(false); // the last instance: picked a, only b resolves
         t.label[2 * n - 1] = Some(true);

@@ -27,10 +27,10 @@ use client::Client;
 use pool::{Ask, Event, Job, Pool};
 
 use super::settings::ScorerSettings;
-use super::verifier::{Reading, VerifierSettings, prepare};
+use super::verifier::{Done, Judge, Name, Reading, VerifierSettings, prepare};
 use super::{Scored, Scorer, VerifierDetail};
 use crate::input::Dataset;
-use crate::prompt::Prompter;
+use crate::prompt::{Prompt, Prompter};
 
 /// Where and how to reach the engines (validated, clap-free).
 #[derive(Clone, Debug)]
@@ -177,56 +177,78 @@ impl Scorer for Remote {
     }
 }
 
+impl Judge for Remote {
+    fn prompter(&self) -> &Prompter {
+        &self.prompter
+    }
+
+    fn judge(&mut self, prompts: Vec<(usize, Prompt)>, name: Name, done: Done) -> Result<()> {
+        let pool = Pool::start(&self.endpoints, self.concurrency, &self.ask);
+        let r = (|| {
+            let mut sent = HashMap::new();
+            self.send(&pool, prompts, &mut sent, name, done)?;
+            self.drain(&pool, &mut sent, name, done)
+        })();
+        pool.stop();
+        r
+    }
+}
+
 impl Remote {
-    fn drive(
+    fn drive(&self, pool: &Pool, ds: &Dataset, todo: &[usize], done: Done) -> Result<()> {
+        let mut sent: HashMap<usize, Sent> = HashMap::new();
+        let name = |idx: usize| {
+            let (i, r) = ds.grid.coords(idx);
+            format!("instance {} of run {}", ds.grid.instances[i], ds.grid.runs[r])
+        };
+        for chunk in todo.chunks(256) {
+            let ready = prepare(&self.prompter, ds, chunk, done)?;
+            self.send(pool, ready, &mut sent, &name, done)?;
+        }
+        self.drain(pool, &mut sent, &name, done)
+    }
+
+    /// Queues `ready`, receiving answers whenever enough are queued to keep every worker busy
+    /// (few enough to bound memory); a prompt over the endpoints' context is an `error` for it.
+    fn send(
         &self,
         pool: &Pool,
-        ds: &Dataset,
-        todo: &[usize],
-        done: &mut dyn FnMut(usize, Scored) -> Result<()>,
+        ready: Vec<(usize, Prompt)>,
+        sent: &mut HashMap<usize, Sent>,
+        name: Name,
+        done: Done,
     ) -> Result<()> {
-        let mut sent: HashMap<usize, Sent> = HashMap::new();
-        // Enough prompts queued to keep every worker busy, few enough to bound memory.
         let cap = 2 * self.endpoints.len() * self.concurrency;
-        for chunk in todo.chunks(256) {
-            for (idx, p) in prepare(&self.prompter, ds, chunk, done)? {
-                if let Some(m) = self.max_len.filter(|&m| p.ids.len() + self.reserve > m) {
-                    let msg = format!(
-                        "the prompt has {} tokens and the endpoints take at most {m} (their max_model_len{}): pass --max-tokens {}",
-                        p.ids.len(),
-                        if self.reserve > 0 { ", one for the answer" } else { "" },
-                        m - self.reserve
-                    );
-                    done(
-                        idx,
-                        Scored { score: None, detail: VerifierDetail { error: Some(msg), ..Default::default() } },
-                    )?;
-                    continue;
-                }
-                sent.insert(
-                    idx,
-                    Sent { n_tokens: p.ids.len(), truncated: p.truncated, has_trajectory: p.has_trajectory },
+        for (idx, p) in ready {
+            if let Some(m) = self.max_len.filter(|&m| p.ids.len() + self.reserve > m) {
+                let msg = format!(
+                    "the prompt has {} tokens and the endpoints take at most {m} (their max_model_len{}): pass --max-tokens {}",
+                    p.ids.len(),
+                    if self.reserve > 0 { ", one for the answer" } else { "" },
+                    m - self.reserve
                 );
-                pool.push(Job { idx, ids: p.ids });
-                while pool.waiting() >= cap {
-                    self.receive(pool, ds, &mut sent, done)?;
-                }
+                done(idx, Scored { score: None, detail: VerifierDetail { error: Some(msg), ..Default::default() } })?;
+                continue;
             }
-        }
-        pool.close();
-        while !sent.is_empty() {
-            self.receive(pool, ds, &mut sent, done)?;
+            sent.insert(idx, Sent { n_tokens: p.ids.len(), truncated: p.truncated, has_trajectory: p.has_trajectory });
+            pool.push(Job { idx, ids: p.ids });
+            while pool.waiting() >= cap {
+                self.receive(pool, sent, name, done)?;
+            }
         }
         Ok(())
     }
 
-    fn receive(
-        &self,
-        pool: &Pool,
-        ds: &Dataset,
-        sent: &mut HashMap<usize, Sent>,
-        done: &mut dyn FnMut(usize, Scored) -> Result<()>,
-    ) -> Result<()> {
+    /// Closes the queue and receives every answer still out.
+    fn drain(&self, pool: &Pool, sent: &mut HashMap<usize, Sent>, name: Name, done: Done) -> Result<()> {
+        pool.close();
+        while !sent.is_empty() {
+            self.receive(pool, sent, name, done)?;
+        }
+        Ok(())
+    }
+
+    fn receive(&self, pool: &Pool, sent: &mut HashMap<usize, Sent>, name: Name, done: Done) -> Result<()> {
         let gone = || {
             format!(
                 "every --endpoint stopped answering; the scores finished so far are saved: rerun to resume ({} left)",
@@ -251,10 +273,7 @@ impl Remote {
                 };
                 done(idx, Scored { score: Some(answer.score()), detail })
             }
-            Ok(Event::Fatal { idx, endpoint, msg }) => {
-                let (i, r) = ds.grid.coords(idx);
-                bail!("{endpoint}: instance {} of run {}: {msg}", ds.grid.instances[i], ds.grid.runs[r])
-            }
+            Ok(Event::Fatal { idx, endpoint, msg }) => bail!("{endpoint}: {}: {msg}", name(idx)),
             Ok(Event::Dead { endpoint, reason }) => {
                 if pool.alive() == 0 {
                     bail!("{endpoint}: {reason}; {}", gone());

@@ -135,6 +135,8 @@ pub struct ScoreStore {
     pub(crate) discarded: usize,
     /// A torn last line (an interrupted run) was dropped.
     pub(crate) dropped_torn_line: bool,
+    /// The store started afresh (a new directory, another scorer's, or `--overwrite`).
+    pub(crate) afresh: bool,
 }
 
 impl ScoreStore {
@@ -177,7 +179,8 @@ impl ScoreStore {
             .open(&path)
             .with_context(|| format!("{}: cannot open", path.display()))?;
         let reused = previous.len();
-        Ok(ScoreStore { path, file, since_sync: 0, previous, reused, discarded, dropped_torn_line: torn })
+        let afresh = overwrite || !same;
+        Ok(ScoreStore { path, file, since_sync: 0, previous, reused, discarded, dropped_torn_line: torn, afresh })
     }
 
     /// The stored score of a candidate, if the store holds one.

@@ -1,0 +1,169 @@
+//! best@k of a pairwise judge: a candidate's soft wins depend on who else is in the set, so
+//! the closed form of `bestk` (one fixed score per candidate) does not apply. best@k is the
+//! expected label of the top-W candidate when W is recomputed within a uniformly drawn
+//! k-subset (a non-empty candidate before an empty one, as selection; equal W averaged, ties
+//! broken uniformly at random): exact by enumeration where an instance has at most
+//! [`EXACT_MAX`] k-subsets, else the mean over [`DRAWS`] seeded uniform draws.
+
+use crate::score::pairwise::Contest;
+
+/// Instances with at most this many k-subsets are enumerated.
+pub(crate) const EXACT_MAX: u64 = 5000;
+/// Draws of the Monte-Carlo estimate elsewhere.
+pub(crate) const DRAWS: usize = 2000;
+
+/// C(n, k), saturating.
+fn choose(n: usize, k: usize) -> u64 {
+    let k = k.min(n - k.min(n));
+    let mut c: u128 = 1;
+    for i in 0..k {
+        c = c * (n - i) as u128 / (i + 1) as u128;
+        if c > u64::MAX as u128 {
+            return u64::MAX;
+        }
+    }
+    c as u64
+}
+
+/// The expected label of the pick within `members` (W recomputed there).
+fn pick_label(c: &Contest, labels: &[bool], members: &[bool]) -> f64 {
+    let w = c.wins(members);
+    let key = |r: usize| (!c.empty[r], w[r].unwrap_or(f64::NEG_INFINITY));
+    let mut top: Option<(bool, f64)> = None;
+    let (mut sum, mut count) = (0.0, 0usize);
+    for r in (0..c.n).filter(|&r| members[r]) {
+        let k = key(r);
+        let better = match top {
+            None => true,
+            Some(t) => k.0 && !t.0 || (k.0 == t.0 && k.1 > t.1),
+        };
+        if better {
+            (top, sum, count) = (Some(k), 0.0, 0);
+        }
+        if top == Some(k) {
+            sum += labels[r] as u8 as f64;
+            count += 1;
+        }
+    }
+    sum / count.max(1) as f64
+}
+
+/// best@k of one instance, and whether it is exact (else a `DRAWS`-draw estimate, seeded by
+/// `seed`).
+pub(crate) fn best_at_k(c: &Contest, labels: &[bool], k: usize, seed: u64) -> (f64, bool) {
+    let n = c.n;
+    assert_eq!(labels.len(), n, "one label per candidate");
+    if k == 0 || k > n {
+        return (0.0, true);
+    }
+    let mut members = vec![false; n];
+    if choose(n, k) <= EXACT_MAX {
+        // Every k-subset, in lexicographic order of its members.
+        let mut idx: Vec<usize> = (0..k).collect();
+        let (mut total, mut count) = (0.0, 0u64);
+        loop {
+            members.iter_mut().for_each(|m| *m = false);
+            idx.iter().for_each(|&i| members[i] = true);
+            total += pick_label(c, labels, &members);
+            count += 1;
+            let Some(p) = (0..k).rev().find(|&p| idx[p] < n - k + p) else { break };
+            idx[p] += 1;
+            for q in p + 1..k {
+                idx[q] = idx[q - 1] + 1;
+            }
+        }
+        return (total / count as f64, true);
+    }
+    let mut rng = crate::rng::SplitMix64(seed);
+    let mut perm: Vec<usize> = (0..n).collect();
+    let mut total = 0.0;
+    for _ in 0..DRAWS {
+        // A uniform k-subset: the first k of a partial Fisher-Yates shuffle.
+        for t in 0..k {
+            let j = t + rng.below(n - t);
+            perm.swap(t, j);
+        }
+        members.iter_mut().for_each(|m| *m = false);
+        perm[..k].iter().for_each(|&i| members[i] = true);
+        total += pick_label(c, labels, &members);
+    }
+    (total / DRAWS as f64, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::pairwise::contest::round_robin;
+
+    /// A contest from a random judge, with some empty candidates.
+    fn random_contest(n: usize, seed: u64) -> (Contest, Vec<bool>) {
+        let mut r = crate::rng::SplitMix64(seed);
+        let empty: Vec<bool> = (0..n).map(|_| r.below(5) == 0).collect();
+        let members: Vec<usize> = (0..n).filter(|&i| !empty[i]).collect();
+        // Coarse probabilities so that equal soft wins (ties) happen.
+        let orders: Vec<(usize, usize, Option<f64>)> =
+            round_robin(&members).into_iter().map(|(a, b)| (a, b, Some(r.below(3) as f64 / 2.0))).collect();
+        let labels = (0..n).map(|i| !empty[i] && r.below(2) == 0).collect();
+        (Contest::new(&empty, orders), labels)
+    }
+
+    /// The definition written out: every k-subset by bitmask, the round robin's p matrix summed
+    /// inside it, the top by (non-empty, W), ties averaged.
+    fn brute(c: &Contest, labels: &[bool], k: usize) -> f64 {
+        let n = c.n;
+        let mut p = vec![vec![0.0; n]; n];
+        for &(i, j, x) in &c.beats {
+            p[i][j] = x;
+            p[j][i] = 1.0 - x;
+        }
+        let (mut total, mut count) = (0.0, 0);
+        for mask in 0u32..(1 << n) {
+            if mask.count_ones() as usize != k {
+                continue;
+            }
+            let inside: Vec<usize> = (0..n).filter(|&i| mask >> i & 1 == 1).collect();
+            let w: Vec<f64> = inside.iter().map(|&i| inside.iter().map(|&j| p[i][j]).sum()).collect();
+            let key = |t: usize| (!c.empty[inside[t]] as u8, w[t]);
+            let best = (0..inside.len())
+                .map(key)
+                .fold((0u8, f64::NEG_INFINITY), |a, b| if b.0 > a.0 || (b.0 == a.0 && b.1 > a.1) { b } else { a });
+            let tied: Vec<usize> =
+                (0..inside.len()).filter(|&t| key(t).0 == best.0 && (key(t).1 - best.1).abs() < 1e-9).collect();
+            total += tied.iter().filter(|&&t| labels[inside[t]]).count() as f64 / tied.len() as f64;
+            count += 1;
+        }
+        total / count as f64
+    }
+
+    #[test]
+    fn enumeration_matches_the_definition() {
+        for seed in 0..40 {
+            let n = 2 + (seed as usize % 7);
+            let (c, labels) = random_contest(n, seed);
+            for k in 1..=n {
+                let (got, exact) = best_at_k(&c, &labels, k, 0);
+                assert!(exact);
+                let want = brute(&c, &labels, k);
+                assert!((got - want).abs() < 1e-12, "seed {seed} n {n} k {k}: {got} vs {want}");
+            }
+            // best@1 is the mean label; best@n is the full contest's pick, ties averaged.
+            let mean = labels.iter().filter(|&&y| y).count() as f64 / n as f64;
+            assert!((best_at_k(&c, &labels, 1, 0).0 - mean).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn monte_carlo_is_seeded_and_close() {
+        // 16 candidates, k = 8: C(16, 8) = 12870 subsets, above the enumeration limit.
+        let (c, labels) = random_contest(16, 99);
+        let (a, exact) = best_at_k(&c, &labels, 8, 1);
+        assert!(!exact);
+        assert_eq!(best_at_k(&c, &labels, 8, 1).0, a, "the same seed draws the same subsets");
+        let want = brute(&c, &labels, 8);
+        // 2000 draws of a [0, 1] variable: the standard error is at most 0.0112.
+        assert!((a - want).abs() < 0.05, "{a} vs {want}");
+        assert_eq!(choose(16, 8), 12870);
+        assert_eq!(choose(5, 0), 1);
+        assert_eq!(choose(200, 100), u64::MAX);
+    }
+}

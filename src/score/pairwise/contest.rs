@@ -1,0 +1,239 @@
+//! One instance's comparisons as numbers: which ordered pairs to judge (the schedule), and the
+//! soft wins W of every candidate from what was judged (`Contest`).
+//!
+//! p(i beats j) is the mean of P(A) with i first and 1 - P(A) with j first (position bias
+//! cancels); an order without an answer (its prompt did not fit) is left out of the mean.
+//! Empty candidates are never shown to a model: a non-empty candidate beats an empty one
+//! (p = 1) and two empty ones tie (p = 1/2).
+//!
+//! Decision (W when not every pair is judged): W_i = (n - 1) x the mean of p(i beats j) over
+//! the j it was compared with, which is the plain sum over j for a full round robin and puts a
+//! tournament's pivots (compared with everyone) and the rest (compared with a few) on one
+//! scale. A non-empty candidate with no comparison at all in a set (a tournament's pair left
+//! unjudged inside a k-subset) gets the neutral (n - 1) / 2; one every comparison of which
+//! failed (its prompts cannot fit) is unscored: no W, ranked last, as the pointwise scorer's
+//! unscored candidates.
+
+pub(crate) use crate::prompt::pairwise::ROUND_ROBIN_MAX;
+
+/// One instance's judged comparisons, on its candidates `0..n` (grid order within the
+/// instance).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Contest {
+    pub(crate) n: usize,
+    /// (i, j, p(i beats j)) with i < j, one per compared pair (the empty ones' included).
+    pub(crate) beats: Vec<(usize, usize, f64)>,
+    pub(crate) empty: Vec<bool>,
+    /// Non-empty candidates whose every comparison failed.
+    pub(crate) unscored: Vec<bool>,
+}
+
+impl Contest {
+    /// The contest of `n` candidates (`empty[i]`: no patch) from ordered judgements
+    /// (a, b, P(A) with a first; `None`: no answer).
+    pub(crate) fn new(empty: &[bool], orders: impl IntoIterator<Item = (usize, usize, Option<f64>)>) -> Contest {
+        let n = empty.len();
+        let mut sums: std::collections::BTreeMap<(usize, usize), (f64, usize)> = Default::default();
+        let mut tried = vec![false; n];
+        for (a, b, p) in orders {
+            tried[a] = true;
+            tried[b] = true;
+            let Some(p) = p else { continue };
+            let (key, p) = if a < b { ((a, b), p) } else { ((b, a), 1.0 - p) };
+            let e = sums.entry(key).or_default();
+            e.0 += p;
+            e.1 += 1;
+        }
+        let mut answered = vec![false; n];
+        let mut beats: Vec<(usize, usize, f64)> = sums
+            .into_iter()
+            .map(|((i, j), (s, c))| {
+                answered[i] = true;
+                answered[j] = true;
+                (i, j, s / c as f64)
+            })
+            .collect();
+        for i in 0..n {
+            for j in i + 1..n {
+                match (empty[i], empty[j]) {
+                    (false, false) => {}
+                    (true, true) => beats.push((i, j, 0.5)),
+                    (false, true) => beats.push((i, j, 1.0)),
+                    (true, false) => beats.push((i, j, 0.0)),
+                }
+            }
+        }
+        beats.sort_by_key(|&(i, j, _)| (i, j));
+        let unscored = (0..n).map(|i| !empty[i] && tried[i] && !answered[i]).collect();
+        Contest { n, beats, empty: empty.to_vec(), unscored }
+    }
+
+    /// Soft wins of the candidates in `members` (`None` outside it, and for unscored ones).
+    pub(crate) fn wins(&self, members: &[bool]) -> Vec<Option<f64>> {
+        let size = members.iter().filter(|&&m| m).count();
+        let (mut sum, mut count) = (vec![0.0f64; self.n], vec![0usize; self.n]);
+        for &(i, j, p) in &self.beats {
+            if members[i] && members[j] {
+                sum[i] += p;
+                sum[j] += 1.0 - p;
+                count[i] += 1;
+                count[j] += 1;
+            }
+        }
+        let scale = size.saturating_sub(1) as f64;
+        (0..self.n)
+            .map(|i| match (members[i] && !self.unscored[i], count[i]) {
+                (false, _) => None,
+                (true, 0) => Some(scale * 0.5),
+                (true, c) if c == size - 1 => Some(sum[i]),
+                (true, c) => Some(scale * sum[i] / c as f64),
+            })
+            .collect()
+    }
+}
+
+/// The comparisons of a tournament's first pass: a ring over the non-empty candidates `order`
+/// (already in their seeded order), each neighbour pair in both orders (2 x m comparisons;
+/// for m = 2 the one pair).
+pub(crate) fn ring(order: &[usize]) -> Vec<(usize, usize)> {
+    let m = order.len();
+    let mut pairs = Vec::new();
+    for t in 0..m {
+        let (a, b) = (order[t], order[(t + 1) % m]);
+        if a != b && !(m == 2 && t == 1) {
+            pairs.push((a, b));
+            pairs.push((b, a));
+        }
+    }
+    pairs
+}
+
+/// Every ordered pair of `members` (a full round robin: m (m - 1) comparisons).
+pub(crate) fn round_robin(members: &[usize]) -> Vec<(usize, usize)> {
+    members.iter().flat_map(|&a| members.iter().filter(move |&&b| b != a).map(move |&b| (a, b))).collect()
+}
+
+/// The second pass: each pivot against every other non-empty candidate and the pivots against
+/// each other, both orders, less the pairs `done` already holds. At most
+/// 2 (k (m - k) + k (k - 1) / 2) comparisons.
+pub(crate) fn pivots(
+    pivots: &[usize],
+    members: &[usize],
+    done: &std::collections::HashSet<(usize, usize)>,
+) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for &p in pivots {
+        for &o in members {
+            let key = (p.min(o), p.max(o));
+            if o == p || !seen.insert(key) {
+                continue;
+            }
+            for (a, b) in [(p, o), (o, p)] {
+                if !done.contains(&(a, b)) {
+                    pairs.push((a, b));
+                }
+            }
+        }
+    }
+    pairs
+}
+
+/// The most comparisons an instance of m non-empty candidates gets with `k` pivots.
+#[cfg(test)]
+pub(crate) fn bound(m: usize, k: usize) -> usize {
+    if m <= ROUND_ROBIN_MAX {
+        return m * m.saturating_sub(1);
+    }
+    let k = k.min(m);
+    2 * (m + k * (m - k) + k * k.saturating_sub(1) / 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// W by the definition, written out: p(i beats j) from the raw orders, summed.
+    fn brute_sum(n: usize, empty: &[bool], orders: &[(usize, usize, f64)]) -> Vec<f64> {
+        let mut w = vec![0.0; n];
+        for i in 0..n {
+            for j in 0..n {
+                if i == j {
+                    continue;
+                }
+                let p = match (empty[i], empty[j]) {
+                    (true, true) => 0.5,
+                    (false, true) => 1.0,
+                    (true, false) => 0.0,
+                    _ => {
+                        let fwd: Vec<f64> = orders.iter().filter(|o| o.0 == i && o.1 == j).map(|o| o.2).collect();
+                        let bwd: Vec<f64> = orders.iter().filter(|o| o.0 == j && o.1 == i).map(|o| 1.0 - o.2).collect();
+                        (fwd.iter().sum::<f64>() + bwd.iter().sum::<f64>()) / (fwd.len() + bwd.len()) as f64
+                    }
+                };
+                w[i] += p;
+            }
+        }
+        w
+    }
+
+    #[test]
+    fn round_robin_wins_are_sums_and_orders_cancel_position_bias() {
+        let empty = [false, false, true, false];
+        let mut r = crate::rng::SplitMix64(7);
+        let mut orders = Vec::new();
+        for (a, b) in round_robin(&[0, 1, 3]) {
+            orders.push((a, b, (r.next_u64() % 1000) as f64 / 1000.0));
+        }
+        let c = Contest::new(&empty, orders.iter().map(|&(a, b, p)| (a, b, Some(p))));
+        let w = c.wins(&[true; 4]);
+        let want = brute_sum(4, &empty, &orders);
+        for i in 0..4 {
+            assert!((w[i].unwrap() - want[i]).abs() < 1e-12, "{i}: {w:?} vs {want:?}");
+        }
+        // Soft wins share out every pair: they sum to n (n - 1) / 2.
+        assert!((w.iter().map(|x| x.unwrap()).sum::<f64>() - 6.0).abs() < 1e-12);
+        // A judge that always answers A (pure position bias) gives everyone the same W.
+        let biased = Contest::new(&[false; 3], round_robin(&[0, 1, 2]).into_iter().map(|(a, b)| (a, b, Some(1.0))));
+        assert_eq!(biased.wins(&[true; 3]), vec![Some(1.0); 3]);
+    }
+
+    #[test]
+    fn unanswered_and_unjudged_candidates() {
+        // Candidate 2's every comparison failed: unscored; the others keep their W.
+        let orders = vec![(0, 1, Some(0.8)), (1, 0, Some(0.4)), (0, 2, None), (2, 0, None), (1, 2, None), (2, 1, None)];
+        let c = Contest::new(&[false; 3], orders);
+        assert_eq!(c.unscored, vec![false, false, true]);
+        let w = c.wins(&[true; 3]);
+        assert_eq!(w[2], None);
+        // 0 beats 1 with (0.8 + 0.6) / 2 = 0.7, over one of two opponents: W = 2 x 0.7.
+        assert!((w[0].unwrap() - 1.4).abs() < 1e-12 && (w[1].unwrap() - 0.6).abs() < 1e-12);
+        // Inside {0, 3} of a tournament where 0 and 3 were never compared: neutral.
+        let t = Contest::new(&[false; 4], vec![(0, 1, Some(0.9)), (2, 3, Some(0.2))]);
+        assert_eq!(t.wins(&[true, false, false, true]), vec![Some(0.5), None, None, Some(0.5)]);
+    }
+
+    #[test]
+    fn tournament_stays_within_its_bound() {
+        for m in 9..40 {
+            for k in 0..5 {
+                let members: Vec<usize> = (0..m).collect();
+                let first = ring(&members);
+                assert_eq!(first.len(), 2 * m);
+                let done: std::collections::HashSet<(usize, usize)> = first.iter().copied().collect();
+                let second = pivots(&members[..k.min(m)], &members, &done);
+                let all: std::collections::HashSet<(usize, usize)> = first.iter().chain(&second).copied().collect();
+                assert_eq!(all.len(), first.len() + second.len(), "no comparison twice");
+                assert!(all.len() <= bound(m, k), "m {m} k {k}: {} > {}", all.len(), bound(m, k));
+                // Every pivot met every other candidate, in both orders.
+                for &p in &members[..k] {
+                    for &o in &members {
+                        assert!(o == p || (all.contains(&(p, o)) && all.contains(&(o, p))));
+                    }
+                }
+            }
+        }
+        assert_eq!(round_robin(&[0, 1, 2, 3]).len(), 12);
+        assert_eq!(bound(8, 3), 56);
+    }
+}
