@@ -11,7 +11,8 @@
 # Checks: endpoint scores equal the local f32 forward's within 1e-4 for every candidate; a
 # swerm killed mid-run resumes to the same scores; a replica killed mid-run leaves the scores
 # complete and the same; shards merged equal the unsharded run; an endpoint behind an API key;
-# a classification head served by vLLM's pooling runner (/classify) equal to the local head. Every server is started in its
+# a classification head served by vLLM's pooling runner (/classify) equal to the local head; a
+# pairwise judge's comparisons equal the local forward's. Every server is started in its
 # own process group and stopped by its process id on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -238,6 +239,23 @@ if ((RECORD)); then
     $SWERM score "$W/critic.jsonl" --model $CRITIC --preset chat --endpoint "http://127.0.0.1:$Q4" -q -o "$W/rec-c" >/dev/null
 fi
 kill_group r4
+
+echo "engine-check: 7. a pairwise judge (--pairwise): the endpoint's P(A) equal the local forward's"
+PW=(--pairwise --max-tokens 4000)
+$SWERM score "${DEMO[@]}" --model $MODEL "${PW[@]}" --device cpu --dtype f32 -q -o "$W/pw-local" >/dev/null
+$SWERM rerank "${DEMO[@]}" --labels "${REPORTS[@]}" --model $MODEL "${PW[@]}" --endpoint "$E1" -q -o "$W/pw" >/dev/null
+python3 - "$W/pw/pairs.jsonl" "$W/pw-local/pairs.jsonl" <<'PY'
+import json, sys
+def load(f):
+    return {(r["instance_id"], r["a"], r["b"]): r for r in map(json.loads, open(f))}
+a, b = load(sys.argv[1]), load(sys.argv[2])
+assert a.keys() == b.keys(), f"{len(a)} vs {len(b)} comparisons"
+worst = max(abs(a[k]["p_a"] - b[k]["p_a"]) for k in a)
+assert worst <= 1e-4, f"largest |P(A) difference| {worst}"
+print(f"  {len(a)} comparisons, largest |P(A) difference| {worst:.2e}")
+PY
+python3 scripts/check_report.py "$W/pw" >"$W/pw-check.txt" || { cat "$W/pw-check.txt"; exit 1; }
+echo "  soft wins, selection and best@k recomputed from pairs.jsonl by scripts/check_report.py"
 
 if ((RECORD || BENCH)); then
     start_replica r2 "$P2"
