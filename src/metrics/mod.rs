@@ -172,13 +172,26 @@ fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks:
         auc: Vec::new(),
         estimated: vec![0; ks.len()],
     };
+    // best@k per instance and k, in parallel (a pairwise judge's draws subsets).
+    let best: Vec<Vec<(f64, bool)>> = {
+        use rayon::prelude::*;
+        (0..n_inst)
+            .into_par_iter()
+            .map(|i| {
+                let range = t.grid.range(i);
+                let (s, y) = (&scores[range.clone()], &labels[range]);
+                let contest = t.contests.as_deref().map(|c| &c[i]);
+                ks.iter().map(|&k| instance_best_at_k(contest, s, y, (i, k), seed)).collect()
+            })
+            .collect()
+    };
     for i in 0..n_inst {
         let range = t.grid.range(i);
         let (s, y) = (&scores[range.clone()], &labels[range]);
         let c = y.iter().filter(|&&b| b).count();
         for (j, &k) in ks.iter().enumerate() {
             r.pass[j][i] = passk::pass_at_k(n, c, k);
-            let (v, exact) = instance_best_at_k(t.contests.as_deref().map(|c| &c[i]), s, y, (i, k), seed);
+            let (v, exact) = best[i][j];
             r.best[j][i] = v;
             r.estimated[j] += !exact as usize;
         }

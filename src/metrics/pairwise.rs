@@ -6,6 +6,7 @@
 //! [`EXACT_MAX`] k-subsets, else the mean over [`DRAWS`] seeded uniform draws.
 
 use crate::score::pairwise::Contest;
+use crate::score::pairwise::contest::Opponents;
 
 /// Instances with at most this many k-subsets are enumerated.
 pub(crate) const EXACT_MAX: u64 = 5000;
@@ -25,22 +26,17 @@ fn choose(n: usize, k: usize) -> u64 {
     c as u64
 }
 
-/// The expected label of the pick within `members` (W recomputed there).
-fn pick_label(c: &Contest, labels: &[bool], members: &[bool]) -> f64 {
-    let w = c.wins(members);
-    let key = |r: usize| (!c.empty[r], w[r].unwrap_or(f64::NEG_INFINITY));
-    let mut top: Option<(bool, f64)> = None;
+/// The expected label of the pick among `list` (W recomputed there; `w` a reused buffer).
+fn pick_label(c: &Contest, m: &mut Opponents, labels: &[bool], list: &[usize], w: &mut Vec<Option<f64>>) -> f64 {
+    c.wins_of(m, list, w);
+    let mut top = (false, f64::NEG_INFINITY);
     let (mut sum, mut count) = (0.0, 0usize);
-    for r in (0..c.n).filter(|&r| members[r]) {
-        let k = key(r);
-        let better = match top {
-            None => true,
-            Some(t) => k.0 && !t.0 || (k.0 == t.0 && k.1 > t.1),
-        };
-        if better {
-            (top, sum, count) = (Some(k), 0.0, 0);
+    for (t, &r) in list.iter().enumerate() {
+        let k = (!c.empty[r], w[t].unwrap_or(f64::NEG_INFINITY));
+        if count == 0 || (k.0 && !top.0) || (k.0 == top.0 && k.1 > top.1) {
+            (top, sum, count) = (k, 0.0, 0);
         }
-        if top == Some(k) {
+        if k == top {
             sum += labels[r] as u8 as f64;
             count += 1;
         }
@@ -56,15 +52,14 @@ pub(crate) fn best_at_k(c: &Contest, labels: &[bool], k: usize, seed: u64) -> (f
     if k == 0 || k > n {
         return (0.0, true);
     }
-    let mut members = vec![false; n];
+    let mut m = c.opponents();
+    let mut w = Vec::with_capacity(k);
     if choose(n, k) <= EXACT_MAX {
         // Every k-subset, in lexicographic order of its members.
         let mut idx: Vec<usize> = (0..k).collect();
         let (mut total, mut count) = (0.0, 0u64);
         loop {
-            members.iter_mut().for_each(|m| *m = false);
-            idx.iter().for_each(|&i| members[i] = true);
-            total += pick_label(c, labels, &members);
+            total += pick_label(c, &mut m, labels, &idx, &mut w);
             count += 1;
             let Some(p) = (0..k).rev().find(|&p| idx[p] < n - k + p) else { break };
             idx[p] += 1;
@@ -83,9 +78,7 @@ pub(crate) fn best_at_k(c: &Contest, labels: &[bool], k: usize, seed: u64) -> (f
             let j = t + rng.below(n - t);
             perm.swap(t, j);
         }
-        members.iter_mut().for_each(|m| *m = false);
-        perm[..k].iter().for_each(|&i| members[i] = true);
-        total += pick_label(c, labels, &members);
+        total += pick_label(c, &mut m, labels, &perm[..k], &mut w);
     }
     (total / DRAWS as f64, false)
 }

@@ -68,28 +68,65 @@ impl Contest {
         Contest { n, beats, empty: empty.to_vec(), unscored }
     }
 
+    /// Each candidate's opponents and p(it beats them), opponents ascending: what every
+    /// computation of W walks (a tournament's candidates met a few others, not n - 1).
+    pub(crate) fn opponents(&self) -> Opponents {
+        let mut adj: Vec<Vec<(usize, f64)>> = vec![Vec::new(); self.n];
+        for &(i, j, p) in &self.beats {
+            adj[i].push((j, p));
+            adj[j].push((i, 1.0 - p));
+        }
+        for a in &mut adj {
+            a.sort_by_key(|&(j, _)| j);
+        }
+        Opponents { adj, inside: vec![false; self.n] }
+    }
+
     /// Soft wins of the candidates in `members` (`None` outside it, and for unscored ones).
     pub(crate) fn wins(&self, members: &[bool]) -> Vec<Option<f64>> {
-        let size = members.iter().filter(|&&m| m).count();
-        let (mut sum, mut count) = (vec![0.0f64; self.n], vec![0usize; self.n]);
-        for &(i, j, p) in &self.beats {
-            if members[i] && members[j] {
-                sum[i] += p;
-                sum[j] += 1.0 - p;
-                count[i] += 1;
-                count[j] += 1;
-            }
+        let list: Vec<usize> = (0..self.n).filter(|&i| members[i]).collect();
+        let mut w = Vec::new();
+        self.wins_of(&mut self.opponents(), &list, &mut w);
+        let mut out = vec![None; self.n];
+        for (&i, x) in list.iter().zip(w) {
+            out[i] = x;
         }
-        let scale = size.saturating_sub(1) as f64;
-        (0..self.n)
-            .map(|i| match (members[i] && !self.unscored[i], count[i]) {
-                (false, _) => None,
-                (true, 0) => Some(scale * 0.5),
-                (true, c) if c == size - 1 => Some(sum[i]),
-                (true, c) => Some(scale * sum[i] / c as f64),
-            })
-            .collect()
+        out
     }
+
+    /// The soft wins of the candidates `list` into `out` (by position in `list`): the one
+    /// computation of W, so that the scores and best@k agree to the bit.
+    pub(crate) fn wins_of(&self, o: &mut Opponents, list: &[usize], out: &mut Vec<Option<f64>>) {
+        let size = list.len();
+        let scale = size.saturating_sub(1) as f64;
+        list.iter().for_each(|&i| o.inside[i] = true);
+        out.clear();
+        for &i in list {
+            if self.unscored[i] {
+                out.push(None);
+                continue;
+            }
+            let (mut sum, mut count) = (0.0f64, 0usize);
+            for &(j, p) in &o.adj[i] {
+                if o.inside[j] {
+                    sum += p;
+                    count += 1;
+                }
+            }
+            out.push(Some(match count {
+                0 => scale * 0.5,
+                c if c == size - 1 => sum,
+                c => scale * sum / c as f64,
+            }));
+        }
+        list.iter().for_each(|&i| o.inside[i] = false);
+    }
+}
+
+/// A contest's comparisons by candidate, and a scratch membership mask (`Contest::opponents`).
+pub(crate) struct Opponents {
+    adj: Vec<Vec<(usize, f64)>>,
+    inside: Vec<bool>,
 }
 
 /// The comparisons of a tournament's first pass: a ring over the non-empty candidates `order`

@@ -312,8 +312,9 @@ impl Window<'_> {
 /// The contests of a table's instances from stored comparisons (lines of candidates outside
 /// the grid, kept from earlier runs, are left out): what `eval` and `compare` give best@k.
 pub(crate) fn contests_from(lines: &[PairLine], grid: &crate::grid::Grid, empty: &[bool]) -> Vec<Contest> {
-    let inst: HashMap<&str, usize> = grid.instances.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
-    let run: HashMap<&str, usize> = grid.runs.iter().enumerate().map(|(r, s)| (s.as_str(), r)).collect();
+    type Fast<'a> = HashMap<&'a str, usize, foldhash::fast::RandomState>;
+    let inst: Fast = grid.instances.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+    let run: Fast = grid.runs.iter().enumerate().map(|(r, s)| (s.as_str(), r)).collect();
     let mut orders: Vec<Vec<(usize, usize, Option<f64>)>> = vec![Vec::new(); grid.instances.len()];
     for l in lines {
         if let (Some(&i), Some(&a), Some(&b)) =

@@ -71,19 +71,46 @@ struct ReadBack {
     torn: bool,
 }
 
+/// A line's key, borrowed.
+fn key_of(l: &PairLine) -> (&str, &str, &str) {
+    (&l.instance_id, &l.a, &l.b)
+}
+
+/// Refuses a comparison given twice in one file (found by sorting: a million lines need no
+/// table of owned keys).
+fn check_unique(path: &Path, lines: &[PairLine], linenos: &[usize]) -> Result<()> {
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.sort_unstable_by(|&x, &y| key_of(&lines[x]).cmp(&key_of(&lines[y])).then(x.cmp(&y)));
+    for w in order.windows(2) {
+        let (first, second) = (&lines[w[0]], &lines[w[1]]);
+        if key_of(first) == key_of(second) {
+            bail!(
+                "{}:{}: duplicate comparison of runs {} (A) and {} (B) on instance {} (first at line {})",
+                path.display(),
+                linenos[w[1]],
+                second.a,
+                second.b,
+                second.instance_id,
+                linenos[w[0]]
+            );
+        }
+    }
+    Ok(())
+}
+
 fn read_lines(path: &Path) -> Result<ReadBack> {
     let f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
     let mut r = BufReader::new(f);
     let mut buf = Vec::new();
     let (mut out, mut offset, mut lineno) = (Vec::new(), 0u64, 0usize);
-    let mut seen: HashMap<PairKey, usize> = HashMap::new();
-    loop {
+    let mut linenos = Vec::new();
+    let torn = loop {
         buf.clear();
         lineno += 1;
         let n = read_line_bounded(&mut r, &mut buf, max_line_bytes())
             .with_context(|| format!("{}:{lineno}", path.display()))?;
         if n == 0 {
-            return Ok(ReadBack { lines: out, complete_bytes: offset, torn: false });
+            break false;
         }
         if buf.iter().all(u8::is_ascii_whitespace) {
             offset += n as u64;
@@ -92,21 +119,15 @@ fn read_lines(path: &Path) -> Result<ReadBack> {
         let parsed = serde_json::from_slice::<PairLine>(&buf).map_err(|e| crate::input::stream::json_error(&e));
         let parsed = parsed.and_then(|l| l.check().map(|()| l));
         if !buf.ends_with(b"\n") && parsed.is_err() && r.fill_buf()?.is_empty() {
-            return Ok(ReadBack { lines: out, complete_bytes: offset, torn: true });
+            break true;
         }
         let line = parsed.map_err(|e| anyhow!("{}:{lineno}: {e}", path.display()))?;
-        if let Some(first) = seen.insert(line.key(), lineno) {
-            bail!(
-                "{}:{lineno}: duplicate comparison of runs {} (A) and {} (B) on instance {} (first at line {first})",
-                path.display(),
-                line.a,
-                line.b,
-                line.instance_id
-            );
-        }
         offset += n as u64;
         out.push(line);
-    }
+        linenos.push(lineno);
+    };
+    check_unique(path, &out, &linenos)?;
+    Ok(ReadBack { lines: out, complete_bytes: offset, torn })
 }
 
 /// The open pairs store of an output directory (its lock is the directory's).
@@ -114,7 +135,7 @@ pub(crate) struct PairStore {
     path: PathBuf,
     file: File,
     since_sync: usize,
-    previous: HashMap<PairKey, PairLine>,
+    previous: HashMap<PairKey, PairLine, foldhash::fast::RandomState>,
     pub(crate) dropped_torn_line: bool,
 }
 
@@ -123,7 +144,7 @@ impl PairStore {
     /// `--overwrite` or a new directory), else its complete lines kept for reuse.
     pub(crate) fn open(out: &mut OutDir, afresh: bool) -> Result<Self> {
         let path = out.file(PAIRS);
-        let mut previous = HashMap::new();
+        let mut previous = HashMap::default();
         let mut torn = false;
         if afresh || !path.exists() {
             outdir::write_atomic(&path, b"")?;
@@ -196,8 +217,7 @@ pub(crate) fn beside(scores: &Path) -> PathBuf {
 /// The comparisons of several stores (shards) merged; a comparison in two must agree within
 /// `MERGE_TOLERANCE`. Returns the lines and the files whose torn last line was dropped.
 pub(crate) fn read_many(paths: &[PathBuf]) -> Result<(Vec<PairLine>, Vec<PathBuf>)> {
-    let mut merged: Vec<PairLine> = Vec::new();
-    let mut at: HashMap<PairKey, (usize, usize)> = HashMap::new();
+    let mut all: Vec<(usize, PairLine)> = Vec::new();
     let mut torn = Vec::new();
     for (k, p) in paths.iter().enumerate() {
         if !p.exists() {
@@ -210,35 +230,37 @@ pub(crate) fn read_many(paths: &[PathBuf]) -> Result<(Vec<PairLine>, Vec<PathBuf
         if back.torn {
             torn.push(p.clone());
         }
-        for l in back.lines {
-            match at.get(&l.key()) {
-                None => {
-                    at.insert(l.key(), (merged.len(), k));
-                    merged.push(l);
-                }
-                Some(&(j, from)) => {
-                    let m = &merged[j];
-                    let same = match (m.p_a, l.p_a) {
-                        (Some(x), Some(y)) => (x - y).abs() <= MERGE_TOLERANCE,
-                        (x, y) => x == y,
-                    };
-                    if !same {
-                        bail!(
-                            "runs {} (A) and {} (B) on instance {} are compared in {} (p_a {:?}) and in {} (p_a {:?}), which disagree",
-                            l.a,
-                            l.b,
-                            l.instance_id,
-                            paths[from].display(),
-                            m.p_a,
-                            p.display(),
-                            l.p_a
-                        );
-                    }
-                }
-            }
+        if paths.len() == 1 {
+            return Ok((back.lines, torn));
         }
+        all.extend(back.lines.into_iter().map(|l| (k, l)));
     }
-    Ok((merged, torn))
+    // Several stores: sorted by comparison, each kept once where they agree.
+    all.sort_by(|x, y| key_of(&x.1).cmp(&key_of(&y.1)).then(x.0.cmp(&y.0)));
+    let mut merged: Vec<(usize, PairLine)> = Vec::with_capacity(all.len());
+    for (k, l) in all {
+        if let Some((from, m)) = merged.last().filter(|(_, m)| key_of(m) == key_of(&l)) {
+            let same = match (m.p_a, l.p_a) {
+                (Some(x), Some(y)) => (x - y).abs() <= MERGE_TOLERANCE,
+                (x, y) => x == y,
+            };
+            if !same {
+                bail!(
+                    "runs {} (A) and {} (B) on instance {} are compared in {} (p_a {:?}) and in {} (p_a {:?}), which disagree",
+                    l.a,
+                    l.b,
+                    l.instance_id,
+                    paths[*from].display(),
+                    m.p_a,
+                    paths[k].display(),
+                    l.p_a
+                );
+            }
+            continue;
+        }
+        merged.push((k, l));
+    }
+    Ok((merged.into_iter().map(|(_, l)| l).collect(), torn))
 }
 
 #[cfg(test)]

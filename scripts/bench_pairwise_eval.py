@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""What a pairwise judge's best@k costs at RL scale: `swerm eval` of a synthetic pairwise store
+(INSTANCES x RUNS, every instance a tournament: a ring pass plus 3 pivots, both orders), timed
+beside `swerm eval` of the same scores as a pointwise store (best@k in closed form).
+
+    python3 scripts/bench_pairwise_eval.py [--instances 2438] [--runs 64] [--repeat 3]
+
+Prints both wall times and their ratio. The comparisons are random (no model runs); the
+numbers measure the metrics, not a judge.
+"""
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SWERM = os.path.join(HERE, "..", "target", "release", "swerm")
+
+
+def write_store(d, instances, runs, pairwise, seed=0):
+    rnd = random.Random(seed)
+    os.makedirs(d, exist_ok=True)
+    scorer = {"kind": "verifier", "model": "/bench/judge", "preset": "swegym", "answers": ["A", "B"],
+              "max_tokens": None, "dtype": "bf16"}
+    if pairwise:
+        scorer["pairwise"] = {"round_robin_max": 8, "pivots": 3}
+    json.dump({"format": "swerm-scores/1", "scorer": scorer}, open(os.path.join(d, "scores.settings.json"), "w"))
+    names = [f"run-{r:03}" for r in range(runs)]
+    with open(os.path.join(d, "scores.jsonl"), "w") as s, open(os.path.join(d, "pairs.jsonl"), "w") as p:
+        for i in range(instances):
+            iid = f"bench__inst-{i:05}"
+            for r, name in enumerate(names):
+                s.write(json.dumps({"instance_id": iid, "run": name, "score": rnd.random() * (runs - 1),
+                                    "empty": False, "resolved": rnd.random() < 0.4,
+                                    "patch_hash": f"{rnd.getrandbits(64):016x}"}) + "\n")
+            if not pairwise:
+                continue
+            order = list(range(runs))
+            rnd.shuffle(order)
+            un = lambda x, y: (min(x, y), max(x, y))  # noqa: E731
+            pairs = {un(order[t], order[(t + 1) % runs]) for t in range(runs)}
+            for piv in order[:3]:
+                pairs |= {un(piv, o) for o in range(runs) if o != piv}
+            for a, b in sorted(pairs):
+                for x, y in [(a, b), (b, a)]:
+                    p.write(json.dumps({"instance_id": iid, "a": names[x], "b": names[y], "p_a": rnd.random()}) + "\n")
+
+
+def timed(args, repeat):
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--instances", type=int, default=2438)
+    ap.add_argument("--runs", type=int, default=64)
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as w:
+        pw, pt = os.path.join(w, "pairwise"), os.path.join(w, "pointwise")
+        write_store(pw, a.instances, a.runs, True)
+        write_store(pt, a.instances, a.runs, False)
+        n_pairs = sum(1 for _ in open(os.path.join(pw, "pairs.jsonl")))
+        t_pw = timed([SWERM, "eval", "--scores", pw, "-q", "-o", os.path.join(w, "e1")], a.repeat)
+        t_pt = timed([SWERM, "eval", "--scores", pt, "-q", "-o", os.path.join(w, "e2")], a.repeat)
+        print(f"{a.instances} instances x {a.runs} runs, {n_pairs} comparisons ({os.cpu_count()} cores, best of {a.repeat})")
+        print(f"  swerm eval, pairwise store (best@k by subsets): {t_pw:7.2f} s")
+        print(f"  swerm eval, pointwise store (closed form):      {t_pt:7.2f} s")
+        print(f"  ratio pairwise / pointwise: {t_pw / t_pt:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
