@@ -148,6 +148,42 @@ pub(crate) fn show(p: &Path) -> String {
     if t.is_empty() { s } else { t.to_string() }
 }
 
+/// A store file lines are appended to as work finishes (one `write` per line, synced to disk
+/// every 64 lines and on `sync`): what scores.jsonl and pairs.jsonl share.
+pub(crate) struct Appender {
+    path: PathBuf,
+    file: File,
+    since_sync: usize,
+}
+
+impl Appender {
+    pub(crate) fn open(path: &Path) -> Result<Self> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("{}: cannot open", path.display()))?;
+        Ok(Appender { path: path.to_path_buf(), file, since_sync: 0 })
+    }
+
+    /// Appends `line` as one JSON line, counted for Ctrl-C's message.
+    pub(crate) fn append<T: serde::Serialize>(&mut self, line: &T) -> Result<()> {
+        let text = serde_json::to_string(line).expect("a store line serializes") + "\n";
+        self.file.write_all(text.as_bytes()).with_context(|| format!("{}: cannot write", self.path.display()))?;
+        crate::interrupt::saved_one();
+        self.since_sync += 1;
+        if self.since_sync >= 64 {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn sync(&mut self) -> Result<()> {
+        self.since_sync = 0;
+        self.file.sync_data().with_context(|| format!("{}: cannot sync", self.path.display()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

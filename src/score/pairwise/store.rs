@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -133,8 +133,7 @@ fn read_lines(path: &Path) -> Result<ReadBack> {
 /// The open pairs store of an output directory (its lock is the directory's).
 pub(crate) struct PairStore {
     path: PathBuf,
-    file: File,
-    since_sync: usize,
+    file: outdir::Appender,
     previous: HashMap<PairKey, PairLine, foldhash::fast::RandomState>,
     pub(crate) dropped_torn_line: bool,
 }
@@ -162,9 +161,8 @@ impl PairStore {
         }
         out.mark_written(PAIRS);
         crate::interrupt::watch_as(path.clone(), previous.len(), ["comparison", "comparisons"]);
-        let file =
-            OpenOptions::new().append(true).open(&path).with_context(|| format!("{}: cannot open", path.display()))?;
-        Ok(PairStore { path, file, since_sync: 0, previous, dropped_torn_line: torn })
+        let file = outdir::Appender::open(&path)?;
+        Ok(PairStore { path, file, previous, dropped_torn_line: torn })
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -178,19 +176,11 @@ impl PairStore {
 
     /// Appends one line (one `write` call), syncing every 64 lines.
     pub(crate) fn append(&mut self, line: &PairLine) -> Result<()> {
-        let text = serde_json::to_string(line).expect("pair line serializes") + "\n";
-        self.file.write_all(text.as_bytes()).with_context(|| format!("{}: cannot write", self.path.display()))?;
-        crate::interrupt::saved_one();
-        self.since_sync += 1;
-        if self.since_sync >= 64 {
-            self.sync()?;
-        }
-        Ok(())
+        self.file.append(line)
     }
 
     pub(crate) fn sync(&mut self) -> Result<()> {
-        self.since_sync = 0;
-        self.file.sync_data().with_context(|| format!("{}: cannot sync", self.path.display()))
+        self.file.sync()
     }
 
     /// Rewrites the file with `lines` (this run's comparisons) and every earlier line of
@@ -266,6 +256,7 @@ pub(crate) fn read_many(paths: &[PathBuf]) -> Result<(Vec<PairLine>, Vec<PathBuf
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn line(a: &str, b: &str, p: f64) -> PairLine {
         PairLine {

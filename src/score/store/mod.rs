@@ -22,9 +22,8 @@ mod read;
 mod tests;
 
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::fs::{self, OpenOptions};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -124,9 +123,7 @@ fn refuse(e: Existing, dir: &Path, want: Want, overwrite: bool) -> Result<Existi
 /// other runs, other instances, subsets and earlier inputs stay. Only `--overwrite` starts
 /// afresh, and says how many lines it discarded.
 pub struct ScoreStore {
-    path: PathBuf,
-    file: File,
-    since_sync: usize,
+    file: outdir::Appender,
     /// Every line already in the store when it was opened, by (instance, run).
     previous: HashMap<(String, String), ScoreLine>,
     /// Lines read back from an earlier run.
@@ -173,14 +170,10 @@ impl ScoreStore {
         }
         out.mark_written(SCORES);
         out.mark_written(SETTINGS);
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .with_context(|| format!("{}: cannot open", path.display()))?;
+        let file = outdir::Appender::open(&path)?;
         let reused = previous.len();
         let afresh = overwrite || !same;
-        Ok(ScoreStore { path, file, since_sync: 0, previous, reused, discarded, dropped_torn_line: torn, afresh })
+        Ok(ScoreStore { file, previous, reused, discarded, dropped_torn_line: torn, afresh })
     }
 
     /// The stored score of a candidate, if the store holds one.
@@ -190,19 +183,11 @@ impl ScoreStore {
 
     /// Appends one line (one `write` call), syncing to disk every 64 lines.
     pub(crate) fn append(&mut self, line: &ScoreLine) -> Result<()> {
-        let text = serde_json::to_string(line).expect("score line serializes") + "\n";
-        self.file.write_all(text.as_bytes()).with_context(|| format!("{}: cannot write", self.path.display()))?;
-        crate::interrupt::saved_one();
-        self.since_sync += 1;
-        if self.since_sync >= 64 {
-            self.sync()?;
-        }
-        Ok(())
+        self.file.append(line)
     }
 
     pub(crate) fn sync(&mut self) -> Result<()> {
-        self.since_sync = 0;
-        self.file.sync_data().with_context(|| format!("{}: cannot sync", self.path.display()))
+        self.file.sync()
     }
 
     /// Replaces the file, atomically, with `lines` (this run's candidates) and every earlier
