@@ -261,7 +261,7 @@ fn labeled(
     let order: Vec<f64> = (0..t.score.len()).map(|i| t.order_key(i)).collect();
     let r = rows(t, &order, labels, selected, ks, opts.seed);
     if t.contests.is_some() {
-        notes.push(pairwise_note(ks, &r.estimated, t.grid.instances.len(), opts.seed));
+        notes.push(pairwise_note(ks, &r.estimated, t.grid.instances.len(), opts.seed, t.tie_rank.is_some()));
     }
     // AUC, ECE and Brier are over the scored candidates: an unscored one is not a low score.
     let scored: Vec<usize> = (0..t.score.len()).filter(|&i| t.score[i].is_some()).collect();
@@ -309,8 +309,15 @@ fn labeled(
     }
 }
 
-/// How a pairwise judge's best@k was computed.
-fn pairwise_note(ks: &[usize], estimated: &[usize], instances: usize, seed: u64) -> String {
+/// How a pairwise judge's best@k was computed, and, under a tie-break chain (`chained`), that
+/// the chain orders the selection only.
+///
+/// Decision: best@k does not follow `--tie-break` for a pairwise judge. The chain's stored rank
+/// (`tie_rank`) orders candidates by the soft wins of the *whole* set first; inside a k-subset
+/// the soft wins are recomputed, so that rank would carry in opponents outside the subset. Equal
+/// soft wins in a subset are averaged (uniform tie-breaking, as the spec defines best@k), and
+/// the report says so rather than implying the chain was used.
+fn pairwise_note(ks: &[usize], estimated: &[usize], instances: usize, seed: u64, chained: bool) -> String {
     let mc: Vec<String> = ks
         .iter()
         .zip(estimated)
@@ -327,7 +334,12 @@ fn pairwise_note(ks: &[usize], estimated: &[usize], instances: usize, seed: u64)
             mc.join(", ")
         )
     };
-    format!("best@k of the pairwise judge recomputes the soft wins within each k-subset; {how}")
+    let chain = if chained {
+        "; --tie-break orders the selection only: equal soft wins within a k-subset are averaged"
+    } else {
+        ""
+    };
+    format!("best@k of the pairwise judge recomputes the soft wins within each k-subset; {how}{chain}")
 }
 
 impl Labeled {

@@ -156,6 +156,33 @@ fn rerank_selects_by_soft_wins_and_checks_out_independently() {
     ]));
     let c = read_json(&cmp.join("compare.json"));
     assert_eq!(c["scorers"]["pw"]["best_at_k"], a["best_at_k"], "{}", c["scorers"]["pw"]);
+
+    // Under --tie-break the chain is stored and orders the selection; best@k recomputes W in
+    // each subset and averages equal W, so it is the same numbers, and the notes say so.
+    let chained = dir.path().join("chained");
+    let stdout = ok(&swerm(&[
+        "rerank",
+        &inputs(),
+        "--model",
+        &tiny("qwen3"),
+        "--pairwise",
+        "--tie-break",
+        "consensus",
+        "--device",
+        "cpu",
+        "--dtype",
+        "f32",
+        "-o",
+        chained.to_str().unwrap(),
+    ]));
+    let note = "--tie-break orders the selection only";
+    assert!(stdout.contains(note), "{stdout}");
+    assert!(!read_json(&out.join("report.json"))["notes"].to_string().contains(note));
+    let t = read_json(&chained.join("report.json"));
+    assert!(t["notes"].to_string().contains(note), "{}", t["notes"]);
+    assert_eq!(t["best_at_k"], a["best_at_k"]);
+    assert!(jsonl_file(&chained.join("scores.jsonl")).iter().all(|l| l["tie_rank"].is_number()));
+    check_report(&chained);
 }
 
 #[test]
