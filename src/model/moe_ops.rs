@@ -143,9 +143,6 @@ impl CustomOp1 for Permute {
 pub(crate) struct Routing {
     /// [T, k]: the row of each (token, slot) pair in the expert-sorted buffer.
     pub(crate) pos: Tensor,
-    /// [n]: the pair (t * k + j) each row holds.
-    #[cfg_attr(not(feature = "cuda"), allow(dead_code))] // read by the CUDA combine
-    pub(crate) pair_of_row: Tensor,
     /// [n]: the token each row holds (what the one gather reads).
     pub(crate) token_of_row: Tensor,
     /// [E + 1] on the host: expert e owns rows offsets[e]..offsets[e + 1]. The only copy to the
@@ -161,7 +158,7 @@ impl Routing {
         let all = ids.flatten_all()?.apply_op1_no_bwd(&Permute { experts, k })?;
         Ok(Routing {
             pos: all.narrow(0, 0, n)?.reshape((t, k))?,
-            pair_of_row: all.narrow(0, n, n)?,
+            // all[n..2n], each row's pair, is not read: the combine walks pos (token-major).
             token_of_row: all.narrow(0, 2 * n, n)?,
             // force_contiguous: a fresh buffer of the E + 1 offsets, so that only they cross to
             // the host (to_vec1 of a view copies the whole underlying buffer first).
