@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check, one command on the H100/H200 machine (cargo is not there). Here, first:
 #
-#   scripts/build-cuda.sh --flash-attn        # -> .gpubin/swerm.xz (about 10 MB)
+#   scripts/build-cuda.sh --flash-attn        # -> .gpubin/swerm.xz (about 6.5 MB)
 #   scripts/gpubin-size.sh                    # what travels: under 12 MiB / 60 MiB
 #
 # then through the device tool, in one call (the 10-minute command limit; aim: 5-6 minutes):
