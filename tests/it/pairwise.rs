@@ -33,12 +33,17 @@ fn inputs() -> String {
     tiny("pairwise-trajectories.jsonl")
 }
 
-/// `score --pairwise` in f32 on the CPU; returns stdout.
-fn score(model: &str, out: &Path, extra: &[&str]) -> String {
+/// `CMD --pairwise` (score or rerank) in f32 on the CPU; returns stdout.
+fn judge(cmd: &str, model: &str, out: &Path, extra: &[&str]) -> String {
     let (i, o) = (inputs(), out.to_str().unwrap());
-    let mut args = vec!["score", &i, "--model", model, "--pairwise", "--device", "cpu", "--dtype", "f32", "-o", o];
+    let mut args = vec![cmd, &i, "--model", model, "--pairwise", "--device", "cpu", "--dtype", "f32", "-o", o];
     args.extend_from_slice(extra);
     ok(&swerm(&args))
+}
+
+/// `score --pairwise` in f32 on the CPU; returns stdout.
+fn score(model: &str, out: &Path, extra: &[&str]) -> String {
+    judge("score", model, out, extra)
 }
 
 fn pairs(dir: &Path) -> HashMap<PairKey, Value> {
@@ -94,19 +99,7 @@ fn prompts_and_answers_match_transformers() {
 fn rerank_selects_by_soft_wins_and_checks_out_independently() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("pw");
-    let stdout = ok(&swerm(&[
-        "rerank",
-        &inputs(),
-        "--model",
-        &tiny("qwen3"),
-        "--pairwise",
-        "--device",
-        "cpu",
-        "--dtype",
-        "f32",
-        "-o",
-        out.to_str().unwrap(),
-    ]));
+    let stdout = judge("rerank", &tiny("qwen3"), &out, &[]);
     // Cost in the summary: 3 + 2 non-empty candidates -> 6 + 2 ordered comparisons.
     assert!(stdout.contains("pairwise: 8 comparisons (4.0 per instance)"), "{stdout}");
     assert!(stdout.contains("prompt tokens read now"), "{stdout}");
@@ -160,24 +153,10 @@ fn rerank_selects_by_soft_wins_and_checks_out_independently() {
     // Under --tie-break the chain is stored and orders the selection; best@k recomputes W in
     // each subset and averages equal W, so it is the same numbers, and the notes say so.
     let chained = dir.path().join("chained");
-    let stdout = ok(&swerm(&[
-        "rerank",
-        &inputs(),
-        "--model",
-        &tiny("qwen3"),
-        "--pairwise",
-        "--tie-break",
-        "consensus",
-        "--device",
-        "cpu",
-        "--dtype",
-        "f32",
-        "-o",
-        chained.to_str().unwrap(),
-    ]));
+    let stdout = judge("rerank", &tiny("qwen3"), &chained, &["--tie-break", "consensus"]);
     let note = "--tie-break orders the selection only";
     assert!(stdout.contains(note), "{stdout}");
-    assert!(!read_json(&out.join("report.json"))["notes"].to_string().contains(note));
+    assert!(!a["notes"].to_string().contains(note));
     let t = read_json(&chained.join("report.json"));
     assert!(t["notes"].to_string().contains(note), "{}", t["notes"]);
     assert_eq!(t["best_at_k"], a["best_at_k"]);
