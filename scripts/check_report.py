@@ -144,6 +144,9 @@ def check_trust(rep, want, cmp, name=""):
         want["selected"]["expected_under_random_ties"])
     cmp(f"{name}ties.tied", rep["ties"]["instances_with_tied_top"], want["ties"][0])
     cmp(f"{name}ties.mixed_labels", rep["ties"]["with_mixed_labels"], want["ties"][1])
+    cmp(f"{name}selected.resolved", rep["selected"]["resolved"], want["selected"]["resolved"])
+    cmp(f"{name}selected.picked_copies_with_mixed_labels", rep["selected"]["picked_copies_with_mixed_labels"],
+        want["selected"]["mixed_copies"])
     cmp(f"{name}unscored", rep["unscored_candidates"]["total"], want["unscored"])
     runs = rep["run_names"]
     for r, run in enumerate(runs):

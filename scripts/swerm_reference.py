@@ -128,6 +128,13 @@ def pick(scores, cands):
                   [len(c) > 5 and bool(c[5]) for c in cands])
 
 
+def copies_of(cands, p):
+    """The runs holding candidate p's patch: non-empty candidates of its content key."""
+    if cands[p][2] or cands[p][3] is None:
+        return [p]
+    return [r for r, c in enumerate(cands) if not c[2] and c[3] == cands[p][3]]
+
+
 def ties(grid, order=None):
     """(instances whose top key is shared by two or more different patches, of those the ones
     with mixed labels), by enumeration."""
@@ -175,13 +182,21 @@ def metrics(grid, ece_bins=15, order=None):
     mean_label = sum(c[1] for i in insts for c in grid[i]) / (n * len(insts))
     out["random_at_k"] = {str(k): mean_label for k in ks}
     picks = [pick(within(i), grid[i]) for i in insts]
-    sel = [grid[i][p][1] for i, p in zip(insts, picks)]
+    # The pick is a patch: credited with the mean label of every non-empty candidate holding
+    # the same content key (itself alone when empty or keyless), and shared among their runs.
+    holders = [copies_of(grid[i], p) for i, p in zip(insts, picks)]
+    sel = [sum(grid[i][r][1] for r in h) / len(h) for i, h in zip(insts, holders)]
     out["selected"] = {"resolved": sum(sel), "rate": sum(sel) / len(insts),
+                       "mixed_copies": sum(1 for i, h in zip(insts, holders) if len({grid[i][r][1] for r in h}) == 2),
                        "expected_under_random_ties": out["best_at_k"][str(n)] if n in ks else
                        sum(best_at_k(within(i), [c[1] for c in grid[i]], n) for i in insts) / len(insts)}
     # A pick that is a hole (no run has a record) is credited to none.
-    out["picks"] = [sum(1 for i, p in zip(insts, picks) if p == r and not (len(grid[i][r]) > 5 and grid[i][r][5]))
-                    for r in range(n)]
+    out["picks"] = [0.0] * n
+    for i, p, h in zip(insts, picks, holders):
+        if len(grid[i][p]) > 5 and grid[i][p][5]:
+            continue
+        for r in h:
+            out["picks"][r] += 1 / len(h)
     out["run_rates"] = [sum(grid[i][r][1] for i in insts) / len(insts) for r in range(n)]
     # AUC, ECE and Brier over the scored candidates only.
     allc = [c for i in insts for c in grid[i] if c[0] is not None]

@@ -52,6 +52,74 @@ impl Checkpoint {
     }
 }
 
+impl Checkpoint {
+    /// What identifies scores made with this checkpoint wherever it lies: SHA-256 over
+    /// config.json, tokenizer.json, tokenizer_config.json and chat_template.jinja (each named,
+    /// sized and whole: they decide the prompts and the shape), and over each weights file (by
+    /// name): its size, its safetensors header (every tensor's name, dtype, shape and offsets)
+    /// and three 64 KiB samples of its data (after the header, at the middle, at the end).
+    ///
+    /// Decision (no full hash of the weights): tens of GB would be read before every run. The
+    /// header and sizes tell architectures and shardings apart; the samples tell apart two
+    /// checkpoints of one architecture (a fine-tune and its base), whose headers are alike. A
+    /// checkpoint whose weights are not at hand (a hub id not yet downloaded) is known by its
+    /// small files alone, with its `repo@revision` (`ModelRef::digest`).
+    pub(crate) fn digest(&self) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let mut small = vec![("config.json", &self.config), ("tokenizer.json", &self.tokenizer)];
+        small.push(("tokenizer_config.json", &self.tokenizer_config));
+        if let Some(t) = &self.chat_template {
+            small.push(("chat_template.jinja", t));
+        }
+        for (name, path) in small {
+            let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+            h.update(format!("{name}\0{}\0", bytes.len()));
+            h.update(&bytes);
+        }
+        for w in &self.weights {
+            let name = w.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            h.update(format!("{name}\0"));
+            h.update(weights_fingerprint(w)?);
+        }
+        Ok(format!("sha256:{}", hex(&h.finalize())))
+    }
+}
+
+/// A safetensors file's size, header and three 64 KiB samples of its data (`Checkpoint::digest`).
+fn weights_fingerprint(path: &Path) -> Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let err = || format!("{}: cannot read", path.display());
+    let mut f = std::fs::File::open(path).with_context(err)?;
+    let size = f.metadata().with_context(err)?.len();
+    let mut out = size.to_le_bytes().to_vec();
+    let mut len = [0u8; 8];
+    f.read_exact(&mut len)
+        .with_context(|| format!("{}: not a safetensors file (shorter than 8 bytes)", path.display()))?;
+    let header_len = u64::from_le_bytes(len);
+    if header_len > size.saturating_sub(8) || header_len > 100 << 20 {
+        bail!("{}: not a safetensors file: header too large ({header_len} bytes in a file of {size})", path.display());
+    }
+    let mut header = vec![0u8; header_len as usize];
+    f.read_exact(&mut header).with_context(err)?;
+    out.extend_from_slice(&header);
+    const SAMPLE: u64 = 64 << 10;
+    let data = 8 + header_len;
+    let mid = data + (size - data) / 2;
+    for at in [data, mid.saturating_sub(SAMPLE / 2).max(data), size.saturating_sub(SAMPLE).max(data)] {
+        f.seek(SeekFrom::Start(at)).with_context(err)?;
+        let mut buf = Vec::with_capacity(SAMPLE as usize);
+        (&mut f).take(SAMPLE).read_to_end(&mut buf).with_context(err)?;
+        out.extend_from_slice(&buf);
+    }
+    Ok(out)
+}
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Where files come from.
 enum Files {
     Dir(PathBuf),
@@ -99,13 +167,36 @@ impl ModelRef {
         locate(&self.model, self.revision.as_deref(), with_weights)
     }
 
-    /// The name scores made with it are known by: a local folder's canonical path, else
-    /// `<hub id>@<revision>` (`main` when none was given).
-    pub(crate) fn identity(&self) -> String {
+    /// The name scores made with it are shown by (information, not identity: `digest` is): a
+    /// local folder's canonical path, else `<hub id>@<revision>` (`main` when none was given).
+    pub(crate) fn name(&self) -> String {
         match Path::new(&self.model).canonicalize() {
             Ok(p) if p.is_dir() => p.display().to_string(),
             _ => format!("{}@{}", self.model, self.revision.as_deref().unwrap_or("main")),
         }
+    }
+
+    /// What identifies its scores (`Checkpoint::digest`): the same files at another path give
+    /// the same digest. Weights are only listed where they are at hand (a local folder, the
+    /// hub cache); a hub checkpoint not downloaded yet is digested by its small files and named
+    /// `repo@revision`, so nothing large is fetched before the store is checked.
+    pub(crate) fn digest(&self) -> Result<String> {
+        if Path::new(&self.model).is_dir() {
+            return self.locate(true)?.digest();
+        }
+        let ck = match self.locate_cached_weights() {
+            Some(ck) => ck,
+            None => self.locate(false)?,
+        };
+        let d = ck.digest()?;
+        Ok(if ck.weights.is_empty() { format!("{d}+{}", self.name()) } else { d })
+    }
+
+    /// The checkpoint with its weights when they are all in the hub cache already.
+    fn locate_cached_weights(&self) -> Option<Checkpoint> {
+        let rev = self.revision.as_deref().unwrap_or("main");
+        hub::cached(&self.model, hf_hub::RepoType::Model, rev).commit?;
+        self.locate(true).ok()
     }
 }
 

@@ -27,9 +27,10 @@ pub struct Cli {
     /// terminal).
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Turn input and label warnings (records outside --instances, runs covering different
-    /// instance sets, labels for other instances or for candidates without a patch, score sets
-    /// whose unscored candidates differ) into errors (exit status 2).
+    /// Turn input and label warnings (an input with no records, runs covering different
+    /// instance sets, records or labels for other instances (without --instances), labels for
+    /// candidates without a patch, score sets whose unscored candidates differ) into errors
+    /// (exit status 2).
     #[arg(long, global = true)]
     pub strict: bool,
 }

@@ -99,9 +99,17 @@ impl Output {
     }
 }
 
+/// `--instances FILE` of a command that reads stores: the file and its ids.
+pub(crate) type InstanceList = Option<(PathBuf, Vec<String>)>;
+
+fn instance_list(p: Option<PathBuf>) -> Result<InstanceList> {
+    p.map(|p| Ok((p.clone(), read_instance_list(&p)?))).transpose()
+}
+
 pub struct Eval {
     /// One store, or shards to merge.
     pub(crate) scores: Vec<PathBuf>,
+    pub(crate) instances: InstanceList,
     pub(crate) labels: Vec<String>,
     pub(crate) out: PathBuf,
     pub(crate) metrics: MetricsOptions,
@@ -111,6 +119,7 @@ pub struct Eval {
 
 pub struct Calibrate {
     pub(crate) scores: Vec<PathBuf>,
+    pub(crate) instances: InstanceList,
     pub(crate) labels: Vec<String>,
     pub(crate) method: Option<Method>,
     pub(crate) folds: usize,
@@ -128,6 +137,7 @@ impl Calibrate {
             bail!("--ece-bins must be at least 1");
         }
         Ok(Calibrate {
+            instances: instance_list(a.instances)?,
             scores: a.scores,
             labels: a.labels,
             method: a.method,
@@ -183,10 +193,7 @@ fn model_ref(model: &str, p: &cli::PromptArgs) -> ModelRef {
 }
 
 fn inputs(a: cli::InputArgs, score_field: Option<String>, issues: Option<Option<IssueSpec>>) -> Result<Inputs> {
-    let instances = match a.instances {
-        Some(p) => Some((p.clone(), read_instance_list(&p)?)),
-        None => None,
-    };
+    let instances = instance_list(a.instances)?;
     // Without prompts no stage reads a patch's text: only its keys are kept (the selected
     // patches are read again for predictions.jsonl).
     let load = LoadOptions { format: a.format, score_field, instances, drop_patches: issues.is_none() };
@@ -269,6 +276,7 @@ impl Rerank {
 impl Eval {
     pub(crate) fn from_cli(a: cli::EvalArgs) -> Result<Self> {
         Ok(Eval {
+            instances: instance_list(a.instances)?,
             calibration: calibration(a.calibration)?,
             scores: a.scores,
             labels: a.labels,
@@ -315,6 +323,7 @@ pub struct Compare {
     /// Calibrations to apply, by set name.
     pub(crate) calibrations: Vec<(String, AppliedCalibration)>,
     pub(crate) labels: Vec<String>,
+    pub(crate) instances: InstanceList,
     pub(crate) baseline: String,
     pub(crate) out: PathBuf,
     pub(crate) json: bool,
@@ -368,7 +377,16 @@ impl Compare {
             let cal = calibration(Some(PathBuf::from(file)))?.expect("a file was given");
             calibrations.push((name.to_string(), cal));
         }
-        Ok(Compare { sets, calibrations, labels: a.labels, baseline, out: a.out, json: a.json, metrics })
+        Ok(Compare {
+            sets,
+            calibrations,
+            labels: a.labels,
+            instances: instance_list(a.instances)?,
+            baseline,
+            out: a.out,
+            json: a.json,
+            metrics,
+        })
     }
 }
 

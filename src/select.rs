@@ -6,9 +6,13 @@
 //! the pick never depends on run names or input order. Among candidates of the same content,
 //! the hash of the exact bytes decides (so predictions.jsonl is byte-identical whatever the run
 //! names); only byte-identical patches, or a store without content keys (written before swerm
-//! recorded them), fall back to run order. Same content with different labels (a flaky test)
-//! is the one case where run order can still move the selected rate: `eval` from a store has
-//! no patch bytes to go by.
+//! recorded them), fall back to run order.
+//!
+//! Decision (credit goes to the patch, not to a name): the pick is a patch, and the runs that
+//! produced the same content hold copies of it. When copies carry different labels (a flaky
+//! test), the pick is credited with the mean label of its copies (`credit`), as best@k averages
+//! tied candidates, and the per-run picks table shares one pick among the runs holding a copy
+//! (`pick_shares`). So neither the selected rate nor the picks depend on run names or order.
 
 use crate::score::ScoreTable;
 
@@ -50,6 +54,46 @@ fn better(t: &ScoreTable, a: usize, b: usize) -> bool {
         _ => None,
     };
     first(t.content[a], t.content[b]).or_else(|| first(t.raw[a], t.raw[b])).unwrap_or(false)
+}
+
+/// The candidates of instance `i` holding the patch of candidate `pick` (flat indices): every
+/// non-empty candidate of its content key; the pick alone when it is empty or has no key (a
+/// store written before swerm recorded keys).
+pub(crate) fn copies(t: &ScoreTable, i: usize, pick: usize) -> Vec<usize> {
+    match t.content[pick].filter(|_| !t.empty[pick]) {
+        None => vec![pick],
+        Some(k) => t.grid.range(i).filter(|&c| !t.empty[c] && t.content[c] == Some(k)).collect(),
+    }
+}
+
+/// The label instance `i`'s pick (run `pick_run`) is credited with: the mean label of its
+/// copies (`labels` instance-major, every candidate labelled).
+pub(crate) fn credit(t: &ScoreTable, labels: &[bool], i: usize, pick_run: usize) -> f64 {
+    let c = copies(t, i, t.grid.idx(i, pick_run));
+    c.iter().filter(|&&x| labels[x]).count() as f64 / c.len() as f64
+}
+
+/// Whether instance `i`'s pick has copies that disagree on the label.
+pub(crate) fn mixed_copies(t: &ScoreTable, labels: &[bool], i: usize, pick_run: usize) -> bool {
+    let c = copies(t, i, t.grid.idx(i, pick_run));
+    c.iter().any(|&x| labels[x]) && c.iter().any(|&x| !labels[x])
+}
+
+/// How many instances' picks each run holds: a pick shared equally by the runs holding a copy
+/// of its patch; a pick that is a hole (no run has a record for the instance) credited to none.
+pub(crate) fn pick_shares(t: &ScoreTable, selected: &[usize]) -> Vec<f64> {
+    let mut shares = vec![0.0; t.grid.n_runs()];
+    for (i, &r) in selected.iter().enumerate() {
+        let pick = t.grid.idx(i, r);
+        if t.missing[pick] {
+            continue;
+        }
+        let c = copies(t, i, pick);
+        for x in &c {
+            shares[t.grid.coords(*x).1] += 1.0 / c.len() as f64;
+        }
+    }
+    shares
 }
 
 /// Ties at the top of the instances.
@@ -182,6 +226,34 @@ mod tests {
             }
         }
         out
+    }
+
+    /// Copies of one patch with different labels: the credit and the picks shares are the same
+    /// for every permutation of the runs (brute force over all of them), and equal to the mean
+    /// label of the copies, counted by hand.
+    #[test]
+    fn copies_are_credited_as_a_group() {
+        // Runs 0, 2, 3 hold patch 7 (labels yes, no, no); run 1 another patch; run 4 empty.
+        let scores = [Some(0.9), Some(0.5), Some(0.9), Some(0.9), None];
+        let keys = [Some(7), Some(8), Some(7), Some(7), None];
+        let empty = [false, false, false, false, true];
+        let labels = [true, true, false, false, false];
+        for p in permutations(5) {
+            let mut t = table(p.iter().map(|&r| scores[r]).collect(), p.iter().map(|&r| empty[r]).collect(), {
+                p.iter().map(|&r| keys[r]).collect()
+            });
+            let y: Vec<bool> = p.iter().map(|&r| labels[r]).collect();
+            t.label = y.iter().map(|&b| Some(b)).collect();
+            let sel = select(&t);
+            assert_eq!(keys[p[sel[0]]], Some(7), "{p:?}");
+            assert!((credit(&t, &y, 0, sel[0]) - 1.0 / 3.0).abs() < 1e-12, "{p:?}");
+            assert!(mixed_copies(&t, &y, 0, sel[0]));
+            let shares = pick_shares(&t, &sel);
+            for (col, &run) in p.iter().enumerate() {
+                let want = if keys[run] == Some(7) { 1.0 / 3.0 } else { 0.0 };
+                assert!((shares[col] - want).abs() < 1e-12, "{p:?}: run {run} holds {}", shares[col]);
+            }
+        }
     }
 
     #[test]

@@ -215,7 +215,8 @@ pub struct InputArgs {
     #[arg(long)]
     pub(crate) format: Option<Format>,
     /// The instance set (one id per line), e.g. a whole benchmark split: instances nobody
-    /// attempted count as unresolved; records for other instances are ignored with a warning.
+    /// attempted count as unresolved; records and labels for other instances are ignored (both
+    /// counted on one line, which --strict does not refuse).
     #[arg(long, value_name = "FILE")]
     pub(crate) instances: Option<PathBuf>,
 }
@@ -280,7 +281,8 @@ pub struct RerankArgs {
     #[arg(long, default_value = "z", value_name = "z|logit")]
     pub(crate) scale: Scale,
     /// Order candidates tied on the top score by these sources, in turn. With --combine: its
-    /// source names, then `run` (earlier run first), such as v,c,run. With any other scorer:
+    /// source names, then `run` (the run given earlier on the command line first, as the inputs
+    /// were listed, not by name), such as v,c,run. With any other scorer:
     /// consensus, field:PATH or a scores.jsonl (or its directory), such as --model M
     /// --tie-break consensus. Ties left after the chain go to the patch content (never a run name).
     #[arg(long, value_name = "A,B")]
@@ -310,6 +312,10 @@ pub struct EvalArgs {
     /// it, or any file of its shape); repeat to merge shards.
     #[arg(long, required = true, value_name = "FILE|DIR")]
     pub(crate) scores: Vec<PathBuf>,
+    /// Only these instances (one id per line): the store's other instances are left out of
+    /// every number (a pilot's instances, to compare with a larger store on the same ones).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) instances: Option<PathBuf>,
     /// Harness reports as RUN=FILE (a store keeps no input order, so reports pair by run
     /// name; a plain FILE only when the store holds one run).
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
@@ -333,6 +339,10 @@ pub struct CalibrateArgs {
     /// merge shards.
     #[arg(long, required = true, value_name = "FILE|DIR")]
     pub(crate) scores: Vec<PathBuf>,
+    /// Only these instances (one id per line): the store's other instances are left out of
+    /// every number (a pilot's instances, to compare with a larger store on the same ones).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) instances: Option<PathBuf>,
     /// Harness reports as RUN=FILE (a store keeps no input order, so reports pair by run
     /// name; a plain FILE only when the stores hold one run).
     #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
@@ -367,6 +377,10 @@ pub struct CompareArgs {
     /// The score set the others are compared with [default: the first].
     #[arg(long, value_name = "NAME")]
     pub(crate) baseline: Option<String>,
+    /// Only these instances (one id per line): the store's other instances are left out of
+    /// every number (a pilot's instances, to compare with a larger store on the same ones).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) instances: Option<PathBuf>,
     /// NAME=cal.json: compare score set NAME calibrated by a `swerm calibrate` map (one store
     /// may appear under two names, raw and calibrated); repeatable.
     #[arg(long, value_name = "NAME=FILE")]

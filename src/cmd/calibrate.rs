@@ -1,7 +1,7 @@
 //! `swerm calibrate`: a calibration map fitted on labelled scores (cal.json).
 
 use super::inputs::label_table;
-use super::stored::{line_logits, read_scores};
+use super::stored::{line_logits, read_scoped};
 use crate::config::{self};
 use crate::metrics::calibrate::{Calibration, Data};
 use crate::score::ScoreTable;
@@ -44,11 +44,12 @@ fn fit_data(t: &ScoreTable, z: &[Option<f64>], source: &str) -> Result<Data> {
 }
 
 pub(crate) fn calibrate(cfg: &config::Calibrate) -> Result<()> {
-    let stored = read_scores(&cfg.scores)?;
+    let scoped = read_scoped(&cfg.scores, &cfg.instances)?;
+    let stored = scoped.stored;
     let mut t = ScoreTable::from_lines(&stored.lines);
     let source = stored.origin.clone();
     if !cfg.labels.is_empty() {
-        label_table(&mut t, &cfg.labels, &source)?;
+        label_table(&mut t, &cfg.labels, &source, scoped.left_out.as_deref())?;
     }
     let data = fit_data(&t, &line_logits(&t, &stored.lines), &source)?;
     let mut cal = Calibration::fit(&data, cfg.method, cfg.folds, cfg.seed, cfg.ece_bins, source)?;

@@ -2,7 +2,7 @@
 
 use super::STRICT;
 use super::inputs::label_table;
-use super::stored::{calibrate_table, line_logits, read_scores, table_of};
+use super::stored::{calibrate_table, line_logits, read_scoped, table_of};
 use crate::config::{self};
 use crate::metrics;
 use crate::outdir::OutDir;
@@ -14,11 +14,17 @@ use anyhow::{Context, Result, anyhow, bail};
 use std::path::PathBuf;
 
 /// One score set read back for `compare`, labelled.
-pub(super) fn compare_set(name: &str, paths: &[PathBuf], labels: &[String]) -> Result<(Stored, ScoreTable)> {
-    let stored = read_scores(paths).with_context(|| format!("score set {name}"))?;
+pub(super) fn compare_set(
+    name: &str,
+    paths: &[PathBuf],
+    labels: &[String],
+    instances: &crate::config::InstanceList,
+) -> Result<(Stored, ScoreTable)> {
+    let scoped = read_scoped(paths, instances).with_context(|| format!("score set {name}"))?;
+    let stored = scoped.stored;
     let mut t = table_of(&stored, paths)?;
     if !labels.is_empty() {
-        label_table(&mut t, labels, &stored.origin)?;
+        label_table(&mut t, labels, &stored.origin, scoped.left_out.as_deref())?;
     }
     Ok((stored, t))
 }
@@ -78,7 +84,7 @@ struct Set {
 fn read_sets(cfg: &config::Compare) -> Result<Vec<Set>> {
     let mut sets = Vec::new();
     for (name, paths) in &cfg.sets {
-        let (stored, mut table) = compare_set(name, paths, &cfg.labels)?;
+        let (stored, mut table) = compare_set(name, paths, &cfg.labels, &cfg.instances)?;
         let calibration = cfg.calibrations.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone());
         if let Some(c) = &calibration {
             c.cal.check_scorer(stored.scorer.as_ref()).with_context(|| format!("--calibration {name}={}", c.source))?;
@@ -141,17 +147,23 @@ fn paired_differences(entries: &mut [(crate::report::compare::Entry, Vec<usize>)
     let keys = |t: &ScoreTable| -> (Vec<f64>, Vec<f64>) {
         (0..t.score.len()).map(|i| (t.rank_score(i), t.order_key(i))).unzip()
     };
+    let credit = |t: &ScoreTable, sel: &[usize]| -> Vec<f64> {
+        sel.iter().enumerate().map(|(i, &r)| crate::select::credit(t, &y, i, r)).collect()
+    };
     let (base_scores, base_order) = keys(&entries[base].0.table);
     let base_sel = entries[base].1.clone();
+    let base_credit = credit(&entries[base].0.table, &base_sel);
     let base_contests = entries[base].0.table.contests.clone();
     let ks = entries[base].0.metrics.ks.clone();
     for (e, sel) in entries.iter_mut().filter(|(e, _)| e.name != cfg.baseline) {
         let (s, o) = keys(&e.table);
-        let a = Side { scores: &s, order: &o, selected: sel, contests: e.table.contests.as_deref().map(Vec::as_slice) };
+        let c = credit(&e.table, sel);
+        let contests = e.table.contests.as_deref().map(Vec::as_slice);
+        let a = Side { scores: &s, order: &o, credit: &c, contests };
         let b = Side {
             scores: &base_scores,
             order: &base_order,
-            selected: &base_sel,
+            credit: &base_credit,
             contests: base_contests.as_deref().map(Vec::as_slice),
         };
         e.differences = Some(paired::differences(&a, &b, &y, &e.table.grid, &ks, &cfg.metrics));

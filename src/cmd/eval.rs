@@ -1,7 +1,7 @@
 //! `swerm eval`: the report of a store read back (no scoring).
 
 use super::inputs::label_table;
-use super::stored::{calibrate_table, line_details, line_logits, read_scores, table_of};
+use super::stored::{calibrate_table, line_details, line_logits, read_scoped, table_of};
 use super::{finish, note};
 use crate::config::{self};
 use crate::metrics;
@@ -13,10 +13,11 @@ use crate::text::count;
 use anyhow::{Context, Result, anyhow};
 
 pub(crate) fn eval(cfg: &config::Eval) -> Result<bool> {
-    let stored = read_scores(&cfg.scores)?;
-    let mut t = table_of(&stored, &cfg.scores)?;
+    let scoped = read_scoped(&cfg.scores, &cfg.instances)?;
+    let stored = &scoped.stored;
+    let mut t = table_of(stored, &cfg.scores)?;
     if !cfg.labels.is_empty() {
-        label_table(&mut t, &cfg.labels, &stored.origin)?;
+        label_table(&mut t, &cfg.labels, &stored.origin, scoped.left_out.as_deref())?;
     }
     let cal = cfg.calibration.as_ref();
     if let Some(c) = cal {

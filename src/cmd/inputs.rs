@@ -1,7 +1,7 @@
 //! The inputs of a subcommand: runs read into a `Dataset` (with the warnings a reader
 //! needs), and `--labels` applied to a dataset or to a score table read back.
 
-use super::{QUIET, note, warn};
+use super::{QUIET, note, note_as, warn, warn_as};
 use crate::config::{self};
 use crate::input::issues::IssueSpec;
 use crate::input::labels::{self, LabelTarget};
@@ -15,17 +15,31 @@ use std::collections::HashSet;
 pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
     let runs = input::expand_inputs(&inputs.specs)?;
     for n in runs.iter().filter_map(|r| r.note.as_deref()) {
-        note(n);
+        note_as("layout", n);
     }
     let files: usize = runs.iter().map(|r| r.files.len()).sum();
     let pb = progress::bar(files as u64, "reading", quiet);
     let mut ds = input::load(&runs, &inputs.load, &|_| pb.inc(1))?;
     pb.finish_and_clear();
+    // Decision (--instances names the denominator): records outside it and instances a run
+    // has no record for are what a subset means, not something wrong with the inputs: they
+    // are counted on one line, and --strict does not refuse them.
+    let subset = inputs.load.instances.is_some();
+    let mut counted = Vec::new();
     if ds.outside > 0 {
-        warn(&format!("{} outside --instances (ignored)", count(ds.outside, "record is", "records are")))?;
+        counted.push(format!("{} outside --instances ignored", count(ds.outside, "record", "records")));
     }
     if ds.grid.instances.is_empty() {
         bail!("no candidates in the inputs");
+    }
+    for (run, path) in &ds.no_records {
+        warn_as(
+            Some("no records"),
+            &format!(
+                "run {run}: {} holds no records: a run with no candidates (every instance missing, unresolved)",
+                path.display()
+            ),
+        )?;
     }
     match &inputs.issues {
         Some(spec) => attach_issues(&mut ds, spec)?,
@@ -45,28 +59,42 @@ pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
         let present: Vec<&input::Candidate> =
             (0..ds.grid.instances.len()).map(|i| &ds.cands[ds.grid.idx(i, r)]).filter(|c| !c.is_missing()).collect();
         if !present.is_empty() && present.iter().all(|c| c.is_empty()) {
-            warn(&format!(
-                "run {}: no record has a patch ({} read): an agent that submitted nothing, or a file read in the wrong format (see --format)?",
-                ds.grid.runs[r],
-                count(present.len(), "record", "records")
-            ))?;
+            warn_as(
+                Some("no patch"),
+                &format!(
+                    "run {}: no record has a patch ({} read): an agent that submitted nothing, or a file read in the wrong format (see --format)?",
+                    ds.grid.runs[r],
+                    count(present.len(), "record", "records")
+                ),
+            )?;
         }
     }
-    if ds.missing_count > 0 {
-        let per_run: Vec<String> = (0..ds.grid.n_runs())
-            .filter_map(|r| {
-                let missing =
-                    (0..ds.grid.instances.len()).filter(|&i| ds.cands[ds.grid.idx(i, r)].is_missing()).count();
-                (missing > 0).then(|| format!("{} lacks {missing}", ds.grid.runs[r]))
-            })
-            .collect();
-        warn(&format!(
-            "runs cover different instance sets: {} of {} lack some of the {} ({}); missing = unresolved",
-            per_run.len(),
+    let no_records: HashSet<&str> = ds.no_records.iter().map(|(r, _)| r.as_str()).collect();
+    let per_run: Vec<String> = (0..ds.grid.n_runs())
+        .filter(|&r| !no_records.contains(ds.grid.runs[r].as_str()))
+        .filter_map(|r| {
+            let missing = (0..ds.grid.instances.len()).filter(|&i| ds.cands[ds.grid.idx(i, r)].is_missing()).count();
+            (missing > 0).then(|| format!("{} lacks {missing}", ds.grid.runs[r]))
+        })
+        .collect();
+    if !per_run.is_empty() {
+        let lacking = per_run.len();
+        let msg = format!(
+            "runs cover different instance sets: {lacking} of {} lack some of the {} ({}); missing = unresolved",
             count(ds.grid.n_runs(), "run", "runs"),
             count(ds.grid.instances.len(), "instance", "instances"),
             crate::text::first_few(&per_run, 2),
-        ))?;
+        );
+        match subset {
+            true => counted.push(format!(
+                "{} count as unresolved",
+                count(ds.missing_count, "missing prediction", "missing predictions")
+            )),
+            false => warn(&msg)?,
+        }
+    }
+    if !counted.is_empty() && !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("swerm: --instances: {}", counted.join("; "));
     }
     Ok(ds)
 }
@@ -98,10 +126,18 @@ fn attach_issues(ds: &mut Dataset, spec: &IssueSpec) -> Result<()> {
 }
 
 /// Applies `--labels` to the dataset, printing the warnings.
-pub(super) fn label(ds: &mut Dataset, args: &[String], n_inputs: usize) -> Result<()> {
+/// `subset`: `--instances` set the instances (ids outside them are counted, not warned about).
+pub(super) fn label(ds: &mut Dataset, args: &[String], n_inputs: usize, subset: bool) -> Result<()> {
     let args = args.iter().map(|s| labels::parse_label_arg(s, &ds.grid.runs)).collect::<Result<Vec<_>>>()?;
     let empty: Vec<bool> = ds.cands.iter().map(|c| c.is_empty()).collect();
-    let to = LabelTarget { grid: &ds.grid, run_input: &ds.run_input, n_inputs: Some(n_inputs), empty: &empty };
+    let to = LabelTarget {
+        grid: &ds.grid,
+        run_input: &ds.run_input,
+        n_inputs: Some(n_inputs),
+        empty: &empty,
+        left_out: &ds.outside_ids,
+        subset,
+    };
     let mut l = ds.labels();
     apply_labels(&to, &mut l, &args)?;
     ds.set_labels(l);
@@ -115,18 +151,38 @@ pub(super) fn apply_labels(to: &LabelTarget, l: &mut [Option<labels::Label>], ar
     if !pairs.is_empty() && !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
         eprintln!("swerm: {}", labels::pairing_line(to, &pairs));
     }
-    for w in labels::apply(to, l, &pairs)? {
-        warn(&w)?;
+    let applied = labels::apply(to, l, &pairs)?;
+    for (kind, w) in &applied.warnings {
+        warn_as(Some(kind), w)?;
+    }
+    if applied.ignored > 0 && !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!(
+            "swerm: --instances: {} of the reports outside it ignored",
+            count(applied.ignored, "resolved id", "resolved ids")
+        );
     }
     Ok(())
 }
 
 /// Labels a score table read back from a store: reports pair with its runs by name, or
-/// positionally in name order (each run its own input).
-pub(super) fn label_table(t: &mut ScoreTable, args: &[String], origin: &str) -> Result<()> {
+/// positionally in name order (each run its own input). `left_out`: the store's instances
+/// that `--instances` left out of the table (a report naming only those still fits its run).
+pub(super) fn label_table(
+    t: &mut ScoreTable,
+    args: &[String],
+    origin: &str,
+    left_out: Option<&[String]>,
+) -> Result<()> {
     let args = args.iter().map(|s| labels::parse_label_arg(s, &t.grid.runs)).collect::<Result<Vec<_>>>()?;
     let run_input: Vec<usize> = (0..t.grid.n_runs()).collect();
-    let to = LabelTarget { grid: &t.grid, run_input: &run_input, n_inputs: None, empty: &t.empty };
+    let to = LabelTarget {
+        grid: &t.grid,
+        run_input: &run_input,
+        n_inputs: None,
+        empty: &t.empty,
+        left_out: left_out.unwrap_or_default(),
+        subset: left_out.is_some(),
+    };
     let mut l: Vec<Option<labels::Label>> =
         t.label.iter().map(|l| l.map(|resolved| labels::Label { resolved, origin: origin.to_string() })).collect();
     apply_labels(&to, &mut l, &args)?;

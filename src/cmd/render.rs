@@ -5,7 +5,7 @@ use super::inputs::load;
 use crate::config::{self};
 use crate::input::Dataset;
 use crate::prompt::pairwise::instance_issue;
-use crate::prompt::{Prompt, Prompter, TooLong};
+use crate::prompt::{PatchView, Prompt, Prompter, TooLong};
 use anyhow::Result;
 use serde_json::{Value, json};
 
@@ -15,26 +15,57 @@ pub(crate) fn render(cfg: &config::Render) -> Result<()> {
     let prompter = Prompter::for_model(&cfg.model, cfg.prompt)?;
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
-    let mut emit = |line: Value| -> bool { writeln!(w, "{line}").is_ok() };
-    let open = if cfg.prompt.pairwise.is_some() {
-        pairs(&ds, &prompter, &mut emit)?
-    } else {
-        singles(&ds, &prompter, &mut emit)?
+    let mut emit = |line: Value| -> bool {
+        match writeln!(w, "{line}") {
+            Ok(()) => true,
+            Err(e) => {
+                crate::console::failed(&e);
+                false
+            }
+        }
     };
-    // `open` false: stdout closed (e.g. piped into head).
+    let mut tally = Shown::default();
+    let open = if cfg.prompt.pairwise.is_some() {
+        pairs(&ds, &prompter, &mut emit, &mut tally)?
+    } else {
+        singles(&ds, &prompter, &mut emit, &mut tally)?
+    };
+    // `open` false: stdout closed (piped into head: quietly) or failed (`console::check`).
     if open {
-        let _ = w.flush();
+        if let Err(e) = w.flush() {
+            crate::console::failed(&e);
+        }
+        eprintln!(
+            "swerm: {} rendered; patch not shown: {}; {} added as a final-patch block (their trajectory does not show it)",
+            crate::text::count(tally.prompts, "prompt", "prompts"),
+            tally.not_shown,
+            tally.added
+        );
     }
     Ok(())
 }
 
-/// A prompt's line, or its `error` when it cannot fit `--max-tokens`; other errors stop.
-fn line(mut base: Value, p: Result<Prompt>) -> Result<Value> {
+/// How many prompts showed their patch how (for the closing line on stderr).
+#[derive(Default)]
+struct Shown {
+    prompts: usize,
+    added: usize,
+    not_shown: usize,
+}
+
+/// A prompt's line, or its `error` when it cannot fit the token limit; other errors stop.
+/// `patch`: `shown` (the trajectory or the preset's final-patch block shows it), `added` (the
+/// trajectory does not: the prompt added a final-patch block) or `not_shown`.
+fn line(mut base: Value, p: Result<Prompt>, tally: &mut Shown) -> Result<Value> {
     match p {
         Ok(p) => {
+            tally.prompts += 1;
+            tally.added += (p.shows.patch == PatchView::Added) as usize;
+            tally.not_shown += (p.shows.patch == PatchView::NotShown) as usize;
             base["prompt"] = p.text.into();
             base["n_tokens"] = p.ids.len().into();
             base["truncated"] = p.truncated.into();
+            base["patch"] = serde_json::to_value(p.shows.patch).expect("serializes");
         }
         Err(e) if e.downcast_ref::<TooLong>().is_some() => base["error"] = format!("{e:#}").into(),
         Err(e) => return Err(e),
@@ -43,7 +74,7 @@ fn line(mut base: Value, p: Result<Prompt>) -> Result<Value> {
 }
 
 /// One line per non-empty candidate.
-fn singles(ds: &Dataset, prompter: &Prompter, emit: &mut dyn FnMut(Value) -> bool) -> Result<bool> {
+fn singles(ds: &Dataset, prompter: &Prompter, emit: &mut dyn FnMut(Value) -> bool, tally: &mut Shown) -> Result<bool> {
     for idx in 0..ds.cands.len() {
         let (i, r) = ds.grid.coords(idx);
         let p = match prompter.for_candidate(ds, idx) {
@@ -51,7 +82,7 @@ fn singles(ds: &Dataset, prompter: &Prompter, emit: &mut dyn FnMut(Value) -> boo
             Ok(Some(p)) => Ok(p),
             Err(e) => Err(e),
         };
-        if !emit(line(json!({"instance_id": ds.grid.instances[i], "run": ds.grid.runs[r]}), p)?) {
+        if !emit(line(json!({"instance_id": ds.grid.instances[i], "run": ds.grid.runs[r]}), p, tally)?) {
             return Ok(false);
         }
     }
@@ -61,7 +92,7 @@ fn singles(ds: &Dataset, prompter: &Prompter, emit: &mut dyn FnMut(Value) -> boo
 /// One line per comparison known before judging: every ordered pair of a round robin, a
 /// tournament's ring pass (its pivots' comparisons depend on the judge's answers; a note says
 /// how many instances have them).
-fn pairs(ds: &Dataset, prompter: &Prompter, emit: &mut dyn FnMut(Value) -> bool) -> Result<bool> {
+fn pairs(ds: &Dataset, prompter: &Prompter, emit: &mut dyn FnMut(Value) -> bool, tally: &mut Shown) -> Result<bool> {
     let mut tournaments = 0;
     for i in 0..ds.grid.instances.len() {
         let attempts = ds.grid.range(i).map(|idx| prompter.attempt(ds, idx)).collect::<Result<Vec<_>>>()?;
@@ -71,7 +102,7 @@ fn pairs(ds: &Dataset, prompter: &Prompter, emit: &mut dyn FnMut(Value) -> bool)
         for (a, b) in list {
             let (x, y) = (attempts[a].as_ref().expect("non-empty"), attempts[b].as_ref().expect("non-empty"));
             let base = json!({"instance_id": ds.grid.instances[i], "a": ds.grid.runs[a], "b": ds.grid.runs[b]});
-            if !emit(line(base, prompter.for_pair(issue, x, y))?) {
+            if !emit(line(base, prompter.for_pair(issue, x, y), tally)?) {
                 return Ok(false);
             }
         }

@@ -14,7 +14,7 @@ use anyhow::{Context, Result, anyhow};
 
 pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let mut ds = load(&cfg.inputs, cfg.quiet)?;
-    label(&mut ds, &cfg.labels, cfg.inputs.specs.len())?;
+    label(&mut ds, &cfg.labels, cfg.inputs.specs.len(), cfg.inputs.load.instances.is_some())?;
     metrics::check_ks(&cfg.metrics.ks, ds.grid.n_runs()).map_err(|e| anyhow!(e))?;
     let (mut scorer, mut out) = build_scorer(&cfg.scorer, None, &cfg.out, cfg.overwrite, cfg.quiet)?;
     let every: Vec<usize> = (0..ds.cands.len()).collect();

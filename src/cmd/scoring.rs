@@ -96,6 +96,12 @@ pub(super) fn score_stored(
             out.file(store::SCORES).display()
         );
     }
+    if st.upgraded {
+        note(&format!(
+            "{}: written before swerm identified a checkpoint and a dataset by their content (not their path): its scores are reused, and the header now records the digests",
+            out.file(store::SETTINGS).display()
+        ));
+    }
     if st.dropped_torn_line {
         note(&format!("{}: dropped a torn last line (an interrupted run)", out.file(store::SCORES).display()));
     }
@@ -211,14 +217,27 @@ pub(super) fn kept_line(kept: usize, out: &OutDir) -> String {
 
 pub(super) fn verifier_line(c: &VerifierCounts) -> String {
     let mut s = format!(
-        "{} read; {} truncated, {} judged from the patch alone",
+        "{} read; {} truncated (never the patch), {} judged from the patch alone (no trajectory, no issue)",
         count(c.tokens as usize, "prompt token", "prompt tokens"),
         count(c.truncated, "prompt", "prompts"),
         count(c.patch_only, "candidate", "candidates")
     );
+    if c.issue_and_patch > 0 {
+        s += &format!(
+            ", {} from the issue (--dataset) and the patch (no trajectory)",
+            count(c.issue_and_patch, "candidate", "candidates")
+        );
+    }
+    s += &format!("; patch not shown: {}", count(c.patch_not_shown, "prompt", "prompts"));
+    if c.patch_added > 0 {
+        s += &format!(
+            " ({} whose trajectory does not show the patch got it as a final-patch block)",
+            count(c.patch_added, "prompt", "prompts")
+        );
+    }
     if c.errors > 0 {
         s += &format!(
-            "; {} left unscored: the issue statement does not fit --max-tokens (see `error` in scores.jsonl)",
+            "; {} left unscored: the prompt cannot fit the token limit (see `error` in scores.jsonl)",
             count(c.errors, "candidate", "candidates")
         );
     }

@@ -11,6 +11,49 @@ use crate::score::{ScoreTable, VerifierDetail};
 use anyhow::{Result, bail};
 use std::path::PathBuf;
 
+/// A store read back and restricted to `--instances`: the store, and the store's instances the
+/// list left out (`None` without a list), which a label report may still name.
+pub(super) struct Scoped {
+    pub(super) stored: Stored,
+    pub(super) left_out: Option<Vec<String>>,
+}
+
+/// The scores of one store, or of several merged (shards), with the torn-line warnings; no
+/// score at all is an error. With `--instances`, only the lines of its instances are kept:
+/// every number of eval, calibrate and compare is then over those instances. An id of the
+/// list the store has no line for is left out with a warning (a store from `rerank
+/// --instances` holds a line for every id of its list, holes included).
+pub(super) fn read_scoped(paths: &[PathBuf], instances: &crate::config::InstanceList) -> Result<Scoped> {
+    let mut stored = read_scores(paths)?;
+    let Some((file, ids)) = instances else {
+        return Ok(Scoped { stored, left_out: None });
+    };
+    let want: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+    let mut have: std::collections::BTreeSet<String> = Default::default();
+    let mut left_out: std::collections::BTreeSet<String> = Default::default();
+    for l in &stored.lines {
+        match want.contains(l.instance_id.as_str()) {
+            true => have.insert(l.instance_id.clone()),
+            false => left_out.insert(l.instance_id.clone()),
+        };
+    }
+    if have.is_empty() {
+        bail!("{}: none of its {} ids has a line in {}", file.display(), ids.len(), stored.origin);
+    }
+    stored.lines.retain(|l| want.contains(l.instance_id.as_str()));
+    let absent: Vec<String> = ids.iter().filter(|i| !have.contains(*i)).cloned().collect();
+    if !absent.is_empty() {
+        super::warn(&format!(
+            "{}: {} no line in {} ({}): left out",
+            file.display(),
+            crate::text::count(absent.len(), "instance has", "instances have"),
+            stored.origin,
+            crate::text::first_few(&absent, 3)
+        ))?;
+    }
+    Ok(Scoped { stored, left_out: Some(left_out.into_iter().collect()) })
+}
+
 /// The scores of one store, or of several merged (shards), with the torn-line warnings; no
 /// score at all is an error.
 pub(super) fn read_scores(paths: &[PathBuf]) -> Result<Stored> {

@@ -64,10 +64,19 @@ pub struct Dataset {
     pub(crate) cands: Vec<Candidate>,
     /// For each run, the index of the input argument it came from.
     pub(crate) run_input: Vec<usize>,
+    /// For each run, its place in the order the user gave the inputs (and, within one input,
+    /// the order its runs were read in): what `--tie-break run` follows. Runs themselves are
+    /// sorted by name.
+    pub(crate) run_order: Vec<usize>,
+    /// The runs whose input held no record at all (an empty file), with that input's path:
+    /// runs with no candidates, kept in N.
+    pub(crate) no_records: Vec<(String, std::path::PathBuf)>,
     /// Candidates that no record provided.
     pub(crate) missing_count: usize,
     /// Records dropped because their instance is not in `--instances`.
     pub(crate) outside: usize,
+    /// The distinct instance ids of those records.
+    pub(crate) outside_ids: Vec<String>,
     /// Each instance's issue statement from `--dataset` (empty without one).
     pub(crate) issues: Vec<Option<String>>,
 }
@@ -107,18 +116,14 @@ struct Loader {
 }
 
 impl Loader {
-    fn add(&mut self, input: &RunInput, sealed: Sealed) -> Result<()> {
-        let rec = &sealed.rec;
-        let run_name = match (&rec.run, input.explicit) {
-            (Some(r), false) => r,
-            _ => &input.name,
-        };
-        let r = match self.run_ix.get(run_name) {
+    /// The index of run `name` of `input`, registered on first sight (in input order).
+    fn run(&mut self, name: &str, input: &RunInput) -> usize {
+        let r = match self.run_ix.get(name) {
             Some(&r) => r,
             None => {
-                self.runs.push(run_name.clone());
+                self.runs.push(name.to_string());
                 self.run_input.push(input.arg);
-                self.run_ix.insert(run_name.clone(), self.runs.len() - 1);
+                self.run_ix.insert(name.to_string(), self.runs.len() - 1);
                 self.runs.len() - 1
             }
         };
@@ -126,6 +131,16 @@ impl Loader {
             // Same run name from two command-line inputs: keep one pairing rule.
             self.run_input[r] = usize::MAX;
         }
+        r
+    }
+
+    fn add(&mut self, input: &RunInput, sealed: Sealed) -> Result<()> {
+        let rec = &sealed.rec;
+        let run_name = match (&rec.run, input.explicit) {
+            (Some(r), false) => r,
+            _ => &input.name,
+        };
+        let r = self.run(&run_name.clone(), input);
         let key = (rec.instance_id.clone(), r);
         if let Some(&first) = self.seen.get(&key) {
             bail!(
@@ -149,12 +164,23 @@ pub fn load(inputs: &[RunInput], opts: &LoadOptions, on_file: &(dyn Fn(&Path) + 
     use rayon::prelude::*;
     let read: Vec<Result<Vec<Sealed>>> = inputs.par_iter().map(|input| read_input(input, opts, on_file)).collect();
     let mut l = Loader::default();
+    let mut no_records = Vec::new();
     for (input, records) in inputs.iter().zip(read) {
-        for record in records? {
+        let records = records?;
+        if records.is_empty() {
+            // Decision (nothing read is dropped in silence): an input with no record is a run
+            // with no candidates, every instance missing (unresolved), kept in N; the caller
+            // warns, naming it.
+            l.run(&input.name, input);
+            no_records.push((input.name.clone(), input.origin.clone()));
+        }
+        for record in records {
             l.add(input, record)?;
         }
     }
-    build(l.runs, l.run_input, l.records, opts)
+    let mut ds = build(l.runs, l.run_input, l.records, opts)?;
+    ds.no_records = no_records;
+    Ok(ds)
 }
 
 /// Every file of one input read, in order, with the run's extras applied (`run_files`), and
@@ -176,6 +202,8 @@ fn build(
 ) -> Result<Dataset> {
     let (order, new_index) = name_order(&runs);
     let run_input: Vec<usize> = order.iter().map(|&o| run_input[o]).collect();
+    // Runs were registered in input order: a run's old index is its place in that order.
+    let run_order = order.clone();
     let runs: Vec<String> = order.iter().map(|&o| runs[o].clone()).collect();
     for (r, _) in records.iter_mut() {
         *r = new_index[*r];
@@ -195,10 +223,12 @@ fn build(
     let records_empty = records.is_empty();
     let mut cands = vec![Candidate::default(); instances.len() * n_runs];
     let mut outside = 0;
+    let mut outside_ids: HashSet<String, FastHash> = HashSet::default();
     let mut filled = 0;
     for (r, Sealed { rec, format, keys, filled: has_patch, .. }) in records {
         let Some(&i) = ix.get(rec.instance_id.as_str()) else {
             outside += 1;
+            outside_ids.insert(rec.instance_id);
             continue;
         };
         filled += 1;
@@ -225,7 +255,19 @@ fn build(
         );
     }
     let missing_count = cands.len() - filled;
-    Ok(Dataset { grid: Grid::new(instances, runs), cands, run_input, missing_count, outside, issues: Vec::new() })
+    let mut outside_ids: Vec<String> = outside_ids.into_iter().collect();
+    outside_ids.sort();
+    Ok(Dataset {
+        grid: Grid::new(instances, runs),
+        cands,
+        run_input,
+        run_order,
+        no_records: Vec::new(),
+        missing_count,
+        outside,
+        outside_ids,
+        issues: Vec::new(),
+    })
 }
 
 /// The canonical run order, by name: outputs and selection ties then do not depend on the order

@@ -34,8 +34,9 @@ pub(crate) struct IssueSpec {
 }
 
 impl IssueSpec {
-    /// What the scores depend on: the hub id, or the absolute path, and the split.
-    pub(crate) fn identity(&self) -> String {
+    /// The dataset as named: the hub id, or the absolute path, and the split (information, not
+    /// identity: `digest` is).
+    pub(crate) fn name(&self) -> String {
         let p = Path::new(&self.dataset);
         let name = match p.canonicalize() {
             Ok(abs) if p.exists() => abs.display().to_string(),
@@ -51,7 +52,40 @@ pub(crate) struct Issues {
     /// Rows read in all.
     pub(crate) rows: usize,
     pub(crate) by_id: HashMap<String, String>,
+    /// The digest of the rows the split supplies (`digest_rows`).
+    pub(crate) digest: String,
 }
+
+/// What identifies the issue statements a dataset supplies, whatever its path or file format:
+/// SHA-256 over its distinct (instance_id, problem_statement) rows, sorted by id. A parquet
+/// file and a JSONL export of the same rows give the same digest; rows of other columns (the
+/// gold patch, the tests) are never read, so they cannot change it.
+fn digest_rows(mut rows: Vec<(String, String)>) -> String {
+    use sha2::{Digest, Sha256};
+    rows.sort();
+    rows.dedup();
+    let mut h = Sha256::new();
+    for (id, statement) in rows.iter() {
+        h.update(format!("{}\0{id}{}\0", id.len(), statement.len()));
+        h.update(statement.as_bytes());
+    }
+    format!("sha256:{}", crate::checkpoint::hex(&h.finalize()))
+}
+
+impl IssueSpec {
+    /// The digest of the rows the dataset's split supplies (`digest_rows`): the one `load`
+    /// computed already, else the rows read now.
+    pub(crate) fn digest(&self) -> Result<String> {
+        let known = DIGESTS.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|(s, _)| s == self).cloned();
+        match known {
+            Some((_, d)) => Ok(d),
+            None => Ok(load(self, &HashSet::new())?.digest),
+        }
+    }
+}
+
+/// The digests `load` computed, by dataset (a process reads one or two datasets).
+static DIGESTS: std::sync::Mutex<Vec<(IssueSpec, String)>> = std::sync::Mutex::new(Vec::new());
 
 const ID: &str = "instance_id";
 const STATEMENT: &str = "problem_statement";
@@ -61,12 +95,15 @@ pub fn load(spec: &IssueSpec, want: &HashSet<&str>) -> Result<Issues> {
     let files = dataset_files(spec)?;
     let mut out = Issues::default();
     let mut first: HashMap<String, String> = HashMap::new();
+    let mut all: Vec<(String, String)> = Vec::new();
     for f in &files {
         let mut add = |id: String, statement: String, at: String| -> Result<()> {
             out.rows += 1;
             if !want.contains(id.as_str()) {
+                all.push((id, statement));
                 return Ok(());
             }
+            all.push((id.clone(), statement.clone()));
             match out.by_id.get(&id) {
                 Some(s) if *s != statement => {
                     bail!(
@@ -87,6 +124,8 @@ pub fn load(spec: &IssueSpec, want: &HashSet<&str>) -> Result<Issues> {
             _ => read_json(f, &mut add)?,
         }
     }
+    out.digest = digest_rows(all);
+    DIGESTS.lock().unwrap_or_else(|e| e.into_inner()).push((spec.clone(), out.digest.clone()));
     Ok(out)
 }
 

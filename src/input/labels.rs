@@ -21,6 +21,9 @@ pub(crate) struct Report {
     pub(crate) path: PathBuf,
     pub(crate) shape: &'static str,
     pub(crate) labels: HashMap<String, bool>,
+    /// Every id the report names anywhere (resolved, completed, submitted, applied, ...): the
+    /// instances it evaluated, whatever their outcome.
+    pub(crate) named: HashSet<String>,
 }
 
 impl Report {
@@ -39,7 +42,28 @@ pub(crate) fn read_report(path: &Path) -> Result<Report> {
     let v: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
         .map_err(|e| anyhow!("{}:{}: invalid JSON: {}", path.display(), e.line(), super::stream::json_error(&e)))?;
     let (shape, labels) = parse_report(&v).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    Ok(Report { path: path.to_path_buf(), shape, labels })
+    let mut named = named_ids(&v);
+    named.extend(labels.keys().cloned());
+    Ok(Report { path: path.to_path_buf(), shape, labels, named })
+}
+
+/// Every instance id a report names: the strings of its top-level lists (`resolved`,
+/// `completed_ids`, `applied`, `no_generation`, ...) and of the lists one level down
+/// (`resolved_per_project`), and the keys of a per-instance report. A report parsed already, so
+/// its shape is known good.
+fn named_ids(v: &Value) -> HashSet<String> {
+    let mut out = HashSet::new();
+    let strings = |a: &Vec<Value>, out: &mut HashSet<String>| {
+        out.extend(a.iter().filter_map(Value::as_str).map(String::from));
+    };
+    for x in v.as_object().into_iter().flat_map(|o| o.values()) {
+        match x {
+            Value::Array(a) => strings(a, &mut out),
+            Value::Object(o) => o.values().filter_map(Value::as_array).for_each(|a| strings(a, &mut out)),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The labels of a harness logs folder: every per-instance report.json of its model folder.
@@ -53,7 +77,8 @@ fn harness_logs(dir: &Path) -> Result<Report> {
         }
         labels.extend(r.labels);
     }
-    Ok(Report { path: model, shape: "harness logs", labels })
+    let named = labels.keys().cloned().collect();
+    Ok(Report { path: model, shape: "harness logs", labels, named })
 }
 
 fn id_list(o: &serde_json::Map<String, Value>, key: &str) -> Result<Vec<String>> {
@@ -170,6 +195,12 @@ pub(crate) struct LabelTarget<'a> {
     pub(crate) n_inputs: Option<usize>,
     /// Instance-major, like the dataset: whether each candidate has no patch.
     pub(crate) empty: &'a [bool],
+    /// Instances the inputs hold beyond the grid's, left out by `--instances`: a report that
+    /// names only those still belongs to the run.
+    pub(crate) left_out: &'a [String],
+    /// `--instances` set the instances: ids of a report outside them are intended to be ignored
+    /// (a count, not a warning).
+    pub(crate) subset: bool,
 }
 
 impl Dataset {
@@ -259,38 +290,59 @@ pub(crate) fn pairing_line(to: &LabelTarget, pairs: &[(usize, PathBuf)]) -> Stri
     format!("labels: {}", crate::text::first_few(&items, 4))
 }
 
+/// What applying reports found worth telling.
+#[derive(Debug, Default)]
+pub(crate) struct Applied {
+    /// Warnings worth showing the user, each with its kind (one report gives one of a kind;
+    /// several reports several).
+    pub(crate) warnings: Vec<(&'static str, String)>,
+    /// Resolved ids outside `--instances`, ignored as intended.
+    pub(crate) ignored: usize,
+}
+
 /// Applies the label arguments to `labels` (the grid's, instance-major), refusing
-/// contradictions. Returns warnings worth showing the user.
-pub(crate) fn apply(to: &LabelTarget, labels: &mut [Option<Label>], pairs: &[(usize, PathBuf)]) -> Result<Vec<String>> {
-    let mut warnings = Vec::new();
+/// contradictions.
+pub(crate) fn apply(to: &LabelTarget, labels: &mut [Option<Label>], pairs: &[(usize, PathBuf)]) -> Result<Applied> {
+    let mut out = Applied::default();
     for (r, path) in pairs {
         let report = read_report(path)?;
-        warnings.extend(apply_report(to, labels, *r, &report)?);
+        apply_report(to, labels, *r, &report, &mut out)?;
     }
-    Ok(warnings)
+    Ok(out)
 }
 
 /// One report's labels for run `r`.
-fn apply_report(to: &LabelTarget, labels: &mut [Option<Label>], r: usize, report: &Report) -> Result<Vec<String>> {
+fn apply_report(
+    to: &LabelTarget,
+    labels: &mut [Option<Label>],
+    r: usize,
+    report: &Report,
+    out: &mut Applied,
+) -> Result<()> {
     let path = report.path.display();
     let origin = format!("{path} ({})", report.shape);
-    let mut warnings = Vec::new();
     let known: HashSet<&str> = to.grid.instances.iter().map(String::as_str).collect();
-    if !report.labels.is_empty() && !report.labels.keys().any(|id| known.contains(id.as_str())) {
+    let names_any = report.named.iter().any(|id| known.contains(id.as_str()))
+        || to.left_out.iter().any(|id| report.named.contains(id));
+    if !report.named.is_empty() && !names_any {
         bail!(
             "{path}: names {} but none of the {} of run {} (a report of another benchmark split, or paired with the wrong run?)",
-            count(report.labels.len(), "instance", "instances"),
+            count(report.named.len(), "instance", "instances"),
             count(to.grid.instances.len(), "instance", "instances"),
             to.grid.runs[r]
         );
     }
     let strangers = report.labels.iter().filter(|(id, res)| **res && !known.contains(id.as_str())).count();
     if strangers > 0 {
-        warnings.push(format!(
+        let msg = format!(
             "{path}: {} not among the {} (ignored)",
             count(strangers, "resolved id is", "resolved ids are"),
             count(to.grid.instances.len(), "instance", "instances")
-        ));
+        );
+        match to.subset {
+            true => out.ignored += strangers,
+            false => out.warnings.push(("report names other instances", msg)),
+        }
     }
     let mut resolved_empty = 0;
     for (i, iid) in to.grid.instances.iter().enumerate() {
@@ -310,13 +362,16 @@ fn apply_report(to: &LabelTarget, labels: &mut [Option<Label>], r: usize, report
         labels[idx] = Some(Label { resolved: label, origin: origin.clone() });
     }
     if resolved_empty > 0 {
-        warnings.push(format!(
-            "{path}: marks {} resolved for which run {} has no patch: is it paired with the right run?",
-            count(resolved_empty, "instance", "instances"),
-            to.grid.runs[r]
+        out.warnings.push((
+            "resolved without a patch",
+            format!(
+                "{path}: marks {} resolved for which run {} has no patch: is it paired with the right run?",
+                count(resolved_empty, "instance", "instances"),
+                to.grid.runs[r]
+            ),
         ));
     }
-    Ok(warnings)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -134,7 +134,9 @@ mod tie_break_tests {
             let b: Vec<Option<f64>> = (0..n).map(|_| Some(rng.below(2) as f64)).collect();
             let labels: Vec<bool> = (0..n).map(|_| rng.below(2) == 1).collect();
             let empty = vec![false; n];
-            let g = Grid { n_runs: n, empty: &empty };
+            // Input order reversed against the grid's: the `run` link follows it.
+            let run_order: Vec<usize> = (0..n).rev().collect();
+            let g = Grid { n_runs: n, empty: &empty, run_order: &run_order };
             let combined = weighted(std::slice::from_ref(&a), &[1.0], &g);
             for chain in [vec![], vec![TieKey::Source(1)], vec![TieKey::Source(1), TieKey::Run]] {
                 let ranks = tie_ranks(&combined, &[a.clone(), b.clone()], &chain, &g);
@@ -144,7 +146,7 @@ mod tie_break_tests {
                         for t in &chain {
                             k.push(match t {
                                 TieKey::Source(_) => b[i].unwrap(),
-                                TieKey::Run => -(i as f64),
+                                TieKey::Run => -(run_order[i] as f64),
                             });
                         }
                         k

@@ -48,8 +48,13 @@ pub(crate) struct Labeled {
     pub(crate) pass_at_k: Vec<f64>,
     pub(crate) best_at_k: Vec<f64>,
     pub(crate) random_at_k: Vec<f64>,
-    pub(crate) selected_resolved: usize,
+    /// The picks' credits summed: a pick whose patch has copies with different labels counts
+    /// the mean label of its copies (`select::credit`), so this may be fractional.
+    pub(crate) selected_resolved: f64,
     pub(crate) selected_rate: f64,
+    /// Instances whose picked patch has copies with different labels (a flaky test): their
+    /// credit is a fraction.
+    pub(crate) mixed_copies: usize,
     /// The selected rate expected under uniformly random tie-breaking: best@N over all N runs.
     pub(crate) selected_expected: f64,
     pub(crate) resolved_candidates: usize,
@@ -96,8 +101,9 @@ pub(crate) struct Metrics {
     pub(crate) unscored: Vec<(Unscored, usize)>,
     /// Ties at the top among different patches.
     pub(crate) ties: Ties,
-    /// How many instances' picks came from each run.
-    pub(crate) picks: Vec<usize>,
+    /// How many instances' picks came from each run: a pick shared by the runs holding a copy
+    /// of its patch (`select::pick_shares`).
+    pub(crate) picks: Vec<f64>,
     pub(crate) labeled: Option<Labeled>,
     /// Why some numbers are missing, or what to keep in mind reading them.
     pub(crate) notes: Vec<String>,
@@ -125,10 +131,7 @@ pub(crate) fn compute(t: &ScoreTable, selected: &[usize], opts: &MetricsOptions)
         ks: ks.clone(),
         unscored: t.unscored_counts(),
         ties: ties(t),
-        // A pick that is a hole (no run has a record for the instance) is credited to none.
-        picks: (0..n)
-            .map(|r| selected.iter().enumerate().filter(|&(i, &x)| x == r && !t.missing[i * n + r]).count())
-            .collect(),
+        picks: crate::select::pick_shares(t, selected),
         labeled: None,
         notes: Vec::new(),
     };
@@ -196,7 +199,7 @@ fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks:
             r.estimated[j] += !exact as usize;
         }
         r.random[i] = c as f64 / n as f64;
-        r.selected[i] = y[selected[i]] as u8 as f64;
+        r.selected[i] = crate::select::credit(t, labels, i, selected[i]);
         // Over the instance's scored candidates, as the pooled AUC.
         let (ss, ys): (Vec<f64>, Vec<bool>) = t
             .grid
@@ -284,7 +287,9 @@ fn labeled(
             crate::text::count(unscored, "unscored candidate", "unscored candidates")
         ));
     }
-    let selected_resolved = r.selected.iter().filter(|&&v| v > 0.0).count();
+    let selected_resolved: f64 = r.selected.iter().sum();
+    let mixed_copies =
+        (0..t.grid.instances.len()).filter(|&i| crate::select::mixed_copies(t, labels, i, selected[i])).count();
     let n = t.grid.n_runs();
     let expected: Vec<f64> = (0..t.grid.instances.len())
         .map(|i| bestk::best_at_k(&order[t.grid.range(i)], &labels[t.grid.range(i)], n))
@@ -294,7 +299,8 @@ fn labeled(
         best_at_k: r.best.iter().map(|row| mean(row)).collect(),
         random_at_k: vec![mean(&r.random); ks.len()],
         selected_resolved,
-        selected_rate: selected_resolved as f64 / t.grid.instances.len() as f64,
+        selected_rate: selected_resolved / t.grid.instances.len() as f64,
+        mixed_copies,
         selected_expected: mean(&expected),
         resolved_candidates: labels.iter().filter(|&&b| b).count(),
         run_resolved: (0..n).map(|run| (0..t.grid.instances.len()).filter(|&i| labels[i * n + run]).count()).collect(),

@@ -30,12 +30,14 @@ pub(crate) struct Differences {
 }
 
 /// One scorer's view of the grid: its candidates' ranking scores (`-inf` = no score; pooled
-/// AUC), their order within each instance (`ScoreTable::order_key`; best@k), and the index of
+/// AUC), their order within each instance (`ScoreTable::order_key`; best@k), and the credit of
 /// its selected candidate.
 pub(crate) struct Side<'a> {
     pub(crate) scores: &'a [f64],
     pub(crate) order: &'a [f64],
-    pub(crate) selected: &'a [usize],
+    /// Each instance's credit for its pick (`select::credit`: the mean label of the picked
+    /// patch's copies).
+    pub(crate) credit: &'a [f64],
     /// A pairwise judge's contests (best@k recomputes its soft wins within each k-subset).
     pub(crate) contests: Option<&'a [crate::score::pairwise::Contest]>,
 }
@@ -60,7 +62,7 @@ pub(crate) fn differences(
                 super::instance_best_at_k(c, &s.order[r.clone()], &labels[r.clone()], (i, k), seed).0
             })
             .collect();
-        (best, labels[grid.idx(i, s.selected[i])] as u8 as f64)
+        (best, s.credit[i])
     };
     // Per-instance differences of the per-instance statistics (rows: each k, then selected).
     let rows: Vec<Vec<f64>> = (0..n_inst)
@@ -128,8 +130,13 @@ mod tests {
                 .collect()
         };
         let (sn, so) = (sel(&noise), sel(&oracle));
-        let a = Side { scores: &oracle, order: &oracle, selected: &so, contests: None };
-        let b = Side { scores: &noise, order: &noise, selected: &sn, contests: None };
+        // Every candidate its own patch: a pick's credit is its label.
+        let credit = |sel: &[usize]| -> Vec<f64> {
+            sel.iter().enumerate().map(|(i, &r)| labels[grid.idx(i, r)] as u8 as f64).collect()
+        };
+        let (cn, co) = (credit(&sn), credit(&so));
+        let a = Side { scores: &oracle, order: &oracle, credit: &co, contests: None };
+        let b = Side { scores: &noise, order: &noise, credit: &cn, contests: None };
         let ks = [1, 2, 4];
         let o = |b| MetricsOptions { bootstrap: b, seed: 1, ..Default::default() };
         let same = differences(&b, &b, &labels, &grid, &ks, &o(200));

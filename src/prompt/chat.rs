@@ -11,6 +11,7 @@
 use anyhow::Result;
 use serde_json::{Value, json};
 
+use super::shows::{self, PatchView, Shows};
 use super::{Prompt, Prompter, TooLong, patch_only};
 use crate::input::trajectory::{Message, Trajectory};
 
@@ -51,10 +52,23 @@ impl Prompter {
             let ids = self.encode(&text)?;
             Ok((text, ids))
         };
-        let (text, ids) = render(&msgs)?;
-        let Some(max) = self.max_tokens.filter(|&m| ids.len() > m) else {
-            return Ok(Prompt { text, ids, truncated: false, has_trajectory });
+        // Decision: the conversation is what the critic was trained on, so a patch its actions
+        // do not show is not added (that would be another input); the prompt counts as not
+        // showing it, which `render` and the summaries report.
+        let patch_view = match traj {
+            Some(t) if has_trajectory && !shows::trajectory_shows(t, patch) => PatchView::NotShown,
+            _ => PatchView::Shown,
         };
+        let issue_shown = match traj {
+            Some(_) if has_trajectory => msgs.iter().any(|m| m.role == "user"),
+            _ => issue.is_some(),
+        };
+        let shows = Shows { trajectory: has_trajectory, issue: issue_shown, patch: patch_view };
+        let (text, ids) = render(&msgs)?;
+        let Some(limit) = self.limit.filter(|l| ids.len() > l.tokens) else {
+            return Ok(Prompt { text, ids, truncated: false, shows });
+        };
+        let max = limit.tokens;
         // Drop `k` messages after the task, the oldest first; the fewest that fit.
         let head = msgs.iter().position(|m| m.role == "user").map_or(0, |i| i + 1);
         let cut = |k: usize| -> Result<(String, Vec<u32>)> {
@@ -66,7 +80,7 @@ impl Prompter {
         let most = msgs.len().saturating_sub(head + 1); // keep at least the last message
         let shortest = cut(most)?;
         if most == 0 || shortest.1.len() > max {
-            return Err(TooLong { need: shortest.1.len(), max }.into());
+            return Err(TooLong { need: shortest.1.len(), limit, what: "the task and the last message" }.into());
         }
         // Fewer messages never take more tokens: search the smallest k that fits (`best` is
         // always the prompt of `hi`).
@@ -80,6 +94,6 @@ impl Prompter {
                 lo = mid + 1;
             }
         }
-        Ok(Prompt { text: best.0, ids: best.1, truncated: true, has_trajectory })
+        Ok(Prompt { text: best.0, ids: best.1, truncated: true, shows })
     }
 }

@@ -6,6 +6,7 @@
 mod chat;
 pub(crate) mod pairwise;
 pub mod r2egym;
+pub(crate) mod shows;
 pub mod swegym;
 pub mod template;
 
@@ -16,6 +17,7 @@ use tokenizers::Tokenizer;
 use crate::checkpoint::{Checkpoint, ModelRef};
 use crate::input::Dataset;
 use crate::input::trajectory::{Message, Trajectory};
+pub(crate) use shows::{PatchView, Shows};
 use template::ChatTemplate;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,27 +59,52 @@ impl Preset {
 pub(crate) struct Prompt {
     pub(crate) text: String,
     pub(crate) ids: Vec<u32>,
-    /// Whether the preset's truncation policy shortened it.
+    /// Whether the preset's truncation policy shortened it (never the patch: see `build`).
     pub(crate) truncated: bool,
-    /// False when the candidate had no trajectory and was judged from its patch alone.
-    pub(crate) has_trajectory: bool,
+    /// What it shows of the candidate: trajectory, issue, patch.
+    pub(crate) shows: Shows,
 }
 
 pub(crate) struct Prompter {
     pub(crate) preset: Preset,
     template: ChatTemplate,
     tokenizer: Tokenizer,
-    pub(crate) max_tokens: Option<usize>,
+    /// The most tokens a prompt may take, and where that limit comes from.
+    pub(crate) limit: Option<Limit>,
 }
+
+/// A prompt's token limit: `--max-tokens`, or the model's context when none was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Limit {
+    pub(crate) tokens: usize,
+    /// True when the limit is the model's `max_position_embeddings`, not `--max-tokens`.
+    pub(crate) from_context: bool,
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.from_context {
+            true => write!(f, "the model's context of {} tokens (max_position_embeddings)", self.tokens),
+            false => write!(f, "--max-tokens {}", self.tokens),
+        }
+    }
+}
+
+const PATCH_ONLY_NOTE: &str = "(No trajectory was recorded for this attempt; the assistant's final patch follows.)";
+/// Where a trajectory that does not show its patch gets it (`Prompter::build`).
+const ADDED_PATCH_NOTE: &str = "(The assistant's final patch, as submitted, follows.)";
 
 /// The stand-in conversation for a candidate without a trajectory: the issue as the task,
 /// when `--dataset` gives it, then its patch as the agent's final answer.
 fn patch_only(issue: Option<&str>, patch: &str) -> Vec<Message> {
-    let note = "(No trajectory was recorded for this attempt; the assistant's final patch follows.)";
-    match issue {
-        Some(issue) => vec![Message::new("user", issue), Message::new("user", note), Message::new("assistant", patch)],
-        None => vec![Message::new("user", note), Message::new("assistant", patch)],
-    }
+    let mut m = issue.map(|i| vec![Message::new("user", i)]).unwrap_or_default();
+    m.extend(patch_block(PATCH_ONLY_NOTE, patch));
+    m
+}
+
+/// The final-patch block: a note, then the patch as the assistant's last message.
+fn patch_block(note: &str, patch: &str) -> [Message; 2] {
+    [Message::new("user", note), Message::new("assistant", patch)]
 }
 
 /// What a prompt is, validated once when the settings are built: the preset and the token
@@ -147,12 +174,11 @@ impl Prompter {
         let tokenizer = &ck.tokenizer;
         let tok = Tokenizer::from_file(tokenizer)
             .map_err(|e| anyhow!("{}: cannot load the tokenizer: {e}", tokenizer.display()))?;
-        let max_tokens = context_limit(spec.max_tokens, ck.max_positions());
         Ok(Prompter {
             preset: spec.preset,
             template: ChatTemplate::from_tokenizer_config(&ck.tokenizer_config, ck.chat_template.as_deref())?,
             tokenizer: tok,
-            max_tokens,
+            limit: context_limit(spec.max_tokens, ck.max_positions()),
         })
     }
 
@@ -174,13 +200,19 @@ impl Prompter {
         Ok([one(yes)?, one(no)?])
     }
 
-    /// The untruncated prompt text.
-    fn render(&self, j: &Judged, condensed_user: Option<&str>) -> Result<String> {
+    /// The untruncated prompt text; `add_patch`: the trajectory gets a final-patch block.
+    fn render(&self, j: &Judged, condensed_user: Option<&str>, add_patch: bool) -> Result<String> {
         let (traj, patch) = (j.traj, j.patch);
         match self.preset {
             Preset::SweGym => {
                 let msgs = match traj {
-                    Some(t) if !t.messages.is_empty() => t.messages.clone(),
+                    Some(t) if !t.messages.is_empty() => {
+                        let mut m = t.messages.clone();
+                        if add_patch {
+                            m.extend(patch_block(ADDED_PATCH_NOTE, patch));
+                        }
+                        m
+                    }
                     _ => patch_only(j.issue, patch),
                 };
                 let log = swegym::strip_icl(&swegym::format_traj(&msgs));
@@ -213,14 +245,24 @@ impl Prompter {
         r2egym::user_message(j.problem().unwrap_or_default(), &steps, j.patch)
     }
 
-    /// Builds the prompt. Over `max_tokens`, `r2egym` first condenses the longest thoughts
-    /// (R2E-Gym's policy). If the prompt is still too long (and always for `swegym`, whose only
-    /// policy was to train under 32k tokens), the middle of the interaction log is cut: the
-    /// start through the issue statement and the end (for `r2egym` the final patch, for both
-    /// the closing question and the `<judgement>` prefix) are kept whole, then as much of the
-    /// end of the trajectory as fits, behind a visible marker saying how much was removed.
-    /// Decision: a prompt that cannot keep the issue statement and that end within the budget
-    /// is a `TooLong` error for its candidate (recorded in the scores), never a silent cut.
+    /// Builds the prompt.
+    ///
+    /// The patch: `r2egym` always ends with its final-patch block, and a candidate without a
+    /// trajectory is shown as its patch; a `swegym` trajectory that does not show its patch
+    /// (`shows::trajectory_shows`: ACR's conversation rounds, an agent that edited with `sed`)
+    /// gets it as a final-patch block at the end of its log; `chat` cannot hold one (see
+    /// `build_chat`).
+    ///
+    /// Under the limit (`--max-tokens`, else the model's context), `r2egym` first condenses the
+    /// longest thoughts (R2E-Gym's policy). If the prompt is still too long (and always for
+    /// `swegym`, whose only policy was to train under 32k tokens), the middle of the interaction
+    /// log is cut: the start through the issue statement and the end (the final-patch block
+    /// when there is one, the closing question and the answer cue) are kept whole, then as much
+    /// of the end of the trajectory as fits, behind a visible marker saying how much was
+    /// removed. A truncated `swegym` log that no longer shows the patch gets the patch block.
+    /// Decision (the patch is never cut): the log shrinks first, then the issue statement (its
+    /// start is kept); a candidate whose patch and the prompt's frame alone do not fit is a
+    /// `TooLong` error (recorded in its score line: unscored), never a silent cut.
     ///
     /// `issue` (from `--dataset`) is shown for a candidate without a trajectory (`traj: None`).
     pub(crate) fn build(&self, traj: Option<&Trajectory>, patch: &str, issue: Option<&str>) -> Result<Prompt> {
@@ -229,57 +271,126 @@ impl Prompter {
         }
         let j = Judged { traj, patch, issue: if traj.is_none() { issue } else { None } };
         let has_trajectory = traj.is_some_and(|t| !t.messages.is_empty());
-        let mut text = self.render(&j, None)?;
+        let issue_shown = j.problem().is_some_and(|p| !p.trim().is_empty());
+        // Only a swegym trajectory can lack the patch; r2egym and the patch-only stand-in hold it.
+        let may_lack = self.preset == Preset::SweGym && has_trajectory;
+        let mut add = may_lack && !traj.is_some_and(|t| shows::trajectory_shows(t, patch));
+        loop {
+            let (text, ids, truncated) = self.fit(&j, add)?;
+            if may_lack && truncated && !add && !shows::text_shows(&text, patch) {
+                add = true;
+                continue;
+            }
+            let patch_view = if add { PatchView::Added } else { PatchView::Shown };
+            let shows = Shows { trajectory: has_trajectory, issue: issue_shown, patch: patch_view };
+            return Ok(Prompt { text, ids, truncated, shows });
+        }
+    }
+
+    /// The prompt held to the limit (see `build`), and whether it was shortened.
+    fn fit(&self, j: &Judged, add_patch: bool) -> Result<(String, Vec<u32>, bool)> {
+        let mut text = self.render(j, None, add_patch)?;
         let mut ids = self.encode(&text)?;
-        let Some(max) = self.max_tokens.filter(|&m| ids.len() > m) else {
-            return Ok(Prompt { text, ids, truncated: false, has_trajectory });
+        let Some(limit) = self.limit.filter(|l| ids.len() > l.tokens) else {
+            return Ok((text, ids, false));
         };
         if self.preset == Preset::R2EGym {
-            let mut user = self.r2egym_user(&j);
-            while ids.len() > max {
+            let mut user = self.r2egym_user(j);
+            while ids.len() > limit.tokens {
                 match r2egym::condense_once(&user) {
                     Some(u) => user = u,
                     None => break,
                 }
-                text = self.render(&j, Some(&user))?;
+                text = self.render(j, Some(&user), add_patch)?;
                 ids = self.encode(&text)?;
             }
         }
-        if ids.len() > max {
-            (text, ids) = self.cut_middle(&text, j.problem(), max)?;
+        if ids.len() > limit.tokens {
+            (text, ids) = self.cut_middle(&text, j.problem(), limit)?;
         }
-        Ok(Prompt { text, ids, truncated: true, has_trajectory })
+        Ok((text, ids, true))
     }
 
     /// Keeps `text` up to the end of the issue statement and from the end of the interaction
-    /// log on, and the last tokens of what lies between that fit in `max`, after a marker.
-    fn cut_middle(&self, text: &str, problem: Option<&str>, max: usize) -> Result<(String, Vec<u32>)> {
+    /// log (or the final-patch block) on, and the last tokens of what lies between that fit in
+    /// the limit, after a marker; when even the two ends do not fit, `cut_issue`.
+    fn cut_middle(&self, text: &str, problem: Option<&str>, limit: Limit) -> Result<(String, Vec<u32>)> {
+        let max = limit.tokens;
         let log_start = text.find(LOG_START).map_or(0, |i| i + LOG_START.len());
-        let head_end = problem
+        let issue_start = problem
             .filter(|p| !p.trim().is_empty())
-            .and_then(|p| text[log_start..].find(p).map(|i| log_start + i + p.len()))
-            .unwrap_or(log_start);
-        let tail_start = text.rfind(LOG_END).filter(|&i| i >= head_end).unwrap_or(text.len());
+            .and_then(|p| text[log_start..].find(p).map(|i| (log_start + i, log_start + i + p.len())));
+        let (issue_start, head_end) = issue_start.unwrap_or((log_start, log_start));
+        // The final-patch block (the patch-only stand-in's, or one added to the log) is kept.
+        let block = text.rfind(ADDED_PATCH_NOTE).or_else(|| text.rfind(PATCH_ONLY_NOTE));
+        let tail_start = block.or_else(|| text.rfind(LOG_END)).filter(|&i| i >= head_end).unwrap_or(text.len());
         let (head, middle, tail) = (&text[..head_end], &text[head_end..tail_start], &text[tail_start..]);
         let fixed = self.encode(head)?.len() + self.encode(tail)?.len() + self.encode(&marker(99_999_999, max))?.len();
         if fixed > max {
-            return Err(TooLong { need: fixed, max }.into());
+            return self.cut_issue(text, (issue_start, head_end, tail_start), limit);
         }
         let mid = self.encode(middle)?;
         let mut keep = (max - fixed).min(mid.len());
         loop {
-            let kept = self.tokenizer.decode(&mid[mid.len() - keep..], false).map_err(|e| anyhow!("decoding: {e}"))?;
+            let kept = self.decode(&mid[mid.len() - keep..])?;
             let out = format!("{head}{}{kept}{tail}", marker(mid.len() - keep, max));
             let ids = self.encode(&out)?;
             // Tokens can merge differently across the joins: shrink until it fits.
             if ids.len() <= max || keep == 0 {
                 if ids.len() > max {
-                    return Err(TooLong { need: ids.len(), max }.into());
+                    return self.cut_issue(text, (issue_start, head_end, tail_start), limit);
                 }
                 return Ok((out, ids));
             }
             keep = keep.saturating_sub(ids.len() - max);
         }
+    }
+
+    /// The whole interaction log removed and the issue statement (bytes `issue_start..issue_end`
+    /// of `text`) shortened to its first tokens that fit, behind markers; the part from
+    /// `tail_start` on (the patch block or the log's end, the question, the answer cue) whole.
+    /// `TooLong` when that part and the frame alone do not fit.
+    fn cut_issue(
+        &self,
+        text: &str,
+        (issue_start, issue_end, tail_start): (usize, usize, usize),
+        limit: Limit,
+    ) -> Result<(String, Vec<u32>)> {
+        let max = limit.tokens;
+        let (pre, issue, log, tail) =
+            (&text[..issue_start], &text[issue_start..issue_end], &text[issue_end..tail_start], &text[tail_start..]);
+        let log_marker = marker(self.encode(log)?.len(), max);
+        let fixed = self.encode(pre)?.len()
+            + self.encode(tail)?.len()
+            + self.encode(&log_marker)?.len()
+            + self.encode(&issue_marker(99_999_999, max))?.len();
+        let too_long = |need| TooLong {
+            need,
+            limit,
+            what: "the patch and the prompt's frame (instructions, question, answer cue)",
+        };
+        if fixed > max {
+            return Err(too_long(fixed).into());
+        }
+        let iss = self.encode(issue)?;
+        let mut keep = (max - fixed).min(iss.len());
+        loop {
+            let kept = self.decode(&iss[..keep])?;
+            let cut = if keep < iss.len() { issue_marker(iss.len() - keep, max) } else { String::new() };
+            let out = format!("{pre}{kept}{cut}{log_marker}{tail}");
+            let ids = self.encode(&out)?;
+            if ids.len() <= max {
+                return Ok((out, ids));
+            }
+            if keep == 0 {
+                return Err(too_long(ids.len()).into());
+            }
+            keep = keep.saturating_sub(ids.len() - max);
+        }
+    }
+
+    fn decode(&self, ids: &[u32]) -> Result<String> {
+        self.tokenizer.decode(ids, false).map_err(|e| anyhow!("decoding: {e}"))
     }
 }
 
@@ -303,8 +414,15 @@ const LOG_START: &str = "=== INTERACTION LOG ===\n";
 const LOG_END: &str = "\n=== END INTERACTION ===";
 
 /// What replaces the removed part of a trajectory: visible to the model and in `swerm render`.
+/// (It says `--max-tokens` for the model's context too: changing the words would change the
+/// prompts, and with them the scores, of stores already written.)
 fn marker(removed: usize, max: usize) -> String {
     format!("\n[... {removed} tokens of the interaction removed by swerm to fit --max-tokens {max} ...]\n")
+}
+
+/// What replaces the removed end of an issue statement (only once the whole log is gone).
+fn issue_marker(removed: usize, max: usize) -> String {
+    format!("\n[... {removed} tokens of the issue removed by swerm to fit --max-tokens {max} ...]\n")
 }
 
 /// The prompt limit: `--max-tokens`, else the model's context (`max_position_embeddings`).
@@ -314,38 +432,36 @@ fn marker(removed: usize, max: usize) -> String {
 /// model's own context is the limit, with the preset's truncation policy, and a note says so.
 /// The store's identity keeps `max_tokens: null` for this case: the limit follows from the
 /// checkpoint, which the identity already names.
-fn context_limit(max_tokens: Option<usize>, max_positions: Option<usize>) -> Option<usize> {
+fn context_limit(max_tokens: Option<usize>, max_positions: Option<usize>) -> Option<Limit> {
     static NOTE: std::sync::Once = std::sync::Once::new();
     match (max_tokens, max_positions) {
-        (Some(m), _) => Some(m),
+        (Some(m), _) => Some(Limit { tokens: m, from_context: false }),
         (None, Some(p)) => {
             NOTE.call_once(|| {
                 eprintln!(
                     "swerm: note: no --max-tokens: prompts are held to the model's context, {p} tokens (max_position_embeddings)"
                 )
             });
-            Some(p.max(64))
+            Some(Limit { tokens: p.max(64), from_context: true })
         }
         (None, None) => None,
     }
 }
 
-/// A candidate whose prompt cannot keep its issue statement (and, for `r2egym`, its final
-/// patch) within `--max-tokens`: an error for that candidate, recorded in its score line.
+/// A candidate whose prompt cannot keep what must be kept (its patch and the prompt's frame)
+/// within the limit: an error for that candidate, recorded in its score line.
 #[derive(Debug)]
 pub(crate) struct TooLong {
     /// Tokens the parts that must be kept take.
     pub(crate) need: usize,
-    pub(crate) max: usize,
+    pub(crate) limit: Limit,
+    /// What must be kept, in words.
+    pub(crate) what: &'static str,
 }
 
 impl std::fmt::Display for TooLong {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the issue statement and the end of the prompt alone take {} tokens, over --max-tokens {}",
-            self.need, self.max
-        )
+        write!(f, "{} alone take {} tokens, over {}", self.what, self.need, self.limit)
     }
 }
 

@@ -17,7 +17,7 @@
 use anyhow::{Result, anyhow};
 
 use super::swegym::{format_traj, strip_icl};
-use super::{Prompt, Prompter, TooLong};
+use super::{PatchView, Prompt, Prompter, Shows, TooLong};
 use crate::input::Dataset;
 
 pub(crate) const SYSTEM: &str = "You are an expert judge comparing two attempts by AI assistants to resolve the same software issue. Each attempt is shown as its interaction log and its final patch.
@@ -108,18 +108,25 @@ impl Prompter {
     /// both orders of a pair show the same issue.
     pub(crate) fn for_pair(&self, issue: Option<&str>, a: &Attempt, b: &Attempt) -> Result<Prompt> {
         let issue = issue.unwrap_or(NO_ISSUE);
-        let has_trajectory = a.has_trajectory && b.has_trajectory;
-        let (text, ids) = self.render_pair(issue, (&a.log, &a.patch), (&b.log, &b.patch))?;
-        let Some(max) = self.max_tokens.filter(|&m| ids.len() > m) else {
-            return Ok(Prompt { text, ids, truncated: false, has_trajectory });
+        // Both attempts' patches are shown whole, in their final-patch blocks.
+        let shows = Shows {
+            trajectory: a.has_trajectory && b.has_trajectory,
+            issue: issue != NO_ISSUE,
+            patch: PatchView::Shown,
         };
+        let (text, ids) = self.render_pair(issue, (&a.log, &a.patch), (&b.log, &b.patch))?;
+        let Some(limit) = self.limit.filter(|l| ids.len() > l.tokens) else {
+            return Ok(Prompt { text, ids, truncated: false, shows });
+        };
+        let max = limit.tokens;
+        let too_long = |need| TooLong { need, limit, what: "the issue, both patches and the prompt's frame" };
         let (la, lb) = (self.encode(&a.log)?, self.encode(&b.log)?);
         let fixed = self
             .render_pair(issue, (&marker("A", 99_999_999, max), &a.patch), (&marker("B", 99_999_999, max), &b.patch))?
             .1
             .len();
         if fixed > max {
-            return Err(TooLong { need: fixed, max }.into());
+            return Err(too_long(fixed).into());
         }
         let avail = max - fixed;
         let (mut ka, mut kb) = share(avail, la.len(), lb.len());
@@ -128,10 +135,10 @@ impl Prompter {
             let log_b = self.kept("B", &lb, kb, max)?;
             let (text, ids) = self.render_pair(issue, (&log_a, &a.patch), (&log_b, &b.patch))?;
             if ids.len() <= max {
-                return Ok(Prompt { text, ids, truncated: true, has_trajectory });
+                return Ok(Prompt { text, ids, truncated: true, shows });
             }
             if ka == 0 && kb == 0 {
-                return Err(TooLong { need: ids.len(), max }.into());
+                return Err(too_long(ids.len()).into());
             }
             // Tokens merge differently across the joins: take the excess from the longer part.
             let excess = ids.len() - max;

@@ -39,6 +39,21 @@ impl<V: Serialize> Serialize for Keyed<V> {
     }
 }
 
+/// A count that may be fractional (a pick shared by the runs holding copies of its patch, a
+/// selected count crediting copies' mean label): written as an integer when it is whole, so
+/// report.json keeps its integers where nothing is shared.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Share(pub(super) f64);
+
+impl Serialize for Share {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match crate::text::whole(self.0) {
+            Some(n) => s.serialize_u64(n),
+            None => s.serialize_f64(self.0),
+        }
+    }
+}
+
 /// A curve keyed by k.
 fn by_k<V>(ks: &[usize], vals: impl IntoIterator<Item = V>) -> Keyed<V> {
     Keyed(ks.iter().map(|k| k.to_string()).zip(vals).collect())
@@ -65,7 +80,7 @@ pub(crate) struct Report<'a> {
     #[serde(flatten)]
     labeled: Option<LabeledNumbers<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    picks_by_run: Option<Keyed<usize>>,
+    picks_by_run: Option<Keyed<Share>>,
     notes: &'a [String],
 }
 
@@ -78,7 +93,14 @@ struct CalibrationUsed<'a> {
 #[derive(Serialize)]
 struct VerifierTotals {
     truncated_candidates: usize,
+    /// No trajectory and no issue shown: judged from the patch alone.
     patch_only_candidates: usize,
+    /// No trajectory; the issue from `--dataset` and the patch shown.
+    issue_and_patch_candidates: usize,
+    /// Trajectories that do not show their patch, which the prompt added as a final block.
+    patch_added_candidates: usize,
+    /// Prompts that do not show the candidate's patch.
+    patch_not_shown_candidates: usize,
     scored_tokens: u64,
     error_candidates: usize,
 }
@@ -120,7 +142,9 @@ struct LabeledNumbers<'a> {
 
 #[derive(Serialize)]
 struct Selected {
-    resolved: usize,
+    resolved: Share,
+    /// Instances whose picked patch has copies with different labels (credited their mean).
+    picked_copies_with_mixed_labels: usize,
     rate: f64,
     expected_under_random_ties: f64,
 }
@@ -129,7 +153,7 @@ struct Selected {
 struct PerRun {
     resolved: usize,
     rate: f64,
-    picks: usize,
+    picks: Share,
 }
 
 #[derive(Serialize)]
@@ -189,6 +213,9 @@ impl<'a> Report<'a> {
             verifier: info.verifier.as_ref().map(|c| VerifierTotals {
                 truncated_candidates: c.truncated,
                 patch_only_candidates: c.patch_only,
+                issue_and_patch_candidates: c.issue_and_patch,
+                patch_added_candidates: c.patch_added,
+                patch_not_shown_candidates: c.patch_not_shown,
                 scored_tokens: c.tokens,
                 error_candidates: c.errors,
             }),
@@ -206,7 +233,7 @@ impl<'a> Report<'a> {
             picks_by_run: m
                 .labeled
                 .is_none()
-                .then(|| Keyed(info.run_names.iter().cloned().zip(m.picks.clone()).collect())),
+                .then(|| Keyed(info.run_names.iter().cloned().zip(m.picks.iter().map(|&p| Share(p))).collect())),
             notes: &m.notes,
         }
     }
@@ -219,7 +246,9 @@ impl<'a> LabeledNumbers<'a> {
             .run_names
             .iter()
             .enumerate()
-            .map(|(r, name)| (name.clone(), PerRun { resolved: l.run_resolved[r], rate: rates[r], picks: m.picks[r] }))
+            .map(|(r, name)| {
+                (name.clone(), PerRun { resolved: l.run_resolved[r], rate: rates[r], picks: Share(m.picks[r]) })
+            })
             .collect();
         let calibration = match (l.ece, l.brier) {
             (Some(ece), Some(brier)) => Some(CalibrationNumbers {
@@ -247,7 +276,8 @@ impl<'a> LabeledNumbers<'a> {
             best_at_k: by_k(&m.ks, l.best_at_k.iter().copied()),
             random_at_k: by_k(&m.ks, l.random_at_k.iter().copied()),
             selected: Selected {
-                resolved: l.selected_resolved,
+                resolved: Share(l.selected_resolved),
+                picked_copies_with_mixed_labels: l.mixed_copies,
                 rate: l.selected_rate,
                 expected_under_random_ties: l.selected_expected,
             },

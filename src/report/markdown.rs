@@ -56,7 +56,7 @@ fn headline(s: &mut String, m: &Metrics, l: &Labeled, info: &ReportInfo) {
         s,
         "- Selected (top-1 per instance): **{}%** ({} of {}){}; {}% expected under uniformly random tie-breaking (best@{})",
         pct(l.selected_rate),
-        l.selected_resolved,
+        crate::text::amount(l.selected_resolved),
         count(m.instances, "instance", "instances"),
         ci(l.ci.as_ref().map(|c| c.selected)),
         pct(l.selected_expected),
@@ -95,14 +95,15 @@ fn headline(s: &mut String, m: &Metrics, l: &Labeled, info: &ReportInfo) {
 fn per_run(s: &mut String, m: &Metrics, l: &Labeled, info: &ReportInfo) {
     let _ = writeln!(
         s,
-        "\nPer run (resolved over the {} instances; picks: instances whose selected candidate came from the run):\n",
+        "\nPer run (resolved over the {} instances; picks: instances whose selected patch the run holds, a pick shared by the runs holding a copy):\n",
         m.instances
     );
     let _ = writeln!(s, "| run | resolved | rate (%) | picks |");
     let _ = writeln!(s, "|---|---:|---:|---:|");
     let rates = l.run_rates(m.instances);
     for (r, name) in info.run_names.iter().enumerate() {
-        let _ = writeln!(s, "| {name} | {} | {} | {} |", l.run_resolved[r], pct(rates[r]), m.picks[r]);
+        let _ =
+            writeln!(s, "| {name} | {} | {} | {} |", l.run_resolved[r], pct(rates[r]), crate::text::amount(m.picks[r]));
     }
     if let Some((best, rate)) = l.best_run(m.instances) {
         let below = if l.selected_rate < rate { " The selection is **below** the best single run." } else { "" };

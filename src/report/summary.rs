@@ -43,16 +43,28 @@ pub(crate) fn unscored_line(m: &Metrics) -> Option<String> {
 
 /// The tie line: how many instances had a tied top among different patches, how many of those
 /// with mixed labels, and the rule that broke them; `None` without ties.
+/// Beside it, the instances whose picked patch has copies with different labels (their credit).
 pub(crate) fn ties_line(m: &Metrics) -> Option<String> {
     let t = m.ties;
-    (t.tied > 0).then(|| {
+    let copies = m.labeled.as_ref().map_or(0, |l| l.mixed_copies);
+    let tied = (t.tied > 0).then(|| {
         let mixed = if m.labeled.is_some() { format!(", {} with mixed labels", t.mixed_labels) } else { String::new() };
         format!(
             "ties: {} of {} have a tied top score among different patches{mixed}; broken by patch content, not run names",
             t.tied,
             count(m.instances, "instance", "instances")
         )
-    })
+    });
+    let copied = (copies > 0).then(|| {
+        format!(
+            "{} picked patch has copies with different labels (a flaky test?): credited their mean label, whatever the run names",
+            count(copies, "instance's", "instances'")
+        )
+    });
+    match (tied, copied) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    }
 }
 
 /// "per run: best single run acr-2 21.0%, mean 16.5%", with a warning when the selection is below
@@ -70,8 +82,9 @@ pub(crate) fn runs_line(m: &Metrics, run_names: &[String]) -> Option<String> {
         s += "; the selection is BELOW the best single run";
     }
     if run_names.len() <= 8 {
-        let picks: Vec<String> = run_names.iter().zip(&m.picks).map(|(r, n)| format!("{r} {n}")).collect();
-        s += &format!("; picks: {}", picks.join(", "));
+        let picks: Vec<String> =
+            run_names.iter().zip(&m.picks).map(|(r, &n)| format!("{r} {}", crate::text::amount(n))).collect();
+        s += &format!("; picks (copies of one patch share it): {}", picks.join(", "));
     }
     Some(s)
 }
@@ -148,7 +161,7 @@ fn headline(s: &mut String, m: &Metrics, l: &Labeled) {
         s,
         "\nselected: {}% ({} of {}{interval}){}",
         pct(l.selected_rate),
-        l.selected_resolved,
+        crate::text::amount(l.selected_resolved),
         count(m.instances, "instance", "instances"),
         selected_expected(l)
     );

@@ -12,7 +12,8 @@
 //! non-empty candidates first anyway).
 //!
 //! Decision (ties): with `--tie-break A,B,run` candidates are ordered within their instance by
-//! (combined, A, B, run order: earlier first) compared lexicographically, and that order is
+//! (combined, A, B, run order: the run given earlier on the command line first, never by
+//! name) compared lexicographically, and that order is
 //! stored as a rank (`tie_rank`, equal keys equal rank). Selection and best@k use it; best@k
 //! stays exact: it breaks the ties left after the chain uniformly at random, which is what
 //! averaging over every k-subset gives (none are left when the chain ends with `run`). Pooled
@@ -68,6 +69,9 @@ pub(crate) enum TieKey {
 pub(crate) struct Grid<'a> {
     pub(crate) n_runs: usize,
     pub(crate) empty: &'a [bool],
+    /// Each run's place in the order the user gave the inputs (`Dataset::run_order`): what the
+    /// `run` link of a tie-break chain follows (earlier first), never the run's name.
+    pub(crate) run_order: &'a [usize],
 }
 
 /// Per-instance z-scores of `x` over the non-empty candidates that have a value.
@@ -108,7 +112,7 @@ pub(crate) fn tie_ranks(combined: &[Option<f64>], values: &[Vec<Option<f64>>], c
         .map(|i| {
             let links = chain.iter().map(|t| match *t {
                 TieKey::Source(j) => v(values[j][i]),
-                TieKey::Run => -((i % g.n_runs) as f64),
+                TieKey::Run => -(g.run_order[i % g.n_runs] as f64),
             });
             std::iter::once(v(combined[i])).chain(links).collect()
         })
@@ -142,7 +146,7 @@ mod tests {
     #[test]
     fn z_scores_and_weights() {
         let empty = [false, false, false, true];
-        let g = Grid { n_runs: 4, empty: &empty };
+        let g = Grid { n_runs: 4, empty: &empty, run_order: &[0, 1, 2, 3] };
         let z = z_scores(&[Some(1.0), Some(2.0), Some(3.0), Some(9.0)], &g);
         let s = (2.0f64 / 3.0).sqrt();
         assert_eq!(z, vec![Some(-1.0 / s), Some(0.0), Some(1.0 / s), None]);
@@ -295,7 +299,7 @@ fn source_values(
 /// Candidates still tied after the chain fall to the content rule of selection.
 pub(crate) fn tie_break_ranks(primary: &[Option<f64>], sources: &[(String, Source)], ds: &Dataset) -> Result<Vec<f64>> {
     let empty: Vec<bool> = ds.cands.iter().map(|c| c.is_empty()).collect();
-    let g = Grid { n_runs: ds.grid.n_runs(), empty: &empty };
+    let g = Grid { n_runs: ds.grid.n_runs(), empty: &empty, run_order: &ds.run_order };
     let mut values = Vec::new();
     for (name, src) in sources {
         let stored = match src {
@@ -317,7 +321,7 @@ impl Scorer for Combined {
 
     fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
         let empty: Vec<bool> = ds.cands.iter().map(|c| c.is_empty()).collect();
-        let g = Grid { n_runs: ds.grid.n_runs(), empty: &empty };
+        let g = Grid { n_runs: ds.grid.n_runs(), empty: &empty, run_order: &ds.run_order };
         let values = (0..self.settings.sources.len()).map(|j| self.values(j, ds, &g)).collect::<Result<Vec<_>>>()?;
         let combined = weighted(&values, &self.settings.weights, &g);
         if !self.settings.tie_break.is_empty() {

@@ -24,6 +24,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::input::Dataset;
+use crate::prompt::{PatchView, Prompt};
 
 /// One candidate's score. `score: None` means "no score" (a hole under `field:NAME`): it is
 /// written as `null` and ranks below every scored candidate.
@@ -60,9 +61,31 @@ pub(crate) struct VerifierDetail {
     /// `Some(false)` when the candidate had no trajectory and was judged from its patch alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) trajectory: Option<bool>,
+    /// `Some(false)` when the prompt showed no issue statement (no trajectory stating one, no
+    /// `--dataset` row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) issue: Option<bool>,
+    /// How the prompt showed the patch when its trajectory did not (`added`: as a final-patch
+    /// block; `not_shown`); absent when the trajectory or the preset showed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) patch: Option<PatchView>,
     /// Why the candidate has no score (its prompt cannot fit `--max-tokens`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) error: Option<String>,
+}
+
+impl VerifierDetail {
+    /// What a verifier records of the prompt it read (before its answer).
+    pub(crate) fn of_prompt(p: &Prompt) -> Self {
+        VerifierDetail {
+            n_tokens: Some(p.ids.len()),
+            truncated: Some(p.truncated),
+            trajectory: (!p.shows.trajectory).then_some(false),
+            issue: (!p.shows.issue).then_some(false),
+            patch: (p.shows.patch != PatchView::Shown).then_some(p.shows.patch),
+            ..Default::default()
+        }
+    }
 }
 
 /// Why a non-empty candidate has no score. Unscored candidates are not low scores: they rank
@@ -104,8 +127,15 @@ impl Unscored {
 pub(crate) struct VerifierCounts {
     /// Prompts `--max-tokens` shortened.
     pub(crate) truncated: usize,
-    /// Candidates judged from their patch alone (no trajectory).
+    /// Candidates without a trajectory whose prompt showed no issue either: judged from the
+    /// patch alone.
     pub(crate) patch_only: usize,
+    /// Candidates without a trajectory shown with the issue from `--dataset`.
+    pub(crate) issue_and_patch: usize,
+    /// Prompts whose trajectory did not show the patch, which was added as a final-patch block.
+    pub(crate) patch_added: usize,
+    /// Prompts that do not show the candidate's patch (`chat` preset).
+    pub(crate) patch_not_shown: usize,
     /// Prompt tokens read by the model.
     pub(crate) tokens: u64,
     /// Candidates left unscored with an error (their prompt cannot fit `--max-tokens`).
@@ -117,7 +147,11 @@ impl VerifierCounts {
         let mut c = VerifierCounts::default();
         for d in details {
             c.truncated += (d.truncated == Some(true)) as usize;
-            c.patch_only += (d.trajectory == Some(false)) as usize;
+            let bare = d.trajectory == Some(false);
+            c.patch_only += (bare && d.issue == Some(false)) as usize;
+            c.issue_and_patch += (bare && d.issue != Some(false)) as usize;
+            c.patch_added += (d.patch == Some(PatchView::Added)) as usize;
+            c.patch_not_shown += (d.patch == Some(PatchView::NotShown)) as usize;
             c.tokens += d.n_tokens.unwrap_or(0) as u64;
             c.errors += d.error.is_some() as usize;
         }

@@ -33,10 +33,21 @@ impl FromStr for ModelFree {
 }
 
 /// Everything about an LM verifier that changes its scores.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Decision (identity by content, not path): the checkpoint is identified by `checkpoint`, a
+/// digest of its files (`Checkpoint::digest`), and `--dataset` by `dataset_rows`, a digest of
+/// the rows it supplies (`IssueSpec::digest`); `model` and `dataset` keep where they were, as
+/// information. So shards scored at different paths merge, a moved checkpoint resumes, and a
+/// parquet and a JSONL of the same rows are one dataset. A store written before the digests
+/// (its header has none) is compared as it was then, by path (`same_as`), and resumes with a
+/// note.
+#[derive(Clone, Debug, Eq, Serialize, Deserialize)]
 pub struct VerifierId {
-    /// The checkpoint: an absolute directory, or `org/name@revision`.
+    /// The checkpoint as named: an absolute directory, or `org/name@revision` (information).
     pub(crate) model: String,
+    /// The checkpoint's content digest (identity); absent in stores written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) checkpoint: Option<String>,
     pub(crate) preset: Preset,
     /// The (yes, no) answer strings.
     pub(crate) answers: [String; 2],
@@ -47,9 +58,13 @@ pub struct VerifierId {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) engine: Option<String>,
     /// `--dataset` (`NAME:SPLIT`, a local dataset by its absolute path) when prompts showed its
-    /// issue statements; absent when they did not.
+    /// issue statements; absent when they did not (information).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) dataset: Option<String>,
+    /// The digest of the rows `--dataset` supplies (identity); absent without one, and in stores
+    /// written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) dataset_rows: Option<String>,
     /// `--label`, as given, when a classification head was scored by a named label (the
     /// default label is fixed by the checkpoint, which `model` names).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,6 +74,42 @@ pub struct VerifierId {
     pub(crate) pairwise: Option<PairwiseId>,
 }
 
+impl PartialEq for VerifierId {
+    /// The same scores: the digests where both sides have them, the paths otherwise (a store
+    /// written before the digests); every other setting as it is.
+    fn eq(&self, o: &Self) -> bool {
+        let by = |a: &Option<String>, b: &Option<String>, x: &Option<String>, y: &Option<String>| match (a, b) {
+            (Some(a), Some(b)) => a == b,
+            _ => x == y,
+        };
+        let model = match (&self.checkpoint, &o.checkpoint) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.model == o.model,
+        };
+        model
+            && by(&self.dataset_rows, &o.dataset_rows, &self.dataset, &o.dataset)
+            && self.dataset.is_some() == o.dataset.is_some()
+            && self.preset == o.preset
+            && self.answers == o.answers
+            && self.max_tokens == o.max_tokens
+            && self.dtype == o.dtype
+            && self.engine == o.engine
+            && self.label == o.label
+            && self.pairwise == o.pairwise
+    }
+}
+
+impl VerifierId {
+    /// Whether this identity lacks a digest `now` has (its store was written before them).
+    pub(crate) fn predates(&self, now: &VerifierId) -> bool {
+        (self.checkpoint.is_none() && now.checkpoint.is_some())
+            || (self.dataset_rows.is_none() && now.dataset_rows.is_some())
+    }
+}
+
+// A handful exist per run (one per store): their size does not matter, boxing would only add
+// noise at every match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ScorerSettings {
@@ -130,12 +181,14 @@ mod tests {
         assert!("vibes".parse::<ModelFree>().is_err());
         let v = ScorerSettings::Verifier(VerifierId {
             model: "/m/tiny/qwen3-moe".into(),
+            checkpoint: None,
             preset: Preset::SweGym,
             answers: [" YES".into(), " NO".into()],
             max_tokens: None,
             dtype: "f32".into(),
             engine: None,
             dataset: None,
+            dataset_rows: None,
             label: None,
             pairwise: None,
         });
@@ -149,9 +202,33 @@ mod tests {
         assert_eq!(ScorerSettings::Verifier(pw).short(), "pairwise judge ");
     }
 
+    /// Content decides where both sides have digests; paths only for a store without them.
+    #[test]
+    fn identity_by_content() {
+        let at = |model: &str, ck: Option<&str>| VerifierId {
+            model: model.into(),
+            checkpoint: ck.map(String::from),
+            ..vid()
+        };
+        assert_eq!(at("/a/m", Some("sha256:1")), at("/b/m", Some("sha256:1")), "moved: the same");
+        assert_ne!(at("/a/m", Some("sha256:1")), at("/a/m", Some("sha256:2")), "same path, other files");
+        assert_eq!(at("/a/m", None), at("/a/m", Some("sha256:1")), "an old store, same path");
+        assert_ne!(at("/a/m", None), at("/b/m", Some("sha256:1")), "an old store, another path");
+        assert!(at("/a/m", None).predates(&at("/a/m", Some("sha256:1"))));
+        let ds = |name: &str, rows: Option<&str>| VerifierId {
+            dataset: Some(name.into()),
+            dataset_rows: rows.map(String::from),
+            ..vid()
+        };
+        assert_eq!(ds("/x/lite.parquet:test", Some("r")), ds("/y/lite.jsonl:test", Some("r")));
+        assert_ne!(ds("/x/lite.parquet:test", Some("r")), ds("/x/lite.parquet:test", Some("s")));
+        assert_ne!(ds("/x/lite.parquet:test", Some("r")), vid(), "with and without --dataset");
+    }
+
     fn vid() -> VerifierId {
         VerifierId {
             model: String::new(),
+            checkpoint: None,
             preset: Preset::R2EGym,
             answers: ["YES".into(), "NO".into()],
             max_tokens: Some(100),
@@ -159,6 +236,7 @@ mod tests {
             label: None,
             engine: None,
             dataset: None,
+            dataset_rows: None,
             pairwise: None,
         }
     }

@@ -45,7 +45,7 @@ impl VerifierSettings {
     pub(crate) fn resolve(&self) -> Result<(Device, DType, ScorerSettings)> {
         let device = self.device.resolve()?;
         let dtype = self.dtype.resolve(&device);
-        Ok((device, dtype, self.identity(None, dtype_name(dtype))))
+        Ok((device, dtype, self.identity(None, dtype_name(dtype))?))
     }
 
     /// SWE-RM's answers: notes say it answers with added tokens `<YES>` and `<NO>`
@@ -71,18 +71,20 @@ impl VerifierSettings {
 
     /// The identity of scores computed in `dtype`, here (`engine: None`) or by an engine
     /// serving the model under the name `engine`.
-    pub(crate) fn identity(&self, engine: Option<&str>, dtype: &str) -> ScorerSettings {
-        ScorerSettings::Verifier(VerifierId {
-            model: self.model.identity(),
+    pub(crate) fn identity(&self, engine: Option<&str>, dtype: &str) -> Result<ScorerSettings> {
+        Ok(ScorerSettings::Verifier(VerifierId {
+            model: self.model.name(),
+            checkpoint: Some(self.model.digest()?),
             preset: self.prompt.preset,
             answers: [self.answers.0.clone(), self.answers.1.clone()],
             max_tokens: self.prompt.max_tokens,
             dtype: dtype.into(),
             engine: engine.map(str::to_string),
-            dataset: self.issues.as_ref().map(IssueSpec::identity),
+            dataset: self.issues.as_ref().map(IssueSpec::name),
+            dataset_rows: self.issues.as_ref().map(IssueSpec::digest).transpose()?,
             label: self.label.clone(),
             pairwise: self.prompt.pairwise,
-        })
+        }))
     }
 }
 
@@ -254,10 +256,10 @@ impl Verifier {
         for ((idx, p), l) in prompts.iter().zip(logits) {
             let (score, logits) = self.reading.score(&l);
             let detail = VerifierDetail {
-                n_tokens: Some(p.ids.len()),
-                truncated: Some(p.truncated),
-                trajectory: (!p.has_trajectory).then_some(false),
-                ..logits
+                logit_yes: logits.logit_yes,
+                logit_no: logits.logit_no,
+                logit: logits.logit,
+                ..VerifierDetail::of_prompt(p)
             };
             done(*idx, Scored { score: Some(score), detail })?;
         }

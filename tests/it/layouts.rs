@@ -52,6 +52,40 @@ fn prompts_hold_the_issue_and_no_demonstration_or_bookkeeping() {
                 assert!(!prompt.contains(f), "{layout} {}: {f} reached the prompt", r["instance_id"]);
             }
             assert!(prompt.contains("ASSISTANT"), "{layout}: the agent's turns are missing");
+            // Every layout's patch adds this line: the judge sees what the candidate did.
+            assert!(prompt.contains("if not xs: return None"), "{layout} {}: the patch is not shown", r["instance_id"]);
+            assert_ne!(r["patch"], "not_shown", "{layout}");
+        }
+    }
+}
+
+/// AutoCodeRover: the trajectory is the conversation that wrote the submitted attempt, cut after
+/// the turn that wrote it (the feedback on it, which says whether tests passed, never shown); a
+/// folder without that conversation gets its patch added to the prompt.
+#[test]
+fn autocoderover_prompts_show_the_submitted_attempt() {
+    let out = ok(&swerm(&["render", &fixture("layouts/acr/acr-run-x"), "--model", &tiny("qwen3")]));
+    let lines = jsonl(&out);
+    assert_eq!(lines.len(), 3);
+    for r in &lines {
+        let prompt = r["prompt"].as_str().unwrap();
+        // The submitted attempt (variant `acr`), in ACR's own form.
+        assert!(prompt.contains("if not xs: return None  # acr\n"), "{r}");
+        assert!(!prompt.contains("ACR_FEEDBACK_MARKER"), "{r}");
+        match r["instance_id"].as_str().unwrap() {
+            // Two attempts in one conversation: the first one and its feedback come before.
+            "layout__pkg-101" => {
+                assert_eq!(r["patch"], "shown");
+                let (first, second) = (prompt.find("# acr-first").unwrap(), prompt.find("# acr\n").unwrap());
+                assert!(first < second && prompt.contains("<patched>"), "{r}");
+                assert!(prompt.trim_end().ends_with("<judgement>"));
+            }
+            "layout__pkg-202" => assert_eq!(r["patch"], "shown"),
+            // No write-patch conversation: the rounds, and the patch as a final block.
+            _ => {
+                assert_eq!(r["patch"], "added");
+                assert!(prompt.contains("diff --git a/pkg/layout__tool-303.py"), "{r}");
+            }
         }
     }
 }

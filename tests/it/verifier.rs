@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::util::*;
 
@@ -323,9 +323,10 @@ fn render_qwen3(preset: &str, max_tokens: &str) -> String {
 
 #[test]
 fn max_tokens_keeps_the_issue_and_marks_the_cut() {
-    // (preset, budget): swegym fits its fixed parts in 300 tokens, r2egym (system prompt twice,
-    // the final patch) needs about 600.
-    for (preset, max) in [("swegym", 300), ("r2egym", 600)] {
+    // (preset, budget): swegym fits its fixed parts (the final-patch block added to a trajectory
+    // that does not show its patch included) in 350 tokens, r2egym (system prompt twice, the
+    // final patch) needs about 600.
+    for (preset, max) in [("swegym", 350), ("r2egym", 600)] {
         let dir = tempfile::tempdir().unwrap();
         let got = score(&tiny("qwen3"), preset, dir.path(), &["--max-tokens", &max.to_string()]);
         let want = tiny_expected("qwen3", preset);
@@ -339,6 +340,7 @@ fn max_tokens_keeps_the_issue_and_marks_the_cut() {
         assert_eq!(got.values().filter(|g| g["truncated"] == true).count(), long.len(), "{preset}");
         let rendered = render_qwen3(preset, &max.to_string());
         let issues = issues();
+        let patches = fixture_patches();
         for r in jsonl(&rendered) {
             let prompt = r["prompt"].as_str().unwrap();
             // Wherever the full prompt shows the issue (swegym shows none for a patch alone), the
@@ -350,7 +352,63 @@ fn max_tokens_keeps_the_issue_and_marks_the_cut() {
             }
             assert_eq!(prompt.contains("tokens of the interaction removed by swerm"), r["truncated"] == true, "{r}");
             assert!(prompt.ends_with("<judgement>"));
+            // The patch is never cut: every line of it (its header included) is in the prompt.
+            let patch = &patches[&key(&r)];
+            assert!(patch.lines().all(|l| prompt.contains(l)), "{preset} {r}: the patch was cut");
+            assert_ne!(r["patch"], "not_shown", "{r}");
         }
+    }
+}
+
+/// The fixture trajectories' patches, by (instance, run).
+fn fixture_patches() -> HashMap<Key, String> {
+    jsonl(&std::fs::read_to_string(tiny("trajectories.jsonl")).unwrap())
+        .iter()
+        .map(|r| (key(r), r["model_patch"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// Under a limit the log goes first, then the end of the issue; the patch block stays whole,
+/// and a candidate whose patch and frame alone do not fit is unscored with that reason.
+#[test]
+fn the_patch_is_never_cut() {
+    let d = tempfile::tempdir().unwrap();
+    let issue = "frob() raises IndexError on an empty list. ".repeat(40);
+    let patch = "diff --git a/m.py b/m.py\n--- a/m.py\n+++ b/m.py\n@@ -1,2 +1,4 @@\n def frob(xs):\n+    if not xs:\n+        return None\n     return xs[0]\n";
+    let rec = json!({
+        "instance_id": "long__issue-1", "run": "r", "model_patch": patch,
+        "messages": [
+            {"role": "system", "content": "You are a careful engineer."},
+            {"role": "user", "content": issue},
+            {"role": "assistant", "content": "Looking around. ".repeat(60)},
+            {"role": "user", "content": "OK."},
+            {"role": "assistant", "content": "Done: frob guards the empty list now."},
+        ],
+    });
+    let bare = json!({"instance_id": "long__issue-1", "run": "s", "model_patch": patch, "messages": []});
+    let input = d.path().join("long.jsonl");
+    std::fs::write(&input, format!("{rec}\n{bare}\n")).unwrap();
+    let render = |max: &str| {
+        let args = ["render", input.to_str().unwrap(), "--model", &tiny("qwen3"), "--max-tokens", max];
+        jsonl(&ok(&swerm_env(&args, &[])))
+    };
+    let lines = render("400");
+    let traj = lines.iter().find(|r| r["run"] == "r").unwrap();
+    let prompt = traj["prompt"].as_str().unwrap();
+    // The log is gone, the issue keeps its start, the added patch block is whole.
+    assert!(prompt.contains("tokens of the interaction removed by swerm"), "{prompt}");
+    assert!(prompt.contains("tokens of the issue removed by swerm"), "{prompt}");
+    assert!(prompt.contains("frob() raises IndexError on an empty list. frob()"), "{prompt}");
+    assert!(patch.lines().all(|l| prompt.contains(l)), "{prompt}");
+    assert_eq!((traj["patch"].as_str(), traj["truncated"].as_bool()), (Some("added"), Some(true)));
+    assert!(traj["n_tokens"].as_u64().unwrap() <= 400);
+    // The patch-only candidate fits whole.
+    let bare = lines.iter().find(|r| r["run"] == "s").unwrap();
+    assert!(patch.lines().all(|l| bare["prompt"].as_str().unwrap().contains(l)), "{bare}");
+    // Where even the patch and the frame do not fit: an error naming them, no prompt.
+    for r in render("150") {
+        let e = r["error"].as_str().unwrap_or_else(|| panic!("{r}"));
+        assert!(e.contains("the patch and the prompt's frame") && e.contains("over --max-tokens 150"), "{e}");
     }
 }
 

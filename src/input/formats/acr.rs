@@ -3,7 +3,9 @@
 //! `raw_patch_but_unmatched/`, ...) or, in later versions, straight under the run. A folder
 //! holds `problem_statement.txt` (the issue), `conversation_round_<N>.json` (chat messages; the
 //! highest N holds the whole conversation), `extracted_patch_<N>.diff` (one per patch-writing
-//! attempt) and `extract_status.json` (one status per attempt).
+//! attempt), `extract_status.json` (one status per attempt) and `debug_agent_write_patch_<N>.json`
+//! (the patch-writing agent's conversation through attempt N: the trajectory a judge reads,
+//! since the conversation rounds stop before the patch is written).
 //!
 //! Decision (the submitted patch): under `applicable_patch/`, the last `extracted_patch_<N>.diff`
 //! (highest N); under any other category folder, none (ACR submitted nothing: an empty
@@ -19,7 +21,7 @@ use serde_json::Value;
 
 use crate::input::fields::kind;
 use crate::input::record::Record;
-use crate::input::trajectory::{self, Trajectory};
+use crate::input::trajectory::{self, Message, Trajectory};
 use crate::loc::Loc;
 
 /// The category folders ACR sorts its instance folders into.
@@ -71,13 +73,14 @@ fn read(p: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|_| anyhow!("{}: not UTF-8 text", p.display()))
 }
 
-/// The patch ACR submitted for the instance folder `dir` (see the module's decision).
-fn submitted_patch(dir: &Path) -> Result<Option<String>> {
+/// The attempt ACR submitted for the instance folder `dir` (see the module's decision): its
+/// number N and its `extracted_patch_<N>.diff`; `None` when it submitted nothing.
+fn submitted(dir: &Path) -> Result<Option<(u32, PathBuf)>> {
     let category = dir.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
     let patches = numbered(dir, "extracted_patch_", ".diff")?;
     if category == "applicable_patch" {
         return match patches.last() {
-            Some((_, p)) => read(p).map(Some),
+            Some(last) => Ok(Some(last.clone())),
             None => bail!("{}: under applicable_patch/ but no extracted_patch_<N>.diff", dir.display()),
         };
     }
@@ -102,8 +105,8 @@ fn submitted_patch(dir: &Path) -> Result<Option<String>> {
         return Ok(None);
     };
     let want = last as u32 + 1;
-    match patches.iter().find(|(n, _)| *n == want) {
-        Some((_, p)) => read(p).map(Some),
+    match patches.into_iter().find(|(n, _)| *n == want) {
+        Some(found) => Ok(Some(found)),
         None => bail!(
             "{}: extract_status[{last}] is APPLICABLE_PATCH but there is no extracted_patch_{want}.diff",
             dir.display()
@@ -116,10 +119,14 @@ pub(crate) fn record(dir: &Path) -> Result<Record> {
     let instance_id = instance_id(dir).ok_or_else(|| {
         anyhow!("{}: not an AutoCodeRover instance folder (<iid>_<YYYY-MM-DD_HH-MM-SS>)", dir.display())
     })?;
+    let patch = match submitted(dir)? {
+        Some((_, p)) => Some(read(&p)?),
+        None => None,
+    };
     Ok(Record {
         instance_id,
         run: None,
-        patch: submitted_patch(dir)?,
+        patch,
         resolved: None,
         field_score: None,
         source: Loc::file(dir),
@@ -127,20 +134,57 @@ pub(crate) fn record(dir: &Path) -> Result<Record> {
     })
 }
 
-/// The last conversation round's messages, and the issue from `problem_statement.txt`.
+/// A JSON file holding a list of chat messages, as `Message`s.
+fn messages_of(p: &Path) -> Result<Vec<Message>> {
+    let v: Value = serde_json::from_str(&read(p)?).map_err(|e| anyhow!("{}: invalid JSON: {e}", p.display()))?;
+    let Value::Array(list) = v else {
+        bail!("{}: expected a list of chat messages, found {}", p.display(), kind(&v));
+    };
+    trajectory::chat_messages(&list, "messages").with_context(|| p.display().to_string())
+}
+
+/// The conversation in which ACR's patch-writing agent wrote attempt `n`, through the turn that
+/// wrote it.
+///
+/// Decision (which file, where to cut): `debug_agent_write_patch_<M>.json` holds the
+/// patch-writing agent's whole conversation (its retrieval turns included) through attempt M
+/// and the feedback on it, one assistant turn per attempt at its end (attempt k is the
+/// (M - k + 1)-th assistant turn from the end). Runs that validate patches keep only the last
+/// attempt's file, so attempt n is read from the first file with M >= n, and the conversation
+/// is cut right after the turn that wrote attempt n: the feedback on it (which, in runs that
+/// run the tests, tells whether they passed) is never shown. `None` when no such file holds
+/// the attempt: the trajectory is then the conversation rounds, and the prompt builder shows
+/// the patch itself.
+fn write_patch_conversation(dir: &Path, n: u32) -> Result<Option<Vec<Message>>> {
+    let files = numbered(dir, "debug_agent_write_patch_", ".json")?;
+    let Some((m, path)) = files.into_iter().find(|(m, _)| *m >= n) else {
+        return Ok(None);
+    };
+    let mut messages = messages_of(&path)?;
+    let turns: Vec<usize> = (0..messages.len()).filter(|&i| messages[i].role == "assistant").collect();
+    let from_end = (m - n + 1) as usize;
+    if turns.len() < from_end {
+        return Ok(None);
+    }
+    messages.truncate(turns[turns.len() - from_end] + 1);
+    Ok(Some(messages))
+}
+
+/// The trajectory of an instance folder, with the issue from `problem_statement.txt`: the
+/// conversation that wrote the submitted patch (`write_patch_conversation`), else (nothing
+/// submitted, or no such file) the last conversation round.
 pub(crate) fn trajectory(dir: &Path) -> Result<Option<Trajectory>> {
     let problem_statement = Some(read(&dir.join(STATEMENT))?);
-    let rounds = numbered(dir, "conversation_round_", ".json")?;
-    let messages = match rounds.last() {
-        None => Vec::new(),
-        Some((_, p)) => {
-            let v: Value =
-                serde_json::from_str(&read(p)?).map_err(|e| anyhow!("{}: invalid JSON: {e}", p.display()))?;
-            let Value::Array(list) = v else {
-                bail!("{}: expected a list of chat messages, found {}", p.display(), kind(&v));
-            };
-            trajectory::chat_messages(&list, "messages").with_context(|| p.display().to_string())?
-        }
+    let wrote = match submitted(dir)? {
+        Some((n, _)) => write_patch_conversation(dir, n)?,
+        None => None,
+    };
+    let messages = match wrote {
+        Some(m) => m,
+        None => match numbered(dir, "conversation_round_", ".json")?.last() {
+            None => Vec::new(),
+            Some((_, p)) => messages_of(p)?,
+        },
     };
     Ok(Some(Trajectory { messages, problem_statement, tools: None }))
 }

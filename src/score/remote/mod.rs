@@ -139,7 +139,7 @@ impl Remote {
             endpoints.push((c, api));
         }
         let Some(model) = model else { bail!("no --endpoint given") };
-        let settings = v.identity(Some(&model), "engine");
+        let settings = v.identity(Some(&model), "engine")?;
         // A generative answer takes one position past the prompt; a classification does not.
         let reserve = usize::from(api_choice != ApiChoice::Fixed(Api::Classify));
         let ask = Ask { model, answer, retries: e.retries, backoff: e.backoff };
@@ -153,12 +153,8 @@ impl Remote {
     }
 }
 
-/// What is kept of a prompt while its request is in flight.
-struct Sent {
-    n_tokens: usize,
-    truncated: bool,
-    has_trajectory: bool,
-}
+/// What is kept of a prompt while its request is in flight: what the verifier records of it.
+type Sent = VerifierDetail;
 
 impl Scorer for Remote {
     fn settings(&self) -> ScorerSettings {
@@ -230,7 +226,7 @@ impl Remote {
                 done(idx, Scored { score: None, detail: VerifierDetail { error: Some(msg), ..Default::default() } })?;
                 continue;
             }
-            sent.insert(idx, Sent { n_tokens: p.ids.len(), truncated: p.truncated, has_trajectory: p.has_trajectory });
+            sent.insert(idx, VerifierDetail::of_prompt(&p));
             pool.push(Job { idx, ids: p.ids });
             while pool.waiting() >= cap {
                 self.receive(pool, sent, name, done)?;
@@ -258,13 +254,7 @@ impl Remote {
         match pool.events.recv() {
             Err(_) => bail!("{}", gone()),
             Ok(Event::Done { idx, answer }) => {
-                let s = sent.remove(&idx).expect("a result answers a prompt sent");
-                let base = VerifierDetail {
-                    n_tokens: Some(s.n_tokens),
-                    truncated: Some(s.truncated),
-                    trajectory: (!s.has_trajectory).then_some(false),
-                    ..Default::default()
-                };
+                let base = sent.remove(&idx).expect("a result answers a prompt sent");
                 let detail = match answer {
                     Answer::LogProbs(lp) => VerifierDetail { logit_yes: Some(lp[0]), logit_no: Some(lp[1]), ..base },
                     // The engine returns probabilities only: logit(p), the raw logit for a

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::grid::Grid;
+use crate::prompt::PatchView;
 
 use crate::score::{Scored, VerifierDetail};
 
@@ -63,6 +64,10 @@ struct LineRepr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     trajectory: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    issue: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    patch: Option<PatchView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tie_rank: Option<f64>,
@@ -103,6 +108,8 @@ impl From<LineRepr> for ScoreLine {
             n_tokens: r.n_tokens,
             truncated: r.truncated,
             trajectory: r.trajectory,
+            issue: r.issue,
+            patch: r.patch,
             error: r.error,
         };
         let LineRepr {
@@ -128,6 +135,8 @@ impl From<ScoreLine> for LineRepr {
             n_tokens: d.n_tokens,
             truncated: d.truncated,
             trajectory: d.trajectory,
+            issue: d.issue,
+            patch: d.patch,
             error: d.error,
             tie_rank: l.tie_rank,
             patch_hash: l.patch_hash,

@@ -73,7 +73,11 @@ impl Want<'_> {
 /// What a directory's store says about its scorer.
 enum Existing {
     Nothing,
-    Same,
+    /// This scorer's store; `predates`: its header was written before swerm identified
+    /// checkpoints and datasets by content (it is compared by path, and upgraded on opening).
+    Same {
+        predates: bool,
+    },
     /// Another scorer's scores (or scores whose scorer is unknown), described for a message.
     Other(String),
 }
@@ -92,7 +96,13 @@ fn existing(dir: &Path, want: Want) -> Result<Existing> {
         Err(e) => return Err(e).with_context(|| format!("{}: cannot read", meta.display())),
     };
     Ok(match serde_json::from_str::<Header>(&text) {
-        Ok(h) if h.scorer == *want.scorer && h.shard == want.shard => Existing::Same,
+        Ok(h) if h.scorer == *want.scorer && h.shard == want.shard => {
+            let predates = match (&h.scorer, want.scorer) {
+                (ScorerSettings::Verifier(old), ScorerSettings::Verifier(now)) => old.predates(now),
+                _ => false,
+            };
+            Existing::Same { predates }
+        }
         Ok(h) => Existing::Other(format!("scores of {}", Want { scorer: &h.scorer, shard: h.shard }.describe())),
         Err(e) => Existing::Other(format!("scores whose settings this swerm cannot read ({}: {e})", meta.display())),
     })
@@ -134,6 +144,8 @@ pub struct ScoreStore {
     pub(crate) dropped_torn_line: bool,
     /// The store started afresh (a new directory, another scorer's, or `--overwrite`).
     pub(crate) afresh: bool,
+    /// Its header predated content identities and was rewritten with this run's.
+    pub(crate) upgraded: bool,
 }
 
 impl ScoreStore {
@@ -142,7 +154,10 @@ impl ScoreStore {
     /// kept; [`ScoreStore::stored`] gives their scores back for reuse.
     pub fn open(out: &mut OutDir, want: Want, overwrite: bool) -> Result<Self> {
         let path = out.file(SCORES);
-        let same = matches!(refuse(existing(out.path(), want)?, out.path(), want, overwrite)?, Existing::Same);
+        let (same, upgraded) = match refuse(existing(out.path(), want)?, out.path(), want, overwrite)? {
+            Existing::Same { predates } => (true, predates && !overwrite),
+            _ => (false, false),
+        };
         let mut previous = HashMap::new();
         let (mut torn, mut discarded) = (false, 0);
         if overwrite || !same {
@@ -163,7 +178,7 @@ impl ScoreStore {
             }
             previous = back.lines.into_iter().map(|l| ((l.instance_id.clone(), l.run.clone()), l)).collect();
         }
-        if !same || overwrite {
+        if !same || overwrite || upgraded {
             let header = Header { format: FORMAT.into(), scorer: want.scorer.clone(), shard: want.shard };
             let text = serde_json::to_string_pretty(&header).expect("header serializes") + "\n";
             outdir::write_atomic(&out.file(SETTINGS), text.as_bytes())?;
@@ -173,7 +188,7 @@ impl ScoreStore {
         let file = outdir::Appender::open(&path)?;
         let reused = previous.len();
         let afresh = overwrite || !same;
-        Ok(ScoreStore { file, previous, reused, discarded, dropped_torn_line: torn, afresh })
+        Ok(ScoreStore { file, previous, reused, discarded, dropped_torn_line: torn, afresh, upgraded })
     }
 
     /// The stored score of a candidate, if the store holds one.

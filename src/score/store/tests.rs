@@ -158,12 +158,14 @@ fn lines_round_trip() {
         n_tokens: Some(12),
         truncated: Some(false),
         trajectory: Some(false),
+        issue: Some(false),
+        patch: Some(crate::prompt::PatchView::Added),
         error: None,
     };
     let text = serde_json::to_string(&l).unwrap();
     assert_eq!(
         text,
-        r#"{"instance_id":"a","run":"r","score":0.125,"empty":false,"resolved":true,"logit_yes":1.5,"logit_no":-0.25,"n_tokens":12,"truncated":false,"trajectory":false}"#
+        r#"{"instance_id":"a","run":"r","score":0.125,"empty":false,"resolved":true,"logit_yes":1.5,"logit_no":-0.25,"n_tokens":12,"truncated":false,"trajectory":false,"issue":false,"patch":"added"}"#
     );
     assert_eq!(parse_line(text.as_bytes()).unwrap(), l);
     let hole = ScoreLine { score: None, empty: true, missing: true, ..line("b", 0.0) };
