@@ -230,7 +230,22 @@ fn metrics(a: cli::MetricArgs) -> Result<MetricsOptions> {
     let mut ks = a.k;
     ks.sort_unstable();
     ks.dedup();
-    Ok(MetricsOptions { ks, ece_bins: a.ece_bins, bootstrap: a.bootstrap, seed: a.seed, level: 0.95 })
+    Ok(MetricsOptions {
+        ks,
+        gate_ks: Vec::new(),
+        ece_bins: a.ece_bins,
+        bootstrap: a.bootstrap,
+        seed: a.seed,
+        level: 0.95,
+    })
+}
+
+/// The metrics options with the k values `--fail-under` gates name.
+fn gated(mut m: MetricsOptions, o: &cli::OutputArgs) -> MetricsOptions {
+    m.gate_ks = o.fail_under.iter().filter_map(|g| g.k()).collect();
+    m.gate_ks.sort_unstable();
+    m.gate_ks.dedup();
+    m
 }
 
 impl Rerank {
@@ -265,7 +280,7 @@ impl Rerank {
             out: a.out,
             overwrite: a.overwrite,
             name: a.name,
-            metrics: metrics(a.metrics)?,
+            metrics: gated(metrics(a.metrics)?, &a.output),
             quiet,
             calibration: calibration(a.calibration)?,
             output: Output::from_cli(a.output),
@@ -281,7 +296,7 @@ impl Eval {
             scores: a.scores,
             labels: a.labels,
             out: a.out,
-            metrics: metrics(a.metrics)?,
+            metrics: gated(metrics(a.metrics)?, &a.output),
             output: Output::from_cli(a.output),
         })
     }

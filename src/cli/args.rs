@@ -228,7 +228,8 @@ pub struct OutputArgs {
     #[arg(long)]
     pub(crate) json: bool,
     /// Exit with status 1 (after writing every output) when METRIC is below VALUE: selected,
-    /// best@K, pass@K, auc or auc_per_instance, as fractions (repeatable), e.g. selected=0.30.
+    /// best@K (any K from 1 to N), pass@K, auc or auc_per_instance, VALUE a fraction in [0, 1]
+    /// (repeatable), e.g. selected=0.30. A metric that cannot be computed (no labels) exits 2.
     #[arg(long, value_name = "METRIC=VALUE")]
     pub(crate) fail_under: Vec<Gate>,
 }

@@ -25,7 +25,7 @@ pub(crate) fn eval(cfg: &config::Eval) -> Result<bool> {
         let z = line_logits(&t, &stored.lines);
         calibrate_table(&mut t, &z, c)?;
     }
-    metrics::check_ks(&cfg.metrics.ks, t.grid.n_runs()).map_err(|e| anyhow!(e))?;
+    metrics::check_options(&cfg.metrics, t.grid.n_runs()).map_err(|e| anyhow!(e))?;
     if t.without_content() > 0 {
         note(&format!(
             "{}: {} no patch_hash (written before swerm recorded it): their ties fall back to run order",
@@ -49,5 +49,5 @@ pub(crate) fn eval(cfg: &config::Eval) -> Result<bool> {
     let view = report::CandidateView { details: line_details(&t, &stored.lines), patch: None };
     report::write_reports(&mut out, &m, &info, &t, &selected, &view)?;
     let facts = vec![format!("{}; scorer {}", report::summary::counts(&m), info.scorer_name()), out.summary()];
-    Ok(finish(&m, &info, &facts, &cfg.output))
+    finish(&m, &info, &facts, &cfg.output)
 }

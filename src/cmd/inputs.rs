@@ -32,6 +32,9 @@ pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
     if ds.grid.instances.is_empty() {
         bail!("no candidates in the inputs");
     }
+    for (flaw, n, first) in &ds.flaws {
+        warn_as(Some("flaw"), &format!("{}: {flaw} (the first at {first})", count(*n, "record", "records")))?;
+    }
     for (run, path) in &ds.no_records {
         warn_as(
             Some("no records"),

@@ -113,13 +113,15 @@ fn say_held() {
 }
 
 /// The end of rerank and eval: the summary (or, with --json, report.json's numbers alone) on
-/// stdout, then the gates.
+/// stdout, then the gates: `Ok(false)` when one failed (exit status 1), an error when one
+/// could not be computed (exit status 2: nothing was gated), both after every output was
+/// written.
 pub(super) fn finish(
     m: &metrics::Metrics,
     info: &ReportInfo,
     facts: &[String],
     output: &crate::config::Output,
-) -> bool {
+) -> Result<bool> {
     let gates = metrics::gate::evaluate(&output.fail_under, m);
     if output.json {
         let mut v = report::json::to_value(m, info);
@@ -132,9 +134,12 @@ pub(super) fn finish(
     } else {
         out!("{}", report::summary::render(m, info.run_names, facts));
     }
+    if let Some(e) = gates.iter().find_map(metrics::gate::Checked::not_computed) {
+        bail!("{e}");
+    }
     let failed: Vec<String> = gates.iter().filter_map(metrics::gate::Checked::failure).collect();
     for f in &failed {
         eprintln!("swerm: --fail-under: {f}");
     }
-    failed.is_empty()
+    Ok(failed.is_empty())
 }

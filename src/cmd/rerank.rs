@@ -15,7 +15,7 @@ use anyhow::{Context, Result, anyhow};
 pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let mut ds = load(&cfg.inputs, cfg.quiet)?;
     label(&mut ds, &cfg.labels, cfg.inputs.specs.len(), cfg.inputs.load.instances.is_some())?;
-    metrics::check_ks(&cfg.metrics.ks, ds.grid.n_runs()).map_err(|e| anyhow!(e))?;
+    metrics::check_options(&cfg.metrics, ds.grid.n_runs()).map_err(|e| anyhow!(e))?;
     let (mut scorer, mut out) = build_scorer(&cfg.scorer, None, &cfg.out, cfg.overwrite, cfg.quiet)?;
     let every: Vec<usize> = (0..ds.cands.len()).collect();
     let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (None, &every), cfg.overwrite, cfg.quiet)?;
@@ -72,5 +72,5 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
         facts.push(kept_line(kept, &out));
     }
     facts.push(out.summary());
-    Ok(finish(&m, &info, &facts, &cfg.output))
+    finish(&m, &info, &facts, &cfg.output)
 }

@@ -77,6 +77,8 @@ pub struct Dataset {
     pub(crate) outside: usize,
     /// The distinct instance ids of those records.
     pub(crate) outside_ids: Vec<String>,
+    /// Records with a flaw they survive (`Record::flaw`): each flaw, how many, the first's place.
+    pub(crate) flaws: Vec<(&'static str, usize, String)>,
     /// Each instance's issue statement from `--dataset` (empty without one).
     pub(crate) issues: Vec<Option<String>>,
 }
@@ -224,8 +226,15 @@ fn build(
     let mut cands = vec![Candidate::default(); instances.len() * n_runs];
     let mut outside = 0;
     let mut outside_ids: HashSet<String, FastHash> = HashSet::default();
+    let mut flaws: Vec<(&'static str, usize, String)> = Vec::new();
     let mut filled = 0;
     for (r, Sealed { rec, format, keys, filled: has_patch, .. }) in records {
+        if let Some(f) = rec.flaw {
+            match flaws.iter_mut().find(|(g, ..)| *g == f) {
+                Some((_, n, _)) => *n += 1,
+                None => flaws.push((f, 1, rec.source.to_string())),
+            }
+        }
         let Some(&i) = ix.get(rec.instance_id.as_str()) else {
             outside += 1;
             outside_ids.insert(rec.instance_id);
@@ -266,6 +275,7 @@ fn build(
         missing_count,
         outside,
         outside_ids,
+        flaws,
         issues: Vec::new(),
     })
 }

@@ -17,4 +17,6 @@ pub struct Record {
     pub(crate) source: Loc,
     /// Where `resolved` came from when not from the record itself (a submission's results).
     pub(crate) label_from: Option<String>,
+    /// A known field with a shape the record survives (`history: null`): counted and said.
+    pub(crate) flaw: Option<&'static str>,
 }

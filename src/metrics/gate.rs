@@ -1,7 +1,11 @@
 //! `--fail-under METRIC=VALUE` gates for CI jobs: `selected`, `best@K`, `pass@K`, `auc` or
 //! `auc_per_instance`, each a fraction in [0, 1]; the run fails (exit status 1, after writing
-//! every output) when a metric is below its bound or cannot be computed (no labels). Only
-//! metrics where higher is better can be gated this way.
+//! every output) when a metric is below its bound. A bound outside [0, 1] (`selected=30` for
+//! 30%) is refused when the arguments are read, a k outside 1..N before any scoring, and a
+//! metric that cannot be computed (no labels, one class for AUC) after the outputs are
+//! written: all exit status 2, since the gate did not measure anything. best@K and pass@K are
+//! computed for any K a gate names, shown in the table or not (`MetricsOptions::gate_ks`).
+//! Only metrics where higher is better can be gated this way.
 
 use std::str::FromStr;
 
@@ -28,6 +32,9 @@ impl FromStr for Gate {
     fn from_str(s: &str) -> Result<Self, String> {
         let (name, v) = s.split_once('=').ok_or_else(|| format!("{s:?}: expected METRIC=VALUE, e.g. selected=0.3"))?;
         let min: f64 = v.parse().map_err(|_| format!("{s:?}: {v:?} is not a number"))?;
+        if !(0.0..=1.0).contains(&min) {
+            return Err(format!("{s:?}: VALUE is a fraction in [0, 1] (selected=0.30 for 30%)"));
+        }
         let k = |p: &str| name.strip_prefix(p).and_then(|k| k.parse::<usize>().ok()).filter(|&k| k > 0);
         let metric = match name {
             "selected" => Gated::Selected,
@@ -46,14 +53,23 @@ impl FromStr for Gate {
 }
 
 impl Gate {
-    /// The metric's value (`None`: not computed, e.g. without labels or for a k not reported).
+    /// The k a best@K or pass@K gate needs computed.
+    pub(crate) fn k(&self) -> Option<usize> {
+        match self.metric {
+            Gated::BestAt(k) | Gated::PassAt(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The metric's value (`None`: not computed, e.g. without labels).
     pub(crate) fn value(&self, m: &Metrics) -> Option<f64> {
         let l = m.labeled.as_ref()?;
         let at = |k: usize| m.ks.iter().position(|&x| x == k);
+        let extra = |k: usize| l.gate_ks.iter().find(|g| g.0 == k);
         match self.metric {
             Gated::Selected => Some(l.selected_rate),
-            Gated::BestAt(k) => at(k).map(|j| l.best_at_k[j]),
-            Gated::PassAt(k) => at(k).map(|j| l.pass_at_k[j]),
+            Gated::BestAt(k) => at(k).map(|j| l.best_at_k[j]).or_else(|| extra(k).map(|g| g.1)),
+            Gated::PassAt(k) => at(k).map(|j| l.pass_at_k[j]).or_else(|| extra(k).map(|g| g.2)),
             Gated::Auc => l.auc,
             Gated::AucPerInstance => l.auc_per_instance,
         }
@@ -70,13 +86,22 @@ pub(crate) struct Checked {
 }
 
 impl Checked {
-    /// Why a failed gate failed (`None` for a passed one).
+    /// Why a failed gate failed (`None` for a passed one or one not computed).
     pub(crate) fn failure(&self) -> Option<String> {
         match self.value {
-            _ if self.passed => None,
-            Some(v) => Some(format!("{} = {v:.4} is below {}", self.metric, self.threshold)),
-            None => Some(format!("{} could not be computed (no labels, or k not among -k)", self.metric)),
+            Some(v) if !self.passed => Some(format!("{} = {v:.4} is below {}", self.metric, self.threshold)),
+            _ => None,
         }
+    }
+
+    /// Why a gate could not be checked (`None` when it was).
+    pub(crate) fn not_computed(&self) -> Option<String> {
+        self.value.is_none().then(|| {
+            format!(
+                "--fail-under {}: the metric could not be computed (no labels, or a single class for AUC): nothing was gated",
+                self.metric
+            )
+        })
     }
 }
 
@@ -103,5 +128,7 @@ mod tests {
         assert!(
             "best@0=1".parse::<Gate>().is_err() && "auc".parse::<Gate>().is_err() && "auc=x".parse::<Gate>().is_err()
         );
+        assert!("selected=30".parse::<Gate>().unwrap_err().contains("fraction in [0, 1]"));
+        assert!("auc=-0.1".parse::<Gate>().is_err() && "auc=1".parse::<Gate>().is_ok());
     }
 }

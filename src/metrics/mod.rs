@@ -20,6 +20,8 @@ use crate::select::{Ties, ties};
 pub(crate) struct MetricsOptions {
     /// k values; empty = 1, 2, 4, ... up to N, and N.
     pub(crate) ks: Vec<usize>,
+    /// k values a `--fail-under` gate names (computed even when not among `ks`).
+    pub(crate) gate_ks: Vec<usize>,
     pub(crate) ece_bins: usize,
     /// Bootstrap resamples (0 = no CIs).
     pub(crate) bootstrap: usize,
@@ -29,7 +31,7 @@ pub(crate) struct MetricsOptions {
 
 impl Default for MetricsOptions {
     fn default() -> Self {
-        MetricsOptions { ks: Vec::new(), ece_bins: 15, bootstrap: 0, seed: 0, level: 0.95 }
+        MetricsOptions { ks: Vec::new(), gate_ks: Vec::new(), ece_bins: 15, bootstrap: 0, seed: 0, level: 0.95 }
     }
 }
 
@@ -72,6 +74,8 @@ pub(crate) struct Labeled {
     pub(crate) brier: Option<f64>,
     /// The reliability diagram's bins (with ECE).
     pub(crate) bins: Vec<calibration::Bin>,
+    /// (k, best@k, pass@k) for the k values a gate names that the table does not show.
+    pub(crate) gate_ks: Vec<(usize, f64, f64)>,
     pub(crate) ci: Option<Cis>,
 }
 
@@ -113,6 +117,17 @@ pub(crate) struct Metrics {
 pub(crate) fn check_ks(ks: &[usize], n_runs: usize) -> Result<(), String> {
     match ks.iter().find(|&&k| k == 0 || k > n_runs) {
         Some(k) => Err(format!("-k {k}: k must be between 1 and the number of runs ({n_runs})")),
+        None => Ok(()),
+    }
+}
+
+/// `-k` and the k values of `--fail-under` gates, against the number of runs.
+pub(crate) fn check_options(opts: &MetricsOptions, n_runs: usize) -> Result<(), String> {
+    check_ks(&opts.ks, n_runs)?;
+    match opts.gate_ks.iter().find(|&&k| k == 0 || k > n_runs) {
+        Some(k) => {
+            Err(format!("--fail-under best@{k}/pass@{k}: k must be between 1 and the number of runs ({n_runs})"))
+        }
         None => Ok(()),
     }
 }
@@ -280,11 +295,22 @@ fn labeled(
     if probs.is_none() && !s_all.is_empty() {
         notes.push("scores are not all probabilities in [0, 1]: ECE and Brier omitted".into());
     }
-    if unscored > 0 {
-        let what = if probs.is_some() { "AUC, ECE and Brier" } else { "AUC" };
+    // The counts agree with the unscored line (non-empty candidates without a score); empty
+    // candidates without one (a combined scorer gives them none) are said apart, with what
+    // that does to the pooled AUC.
+    let what = if probs.is_some() { "AUC, ECE and Brier" } else { "AUC" };
+    let unscored_non_empty = t.unscored.iter().flatten().count();
+    if unscored_non_empty > 0 {
         notes.push(format!(
             "{} left out of {what} (selection ranks them last)",
-            crate::text::count(unscored, "unscored candidate", "unscored candidates")
+            crate::text::count(unscored_non_empty, "unscored candidate", "unscored candidates")
+        ));
+    }
+    let empty_unscored = unscored - unscored_non_empty;
+    if empty_unscored > 0 {
+        notes.push(format!(
+            "{} no score from this scorer: left out of {what} too, so the pooled AUC is over non-empty candidates only",
+            crate::text::count(empty_unscored, "empty candidate has", "empty candidates have")
         ));
     }
     let selected_resolved: f64 = r.selected.iter().sum();
@@ -294,6 +320,13 @@ fn labeled(
     let expected: Vec<f64> = (0..t.grid.instances.len())
         .map(|i| bestk::best_at_k(&order[t.grid.range(i)], &labels[t.grid.range(i)], n))
         .collect();
+    let extra: Vec<usize> = opts.gate_ks.iter().copied().filter(|k| !ks.contains(k) && *k <= n).collect();
+    let gate_ks = if extra.is_empty() {
+        Vec::new()
+    } else {
+        let g = rows(t, &order, labels, selected, &extra, opts.seed);
+        extra.iter().enumerate().map(|(j, &k)| (k, mean(&g.best[j]), mean(&g.pass[j]))).collect()
+    };
     Labeled {
         pass_at_k: r.pass.iter().map(|row| mean(row)).collect(),
         best_at_k: r.best.iter().map(|row| mean(row)).collect(),
@@ -311,6 +344,7 @@ fn labeled(
         ece: probs.map(|p| calibration::ece(p, &y_all, opts.ece_bins)),
         brier: probs.map(|p| calibration::brier(p, &y_all)),
         bins: probs.map(|p| calibration::bins(p, &y_all, opts.ece_bins)).unwrap_or_default(),
+        gate_ks,
         ci: (opts.bootstrap > 0).then(|| cis(&r, ks.len(), opts)),
     }
 }
@@ -354,12 +388,12 @@ impl Labeled {
         self.run_resolved.iter().map(|&c| c as f64 / instances.max(1) as f64).collect()
     }
 
-    /// The best single run (the first of equals, in run order) and its rate.
-    pub(crate) fn best_run(&self, instances: usize) -> Option<(usize, f64)> {
-        self.run_rates(instances).into_iter().enumerate().fold(None, |b, (r, x)| match b {
-            Some((_, y)) if y >= x => b,
-            _ => Some((r, x)),
-        })
+    /// The best single runs (every run at the best rate: which of equals is "the" best would
+    /// follow their names) and that rate.
+    pub(crate) fn best_run(&self, instances: usize) -> Option<(Vec<usize>, f64)> {
+        let rates = self.run_rates(instances);
+        let best = rates.iter().copied().fold(None, |b: Option<f64>, x| Some(b.map_or(x, |b| b.max(x))))?;
+        Some(((0..rates.len()).filter(|&r| rates[r] == best).collect(), best))
     }
 
     /// The mean of the runs' resolved rates (pass@1 when every run covers every instance).

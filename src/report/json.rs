@@ -158,7 +158,8 @@ struct PerRun {
 
 #[derive(Serialize)]
 struct BestRun<'a> {
-    run: &'a str,
+    /// Every run at the best rate, in name order (one unless runs tie).
+    runs: Vec<&'a str>,
     rate: f64,
 }
 
@@ -282,7 +283,9 @@ impl<'a> LabeledNumbers<'a> {
                 expected_under_random_ties: l.selected_expected,
             },
             per_run: Keyed(per_run),
-            best_single_run: l.best_run(m.instances).map(|(best, rate)| BestRun { run: &info.run_names[best], rate }),
+            best_single_run: l
+                .best_run(m.instances)
+                .map(|(best, rate)| BestRun { runs: best.iter().map(|&r| info.run_names[r].as_str()).collect(), rate }),
             mean_run_rate: l.mean_run_rate(m.instances),
             auc: l.auc,
             auc_non_empty: l.auc_non_empty,

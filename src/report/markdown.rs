@@ -109,8 +109,9 @@ fn per_run(s: &mut String, m: &Metrics, l: &Labeled, info: &ReportInfo) {
         let below = if l.selected_rate < rate { " The selection is **below** the best single run." } else { "" };
         let _ = writeln!(
             s,
-            "\nBest single run: {} ({}%); mean over runs: {}%.{below}",
-            info.run_names[best],
+            "\nBest single run{}: {} ({}%); mean over runs: {}%.{below}",
+            if best.len() > 1 { "s (tied)" } else { "" },
+            crate::text::list(&best.iter().map(|&r| info.run_names[r].clone()).collect::<Vec<_>>()),
             pct(rate),
             pct(l.mean_run_rate(m.instances))
         );

@@ -57,8 +57,8 @@ pub(crate) fn ties_line(m: &Metrics) -> Option<String> {
     });
     let copied = (copies > 0).then(|| {
         format!(
-            "{} picked patch has copies with different labels (a flaky test?): credited their mean label, whatever the run names",
-            count(copies, "instance's", "instances'")
+            "{} whose picked patch has copies with different labels (a flaky test?): credited the copies' mean label, whatever the run names",
+            count(copies, "instance", "instances")
         )
     });
     match (tied, copied) {
@@ -72,9 +72,11 @@ pub(crate) fn ties_line(m: &Metrics) -> Option<String> {
 pub(crate) fn runs_line(m: &Metrics, run_names: &[String]) -> Option<String> {
     let l = m.labeled.as_ref()?;
     let (best, rate) = l.best_run(m.instances)?;
+    let names: Vec<String> = best.iter().map(|&r| run_names.get(r).map_or("?".into(), String::clone)).collect();
     let mut s = format!(
-        "per run: best single run {} {}%, mean {}%",
-        run_names.get(best).map_or("?", String::as_str),
+        "per run: best single run{} {} {}%, mean {}%",
+        if names.len() > 1 { "s (tied)" } else { "" },
+        crate::text::first_few(&names, 3),
         pct(rate),
         pct(l.mean_run_rate(m.instances))
     );

@@ -347,6 +347,34 @@ fn json_output_and_fail_under_gates() {
     );
     let e = fails(&["rerank", &demo_runs()[0], "--fail-under", "ece=0.1", "-o", d.path().join("e").to_str().unwrap()]);
     assert!(e.contains("higher is better"), "{e}");
+    // A bound that is a percentage, a k beyond the runs, a metric without labels: exit 2.
+    let e =
+        fails(&["rerank", &demo_runs()[0], "--fail-under", "selected=30", "-o", d.path().join("e").to_str().unwrap()]);
+    assert!(e.contains("fraction in [0, 1]"), "{e}");
+    let r = gate(&["best@7=0.1"], "k7");
+    assert_eq!(r.status.code(), Some(2), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("between 1 and the number of runs (6)"));
+    let mut unlabeled: Vec<String> = vec!["rerank".into()];
+    unlabeled.extend(demo_runs());
+    unlabeled.extend(["-q", "--fail-under", "auc=0.5", "-o"].map(String::from));
+    unlabeled.push(d.path().join("u").to_string_lossy().into());
+    let r = swerm_s(&unlabeled);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("could not be computed"));
+    assert!(d.path().join("u/report.json").exists(), "the outputs are written first");
+    // best@3 and pass@3, not in the default table (1, 2, 4, 6), are computed for the gate:
+    // the values a run with -k 3 reports.
+    let mut a: Vec<String> = args[..args.len() - 3].to_vec();
+    a.extend(["--json", "--fail-under", "best@3=0", "--fail-under", "pass@3=0", "-o"].map(String::from));
+    a.push(d.path().join("k3").to_string_lossy().into());
+    let v: Value = serde_json::from_str(&ok(&swerm_s(&a))).unwrap();
+    assert!(v["best_at_k"].get("3").is_none(), "the table keeps its k values");
+    let mut a: Vec<String> = args[..args.len() - 3].to_vec();
+    a.extend(["--json", "-k", "3", "-o"].map(String::from));
+    a.push(d.path().join("with3").to_string_lossy().into());
+    let with3: Value = serde_json::from_str(&ok(&swerm_s(&a))).unwrap();
+    assert_eq!(v["gates"][0]["value"], with3["best_at_k"]["3"]);
+    assert_eq!(v["gates"][1]["value"], with3["pass_at_k"]["3"]);
 }
 
 #[test]

@@ -67,6 +67,13 @@ fn hybrid_selection_with_weights_and_a_tie_break_chain() {
     // credited their mean label, 0.5, whichever copy the chain preferred.
     assert!((report["selected"]["rate"].as_f64().unwrap() - 2.5 / 3.0).abs() < 1e-12, "{report}");
     assert_eq!(report["selected"]["picked_copies_with_mixed_labels"], 1);
+    // `run` follows the order the inputs were given, not names: listed in reverse, run 3 (the
+    // earlier given) wins b's tie.
+    let reversed: Vec<String> = inputs.iter().rev().cloned().collect();
+    let rev_out = d.path().join("rev");
+    ok(&rerank(&reversed, &rev_out, &args));
+    let preds = jsonl_file(&rev_out.join("predictions.jsonl"));
+    assert_eq!(preds.iter().find(|p| p["instance_id"] == "b").unwrap()["model_patch"], "+s");
     let settings = read_json(&out.join("scores.settings.json"));
     assert_eq!(settings["scorer"]["kind"], "combined");
     assert_eq!(settings["scorer"]["tie_break"], json!(["t", "run"]));

@@ -251,6 +251,8 @@ fn all_replicas_dead_is_an_error_that_keeps_the_scores_and_resumes() {
     let n_empty = want.values().filter(|v| v["n_tokens"] == 0).count();
     let kept = lines(&out.join("scores.jsonl"));
     assert_eq!(kept, n_empty + 14);
+    // The count left is every candidate not in the store, not the requests in flight.
+    assert!(err.contains(&format!("{} candidates left to score", want.len() - kept)), "{err}");
     let again = replay(Faults::default());
     let r = swerm_s(&score_args(&demo_runs(), &out, &["--endpoint", &again.url]));
     ok(&r);

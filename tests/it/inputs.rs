@@ -142,10 +142,12 @@ fn autocoderover_runs() {
     for (a, b) in mine.iter().zip(&theirs) {
         assert_eq!((&a["instance_id"], &a["model_patch"]), (&b["instance_id"], &b["model_patch"]));
     }
-    // The prompt: the issue from problem_statement.txt and the last conversation round.
+    // The prompt: the issue from problem_statement.txt and the conversation that wrote the
+    // submitted patch (the last conversation round where the folder has none).
     for r in prompts(&[&run]) {
         let p = r["prompt"].as_str().unwrap();
-        assert!(p.contains("maintaining a large project") && p.contains("Write a patch guarding"), "{p}");
+        let wrote = p.contains("Write a patch for the issue") && p.contains("<patched>");
+        assert!(p.contains("maintaining a large project") && (wrote || p.contains("Write a patch guarding")), "{p}");
         assert!(p.contains(layouts()["issues"][r["instance_id"].as_str().unwrap()].as_str().unwrap()));
     }
     // An instance filed under another category submitted nothing: an empty candidate.

@@ -8,6 +8,7 @@ mod compare;
 mod critic;
 mod engine;
 mod gpu_check;
+mod honest;
 mod html;
 mod inputs;
 mod layouts;

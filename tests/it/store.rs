@@ -245,3 +245,90 @@ fn shards_merge_to_the_unsharded_result() {
     let err = fails(&["eval", "--scores", parts[0], "--scores", parts[2], "-o", d.path().join("e3").to_str().unwrap()]);
     assert!(err.contains("shard 2/3 of the sharded run is missing"), "{err}");
 }
+
+/// A directory copy, links followed (the tiny checkpoints link their shared tokenizer).
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let t = to.join(p.file_name().unwrap());
+        if p.is_dir() { copy_dir(&p, &t) } else { fs::copy(&p, &t).map(|_| ()).unwrap() }
+    }
+}
+
+/// A store is identified by content: shards scored with copies of a checkpoint at two paths
+/// merge, a moved checkpoint resumes, another checkpoint is refused, a store written before
+/// the digests resumes with a note, and a parquet and a JSONL of the same dataset rows are one
+/// dataset.
+#[test]
+fn stores_are_identified_by_content_not_path() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (d.path().join("machine-a/qwen3"), d.path().join("machine-b/models/qwen3"));
+    copy_dir(Path::new(&tiny("qwen3")), &a);
+    copy_dir(Path::new(&tiny("qwen3")), &b);
+    let inputs = vec![tiny("trajectories.jsonl")];
+    let (s1, s2) = (d.path().join("s1"), d.path().join("s2"));
+    ok(&swerm_s(&score_args(&inputs, a.to_str().unwrap(), &s1, &["--shard", "1/2"])));
+    ok(&swerm_s(&score_args(&inputs, b.to_str().unwrap(), &s2, &["--shard", "2/2"])));
+    let whole = d.path().join("whole");
+    ok(&swerm_s(&score_args(&inputs, &tiny("qwen3"), &whole, &[])));
+    let ev = |scores: &[&Path], out: &str| -> Value {
+        let mut args = vec!["eval".to_string()];
+        for s in scores {
+            args.extend(["--scores".to_string(), s.display().to_string()]);
+        }
+        args.extend(["--json", "-q", "-o"].map(String::from));
+        args.push(d.path().join(out).display().to_string());
+        let mut v: Value = serde_json::from_str(&ok(&swerm_s(&args))).unwrap();
+        v.as_object_mut().unwrap().remove("scores_from");
+        v["scorer_settings"].as_object_mut().unwrap().remove("model"); // where it was: information
+        v
+    };
+    assert_eq!(ev(&[&s1, &s2], "e1"), ev(&[&whole], "e2"), "shards from two paths merge");
+    // Moved: the store resumes, nothing is scored again.
+    let moved = d.path().join("moved/qwen3");
+    fs::create_dir_all(moved.parent().unwrap()).unwrap();
+    fs::rename(&a, &moved).unwrap();
+    let r = swerm_s(&score_args(&inputs, moved.to_str().unwrap(), &s1, &["--shard", "1/2"]));
+    let err = String::from_utf8_lossy(&r.stderr).into_owned();
+    assert!(r.status.success() && err.contains("resuming:") && err.contains(", 0 to go"), "{err}");
+    let header = read_json(&s1.join("scores.settings.json"));
+    // The header keeps the path the store was started with: information, not identity.
+    assert!(header["scorer"]["model"].as_str().unwrap().ends_with("machine-a/qwen3"), "{header}");
+    assert!(header["scorer"]["checkpoint"].as_str().unwrap().starts_with("sha256:"));
+    // Other weights at the same path: another scorer.
+    let other = d.path().join("other");
+    copy_dir(Path::new(&tiny("qwen3")), &other);
+    let weights = other.join("model.safetensors");
+    let mut bytes = fs::read(&weights).unwrap();
+    let n = bytes.len();
+    bytes[n - 1] ^= 0x55; // one weight byte, in the last 64 KiB sampled
+    fs::write(&weights, bytes).unwrap();
+    let mut args = score_args(&inputs, other.to_str().unwrap(), &s1, &["--shard", "1/2"]);
+    args.retain(|a| a != "-q");
+    let r = swerm_s(&args);
+    assert_eq!(r.status.code(), Some(2), "{}", String::from_utf8_lossy(&r.stderr));
+    // A store written before the digests: the header without them, the old path identity.
+    let old = d.path().join("old");
+    copy_dir(&s2, &old);
+    let mut h = read_json(&old.join("scores.settings.json"));
+    h["scorer"].as_object_mut().unwrap().remove("checkpoint");
+    fs::write(old.join("scores.settings.json"), h.to_string()).unwrap();
+    let r = swerm_s(&score_args(&inputs, b.to_str().unwrap(), &old, &["--shard", "2/2"]));
+    let err = String::from_utf8_lossy(&r.stderr).into_owned();
+    assert!(r.status.success() && err.contains(", 0 to go"), "{err}");
+    assert!(err.contains("written before swerm identified a checkpoint"), "{err}");
+    assert!(read_json(&old.join("scores.settings.json"))["scorer"]["checkpoint"].is_string(), "upgraded");
+    // --dataset: the parquet folder and the JSONL export of the same rows are one dataset.
+    let preds = fixture("layouts/bom/preds-bom.jsonl");
+    let ds = d.path().join("ds");
+    let with = |dataset: &str| {
+        let mut args = score_args(std::slice::from_ref(&preds), &tiny("qwen3"), &ds, &["--dataset", dataset]);
+        args.retain(|a| a != "-q");
+        swerm_s(&args)
+    };
+    ok(&with(&fixture("layouts/dataset/swebench")));
+    let r = with(&fixture("layouts/dataset/swebench.jsonl"));
+    let err = String::from_utf8_lossy(&r.stderr).into_owned();
+    assert!(r.status.success() && err.contains(", 0 to go"), "{err}");
+}

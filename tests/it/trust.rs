@@ -115,6 +115,77 @@ fn ties_never_follow_run_names_or_order() {
     check_report(&[&renamed]);
 }
 
+/// A run set whose runs often submit the same patch, copies of one patch carrying different
+/// labels (scripts/make_copies.py): renaming the runs (so that name order reverses) and listing
+/// them in another order leaves the selected rate, the picks and report.json unchanged, and the
+/// Python reference recomputes the credit of every pick.
+#[test]
+fn copies_with_mixed_labels_are_credited_whatever_the_names() {
+    let d = tempfile::tempdir().unwrap();
+    let runs = d.path().join("runs");
+    let status = Command::new("python3")
+        .arg(root().join("scripts/make_copies.py"))
+        .arg(&runs)
+        .status()
+        .expect("python3 runs scripts/make_copies.py");
+    assert!(status.success());
+    let n = 6;
+    let path = |r: usize| runs.join(format!("run-{r}.jsonl")).to_string_lossy().into_owned();
+    let run = |out: &Path, names: &[(String, usize)]| -> Value {
+        let mut a: Vec<String> = vec!["rerank".into()];
+        a.extend(names.iter().map(|(name, r)| format!("{name}={}", path(*r))));
+        a.extend(["--json", "-q", "-o"].map(String::from));
+        a.push(out.to_string_lossy().into());
+        serde_json::from_str(&ok(&swerm_s(&a))).unwrap()
+    };
+    let plain_names: Vec<(String, usize)> = (0..n).map(|r| (format!("run-{r}"), r)).collect();
+    // Reversed name order (zz-0 sorts last), listed in a shuffled order.
+    let renamed: Vec<(String, usize)> = [3, 0, 5, 1, 4, 2].iter().map(|&r| (format!("z{}-{r}", 9 - r), r)).collect();
+    let (a, b) = (d.path().join("plain"), d.path().join("renamed"));
+    let (ra, rb) = (run(&a, &plain_names), run(&b, &renamed));
+    let mixed = ra["selected"]["picked_copies_with_mixed_labels"].as_u64().unwrap();
+    assert!(mixed > 5, "the set has picks whose copies disagree: {}", ra["selected"]);
+    // report.json with the renamed runs' names mapped back is the same, number for number.
+    let back = |v: &Value| -> Value {
+        let mut text = v.to_string();
+        for (name, r) in &renamed {
+            text = text.replace(&format!("\"{name}\""), &format!("\"run-{r}\""));
+        }
+        let mut v: Value = serde_json::from_str(&text).unwrap();
+        let o = v.as_object_mut().unwrap();
+        o.remove("run_names"); // the same names, in each one's name order
+        if let Some(Value::Array(best)) = o.get_mut("best_single_run").and_then(|b| b.get_mut("runs")) {
+            best.sort_by_key(|v| v.to_string());
+        }
+        let per_run: BTreeMap<String, Value> = serde_json::from_value(o.remove("per_run").unwrap()).unwrap();
+        o.insert("per_run".into(), serde_json::to_value(per_run).unwrap());
+        v
+    };
+    assert_eq!(back(&ra), back(&rb));
+    // The selected count is a sum of credits: the mean label of the picked patch's copies,
+    // counted here from predictions.jsonl and the inputs.
+    let mut labels: BTreeMap<(String, String), Vec<bool>> = BTreeMap::new();
+    for r in 0..n {
+        for rec in jsonl_file(Path::new(&path(r))) {
+            let key =
+                (rec["instance_id"].as_str().unwrap().to_string(), rec["model_patch"].as_str().unwrap().to_string());
+            labels.entry(key).or_default().push(rec["resolved"].as_bool().unwrap());
+        }
+    }
+    let credit: f64 = jsonl_file(&a.join("predictions.jsonl"))
+        .iter()
+        .map(|p| {
+            let l = &labels
+                [&(p["instance_id"].as_str().unwrap().to_string(), p["model_patch"].as_str().unwrap().to_string())];
+            l.iter().filter(|&&x| x).count() as f64 / l.len() as f64
+        })
+        .sum();
+    assert!((ra["selected"]["resolved"].as_f64().unwrap() - credit).abs() < 1e-9, "{} vs {credit}", ra["selected"]);
+    let shares: f64 = ra["per_run"].as_object().unwrap().values().map(|v| v["picks"].as_f64().unwrap()).sum();
+    assert!((shares - 40.0).abs() < 1e-9, "every instance's pick is shared out whole: {shares}");
+    check_report(&[&a, &b]);
+}
+
 #[test]
 fn a_closed_stdout_keeps_the_exit_status() {
     let d = tempfile::tempdir().unwrap();

@@ -131,6 +131,7 @@ pub(crate) fn record(dir: &Path) -> Result<Record> {
         field_score: None,
         source: Loc::file(dir),
         label_from: None,
+        flaw: None,
     })
 }
 

@@ -27,6 +27,7 @@ pub(crate) fn bare_list_record(path: &Path) -> Result<Record> {
         field_score: None,
         source: Loc::file(path),
         label_from: None,
+        flaw: None,
     })
 }
 

@@ -177,7 +177,66 @@ pub fn extract(v: &Value, format: Format, src: &Loc, score_field: Option<&str>) 
         },
     };
     let field_score = score_field.map(|spec| field_score(v, spec, src)).transpose()?.flatten();
-    Ok(Record { instance_id, run, patch, resolved, field_score, source: src.clone(), label_from: None })
+    let flaw = trajectory_shape(v, format, src)?;
+    Ok(Record { instance_id, run, patch, resolved, field_score, source: src.clone(), label_from: None, flaw })
+}
+
+/// The fields of a format that hold its trajectory (each a list), and what each entry must be.
+fn trajectory_fields(format: Format) -> &'static [(&'static str, Entry)] {
+    match format {
+        Format::OpenHands => &[("history", Entry::EventOrPair)],
+        Format::SweAgent => &[("history", Entry::Object), ("trajectory", Entry::Object)],
+        Format::MiniSweAgent => &[("messages", Entry::Object)],
+        Format::Chat => &[("messages", Entry::Object), ("trajectory", Entry::Object)],
+        Format::Predictions | Format::AutoCodeRover => &[],
+    }
+}
+
+/// What a trajectory list holds.
+#[derive(Clone, Copy)]
+enum Entry {
+    /// A message or step (an object).
+    Object,
+    /// An OpenHands event (an object), or a v0 `[action, observation]` pair (a list).
+    EventOrPair,
+}
+
+/// Checks the shape of a record's trajectory fields when it is read (the trajectory itself is
+/// read later, on demand).
+///
+/// Decision (nothing real read as empty): a trajectory field that is not a list (`42`,
+/// `"garbage"`, an object), or a list whose entries are not messages or events (`[1, 2, 3]`),
+/// is an error naming the record and the field: judging such a record from its patch alone
+/// would hide that its trajectory was lost. `null` is what a writer puts for "none recorded": the
+/// record is still usable (judged without a trajectory), so it is a flaw, counted and said.
+fn trajectory_shape(v: &Value, format: Format, src: &Loc) -> Result<Option<&'static str>> {
+    let mut flaw = None;
+    for &(field, entry) in trajectory_fields(format) {
+        let (what, ok): (&str, fn(&Value) -> bool) = match entry {
+            Entry::Object => ("a list of messages", Value::is_object),
+            Entry::EventOrPair => ("a list of events", |e| e.is_object() || e.is_array()),
+        };
+        match v.get(field) {
+            None => {}
+            Some(Value::Null) => flaw = Some(null_flaw(field)),
+            Some(Value::Array(a)) => {
+                if let Some((i, e)) = a.iter().enumerate().find(|(_, e)| !ok(e)) {
+                    bail!("{src}: field `{field}[{i}]`: expected a message or an event (an object), found {}", kind(e));
+                }
+            }
+            Some(other) => bail!("{src}: field `{field}`: expected {what}, found {}", kind(other)),
+        }
+    }
+    Ok(flaw)
+}
+
+/// The flaw of a trajectory field that is `null`.
+fn null_flaw(field: &str) -> &'static str {
+    match field {
+        "history" => "field `history` is null: judged without a trajectory",
+        "messages" => "field `messages` is null: judged without a trajectory",
+        _ => "field `trajectory` is null: judged without a trajectory",
+    }
 }
 
 /// The `field:PATH` score of a record (`-PATH`: lower is better, the score is -value); `None`
@@ -252,6 +311,31 @@ mod tests {
         let e =
             extract(&json!({"instance_id":"x","s":{"v":"hi"}}), Format::Predictions, &src(), Some("s.v")).unwrap_err();
         assert!(e.to_string().contains("field `s.v`"), "{e}");
+    }
+
+    /// A trajectory field of the wrong shape is an error naming the line and the field; `null`
+    /// is a flaw the record survives.
+    #[test]
+    fn trajectory_fields_have_their_shape() {
+        let rec = |h: Value| json!({"instance_id": "x", "test_result": {"git_patch": "+a"}, "history": h});
+        for (bad, want) in [
+            (json!(42), "field `history`: expected a list of events, found a number"),
+            (json!("garbage"), "field `history`: expected a list of events, found a string"),
+            (json!({"a": 1}), "field `history`: expected a list of events, found an object"),
+            (json!([1, 2, 3]), "field `history[0]`: expected a message or an event"),
+        ] {
+            let e = extract(&rec(bad), Format::OpenHands, &src(), None).unwrap_err().to_string();
+            assert!(e.starts_with("runs/a.jsonl:3: ") && e.contains(want), "{e}");
+        }
+        let r = extract(&rec(Value::Null), Format::OpenHands, &src(), None).unwrap();
+        assert_eq!(r.flaw, Some("field `history` is null: judged without a trajectory"));
+        for ok in [json!([]), json!([{"action": "run"}, [{"action": "run"}, {"observation": "x"}]])] {
+            assert_eq!(extract(&rec(ok), Format::OpenHands, &src(), None).unwrap().flaw, None);
+        }
+        let chat =
+            json!({"instance_id": "x", "model_patch": "+a", "messages": [{"role": "user", "content": "c"}, "hi"]});
+        let e = extract(&chat, Format::Chat, &src(), None).unwrap_err().to_string();
+        assert!(e.contains("field `messages[1]`"), "{e}");
     }
 
     #[test]

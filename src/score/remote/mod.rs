@@ -167,9 +167,13 @@ impl Scorer for Remote {
 
     fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
         let pool = Pool::start(&self.endpoints, self.concurrency, &self.ask);
-        let r = self.drive(&pool, ds, todo, done);
+        let mut finished = 0;
+        let r = self.drive(&pool, ds, todo, &mut |idx, s| {
+            finished += 1;
+            done(idx, s)
+        });
         pool.stop();
-        r
+        r.map_err(|e| left_unscored(e, todo.len() - finished, "candidate", "candidates"))
     }
 }
 
@@ -180,13 +184,44 @@ impl Judge for Remote {
 
     fn judge(&mut self, prompts: Vec<(usize, Prompt)>, name: Name, done: Done) -> Result<()> {
         let pool = Pool::start(&self.endpoints, self.concurrency, &self.ask);
+        let total = prompts.len();
+        let mut finished = 0;
         let r = (|| {
             let mut sent = HashMap::new();
-            self.send(&pool, prompts, &mut sent, name, done)?;
-            self.drain(&pool, &mut sent, name, done)
+            let mut counting = |idx, s| {
+                finished += 1;
+                done(idx, s)
+            };
+            self.send(&pool, prompts, &mut sent, name, &mut counting)?;
+            self.drain(&pool, &mut sent, name, &mut counting)
         })();
         pool.stop();
-        r
+        r.map_err(|e| left_unscored(e, total - finished, "comparison", "comparisons"))
+    }
+}
+
+/// Every endpoint stopped answering: what is saved is saved, and a rerun resumes.
+#[derive(Debug)]
+struct Gone(String);
+
+impl std::fmt::Display for Gone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}; every --endpoint stopped answering; the scores finished so far are saved: rerun to resume",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for Gone {}
+
+/// `e` with how many of the call's items were left without an answer, when every endpoint
+/// went away (the count of the whole call, not only of the requests in flight).
+fn left_unscored(e: anyhow::Error, left: usize, one: &str, many: &str) -> anyhow::Error {
+    match e.downcast_ref::<Gone>() {
+        Some(_) => e.context(format!("{} left to score", crate::text::count(left, one, many))),
+        None => e,
     }
 }
 
@@ -245,14 +280,8 @@ impl Remote {
     }
 
     fn receive(&self, pool: &Pool, sent: &mut HashMap<usize, Sent>, name: Name, done: Done) -> Result<()> {
-        let gone = || {
-            format!(
-                "every --endpoint stopped answering; the scores finished so far are saved: rerun to resume ({} left)",
-                sent.len()
-            )
-        };
         match pool.events.recv() {
-            Err(_) => bail!("{}", gone()),
+            Err(_) => Err(Gone("the work queue closed".into()).into()),
             Ok(Event::Done { idx, answer }) => {
                 let base = sent.remove(&idx).expect("a result answers a prompt sent");
                 let detail = match answer {
@@ -266,7 +295,7 @@ impl Remote {
             Ok(Event::Fatal { idx, endpoint, msg }) => bail!("{endpoint}: {}: {msg}", name(idx)),
             Ok(Event::Dead { endpoint, reason }) => {
                 if pool.alive() == 0 {
-                    bail!("{endpoint}: {reason}; {}", gone());
+                    return Err(Gone(format!("{endpoint}: {reason}")).into());
                 }
                 eprintln!(
                     "swerm: warning: {endpoint} stopped answering ({reason}); its work goes to the other endpoints"
