@@ -396,10 +396,11 @@ impl Labeled {
         Some(((0..rates.len()).filter(|&r| rates[r] == best).collect(), best))
     }
 
-    /// The mean of the runs' resolved rates (pass@1 when every run covers every instance).
+    /// The mean of the runs' resolved rates (pass@1 when every run covers every instance), from
+    /// the integer counts, so that the order of the runs cannot move its last bits.
     pub(crate) fn mean_run_rate(&self, instances: usize) -> f64 {
-        let r = self.run_rates(instances);
-        r.iter().sum::<f64>() / r.len().max(1) as f64
+        let total: usize = self.run_resolved.iter().sum();
+        total as f64 / (self.run_resolved.len().max(1) * instances.max(1)) as f64
     }
 }
 
