@@ -6,7 +6,8 @@
 //!
 //! Under `--max-tokens` the conversation keeps everything through its first user message (the
 //! task: the issue is never cut) and as many of its last messages as fit; the messages between
-//! are replaced by one user message saying how many were removed.
+//! are replaced by one user message saying how many were removed. A patch the kept messages do
+//! not show counts as not shown (the preset has no place to add it: see `build_chat`).
 
 use anyhow::Result;
 use serde_json::{Value, json};
@@ -92,6 +93,14 @@ impl Prompter {
                 (hi, best) = (mid, p);
             } else {
                 lo = mid + 1;
+            }
+        }
+        // The dropped messages may have been the ones that showed the patch.
+        let mut shows = shows;
+        if shows.patch == PatchView::Shown && has_trajectory {
+            let kept: Vec<Message> = msgs[..head].iter().chain(&msgs[head + hi..]).cloned().collect();
+            if !shows::trajectory_shows(&Trajectory { messages: kept, ..Default::default() }, patch) {
+                shows.patch = PatchView::NotShown;
             }
         }
         Ok(Prompt { text: best.0, ids: best.1, truncated: true, shows })

@@ -213,3 +213,36 @@ fn eval_and_compare_take_instances() {
     ]));
     assert_eq!(read_json(&cal)["instances"], 2);
 }
+
+/// The chat preset (a critic's own conversation) cannot hold an added patch: a conversation that
+/// does not show its patch, or whose showing messages the limit dropped, counts as not shown,
+/// on each line and in render's count.
+#[test]
+fn chat_prompts_count_a_patch_not_shown() {
+    let render = |max: &str| {
+        let args = [
+            "render",
+            &tiny("trajectories.jsonl"),
+            "--model",
+            &tiny("qwen3-cls"),
+            "--preset",
+            "chat",
+            "--max-tokens",
+            max,
+        ];
+        let out = swerm(&args);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let lines = jsonl(&ok(&out));
+        let view = |run: &str| {
+            lines.iter().find(|r| r["instance_id"] == "tiny__pkg-1" && r["run"] == run).unwrap()["patch"].clone()
+        };
+        (view("agent-a"), view("agent-b"), err)
+    };
+    // agent-a edited with str_replace (its new_str holds the added line); agent-b never did.
+    let (a, b, err) = render("2000");
+    assert_eq!((a.as_str(), b.as_str()), (Some("shown"), Some("not_shown")));
+    assert!(err.contains("patch not shown: 1;"), "{err}");
+    let (a, _, err) = render("200");
+    assert_eq!(a, "not_shown", "the message that showed it was dropped");
+    assert!(err.contains("patch not shown: 2;"), "{err}");
+}
