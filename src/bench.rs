@@ -121,14 +121,14 @@ pub(crate) fn run(cfg: &BenchConfig) -> Result<(Vec<Row>, Option<f64>)> {
     let t0 = Instant::now();
     let (mut model, dev) = load(cfg).context("building the model")?;
     let peak = cfg.peak_tflops.or((!dev.is_cpu()).then_some(790.0));
-    eprintln!(
-        "swerm bench: {} layers, {:.2}B active linear parameters per token, {:?} {}, built in {:.1} s",
+    crate::console::info(&format!(
+        "bench: {} layers, {:.2}B active linear parameters per token, {:?} {}, built in {:.1} s",
         model.cfg.num_layers,
         model.cfg.active_linear_params() as f64 / 1e9,
         dev.location(),
         dtype_name(model.dtype),
         t0.elapsed().as_secs_f64()
-    );
+    ));
     let vocab = model.cfg.vocab_size;
     let mut rng = SplitMix64(7);
     let mut rows = Vec::new();

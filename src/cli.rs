@@ -23,8 +23,9 @@ pub struct Cli {
     /// are byte-identical whatever the count.
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
-    /// No progress bars and no resume notes (progress bars are also off when stderr is not a
-    /// terminal).
+    /// No progress bars (also off when stderr is not a terminal), notes or informational
+    /// lines; each kind of warning is said once, with how many there were (warnings, errors and
+    /// the resume count still print).
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Turn input and label warnings (an input with no records, runs covering different

@@ -41,13 +41,13 @@ pub enum Command {
 }
 
 impl Command {
-    pub fn from_cli(c: cli::Command, quiet: bool) -> Result<Command> {
+    pub fn from_cli(c: cli::Command) -> Result<Command> {
         use cli::Command as C;
         Ok(match c {
-            C::Rerank(a) => Command::Rerank(Box::new(Rerank::from_cli(*a, quiet)?)),
+            C::Rerank(a) => Command::Rerank(Box::new(Rerank::from_cli(*a)?)),
             C::Eval(a) => Command::Eval(Box::new(Eval::from_cli(a)?)),
-            C::Select(a) => Command::Select(Box::new(Select::from_cli(a, quiet)?)),
-            C::Score(a) => Command::Score(Box::new(Score::from_cli(*a, quiet)?)),
+            C::Select(a) => Command::Select(Box::new(Select::from_cli(a)?)),
+            C::Score(a) => Command::Score(Box::new(Score::from_cli(*a)?)),
             C::Render(a) => Command::Render(Box::new(Render::from_cli(*a)?)),
             C::Calibrate(a) => Command::Calibrate(Box::new(Calibrate::from_cli(a)?)),
             C::Compare(a) => Command::Compare(Box::new(Compare::from_cli(a)?)),
@@ -80,7 +80,6 @@ pub struct Rerank {
     pub(crate) overwrite: bool,
     pub(crate) name: String,
     pub(crate) metrics: MetricsOptions,
-    pub(crate) quiet: bool,
     pub(crate) calibration: Option<AppliedCalibration>,
     pub(crate) output: Output,
     /// `--tie-break` for a scorer other than `--combine` (whose chain is in its settings).
@@ -159,7 +158,6 @@ pub struct Select {
     pub(crate) scores: Vec<PathBuf>,
     pub(crate) out: PathBuf,
     pub(crate) name: String,
-    pub(crate) quiet: bool,
 }
 
 pub struct Score {
@@ -169,7 +167,6 @@ pub struct Score {
     pub(crate) calibration: Option<AppliedCalibration>,
     pub(crate) out: PathBuf,
     pub(crate) overwrite: bool,
-    pub(crate) quiet: bool,
 }
 
 pub struct Render {
@@ -249,7 +246,7 @@ fn gated(mut m: MetricsOptions, o: &cli::OutputArgs) -> MetricsOptions {
 }
 
 impl Rerank {
-    pub(crate) fn from_cli(a: cli::RerankArgs, quiet: bool) -> Result<Self> {
+    pub(crate) fn from_cli(a: cli::RerankArgs) -> Result<Self> {
         if a.model.is_none() && a.model_args.prompt.pairwise {
             bail!("--pairwise needs --model (the judge that compares two candidates)");
         }
@@ -281,7 +278,6 @@ impl Rerank {
             overwrite: a.overwrite,
             name: a.name,
             metrics: gated(metrics(a.metrics)?, &a.output),
-            quiet,
             calibration: calibration(a.calibration)?,
             output: Output::from_cli(a.output),
         })
@@ -303,13 +299,13 @@ impl Eval {
 }
 
 impl Select {
-    pub(crate) fn from_cli(a: cli::SelectArgs, quiet: bool) -> Result<Self> {
-        Ok(Select { inputs: inputs(a.input, None, None)?, scores: a.scores, out: a.out, name: a.name, quiet })
+    pub(crate) fn from_cli(a: cli::SelectArgs) -> Result<Self> {
+        Ok(Select { inputs: inputs(a.input, None, None)?, scores: a.scores, out: a.out, name: a.name })
     }
 }
 
 impl Score {
-    pub(crate) fn from_cli(a: cli::ScoreArgs, quiet: bool) -> Result<Self> {
+    pub(crate) fn from_cli(a: cli::ScoreArgs) -> Result<Self> {
         Ok(Score {
             scorer: verifier_choice(&a.model, &a.model_args)?,
             shard: a.shard,
@@ -317,7 +313,6 @@ impl Score {
             inputs: inputs(a.input, None, Some(issue_spec(&a.model_args.prompt)?))?,
             out: a.out,
             overwrite: a.overwrite,
-            quiet,
         })
     }
 }

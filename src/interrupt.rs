@@ -24,7 +24,7 @@ pub(crate) fn watch_as(store: PathBuf, before: usize, noun: [&'static str; 2]) {
     INSTALL.call_once(|| {
         // Another handler already installed (a host program) is left in place.
         let _ = ctrlc::set_handler(|| {
-            eprintln!("\n{}", message());
+            crate::console::say_raw(&format!("\n{}", message()));
             std::process::exit(130);
         });
     });

@@ -16,8 +16,9 @@ fn main() -> ExitCode {
         unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) };
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
     }
-    let command = swerm::config::Command::from_cli(cli.command, cli.quiet);
-    match command.and_then(|c| swerm::cmd::run(c, cli.quiet, cli.strict)) {
+    swerm::console::configure(cli.quiet, cli.strict);
+    let command = swerm::config::Command::from_cli(cli.command);
+    match command.and_then(swerm::cmd::run) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1), // a --fail-under gate
         Err(e) => {

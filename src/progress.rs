@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-pub(crate) fn bar(len: u64, what: &str, quiet: bool) -> ProgressBar {
+pub(crate) fn bar(len: u64, what: &str) -> ProgressBar {
+    let quiet = crate::console::quiet();
     let pb = ProgressBar::new(len);
     if quiet || !std::io::stderr().is_terminal() {
         pb.set_draw_target(ProgressDrawTarget::hidden());

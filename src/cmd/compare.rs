@@ -1,6 +1,5 @@
 //! `swerm compare`: score sets side by side on the same candidates, with paired intervals.
 
-use super::STRICT;
 use super::inputs::label_table;
 use super::stored::{calibrate_table, line_logits, read_scoped, table_of};
 use crate::config::{self};
@@ -187,10 +186,7 @@ pub(super) fn unscored_differ(entries: &[&crate::report::compare::Entry]) -> Res
                 n(first),
                 n(e)
             );
-            if STRICT.load(std::sync::atomic::Ordering::Relaxed) {
-                bail!("{msg} (--strict)");
-            }
-            eprintln!("swerm: warning: {msg}");
+            crate::console::warn(None, &msg)?;
             out.push(msg);
         }
     }

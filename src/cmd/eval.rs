@@ -1,9 +1,10 @@
 //! `swerm eval`: the report of a store read back (no scoring).
 
+use super::finish;
 use super::inputs::label_table;
 use super::stored::{calibrate_table, line_details, line_logits, read_scoped, table_of};
-use super::{finish, note};
 use crate::config::{self};
+use crate::console::caution;
 use crate::metrics;
 use crate::outdir::OutDir;
 use crate::report::{self, ReportInfo};
@@ -27,11 +28,14 @@ pub(crate) fn eval(cfg: &config::Eval) -> Result<bool> {
     }
     metrics::check_options(&cfg.metrics, t.grid.n_runs()).map_err(|e| anyhow!(e))?;
     if t.without_content() > 0 {
-        note(&format!(
-            "{}: {} no patch_hash (written before swerm recorded it): their ties fall back to run order",
-            stored.origin,
-            count(t.without_content(), "non-empty candidate has", "non-empty candidates have")
-        ));
+        caution(
+            None,
+            &format!(
+                "{}: {} no patch_hash (written before swerm recorded it): their ties fall back to run order",
+                stored.origin,
+                count(t.without_content(), "non-empty candidate has", "non-empty candidates have")
+            ),
+        );
     }
     let selected = select(&t);
     let m = metrics::compute(&t, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;

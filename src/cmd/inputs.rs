@@ -1,8 +1,8 @@
 //! The inputs of a subcommand: runs read into a `Dataset` (with the warnings a reader
 //! needs), and `--labels` applied to a dataset or to a score table read back.
 
-use super::{QUIET, note, note_as, warn, warn_as};
 use crate::config::{self};
+use crate::console::{self, caution, warn};
 use crate::input::issues::IssueSpec;
 use crate::input::labels::{self, LabelTarget};
 use crate::input::{self, Dataset};
@@ -12,13 +12,13 @@ use crate::text::count;
 use anyhow::{Result, bail};
 use std::collections::HashSet;
 
-pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
+pub(super) fn load(inputs: &config::Inputs) -> Result<Dataset> {
     let runs = input::expand_inputs(&inputs.specs)?;
     for n in runs.iter().filter_map(|r| r.note.as_deref()) {
-        note_as("layout", n);
+        caution(Some("layout"), n);
     }
     let files: usize = runs.iter().map(|r| r.files.len()).sum();
-    let pb = progress::bar(files as u64, "reading", quiet);
+    let pb = progress::bar(files as u64, "reading");
     let mut ds = input::load(&runs, &inputs.load, &|_| pb.inc(1))?;
     pb.finish_and_clear();
     // Decision (--instances names the denominator): records outside it and instances a run
@@ -33,10 +33,10 @@ pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
         bail!("no candidates in the inputs");
     }
     for (flaw, n, first) in &ds.flaws {
-        warn_as(Some("flaw"), &format!("{}: {flaw} (the first at {first})", count(*n, "record", "records")))?;
+        warn(Some("flaw"), &format!("{}: {flaw} (the first at {first})", count(*n, "record", "records")))?;
     }
     for (run, path) in &ds.no_records {
-        warn_as(
+        warn(
             Some("no records"),
             &format!(
                 "run {run}: {} holds no records: a run with no candidates (every instance missing, unresolved)",
@@ -50,10 +50,13 @@ pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
             let bare =
                 ds.cands.iter().filter(|c| !c.is_empty() && c.format.is_some_and(|f| !f.has_trajectory())).count();
             if bare > 0 {
-                note(&format!(
-                    "{} no trajectory: the verifier sees the patch without the issue; --dataset princeton-nlp/SWE-bench_Verified (or a parquet/JSONL file of the rows) shows it",
-                    count(bare, "candidate has", "candidates have")
-                ));
+                caution(
+                    None,
+                    &format!(
+                        "{} no trajectory: the verifier sees the patch without the issue; --dataset princeton-nlp/SWE-bench_Verified (or a parquet/JSONL file of the rows) shows it",
+                        count(bare, "candidate has", "candidates have")
+                    ),
+                );
             }
         }
         None => {}
@@ -62,7 +65,7 @@ pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
         let present: Vec<&input::Candidate> =
             (0..ds.grid.instances.len()).map(|i| &ds.cands[ds.grid.idx(i, r)]).filter(|c| !c.is_missing()).collect();
         if !present.is_empty() && present.iter().all(|c| c.is_empty()) {
-            warn_as(
+            warn(
                 Some("no patch"),
                 &format!(
                     "run {}: no record has a patch ({} read): an agent that submitted nothing, or a file read in the wrong format (see --format)?",
@@ -93,11 +96,11 @@ pub(super) fn load(inputs: &config::Inputs, quiet: bool) -> Result<Dataset> {
                 "{} count as unresolved",
                 count(ds.missing_count, "missing prediction", "missing predictions")
             )),
-            false => warn(&msg)?,
+            false => warn(None, &msg)?,
         }
     }
-    if !counted.is_empty() && !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
-        eprintln!("swerm: --instances: {}", counted.join("; "));
+    if !counted.is_empty() {
+        console::info(&format!("--instances: {}", counted.join("; ")));
     }
     Ok(ds)
 }
@@ -118,11 +121,14 @@ fn attach_issues(ds: &mut Dataset, spec: &IssueSpec) -> Result<()> {
         );
     }
     if !missing.is_empty() {
-        warn(&format!(
-            "{name}: {} not in it ({}): candidates without a trajectory there are judged from the patch alone",
-            count(missing.len(), "instance is", "instances are"),
-            crate::text::first_few(&missing, 3)
-        ))?;
+        warn(
+            None,
+            &format!(
+                "{name}: {} not in it ({}): candidates without a trajectory there are judged from the patch alone",
+                count(missing.len(), "instance is", "instances are"),
+                crate::text::first_few(&missing, 3)
+            ),
+        )?;
     }
     ds.issues = ds.grid.instances.iter().map(|i| issues.by_id.get(i).cloned()).collect();
     Ok(())
@@ -151,18 +157,18 @@ pub(super) fn label(ds: &mut Dataset, args: &[String], n_inputs: usize, subset: 
 /// warnings.
 pub(super) fn apply_labels(to: &LabelTarget, l: &mut [Option<labels::Label>], args: &[labels::LabelArg]) -> Result<()> {
     let pairs = labels::pair(to, args)?;
-    if !pairs.is_empty() && !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
-        eprintln!("swerm: {}", labels::pairing_line(to, &pairs));
+    if !pairs.is_empty() {
+        console::info(&labels::pairing_line(to, &pairs));
     }
     let applied = labels::apply(to, l, &pairs)?;
     for (kind, w) in &applied.warnings {
-        warn_as(Some(kind), w)?;
+        warn(Some(kind), w)?;
     }
-    if applied.ignored > 0 && !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
-        eprintln!(
-            "swerm: --instances: {} of the reports outside it ignored",
+    if applied.ignored > 0 {
+        console::info(&format!(
+            "--instances: {} of the reports outside it ignored",
             count(applied.ignored, "resolved id", "resolved ids")
-        );
+        ));
     }
     Ok(())
 }

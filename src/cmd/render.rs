@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 pub(crate) fn render(cfg: &config::Render) -> Result<()> {
     use std::io::Write;
-    let ds = load(&cfg.inputs, true)?;
+    let ds = load(&cfg.inputs)?;
     let prompter = Prompter::for_model(&cfg.model, cfg.prompt)?;
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
@@ -35,12 +35,12 @@ pub(crate) fn render(cfg: &config::Render) -> Result<()> {
         if let Err(e) = w.flush() {
             crate::console::failed(&e);
         }
-        eprintln!(
-            "swerm: {} rendered; patch not shown: {}; {} added as a final-patch block (their trajectory does not show it)",
+        crate::console::info(&format!(
+            "{} rendered; patch not shown: {}; {} added as a final-patch block (their trajectory does not show it)",
             crate::text::count(tally.prompts, "prompt", "prompts"),
             tally.not_shown,
             tally.added
-        );
+        ));
     }
     Ok(())
 }
@@ -108,11 +108,11 @@ fn pairs(ds: &Dataset, prompter: &Prompter, emit: &mut dyn FnMut(Value) -> bool,
         }
     }
     if tournaments > 0 {
-        eprintln!(
-            "swerm: note: {} more than {} non-empty candidates: their ring pass is shown; the pivots' comparisons follow from the judge's answers",
+        crate::console::note(&format!(
+            "{} more than {} non-empty candidates: their ring pass is shown; the pivots' comparisons follow from the judge's answers",
             crate::text::count(tournaments, "instance has", "instances have"),
             crate::prompt::pairwise::ROUND_ROBIN_MAX
-        );
+        ));
     }
     Ok(true)
 }

@@ -13,12 +13,12 @@ use crate::select::select;
 use anyhow::{Context, Result, anyhow};
 
 pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
-    let mut ds = load(&cfg.inputs, cfg.quiet)?;
+    let mut ds = load(&cfg.inputs)?;
     label(&mut ds, &cfg.labels, cfg.inputs.specs.len(), cfg.inputs.load.instances.is_some())?;
     metrics::check_options(&cfg.metrics, ds.grid.n_runs()).map_err(|e| anyhow!(e))?;
-    let (mut scorer, mut out) = build_scorer(&cfg.scorer, None, &cfg.out, cfg.overwrite, cfg.quiet)?;
+    let (mut scorer, mut out) = build_scorer(&cfg.scorer, None, &cfg.out, cfg.overwrite)?;
     let every: Vec<usize> = (0..ds.cands.len()).collect();
-    let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (None, &every), cfg.overwrite, cfg.quiet)?;
+    let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (None, &every), cfg.overwrite)?;
     let scored: Vec<Scored> = run.scored.into_iter().map(|s| s.expect("every candidate scored")).collect();
     let mut table = ScoreTable::from_dataset(&ds, &scored);
     table.tie_rank = scorer.tie_rank();

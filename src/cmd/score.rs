@@ -10,16 +10,16 @@ use crate::text::count;
 use anyhow::{Context, Result};
 
 pub(crate) fn score_cmd(cfg: &config::Score) -> Result<()> {
-    let ds = load(&cfg.inputs, cfg.quiet)?;
+    let ds = load(&cfg.inputs)?;
     let mine: Vec<usize> = match cfg.shard {
         None => (0..ds.cands.len()).collect(),
         Some(s) => (0..ds.cands.len()).filter(|&idx| s.holds(&ds.grid.instances[ds.grid.coords(idx).0])).collect(),
     };
-    let (mut scorer, mut out) = build_scorer(&cfg.scorer, cfg.shard, &cfg.out, cfg.overwrite, cfg.quiet)?;
+    let (mut scorer, mut out) = build_scorer(&cfg.scorer, cfg.shard, &cfg.out, cfg.overwrite)?;
     if let Some(c) = &cfg.calibration {
         c.cal.check_scorer(Some(&scorer.settings())).with_context(|| format!("--calibration {}", c.source))?;
     }
-    let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (cfg.shard, &mine), cfg.overwrite, cfg.quiet)?;
+    let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (cfg.shard, &mine), cfg.overwrite)?;
     let pairwise = scorer.pairwise();
     // Labels do not depend on scores: a table over placeholders gives every line's label.
     let scored: Vec<Scored> = run.scored.into_iter().map(Option::unwrap_or_default).collect();

@@ -1,8 +1,8 @@
 //! Scoring through the score store: the scorer built and checked against the store before
 //! any weight is read, every score appended as it arrives, the store lines, the summaries.
 
-use super::note;
 use crate::config::ScorerChoice;
+use crate::console::caution;
 use crate::input::Dataset;
 use crate::outdir::OutDir;
 use crate::progress;
@@ -23,7 +23,6 @@ pub(super) fn build_scorer(
     shard: Option<Shard>,
     out: &std::path::Path,
     overwrite: bool,
-    quiet: bool,
 ) -> Result<(Box<dyn Scorer>, OutDir)> {
     crate::outdir::refuse_file(out)?;
     let early = OutDir::open_if_exists(out)?;
@@ -34,7 +33,7 @@ pub(super) fn build_scorer(
             score::model_free(m)
         }
         ScorerChoice::Verifier(v) => {
-            let v = v.with_checkpoint_answers(quiet)?;
+            let v = v.with_checkpoint_answers()?;
             let (device, dtype, settings) = v.resolve()?;
             store::check(out, want(&settings), overwrite)?;
             let verifier = Verifier::load(&v, &device, dtype, settings.clone())?;
@@ -49,12 +48,10 @@ pub(super) fn build_scorer(
             Box::new(s)
         }
         ScorerChoice::Remote(v, e) => {
-            let r = Remote::connect(&v.with_checkpoint_answers(quiet)?, e)?;
+            let r = Remote::connect(&v.with_checkpoint_answers()?, e)?;
             let r_settings = r.settings();
             store::check(out, want(&r_settings), overwrite)?;
-            if !quiet {
-                eprintln!("swerm: {}", r.describe());
-            }
+            crate::console::info(&r.describe());
             match v.prompt.pairwise {
                 Some(p) => Box::new(Pairwise::new(Box::new(r), r_settings, p.pivots)),
                 None => Box::new(r),
@@ -85,25 +82,27 @@ pub(super) fn score_stored(
     out: &mut OutDir,
     (shard, mine): (Option<Shard>, &[usize]),
     overwrite: bool,
-    quiet: bool,
 ) -> Result<(ScoreStore, ScoreRun)> {
     let want = Want { scorer: &scorer.settings(), shard };
     let mut st = ScoreStore::open(out, want, overwrite)?;
     if st.discarded > 0 {
-        eprintln!(
-            "swerm: --overwrite: discarded {} stored in {}",
+        crate::console::say(&format!(
+            "--overwrite: discarded {} stored in {}",
             count(st.discarded, "score", "scores"),
             out.file(store::SCORES).display()
-        );
-    }
-    if st.upgraded {
-        note(&format!(
-            "{}: written before swerm identified a checkpoint and a dataset by their content (not their path): its scores are reused, and the header now records the digests",
-            out.file(store::SETTINGS).display()
         ));
     }
+    if st.upgraded {
+        caution(
+            None,
+            &format!(
+                "{}: written before swerm identified a checkpoint and a dataset by their content (not their path): its scores are reused, and the header now records the digests",
+                out.file(store::SETTINGS).display()
+            ),
+        );
+    }
     if st.dropped_torn_line {
-        note(&format!("{}: dropped a torn last line (an interrupted run)", out.file(store::SCORES).display()));
+        caution(None, &format!("{}: dropped a torn last line (an interrupted run)", out.file(store::SCORES).display()));
     }
     let mut scored: Vec<Option<Scored>> = vec![None; ds.cands.len()];
     if scorer.resumable() {
@@ -114,12 +113,12 @@ pub(super) fn score_stored(
     }
     let todo: Vec<usize> = mine.iter().copied().filter(|&i| scored[i].is_none()).collect();
     if todo.len() < mine.len() {
-        eprintln!("swerm: resuming: {} already scored, {} to go", mine.len() - todo.len(), todo.len());
+        crate::console::say(&format!("resuming: {} already scored, {} to go", mine.len() - todo.len(), todo.len()));
     }
     crate::interrupt::watch(out.file(store::SCORES), st.reused);
     // A pairwise judge's comparisons (its expensive part) go to pairs.jsonl, watched instead.
     scorer.attach(out, st.afresh)?;
-    let pb = progress::bar(todo.len() as u64, "scoring", quiet);
+    let pb = progress::bar(todo.len() as u64, "scoring");
     let started = Instant::now();
     let mut tokens = 0u64;
     // A scorer that does not resume (consensus, fields, --combine: its scores cost nothing

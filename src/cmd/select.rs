@@ -2,8 +2,8 @@
 
 use super::inputs::load;
 use super::stored::read_scores;
-use super::warn;
 use crate::config::{self};
+use crate::console::warn;
 use crate::outdir::OutDir;
 use crate::report::{self, PREDICTIONS};
 use crate::score::{ScoreTable, Scored};
@@ -12,7 +12,7 @@ use crate::text::count;
 use anyhow::{Result, bail};
 
 pub(crate) fn select_cmd(cfg: &config::Select) -> Result<()> {
-    let ds = load(&cfg.inputs, cfg.quiet)?;
+    let ds = load(&cfg.inputs)?;
     let stored = read_scores(&cfg.scores)?;
     let placed = crate::score::store::place(&stored.lines, &ds.grid);
     let (mut unscored, mut non_empty) = (0, 0);
@@ -34,11 +34,14 @@ pub(crate) fn select_cmd(cfg: &config::Select) -> Result<()> {
         );
     }
     if unscored > 0 {
-        warn(&format!(
-            "{} no score in {} (ranked last)",
-            count(unscored, "non-empty candidate has", "non-empty candidates have"),
-            stored.origin
-        ))?;
+        warn(
+            None,
+            &format!(
+                "{} no score in {} (ranked last)",
+                count(unscored, "non-empty candidate has", "non-empty candidates have"),
+                stored.origin
+            ),
+        )?;
     }
     let table = ScoreTable::from_dataset(&ds, &scored);
     let selected = select(&table);

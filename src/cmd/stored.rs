@@ -1,7 +1,7 @@
 //! Score stores read back (`eval`, `select`, `calibrate`, `compare`): the merged lines, the
 //! logits, and a calibration applied.
 
-use super::note;
+use crate::console::{caution, warn};
 use crate::metrics::calibrate::logit;
 use crate::outdir::OutDir;
 use crate::report::AppliedCalibration;
@@ -43,13 +43,16 @@ pub(super) fn read_scoped(paths: &[PathBuf], instances: &crate::config::Instance
     stored.lines.retain(|l| want.contains(l.instance_id.as_str()));
     let absent: Vec<String> = ids.iter().filter(|i| !have.contains(*i)).cloned().collect();
     if !absent.is_empty() {
-        super::warn(&format!(
-            "{}: {} no line in {} ({}): left out",
-            file.display(),
-            crate::text::count(absent.len(), "instance has", "instances have"),
-            stored.origin,
-            crate::text::first_few(&absent, 3)
-        ))?;
+        warn(
+            None,
+            &format!(
+                "{}: {} no line in {} ({}): left out",
+                file.display(),
+                crate::text::count(absent.len(), "instance has", "instances have"),
+                stored.origin,
+                crate::text::first_few(&absent, 3)
+            ),
+        )?;
     }
     Ok(Scoped { stored, left_out: Some(left_out.into_iter().collect()) })
 }
@@ -69,7 +72,7 @@ pub(super) fn read_scores(paths: &[PathBuf]) -> Result<Stored> {
     }
     let stored = store::read_many(paths)?;
     for p in &stored.torn {
-        note(&format!("{}: dropped a torn last line (an interrupted run)", p.display()));
+        caution(None, &format!("{}: dropped a torn last line (an interrupted run)", p.display()));
     }
     if stored.lines.is_empty() {
         bail!("{}: no scores", stored.origin);
@@ -85,7 +88,7 @@ pub(super) fn table_of(stored: &Stored, paths: &[PathBuf]) -> Result<ScoreTable>
         let files: Vec<PathBuf> = paths.iter().map(|p| pairs_store::beside(p)).collect();
         let (lines, torn) = pairs_store::read_many(&files)?;
         for p in &torn {
-            note(&format!("{}: dropped a torn last line (an interrupted run)", p.display()));
+            caution(None, &format!("{}: dropped a torn last line (an interrupted run)", p.display()));
         }
         t.contests = Some(std::sync::Arc::new(crate::score::pairwise::contests_from(&lines, &t.grid, &t.empty)));
     }

@@ -126,7 +126,7 @@ pub(crate) mod pool {
         {
             use candle_core::cuda_backend::cudarc::driver::sys::CUmemPool_attribute as A;
             if attribute(dev, A::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, Some(u64::MAX)).is_none() {
-                eprintln!("warning: could not raise the CUDA memory pool's release threshold");
+                crate::console::caution(None, "could not raise the CUDA memory pool's release threshold");
             }
         }
         let _ = dev;

@@ -276,8 +276,11 @@ fn check_slow_attention(dev: &candle_core::Device, dtype: DType, batch: &Batch) 
     }
     if longest > 4096 {
         WARNED.call_once(|| {
-            eprintln!(
-                "swerm: warning: {dtype:?} on CUDA uses the fallback attention ({longest}-token trajectories are slow); --dtype bf16 uses FlashAttention-2"
+            crate::console::caution(
+                None,
+                &format!(
+                    "{dtype:?} on CUDA uses the fallback attention ({longest}-token trajectories are slow); --dtype bf16 uses FlashAttention-2"
+                ),
             )
         });
     }

@@ -438,9 +438,9 @@ fn context_limit(max_tokens: Option<usize>, max_positions: Option<usize>) -> Opt
         (Some(m), _) => Some(Limit { tokens: m, from_context: false }),
         (None, Some(p)) => {
             NOTE.call_once(|| {
-                eprintln!(
-                    "swerm: note: no --max-tokens: prompts are held to the model's context, {p} tokens (max_position_embeddings)"
-                )
+                crate::console::note(&format!(
+                    "no --max-tokens: prompts are held to the model's context, {p} tokens (max_position_embeddings)"
+                ))
             });
             Some(Limit { tokens: p.max(64), from_context: true })
         }

@@ -129,7 +129,7 @@ fn write_rendered_figure(out: &mut OutDir, name: &str, svg: &str, png: Result<Ve
     match png {
         Ok(bytes) => out.write(&png_name, &bytes),
         Err(e) => {
-            eprintln!("warning: {png_name} not written: {e:#}");
+            crate::console::caution(None, &format!("{png_name} not written: {e:#}"));
             Ok(())
         }
     }

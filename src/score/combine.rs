@@ -284,9 +284,9 @@ fn source_values(
                 }
             }
             if absent > 0 {
-                eprintln!(
-                    "swerm: warning: {name}: {absent} non-empty candidates have no score in {} (they rank last)",
-                    st.origin
+                crate::console::caution(
+                    None,
+                    &format!("{name}: {absent} non-empty candidates have no score in {} (they rank last)", st.origin),
                 );
             }
         }

@@ -52,7 +52,7 @@ impl VerifierSettings {
     /// (../shared/spec/judges.md), so when `--answer-tokens` was not given and the checkpoint's
     /// tokenizer adds both, they are the answers, with a note on stderr; otherwise the settings
     /// as they are. Called before the scores' identity is taken, which holds the answers.
-    pub(crate) fn with_checkpoint_answers(&self, quiet: bool) -> Result<VerifierSettings> {
+    pub(crate) fn with_checkpoint_answers(&self) -> Result<VerifierSettings> {
         if self.answers_given || self.prompt.pairwise.is_some() {
             return Ok(self.clone());
         }
@@ -60,12 +60,10 @@ impl VerifierSettings {
         if !ck.adds_tokens(&["<YES>", "<NO>"])? {
             return Ok(self.clone());
         }
-        if !quiet {
-            eprintln!(
-                "swerm: note: {}'s tokenizer adds <YES> and <NO>: they are the answers (--answer-tokens to choose others)",
-                ck.name
-            );
-        }
+        crate::console::note(&format!(
+            "{}'s tokenizer adds <YES> and <NO>: they are the answers (--answer-tokens to choose others)",
+            ck.name
+        ));
         Ok(VerifierSettings { answers: ("<YES>".into(), "<NO>".into()), ..self.clone() })
     }
 

@@ -361,8 +361,8 @@ fn prompts_never_pass_the_model_context_silently() {
     fs::write(m.join("config.json"), cfg.to_string()).unwrap();
     let out = d.path().join("o");
     let trajs = tiny("trajectories.jsonl");
-    let r =
-        swerm(&["score", &trajs, "--model", m.to_str().unwrap(), "--device", "cpu", "-q", "-o", out.to_str().unwrap()]);
+    // (A note: -q would silence it; the store's `truncated` and `error` say it per candidate.)
+    let r = swerm(&["score", &trajs, "--model", m.to_str().unwrap(), "--device", "cpu", "-o", out.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(r.status.success(), "{err}");
     assert!(err.contains("prompts are held to the model's context, 400 tokens"), "{err}");

@@ -89,7 +89,10 @@ impl Scorer for Pairwise {
     fn attach(&mut self, out: &mut OutDir, afresh: bool) -> Result<()> {
         let st = PairStore::open(out, afresh)?;
         if st.dropped_torn_line {
-            eprintln!("swerm: warning: {}: dropped a torn last line (an interrupted run)", st.path().display());
+            crate::console::caution(
+                None,
+                &format!("{}: dropped a torn last line (an interrupted run)", st.path().display()),
+            );
         }
         self.store = Some(st);
         Ok(())

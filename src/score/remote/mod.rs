@@ -115,9 +115,9 @@ impl Remote {
                 );
             }
             if !probe::same_tokenizer(&c, &served.model, &probe_ids)? {
-                eprintln!(
-                    "swerm: warning: {} offers no /tokenize; its tokenizer is not checked against --model",
-                    c.url
+                crate::console::caution(
+                    None,
+                    &format!("{} offers no /tokenize; its tokenizer is not checked against --model", c.url),
                 );
             }
             let (api, got) = probe::api(&c, &served, api_choice, &probe_ids, answer)?;
@@ -297,8 +297,9 @@ impl Remote {
                 if pool.alive() == 0 {
                     return Err(Gone(format!("{endpoint}: {reason}")).into());
                 }
-                eprintln!(
-                    "swerm: warning: {endpoint} stopped answering ({reason}); its work goes to the other endpoints"
+                crate::console::caution(
+                    None,
+                    &format!("{endpoint} stopped answering ({reason}); its work goes to the other endpoints"),
                 );
                 Ok(())
             }
