@@ -12,6 +12,12 @@ hash, hub, patch, prob, checkpoint. bench measures the model stage (it sits besi
 A module's imports are its `crate::X` paths (any form: `use crate::X`, `crate::X::f(...)`),
 counted by the first path segment; tests (`#[cfg(test)] mod tests` files and blocks) are left
 out, since a test may build inputs from any stage. Standard library only.
+
+Within the stages, files must not form a circle either (`file_circles`): every `crate::`,
+`super::` and `self::` path of a file resolves to the file of the deepest module it names
+(`crate::score::store::ScoreLine` -> src/score/store/mod.rs). A module root (mod.rs, or X.rs
+beside a folder X/) that names its own children assembles them (`mod`, `pub use`): those edges
+are not counted, the children's edges to it are.
 """
 import os
 import re
@@ -101,10 +107,94 @@ def main():
 
     for n in sorted(graph):
         visit(n)
+    problems += file_circles()
     if problems:
         print("\n".join(sorted(set(problems))), file=sys.stderr)
         sys.exit(1)
     print("no circle; no stage imports a later one; utilities import no stage")
+
+
+def module_of(path):
+    """A file's module path: src/score/store/line.rs -> (score, store, line)."""
+    rel = os.path.relpath(path, ROOT)[:-3].split(os.sep)
+    if rel[-1] in ("mod", "lib", "main"):
+        rel = rel[:-1]
+    return tuple(rel)
+
+
+def file_of(module, files):
+    """The file of the deepest module along `module` (a path of names)."""
+    for n in range(len(module), 0, -1):
+        f = files.get(module[:n])
+        if f:
+            return f
+    return None
+
+
+def paths_of(text):
+    """The module paths a file's text names: crate::a::b, super::x, self::y, with one level of
+    `{...}` groups expanded."""
+    out = []
+    for m in re.finditer(r"\b((?:crate|super|self)(?:::(?:super|\w+))*)(::\{([^{}]*)\})?", text):
+        base = m.group(1).split("::")
+        if m.group(3) is not None:
+            for item in m.group(3).split(","):
+                item = item.strip()
+                if item and item != "self":
+                    out.append(base + [w for w in re.split(r"::", item.split(" as ")[0].strip()) if w and w != "*"])
+                elif item == "self":
+                    out.append(base)
+        else:
+            out.append(base)
+    return out
+
+
+def file_circles():
+    files = {}
+    for dirpath, _, names in os.walk(ROOT):
+        for f in names:
+            if f.endswith(".rs") and f not in ("tests.rs", "main.rs", "lib.rs"):
+                path = os.path.join(dirpath, f)
+                files[module_of(path)] = path
+    edges = {}
+    for me, path in files.items():
+        text = strip_tests(open(path, encoding="utf-8").read())
+        text = re.sub(r"//[^\n]*", "", text)
+        for p in paths_of(text):
+            if p[0] == "crate":
+                target = tuple(p[1:])
+            else:
+                cur = list(me)
+                for w in p:
+                    if w == "super":
+                        cur = cur[:-1]
+                    elif w != "self":
+                        cur.append(w)
+                target = tuple(cur)
+            f = file_of(target, files)
+            if not f or f == path:
+                continue
+            if module_of(f)[: len(me)] == me:  # a module root naming its own children
+                continue
+            edges.setdefault(path, set()).add(f)
+    problems, seen, stack = [], set(), []
+    rel = lambda p: os.path.relpath(p, os.path.join(ROOT, ".."))  # noqa: E731
+
+    def visit(n):
+        if n in stack:
+            problems.append("file circle: " + " -> ".join(rel(x) for x in stack[stack.index(n):] + [n]))
+            return
+        if n in seen:
+            return
+        seen.add(n)
+        stack.append(n)
+        for d in sorted(edges.get(n, ())):
+            visit(d)
+        stack.pop()
+
+    for n in sorted(edges):
+        visit(n)
+    return problems
 
 
 if __name__ == "__main__":

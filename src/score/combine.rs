@@ -19,44 +19,15 @@
 //! averaging over every k-subset gives (none are left when the chain ends with `run`). Pooled
 //! AUC uses the combined score itself (ranks are not comparable across instances).
 
-use std::fmt;
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
-use serde::{Deserialize, Serialize};
 
+use super::settings::{Scale, SourceId};
 use super::store::{self, Stored};
 use super::{Consensus, FieldScore, Scored, Scorer, ScorerSettings};
 use crate::input::Dataset;
 use crate::prob::logit;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Scale {
-    Z,
-    Logit,
-}
-
-impl FromStr for Scale {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "z" => Ok(Scale::Z),
-            "logit" => Ok(Scale::Logit),
-            _ => Err(format!("{s:?}: expected z (per-instance z-scores) or logit")),
-        }
-    }
-}
-
-impl fmt::Display for Scale {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Scale::Z => "z",
-            Scale::Logit => "logit",
-        })
-    }
-}
 
 /// One link of a tie-break chain: a source (by index) or run order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,15 +148,6 @@ pub(crate) struct CombineSettings {
     pub(crate) weights: Vec<f64>,
     pub(crate) scale: Scale,
     pub(crate) tie_break: Vec<TieKey>,
-}
-
-/// One source in the combined scorer's identity.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SourceId {
-    pub(crate) name: String,
-    pub(crate) weight: f64,
-    /// `consensus`, `field:PATH`, or the store's scorer and files.
-    pub(crate) source: String,
 }
 
 pub(crate) struct Combined {

@@ -7,9 +7,45 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::combine::{Scale, SourceId};
 use crate::prompt::Preset;
 use crate::prompt::pairwise::PairwiseId;
+
+/// The scale `--combine` sources are summed on (`score::combine`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scale {
+    Z,
+    Logit,
+}
+
+impl FromStr for Scale {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "z" => Ok(Scale::Z),
+            "logit" => Ok(Scale::Logit),
+            _ => Err(format!("{s:?}: expected z (per-instance z-scores) or logit")),
+        }
+    }
+}
+
+impl fmt::Display for Scale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Scale::Z => "z",
+            Scale::Logit => "logit",
+        })
+    }
+}
+
+/// One source in the combined scorer's identity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceId {
+    pub(crate) name: String,
+    pub(crate) weight: f64,
+    /// `consensus`, `field:PATH`, or the store's scorer and files.
+    pub(crate) source: String,
+}
 
 /// A scorer that needs no model: `consensus` or `field:NAME` (`--scorer`).
 #[derive(Clone, Debug, PartialEq, Eq)]
