@@ -1,7 +1,7 @@
 //! `swerm bench`: prefill scoring throughput of the verifier forward pass at given context
 //! lengths, on random weights of a named shape built on the device (`--synthetic`) or on a real
 //! checkpoint (`--model`). Prints tokens/s, seconds per trajectory, the fraction of the FLOP
-//! ceiling (../shared/spec/performance.md) and peak memory.
+//! ceiling (docs/spec/performance.md) and peak memory.
 
 use std::time::Instant;
 

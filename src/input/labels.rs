@@ -32,7 +32,7 @@ impl Report {
     }
 }
 
-/// Reads any of the four report shapes of ../shared/spec/formats.md, or a folder of harness
+/// Reads any of the four report shapes of docs/spec/formats.md, or a folder of harness
 /// logs (`logs/run_evaluation/<run_id>[/<model>]`, a submission's `logs/`).
 pub(crate) fn read_report(path: &Path) -> Result<Report> {
     if path.is_dir() {

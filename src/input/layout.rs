@@ -2,7 +2,7 @@
 //!
 //! An input is `PATH` or `NAME=PATH`. A file is one run named after its stem (a lone `.traj` or
 //! `.traj.json` after the run directory it sits in). A directory is recognised by its layout, as
-//! the agents write it (../shared/spec/formats.md):
+//! the agents write it (docs/spec/formats.md):
 //! - an OpenHands run: `output.jsonl` (one run named after the directory) and
 //!   `output.critic_attempt_<k>.jsonl` (a run each, `<dir>.critic_attempt_<k>`);
 //! - a SWE-agent 0.x run: `<iid>.traj` files side by side;

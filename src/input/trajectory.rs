@@ -50,7 +50,7 @@ pub(crate) fn problem_statement(v: &Value, messages: &[Message]) -> Option<Strin
 }
 
 /// Flattens message content: a string as is; a list of parts -> the text parts joined with a
-/// single space (the SWE-Gym inference loader's rule, ../shared/spec/verifiers.md); null -> "".
+/// single space (the SWE-Gym inference loader's rule, docs/spec/verifiers.md); null -> "".
 pub(crate) fn flatten_content(c: Option<&Value>, field: &str) -> Result<String> {
     match c {
         None | Some(Value::Null) => Ok(String::new()),

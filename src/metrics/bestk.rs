@@ -1,5 +1,5 @@
 //! Exact best@k: the expected label of the top-scored candidate among k drawn uniformly
-//! without replacement, ties broken uniformly at random (../shared/spec/metrics.md). The
+//! without replacement, ties broken uniformly at random (docs/spec/metrics.md). The
 //! Monte-Carlo estimates of SWE-Gym and R2E-Gym converge to this value.
 
 use super::passk::comb_ratio;

@@ -1,4 +1,4 @@
-//! Test-time-scaling metrics (../shared/spec/metrics.md): `ScoreTable` + selection -> `Metrics`.
+//! Test-time-scaling metrics (docs/spec/metrics.md): `ScoreTable` + selection -> `Metrics`.
 //! Each formula lives in its own file as a pure function tested against brute force.
 
 pub(crate) mod auc;

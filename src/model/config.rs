@@ -277,7 +277,7 @@ mod tests {
         assert_eq!(c.arch, Arch::Qwen3Moe);
         assert_eq!(c.moe.as_ref().unwrap().num_experts, 128);
         assert!(c.qk_norm && !c.qkv_bias && c.is_moe_layer(0));
-        // ../shared/spec/performance.md: 2.73B active parameters per token in the 48 layers.
+        // docs/spec/performance.md: 2.73B active parameters per token in the 48 layers.
         let active = c.active_linear_params() as f64 / 1e9;
         assert!((active - 2.73).abs() < 0.05, "{active}");
         assert_eq!(c.stored_dtype.as_deref(), Some("bfloat16"));

@@ -1,7 +1,7 @@
 //! Classification heads (`Qwen3ForSequenceClassification`, `Qwen2ForSequenceClassification`,
 //! `Qwen3MoeForSequenceClassification`): the decoder of the causal model plus `score.weight`
 //! `[num_labels, hidden]` (no bias), read at each sequence's last token after the final norm
-//! (../shared/spec/judges.md). OpenHands' critic is one: 26 sigmoid labels, `success` first.
+//! (docs/spec/judges.md). OpenHands' critic is one: 26 sigmoid labels, `success` first.
 //!
 //! What config.json says about the head: `id2label` (or `num_labels`: labels `LABEL_0`, ...,
 //! as transformers names them), and `problem_type`, which decides the probability a label's

@@ -35,7 +35,7 @@ pub(crate) fn var_builder(dtype: DType, dev: &Device) -> VarBuilder<'static> {
 /// Named shapes for `swerm bench --synthetic`.
 pub(crate) fn shape(name: &str) -> anyhow::Result<ModelConfig> {
     let v = match name {
-        // Qwen3-30B-A3B (the SWE-RM base; ../shared/spec/performance.md).
+        // Qwen3-30B-A3B (the SWE-RM base; docs/spec/performance.md).
         "qwen3-30b-a3b" => serde_json::json!({
             "architectures": ["Qwen3MoeForCausalLM"], "vocab_size": 151936, "hidden_size": 2048,
             "intermediate_size": 6144, "num_hidden_layers": 48, "num_attention_heads": 32,

@@ -1,7 +1,7 @@
 //! The pairwise prompt (`--pairwise`): one issue and two attempts, A and B, each its interaction
 //! log and its final patch, and the question which one resolves the issue, ending right after
 //! the assistant's opening `<choice>` through the checkpoint's chat template; the answers are
-//! the tokens `A` and `B` (../shared/spec/judges.md: the same forward pass as the YES/NO
+//! the tokens `A` and `B` (docs/spec/judges.md: the same forward pass as the YES/NO
 //! verifier, two answer tokens).
 //!
 //! swerm defines this prompt (no released pairwise judge publishes one for SWE-bench

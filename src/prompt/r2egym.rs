@@ -1,4 +1,4 @@
-//! The `r2egym` preset (../shared/spec/verifiers.md; R2E-Gym's `traj2verifier_data`): the
+//! The `r2egym` preset (docs/spec/verifiers.md; R2E-Gym's `traj2verifier_data`): the
 //! interaction log as [STEP]/[ASSISTANT]/[USER] blocks plus the final patch, and R2E-Gym's
 //! condense-longest-thought truncation.
 

@@ -1,4 +1,4 @@
-//! The `swegym` preset (../shared/spec/verifiers.md): the SWE-Gym verifier's exact system and
+//! The `swegym` preset (docs/spec/verifiers.md): the SWE-Gym verifier's exact system and
 //! user strings and its trajectory serialization (`format_traj` of SWE-Gym's
 //! scripts/openhands-verifier notebook, Apache-2.0), with the OpenHands in-context example
 //! stripped.

@@ -1,6 +1,6 @@
 //! The LM verifier scorer: each candidate's prompt through the model, score = P(YES) =
 //! sigmoid(l_yes - l_no) from the two answer-token logits at the last position
-//! (../shared/spec/verifiers.md), or, for a classification head, the probability of its label
+//! (docs/spec/verifiers.md), or, for a classification head, the probability of its label
 //! (`--label`; `model::head`). Prompts are built in parallel, packed into `Batch`es of at
 //! most `batch_tokens` tokens; an empty candidate scores 0 without a forward pass.
 
@@ -49,7 +49,7 @@ impl VerifierSettings {
     }
 
     /// SWE-RM's answers: notes say it answers with added tokens `<YES>` and `<NO>`
-    /// (../shared/spec/judges.md), so when `--answer-tokens` was not given and the checkpoint's
+    /// (docs/spec/judges.md), so when `--answer-tokens` was not given and the checkpoint's
     /// tokenizer adds both, they are the answers, with a note on stderr; otherwise the settings
     /// as they are. Called before the scores' identity is taken, which holds the answers.
     pub(crate) fn with_checkpoint_answers(&self) -> Result<VerifierSettings> {

@@ -10,7 +10,7 @@
 //! Decision (the submitted patch): under `applicable_patch/`, the last `extracted_patch_<N>.diff`
 //! (highest N); under any other category folder, none (ACR submitted nothing: an empty
 //! candidate). A folder straight under the run has no category: its patch is the attempt of the
-//! last `APPLICABLE_PATCH` in `extract_status.json`. On the real runs in ../shared/data this
+//! last `APPLICABLE_PATCH` in `extract_status.json`. On the real AutoCodeRover runs this project was checked on, this
 //! gives exactly the patches of each run's predictions file.
 
 use std::fs;

@@ -1,6 +1,6 @@
 //! One module per input format: how a record of that format gives its patch, its label and, on
 //! demand, its trajectory. Field paths follow the agents' own writer code
-//! (../shared/spec/formats.md).
+//! (docs/spec/formats.md).
 //!
 //! This module is the one dispatch by format: `Format` (named, detected, from a file name),
 //! `extract` (a JSON value of a format -> `Record`) and `trajectory` (-> `Trajectory`). Each
@@ -23,7 +23,7 @@ use super::record::Record;
 use super::trajectory::Trajectory;
 use crate::loc::Loc;
 
-/// The input formats of ../shared/spec/formats.md.
+/// The input formats of docs/spec/formats.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// SWE-bench predictions: `instance_id`, `model_name_or_path`, `model_patch`.

@@ -1,6 +1,6 @@
 //! The engines' APIs for the two answer tokens' exact log-probabilities
-//! (../shared/spec/engines.md): one request per candidate, token ids in, two numbers out; and
-//! vLLM's `/classify` for classification heads (../shared/spec/judges.md): token ids in, every
+//! (docs/spec/engines.md): one request per candidate, token ids in, two numbers out; and
+//! vLLM's `/classify` for classification heads (docs/spec/judges.md): token ids in, every
 //! label's probability out.
 //!
 //! Never approximated from a top-k list: every dialect names the two answer tokens and a
