@@ -136,9 +136,9 @@ impl Calibrate {
             bail!("--ece-bins must be at least 1");
         }
         Ok(Calibrate {
-            instances: instance_list(a.instances)?,
+            instances: instance_list(a.read_back.instances)?,
             scores: a.scores,
-            labels: a.labels,
+            labels: a.read_back.labels,
             method: a.method,
             folds: a.folds,
             seed: a.seed,
@@ -287,10 +287,10 @@ impl Rerank {
 impl Eval {
     pub(crate) fn from_cli(a: cli::EvalArgs) -> Result<Self> {
         Ok(Eval {
-            instances: instance_list(a.instances)?,
+            instances: instance_list(a.read_back.instances)?,
             calibration: calibration(a.calibration)?,
             scores: a.scores,
-            labels: a.labels,
+            labels: a.read_back.labels,
             out: a.out,
             metrics: gated(metrics(a.metrics)?, &a.output),
             output: Output::from_cli(a.output),
@@ -390,8 +390,8 @@ impl Compare {
         Ok(Compare {
             sets,
             calibrations,
-            labels: a.labels,
-            instances: instance_list(a.instances)?,
+            labels: a.read_back.labels,
+            instances: instance_list(a.read_back.instances)?,
             baseline,
             out: a.out,
             json: a.json,

@@ -10,7 +10,13 @@ use anyhow::{Result, anyhow};
 /// The hub token, as huggingface_hub finds it: `HF_TOKEN` first, then the token file in
 /// HF_HOME (`huggingface-cli login`). Only handed to hf-hub's client; never printed.
 pub(crate) fn token(cache: &hf_hub::Cache) -> Option<String> {
-    std::env::var("HF_TOKEN").ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).or_else(|| cache.token())
+    token_from(std::env::var("HF_TOKEN").ok(), cache)
+}
+
+/// `token` with HF_TOKEN's value given (tests pass it rather than set the process environment,
+/// which other test threads read).
+fn token_from(env: Option<String>, cache: &hf_hub::Cache) -> Option<String> {
+    env.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).or_else(|| cache.token())
 }
 
 /// `org/name`, with the characters the hub allows.
@@ -92,15 +98,11 @@ mod tests {
         std::fs::create_dir_all(d.path().join("hub")).unwrap();
         std::fs::write(d.path().join("token"), "hf_from_file\n").unwrap();
         let cache = hf_hub::Cache::new(d.path().join("hub"));
-        // SAFETY (env): the only test that sets HF_TOKEN; nothing else reads it in the tests.
-        unsafe { std::env::remove_var("HF_TOKEN") };
-        assert_eq!(token(&cache).as_deref(), Some("hf_from_file"));
-        unsafe { std::env::set_var("HF_TOKEN", "hf_from_env") };
-        assert_eq!(token(&cache).as_deref(), Some("hf_from_env"));
-        unsafe { std::env::set_var("HF_TOKEN", "  ") };
-        assert_eq!(token(&cache).as_deref(), Some("hf_from_file"), "a blank HF_TOKEN is no token");
-        unsafe { std::env::remove_var("HF_TOKEN") };
-        assert_eq!(token(&hf_hub::Cache::new(d.path().join("none").join("hub"))), None);
+        assert_eq!(token_from(None, &cache).as_deref(), Some("hf_from_file"));
+        assert_eq!(token_from(Some("hf_from_env".into()), &cache).as_deref(), Some("hf_from_env"));
+        let blank = token_from(Some("  ".into()), &cache);
+        assert_eq!(blank.as_deref(), Some("hf_from_file"), "a blank HF_TOKEN is no token");
+        assert_eq!(token_from(None, &hf_hub::Cache::new(d.path().join("none").join("hub"))), None);
     }
 
     #[test]

@@ -307,20 +307,28 @@ pub struct RerankArgs {
     pub(crate) output: OutputArgs,
 }
 
+/// What the commands that read stores back (eval, calibrate, compare) share: labels paired by
+/// run name, and the instances to keep.
+#[derive(Args, Debug)]
+pub struct ReadBackArgs {
+    /// Harness reports as RUN=FILE (a store keeps no input order, so reports pair by run
+    /// name; a plain FILE only when the stores hold one run).
+    #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
+    pub(crate) labels: Vec<String>,
+    /// Only these instances (one id per line): the store's other instances are left out of
+    /// every number (a pilot's instances, to compare with a larger store on the same ones).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) instances: Option<PathBuf>,
+}
+
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     /// A scores.jsonl written by `swerm rerank` or `swerm score` (or the directory holding
     /// it, or any file of its shape); repeat to merge shards.
     #[arg(long, required = true, value_name = "FILE|DIR")]
     pub(crate) scores: Vec<PathBuf>,
-    /// Only these instances (one id per line): the store's other instances are left out of
-    /// every number (a pilot's instances, to compare with a larger store on the same ones).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) instances: Option<PathBuf>,
-    /// Harness reports as RUN=FILE (a store keeps no input order, so reports pair by run
-    /// name; a plain FILE only when the store holds one run).
-    #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
-    pub(crate) labels: Vec<String>,
+    #[command(flatten)]
+    pub(crate) read_back: ReadBackArgs,
     /// Output directory (report.json, report.md, report.html, tts.svg, reliability.svg, each
     /// with a PNG).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
@@ -340,14 +348,8 @@ pub struct CalibrateArgs {
     /// merge shards.
     #[arg(long, required = true, value_name = "FILE|DIR")]
     pub(crate) scores: Vec<PathBuf>,
-    /// Only these instances (one id per line): the store's other instances are left out of
-    /// every number (a pilot's instances, to compare with a larger store on the same ones).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) instances: Option<PathBuf>,
-    /// Harness reports as RUN=FILE (a store keeps no input order, so reports pair by run
-    /// name; a plain FILE only when the stores hold one run).
-    #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
-    pub(crate) labels: Vec<String>,
+    #[command(flatten)]
+    pub(crate) read_back: ReadBackArgs,
     /// temperature or platt [default: the lower cross-validated log loss].
     #[arg(long)]
     pub(crate) method: Option<Method>,
@@ -371,17 +373,11 @@ pub struct CompareArgs {
     /// A name given several times merges its stores (shards).
     #[arg(required = true, num_args = 2.., value_name = "NAME=SCORES")]
     pub(crate) sets: Vec<InputSpec>,
-    /// Harness reports as RUN=FILE (a store keeps no input order, so reports pair by run
-    /// name; a plain FILE only when the stores hold one run).
-    #[arg(long, num_args = 1.., value_name = "FILE|RUN=FILE")]
-    pub(crate) labels: Vec<String>,
+    #[command(flatten)]
+    pub(crate) read_back: ReadBackArgs,
     /// The score set the others are compared with [default: the first].
     #[arg(long, value_name = "NAME")]
     pub(crate) baseline: Option<String>,
-    /// Only these instances (one id per line): the store's other instances are left out of
-    /// every number (a pilot's instances, to compare with a larger store on the same ones).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) instances: Option<PathBuf>,
     /// NAME=cal.json: compare score set NAME calibrated by a `swerm calibrate` map (one store
     /// may appear under two names, raw and calibrated); repeatable.
     #[arg(long, value_name = "NAME=FILE")]

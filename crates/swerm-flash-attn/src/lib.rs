@@ -88,6 +88,15 @@ impl candle_core::CustomOp3 for VarLen {
         let lse = dev.alloc_zeros::<f32>(heads * total)?;
         let (qst, kst, vst, ost) = (q_l.stride(), k_l.stride(), v_l.stride(), out_l.stride());
         let max = self.max_seqlen;
+        // SAFETY: every pointer is a live device allocation of this stream, held by its guard
+        // (`_g1`..`_g6`) until the call returns: q, k, v start at their layouts' offsets and were
+        // checked above to be bf16 `[total, heads(_k), 128]` with a contiguous last dim, whose
+        // row and head strides are passed as they are; `dst` and `lse` were allocated here for
+        // `total x heads x 128` and `heads x total` elements; `cu_seqlens` holds `batch + 1`
+        // offsets ending at `total`, the only bounds the kernel reads q, k and v by; `max` is
+        // the longest sequence, as the kernel's tiling needs. The kernel is enqueued on
+        // `stream`, which every later candle op on these tensors also uses, so nothing reads
+        // `dst` before it is written.
         let status = unsafe {
             let (q_ptr, _g1) = qs.device_ptr(&stream);
             let (k_ptr, _g2) = ks.device_ptr(&stream);

@@ -219,15 +219,29 @@ struct Window<'a> {
     cost: &'a mut Cost,
 }
 
+/// One comparison to judge now: (plan, run shown as A, run shown as B).
+type Job = (usize, usize, usize);
+
 impl Window<'_> {
     /// Judges the comparisons `pairs[w]` of each plan (reusing stored ones), recording each
     /// answer in its plan, pairs.jsonl and this run's lines.
     fn run(&mut self, judge: &mut dyn Judge, plans: &mut [Plan], pairs: &[Vec<(usize, usize)>]) -> Result<()> {
-        let ds = self.ds;
-        let mut jobs: Vec<(usize, usize, usize)> = Vec::new(); // (plan, a, b)
+        let jobs = self.reuse(plans, pairs);
+        let (ready, too_long) = self.prompts(judge.prompter(), plans, &jobs)?;
+        let got = self.judge(judge, plans, &jobs, ready, too_long)?;
+        for (j, p) in got {
+            let (w, a, b) = jobs[j];
+            plans[w].results.insert((a, b), p);
+        }
+        Ok(())
+    }
+
+    /// Takes the comparisons pairs.jsonl holds already into their plans; the rest, to judge.
+    fn reuse(&mut self, plans: &mut [Plan], pairs: &[Vec<(usize, usize)>]) -> Vec<Job> {
+        let mut jobs = Vec::new();
         for (w, (p, list)) in plans.iter_mut().zip(pairs).enumerate() {
             for &(a, b) in list {
-                match self.store.stored(&key(ds, p.i, a, b)) {
+                match self.store.stored(&key(self.ds, p.i, a, b)) {
                     Some(line) => {
                         p.results.insert((a, b), line.p_a);
                         self.cost.reused += 1;
@@ -238,7 +252,19 @@ impl Window<'_> {
                 }
             }
         }
-        let prompter = judge.prompter();
+        jobs
+    }
+
+    /// The prompts of `jobs` (in parallel), by job index; a comparison whose prompt cannot fit
+    /// gets its error as its result; any other error stops, naming the comparison.
+    #[allow(clippy::type_complexity)]
+    fn prompts(
+        &self,
+        prompter: &crate::prompt::Prompter,
+        plans: &[Plan],
+        jobs: &[Job],
+    ) -> Result<(Vec<(usize, crate::prompt::Prompt)>, Vec<(usize, Scored)>)> {
+        let ds = self.ds;
         let built: Vec<Result<crate::prompt::Prompt>> = jobs
             .par_iter()
             .map(|&(w, a, b)| {
@@ -248,8 +274,7 @@ impl Window<'_> {
                 prompter.for_pair(issue, x, y)
             })
             .collect();
-        let mut ready = Vec::new();
-        let mut too_long: Vec<(usize, Scored)> = Vec::new();
+        let (mut ready, mut too_long) = (Vec::new(), Vec::new());
         for (j, p) in built.into_iter().enumerate() {
             match p {
                 Ok(p) => ready.push((j, p)),
@@ -266,49 +291,56 @@ impl Window<'_> {
                 }
             }
         }
+        Ok((ready, too_long))
+    }
+
+    /// Judges the prompts `ready` and records every result (theirs and the `too_long` errors)
+    /// in pairs.jsonl, this run's lines and the cost, as each arrives; returns (job, P(A)).
+    fn judge(
+        &mut self,
+        judge: &mut dyn Judge,
+        plans: &[Plan],
+        jobs: &[Job],
+        ready: Vec<(usize, crate::prompt::Prompt)>,
+        too_long: Vec<(usize, Scored)>,
+    ) -> Result<Vec<(usize, Option<f64>)>> {
+        let ds = self.ds;
         let mut got: Vec<(usize, Option<f64>)> = Vec::new();
-        {
-            let plans: &[Plan] = plans;
-            let name = |j: usize| {
-                let (w, a, b) = jobs[j];
-                format!(
-                    "instance {}: runs {} (A) and {} (B)",
-                    ds.grid.instances[plans[w].i], ds.grid.runs[a], ds.grid.runs[b]
-                )
-            };
-            let mut record = |j: usize, s: Scored| -> Result<()> {
-                let (w, a, b) = jobs[j];
-                let (instance_id, ra, rb) = key(ds, plans[w].i, a, b);
-                let d = s.detail;
-                let line = PairLine {
-                    instance_id,
-                    a: ra,
-                    b: rb,
-                    p_a: s.score,
-                    logit_a: d.logit_yes,
-                    logit_b: d.logit_no,
-                    n_tokens: d.n_tokens,
-                    truncated: d.truncated,
-                    error: d.error,
-                };
-                self.store.append(&line)?;
-                self.cost.judged_now += 1;
-                self.cost.failed += s.score.is_none() as usize;
-                self.cost.tokens += d.n_tokens.unwrap_or(0) as u64;
-                self.lines.push(line);
-                got.push((j, s.score));
-                Ok(())
-            };
-            for (j, s) in too_long {
-                record(j, s)?;
-            }
-            judge.judge(ready, &name, &mut record)?;
-        }
-        for (j, p) in got {
+        let name = |j: usize| {
             let (w, a, b) = jobs[j];
-            plans[w].results.insert((a, b), p);
+            format!(
+                "instance {}: runs {} (A) and {} (B)",
+                ds.grid.instances[plans[w].i], ds.grid.runs[a], ds.grid.runs[b]
+            )
+        };
+        let mut record = |j: usize, s: Scored| -> Result<()> {
+            let (w, a, b) = jobs[j];
+            let (instance_id, ra, rb) = key(ds, plans[w].i, a, b);
+            let d = s.detail;
+            let line = PairLine {
+                instance_id,
+                a: ra,
+                b: rb,
+                p_a: s.score,
+                logit_a: d.logit_yes,
+                logit_b: d.logit_no,
+                n_tokens: d.n_tokens,
+                truncated: d.truncated,
+                error: d.error,
+            };
+            self.store.append(&line)?;
+            self.cost.judged_now += 1;
+            self.cost.failed += s.score.is_none() as usize;
+            self.cost.tokens += d.n_tokens.unwrap_or(0) as u64;
+            self.lines.push(line);
+            got.push((j, s.score));
+            Ok(())
+        };
+        for (j, s) in too_long {
+            record(j, s)?;
         }
-        Ok(())
+        judge.judge(ready, &name, &mut record)?;
+        Ok(got)
     }
 }
 

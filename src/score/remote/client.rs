@@ -37,7 +37,13 @@ impl ApiKey {
     /// The key from `var` when given (it must be set), else from `SWERM_API_KEY`, then
     /// `OPENAI_API_KEY` (as OpenAI-compatible clients do); `None` when neither is set.
     pub(crate) fn from_env(var: Option<&str>) -> Result<Option<ApiKey>> {
-        let get = |v: &str| std::env::var(v).ok().filter(|k| !k.trim().is_empty());
+        Self::from_vars(var, &|v| std::env::var(v).ok())
+    }
+
+    /// `from_env` over the variables `lookup` gives (tests pass their own rather than set the
+    /// process environment, which other test threads read).
+    fn from_vars(var: Option<&str>, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<ApiKey>> {
+        let get = |v: &str| lookup(v).filter(|k| !k.trim().is_empty());
         match var {
             Some(v) => match get(v) {
                 Some(key) => Ok(Some(ApiKey { key: key.trim().to_string(), from: v.to_string() })),
@@ -70,12 +76,17 @@ mod tests {
         let k = ApiKey { key: "sk-secret-123".into(), from: "SWERM_API_KEY".into() };
         assert_eq!(format!("{k:?}"), "ApiKey(from $SWERM_API_KEY)");
         assert_eq!(k.scrub("echo: Bearer sk-secret-123!"), "echo: Bearer [api key]!");
-        // SAFETY (env): this test alone touches this variable.
-        unsafe { std::env::set_var("SWERM_TEST_KEY_VAR", " sk-x ") };
-        let got = ApiKey::from_env(Some("SWERM_TEST_KEY_VAR")).unwrap().unwrap();
-        assert_eq!((got.key.as_str(), got.from.as_str()), ("sk-x", "SWERM_TEST_KEY_VAR"));
-        let e = ApiKey::from_env(Some("SWERM_TEST_NO_SUCH_VAR")).unwrap_err().to_string();
-        assert!(e.contains("SWERM_TEST_NO_SUCH_VAR is not set"), "{e}");
+        let env = |v: &str| match v {
+            "MY_KEY" => Some(" sk-x ".to_string()),
+            "OPENAI_API_KEY" => Some("sk-openai".to_string()),
+            _ => None,
+        };
+        let got = ApiKey::from_vars(Some("MY_KEY"), &env).unwrap().unwrap();
+        assert_eq!((got.key.as_str(), got.from.as_str()), ("sk-x", "MY_KEY"));
+        let e = ApiKey::from_vars(Some("NO_SUCH_VAR"), &env).unwrap_err().to_string();
+        assert!(e.contains("NO_SUCH_VAR is not set"), "{e}");
+        let fallback = ApiKey::from_vars(None, &env).unwrap().unwrap();
+        assert_eq!(fallback.from, "OPENAI_API_KEY", "SWERM_API_KEY unset: the OpenAI variable");
     }
 
     #[test]
