@@ -4,8 +4,8 @@
     python3 scripts/import-graph.py          # prints the graph; exit 1 on a circle or an
                                              # import running back up the stages
 
-The stages, in order (lib.rs): input -> prompt -> model -> score -> select -> metrics ->
-report, then the commands (cmd) and the command line (cli, config) on top. Utilities any stage
+The stages, in order (lib.rs): input -> prompt -> model -> score -> calibrate -> select ->
+metrics -> report, then the commands (cmd) and the command line (cli, config) on top. Utilities any stage
 may use, and that use no stage: loc, grid, outdir, rng, text, progress, console, interrupt,
 hash, hub, patch, prob, checkpoint. bench measures the model stage (it sits beside cmd).
 
@@ -24,7 +24,8 @@ import re
 import sys
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
-STAGES = ["input", "prompt", "model", "score", "select", "metrics", "report", "bench", "cmd", "config", "cli"]
+STAGES = ["input", "prompt", "model", "score", "calibrate", "select", "metrics", "report", "bench", "cmd", "config",
+          "cli"]
 UTILITIES = {"loc", "grid", "outdir", "rng", "text", "progress", "console", "interrupt", "hash", "hub", "patch",
              "prob", "checkpoint"}
 # bench and cmd sit on the same level (cmd runs bench); config validates the CLI into settings

@@ -7,14 +7,14 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 
 use crate::bench::{BenchConfig, BenchWeights};
+use crate::calibrate::Applied as AppliedCalibration;
+use crate::calibrate::Method;
 use crate::checkpoint::ModelRef;
 use crate::cli;
 use crate::input::issues::IssueSpec;
 use crate::input::{InputSpec, LoadOptions, read_instance_list};
 use crate::metrics::MetricsOptions;
-use crate::metrics::calibrate::{Calibration, Method};
 use crate::prompt::PromptSpec;
-use crate::report::AppliedCalibration;
 use crate::score::ModelFree;
 use crate::score::combine::Source;
 use crate::score::shard::Shard;
@@ -150,7 +150,7 @@ impl Calibrate {
 
 /// Reads a `--calibration` file (before any input).
 fn calibration(p: Option<PathBuf>) -> Result<Option<AppliedCalibration>> {
-    p.map(|p| Ok(AppliedCalibration { cal: Calibration::read(&p)?, source: p.display().to_string() })).transpose()
+    p.map(|p| AppliedCalibration::read(&p)).transpose()
 }
 
 pub struct Select {

@@ -3,7 +3,7 @@
 //! The data path runs one way (see `cmd`, one file per subcommand); no module imports from a later stage:
 //! inputs (`input`) -> candidates (`Dataset`) -> prompts (`prompt`) -> tokens -> packed
 //! batches and the forward pass (`model`) -> scores and the score store (`score`, ending in
-//! `ScoreTable`) -> selection (`select`) -> metrics (`metrics`) -> outputs (`report`).
+//! `ScoreTable`) -> calibration (`calibrate`) -> selection (`select`) -> metrics (`metrics`) -> outputs (`report`).
 //! Utilities any stage may use: `grid` (the instance x run layout of every stage's data), `outdir` (the locked output directory, atomic writes), `rng`,
 //! `text`, `loc`, `progress`, and `checkpoint` (a verifier's files, local or from the hub: the
 //! prompt stage reads its tokenizer, the model stage its weights). `cli` and `config` turn the command line into validated settings.
@@ -16,6 +16,7 @@
 #[macro_use]
 pub mod console;
 pub mod bench;
+pub(crate) mod calibrate;
 pub mod checkpoint;
 pub mod cli;
 pub mod cmd;

@@ -1,8 +1,8 @@
 //! The arguments of each subcommand (clap derive), and the groups they share (inputs, the
 //! verifier and engine settings, metrics, machine-readable output).
 
+use crate::calibrate::Method;
 use crate::input::{Format, InputSpec};
-use crate::metrics::calibrate::Method;
 use crate::metrics::gate::Gate;
 use crate::model::device::{DTypeSpec, DeviceSpec};
 use crate::prompt::Preset;

@@ -1,9 +1,9 @@
 //! `swerm calibrate`: a calibration map fitted on labelled scores (cal.json).
 
 use super::inputs::label_table;
-use super::stored::{line_logits, read_scoped};
+use super::stored::read_scoped;
+use crate::calibrate::{Calibration, Data};
 use crate::config::{self};
-use crate::metrics::calibrate::{Calibration, Data};
 use crate::score::ScoreTable;
 use crate::text::count;
 use anyhow::{Result, bail};
@@ -51,7 +51,7 @@ pub(crate) fn calibrate(cfg: &config::Calibrate) -> Result<()> {
     if !cfg.labels.is_empty() {
         label_table(&mut t, &cfg.labels, &source, scoped.left_out.as_deref())?;
     }
-    let data = fit_data(&t, &line_logits(&t, &stored.lines), &source)?;
+    let data = fit_data(&t, &crate::calibrate::logits_in_grid(&t, &stored.lines), &source)?;
     let mut cal = Calibration::fit(&data, cfg.method, cfg.folds, cfg.seed, cfg.ece_bins, source)?;
     cal.scorer = stored.scorer.clone();
     cal.write(&cfg.out)?;

@@ -1,7 +1,7 @@
 //! `swerm compare`: score sets side by side on the same candidates, with paired intervals.
 
 use super::inputs::label_table;
-use super::stored::{calibrate_table, line_logits, read_scoped, table_of};
+use super::stored::{read_scoped, table_of};
 use crate::config::{self};
 use crate::metrics;
 use crate::outdir::OutDir;
@@ -86,9 +86,8 @@ fn read_sets(cfg: &config::Compare) -> Result<Vec<Set>> {
         let (stored, mut table) = compare_set(name, paths, &cfg.labels, &cfg.instances)?;
         let calibration = cfg.calibrations.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone());
         if let Some(c) = &calibration {
-            c.cal.check_scorer(stored.scorer.as_ref()).with_context(|| format!("--calibration {name}={}", c.source))?;
-            let z = line_logits(&table, &stored.lines);
-            calibrate_table(&mut table, &z, c).with_context(|| format!("score set {name}"))?;
+            let z = crate::calibrate::logits_in_grid(&table, &stored.lines);
+            c.apply(stored.scorer.as_ref(), &mut table, &z).with_context(|| format!("score set {name}"))?;
         }
         sets.push(Set { name: name.clone(), stored, table, calibration });
     }

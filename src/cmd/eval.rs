@@ -2,7 +2,7 @@
 
 use super::finish;
 use super::inputs::label_table;
-use super::stored::{calibrate_table, line_details, line_logits, read_scoped, table_of};
+use super::stored::{line_details, read_scoped, table_of};
 use crate::config::{self};
 use crate::console::caution;
 use crate::metrics;
@@ -11,7 +11,7 @@ use crate::report::{self, ReportInfo};
 use crate::score::store::{self};
 use crate::select::select;
 use crate::text::count;
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 
 pub(crate) fn eval(cfg: &config::Eval) -> Result<bool> {
     let scoped = read_scoped(&cfg.scores, &cfg.instances)?;
@@ -22,9 +22,8 @@ pub(crate) fn eval(cfg: &config::Eval) -> Result<bool> {
     }
     let cal = cfg.calibration.as_ref();
     if let Some(c) = cal {
-        c.cal.check_scorer(stored.scorer.as_ref()).with_context(|| format!("--calibration {}", c.source))?;
-        let z = line_logits(&t, &stored.lines);
-        calibrate_table(&mut t, &z, c)?;
+        let z = crate::calibrate::logits_in_grid(&t, &stored.lines);
+        c.apply(stored.scorer.as_ref(), &mut t, &z)?;
     }
     metrics::check_options(&cfg.metrics, t.grid.n_runs()).map_err(|e| anyhow!(e))?;
     if t.without_content() > 0 {

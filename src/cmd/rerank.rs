@@ -3,14 +3,13 @@
 use super::finish;
 use super::inputs::{label, load};
 use super::scoring::{build_scorer, kept_line, lines_of, pairwise_line, score_stored, verifier_counts, verifier_line};
-use super::stored::{calibrate_table, z_of};
 use crate::config::{self};
 use crate::metrics;
 use crate::report::{self, PREDICTIONS, ReportInfo};
 use crate::score::store::{self};
 use crate::score::{ScoreTable, Scored};
 use crate::select::select;
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 
 pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let mut ds = load(&cfg.inputs)?;
@@ -33,9 +32,8 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let kept = st.finish(&mut out, lines_of(&ds, &table, &scored, &every))?.kept;
     let cal = cfg.calibration.as_ref();
     if let Some(c) = cal {
-        c.cal.check_scorer(Some(&scorer.settings())).with_context(|| format!("--calibration {}", c.source))?;
-        let z: Vec<Option<f64>> = scored.iter().map(|s| z_of(s.score, &s.detail)).collect();
-        calibrate_table(&mut table, &z, c)?;
+        let z: Vec<Option<f64>> = scored.iter().map(|s| crate::score::logit_of(s.score, &s.detail)).collect();
+        c.apply(Some(&scorer.settings()), &mut table, &z)?;
     }
 
     let selected = select(&table);

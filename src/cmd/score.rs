@@ -2,12 +2,11 @@
 
 use super::inputs::load;
 use super::scoring::{build_scorer, kept_line, lines_of, pairwise_line, score_stored, verifier_line};
-use super::stored::calibrated_lines;
 use crate::config::{self};
 use crate::score::store::{self};
 use crate::score::{ScoreTable, Scored, VerifierCounts};
 use crate::text::count;
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 pub(crate) fn score_cmd(cfg: &config::Score) -> Result<()> {
     let ds = load(&cfg.inputs)?;
@@ -17,7 +16,7 @@ pub(crate) fn score_cmd(cfg: &config::Score) -> Result<()> {
     };
     let (mut scorer, mut out) = build_scorer(&cfg.scorer, cfg.shard, &cfg.out, cfg.overwrite)?;
     if let Some(c) = &cfg.calibration {
-        c.cal.check_scorer(Some(&scorer.settings())).with_context(|| format!("--calibration {}", c.source))?;
+        c.check(Some(&scorer.settings()))?;
     }
     let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (cfg.shard, &mine), cfg.overwrite)?;
     let pairwise = scorer.pairwise();
@@ -26,7 +25,7 @@ pub(crate) fn score_cmd(cfg: &config::Score) -> Result<()> {
     let table = ScoreTable::from_dataset(&ds, &scored);
     let finished = st.finish(&mut out, lines_of(&ds, &table, &scored, &mine))?;
     if let Some(c) = &cfg.calibration {
-        out.write(store::CALIBRATED, store::render(&calibrated_lines(finished.lines, c)?).as_bytes())?;
+        out.write(store::CALIBRATED, store::render(&c.apply_to_lines(None, finished.lines)?).as_bytes())?;
     }
     out.remove_stale(&[store::CALIBRATED])?;
     let all = VerifierCounts::of(mine.iter().map(|&i| &scored[i].detail));

@@ -2,9 +2,7 @@
 //! logits, and a calibration applied.
 
 use crate::console::{caution, warn};
-use crate::metrics::calibrate::logit;
 use crate::outdir::OutDir;
-use crate::report::AppliedCalibration;
 use crate::score::pairwise::store as pairs_store;
 use crate::score::store::{self, ScoreLine, Stored};
 use crate::score::{ScoreTable, VerifierDetail};
@@ -95,20 +93,6 @@ pub(super) fn table_of(stored: &Stored, paths: &[PathBuf]) -> Result<ScoreTable>
     Ok(t)
 }
 
-/// A candidate's logit: the answer-token logit difference when a verifier recorded it, else
-/// logit(score).
-pub(super) fn z_of(score: Option<f64>, d: &crate::score::VerifierDetail) -> Option<f64> {
-    match (d.logit_yes, d.logit_no) {
-        (Some(y), Some(n)) => Some(y - n),
-        _ => score.map(logit),
-    }
-}
-
-/// The logits of a table read back from a store, in grid order.
-pub(super) fn line_logits(t: &ScoreTable, lines: &[ScoreLine]) -> Vec<Option<f64>> {
-    lines_in_grid(t, lines).into_iter().map(|l| l.and_then(|l| z_of(l.score, &l.detail))).collect()
-}
-
 /// Each candidate's stored verifier record, in the table's grid order (`None`: no line).
 pub(super) fn line_details<'a>(t: &ScoreTable, lines: &'a [ScoreLine]) -> Vec<Option<&'a VerifierDetail>> {
     lines_in_grid(t, lines).into_iter().map(|l| l.map(|l| &l.detail)).collect()
@@ -117,36 +101,4 @@ pub(super) fn line_details<'a>(t: &ScoreTable, lines: &'a [ScoreLine]) -> Vec<Op
 /// The store line of each cell of `t` (`None` for a hole the store has no line for).
 fn lines_in_grid<'a>(t: &ScoreTable, lines: &'a [ScoreLine]) -> Vec<Option<&'a ScoreLine>> {
     store::place(lines, &t.grid).into_iter().map(|k| k.map(|k| &lines[k])).collect()
-}
-
-/// Store lines with every non-empty candidate's score calibrated (the columns kept).
-pub(super) fn calibrated_lines(lines: Vec<ScoreLine>, c: &AppliedCalibration) -> Result<Vec<ScoreLine>> {
-    let t = ScoreTable::from_lines(&lines);
-    let mut cal = t.clone();
-    calibrate_table(&mut cal, &line_logits(&t, &lines), c)?;
-    let mut scores: Vec<Option<f64>> = vec![None; lines.len()];
-    for (idx, k) in store::place(&lines, &t.grid).into_iter().enumerate() {
-        if let Some(k) = k {
-            scores[k] = cal.score[idx];
-        }
-    }
-    Ok(lines.into_iter().zip(scores).map(|(l, score)| ScoreLine { score, ..l }).collect())
-}
-
-/// Replaces every non-empty candidate's score with its calibrated probability.
-pub(super) fn calibrate_table(t: &mut ScoreTable, z: &[Option<f64>], c: &AppliedCalibration) -> Result<()> {
-    for idx in 0..t.score.len() {
-        let Some(s) = t.score[idx].filter(|_| !t.empty[idx]) else { continue };
-        if !(0.0..=1.0).contains(&s) {
-            let (i, r) = t.grid.coords(idx);
-            bail!(
-                "--calibration {}: the score of instance {} of run {} is {s}, not a probability in [0, 1]",
-                c.source,
-                t.grid.instances[i],
-                t.grid.runs[r]
-            );
-        }
-        t.set_score(idx, z[idx].map(|z| c.cal.map.apply(z)));
-    }
-    Ok(())
 }

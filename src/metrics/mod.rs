@@ -4,15 +4,14 @@
 pub(crate) mod auc;
 pub(crate) mod bestk;
 pub(crate) mod bootstrap;
-pub(crate) mod calibrate;
-pub(crate) mod calibration;
 pub(crate) mod gate;
 pub(crate) mod paired;
 pub(crate) mod pairwise;
 pub(crate) mod passk;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
+use crate::calibrate::measures as calibration;
 use crate::score::{ScoreTable, Unscored};
 use crate::select::{Ties, ties};
 

@@ -15,8 +15,8 @@ pub(crate) mod tables;
 
 use anyhow::Result;
 
+pub(crate) use crate::calibrate::Applied as AppliedCalibration;
 use crate::metrics::Metrics;
-use crate::metrics::calibrate::Calibration;
 use crate::outdir::OutDir;
 use crate::score::{ScoreTable, ScorerSettings, VerifierCounts, VerifierDetail};
 
@@ -40,19 +40,6 @@ pub(crate) struct ReportInfo<'a> {
     pub(crate) calibration: Option<&'a AppliedCalibration>,
     /// The `--tie-break` sources of a scorer other than `--combine`, in order.
     pub(crate) tie_break: Vec<String>,
-}
-
-/// A calibration map applied to the scores of a report, and the file it came from.
-#[derive(Clone, Debug)]
-pub(crate) struct AppliedCalibration {
-    pub(crate) cal: Calibration,
-    pub(crate) source: String,
-}
-
-impl AppliedCalibration {
-    pub(crate) fn describe(&self) -> String {
-        self.cal.describe()
-    }
 }
 
 impl ReportInfo<'_> {

@@ -252,7 +252,7 @@ pub(crate) fn curves_svg(title: &str, ks: &[usize], curves: &[Curve], mark: Opti
 fn draw_bins(
     chart: &mut Chart,
     root: &DrawingArea<SVGBackend, plotters::coord::Shift>,
-    bins: &[crate::metrics::calibration::Bin],
+    bins: &[crate::calibrate::measures::Bin],
 ) -> Result<Vec<(f64, f64)>, DrawingAreaErrorKind<std::io::Error>> {
     let pts: Vec<(f64, f64)> = bins.iter().map(|b| (100.0 * b.mean_score, 100.0 * b.resolved_rate)).collect();
     let color = PALETTE[0];

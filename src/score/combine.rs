@@ -241,7 +241,7 @@ fn source_values(
             let mut absent = 0;
             for idx in all {
                 match placed[idx].map(|k| &st.lines[k]) {
-                    Some(l) => raw[idx] = (l.score, l.detail.logit_yes.zip(l.detail.logit_no).map(|(y, n)| y - n)),
+                    Some(l) => raw[idx] = (l.score, l.detail.logit_difference()),
                     None => absent += !ds.cands[idx].is_empty() as usize,
                 }
             }

@@ -88,6 +88,20 @@ impl VerifierDetail {
     }
 }
 
+/// A candidate's logit: the answer-logit difference when a verifier recorded both logits, else
+/// logit(score). The one "logit of a score" (calibration fits and applies on it; `--combine
+/// --scale logit` sums it).
+pub(crate) fn logit_of(score: Option<f64>, d: &VerifierDetail) -> Option<f64> {
+    d.logit_difference().or_else(|| score.map(crate::prob::logit))
+}
+
+impl VerifierDetail {
+    /// l_yes - l_no, when both were recorded.
+    pub(crate) fn logit_difference(&self) -> Option<f64> {
+        self.logit_yes.zip(self.logit_no).map(|(y, n)| y - n)
+    }
+}
+
 /// Why a non-empty candidate has no score. Unscored candidates are not low scores: they rank
 /// last in selection, and AUC, ECE and Brier leave them out (every summary counts them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -4,7 +4,7 @@
 //! tokens when the scores came from a verifier). Each is a maximum-likelihood fit by Newton's
 //! method. `cross_validate` reports ECE, Brier and log loss before and after under k-fold
 //! cross-validation by instance (a candidate is always judged by a map fitted without its
-//! instance), which also picks the method; cal.json is this module's file.
+//! instance), which also picks the method; cal.json is this module's file (`Calibration`).
 //!
 //! Decisions: empty candidates (no patch: never selected, always unresolved) are neither fitted
 //! nor transformed; a score outside [0, 1] is an error (these maps are for probabilities);
@@ -15,7 +15,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use super::calibration::{brier, ece};
+use super::measures::{brier, ece};
 use crate::rng::SplitMix64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
