@@ -29,7 +29,7 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     if !cfg.tie_break.is_empty() {
         table.tie_rank = Some(crate::score::combine::tie_break_ranks(&table.score, &cfg.tie_break, &ds)?);
     }
-    let kept = st.finish(&mut out, lines_of(&ds, &table, &scored, &every))?.kept;
+    let kept = st.finish(lines_of(&ds, &table, &scored, &every))?.kept;
     let cal = cfg.calibration.as_ref();
     if let Some(c) = cal {
         let z: Vec<Option<f64>> = scored.iter().map(|s| crate::score::logit_of(s.score, &s.detail)).collect();

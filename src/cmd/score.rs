@@ -23,7 +23,7 @@ pub(crate) fn score_cmd(cfg: &config::Score) -> Result<()> {
     // Labels do not depend on scores: a table over placeholders gives every line's label.
     let scored: Vec<Scored> = run.scored.into_iter().map(Option::unwrap_or_default).collect();
     let table = ScoreTable::from_dataset(&ds, &scored);
-    let finished = st.finish(&mut out, lines_of(&ds, &table, &scored, &mine))?;
+    let finished = st.finish(lines_of(&ds, &table, &scored, &mine))?;
     if let Some(c) = &cfg.calibration {
         out.write(store::CALIBRATED, store::render(&c.apply_to_lines(None, finished.lines)?).as_bytes())?;
     }

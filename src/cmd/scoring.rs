@@ -101,9 +101,6 @@ pub(super) fn score_stored(
             ),
         );
     }
-    if st.dropped_torn_line {
-        caution(None, &format!("{}: dropped a torn last line (an interrupted run)", out.file(store::SCORES).display()));
-    }
     let mut scored: Vec<Option<Scored>> = vec![None; ds.cands.len()];
     if scorer.resumable() {
         for &idx in mine {

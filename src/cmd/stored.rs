@@ -1,7 +1,7 @@
 //! Score stores read back (`eval`, `select`, `calibrate`, `compare`): the merged lines, the
 //! logits, and a calibration applied.
 
-use crate::console::{caution, warn};
+use crate::console::warn;
 use crate::outdir::OutDir;
 use crate::score::pairwise::store as pairs_store;
 use crate::score::store::{self, ScoreLine, Stored};
@@ -16,8 +16,7 @@ pub(super) struct Scoped {
     pub(super) left_out: Option<Vec<String>>,
 }
 
-/// The scores of one store, or of several merged (shards), with the torn-line warnings; no
-/// score at all is an error. With `--instances`, only the lines of its instances are kept:
+/// The scores of one store, or of several merged (shards); no score at all is an error. With `--instances`, only the lines of its instances are kept:
 /// every number of eval, calibrate and compare is then over those instances. An id of the
 /// list the store has no line for is left out with a warning (a store from `rerank
 /// --instances` holds a line for every id of its list, holes included).
@@ -55,8 +54,7 @@ pub(super) fn read_scoped(paths: &[PathBuf], instances: &crate::config::Instance
     Ok(Scoped { stored, left_out: Some(left_out.into_iter().collect()) })
 }
 
-/// The scores of one store, or of several merged (shards), with the torn-line warnings; no
-/// score at all is an error.
+/// The scores of one store, or of several merged (shards); no score at all is an error.
 pub(super) fn read_scores(paths: &[PathBuf]) -> Result<Stored> {
     for p in paths {
         let dir = if p.is_dir() { Some(p.as_path()) } else { p.parent().filter(|_| p.ends_with(store::SCORES)) };
@@ -69,9 +67,6 @@ pub(super) fn read_scores(paths: &[PathBuf]) -> Result<Stored> {
         }
     }
     let stored = store::read_many(paths)?;
-    for p in &stored.torn {
-        caution(None, &format!("{}: dropped a torn last line (an interrupted run)", p.display()));
-    }
     if stored.lines.is_empty() {
         bail!("{}: no scores", stored.origin);
     }
@@ -84,10 +79,7 @@ pub(super) fn table_of(stored: &Stored, paths: &[PathBuf]) -> Result<ScoreTable>
     let mut t = ScoreTable::from_lines(&stored.lines);
     if matches!(&stored.scorer, Some(crate::score::ScorerSettings::Verifier(v)) if v.pairwise.is_some()) {
         let files: Vec<PathBuf> = paths.iter().map(|p| pairs_store::beside(p)).collect();
-        let (lines, torn) = pairs_store::read_many(&files)?;
-        for p in &torn {
-            caution(None, &format!("{}: dropped a torn last line (an interrupted run)", p.display()));
-        }
+        let lines = pairs_store::read_many(&files)?;
         t.contests = Some(std::sync::Arc::new(crate::score::pairwise::contests_from(&lines, &t.grid, &t.empty)));
     }
     Ok(t)

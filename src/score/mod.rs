@@ -5,6 +5,7 @@
 pub(crate) mod combine;
 mod consensus;
 mod field;
+pub(crate) mod kept;
 pub(crate) mod pairwise;
 pub(crate) mod remote;
 pub(crate) mod settings;

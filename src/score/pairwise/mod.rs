@@ -87,14 +87,7 @@ impl Scorer for Pairwise {
     }
 
     fn attach(&mut self, out: &mut OutDir, afresh: bool) -> Result<()> {
-        let st = PairStore::open(out, afresh)?;
-        if st.dropped_torn_line {
-            crate::console::caution(
-                None,
-                &format!("{}: dropped a torn last line (an interrupted run)", st.path().display()),
-            );
-        }
-        self.store = Some(st);
+        self.store = Some(store::open(out, afresh)?);
         Ok(())
     }
 
@@ -146,7 +139,7 @@ impl Scorer for Pairwise {
                 contests[p.i] = Some(c);
             }
         }
-        cost.kept = store.finish(lines)?;
+        cost.kept = store.finish(lines)?.1;
         cost.secs = started.elapsed().as_secs_f64();
         self.outcome = Some(Outcome { contests, cost });
         Ok(())
@@ -241,7 +234,8 @@ impl Window<'_> {
         let mut jobs = Vec::new();
         for (w, (p, list)) in plans.iter_mut().zip(pairs).enumerate() {
             for &(a, b) in list {
-                match self.store.stored(&key(self.ds, p.i, a, b)) {
+                let (i, ra, rb) = names(self.ds, p.i, a, b);
+                match self.store.stored((i, ra, rb)) {
                     Some(line) => {
                         p.results.insert((a, b), line.p_a);
                         self.cost.reused += 1;
@@ -315,7 +309,8 @@ impl Window<'_> {
         };
         let mut record = |j: usize, s: Scored| -> Result<()> {
             let (w, a, b) = jobs[j];
-            let (instance_id, ra, rb) = key(ds, plans[w].i, a, b);
+            let (i, ra, rb) = names(ds, plans[w].i, a, b);
+            let (instance_id, ra, rb) = (i.to_string(), ra.to_string(), rb.to_string());
             let d = s.detail;
             let line = PairLine {
                 instance_id,
@@ -362,6 +357,6 @@ pub(crate) fn contests_from(lines: &[PairLine], grid: &crate::grid::Grid, empty:
 }
 
 /// A comparison's key in pairs.jsonl: (instance, run shown as A, run shown as B).
-fn key(ds: &Dataset, i: usize, a: usize, b: usize) -> store::PairKey {
-    (ds.grid.instances[i].clone(), ds.grid.runs[a].clone(), ds.grid.runs[b].clone())
+fn names(ds: &Dataset, i: usize, a: usize, b: usize) -> (&str, &str, &str) {
+    (&ds.grid.instances[i], &ds.grid.runs[a], &ds.grid.runs[b])
 }

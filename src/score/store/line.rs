@@ -159,6 +159,33 @@ impl ScoreLine {
     }
 }
 
+impl crate::score::kept::Line for ScoreLine {
+    fn key(&self) -> crate::score::kept::Key<'_> {
+        (&self.instance_id, &self.run, "")
+    }
+
+    fn parse(text: &[u8]) -> Result<Self, String> {
+        parse_line(text)
+    }
+
+    /// The same score (within `MERGE_TOLERANCE`) and no two different labels.
+    fn agrees(&self, b: &Self) -> bool {
+        let same_score = match (self.score, b.score) {
+            (Some(x), Some(y)) => (x - y).abs() <= crate::score::kept::MERGE_TOLERANCE,
+            (x, y) => x == y,
+        };
+        same_score && (self.resolved.is_none() || b.resolved.is_none() || self.resolved == b.resolved)
+    }
+
+    fn describe(&self) -> String {
+        format!("instance {} of run {}", self.instance_id, self.run)
+    }
+
+    fn values(&self) -> String {
+        format!("score {:?}, resolved {:?}", self.score, self.resolved)
+    }
+}
+
 /// One line, with the failing field named (`field `score`: invalid type: ...`).
 pub(super) fn parse_line(text: &[u8]) -> Result<ScoreLine, String> {
     let mut de = serde_json::Deserializer::from_slice(text);

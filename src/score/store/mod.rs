@@ -14,28 +14,29 @@
 //! make "the scores of this directory" ambiguous for `eval`, `select` and `compare`.
 //!
 //! Files: `line` (the line format and its parser), this file (the header, the refusal of another
-//! scorer's directory, the writer), `read` (reading stores back and merging them).
+//! scorer's directory, the open store), `read` (reading stores back and merging them); the
+//! lines themselves are kept by `score::kept`, which pairs.jsonl shares.
 
 mod line;
 mod read;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::Scored;
+use super::kept::{self, Kept};
 use super::settings::ScorerSettings;
 use super::shard::Shard;
 use crate::outdir::{self, OutDir};
 
+pub use super::kept::MERGE_TOLERANCE;
 pub(crate) use line::{ScoreLine, place};
-use read::read_lines;
-pub use read::{MERGE_TOLERANCE, Stored, read, read_many};
+pub use read::{Stored, read, read_many};
 
 pub(crate) const SCORES: &str = "scores.jsonl";
 pub(crate) const SETTINGS: &str = "scores.settings.json";
@@ -125,7 +126,8 @@ fn refuse(e: Existing, dir: &Path, want: Want, overwrite: bool) -> Result<Existi
     }
 }
 
-/// The open store of an output directory.
+/// The open store of an output directory: the kept lines (`score::kept`) under this scorer's
+/// header.
 ///
 /// Decision (a store only grows): every line already in the store of the same scorer is kept.
 /// A run scores the candidates of its own inputs (reusing stored scores when the scorer is
@@ -133,15 +135,11 @@ fn refuse(e: Existing, dir: &Path, want: Want, overwrite: bool) -> Result<Existi
 /// other runs, other instances, subsets and earlier inputs stay. Only `--overwrite` starts
 /// afresh, and says how many lines it discarded.
 pub struct ScoreStore {
-    file: outdir::Appender,
-    /// Every line already in the store when it was opened, by (instance, run).
-    previous: HashMap<(String, String), ScoreLine>,
+    lines: Kept<ScoreLine>,
     /// Lines read back from an earlier run.
     pub(crate) reused: usize,
     /// Lines `--overwrite` discarded.
     pub(crate) discarded: usize,
-    /// A torn last line (an interrupted run) was dropped.
-    pub(crate) dropped_torn_line: bool,
     /// The store started afresh (a new directory, another scorer's, or `--overwrite`).
     pub(crate) afresh: bool,
     /// Its header predated content identities and was rewritten with this run's.
@@ -153,83 +151,42 @@ impl ScoreStore {
     /// `overwrite`, which discards whatever is stored). The complete lines already there are
     /// kept; [`ScoreStore::stored`] gives their scores back for reuse.
     pub fn open(out: &mut OutDir, want: Want, overwrite: bool) -> Result<Self> {
-        let path = out.file(SCORES);
         let (same, upgraded) = match refuse(existing(out.path(), want)?, out.path(), want, overwrite)? {
             Existing::Same { predates } => (true, predates && !overwrite),
             _ => (false, false),
         };
-        let mut previous = HashMap::new();
-        let (mut torn, mut discarded) = (false, 0);
-        if overwrite || !same {
-            if path.exists() {
-                discarded = read_lines(&path).map(|b| b.lines.len()).unwrap_or(0);
-            }
-            outdir::write_atomic(&path, b"")?;
-        } else if path.exists() {
-            let back = read_lines(&path)?;
-            torn = back.torn;
-            if torn {
-                // Cut the torn tail so that appends start on a fresh line.
-                let f = OpenOptions::new()
-                    .write(true)
-                    .open(&path)
-                    .with_context(|| format!("{}: cannot open", path.display()))?;
-                f.set_len(back.complete_bytes)?;
-            }
-            previous = back.lines.into_iter().map(|l| ((l.instance_id.clone(), l.run.clone()), l)).collect();
-        }
-        if !same || overwrite || upgraded {
+        let afresh = overwrite || !same;
+        let lines = Kept::open(out, SCORES, afresh)?;
+        if afresh || upgraded {
             let header = Header { format: FORMAT.into(), scorer: want.scorer.clone(), shard: want.shard };
             let text = serde_json::to_string_pretty(&header).expect("header serializes") + "\n";
             outdir::write_atomic(&out.file(SETTINGS), text.as_bytes())?;
         }
-        out.mark_written(SCORES);
         out.mark_written(SETTINGS);
-        let file = outdir::Appender::open(&path)?;
-        let reused = previous.len();
-        let afresh = overwrite || !same;
-        Ok(ScoreStore { file, previous, reused, discarded, dropped_torn_line: torn, afresh, upgraded })
+        let (reused, discarded) = (lines.reused(), lines.discarded);
+        Ok(ScoreStore { lines, reused, discarded, afresh, upgraded })
     }
 
     /// The stored score of a candidate, if the store holds one.
     pub(crate) fn stored(&self, instance_id: &str, run: &str) -> Option<Scored> {
-        self.previous.get(&(instance_id.to_string(), run.to_string())).map(ScoreLine::scored)
+        self.lines.stored((instance_id, run, "")).map(ScoreLine::scored)
     }
 
     /// Appends one line (one `write` call), syncing to disk every 64 lines.
     pub(crate) fn append(&mut self, line: &ScoreLine) -> Result<()> {
-        self.file.append(line)
+        self.lines.append(line)
     }
 
     pub(crate) fn sync(&mut self) -> Result<()> {
-        self.file.sync()
+        self.lines.sync()
     }
 
-    /// Replaces the file, atomically, with `lines` (this run's candidates) and every earlier
-    /// line of another candidate, sorted by (instance, run) so that the result depends neither on
-    /// the order in which candidates finished nor on the order of earlier runs. Returns the
-    /// whole store and how many earlier lines were kept beside this run's.
-    pub(crate) fn finish(mut self, out: &mut OutDir, lines: Vec<ScoreLine>) -> Result<Finished> {
-        self.sync()?;
-        let mut all: Vec<ScoreLine> = if self.previous.is_empty() {
-            Vec::new()
-        } else {
-            let mine: std::collections::HashSet<(&str, &str), foldhash::fast::RandomState> =
-                lines.iter().map(|l| (l.instance_id.as_str(), l.run.as_str())).collect();
-            std::mem::take(&mut self.previous)
-                .into_values()
-                .filter(|l| !mine.contains(&(l.instance_id.as_str(), l.run.as_str())))
-                .collect()
-        };
-        let kept = all.len();
-        all.extend(lines);
-        // Usually in order already (a dataset's grid order is this order): then one pass.
-        if !all.is_sorted_by(|a, b| (&a.instance_id, &a.run) <= (&b.instance_id, &b.run)) {
-            all.sort_by(|a, b| (&a.instance_id, &a.run).cmp(&(&b.instance_id, &b.run)));
-        }
-        drop(self);
-        out.write(SCORES, render(&all).as_bytes())?;
-        Ok(Finished { lines: all, kept })
+    /// Replaces the file with `lines` (this run's candidates) and every earlier line of another
+    /// candidate, sorted by (instance, run) (`Kept::finish`). Returns the whole store and how
+    /// many earlier lines were kept beside this run's.
+    pub(crate) fn finish(self, lines: Vec<ScoreLine>) -> Result<Finished> {
+        let (lines, kept) = self.lines.finish(lines)?;
+        Ok(Finished { lines, kept })
     }
 }
 
@@ -243,15 +200,5 @@ pub(crate) struct Finished {
 
 /// The text of a whole store file.
 pub(crate) fn render(lines: &[ScoreLine]) -> String {
-    use rayon::prelude::*;
-    // In parallel chunks: a store of a million lines is written in a fraction of a second.
-    let chunk = |ls: &[ScoreLine]| -> String {
-        let mut s = String::with_capacity(ls.len() * 160);
-        for l in ls {
-            s += &serde_json::to_string(l).expect("score line serializes");
-            s.push('\n');
-        }
-        s
-    };
-    lines.par_chunks(4096).map(chunk).collect::<Vec<String>>().concat()
+    kept::render(lines)
 }

@@ -1,16 +1,14 @@
 //! Stores read back: one file (or a directory's), or several merged (shards, parts), with
 //! the refusals that keep a merge honest.
 
-use std::collections::HashMap;
-use std::fs::{self, File};
-use std::io::{BufRead, BufReader};
+use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 
-use super::line::{ScoreLine, parse_line};
+use super::line::ScoreLine;
 use super::{Header, SCORES, SETTINGS};
-use crate::input::stream::{max_line_bytes, read_line_bounded};
+use crate::score::kept;
 use crate::score::settings::ScorerSettings;
 use crate::score::shard::Shard;
 
@@ -26,8 +24,6 @@ pub struct Stored {
     /// The shard the store holds (`None` after a merge of every shard).
     pub(crate) shard: Option<Shard>,
     pub(crate) lines: Vec<ScoreLine>,
-    /// Files whose torn last line (an interrupted run) was dropped.
-    pub(crate) torn: Vec<PathBuf>,
 }
 
 /// Reads a store: a scores.jsonl file (any name), or a directory holding one. The header is
@@ -37,7 +33,7 @@ pub fn read(path: &Path) -> Result<Stored> {
     if !file.exists() {
         bail!("{}: no such scores file", file.display());
     }
-    let back = read_lines(&file)?;
+    let back = kept::read_lines::<ScoreLine>(&file)?;
     let header = match file.parent() {
         Some(dir) if file.file_name().is_some_and(|n| n == SCORES) && dir.join(SETTINGS).exists() => {
             let meta = dir.join(SETTINGS);
@@ -47,17 +43,12 @@ pub fn read(path: &Path) -> Result<Stored> {
         _ => None,
     };
     let (scorer, shard) = header.map_or((None, None), |h| (Some(h.scorer), h.shard));
-    let torn = if back.torn { vec![file.clone()] } else { Vec::new() };
-    Ok(Stored { origin: file.display().to_string(), path: file, scorer, shard, lines: back.lines, torn })
+    Ok(Stored { origin: file.display().to_string(), path: file, scorer, shard, lines: back.lines })
 }
-
-/// Overlapping scores of one candidate in two stores must agree this closely (engines and
-/// batch compositions differ in the last bits; anything more is another scorer).
-pub const MERGE_TOLERANCE: f64 = 1e-4;
 
 /// Several stores read as one: shards scored on several machines, or a run scored in parts.
 /// Refused: stores of different scorers; a sharded run with a shard missing or given twice;
-/// a candidate scored differently (beyond [`MERGE_TOLERANCE`]) or labelled differently in two
+/// a candidate scored differently (beyond `kept::MERGE_TOLERANCE`) or labelled differently in two
 /// stores. A candidate in several stores that agree is kept once.
 pub fn read_many(paths: &[PathBuf]) -> Result<Stored> {
     let mut all = paths.iter().map(|p| read(p)).collect::<Result<Vec<Stored>>>()?;
@@ -80,28 +71,10 @@ pub fn read_many(paths: &[PathBuf]) -> Result<Stored> {
             );
         }
     }
-    let mut merged: Vec<ScoreLine> = Vec::new();
-    let mut at: HashMap<(String, String), (usize, usize)> = HashMap::new();
-    for (k, s) in all.iter().enumerate() {
-        for l in &s.lines {
-            let key = (l.instance_id.clone(), l.run.clone());
-            match at.get(&key) {
-                None => {
-                    at.insert(key, (merged.len(), k));
-                    merged.push(l.clone());
-                }
-                Some(&(j, from)) => agree(&merged[j], &all[from].origin, l, &s.origin)?,
-            }
-        }
-    }
-    Ok(Stored {
-        path: all[0].path.clone(),
-        origin: all.iter().map(|s| s.origin.as_str()).collect::<Vec<_>>().join(" + "),
-        scorer: all[0].scorer.clone(),
-        shard: None,
-        lines: merged,
-        torn: all.iter().flat_map(|s| s.torn.clone()).collect(),
-    })
+    let origins: Vec<String> = all.iter().map(|s| s.origin.clone()).collect();
+    let (path, scorer) = (all[0].path.clone(), all[0].scorer.clone());
+    let lines = kept::merge(all.into_iter().map(|s| s.lines).collect(), &origins)?;
+    Ok(Stored { path, origin: origins.join(" + "), scorer, shard: None, lines })
 }
 
 /// Shards merge only all together, each once.
@@ -134,71 +107,4 @@ fn check_shards(all: &[Stored]) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn agree(a: &ScoreLine, a_from: &str, b: &ScoreLine, b_from: &str) -> Result<()> {
-    let same_score = match (a.score, b.score) {
-        (Some(x), Some(y)) => (x - y).abs() <= MERGE_TOLERANCE,
-        (x, y) => x == y,
-    };
-    let same_label = a.resolved.is_none() || b.resolved.is_none() || a.resolved == b.resolved;
-    if !same_score || !same_label {
-        bail!(
-            "instance {} of run {} is in {a_from} (score {:?}, resolved {:?}) and in {b_from} (score {:?}, resolved {:?}), which disagree",
-            a.instance_id,
-            a.run,
-            a.score,
-            a.resolved,
-            b.score,
-            b.resolved
-        );
-    }
-    Ok(())
-}
-
-pub(super) struct ReadBack {
-    pub(super) lines: Vec<ScoreLine>,
-    /// Bytes of complete, valid lines.
-    pub(super) complete_bytes: u64,
-    pub(super) torn: bool,
-}
-
-/// Reads every line; blank lines are skipped; a last line without a newline that does not parse
-/// is a torn line (dropped, reported); any other bad line is an error naming file, line and field.
-/// A repeated (instance, run) is an error naming both lines.
-pub(super) fn read_lines(path: &Path) -> Result<ReadBack> {
-    let f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    let mut r = BufReader::new(f);
-    let mut buf = Vec::new();
-    let (mut out, mut offset, mut lineno) = (Vec::new(), 0u64, 0usize);
-    let mut seen: HashMap<(String, String), usize> = HashMap::new();
-    loop {
-        buf.clear();
-        lineno += 1;
-        let n = read_line_bounded(&mut r, &mut buf, max_line_bytes())
-            .with_context(|| format!("{}:{lineno}", path.display()))?;
-        if n == 0 {
-            return Ok(ReadBack { lines: out, complete_bytes: offset, torn: false });
-        }
-        let text = buf.strip_prefix(b"\xef\xbb\xbf".as_slice()).unwrap_or(&buf);
-        if text.iter().all(u8::is_ascii_whitespace) {
-            offset += n as u64;
-            continue;
-        }
-        let parsed = parse_line(text);
-        if !buf.ends_with(b"\n") && parsed.is_err() && r.fill_buf()?.is_empty() {
-            return Ok(ReadBack { lines: out, complete_bytes: offset, torn: true });
-        }
-        let line = parsed.map_err(|e| anyhow!("{}:{lineno}: {e}", path.display()))?;
-        if let Some(first) = seen.insert((line.instance_id.clone(), line.run.clone()), lineno) {
-            bail!(
-                "{}:{lineno}: duplicate line for instance {} of run {} (first at line {first})",
-                path.display(),
-                line.instance_id,
-                line.run
-            );
-        }
-        offset += n as u64;
-        out.push(line);
-    }
 }

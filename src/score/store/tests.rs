@@ -45,7 +45,7 @@ fn resume_drops_torn_line_and_refuses_other_settings() {
     drop(f);
     let mut out = OutDir::open(d.path()).unwrap();
     let mut s = ScoreStore::open(&mut out, want(&a), false).unwrap();
-    assert_eq!((s.reused, s.dropped_torn_line), (2, true));
+    assert_eq!(s.reused, 2, "the torn line dropped");
     assert_eq!(s.stored("i2", "r").unwrap().score, Some(0.25));
     s.append(&line("i3", 1.0)).unwrap();
     drop(s);
@@ -69,7 +69,7 @@ fn a_store_only_grows() {
     let run = |lines: &[ScoreLine]| {
         let mut out = OutDir::open(d.path()).unwrap();
         let st = ScoreStore::open(&mut out, want(&c), false).unwrap();
-        st.finish(&mut out, lines.to_vec()).unwrap()
+        st.finish(lines.to_vec()).unwrap()
     };
     let f = run(&[line("b", 0.5), line("a", 0.25)]);
     assert_eq!((f.kept, f.lines.len()), (0, 2));
@@ -99,10 +99,10 @@ fn bad_lines_name_file_line_and_field() {
         let e = read(&p).unwrap_err().to_string();
         assert!(e.contains(want), "{bad}: {e}");
     }
-    // A BOM and blank lines are fine; a torn last line is dropped and reported.
+    // A BOM and blank lines are fine; a torn last line is dropped (and said, by `kept`).
     fs::write(&p, format!("\u{feff}{good}\n\n{{\"instance_id\":\"b")).unwrap();
     let s = read(&p).unwrap();
-    assert_eq!((s.lines.len(), s.torn.len(), s.scorer), (1, 1, None));
+    assert_eq!((s.lines.len(), s.scorer), (1, None));
 }
 
 /// Writes a store of `lines` for `scorer` (and `shard`) into a new directory under `root`.
@@ -110,7 +110,7 @@ fn store_in(root: &Path, name: &str, scorer: &ScorerSettings, shard: Option<Shar
     let dir = root.join(name);
     let mut out = OutDir::open(&dir).unwrap();
     let st = ScoreStore::open(&mut out, Want { scorer, shard }, false).unwrap();
-    st.finish(&mut out, lines.to_vec()).unwrap();
+    st.finish(lines.to_vec()).unwrap();
     dir
 }
 
