@@ -18,29 +18,29 @@ use crate::score::ScoreTable;
 
 /// The chosen run index for every instance.
 pub(crate) fn select(t: &ScoreTable) -> Vec<usize> {
-    (0..t.grid.instances.len())
+    (0..t.grid().instances.len())
         .map(|i| {
-            let mut best = t.grid.range(i).start;
-            for idx in t.grid.range(i) {
+            let mut best = t.grid().range(i).start;
+            for idx in t.grid().range(i) {
                 if better(t, idx, best) {
                     best = idx;
                 }
             }
-            best - t.grid.range(i).start
+            best - t.grid().range(i).start
         })
         .collect()
 }
 
 /// Whether candidate `a` strictly beats candidate `b` of the same instance.
 fn better(t: &ScoreTable, a: usize, b: usize) -> bool {
-    let (na, nb) = (!t.empty[a], !t.empty[b]);
+    let (na, nb) = (!t.empty()[a], !t.empty()[b]);
     if na != nb {
         return na;
     }
     // Among empty candidates, one with a record (a run that submitted nothing) before a hole,
     // so an all-empty instance's pick is credited to a run that has a record for it.
-    if !na && t.missing[a] != t.missing[b] {
-        return !t.missing[a];
+    if !na && t.missing()[a] != t.missing()[b] {
+        return !t.missing()[a];
     }
     // `==` as best@k groups ties (so 0.0 and -0.0 tie, as they do there).
     let (ka, kb) = (t.order_key(a), t.order_key(b));
@@ -53,44 +53,44 @@ fn better(t: &ScoreTable, a: usize, b: usize) -> bool {
         (None, Some(_)) => Some(false),
         _ => None,
     };
-    first(t.content[a], t.content[b]).or_else(|| first(t.raw[a], t.raw[b])).unwrap_or(false)
+    first(t.content()[a], t.content()[b]).or_else(|| first(t.raw()[a], t.raw()[b])).unwrap_or(false)
 }
 
 /// The candidates of instance `i` holding the patch of candidate `pick` (flat indices): every
 /// non-empty candidate of its content key; the pick alone when it is empty or has no key (a
 /// store written before swerm recorded keys).
 pub(crate) fn copies(t: &ScoreTable, i: usize, pick: usize) -> Vec<usize> {
-    match t.content[pick].filter(|_| !t.empty[pick]) {
+    match t.content()[pick].filter(|_| !t.empty()[pick]) {
         None => vec![pick],
-        Some(k) => t.grid.range(i).filter(|&c| !t.empty[c] && t.content[c] == Some(k)).collect(),
+        Some(k) => t.grid().range(i).filter(|&c| !t.empty()[c] && t.content()[c] == Some(k)).collect(),
     }
 }
 
 /// The label instance `i`'s pick (run `pick_run`) is credited with: the mean label of its
 /// copies (`labels` instance-major, every candidate labelled).
 pub(crate) fn credit(t: &ScoreTable, labels: &[bool], i: usize, pick_run: usize) -> f64 {
-    let c = copies(t, i, t.grid.idx(i, pick_run));
+    let c = copies(t, i, t.grid().idx(i, pick_run));
     c.iter().filter(|&&x| labels[x]).count() as f64 / c.len() as f64
 }
 
 /// Whether instance `i`'s pick has copies that disagree on the label.
 pub(crate) fn mixed_copies(t: &ScoreTable, labels: &[bool], i: usize, pick_run: usize) -> bool {
-    let c = copies(t, i, t.grid.idx(i, pick_run));
+    let c = copies(t, i, t.grid().idx(i, pick_run));
     c.iter().any(|&x| labels[x]) && c.iter().any(|&x| !labels[x])
 }
 
 /// How many instances' picks each run holds: a pick shared equally by the runs holding a copy
 /// of its patch; a pick that is a hole (no run has a record for the instance) credited to none.
 pub(crate) fn pick_shares(t: &ScoreTable, selected: &[usize]) -> Vec<f64> {
-    let mut shares = vec![0.0; t.grid.n_runs()];
+    let mut shares = vec![0.0; t.grid().n_runs()];
     for (i, &r) in selected.iter().enumerate() {
-        let pick = t.grid.idx(i, r);
-        if t.missing[pick] {
+        let pick = t.grid().idx(i, r);
+        if t.missing()[pick] {
             continue;
         }
         let c = copies(t, i, pick);
         for x in &c {
-            shares[t.grid.coords(*x).1] += 1.0 / c.len() as f64;
+            shares[t.grid().coords(*x).1] += 1.0 / c.len() as f64;
         }
     }
     shares
@@ -109,7 +109,7 @@ pub(crate) struct Ties {
 /// The candidates of instance `i` (flat indices), best first: the order `select` picks by, so
 /// the first is the selected one. Candidates the rule cannot tell apart keep run order.
 pub(crate) fn ranking(t: &ScoreTable, i: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = t.grid.range(i).collect();
+    let mut order: Vec<usize> = t.grid().range(i).collect();
     order.sort_by(|&a, &b| {
         if better(t, a, b) {
             std::cmp::Ordering::Less
@@ -127,26 +127,26 @@ pub(crate) fn ranking(t: &ScoreTable, i: usize) -> Vec<usize> {
 /// tie-break decides the selected rate there). Empty candidates never count; a candidate
 /// without a content key counts as its own patch.
 pub(crate) fn tie_at(t: &ScoreTable, i: usize) -> Option<bool> {
-    let live: Vec<usize> = t.grid.range(i).filter(|&idx| !t.empty[idx]).collect();
+    let live: Vec<usize> = t.grid().range(i).filter(|&idx| !t.empty()[idx]).collect();
     let top = live.iter().map(|&idx| t.order_key(idx)).max_by(f64::total_cmp)?;
     let tied: Vec<usize> = live.into_iter().filter(|&idx| t.order_key(idx) == top).collect();
     let mut keys: Vec<Option<u64>> = Vec::new();
     for &idx in &tied {
-        if t.content[idx].is_none() || !keys.contains(&t.content[idx]) {
-            keys.push(t.content[idx]);
+        if t.content()[idx].is_none() || !keys.contains(&t.content()[idx]) {
+            keys.push(t.content()[idx]);
         }
     }
     if keys.len() < 2 {
         return None;
     }
-    let labels: Vec<Option<bool>> = tied.iter().map(|&idx| t.label[idx]).collect();
+    let labels: Vec<Option<bool>> = tied.iter().map(|&idx| t.label()[idx]).collect();
     Some(labels.contains(&Some(true)) && labels.contains(&Some(false)))
 }
 
 /// Counts the instances with a tied top among different patches (`tie_at`).
 pub(crate) fn ties(t: &ScoreTable) -> Ties {
     let mut out = Ties::default();
-    for mixed in (0..t.grid.instances.len()).filter_map(|i| tie_at(t, i)) {
+    for mixed in (0..t.grid().instances.len()).filter_map(|i| tie_at(t, i)) {
         out.tied += 1;
         out.mixed_labels += mixed as usize;
     }
@@ -157,10 +157,11 @@ pub(crate) fn ties(t: &ScoreTable) -> Ties {
 mod tests {
     use super::*;
     use crate::score::Unscored;
+    use crate::score::table::Columns;
 
     fn table(score: Vec<Option<f64>>, empty: Vec<bool>, content: Vec<Option<u64>>) -> ScoreTable {
         let n = score.len();
-        ScoreTable {
+        ScoreTable::from(Columns {
             tie_rank: None,
             grid: crate::grid::Grid::new(vec!["i".into()], (0..n).map(|r| r.to_string()).collect()),
             label: vec![None; n],
@@ -171,7 +172,7 @@ mod tests {
             raw: vec![None; content.len()],
             content,
             contests: None,
-        }
+        })
     }
 
     #[test]
@@ -243,7 +244,7 @@ mod tests {
                 p.iter().map(|&r| keys[r]).collect()
             });
             let y: Vec<bool> = p.iter().map(|&r| labels[r]).collect();
-            t.label = y.iter().map(|&b| Some(b)).collect();
+            t.set_labels(y.iter().map(|&b| Some(b)).collect());
             let sel = select(&t);
             assert_eq!(keys[p[sel[0]]], Some(7), "{p:?}");
             assert!((credit(&t, &y, 0, sel[0]) - 1.0 / 3.0).abs() < 1e-12, "{p:?}");
@@ -263,12 +264,15 @@ mod tests {
             vec![false; 4],
             vec![Some(1), Some(1), Some(2), Some(3)],
         );
-        t.label = vec![Some(true), Some(true), Some(false), Some(true)];
+        t.set_labels(vec![Some(true), Some(true), Some(false), Some(true)]);
         assert_eq!(ties(&t), Ties { tied: 1, mixed_labels: 1 });
-        t.content = vec![Some(1), Some(1), Some(1), Some(3)];
+        let mut c = t.into_columns();
+        c.content = vec![Some(1), Some(1), Some(1), Some(3)];
+        let t = ScoreTable::from(c);
         assert_eq!(ties(&t), Ties { tied: 0, mixed_labels: 0 }, "one patch at the top is no tie");
-        t.empty = vec![true, true, false, false];
-        t.content[2] = Some(9);
-        assert_eq!(ties(&t), Ties::default(), "empty candidates never tie");
+        let mut c = t.into_columns();
+        c.empty = vec![true, true, false, false];
+        c.content[2] = Some(9);
+        assert_eq!(ties(&ScoreTable::from(c)), Ties::default(), "empty candidates never tie");
     }
 }

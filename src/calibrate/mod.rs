@@ -50,15 +50,15 @@ impl Applied {
         z: &[Option<f64>],
     ) -> Result<()> {
         self.check(scores_of)?;
-        for idx in 0..t.score.len() {
-            let Some(s) = t.score[idx].filter(|_| !t.empty[idx]) else { continue };
+        for idx in 0..t.score().len() {
+            let Some(s) = t.score()[idx].filter(|_| !t.empty()[idx]) else { continue };
             if !(0.0..=1.0).contains(&s) {
-                let (i, r) = t.grid.coords(idx);
+                let (i, r) = t.grid().coords(idx);
                 bail!(
                     "--calibration {}: the score of instance {} of run {} is {s}, not a probability in [0, 1]",
                     self.source,
-                    t.grid.instances[i],
-                    t.grid.runs[r]
+                    t.grid().instances[i],
+                    t.grid().runs[r]
                 );
             }
             t.set_score(idx, z[idx].map(|z| self.cal.map.apply(z)));
@@ -76,9 +76,9 @@ impl Applied {
         let mut cal = t.clone();
         self.apply(scores_of, &mut cal, &logits_in_grid(&t, &lines))?;
         let mut scores: Vec<Option<f64>> = vec![None; lines.len()];
-        for (idx, k) in store::place(&lines, &t.grid).into_iter().enumerate() {
+        for (idx, k) in store::place(&lines, t.grid()).into_iter().enumerate() {
             if let Some(k) = k {
-                scores[k] = cal.score[idx];
+                scores[k] = cal.score()[idx];
             }
         }
         Ok(lines.into_iter().zip(scores).map(|(l, score)| ScoreLine { score, ..l }).collect())
@@ -88,7 +88,7 @@ impl Applied {
 /// The logits of a table's candidates from the store lines it was read from, in grid order
 /// (`None` where the store has no line or no score).
 pub(crate) fn logits_in_grid(t: &ScoreTable, lines: &[ScoreLine]) -> Vec<Option<f64>> {
-    store::place(lines, &t.grid)
+    store::place(lines, t.grid())
         .into_iter()
         .map(|k| k.map(|k| &lines[k]).and_then(|l| crate::score::logit_of(l.score, &l.detail)))
         .collect()

@@ -13,23 +13,23 @@ use anyhow::{Result, bail};
 /// error naming the candidate.
 fn fit_data(t: &ScoreTable, z: &[Option<f64>], source: &str) -> Result<Data> {
     let mut data = Data { z: Vec::new(), y: Vec::new() };
-    for i in 0..t.grid.instances.len() {
+    for i in 0..t.grid().instances.len() {
         let (mut zi, mut yi) = (Vec::new(), Vec::new());
-        for idx in t.grid.range(i) {
-            let Some(s) = t.score[idx].filter(|_| !t.empty[idx]) else { continue };
-            let (_, r) = t.grid.coords(idx);
+        for idx in t.grid().range(i) {
+            let Some(s) = t.score()[idx].filter(|_| !t.empty()[idx]) else { continue };
+            let (_, r) = t.grid().coords(idx);
             if !(0.0..=1.0).contains(&s) {
                 bail!(
                     "{source}: instance {} of run {} scores {s}: calibration needs P(YES) in [0, 1]",
-                    t.grid.instances[i],
-                    t.grid.runs[r]
+                    t.grid().instances[i],
+                    t.grid().runs[r]
                 );
             }
-            let Some(y) = t.label[idx] else {
+            let Some(y) = t.label()[idx] else {
                 bail!(
                     "{source}: instance {} of run {} has no label (give --labels)",
-                    t.grid.instances[i],
-                    t.grid.runs[r]
+                    t.grid().instances[i],
+                    t.grid().runs[r]
                 );
             };
             zi.push(z[idx].expect("a score has a logit"));

@@ -32,11 +32,13 @@ pub(super) fn compare_set(
 /// and none in the other is taken; two that disagree are an error).
 pub(super) fn same_candidates(a: (&str, &mut ScoreTable), b: (&str, &ScoreTable)) -> Result<()> {
     let ((na, ta), (nb, tb)) = (a, b);
-    if ta.grid.runs != tb.grid.runs || ta.grid.instances != tb.grid.instances || ta.missing != tb.missing {
+    if ta.grid().runs != tb.grid().runs || ta.grid().instances != tb.grid().instances || ta.missing() != tb.missing() {
         let key = |t: &ScoreTable| -> std::collections::BTreeSet<(String, String)> {
-            (0..t.score.len())
-                .filter(|&i| !t.missing[i])
-                .map(|i| (t.grid.instances[t.grid.coords(i).0].clone(), t.grid.runs[t.grid.coords(i).1].clone()))
+            (0..t.score().len())
+                .filter(|&i| !t.missing()[i])
+                .map(|i| {
+                    (t.grid().instances[t.grid().coords(i).0].clone(), t.grid().runs[t.grid().coords(i).1].clone())
+                })
                 .collect()
         };
         let (ka, kb) = (key(ta), key(tb));
@@ -49,24 +51,26 @@ pub(super) fn same_candidates(a: (&str, &mut ScoreTable), b: (&str, &ScoreTable)
             show(&only_a),
             only_b.len(),
             show(&only_b),
-            ta.grid.runs.join(", "),
-            tb.grid.runs.join(", ")
+            ta.grid().runs.join(", "),
+            tb.grid().runs.join(", ")
         );
     }
-    for idx in 0..ta.label.len() {
-        match (ta.label[idx], tb.label[idx]) {
+    let mut merged = ta.label().to_vec();
+    for (idx, (m, &theirs)) in merged.iter_mut().zip(tb.label()).enumerate() {
+        match (*m, theirs) {
             (Some(x), Some(y)) if x != y => {
-                let (i, r) = ta.grid.coords(idx);
+                let (i, r) = ta.grid().coords(idx);
                 bail!(
                     "score sets {na} and {nb} disagree on the label of instance {} of run {}",
-                    ta.grid.instances[i],
-                    ta.grid.runs[r]
+                    ta.grid().instances[i],
+                    ta.grid().runs[r]
                 );
             }
-            (None, Some(y)) => ta.label[idx] = Some(y),
+            (None, Some(y)) => *m = Some(y),
             _ => {}
         }
     }
+    ta.set_labels(merged);
     Ok(())
 }
 
@@ -96,9 +100,9 @@ fn read_sets(cfg: &config::Compare) -> Result<Vec<Set>> {
     for s in rest.iter() {
         same_candidates((&first.name, &mut first.table), (&s.name, &s.table))?;
     }
-    let labels = first.table.label.clone();
+    let labels = first.table.label().to_vec();
     for s in sets.iter_mut() {
-        s.table.label = labels.clone();
+        s.table.set_labels(labels.clone());
     }
     Ok(sets)
 }
@@ -106,7 +110,7 @@ fn read_sets(cfg: &config::Compare) -> Result<Vec<Set>> {
 pub(crate) fn compare(cfg: &config::Compare) -> Result<()> {
     use crate::report::compare::{self as cmp, Comparison, Entry};
     let sets = read_sets(cfg)?;
-    metrics::check_ks(&cfg.metrics.ks, sets[0].table.grid.n_runs()).map_err(|e| anyhow!(e))?;
+    metrics::check_ks(&cfg.metrics.ks, sets[0].table.grid().n_runs()).map_err(|e| anyhow!(e))?;
     let mut entries = Vec::new();
     for Set { name, stored, table, calibration } in sets {
         let selected = select(&table);
@@ -143,7 +147,7 @@ fn paired_differences(entries: &mut [(crate::report::compare::Entry, Vec<usize>)
     let base = entries.iter().position(|(e, _)| e.name == cfg.baseline).expect("checked by config");
     let Ok(y) = entries[base].0.table.labels() else { return };
     let keys = |t: &ScoreTable| -> (Vec<f64>, Vec<f64>) {
-        (0..t.score.len()).map(|i| (t.rank_score(i), t.order_key(i))).unzip()
+        (0..t.score().len()).map(|i| (t.rank_score(i), t.order_key(i))).unzip()
     };
     let credit = |t: &ScoreTable, sel: &[usize]| -> Vec<f64> {
         sel.iter().enumerate().map(|(i, &r)| crate::select::credit(t, &y, i, r)).collect()
@@ -151,20 +155,16 @@ fn paired_differences(entries: &mut [(crate::report::compare::Entry, Vec<usize>)
     let (base_scores, base_order) = keys(&entries[base].0.table);
     let base_sel = entries[base].1.clone();
     let base_credit = credit(&entries[base].0.table, &base_sel);
-    let base_contests = entries[base].0.table.contests.clone();
+    let base_contests = entries[base].0.table.contests().map(<[_]>::to_vec);
     let ks = entries[base].0.metrics.ks.clone();
     for (e, sel) in entries.iter_mut().filter(|(e, _)| e.name != cfg.baseline) {
         let (s, o) = keys(&e.table);
         let c = credit(&e.table, sel);
-        let contests = e.table.contests.as_deref().map(Vec::as_slice);
+        let contests = e.table.contests();
         let a = Side { scores: &s, order: &o, credit: &c, contests };
-        let b = Side {
-            scores: &base_scores,
-            order: &base_order,
-            credit: &base_credit,
-            contests: base_contests.as_deref().map(Vec::as_slice),
-        };
-        e.differences = Some(paired::differences(&a, &b, &y, &e.table.grid, &ks, &cfg.metrics));
+        let b =
+            Side { scores: &base_scores, order: &base_order, credit: &base_credit, contests: base_contests.as_deref() };
+        e.differences = Some(paired::differences(&a, &b, &y, e.table.grid(), &ks, &cfg.metrics));
     }
 }
 
@@ -173,10 +173,10 @@ fn paired_differences(entries: &mut [(crate::report::compare::Entry, Vec<usize>)
 pub(super) fn unscored_differ(entries: &[&crate::report::compare::Entry]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let Some((first, rest)) = entries.split_first() else { return Ok(out) };
-    let n = |e: &crate::report::compare::Entry| e.table.unscored.iter().filter(|u| u.is_some()).count();
+    let n = |e: &crate::report::compare::Entry| e.table.unscored().iter().filter(|u| u.is_some()).count();
     for e in rest {
         let differ =
-            first.table.unscored.iter().zip(&e.table.unscored).filter(|(a, b)| a.is_some() != b.is_some()).count();
+            first.table.unscored().iter().zip(e.table.unscored()).filter(|(a, b)| a.is_some() != b.is_some()).count();
         if differ > 0 {
             let msg = format!(
                 "score sets {} and {} leave different candidates unscored ({} vs {}, {differ} differ): unscored candidates rank last, so the two compare different things",

@@ -25,7 +25,7 @@ pub(crate) fn eval(cfg: &config::Eval) -> Result<bool> {
         let z = crate::calibrate::logits_in_grid(&t, &stored.lines);
         c.apply(stored.scorer.as_ref(), &mut t, &z)?;
     }
-    metrics::check_options(&cfg.metrics, t.grid.n_runs()).map_err(|e| anyhow!(e))?;
+    metrics::check_options(&cfg.metrics, t.grid().n_runs()).map_err(|e| anyhow!(e))?;
     if t.without_content() > 0 {
         caution(
             None,
@@ -41,7 +41,7 @@ pub(crate) fn eval(cfg: &config::Eval) -> Result<bool> {
     let info = ReportInfo {
         scorer: stored.scorer.as_ref(),
         scores_from: Some(stored.origin.clone()),
-        run_names: &t.grid.runs,
+        run_names: &t.grid().runs,
         ece_bins: cfg.metrics.ece_bins,
         verifier: None,
         calibration: cal,

@@ -182,19 +182,19 @@ pub(super) fn label_table(
     origin: &str,
     left_out: Option<&[String]>,
 ) -> Result<()> {
-    let args = args.iter().map(|s| labels::parse_label_arg(s, &t.grid.runs)).collect::<Result<Vec<_>>>()?;
-    let run_input: Vec<usize> = (0..t.grid.n_runs()).collect();
+    let args = args.iter().map(|s| labels::parse_label_arg(s, &t.grid().runs)).collect::<Result<Vec<_>>>()?;
+    let run_input: Vec<usize> = (0..t.grid().n_runs()).collect();
     let to = LabelTarget {
-        grid: &t.grid,
+        grid: t.grid(),
         run_input: &run_input,
         n_inputs: None,
-        empty: &t.empty,
+        empty: t.empty(),
         left_out: left_out.unwrap_or_default(),
         subset: left_out.is_some(),
     };
     let mut l: Vec<Option<labels::Label>> =
-        t.label.iter().map(|l| l.map(|resolved| labels::Label { resolved, origin: origin.to_string() })).collect();
+        t.label().iter().map(|l| l.map(|resolved| labels::Label { resolved, origin: origin.to_string() })).collect();
     apply_labels(&to, &mut l, &args)?;
-    t.label = l.into_iter().map(|l| l.map(|l| l.resolved)).collect();
+    t.set_labels(l.into_iter().map(|l| l.map(|l| l.resolved)).collect());
     Ok(())
 }

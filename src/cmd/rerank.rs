@@ -19,16 +19,14 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let every: Vec<usize> = (0..ds.cands.len()).collect();
     let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (None, &every), cfg.overwrite)?;
     let scored: Vec<Scored> = run.scored.into_iter().map(|s| s.expect("every candidate scored")).collect();
-    let mut table = ScoreTable::from_dataset(&ds, &scored);
-    table.tie_rank = scorer.tie_rank();
-    let pairwise = scorer.pairwise();
-    if let Some(o) = &pairwise {
-        let all = o.contests.iter().map(|c| c.clone().expect("rerank judges every instance")).collect();
-        table.contests = Some(std::sync::Arc::new(all));
-    }
+    let mut produced = run.produced;
     if !cfg.tie_break.is_empty() {
-        table.tie_rank = Some(crate::score::combine::tie_break_ranks(&table.score, &cfg.tie_break, &ds)?);
+        // `--tie-break` with a scorer other than --combine: the chain orders its scores.
+        let scores: Vec<Option<f64>> = scored.iter().map(|s| s.score).collect();
+        produced.tie_rank = Some(crate::score::combine::tie_break_ranks(&scores, &cfg.tie_break, &ds)?);
     }
+    let mut table = ScoreTable::from_run(&ds, &scored, &produced);
+    let pairwise = produced.pairwise;
     let kept = st.finish(lines_of(&ds, &table, &scored, &every))?.kept;
     let cal = cfg.calibration.as_ref();
     if let Some(c) = cal {

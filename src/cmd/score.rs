@@ -19,10 +19,10 @@ pub(crate) fn score_cmd(cfg: &config::Score) -> Result<()> {
         c.check(Some(&scorer.settings()))?;
     }
     let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (cfg.shard, &mine), cfg.overwrite)?;
-    let pairwise = scorer.pairwise();
+    let pairwise = run.produced.pairwise;
     // Labels do not depend on scores: a table over placeholders gives every line's label.
     let scored: Vec<Scored> = run.scored.into_iter().map(Option::unwrap_or_default).collect();
-    let table = ScoreTable::from_dataset(&ds, &scored);
+    let table = ScoreTable::from_run(&ds, &scored, &Default::default());
     let finished = st.finish(lines_of(&ds, &table, &scored, &mine))?;
     if let Some(c) = &cfg.calibration {
         out.write(store::CALIBRATED, store::render(&c.apply_to_lines(None, finished.lines)?).as_bytes())?;

@@ -10,7 +10,9 @@ use crate::score::combine::Combined;
 use crate::score::pairwise::{Cost, Pairwise};
 use crate::score::shard::Shard;
 use crate::score::store::{self, ScoreLine, ScoreStore, Want};
-use crate::score::{self, Remote, ScoreTable, Scored, Scorer, ScorerSettings, Verifier, VerifierCounts};
+use crate::score::{
+    self, Produced, Remote, ScoreTable, Scored, Scorer, ScorerSettings, SideStores, Verifier, VerifierCounts,
+};
 use crate::text::count;
 use anyhow::{Result, bail};
 use std::time::Instant;
@@ -71,6 +73,8 @@ pub(super) struct ScoreRun {
     pub(super) scored: Vec<Option<Scored>>,
     pub(super) fresh: Vec<usize>,
     pub(super) secs: f64,
+    /// What the scorer produced beyond the scores (a tie order, a pairwise judge's contests).
+    pub(super) produced: Produced,
 }
 
 /// Scores the candidates `mine` (all, or a shard's) through the store in `out`: a resumable
@@ -113,8 +117,9 @@ pub(super) fn score_stored(
         crate::console::say(&format!("resuming: {} already scored, {} to go", mine.len() - todo.len(), todo.len()));
     }
     crate::interrupt::watch(out.file(store::SCORES), st.reused);
-    // A pairwise judge's comparisons (its expensive part) go to pairs.jsonl, watched instead.
-    scorer.attach(out, st.afresh)?;
+    // The stores the scorer keeps beside scores.jsonl (a pairwise judge's pairs.jsonl, its
+    // expensive part, watched by Ctrl-C instead).
+    let mut side = SideStores::open(out, &scorer.settings(), st.afresh)?;
     let pb = progress::bar(todo.len() as u64, "scoring");
     let started = Instant::now();
     let mut tokens = 0u64;
@@ -122,7 +127,7 @@ pub(super) fn score_stored(
     // and depend on the whole grid) never reads a stored line back, so its lines are written
     // once, by the final rewrite, not appended and synced one by one.
     let append = scorer.resumable();
-    scorer.score(ds, &todo, &mut |idx, s| {
+    let mut produced = scorer.score(ds, &todo, &mut side, &mut |idx, s| {
         if append {
             st.append(&line(ds, None, idx, &s))?;
         }
@@ -136,11 +141,12 @@ pub(super) fn score_stored(
         Ok(())
     })?;
     st.sync()?;
+    side.finish(&mut produced)?;
     pb.finish_and_clear();
     if let Some(i) = mine.iter().find(|&&i| scored[i].is_none()) {
         bail!("the scorer left candidate {i} unscored");
     }
-    Ok((st, ScoreRun { scored, fresh: todo, secs: started.elapsed().as_secs_f64() }))
+    Ok((st, ScoreRun { scored, fresh: todo, secs: started.elapsed().as_secs_f64(), produced }))
 }
 
 /// The store line of candidate `idx`; labels and tie ranks from `table` when given (the final
@@ -154,9 +160,9 @@ pub(super) fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Sco
         score: s.score,
         empty: c.is_empty(),
         missing: c.is_missing(),
-        resolved: table.map_or(c.resolved, |t| t.label[idx]),
+        resolved: table.map_or(c.resolved, |t| t.label()[idx]),
         detail: s.detail.clone(),
-        tie_rank: table.and_then(|t| t.tie_rank.as_ref()).map(|w| w[idx]),
+        tie_rank: table.and_then(|t| t.tie_rank()).map(|w| w[idx]),
         patch_hash: c.keys.content,
         patch_bytes_hash: c.keys.raw,
     }

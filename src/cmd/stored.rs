@@ -76,13 +76,12 @@ pub(super) fn read_scores(paths: &[PathBuf]) -> Result<Stored> {
 /// The table of a store read back; a pairwise judge's also gets its comparisons (the
 /// pairs.jsonl beside each store, merged) for best@k.
 pub(super) fn table_of(stored: &Stored, paths: &[PathBuf]) -> Result<ScoreTable> {
-    let mut t = ScoreTable::from_lines(&stored.lines);
     if matches!(&stored.scorer, Some(crate::score::ScorerSettings::Verifier(v)) if v.pairwise.is_some()) {
         let files: Vec<PathBuf> = paths.iter().map(|p| pairs_store::beside(p)).collect();
-        let lines = pairs_store::read_many(&files)?;
-        t.contests = Some(std::sync::Arc::new(crate::score::pairwise::contests_from(&lines, &t.grid, &t.empty)));
+        let pairs = pairs_store::read_many(&files)?;
+        return Ok(ScoreTable::from_stored(&stored.lines, Some(&pairs)));
     }
-    Ok(t)
+    Ok(ScoreTable::from_stored(&stored.lines, None))
 }
 
 /// Each candidate's stored verifier record, in the table's grid order (`None`: no line).
@@ -92,5 +91,5 @@ pub(super) fn line_details<'a>(t: &ScoreTable, lines: &'a [ScoreLine]) -> Vec<Op
 
 /// The store line of each cell of `t` (`None` for a hole the store has no line for).
 fn lines_in_grid<'a>(t: &ScoreTable, lines: &'a [ScoreLine]) -> Vec<Option<&'a ScoreLine>> {
-    store::place(lines, &t.grid).into_iter().map(|k| k.map(|k| &lines[k])).collect()
+    store::place(lines, t.grid()).into_iter().map(|k| k.map(|k| &lines[k])).collect()
 }

@@ -133,13 +133,13 @@ pub(crate) fn check_options(opts: &MetricsOptions, n_runs: usize) -> Result<(), 
 
 /// Computes every metric; `selected[i]` is the run chosen for instance i.
 pub(crate) fn compute(t: &ScoreTable, selected: &[usize], opts: &MetricsOptions) -> Result<Metrics, String> {
-    let n = t.grid.n_runs();
+    let n = t.grid().n_runs();
     let ks = if opts.ks.is_empty() { default_ks(n) } else { opts.ks.clone() };
     check_ks(&ks, n)?;
     let mut m = Metrics {
-        instances: t.grid.instances.len(),
+        instances: t.grid().instances.len(),
         runs: n,
-        candidates: t.score.len(),
+        candidates: t.score().len(),
         empty: t.empty_present(),
         missing: t.missing_count(),
         ks: ks.clone(),
@@ -149,18 +149,18 @@ pub(crate) fn compute(t: &ScoreTable, selected: &[usize], opts: &MetricsOptions)
         labeled: None,
         notes: Vec::new(),
     };
-    if t.grid.instances.is_empty() || n == 0 {
+    if t.grid().instances.is_empty() || n == 0 {
         m.notes.push("no candidates: nothing to measure".into());
         return Ok(m);
     }
     match t.labels() {
         Ok(labels) => m.labeled = Some(labeled(t, &labels, selected, &ks, opts, &mut m.notes)),
-        Err(missing) if missing == t.label.len() => m.notes.push(
+        Err(missing) if missing == t.label().len() => m.notes.push(
             "no labels (give --labels or inputs with `resolved`): pass@k, best@k, AUC and calibration omitted".into(),
         ),
         Err(missing) => m.notes.push(format!(
             "{missing} of {} candidates have no label: pass@k, best@k, AUC and calibration omitted",
-            t.label.len()
+            t.label().len()
         )),
     }
     Ok(m)
@@ -180,7 +180,7 @@ struct Rows {
 }
 
 fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks: &[usize], seed: u64) -> Rows {
-    let (n, n_inst) = (t.grid.n_runs(), t.grid.instances.len());
+    let (n, n_inst) = (t.grid().n_runs(), t.grid().instances.len());
     let mut r = Rows {
         pass: vec![vec![0.0; n_inst]; ks.len()],
         best: vec![vec![0.0; n_inst]; ks.len()],
@@ -195,15 +195,15 @@ fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks:
         (0..n_inst)
             .into_par_iter()
             .map(|i| {
-                let range = t.grid.range(i);
+                let range = t.grid().range(i);
                 let (s, y) = (&scores[range.clone()], &labels[range]);
-                let contest = t.contests.as_deref().map(|c| &c[i]);
+                let contest = t.contests().map(|c| &c[i]);
                 ks.iter().map(|&k| instance_best_at_k(contest, s, y, (i, k), seed)).collect()
             })
             .collect()
     };
     for i in 0..n_inst {
-        let range = t.grid.range(i);
+        let range = t.grid().range(i);
         let (s, y) = (&scores[range.clone()], &labels[range]);
         let c = y.iter().filter(|&&b| b).count();
         for (j, &k) in ks.iter().enumerate() {
@@ -216,10 +216,10 @@ fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks:
         r.selected[i] = crate::select::credit(t, labels, i, selected[i]);
         // Over the instance's scored candidates, as the pooled AUC.
         let (ss, ys): (Vec<f64>, Vec<bool>) = t
-            .grid
+            .grid()
             .range(i)
             .zip(s.iter().zip(y))
-            .filter(|(idx, _)| t.score[*idx].is_some())
+            .filter(|(idx, _)| t.score()[*idx].is_some())
             .map(|(_, (&a, &b))| (a, b))
             .unzip();
         r.auc.extend(auc::auc(&ss, &ys));
@@ -275,19 +275,19 @@ fn labeled(
     notes: &mut Vec<String>,
 ) -> Labeled {
     // Within an instance, candidates are ordered by the tie-break chain when one is set.
-    let order: Vec<f64> = (0..t.score.len()).map(|i| t.order_key(i)).collect();
+    let order: Vec<f64> = (0..t.score().len()).map(|i| t.order_key(i)).collect();
     let r = rows(t, &order, labels, selected, ks, opts.seed);
-    if t.contests.is_some() {
-        notes.push(pairwise_note(ks, &r.estimated, t.grid.instances.len(), opts.seed, t.tie_rank.is_some()));
+    if t.contests().is_some() {
+        notes.push(pairwise_note(ks, &r.estimated, t.grid().instances.len(), opts.seed, t.tie_rank().is_some()));
     }
     // AUC, ECE and Brier are over the scored candidates: an unscored one is not a low score.
-    let scored: Vec<usize> = (0..t.score.len()).filter(|&i| t.score[i].is_some()).collect();
-    let unscored = t.score.len() - scored.len();
+    let scored: Vec<usize> = (0..t.score().len()).filter(|&i| t.score()[i].is_some()).collect();
+    let unscored = t.score().len() - scored.len();
     let pick = |which: &[usize]| -> (Vec<f64>, Vec<bool>) {
-        which.iter().map(|&i| (t.score[i].expect("scored"), labels[i])).unzip()
+        which.iter().map(|&i| (t.score()[i].expect("scored"), labels[i])).unzip()
     };
     let (s_all, y_all) = pick(&scored);
-    let non_empty: Vec<usize> = scored.iter().copied().filter(|&i| !t.empty[i]).collect();
+    let non_empty: Vec<usize> = scored.iter().copied().filter(|&i| !t.empty()[i]).collect();
     let (s_ne, y_ne) = pick(&non_empty);
     // Calibration needs probabilities: every scored candidate within [0, 1].
     let probs = (!s_all.is_empty() && s_all.iter().all(|p| (0.0..=1.0).contains(p))).then_some(&s_all);
@@ -298,7 +298,7 @@ fn labeled(
     // candidates without one (a combined scorer gives them none) are said apart, with what
     // that does to the pooled AUC.
     let what = if probs.is_some() { "AUC, ECE and Brier" } else { "AUC" };
-    let unscored_non_empty = t.unscored.iter().flatten().count();
+    let unscored_non_empty = t.unscored().iter().flatten().count();
     if unscored_non_empty > 0 {
         notes.push(format!(
             "{} left out of {what} (selection ranks them last)",
@@ -314,10 +314,10 @@ fn labeled(
     }
     let selected_resolved: f64 = r.selected.iter().sum();
     let mixed_copies =
-        (0..t.grid.instances.len()).filter(|&i| crate::select::mixed_copies(t, labels, i, selected[i])).count();
-    let n = t.grid.n_runs();
-    let expected: Vec<f64> = (0..t.grid.instances.len())
-        .map(|i| bestk::best_at_k(&order[t.grid.range(i)], &labels[t.grid.range(i)], n))
+        (0..t.grid().instances.len()).filter(|&i| crate::select::mixed_copies(t, labels, i, selected[i])).count();
+    let n = t.grid().n_runs();
+    let expected: Vec<f64> = (0..t.grid().instances.len())
+        .map(|i| bestk::best_at_k(&order[t.grid().range(i)], &labels[t.grid().range(i)], n))
         .collect();
     let extra: Vec<usize> = opts.gate_ks.iter().copied().filter(|k| !ks.contains(k) && *k <= n).collect();
     let gate_ks = if extra.is_empty() {
@@ -331,11 +331,13 @@ fn labeled(
         best_at_k: r.best.iter().map(|row| mean(row)).collect(),
         random_at_k: vec![mean(&r.random); ks.len()],
         selected_resolved,
-        selected_rate: selected_resolved / t.grid.instances.len() as f64,
+        selected_rate: selected_resolved / t.grid().instances.len() as f64,
         mixed_copies,
         selected_expected: mean(&expected),
         resolved_candidates: labels.iter().filter(|&&b| b).count(),
-        run_resolved: (0..n).map(|run| (0..t.grid.instances.len()).filter(|&i| labels[i * n + run]).count()).collect(),
+        run_resolved: (0..n)
+            .map(|run| (0..t.grid().instances.len()).filter(|&i| labels[i * n + run]).count())
+            .collect(),
         auc: auc::auc(&s_all, &y_all),
         auc_non_empty: auc::auc(&s_ne, &y_ne),
         auc_per_instance: (!r.auc.is_empty()).then(|| mean(&r.auc)),

@@ -48,7 +48,7 @@ impl Comparison<'_> {
         ReportInfo {
             scorer: e.scorer.as_ref(),
             scores_from: Some(e.source.clone()),
-            run_names: &e.table.grid.runs,
+            run_names: &e.table.grid().runs,
             ece_bins: self.opts.ece_bins,
             verifier: None,
             calibration: e.calibration.as_ref(),
@@ -304,29 +304,29 @@ pub(crate) fn svg(c: &Comparison) -> Result<Option<String>> {
 pub(crate) fn candidates(c: &Comparison) -> String {
     let t = &c.entries[0].table;
     let mut out = String::new();
-    for idx in 0..t.score.len() {
-        let (i, r) = t.grid.coords(idx);
+    for idx in 0..t.score().len() {
+        let (i, r) = t.grid().coords(idx);
         let scores: Map<String, Value> =
-            c.entries.iter().map(|e| (e.name.clone(), e.table.score[idx].map_or(Value::Null, Value::from))).collect();
+            c.entries.iter().map(|e| (e.name.clone(), e.table.score()[idx].map_or(Value::Null, Value::from))).collect();
         let mut line = json!({
-            "instance_id": t.grid.instances[i],
-            "run": t.grid.runs[r],
-            "resolved": t.label[idx],
-            "empty": t.empty[idx],
-            "missing": t.missing[idx],
+            "instance_id": t.grid().instances[i],
+            "run": t.grid().runs[r],
+            "resolved": t.label()[idx],
+            "empty": t.empty()[idx],
+            "missing": t.missing()[idx],
             "scores": scores,
         });
-        if let Some(h) = t.content[idx] {
+        if let Some(h) = t.content()[idx] {
             line["patch_hash"] = format!("{h:016x}").into();
         }
-        if let Some(h) = t.raw[idx] {
+        if let Some(h) = t.raw()[idx] {
             line["patch_bytes_hash"] = format!("{h:016x}").into();
         }
         // The within-instance order of the sets a tie-break chain ordered (`--combine`).
         let ranks: Map<String, Value> = c
             .entries
             .iter()
-            .filter_map(|e| Some((e.name.clone(), Value::from(e.table.tie_rank.as_ref()?[idx]))))
+            .filter_map(|e| Some((e.name.clone(), Value::from(e.table.tie_rank().as_ref()?[idx]))))
             .collect();
         if !ranks.is_empty() {
             line["tie_ranks"] = Value::Object(ranks);

@@ -19,7 +19,7 @@ pub(crate) fn render(ds: &Dataset, t: &ScoreTable, selected: &[usize], name: &st
             "model_name_or_path": name,
             "model_patch": ds.patch(idx)?,
             "run": ds.grid.runs[r],
-            "score": t.score[idx].map_or(Value::Null, Value::from),
+            "score": t.score()[idx].map_or(Value::Null, Value::from),
         });
         out.push_str(&line.to_string());
         out.push('\n');

@@ -114,27 +114,27 @@ pub(crate) fn tts_latex(m: &Metrics, info: &ReportInfo) -> Option<String> {
 /// scores absent are empty fields.
 pub(crate) fn instances_csv(t: &ScoreTable, selected: &[usize]) -> String {
     let mut s = String::from("instance_id,solvable,chosen_run,resolved,chosen_score");
-    for r in &t.grid.runs {
+    for r in &t.grid().runs {
         let _ = write!(s, ",{}", field(&format!("score:{r}")));
     }
     s.push('\n');
     let b = |x: Option<bool>| x.map(|v| v.to_string()).unwrap_or_default();
     for (i, &r) in selected.iter().enumerate() {
-        let range = t.grid.range(i);
-        let labels: Option<Vec<bool>> = t.label[range.clone()].iter().copied().collect();
+        let range = t.grid().range(i);
+        let labels: Option<Vec<bool>> = t.label()[range.clone()].iter().copied().collect();
         let solvable = labels.map(|l| l.iter().any(|&x| x));
         let chosen = range.start + r;
         let _ = write!(
             s,
             "{},{},{},{},{}",
-            field(&t.grid.instances[i]),
+            field(&t.grid().instances[i]),
             b(solvable),
-            field(&t.grid.runs[r]),
-            b(t.label[chosen]),
-            num(t.score[chosen])
+            field(&t.grid().runs[r]),
+            b(t.label()[chosen]),
+            num(t.score()[chosen])
         );
         for idx in range {
-            let _ = write!(s, ",{}", num(t.score[idx]));
+            let _ = write!(s, ",{}", num(t.score()[idx]));
         }
         s.push('\n');
     }

@@ -25,7 +25,7 @@ use anyhow::{Context, Result, bail};
 
 use super::settings::{Scale, SourceId};
 use super::store::{self, Stored};
-use super::{Consensus, FieldScore, Scored, Scorer, ScorerSettings};
+use super::{Consensus, Done, FieldScore, Produced, Scored, Scorer, ScorerSettings, SideStores};
 use crate::input::Dataset;
 use crate::prob::logit;
 
@@ -154,7 +154,6 @@ pub(crate) struct Combined {
     settings: CombineSettings,
     identity: ScorerSettings,
     stores: Vec<Option<Stored>>,
-    tie_rank: Option<Vec<f64>>,
 }
 
 impl Combined {
@@ -184,7 +183,7 @@ impl Combined {
             })
             .collect();
         let identity = ScorerSettings::Combined { sources: ids, scale: c.scale, tie_break };
-        Ok(Combined { settings: c.clone(), identity, stores, tie_rank: None })
+        Ok(Combined { settings: c.clone(), identity, stores })
     }
 
     /// One source's values over the dataset's candidates, on the combining scale.
@@ -230,7 +229,7 @@ fn source_values(
                 Source::Field(f) => Box::new(FieldScore::new(f)),
                 _ => Box::new(Consensus),
             };
-            s.score(ds, &all, &mut |idx, sc| {
+            s.score(ds, &all, &mut SideStores::default(), &mut |idx, sc| {
                 raw[idx] = (sc.score, None);
                 Ok(())
             })?;
@@ -281,21 +280,16 @@ impl Scorer for Combined {
         self.identity.clone()
     }
 
-    fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
+    fn score(&mut self, ds: &Dataset, todo: &[usize], _: &mut SideStores, done: Done) -> Result<Produced> {
         let empty: Vec<bool> = ds.cands.iter().map(|c| c.is_empty()).collect();
         let g = Grid { n_runs: ds.grid.n_runs(), empty: &empty, run_order: &ds.run_order };
         let values = (0..self.settings.sources.len()).map(|j| self.values(j, ds, &g)).collect::<Result<Vec<_>>>()?;
         let combined = weighted(&values, &self.settings.weights, &g);
-        if !self.settings.tie_break.is_empty() {
-            self.tie_rank = Some(tie_ranks(&combined, &values, &self.settings.tie_break, &g));
-        }
+        let tie_rank =
+            (!self.settings.tie_break.is_empty()).then(|| tie_ranks(&combined, &values, &self.settings.tie_break, &g));
         for &idx in todo {
             done(idx, Scored::plain(combined[idx]))?;
         }
-        Ok(())
-    }
-
-    fn tie_rank(&self) -> Option<Vec<f64>> {
-        self.tie_rank.clone()
+        Ok(Produced { tie_rank, pairwise: None })
     }
 }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use anyhow::Result;
 
-use super::{Scored, Scorer, ScorerSettings};
+use super::{Done, Produced, Scored, Scorer, ScorerSettings, SideStores};
 use crate::input::Dataset;
 
 pub(crate) struct Consensus;
@@ -22,14 +22,14 @@ impl Scorer for Consensus {
         ScorerSettings::Consensus
     }
 
-    fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
+    fn score(&mut self, ds: &Dataset, todo: &[usize], _: &mut SideStores, done: Done) -> Result<Produced> {
         let mut cache: HashMap<usize, Vec<f64>> = HashMap::new();
         for &idx in todo {
             let (i, r) = ds.grid.coords(idx);
             let scores = cache.entry(i).or_insert_with(|| instance_scores(ds, i));
             done(idx, Scored::plain(Some(scores[r])))?;
         }
-        Ok(())
+        Ok(Produced::default())
     }
 }
 
@@ -63,7 +63,7 @@ mod tests {
         let d = ds(&[Some("+a\n"), Some("+a\r\n"), Some("+b"), None, Some("  \n")]);
         let mut got = vec![];
         Consensus
-            .score(&d, &[0, 1, 2, 3, 4], &mut |i, s| {
+            .score(&d, &[0, 1, 2, 3, 4], &mut SideStores::default(), &mut |i, s: Scored| {
                 got.push((i, s.score.unwrap()));
                 Ok(())
             })

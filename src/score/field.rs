@@ -4,7 +4,7 @@
 
 use anyhow::{Result, bail};
 
-use super::{Scored, Scorer, ScorerSettings};
+use super::{Done, Produced, Scored, Scorer, ScorerSettings, SideStores};
 use crate::input::Dataset;
 
 pub(crate) struct FieldScore {
@@ -22,7 +22,7 @@ impl Scorer for FieldScore {
         ScorerSettings::Field { field: self.name.clone() }
     }
 
-    fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
+    fn score(&mut self, ds: &Dataset, todo: &[usize], _: &mut SideStores, done: Done) -> Result<Produced> {
         for &idx in todo {
             let c = &ds.cands[idx];
             let score = match (c.field_score, &c.source) {
@@ -34,6 +34,6 @@ impl Scorer for FieldScore {
             };
             done(idx, Scored::plain(score))?;
         }
-        Ok(())
+        Ok(Produced::default())
     }
 }

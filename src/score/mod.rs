@@ -174,6 +174,47 @@ impl VerifierCounts {
     }
 }
 
+/// Where a scorer hands each candidate's score as soon as it has it (callers save work as it
+/// happens).
+pub(crate) type Done<'a> = &'a mut dyn FnMut(usize, Scored) -> Result<()>;
+
+/// What a scoring run produced beyond each candidate's score (which went to `done`): what the
+/// scorer knows about the whole grid. `ScoreTable::from_run` takes it as it is.
+#[derive(Default)]
+pub(crate) struct Produced {
+    /// A tie-break chain's order within each instance (`--combine --tie-break`): higher first.
+    pub(crate) tie_rank: Option<Vec<f64>>,
+    /// A pairwise judge's contests, cost and this run's comparisons (for pairs.jsonl).
+    pub(crate) pairwise: Option<pairwise::Outcome>,
+}
+
+/// The stores a scorer keeps its expensive work in beside scores.jsonl (`score::kept`), opened
+/// by the command that owns the output directory and finished by it after scoring. Which a
+/// scorer needs follows from its settings (`SideStores::open`).
+#[derive(Default)]
+pub(crate) struct SideStores {
+    /// pairs.jsonl, for a pairwise judge.
+    pub(crate) pairs: Option<pairwise::store::PairStore>,
+}
+
+impl SideStores {
+    /// The side stores of a scorer with `settings` in `out`: emptied when the score store
+    /// started afresh, else resumed.
+    pub(crate) fn open(out: &mut crate::outdir::OutDir, settings: &ScorerSettings, afresh: bool) -> Result<Self> {
+        let pairwise = matches!(settings, ScorerSettings::Verifier(v) if v.pairwise.is_some());
+        Ok(SideStores { pairs: if pairwise { Some(pairwise::store::open(out, afresh)?) } else { None } })
+    }
+
+    /// Rewrites each side store with this run's records (`Kept::finish`), recording in
+    /// `produced` how many earlier ones each kept.
+    pub(crate) fn finish(self, produced: &mut Produced) -> Result<()> {
+        if let (Some(st), Some(o)) = (self.pairs, produced.pairwise.as_mut()) {
+            o.cost.kept = st.finish(std::mem::take(&mut o.lines))?.1;
+        }
+        Ok(())
+    }
+}
+
 /// Something that scores candidates.
 pub(crate) trait Scorer {
     /// The scorer and every setting that changes its scores (the store refuses to mix two).
@@ -186,25 +227,9 @@ pub(crate) trait Scorer {
     }
 
     /// Scores the candidates `todo` (flat indices into `ds.cands`), calling `done` for each as
-    /// soon as it is scored, so that callers can save work as it happens.
-    fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()>;
-
-    /// Opens what the scorer keeps beside scores.jsonl in `out` (a pairwise judge's
-    /// pairs.jsonl), right after the score store; `afresh` when that store started afresh.
-    fn attach(&mut self, _out: &mut crate::outdir::OutDir, _afresh: bool) -> Result<()> {
-        Ok(())
-    }
-
-    /// A pairwise judge's contests and cost, once after `score`.
-    fn pairwise(&mut self) -> Option<pairwise::Outcome> {
-        None
-    }
-
-    /// The order within each instance a tie-break chain set (`ScoreTable::tie_rank`), after
-    /// `score`; `None`: the scores order.
-    fn tie_rank(&self) -> Option<Vec<f64>> {
-        None
-    }
+    /// soon as it is scored; `side` holds the stores the settings call for, open. Returns what
+    /// the run produced beyond the scores.
+    fn score(&mut self, ds: &Dataset, todo: &[usize], side: &mut SideStores, done: Done) -> Result<Produced>;
 }
 
 /// Builds a model-free scorer.

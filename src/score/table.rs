@@ -9,35 +9,83 @@ use crate::input::Dataset;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct ScoreTable {
-    pub(crate) grid: Grid,
+    grid: Grid,
     /// Instance-major like `Dataset::cands`; `None` = no score (ranks last).
-    pub(crate) score: Vec<Option<f64>>,
-    pub(crate) label: Vec<Option<bool>>,
+    score: Vec<Option<f64>>,
+    label: Vec<Option<bool>>,
     /// No patch: a hole, or a record whose patch is null or blank.
-    pub(crate) empty: Vec<bool>,
+    empty: Vec<bool>,
     /// A hole: the run has no record for the instance (also empty).
-    pub(crate) missing: Vec<bool>,
+    missing: Vec<bool>,
     /// The order within each instance when a tie-break chain set it (`--combine` with
     /// `--tie-break`): higher first, equal values tied. `None`: the score orders.
-    pub(crate) tie_rank: Option<Vec<f64>>,
+    tie_rank: Option<Vec<f64>>,
     /// `crate::patch::keys` of each patch (`None`: empty, or a store written before
     /// swerm recorded it): the tie-break of selection among different patches.
-    pub(crate) content: Vec<Option<u64>>,
+    content: Vec<Option<u64>>,
     /// the bytes key of each patch (`crate::patch::keys`) (`None`: empty, or an older store): among
     /// candidates of equal content, the one written to predictions.jsonl is chosen by its bytes,
     /// not its run name.
-    pub(crate) raw: Vec<Option<u64>>,
+    raw: Vec<Option<u64>>,
     /// Why each non-empty candidate without a score has none (`None` for every other).
-    pub(crate) unscored: Vec<Option<Unscored>>,
+    unscored: Vec<Option<Unscored>>,
     /// A pairwise judge's comparisons, one contest per instance (the scores are their soft
     /// wins): best@k recomputes the wins within each k-subset (`metrics::pairwise`).
-    pub(crate) contests: Option<std::sync::Arc<Vec<super::pairwise::Contest>>>,
+    contests: Option<std::sync::Arc<Vec<super::pairwise::Contest>>>,
+}
+
+/// Read access: the fields are private, so a table changes only through its constructors and
+/// named methods (`set_labels`, `set_score` for calibration); a tie order and contests come
+/// with the run that produced them.
+impl ScoreTable {
+    pub(crate) fn grid(&self) -> &Grid {
+        &self.grid
+    }
+    pub(crate) fn score(&self) -> &[Option<f64>] {
+        &self.score
+    }
+    pub(crate) fn label(&self) -> &[Option<bool>] {
+        &self.label
+    }
+    pub(crate) fn empty(&self) -> &[bool] {
+        &self.empty
+    }
+    pub(crate) fn missing(&self) -> &[bool] {
+        &self.missing
+    }
+    pub(crate) fn tie_rank(&self) -> Option<&[f64]> {
+        self.tie_rank.as_deref()
+    }
+    pub(crate) fn content(&self) -> &[Option<u64>] {
+        &self.content
+    }
+    pub(crate) fn raw(&self) -> &[Option<u64>] {
+        &self.raw
+    }
+    pub(crate) fn unscored(&self) -> &[Option<Unscored>] {
+        &self.unscored
+    }
+    pub(crate) fn contests(&self) -> Option<&[super::pairwise::Contest]> {
+        self.contests.as_deref().map(Vec::as_slice)
+    }
 }
 
 impl ScoreTable {
+    /// The table of a scoring run: the dataset (labels included), its scores, and what the run
+    /// produced beyond them (a tie order; a pairwise judge's contests, when it judged every
+    /// instance). Built whole: nothing is patched in afterwards.
+    pub(crate) fn from_run(ds: &Dataset, scored: &[Scored], produced: &super::Produced) -> Self {
+        let contests = produced.pairwise.as_ref().and_then(|o| o.contests.iter().cloned().collect::<Option<Vec<_>>>());
+        ScoreTable {
+            tie_rank: produced.tie_rank.clone(),
+            contests: contests.map(std::sync::Arc::new),
+            ..Self::from_dataset(ds, scored)
+        }
+    }
+
     /// Combines a dataset and its scores. A hole is unresolved (SWE-bench counts a missing
     /// prediction as unresolved) as soon as any candidate carries a label.
-    pub(crate) fn from_dataset(ds: &Dataset, scored: &[Scored]) -> Self {
+    fn from_dataset(ds: &Dataset, scored: &[Scored]) -> Self {
         let any_label = ds.cands.iter().any(|c| c.resolved.is_some());
         ScoreTable {
             grid: ds.grid.clone(),
@@ -103,6 +151,21 @@ impl ScoreTable {
             }
         }
         t
+    }
+
+    /// A table read back from a store, with a pairwise judge's comparisons (pairs.jsonl) when
+    /// it has them: their contests give best@k.
+    pub(crate) fn from_stored(lines: &[ScoreLine], pairs: Option<&[super::pairwise::store::PairLine]>) -> Self {
+        let t = Self::from_lines(lines);
+        let contests = pairs.map(|p| std::sync::Arc::new(super::pairwise::contests_from(p, &t.grid, &t.empty)));
+        ScoreTable { contests, ..t }
+    }
+
+    /// Replaces the labels (harness reports applied to a table read back; compare's labels
+    /// merged across score sets). The one way labels change after a table is built.
+    pub(crate) fn set_labels(&mut self, labels: Vec<Option<bool>>) {
+        assert_eq!(labels.len(), self.label.len(), "one label per cell");
+        self.label = labels;
     }
 
     /// The table as store lines (every candidate, holes included, in grid order): what `eval`
@@ -176,5 +239,37 @@ impl ScoreTable {
 
     pub(crate) fn missing_count(&self) -> usize {
         self.missing.iter().filter(|&&m| m).count()
+    }
+}
+
+/// A table's columns, as the stages' tests write tables by hand (the fields themselves are
+/// private).
+#[cfg(test)]
+pub(crate) struct Columns {
+    pub(crate) grid: Grid,
+    pub(crate) score: Vec<Option<f64>>,
+    pub(crate) label: Vec<Option<bool>>,
+    pub(crate) empty: Vec<bool>,
+    pub(crate) missing: Vec<bool>,
+    pub(crate) tie_rank: Option<Vec<f64>>,
+    pub(crate) content: Vec<Option<u64>>,
+    pub(crate) raw: Vec<Option<u64>>,
+    pub(crate) unscored: Vec<Option<Unscored>>,
+    pub(crate) contests: Option<std::sync::Arc<Vec<super::pairwise::Contest>>>,
+}
+
+#[cfg(test)]
+impl From<Columns> for ScoreTable {
+    fn from(c: Columns) -> Self {
+        let Columns { grid, score, label, empty, missing, tie_rank, content, raw, unscored, contests } = c;
+        ScoreTable { grid, score, label, empty, missing, tie_rank, content, raw, unscored, contests }
+    }
+}
+
+#[cfg(test)]
+impl ScoreTable {
+    pub(crate) fn into_columns(self) -> Columns {
+        let ScoreTable { grid, score, label, empty, missing, tie_rank, content, raw, unscored, contests } = self;
+        Columns { grid, score, label, empty, missing, tie_rank, content, raw, unscored, contests }
     }
 }

@@ -9,7 +9,7 @@ use candle_core::{DType, Device};
 use rayon::prelude::*;
 
 use super::settings::{ScorerSettings, VerifierId};
-use super::{Scored, Scorer, VerifierDetail};
+use super::{Produced, Scored, Scorer, SideStores, VerifierDetail};
 use crate::checkpoint::ModelRef;
 use crate::input::Dataset;
 use crate::input::issues::IssueSpec;
@@ -205,13 +205,13 @@ impl Scorer for Verifier {
         true
     }
 
-    fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
+    fn score(&mut self, ds: &Dataset, todo: &[usize], _: &mut SideStores, done: Done) -> Result<Produced> {
         // Prompts for a window of candidates at a time (bounded memory), built in parallel.
         for chunk in todo.chunks(256) {
             let ready = prepare(&self.prompter, ds, chunk, done)?;
             self.judge(ready, &|_| String::new(), done)?;
         }
-        Ok(())
+        Ok(Produced::default())
     }
 }
 
@@ -244,7 +244,7 @@ pub(crate) trait Judge {
 /// What a key of [`Judge::judge`] is, in words (`instance X of run R`).
 pub(crate) type Name<'a> = &'a (dyn Fn(usize) -> String + Sync);
 /// Where [`Judge::judge`] hands each result.
-pub(crate) type Done<'a> = &'a mut dyn FnMut(usize, Scored) -> Result<()>;
+pub(crate) use super::Done;
 
 impl Verifier {
     fn run_batch(&self, prompts: &[(usize, Prompt)], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {

@@ -98,10 +98,10 @@ pub(crate) fn build<'a>(
     details: &[Option<&VerifierDetail>],
     patch: PatchSource,
 ) -> Data<'a> {
-    let labeled = t.label.iter().any(|l| l.is_some());
+    let labeled = t.label().iter().any(|l| l.is_some());
     // The first candidate (flat index) of each distinct patch, in page order.
     let mut reps: Vec<usize> = Vec::new();
-    let rows: Vec<Row> = (0..t.grid.instances.len()).map(|i| row(t, i, selected[i], details, &mut reps)).collect();
+    let rows: Vec<Row> = (0..t.grid().instances.len()).map(|i| row(t, i, selected[i], details, &mut reps)).collect();
     let (patches, patches_note) = match patch {
         Some(read) => read_patches(&rows, &reps, read),
         None => (
@@ -109,7 +109,7 @@ pub(crate) fn build<'a>(
             Some("scores only: `swerm eval` reads no patches (`swerm rerank` puts them in its report.html)".into()),
         ),
     };
-    Data { runs: &t.grid.runs, labeled, rows, patches, patches_note }
+    Data { runs: &t.grid().runs, labeled, rows, patches, patches_note }
 }
 
 fn row<'a>(
@@ -120,15 +120,15 @@ fn row<'a>(
     reps: &mut Vec<usize>,
 ) -> Row<'a> {
     let order = ranking(t, i);
-    let pick_idx = t.grid.range(i).start + pick;
+    let pick_idx = t.grid().range(i).start + pick;
     debug_assert_eq!(order[0], pick_idx, "ranking starts with the pick");
     // Candidates of one instance share a patch entry when their content keys are equal.
     let mut groups: Vec<(Option<u64>, usize)> = Vec::new();
     let cands = order
         .iter()
         .map(|&idx| {
-            let p = (!t.empty[idx]).then(|| {
-                let key = t.content[idx];
+            let p = (!t.empty()[idx]).then(|| {
+                let key = t.content()[idx];
                 match groups.iter().find(|(k, _)| k.is_some() && *k == key) {
                     Some(&(_, p)) => p,
                     None => {
@@ -142,32 +142,32 @@ fn row<'a>(
         })
         .collect();
     let tie = tie_at(t, i);
-    let range = t.grid.range(i);
+    let range = t.grid().range(i);
     Row {
-        id: &t.grid.instances[i],
-        solvable: t.label[range.clone()]
+        id: &t.grid().instances[i],
+        solvable: t.label()[range.clone()]
             .iter()
             .any(|l| l.is_some())
-            .then(|| t.label[range.clone()].contains(&Some(true))),
+            .then(|| t.label()[range.clone()].contains(&Some(true))),
         pick,
-        resolved: t.label[pick_idx],
+        resolved: t.label()[pick_idx],
         distinct: groups.len(),
         margin: margin(t, i, pick_idx),
         tie: tie.is_some(),
         mixed: tie == Some(true),
-        unscored: range.filter(|&idx| t.unscored[idx].is_some()).count(),
+        unscored: range.filter(|&idx| t.unscored()[idx].is_some()).count(),
         cands,
     }
 }
 
 fn cand(t: &ScoreTable, idx: usize, p: Option<usize>, d: Option<&VerifierDetail>) -> Cand {
-    let r = t.grid.coords(idx).1;
+    let r = t.grid().coords(idx).1;
     Cand {
         r,
-        s: t.score[idx],
-        l: t.label[idx],
-        u: t.unscored[idx].map(|u| u.describe()),
-        e: if t.missing[idx] { Some("missing") } else { t.empty[idx].then_some("empty") },
+        s: t.score()[idx],
+        l: t.label()[idx],
+        u: t.unscored()[idx].map(|u| u.describe()),
+        e: if t.missing()[idx] { Some("missing") } else { t.empty()[idx].then_some("empty") },
         p,
         ly: d.and_then(|d| d.logit_yes),
         ln: d.and_then(|d| d.logit_no),
@@ -179,10 +179,11 @@ fn cand(t: &ScoreTable, idx: usize, p: Option<usize>, d: Option<&VerifierDetail>
 
 /// The pick's score minus the best score among candidates of a different patch.
 fn margin(t: &ScoreTable, i: usize, pick: usize) -> Option<f64> {
-    let top = t.score[pick].filter(|_| !t.empty[pick])?;
-    let other =
-        |idx: usize| idx != pick && !t.empty[idx] && (t.content[idx].is_none() || t.content[idx] != t.content[pick]);
-    let next = t.grid.range(i).filter(|&idx| other(idx)).filter_map(|idx| t.score[idx]).max_by(f64::total_cmp)?;
+    let top = t.score()[pick].filter(|_| !t.empty()[pick])?;
+    let other = |idx: usize| {
+        idx != pick && !t.empty()[idx] && (t.content()[idx].is_none() || t.content()[idx] != t.content()[pick])
+    };
+    let next = t.grid().range(i).filter(|&idx| other(idx)).filter_map(|idx| t.score()[idx]).max_by(f64::total_cmp)?;
     Some(top - next)
 }
 
@@ -251,11 +252,12 @@ fn read_patches(
 mod tests {
     use super::*;
     use crate::score::Unscored;
+    use crate::score::table::Columns;
 
     /// Two instances x four runs, every case a row has: a tie with mixed labels, an unscored
     /// candidate, a shared patch, an empty record and a hole.
     fn table() -> ScoreTable {
-        ScoreTable {
+        ScoreTable::from(Columns {
             grid: crate::grid::Grid::new(
                 vec!["i0".into(), "i1".into()],
                 ["a", "b", "c", "d"].map(String::from).to_vec(),
@@ -269,7 +271,7 @@ mod tests {
             raw: vec![Some(1), Some(2), Some(1), Some(3), Some(5), None, None, Some(6)],
             unscored: vec![None, None, None, Some(Unscored::NoValue), None, None, None, None],
             contests: None,
-        }
+        })
     }
 
     #[test]
@@ -309,7 +311,7 @@ mod tests {
     #[test]
     fn patch_budget_keeps_the_wrong_picks_first() {
         let n = 20;
-        let mut t = ScoreTable {
+        let mut c = Columns {
             grid: crate::grid::Grid::new((0..n).map(|i| format!("i{i:02}")).collect(), vec!["a".into(), "b".into()]),
             score: (0..n).flat_map(|_| [Some(0.9), Some(0.1)]).collect(),
             label: (0..n).flat_map(|_| [Some(true), Some(false)]).collect(),
@@ -321,8 +323,9 @@ mod tests {
             unscored: vec![None; 2 * n],
             contests: None,
         };
-        t.label[2 * n - 2] = Some(false); // the last instance: picked a, only b resolves
-        t.label[2 * n - 1] = Some(true);
+        c.label[2 * n - 2] = Some(false); // the last instance: picked a, only b resolves
+        c.label[2 * n - 1] = Some(true);
+        let t = ScoreTable::from(c);
         let selected = crate::select::select(&t);
         let size = PATCH_MAX - 64;
         let read = |idx: usize| Ok(format!("{idx:>8}{}", " ".repeat(size - 8)));

@@ -16,13 +16,12 @@ pub(crate) mod store;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use super::verifier::Judge;
-use super::{Scored, Scorer, ScorerSettings, VerifierDetail};
+use super::{Done, Produced, Scored, Scorer, ScorerSettings, SideStores, VerifierDetail};
 use crate::input::Dataset;
-use crate::outdir::OutDir;
 use crate::prompt::TooLong;
 use crate::prompt::pairwise::{Attempt, instance_issue};
 pub(crate) use contest::Contest;
@@ -56,19 +55,19 @@ pub(crate) struct Cost {
 pub(crate) struct Outcome {
     pub(crate) contests: Vec<Option<Contest>>,
     pub(crate) cost: Cost,
+    /// This run's comparisons, for pairs.jsonl's final rewrite (`SideStores::finish`).
+    pub(crate) lines: Vec<PairLine>,
 }
 
 pub(crate) struct Pairwise {
     judge: Box<dyn Judge>,
     settings: ScorerSettings,
     pivots: usize,
-    store: Option<PairStore>,
-    outcome: Option<Outcome>,
 }
 
 impl Pairwise {
     pub(crate) fn new(judge: Box<dyn Judge>, settings: ScorerSettings, pivots: usize) -> Self {
-        Pairwise { judge, settings, pivots, store: None, outcome: None }
+        Pairwise { judge, settings, pivots }
     }
 }
 
@@ -86,14 +85,9 @@ impl Scorer for Pairwise {
         self.settings.clone()
     }
 
-    fn attach(&mut self, out: &mut OutDir, afresh: bool) -> Result<()> {
-        self.store = Some(store::open(out, afresh)?);
-        Ok(())
-    }
-
-    fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
+    fn score(&mut self, ds: &Dataset, todo: &[usize], side: &mut SideStores, done: Done) -> Result<Produced> {
         let started = Instant::now();
-        let mut store = self.store.take().expect("the pairs store is attached before scoring");
+        let store = side.pairs.as_mut().context("a pairwise judge keeps its comparisons in pairs.jsonl: not open")?;
         let instances: Vec<usize> = todo
             .iter()
             .map(|&idx| ds.grid.coords(idx).0)
@@ -112,7 +106,7 @@ impl Scorer for Pairwise {
                 .collect::<Result<_>>()?;
             let mut plans: Vec<Plan> = window.iter().zip(&attempts).map(|(&i, a)| plan(i, a)).collect();
             let first: Vec<Vec<(usize, usize)>> = plans.iter().map(|p| first_pass(ds, p)).collect();
-            let mut w = Window { ds, attempts: &attempts, store: &mut store, lines: &mut lines, cost: &mut cost };
+            let mut w = Window { ds, attempts: &attempts, store, lines: &mut lines, cost: &mut cost };
             w.run(self.judge.as_mut(), &mut plans, &first)?;
             let second: Vec<Vec<(usize, usize)>> = plans.iter().map(|p| second_pass(ds, p, self.pivots)).collect();
             w.run(self.judge.as_mut(), &mut plans, &second)?;
@@ -139,14 +133,8 @@ impl Scorer for Pairwise {
                 contests[p.i] = Some(c);
             }
         }
-        cost.kept = store.finish(lines)?.1;
         cost.secs = started.elapsed().as_secs_f64();
-        self.outcome = Some(Outcome { contests, cost });
-        Ok(())
-    }
-
-    fn pairwise(&mut self) -> Option<Outcome> {
-        self.outcome.take()
+        Ok(Produced { tie_rank: None, pairwise: Some(Outcome { contests, cost, lines }) })
     }
 }
 

@@ -28,7 +28,7 @@ use pool::{Ask, Event, Job, Pool};
 
 use super::settings::ScorerSettings;
 use super::verifier::{Done, Judge, Name, Reading, VerifierSettings, prepare};
-use super::{Scored, Scorer, VerifierDetail};
+use super::{Produced, Scored, Scorer, SideStores, VerifierDetail};
 use crate::input::Dataset;
 use crate::prompt::{Prompt, Prompter};
 
@@ -165,7 +165,7 @@ impl Scorer for Remote {
         true
     }
 
-    fn score(&mut self, ds: &Dataset, todo: &[usize], done: &mut dyn FnMut(usize, Scored) -> Result<()>) -> Result<()> {
+    fn score(&mut self, ds: &Dataset, todo: &[usize], _: &mut SideStores, done: Done) -> Result<Produced> {
         let pool = Pool::start(&self.endpoints, self.concurrency, &self.ask);
         let mut finished = 0;
         let r = self.drive(&pool, ds, todo, &mut |idx, s| {
@@ -173,7 +173,8 @@ impl Scorer for Remote {
             done(idx, s)
         });
         pool.stop();
-        r.map_err(|e| left_unscored(e, todo.len() - finished, "candidate", "candidates"))
+        r.map_err(|e| left_unscored(e, todo.len() - finished, "candidate", "candidates"))?;
+        Ok(Produced::default())
     }
 }
 
