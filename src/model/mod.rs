@@ -1,5 +1,6 @@
 //! The verifier model: config.json (`config`), and our own
-//! stateless, prefill-only forward pass for Qwen3-MoE / Qwen3 / Qwen2 (`qwen`), built from
+//! stateless, prefill-only forward pass for Qwen3-MoE / Qwen3 / Qwen2 (`qwen`, a stack of the
+//! decoder blocks in `blocks`, each a type with `load` and `forward`), built from
 //! candle ops: packed variable-length sequences, causal attention (`attention`: chunked matmuls,
 //! or FlashAttention-2 in a `flash-attn` build), top-k MoE routing with no per-token host work
 //! (`moe`, its custom ops with CPU and CUDA implementations in `moe_ops`), and the LM head applied
@@ -8,6 +9,7 @@
 
 pub(crate) mod attention;
 pub(crate) mod batch;
+pub(crate) mod blocks;
 pub(crate) mod causal_softmax;
 pub(crate) mod config;
 pub(crate) mod device;

@@ -39,6 +39,28 @@ pub(crate) struct Moe {
 }
 
 impl Moe {
+    /// Router and experts of one MoE layer, from per-expert tensors (`experts.N.gate_proj.weight`)
+    /// or transformers 5's fused ones (`experts.gate_up_proj`, `experts.down_proj`).
+    pub(crate) fn load(vb: &candle_nn::VarBuilder, cfg: &super::config::ModelConfig) -> Result<Moe> {
+        let m = cfg.moe.as_ref().expect("moe layer of a moe config");
+        let (h, n, e) = (cfg.hidden_size, m.intermediate_size, m.num_experts);
+        let router = vb.get((e, h), "gate.weight")?;
+        let ex = vb.pp("experts");
+        let (gate_up, down) = if ex.contains_tensor("gate_up_proj") {
+            (ex.get((e, 2 * n, h), "gate_up_proj")?, ex.get((e, h, n), "down_proj")?)
+        } else {
+            let mut gu = Vec::with_capacity(e);
+            let mut dn = Vec::with_capacity(e);
+            for i in 0..e {
+                let x = ex.pp(i.to_string());
+                gu.push(Tensor::cat(&[x.get((n, h), "gate_proj.weight")?, x.get((n, h), "up_proj.weight")?], 0)?);
+                dn.push(x.get((h, n), "down_proj.weight")?);
+            }
+            (Tensor::stack(&gu, 0)?, Tensor::stack(&dn, 0)?)
+        };
+        Ok(Moe { router, gate_up, down, top_k: m.top_k, norm_topk_prob: m.norm_topk_prob })
+    }
+
     /// The experts of each token of h [T, H]: ids [T, k] (u32, by descending probability) and
     /// their weights [T, k] (f32).
     pub(crate) fn route(&self, h: &Tensor) -> Result<(Tensor, Tensor)> {

@@ -3,36 +3,18 @@
 //! the transformers checkpoints (`model.layers.N.self_attn.q_proj.weight`, ...).
 
 use anyhow::{Context, Result, bail};
-use candle_core::Module as _;
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{Linear, VarBuilder};
+use candle_nn::VarBuilder;
 
 use super::attention;
 use super::batch::Batch;
+use super::blocks::{DecoderLayer, Packing, Part, Rope};
 use super::config::ModelConfig;
-use super::moe::Moe;
-
-enum Ffn {
-    Dense { gate: Linear, up: Linear, down: Linear },
-    Moe(Moe),
-}
-
-struct Layer {
-    ln1: Tensor,
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    o: Linear,
-    q_norm: Option<Tensor>,
-    k_norm: Option<Tensor>,
-    ln2: Tensor,
-    ffn: Ffn,
-}
 
 pub(crate) struct Model {
     pub(crate) cfg: ModelConfig,
     embed: Tensor,
-    layers: Vec<Layer>,
+    layers: Vec<DecoderLayer>,
     norm: Tensor,
     head: Tensor,
     inv_freq: Tensor,
@@ -52,13 +34,6 @@ pub(crate) struct Profile {
     pub(crate) attention: f64,
     pub(crate) ffn: f64,
     pub(crate) other: f64,
-}
-
-#[derive(Clone, Copy)]
-enum Part {
-    Attention,
-    Ffn,
-    Other,
 }
 
 /// The profiling clock of one forward pass.
@@ -85,12 +60,6 @@ impl Clock<'_> {
     }
 }
 
-fn linear(vb: &VarBuilder, i: usize, o: usize, name: &str, bias: bool) -> candle_core::Result<Linear> {
-    let w = vb.get((o, i), &format!("{name}.weight"))?;
-    let b = if bias { Some(vb.get(o, &format!("{name}.bias"))?) } else { None };
-    Ok(Linear::new(w, b))
-}
-
 impl Model {
     /// Loads the weights (memory-mapped safetensors) in `dtype` on `device`.
     pub fn load(cfg: ModelConfig, weights: &[std::path::PathBuf], dtype: DType, device: &Device) -> Result<Self> {
@@ -105,8 +74,9 @@ impl Model {
         let (h, hd) = (cfg.hidden_size, cfg.head_dim);
         let m = vb.pp("model");
         let embed = m.get((cfg.vocab_size, h), "embed_tokens.weight")?;
-        let layers =
-            (0..cfg.num_layers).map(|i| load_layer(&m.pp(format!("layers.{i}")), &cfg, i)).collect::<Result<_>>()?;
+        let layers = (0..cfg.num_layers)
+            .map(|i| DecoderLayer::load(&m.pp(format!("layers.{i}")), &cfg, i))
+            .collect::<Result<_>>()?;
         let norm = m.get(h, "norm.weight")?;
         let head = if let Some(c) = &cfg.classifier {
             vb.get((c.labels.len(), h), "score.weight")?
@@ -176,40 +146,16 @@ impl Model {
         let mut clock = Clock { model: self, last: std::time::Instant::now() };
         let (ids, ranges) = (&batch.ids, &batch.seqs);
         let pos: Vec<f32> = batch.positions.iter().map(|&p| p as f32).collect();
-        let t = ids.len();
         // cos/sin per token: [T, D/2], from positions restarting at 0 in each sequence.
         let freqs = Tensor::new(pos.as_slice(), dev)?.unsqueeze(1)?.broadcast_mul(&self.inv_freq.unsqueeze(0)?)?;
-        let (cos, sin) = (freqs.cos()?.to_dtype(self.dtype)?, freqs.sin()?.to_dtype(self.dtype)?);
+        let rope = Rope { cos: freqs.cos()?.to_dtype(self.dtype)?, sin: freqs.sin()?.to_dtype(self.dtype)? };
 
         let flash = attention::flash_plan(ranges, dev, self.dtype, self.cfg.head_dim)?;
+        let packing = Packing { ranges, flash: flash.as_ref(), budget: self.attn_budget };
         let mut x = self.embed.index_select(&Tensor::new(ids.as_slice(), dev)?, 0)?; // [T, H]
-        let (hd, eps) = (self.cfg.head_dim, self.cfg.rms_norm_eps as f32);
+        let eps = self.cfg.rms_norm_eps as f32;
         for layer in &self.layers {
-            let h = candle_nn::ops::rms_norm(&x, &layer.ln1, eps)?;
-            let mut q = layer.q.forward(&h)?.reshape((t, self.cfg.num_heads, hd))?;
-            let mut k = layer.k.forward(&h)?.reshape((t, self.cfg.num_kv_heads, hd))?;
-            let v = layer.v.forward(&h)?.reshape((t, self.cfg.num_kv_heads, hd))?;
-            if let (Some(qn), Some(kn)) = (&layer.q_norm, &layer.k_norm) {
-                q = candle_nn::ops::rms_norm(&q.contiguous()?, qn, eps)?;
-                k = candle_nn::ops::rms_norm(&k.contiguous()?, kn, eps)?;
-            }
-            let q = candle_nn::rotary_emb::rope_thd(&q.unsqueeze(0)?.contiguous()?, &cos, &sin)?.squeeze(0)?;
-            let k = candle_nn::rotary_emb::rope_thd(&k.unsqueeze(0)?.contiguous()?, &cos, &sin)?.squeeze(0)?;
-            let v = v.contiguous()?;
-            clock.mark(Part::Other)?;
-            let a = attention::attend(&q, &k, &v, ranges, flash.as_ref(), self.attn_budget)?;
-            clock.mark(Part::Attention)?;
-            x = (x + layer.o.forward(&a)?)?;
-            let h = candle_nn::ops::rms_norm(&x, &layer.ln2, eps)?;
-            clock.mark(Part::Other)?;
-            x = match &layer.ffn {
-                Ffn::Dense { gate, up, down } => {
-                    (x + down.forward(&(candle_nn::ops::silu(&gate.forward(&h)?)? * up.forward(&h)?)?)?)?
-                }
-                // The MoE adds its output to the residual itself (one fused pass).
-                Ffn::Moe(moe) => moe.forward(&h, &x)?,
-            };
-            clock.mark(Part::Ffn)?;
+            x = layer.forward(&x, &rope, &packing, &mut |part| clock.mark(part))?;
         }
         // The final norm and the head's rows in f32, whatever the model dtype: bf16 logits
         // would quantise P(YES) (steps of 2^-8 relative in each logit) and create ties between
@@ -222,38 +168,6 @@ impl Model {
         clock.mark(Part::Other)?;
         Ok(logits)
     }
-}
-
-/// Decoder layer `i` from its tensors (`model.layers.{i}.*`).
-fn load_layer(l: &VarBuilder, cfg: &ModelConfig, i: usize) -> Result<Layer> {
-    let (h, hd) = (cfg.hidden_size, cfg.head_dim);
-    let a = l.pp("self_attn");
-    let (nq, nkv) = (cfg.num_heads * hd, cfg.num_kv_heads * hd);
-    let ffn = if cfg.is_moe_layer(i) {
-        Ffn::Moe(load_moe(&l.pp("mlp"), cfg)?)
-    } else {
-        if cfg.intermediate_size == 0 {
-            bail!("config.json: field `intermediate_size`: missing (layer {i} is dense)");
-        }
-        let f = l.pp("mlp");
-        let n = cfg.intermediate_size;
-        Ffn::Dense {
-            gate: linear(&f, h, n, "gate_proj", false)?,
-            up: linear(&f, h, n, "up_proj", false)?,
-            down: linear(&f, n, h, "down_proj", false)?,
-        }
-    };
-    Ok(Layer {
-        ln1: l.get(h, "input_layernorm.weight")?,
-        q: linear(&a, h, nq, "q_proj", cfg.qkv_bias)?,
-        k: linear(&a, h, nkv, "k_proj", cfg.qkv_bias)?,
-        v: linear(&a, h, nkv, "v_proj", cfg.qkv_bias)?,
-        o: linear(&a, nq, h, "o_proj", false)?,
-        q_norm: if cfg.qk_norm { Some(a.get(hd, "q_norm.weight")?) } else { None },
-        k_norm: if cfg.qk_norm { Some(a.get(hd, "k_norm.weight")?) } else { None },
-        ln2: l.get(h, "post_attention_layernorm.weight")?,
-        ffn,
-    })
 }
 
 /// Tokens of one forward pass must stay under this (candle's rope and rms_norm kernels index
@@ -285,26 +199,4 @@ fn check_slow_attention(dev: &candle_core::Device, dtype: DType, batch: &Batch) 
         });
     }
     Ok(())
-}
-
-/// Router and experts of one MoE layer, from per-expert tensors (`experts.N.gate_proj.weight`)
-/// or transformers 5's fused ones (`experts.gate_up_proj`, `experts.down_proj`).
-fn load_moe(vb: &VarBuilder, cfg: &ModelConfig) -> Result<Moe> {
-    let m = cfg.moe.as_ref().expect("moe layer of a moe config");
-    let (h, n, e) = (cfg.hidden_size, m.intermediate_size, m.num_experts);
-    let router = vb.get((e, h), "gate.weight")?;
-    let ex = vb.pp("experts");
-    let (gate_up, down) = if ex.contains_tensor("gate_up_proj") {
-        (ex.get((e, 2 * n, h), "gate_up_proj")?, ex.get((e, h, n), "down_proj")?)
-    } else {
-        let mut gu = Vec::with_capacity(e);
-        let mut dn = Vec::with_capacity(e);
-        for i in 0..e {
-            let x = ex.pp(i.to_string());
-            gu.push(Tensor::cat(&[x.get((n, h), "gate_proj.weight")?, x.get((n, h), "up_proj.weight")?], 0)?);
-            dn.push(x.get((h, n), "down_proj.weight")?);
-        }
-        (Tensor::stack(&gu, 0)?, Tensor::stack(&dn, 0)?)
-    };
-    Ok(Moe { router, gate_up, down, top_k: m.top_k, norm_topk_prob: m.norm_topk_prob })
 }
