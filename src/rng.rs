@@ -10,6 +10,20 @@ impl SplitMix64 {
         crate::hash::mix(self.0)
     }
 
+    /// Uniform in [0, 1), from the top 53 bits.
+    #[cfg(test)]
+    pub(crate) fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Standard normal (Box-Muller): seeded random tensors for tests, which candle's CPU
+    /// `randn` cannot give.
+    #[cfg(test)]
+    pub(crate) fn normal(&mut self) -> f64 {
+        let u = 1.0 - self.unit(); // (0, 1]: the logarithm stays finite
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos()
+    }
+
     /// Uniform in 0..n by multiply-shift (Lemire 2019); the bias is below 2^-40 for n < 2^24.
     pub(crate) fn below(&mut self, n: usize) -> usize {
         ((self.next_u64() as u128 * n as u128) >> 64) as usize

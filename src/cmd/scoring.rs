@@ -34,11 +34,12 @@ pub(super) fn build_scorer(
             store::check(out, want(&ScorerSettings::from(m)), overwrite)?;
             score::model_free(m)
         }
-        ScorerChoice::Verifier(v) => {
+        ScorerChoice::Verifier(v, run) => {
             let v = v.with_checkpoint_answers()?;
-            let (device, dtype, settings) = v.resolve()?;
+            let (device, dtype) = run.resolve()?;
+            let settings = v.local_identity(dtype)?;
             store::check(out, want(&settings), overwrite)?;
-            let verifier = Verifier::load(&v, &device, dtype, settings.clone())?;
+            let verifier = Verifier::load(&v, run, &device, dtype, settings.clone())?;
             match v.prompt.pairwise {
                 Some(p) => Box::new(Pairwise::new(Box::new(verifier), settings, p.pivots)),
                 None => Box::new(verifier),

@@ -3,7 +3,7 @@
 
 use crate::cli;
 use crate::score::combine::{CombineSettings, Source, TieKey};
-use crate::score::{EngineSettings, ModelFree, VerifierSettings};
+use crate::score::{EngineSettings, JudgeSettings, LocalRun, ModelFree};
 use anyhow::{Result, bail};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,8 +12,10 @@ use std::time::Duration;
 /// inference engines.
 pub(crate) enum ScorerChoice {
     ModelFree(ModelFree),
-    Verifier(VerifierSettings),
-    Remote(VerifierSettings, EngineSettings),
+    /// A verifier run here: what it judges with, and where it runs.
+    Verifier(JudgeSettings, LocalRun),
+    /// A verifier run on inference engines (the device settings do not apply).
+    Remote(JudgeSettings, EngineSettings),
     Combined(CombineSettings),
 }
 /// `--combine`, `--weight`, `--scale`, `--tie-break`; and the record field a `field:` source
@@ -75,8 +77,14 @@ pub(super) fn verifier_choice(model: &str, a: &cli::ModelArgs) -> Result<ScorerC
     let v = verifier(model, a)?;
     let e = &a.engine;
     if e.endpoints.is_empty() {
-        v.device.check_build()?;
-        return Ok(ScorerChoice::Verifier(v));
+        if a.batch_tokens == 0 || a.batch_tokens >= crate::model::qwen::MAX_PASS_TOKENS {
+            bail!("--batch-tokens must be between 1 and {}", crate::model::qwen::MAX_PASS_TOKENS - 1);
+        }
+        a.device.check_build()?;
+        return Ok(ScorerChoice::Verifier(
+            v,
+            LocalRun { batch_tokens: a.batch_tokens, device: a.device, dtype: a.dtype },
+        ));
     }
     if e.concurrency == 0 {
         bail!("--concurrency must be at least 1");
@@ -96,7 +104,7 @@ pub(super) fn verifier_choice(model: &str, a: &cli::ModelArgs) -> Result<ScorerC
     };
     Ok(ScorerChoice::Remote(v, engine))
 }
-pub(super) fn verifier(model: &str, a: &cli::ModelArgs) -> Result<VerifierSettings> {
+pub(super) fn verifier(model: &str, a: &cli::ModelArgs) -> Result<JudgeSettings> {
     if a.prompt.pairwise && a.answer_tokens.is_some() {
         bail!("--pairwise answers with the tokens A and B: --answer-tokens does not apply to it");
     }
@@ -118,18 +126,12 @@ pub(super) fn verifier(model: &str, a: &cli::ModelArgs) -> Result<VerifierSettin
             _ => bail!("--answer-tokens {s:?}: expected YES,NO (two strings separated by a comma)"),
         },
     };
-    if a.batch_tokens == 0 || a.batch_tokens >= crate::model::qwen::MAX_PASS_TOKENS {
-        bail!("--batch-tokens must be between 1 and {}", crate::model::qwen::MAX_PASS_TOKENS - 1);
-    }
-    Ok(VerifierSettings {
+    Ok(JudgeSettings {
         model: super::model_ref(model, &a.prompt),
         prompt: super::prompt_spec(&a.prompt)?,
         answers,
         answers_given: a.answer_tokens.is_some(),
         label: a.label.clone(),
-        batch_tokens: a.batch_tokens,
-        device: a.device,
-        dtype: a.dtype,
         issues: super::issue_spec(&a.prompt)?,
     })
 }

@@ -155,11 +155,19 @@ mod tests {
         Ok(ys)
     }
 
+    /// A seeded normal tensor: the same numbers on every run, so no test flips on a draw.
+    fn randn(seed: u64, std: f32, shape: &[usize], dev: &Device) -> Result<Tensor> {
+        let mut rng = crate::rng::SplitMix64(seed);
+        let n: usize = shape.iter().product();
+        let v: Vec<f32> = (0..n).map(|_| std * rng.normal() as f32).collect();
+        Tensor::from_vec(v, shape, dev)
+    }
+
     fn random_moe(e: usize, h: usize, i: usize, k: usize, norm: bool, dev: &Device) -> Result<Moe> {
         Ok(Moe {
-            router: Tensor::randn(0f32, 1.0, (e, h), dev)?,
-            gate_up: Tensor::randn(0f32, 0.2, (e, 2 * i, h), dev)?,
-            down: Tensor::randn(0f32, 0.2, (e, h, i), dev)?,
+            router: randn(1, 1.0, &[e, h], dev)?,
+            gate_up: randn(2, 0.2, &[e, 2 * i, h], dev)?,
+            down: randn(3, 0.2, &[e, h, i], dev)?,
             top_k: k,
             norm_topk_prob: norm,
         })
@@ -174,8 +182,8 @@ mod tests {
         let dev = Device::Cpu;
         for (e, k, norm, t) in [(8, 2, true, 37), (16, 4, false, 5), (6, 6, true, 11), (4, 1, true, 1)] {
             let m = random_moe(e, 24, 10, k, norm, &dev)?;
-            let h = Tensor::randn(0f32, 1.0, (t, 24), &dev)?;
-            let x = Tensor::randn(0f32, 1.0, (t, 24), &dev)?;
+            let h = randn(11, 1.0, &[t, 24], &dev)?;
+            let x = randn(12, 1.0, &[t, 24], &dev)?;
             let want = (&x + host_routing(&m, &h)?)?;
             let got = m.forward(&h, &x)?;
             assert!(max_diff(&got, &want) < 1e-5, "e={e} k={k}: {}", max_diff(&got, &want));
@@ -189,7 +197,7 @@ mod tests {
         // A zero router: every probability equal, so experts 0..k are chosen for every token.
         let mut m = random_moe(8, 16, 8, 3, true, &dev)?;
         m.router = m.router.zeros_like()?;
-        let h = Tensor::randn(0f32, 1.0, (9, 16), &dev)?;
+        let h = randn(13, 1.0, &[9, 16], &dev)?;
         let (ids, w) = m.route(&h)?;
         assert!(ids.to_vec2::<u32>()?.iter().all(|r| r == &[0, 1, 2]));
         assert!(w.to_vec2::<f32>()?.iter().flatten().all(|&v| (v - 1.0 / 3.0).abs() < 1e-7));
@@ -197,7 +205,7 @@ mod tests {
         assert!(max_diff(&m.forward(&h, &h)?, &want) < 1e-5);
         // Token rows are independent: a token's output does not depend on its chunk-mates.
         let m = random_moe(8, 16, 8, 2, true, &dev)?;
-        let h = Tensor::randn(0f32, 1.0, (9, 16), &dev)?;
+        let h = randn(14, 1.0, &[9, 16], &dev)?;
         let all = m.forward(&h, &h)?;
         let alone = m.forward(&h.i(4..5)?, &h.i(4..5)?)?;
         assert!(max_diff(&all.i(4..5)?, &alone) < 1e-6);
@@ -210,7 +218,7 @@ mod tests {
     fn bf16_stays_within_bf16_rounding_of_the_host_path() -> Result<()> {
         let dev = Device::Cpu;
         let m = random_moe(8, 32, 16, 2, true, &dev)?;
-        let h = Tensor::randn(0f32, 1.0, (13, 32), &dev)?;
+        let h = randn(15, 1.0, &[13, 32], &dev)?;
         let want = (&h + host_routing(&m, &h)?)?;
         let mb = Moe {
             router: m.router.to_dtype(DType::BF16)?,

@@ -19,7 +19,7 @@ pub(crate) use field::FieldScore;
 pub(crate) use remote::{EngineSettings, Remote};
 pub use settings::{ModelFree, ScorerSettings, VerifierId};
 pub(crate) use table::ScoreTable;
-pub(crate) use verifier::{Verifier, VerifierSettings};
+pub(crate) use verifier::{JudgeSettings, LocalRun, Verifier};
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};

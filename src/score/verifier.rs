@@ -19,9 +19,10 @@ use crate::model::head::Classifier;
 use crate::model::{Model, ModelConfig};
 use crate::prompt::{Prompt, PromptSpec, Prompter, TooLong};
 
-/// Everything that selects and configures a verifier (validated, clap-free).
+/// What a verifier judges with, and how it reads the answer (validated, clap-free): what its
+/// scores depend on, the same whether the forward runs here (`LocalRun`) or on an engine.
 #[derive(Clone, Debug)]
-pub(crate) struct VerifierSettings {
+pub(crate) struct JudgeSettings {
     pub(crate) model: ModelRef,
     pub(crate) prompt: PromptSpec,
     /// (yes, no) answer strings (unused by a classification head).
@@ -32,27 +33,39 @@ pub(crate) struct VerifierSettings {
     /// `--label`: the label of a classification head to score (default: `success`, else the
     /// first); refused for a causal checkpoint.
     pub(crate) label: Option<String>,
-    pub(crate) batch_tokens: usize,
-    pub(crate) device: DeviceSpec,
-    pub(crate) dtype: DTypeSpec,
     /// `--dataset`: the issue statements prompts show (part of the scores' identity).
     pub(crate) issues: Option<IssueSpec>,
 }
 
-impl VerifierSettings {
-    /// The device and dtype the verifier will run on, and the identity of its scores (for the
-    /// score store, checked before any weight is read).
-    pub(crate) fn resolve(&self) -> Result<(Device, DType, ScorerSettings)> {
+/// Where the local forward runs: the device, the dtype, the tokens of one forward pass.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LocalRun {
+    pub(crate) batch_tokens: usize,
+    pub(crate) device: DeviceSpec,
+    pub(crate) dtype: DTypeSpec,
+}
+
+impl LocalRun {
+    /// The device and dtype the verifier will run on.
+    pub(crate) fn resolve(&self) -> Result<(Device, DType)> {
         let device = self.device.resolve()?;
         let dtype = self.dtype.resolve(&device);
-        Ok((device, dtype, self.identity(None, dtype_name(dtype))?))
+        Ok((device, dtype))
+    }
+}
+
+impl JudgeSettings {
+    /// The identity of scores computed here in `dtype` (for the score store, checked before
+    /// any weight is read).
+    pub(crate) fn local_identity(&self, dtype: DType) -> Result<ScorerSettings> {
+        self.identity(None, dtype_name(dtype))
     }
 
     /// SWE-RM's answers: notes say it answers with added tokens `<YES>` and `<NO>`
     /// (docs/spec/judges.md), so when `--answer-tokens` was not given and the checkpoint's
     /// tokenizer adds both, they are the answers, with a note on stderr; otherwise the settings
     /// as they are. Called before the scores' identity is taken, which holds the answers.
-    pub(crate) fn with_checkpoint_answers(&self) -> Result<VerifierSettings> {
+    pub(crate) fn with_checkpoint_answers(&self) -> Result<JudgeSettings> {
         if self.answers_given || self.prompt.pairwise.is_some() {
             return Ok(self.clone());
         }
@@ -64,7 +77,7 @@ impl VerifierSettings {
             "{}'s tokenizer adds <YES> and <NO>: they are the answers (--answer-tokens to choose others)",
             ck.name
         ));
-        Ok(VerifierSettings { answers: ("<YES>".into(), "<NO>".into()), ..self.clone() })
+        Ok(JudgeSettings { answers: ("<YES>".into(), "<NO>".into()), ..self.clone() })
     }
 
     /// The identity of scores computed in `dtype`, here (`engine: None`) or by an engine
@@ -127,7 +140,7 @@ impl Reading {
     /// What checkpoint `name` (its config `cfg`) is asked: a classification head its label
     /// (`--label`), a causal LM its answer tokens; refused: `--label` or `--preset chat` (which
     /// asks no question) for a causal LM.
-    pub(super) fn of(s: &VerifierSettings, cfg: &ModelConfig, prompter: &Prompter, name: &str) -> Result<Self> {
+    pub(super) fn of(s: &JudgeSettings, cfg: &ModelConfig, prompter: &Prompter, name: &str) -> Result<Self> {
         Ok(match &cfg.classifier {
             Some(_) if s.prompt.pairwise.is_some() => bail!(
                 "--pairwise: {name} is a classification head; a pairwise judge needs a causal LM that answers A or B"
@@ -180,14 +193,20 @@ pub(crate) struct Verifier {
 }
 
 impl Verifier {
-    /// Loads the checkpoint on the device `resolve` chose.
-    pub fn load(s: &VerifierSettings, device: &Device, dtype: DType, settings: ScorerSettings) -> Result<Self> {
+    /// Loads the checkpoint on the device `LocalRun::resolve` chose.
+    pub fn load(
+        s: &JudgeSettings,
+        run: &LocalRun,
+        device: &Device,
+        dtype: DType,
+        settings: ScorerSettings,
+    ) -> Result<Self> {
         let ck = s.model.locate(true)?;
         let cfg = ModelConfig::load(&ck.config)?;
         let prompter = Prompter::new(&ck, s.prompt)?;
         let reading = Reading::of(s, &cfg, &prompter, &ck.name)?;
         let model = Model::load(cfg, &ck.weights, dtype, device).with_context(|| format!("--model {}", ck.name))?;
-        Ok(Verifier { model, prompter, reading, batch_tokens: s.batch_tokens.max(1), settings })
+        Ok(Verifier { model, prompter, reading, batch_tokens: run.batch_tokens.max(1), settings })
     }
 }
 

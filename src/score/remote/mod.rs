@@ -27,7 +27,7 @@ use client::Client;
 use pool::{Ask, Event, Job, Pool};
 
 use super::settings::ScorerSettings;
-use super::verifier::{Done, Judge, Name, Reading, VerifierSettings, prepare};
+use super::verifier::{Done, Judge, JudgeSettings, Name, Reading, prepare};
 use super::{Produced, Scored, Scorer, SideStores, VerifierDetail};
 use crate::input::Dataset;
 use crate::prompt::{Prompt, Prompter};
@@ -69,7 +69,7 @@ pub(crate) struct Remote {
 /// classification head through `/classify` for its label (the index goes where answer tokens
 /// go), a causal LM for its answer tokens through any other API.
 fn ask_for(
-    v: &VerifierSettings,
+    v: &JudgeSettings,
     e: &EngineSettings,
     ck: &crate::checkpoint::Checkpoint,
     prompter: &Prompter,
@@ -93,7 +93,7 @@ fn ask_for(
 impl Remote {
     /// Checks every endpoint (what it serves, its tokenizer, an API with exact answer
     /// log-probabilities, its answer on a known prompt) before anything is scored.
-    pub(crate) fn connect(v: &VerifierSettings, e: &EngineSettings) -> Result<Self> {
+    pub(crate) fn connect(v: &JudgeSettings, e: &EngineSettings) -> Result<Self> {
         let ck = v.model.locate(false)?;
         let prompter = Prompter::new(&ck, v.prompt)?;
         let (api_choice, answer) = ask_for(v, e, &ck, &prompter)?;
