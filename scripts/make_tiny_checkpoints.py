@@ -41,7 +41,7 @@ import tempfile
 
 import torch
 import transformers
-from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
@@ -226,7 +226,43 @@ def r2egym_prompt(tok, rec):
     return tok.apply_chat_template(chat, tokenize=False, add_generation_prompt=True) + "<judgement>"
 
 
+# ---------------------------------------------------------------- swelego (SWE-Lego's scripts)
+SWELEGO_YES = ["YES", "Yes", "yes", " YES", " Yes", " yes"]
+SWELEGO_NO = ["NO", "No", "no", " NO", " No", " no"]
+
+
+def swelego_turns(rec):
+    """OpenHands' non-function-calling form, as swerm documents its conversion: tool calls as
+    text after the assistant's words, tool results as user turns; other roles dropped."""
+    out = []
+    for m in rec["messages"]:
+        role, content = m["role"], convert_content(m.get("content"))
+        if role == "assistant" and m.get("tool_calls"):
+            calls = "\n".join(tool_call_str(tc) for tc in m["tool_calls"])
+            content = calls if not content else content + "\n" + calls
+        if role == "tool":
+            role = "user"
+        if role in ("system", "user", "assistant"):
+            out.append((role, content))
+    return out
+
+
+def swelego_prompt(tok, rec):
+    lines = ["Please evaluate the following interaction between an AI assistant and a user:", "", "=== INTERACTION LOG ===", ""]
+    for role, content in swelego_turns(rec):
+        lines += [f"[{role.upper()}]", content, f"[/{role.upper()}]", ""]
+    patch = rec["model_patch"] if rec["model_patch"].strip() else "No patch generated"
+    lines += ["=== END INTERACTION ===", "", "=== FINAL PATCH ===", "", "[PATCH]", patch, "[/PATCH]", "",
+              "=== END FINAL PATCH ===", "",
+              "Based on the above interaction, did the assistant successfully resolve the user's initial request? Respond with YES or NO."]
+    chat = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n".join(lines)}]
+    return tok.apply_chat_template(chat, tokenize=False, add_generation_prompt=True) + "<judgement>"
+
+
 PRESETS = {"swegym": (swegym_prompt, " YES", " NO"), "r2egym": (r2egym_prompt, "YES", "NO")}
+# swelego: (name in expected.jsonl, the rope scaling its model runs with: SWE-Lego's inference
+# adds YaRN x4 when config.json has none, swerm's default for the preset; and none).
+SWELEGO_ROPES = [("swelego", 4.0), ("swelego@rope=none", None)]
 
 
 # ---------------------------------------------------------------- chat (OpenHands' critic)
@@ -469,6 +505,28 @@ def causal_rows(arch, d, tok, recs):
             rows.append({"arch": arch, "preset": preset, "instance_id": r["instance_id"], "run": r["run"],
                          "prompt": text, "n_tokens": len(ids), "logit_yes": ly, "logit_no": ln,
                          "p_yes": 1.0 / (1.0 + math.exp(ln - ly)), "answer_logits": pairs})
+    first = lambda s: tok.encode(s, add_special_tokens=False)[0]  # noqa: E731
+    yes_ids = list(dict.fromkeys(first(s) for s in SWELEGO_YES))
+    no_ids = list(dict.fromkeys(first(s) for s in SWELEGO_NO))
+    for name, factor in SWELEGO_ROPES:
+        model = ref
+        if factor is not None:
+            c = AutoConfig.from_pretrained(d)
+            theta = (getattr(c, "rope_parameters", None) or {}).get("rope_theta", getattr(c, "rope_theta", 10000.0))
+            c.rope_parameters = {"rope_type": "yarn", "factor": factor, "rope_theta": theta,
+                                 "original_max_position_embeddings": c.max_position_embeddings}
+            model = AutoModelForCausalLM.from_pretrained(d, config=c, dtype=torch.float32, attn_implementation="eager").eval()
+        for r in recs:
+            if not r["model_patch"].strip():
+                continue
+            text = swelego_prompt(tok, r)
+            ids = tok.encode(text, add_special_tokens=False)
+            with torch.no_grad():
+                logits = model(torch.tensor([ids])).logits[0, -1]
+            ly, ln = max(float(logits[i]) for i in yes_ids), max(float(logits[i]) for i in no_ids)
+            rows.append({"arch": arch, "preset": name, "instance_id": r["instance_id"], "run": r["run"],
+                         "prompt": text, "n_tokens": len(ids), "logit_yes": ly, "logit_no": ln,
+                         "p_yes": 1.0 / (1.0 + math.exp(ln - ly))})
     return rows
 
 

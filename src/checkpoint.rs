@@ -24,15 +24,6 @@ pub(crate) struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// `max_position_embeddings` of config.json: the longest sequence the model was trained
-    /// for (`None` when config.json does not say, or cannot be read: the model stage reports
-    /// a bad config.json by itself).
-    pub(crate) fn max_positions(&self) -> Option<usize> {
-        let text = std::fs::read_to_string(&self.config).ok()?;
-        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-        v.get("max_position_embeddings")?.as_u64().map(|n| n as usize)
-    }
-
     /// Whether tokenizer.json's `added_tokens` hold every one of `tokens` (by content).
     pub(crate) fn adds_tokens(&self, tokens: &[&str]) -> Result<bool> {
         #[derive(serde::Deserialize)]
@@ -118,6 +109,79 @@ fn weights_fingerprint(path: &Path) -> Result<Vec<u8>> {
 /// Lower-case hex of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `--rope-scaling`: what the forward uses, whatever config.json says.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum RopeChoice {
+    /// config.json's own (the default).
+    #[default]
+    Config,
+    /// Plain RoPE.
+    None,
+    /// YaRN with this factor over `max_position_embeddings` (SWE-Lego's inference).
+    Yarn(f64),
+}
+
+impl std::str::FromStr for RopeChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "config" => Ok(RopeChoice::Config),
+            "none" => Ok(RopeChoice::None),
+            _ => match s.strip_prefix("yarn:").map(str::parse::<f64>) {
+                Some(Ok(f)) if f.is_finite() && f > 1.0 => Ok(RopeChoice::Yarn(f)),
+                _ => Err(format!("{s:?}: expected config, none or yarn:FACTOR (a factor above 1, such as yarn:4)")),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for RopeChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RopeChoice::Config => f.write_str("config"),
+            RopeChoice::None => f.write_str("none"),
+            RopeChoice::Yarn(x) => write!(f, "yarn:{x}"),
+        }
+    }
+}
+
+impl Checkpoint {
+    /// The context the forward handles under `rope`: `max_position_embeddings`, or with YaRN
+    /// (config.json's, or `--rope-scaling yarn:F`) the original context times the factor.
+    /// `None` when config.json says neither (or cannot be read: the model stage reports that).
+    pub(crate) fn context(&self, rope: RopeChoice) -> Option<usize> {
+        let text = std::fs::read_to_string(&self.config).ok()?;
+        let v: Value = serde_json::from_str(&text).ok()?;
+        let max = v.get("max_position_embeddings").and_then(Value::as_u64).map(|n| n as usize);
+        let scaling =
+            v.get("rope_parameters").filter(|p| !p.is_null()).or(v.get("rope_scaling")).filter(|p| !p.is_null());
+        let yarn = scaling.filter(|p| p.get("rope_type").or(p.get("type")).and_then(Value::as_str) == Some("yarn"));
+        let own = yarn.and_then(|p| {
+            let original =
+                p.get("original_max_position_embeddings").and_then(Value::as_u64).map(|n| n as usize).or(max)?;
+            let factor = p.get("factor").and_then(Value::as_f64).unwrap_or(max? as f64 / original as f64);
+            Some((original as f64 * factor) as usize)
+        });
+        match rope {
+            RopeChoice::Config => own.or(max),
+            RopeChoice::None => max,
+            RopeChoice::Yarn(f) => max.map(|m| (m as f64 * f) as usize),
+        }
+    }
+
+    /// Whether config.json carries YaRN rope scaling of its own.
+    pub(crate) fn has_rope_scaling(&self) -> bool {
+        let Ok(text) = std::fs::read_to_string(&self.config) else { return false };
+        let Ok(v) = serde_json::from_str::<Value>(&text) else { return false };
+        v.get("rope_parameters")
+            .filter(|p| !p.is_null())
+            .or(v.get("rope_scaling"))
+            .filter(|p| !p.is_null())
+            .and_then(|p| p.get("rope_type").or(p.get("type")).and_then(Value::as_str))
+            .is_some_and(|t| t != "default")
+    }
 }
 
 /// Where files come from.

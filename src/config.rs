@@ -182,7 +182,7 @@ fn prompt_spec(p: &cli::PromptArgs) -> Result<PromptSpec> {
         round_robin_max: crate::prompt::pairwise::ROUND_ROBIN_MAX,
         pivots: p.pivots,
     });
-    PromptSpec::new(p.preset, p.max_tokens, pairwise)
+    PromptSpec::new(p.preset, p.max_tokens, pairwise, p.rope_scaling)
 }
 
 fn model_ref(model: &str, p: &cli::PromptArgs) -> ModelRef {

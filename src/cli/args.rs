@@ -73,11 +73,17 @@ pub struct BenchArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct PromptArgs {
-    /// Verifier prompt preset: swegym (SWE-Gym, SWE-RM), r2egym, or chat (the conversation and
-    /// its tools through the chat template, no question: for classification heads such as
-    /// OpenHands' critic).
+    /// Verifier prompt preset: swegym (SWE-Gym, SWE-RM), r2egym, swelego (SWE-Lego's
+    /// verifiers), or chat (the conversation and its tools through the chat template, no
+    /// question: for classification heads such as OpenHands' critic). `swerm inspect MODEL`
+    /// says which fit a checkpoint.
     #[arg(long, default_value = "swegym")]
     pub(crate) preset: Preset,
+    /// The rope scaling of the forward: config (config.json's), none (plain RoPE) or
+    /// yarn:FACTOR [default: config; for swelego yarn:4 when config.json has none, as SWE-Lego's
+    /// inference runs it]. Part of the scores' identity.
+    #[arg(long, value_name = "config|none|yarn:F")]
+    pub(crate) rope_scaling: Option<crate::checkpoint::RopeChoice>,
     /// Truncate prompts longer than this many tokens with the preset's policy.
     #[arg(long, value_name = "N")]
     pub(crate) max_tokens: Option<usize>,

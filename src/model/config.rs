@@ -38,6 +38,10 @@ pub struct ModelConfig {
     pub(crate) head_dim: usize,
     pub(crate) rms_norm_eps: f64,
     pub(crate) rope_theta: f64,
+    /// config.json's YaRN rope scaling, if any (`super::rope`); `--rope-scaling` may replace it.
+    pub(crate) rope_scaling: Option<super::rope::Yarn>,
+    /// `max_position_embeddings`, if given.
+    pub(crate) max_positions: Option<usize>,
     pub(crate) tie_word_embeddings: bool,
     /// Bias on q/k/v (always for Qwen2; `attention_bias` for Qwen3).
     pub(crate) qkv_bias: bool,
@@ -107,6 +111,8 @@ impl ModelConfig {
         let hidden_size = need("hidden_size", raw.hidden_size, 1 << 16)?;
         let (num_heads, num_kv_heads, head_dim) = raw.attention_shape(hidden_size)?;
         let rope_theta = raw.rope_theta()?;
+        let max_positions = bounded("max_position_embeddings", raw.max_position_embeddings, 1 << 24)?;
+        let rope_scaling = raw.yarn(max_positions)?;
         if raw.use_sliding_window == Some(true) {
             bail!("field `use_sliding_window`: sliding-window attention is not supported");
         }
@@ -126,6 +132,8 @@ impl ModelConfig {
             head_dim,
             rms_norm_eps: finite("rms_norm_eps", raw.rms_norm_eps)?.unwrap_or(1e-6),
             rope_theta,
+            rope_scaling,
+            max_positions,
             tie_word_embeddings: raw.tie_word_embeddings.unwrap_or(false),
             qkv_bias: arch == Arch::Qwen2 || raw.attention_bias.unwrap_or(false),
             qk_norm: arch != Arch::Qwen2,
@@ -152,6 +160,7 @@ struct RawConfig {
     head_dim: Option<u64>,
     rms_norm_eps: Option<f64>,
     rope_theta: Option<f64>,
+    max_position_embeddings: Option<u64>,
     /// transformers 5 (`rope_parameters`) and classic (`rope_scaling`).
     rope_parameters: Option<RopeParams>,
     rope_scaling: Option<RopeParams>,
@@ -175,6 +184,14 @@ struct RopeParams {
     #[serde(alias = "type")]
     rope_type: Option<String>,
     rope_theta: Option<f64>,
+    factor: Option<f64>,
+    original_max_position_embeddings: Option<u64>,
+    attention_factor: Option<f64>,
+    beta_fast: Option<f64>,
+    beta_slow: Option<f64>,
+    mscale: Option<f64>,
+    mscale_all_dim: Option<f64>,
+    truncate: Option<bool>,
 }
 
 fn bounded(k: &str, v: Option<u64>, max: usize) -> Result<Option<usize>> {
@@ -232,14 +249,47 @@ impl RawConfig {
         Ok((heads, kv, hd))
     }
 
-    /// Plain RoPE only; theta from `rope_theta` or inside `rope_parameters` (default 10000).
+    /// Plain RoPE or YaRN; theta from `rope_theta` or inside `rope_parameters` (default 10000).
     fn rope_theta(&self) -> Result<f64> {
         let params = self.rope_parameters.as_ref().or(self.rope_scaling.as_ref());
-        if let Some(kind) = params.and_then(|p| p.rope_type.as_deref()).filter(|k| *k != "default") {
-            bail!("field `rope_scaling`: rope type {kind:?} is not supported (only plain RoPE)");
+        if let Some(kind) = params.and_then(|p| p.rope_type.as_deref()).filter(|k| !["default", "yarn"].contains(k)) {
+            bail!("field `rope_scaling`: rope type {kind:?} is not supported (plain RoPE or yarn)");
         }
         let theta = self.rope_theta.or(params.and_then(|p| p.rope_theta));
         Ok(finite("rope_theta", theta)?.unwrap_or(10000.0))
+    }
+
+    /// The YaRN scaling of `rope_scaling` / `rope_parameters`, transformers' defaults filled in
+    /// (the original context defaults to `max_position_embeddings`).
+    fn yarn(&self, max_positions: Option<usize>) -> Result<Option<super::rope::Yarn>> {
+        let Some(p) = self.rope_parameters.as_ref().or(self.rope_scaling.as_ref()) else { return Ok(None) };
+        if p.rope_type.as_deref() != Some("yarn") {
+            return Ok(None);
+        }
+        let original =
+            bounded("rope_scaling.original_max_position_embeddings", p.original_max_position_embeddings, 1 << 24)?
+                .or(max_positions)
+                .ok_or_else(|| {
+                    anyhow!(
+                        "field `rope_scaling`: yarn needs original_max_position_embeddings or max_position_embeddings"
+                    )
+                })?;
+        let factor = match finite("rope_scaling.factor", p.factor)? {
+            Some(f) if f > 0.0 => f,
+            Some(f) => bail!("field `rope_scaling.factor`: {f} is not positive"),
+            None => match max_positions {
+                Some(m) => m as f64 / original as f64,
+                None => bail!("field `rope_scaling.factor`: missing"),
+            },
+        };
+        let mut y = super::rope::Yarn::with_factor(factor, original);
+        y.attention_factor = finite("rope_scaling.attention_factor", p.attention_factor)?;
+        y.beta_fast = finite("rope_scaling.beta_fast", p.beta_fast)?.filter(|&b| b != 0.0).unwrap_or(32.0);
+        y.beta_slow = finite("rope_scaling.beta_slow", p.beta_slow)?.filter(|&b| b != 0.0).unwrap_or(1.0);
+        y.mscale = finite("rope_scaling.mscale", p.mscale)?;
+        y.mscale_all_dim = finite("rope_scaling.mscale_all_dim", p.mscale_all_dim)?;
+        y.truncate = p.truncate.unwrap_or(true);
+        Ok(Some(y))
     }
 
     fn moe(&self) -> Result<MoeConfig> {
@@ -303,8 +353,13 @@ mod tests {
         v["hidden_size"] = json!(1u64 << 40);
         assert!(e(v).contains("field `hidden_size`"));
         let mut v = moe_json();
-        v["rope_scaling"] = json!({"rope_type":"yarn","factor":4.0});
-        assert!(e(v).contains("yarn"));
+        v["rope_scaling"] = json!({"rope_type":"linear","factor":4.0});
+        assert!(e(v).contains("\"linear\" is not supported"));
+        let mut v = moe_json();
+        v["max_position_embeddings"] = json!(40960);
+        v["rope_scaling"] = json!({"rope_type":"yarn","factor":4.0,"original_max_position_embeddings":32768});
+        let y = ModelConfig::from_json(&v).unwrap().rope_scaling.unwrap();
+        assert_eq!((y.factor, y.original_max_positions, y.beta_fast), (4.0, 32768, 32.0));
         let mut v = moe_json();
         v["num_key_value_heads"] = json!(5);
         assert!(e(v).contains("inconsistent attention shape"));

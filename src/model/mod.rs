@@ -17,6 +17,7 @@ pub(crate) mod head;
 pub(crate) mod moe;
 pub(crate) mod moe_ops;
 pub(crate) mod qwen;
+pub(crate) mod rope;
 pub(crate) mod selftest;
 pub(crate) mod synthetic;
 

@@ -18,6 +18,8 @@ pub(crate) struct Model {
     norm: Tensor,
     head: Tensor,
     inv_freq: Tensor,
+    /// YaRN's attention factor on cos and sin (1: plain RoPE).
+    rope_attention: f64,
     pub(crate) device: Device,
     pub(crate) dtype: DType,
     /// Attention score budget per chunk (elements).
@@ -88,9 +90,9 @@ impl Model {
         } else {
             vb.get((cfg.vocab_size, h), "lm_head.weight")?
         };
-        // RoPE inverse frequencies as transformers computes them: theta^(-2i/D) in f32.
-        let inv: Vec<f32> =
-            (0..hd / 2).map(|i| (1.0 / cfg.rope_theta.powf(2.0 * i as f64 / hd as f64)) as f32).collect();
+        // RoPE inverse frequencies as transformers computes them (YaRN-scaled when configured),
+        // and the factor cos and sin are scaled by (1 without YaRN).
+        let (inv, rope_attention) = super::rope::inv_freq(cfg.rope_theta, hd, cfg.rope_scaling.as_ref());
         let inv_freq = Tensor::new(inv.as_slice(), device)?;
         Ok(Model {
             cfg,
@@ -99,6 +101,7 @@ impl Model {
             norm,
             head,
             inv_freq,
+            rope_attention,
             device: device.clone(),
             dtype,
             attn_budget: attention::default_budget(device),
@@ -148,7 +151,12 @@ impl Model {
         let pos: Vec<f32> = batch.positions.iter().map(|&p| p as f32).collect();
         // cos/sin per token: [T, D/2], from positions restarting at 0 in each sequence.
         let freqs = Tensor::new(pos.as_slice(), dev)?.unsqueeze(1)?.broadcast_mul(&self.inv_freq.unsqueeze(0)?)?;
-        let rope = Rope { cos: freqs.cos()?.to_dtype(self.dtype)?, sin: freqs.sin()?.to_dtype(self.dtype)? };
+        let (cos, sin) = if self.rope_attention == 1.0 {
+            (freqs.cos()?, freqs.sin()?)
+        } else {
+            ((freqs.cos()? * self.rope_attention)?, (freqs.sin()? * self.rope_attention)?)
+        };
+        let rope = Rope { cos: cos.to_dtype(self.dtype)?, sin: sin.to_dtype(self.dtype)? };
 
         let flash = attention::flash_plan(ranges, dev, self.dtype, self.cfg.head_dim)?;
         let packing = Packing { ranges, flash: flash.as_ref(), budget: self.attn_budget };

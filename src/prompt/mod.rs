@@ -8,13 +8,14 @@ pub(crate) mod pairwise;
 pub mod r2egym;
 pub(crate) mod shows;
 pub mod swegym;
+pub mod swelego;
 pub mod template;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
-use crate::checkpoint::{Checkpoint, ModelRef};
+use crate::checkpoint::{Checkpoint, ModelRef, RopeChoice};
 use crate::input::Dataset;
 use crate::input::trajectory::{Message, Trajectory};
 pub(crate) use shows::{PatchView, Shows};
@@ -26,6 +27,9 @@ pub(crate) enum Preset {
     SweGym,
     #[serde(rename = "r2egym")]
     R2EGym,
+    /// SWE-Lego's verifiers (`swelego.rs`).
+    #[serde(rename = "swelego")]
+    SweLego,
     /// The conversation itself, for classification heads (`chat.rs`).
     #[serde(rename = "chat")]
     Chat,
@@ -37,8 +41,9 @@ impl std::str::FromStr for Preset {
         match s {
             "swegym" => Ok(Preset::SweGym),
             "r2egym" => Ok(Preset::R2EGym),
+            "swelego" => Ok(Preset::SweLego),
             "chat" => Ok(Preset::Chat),
-            _ => Err(format!("{s:?}: expected swegym, r2egym or chat")),
+            _ => Err(format!("{s:?}: expected swegym, r2egym, swelego or chat")),
         }
     }
 }
@@ -49,7 +54,18 @@ impl Preset {
         match self {
             Preset::SweGym => (" YES", " NO"),
             // Chat asks no question (a classification head reads it); the pair is unused.
-            Preset::R2EGym | Preset::Chat => ("YES", "NO"),
+            // swelego reads the maximum over six spellings of each (`swelego::ANSWERS`).
+            Preset::R2EGym | Preset::SweLego | Preset::Chat => ("YES", "NO"),
+        }
+    }
+
+    /// The rope scaling the preset runs its checkpoints with, unless `--rope-scaling` says
+    /// otherwise: SWE-Lego's inference adds YaRN x4 whenever config.json has no rope scaling;
+    /// every other preset follows config.json.
+    pub(crate) fn default_rope(self, ck: &Checkpoint) -> RopeChoice {
+        match self {
+            Preset::SweLego if !ck.has_rope_scaling() => RopeChoice::Yarn(4.0),
+            _ => RopeChoice::Config,
         }
     }
 }
@@ -84,7 +100,7 @@ pub(crate) struct Limit {
 impl std::fmt::Display for Limit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.from_context {
-            true => write!(f, "the model's context of {} tokens (max_position_embeddings)", self.tokens),
+            true => write!(f, "the model's context of {} tokens", self.tokens),
             false => write!(f, "--max-tokens {}", self.tokens),
         }
     }
@@ -109,13 +125,15 @@ fn patch_block(note: &str, patch: &str) -> [Message; 2] {
 
 /// What a prompt is, validated once when the settings are built: the preset and the token
 /// limit. `--max-tokens` is checked here and nowhere else.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct PromptSpec {
     pub(crate) preset: Preset,
     /// `--max-tokens` (at least [`PromptSpec::MIN_MAX_TOKENS`]); `None`: the model's context.
     pub(crate) max_tokens: Option<usize>,
     /// `--pairwise`: prompts judge two candidates at once (`pairwise`), and the tournament.
     pub(crate) pairwise: Option<pairwise::PairwiseId>,
+    /// `--rope-scaling`, when given (else the preset's default: `Preset::default_rope`).
+    pub(crate) rope: Option<RopeChoice>,
 }
 
 impl PromptSpec {
@@ -126,6 +144,7 @@ impl PromptSpec {
         preset: Preset,
         max_tokens: Option<usize>,
         pairwise: Option<pairwise::PairwiseId>,
+        rope: Option<RopeChoice>,
     ) -> Result<PromptSpec> {
         if max_tokens.is_some_and(|m| m < Self::MIN_MAX_TOKENS) {
             bail!("--max-tokens must be at least {}", Self::MIN_MAX_TOKENS);
@@ -133,7 +152,26 @@ impl PromptSpec {
         if pairwise.is_some() && preset != Preset::SweGym {
             bail!("--pairwise has its own prompt (an issue and two attempts): --preset does not apply to it");
         }
-        Ok(PromptSpec { preset, max_tokens, pairwise })
+        Ok(PromptSpec { preset, max_tokens, pairwise, rope })
+    }
+
+    /// The rope scaling the forward runs with for checkpoint `ck`: `--rope-scaling`, else the
+    /// preset's default (with a note, once, when that differs from config.json).
+    pub(crate) fn rope_for(&self, ck: &Checkpoint) -> RopeChoice {
+        if let Some(r) = self.rope {
+            return r;
+        }
+        let r = self.preset.default_rope(ck);
+        if r != RopeChoice::Config {
+            static NOTE: std::sync::Once = std::sync::Once::new();
+            NOTE.call_once(|| {
+                crate::console::note(&format!(
+                    "--preset swelego runs {} with --rope-scaling {r} (SWE-Lego's inference adds YaRN x4 when config.json has no rope scaling); --rope-scaling config keeps config.json's",
+                    ck.name
+                ))
+            });
+        }
+        r
     }
 }
 
@@ -174,11 +212,17 @@ impl Prompter {
         let tokenizer = &ck.tokenizer;
         let tok = Tokenizer::from_file(tokenizer)
             .map_err(|e| anyhow!("{}: cannot load the tokenizer: {e}", tokenizer.display()))?;
+        let context = ck.context(spec.rope_for(ck));
+        // swelego's budget without --max-tokens: their script's cutoff, within the context.
+        let context = match spec.preset {
+            Preset::SweLego => Some(context.map_or(swelego::BUDGET, |c| c.min(swelego::BUDGET))),
+            _ => context,
+        };
         Ok(Prompter {
             preset: spec.preset,
             template: ChatTemplate::from_tokenizer_config(&ck.tokenizer_config, ck.chat_template.as_deref())?,
             tokenizer: tok,
-            limit: context_limit(spec.max_tokens, ck.max_positions()),
+            limit: context_limit(spec.max_tokens, context),
         })
     }
 
@@ -198,6 +242,18 @@ impl Prompter {
             }
         };
         Ok([one(yes)?, one(no)?])
+    }
+
+    /// The first token id of each of `spellings`, deduplicated, in order (swelego's answers).
+    pub(crate) fn first_token_ids(&self, spellings: &[&str]) -> Result<Vec<u32>> {
+        let mut out = Vec::new();
+        for s in spellings {
+            let id = *self.encode(s)?.first().ok_or_else(|| anyhow!("answer {s:?} has no token"))?;
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        Ok(out)
     }
 
     /// The untruncated prompt text; `add_patch`: the trajectory gets a final-patch block.
@@ -229,6 +285,15 @@ impl Prompter {
                 Ok(text[..cut + "<judgement>".len()].to_string())
             }
             Preset::Chat => unreachable!("build() renders chat prompts in chat.rs"),
+            Preset::SweLego => {
+                let msgs = match traj {
+                    Some(t) if !t.messages.is_empty() => swelego::convert(&t.messages),
+                    _ => j.issue.map(|i| vec![Message::new("user", i)]).unwrap_or_default(),
+                };
+                let user = swelego::user_message(&msgs, patch);
+                let text = self.template.render(&[("system", swelego::system()), ("user", &user)], true)?;
+                Ok(text + "<judgement>")
+            }
             Preset::R2EGym => {
                 let user = match condensed_user {
                     Some(u) => u.to_string(),
@@ -438,9 +503,7 @@ fn context_limit(max_tokens: Option<usize>, max_positions: Option<usize>) -> Opt
         (Some(m), _) => Some(Limit { tokens: m, from_context: false }),
         (None, Some(p)) => {
             NOTE.call_once(|| {
-                crate::console::note(&format!(
-                    "no --max-tokens: prompts are held to the model's context, {p} tokens (max_position_embeddings)"
-                ))
+                crate::console::note(&format!("no --max-tokens: prompts are held to the model's context, {p} tokens"))
             });
             Some(Limit { tokens: p.max(64), from_context: true })
         }

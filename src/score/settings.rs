@@ -84,6 +84,9 @@ pub struct VerifierId {
     /// The checkpoint's content digest (identity); absent in stores written before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) checkpoint: Option<String>,
+    /// `--rope-scaling` when the forward does not follow config.json (`yarn:4`, `none`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rope_scaling: Option<String>,
     pub(crate) preset: Preset,
     /// The (yes, no) answer strings.
     pub(crate) answers: [String; 2],
@@ -132,6 +135,7 @@ impl PartialEq for VerifierId {
             && self.engine == o.engine
             && self.label == o.label
             && self.pairwise == o.pairwise
+            && self.rope_scaling == o.rope_scaling
     }
 }
 
@@ -218,6 +222,7 @@ mod tests {
         let v = ScorerSettings::Verifier(VerifierId {
             model: "/m/tiny/qwen3-moe".into(),
             checkpoint: None,
+            rope_scaling: None,
             preset: Preset::SweGym,
             answers: [" YES".into(), " NO".into()],
             max_tokens: None,
@@ -265,6 +270,7 @@ mod tests {
         VerifierId {
             model: String::new(),
             checkpoint: None,
+            rope_scaling: None,
             preset: Preset::R2EGym,
             answers: ["YES".into(), "NO".into()],
             max_tokens: Some(100),

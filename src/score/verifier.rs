@@ -83,9 +83,11 @@ impl JudgeSettings {
     /// The identity of scores computed in `dtype`, here (`engine: None`) or by an engine
     /// serving the model under the name `engine`.
     pub(crate) fn identity(&self, engine: Option<&str>, dtype: &str) -> Result<ScorerSettings> {
+        let rope = self.prompt.rope_for(&self.model.locate(false)?);
         Ok(ScorerSettings::Verifier(VerifierId {
             model: self.model.name(),
             checkpoint: Some(self.model.digest()?),
+            rope_scaling: (rope != crate::checkpoint::RopeChoice::Config).then(|| rope.to_string()),
             preset: self.prompt.preset,
             answers: [self.answers.0.clone(), self.answers.1.clone()],
             max_tokens: self.prompt.max_tokens,
@@ -132,6 +134,9 @@ pub(crate) fn prepare(
 pub(super) enum Reading {
     /// The LM head's rows of the (yes, no) answer tokens: P(YES) = their softmax share.
     Answers([u32; 2]),
+    /// Several spellings of each answer (swelego): l_yes and l_no are the maxima over the
+    /// first tokens of each spelling (`yes` rows, then `no` rows), P(YES) their softmax share.
+    MaxOf { yes: Vec<u32>, no: Vec<u32> },
     /// A classification head's label (its index), through the head's activation.
     Label(Classifier, usize),
 }
@@ -155,6 +160,10 @@ impl Reading {
             None if s.prompt.preset == crate::prompt::Preset::Chat => bail!(
                 "--preset chat asks no question, so {name} (a causal LM) has nothing to answer YES/NO to: use it with a classification head"
             ),
+            None if s.prompt.preset == crate::prompt::Preset::SweLego && !s.answers_given => {
+                let (yes, no) = crate::prompt::swelego::ANSWERS;
+                Reading::MaxOf { yes: prompter.first_token_ids(&yes)?, no: prompter.first_token_ids(&no)? }
+            }
             None => Reading::Answers(prompter.answer_ids(&s.answers.0, &s.answers.1)?),
         })
     }
@@ -162,6 +171,7 @@ impl Reading {
     fn rows(&self) -> Vec<u32> {
         match self {
             Reading::Answers(a) => a.to_vec(),
+            Reading::MaxOf { yes, no } => yes.iter().chain(no).copied().collect(),
             Reading::Label(c, label) => c.rows(*label),
         }
     }
@@ -171,6 +181,13 @@ impl Reading {
         match self {
             Reading::Answers(_) => {
                 let l = [logits[0], logits[1]];
+                let d =
+                    VerifierDetail { logit_yes: Some(l[0] as f64), logit_no: Some(l[1] as f64), ..Default::default() };
+                (p_yes(l), d)
+            }
+            Reading::MaxOf { yes, .. } => {
+                let max = |l: &[f32]| l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let l = [max(&logits[..yes.len()]), max(&logits[yes.len()..])];
                 let d =
                     VerifierDetail { logit_yes: Some(l[0] as f64), logit_no: Some(l[1] as f64), ..Default::default() };
                 (p_yes(l), d)
@@ -202,7 +219,8 @@ impl Verifier {
         settings: ScorerSettings,
     ) -> Result<Self> {
         let ck = s.model.locate(true)?;
-        let cfg = ModelConfig::load(&ck.config)?;
+        let mut cfg = ModelConfig::load(&ck.config)?;
+        cfg.rope_scaling = crate::model::rope::resolve(s.prompt.rope_for(&ck), cfg.rope_scaling, cfg.max_positions);
         let prompter = Prompter::new(&ck, s.prompt)?;
         let reading = Reading::of(s, &cfg, &prompter, &ck.name)?;
         let model = Model::load(cfg, &ck.weights, dtype, device).with_context(|| format!("--model {}", ck.name))?;

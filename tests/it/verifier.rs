@@ -95,6 +95,48 @@ fn scores_match_transformers_in_f32() {
     }
 }
 
+/// `--preset swelego` (SWE-Lego's verifiers) against transformers (scripts/make_tiny_checkpoints.py,
+/// written from the SWE-Lego spec): byte-identical prompts, and P(YES) (the softmax of the
+/// maxima over six spellings of each answer) within 1e-4 in f32, with the preset's default rope
+/// scaling (YaRN x4: the tiny configs have none) and with --rope-scaling none.
+#[test]
+fn swelego_matches_transformers_with_and_without_rope_scaling() {
+    for arch in ["qwen3-moe", "qwen3", "qwen2"] {
+        for (name, rope) in [("swelego", None), ("swelego@rope=none", Some("none"))] {
+            let want = tiny_expected(arch, name);
+            assert_eq!(want.len(), 3, "{arch} {name}: the reference rows");
+            let extra: Vec<&str> = rope.map(|r| vec!["--rope-scaling", r]).unwrap_or_default();
+            let (trajs, model) = (tiny("trajectories.jsonl"), tiny(arch));
+            let mut args = vec!["render", &*trajs];
+            args.extend(["--model", &model, "--preset", "swelego"]);
+            args.extend(&extra);
+            let rendered: HashMap<Key, Value> =
+                jsonl(&ok(&swerm_env(&args, &[]))).into_iter().map(|r| (key(&r), r)).collect();
+            let dir = tempfile::tempdir().unwrap();
+            let got = score(&model, "swelego", dir.path(), &extra);
+            for (k, w) in &want {
+                assert_eq!(rendered[k]["prompt"], w["prompt"], "{arch} {name} {k:?}");
+                let g = &got[k];
+                for (a, b) in [("score", "p_yes"), ("logit_yes", "logit_yes"), ("logit_no", "logit_no")] {
+                    let d = (g[a].as_f64().unwrap() - w[b].as_f64().unwrap()).abs();
+                    assert!(d < 1e-4, "{arch} {name} {k:?} {a}: swerm {} vs transformers {}", g[a], w[b]);
+                }
+            }
+        }
+        // The rope scaling changes the scores (the test above tells them apart), and is part of
+        // the store's identity.
+        let (x, y) = (tiny_expected(arch, "swelego"), tiny_expected(arch, "swelego@rope=none"));
+        assert!(
+            x.iter().any(|(k, w)| (w["p_yes"].as_f64().unwrap() - y[k]["p_yes"].as_f64().unwrap()).abs() > 1e-3),
+            "{arch}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    score(&tiny("qwen3"), "swelego", dir.path(), &[]);
+    let header = read_json(&dir.path().join("scores.settings.json"));
+    assert_eq!(header["scorer"]["rope_scaling"], "yarn:4", "{header}");
+}
+
 #[test]
 fn answer_token_overrides_match_transformers() {
     // The swegym prompt scored with the r2egym answer pair, and the reverse.

@@ -87,6 +87,9 @@ fn ask_for(
             ck.name
         ),
         Reading::Answers(answer) => Ok((e.api, answer)),
+        Reading::MaxOf { .. } => bail!(
+            "--preset swelego reads the maximum over six spellings of YES and of NO: the endpoints' APIs are asked for two answer tokens only, so score it here (without --endpoint), or give --answer-tokens YES,NO"
+        ),
     }
 }
 
@@ -95,6 +98,13 @@ impl Remote {
     /// log-probabilities, its answer on a known prompt) before anything is scored.
     pub(crate) fn connect(v: &JudgeSettings, e: &EngineSettings) -> Result<Self> {
         let ck = v.model.locate(false)?;
+        let rope = v.prompt.rope_for(&ck);
+        if rope != crate::checkpoint::RopeChoice::Config {
+            bail!(
+                "--rope-scaling {rope}: the endpoints run {} with the rope scaling they were started with, which swerm cannot set or check; start them with it (vLLM: --rope-scaling) and pass --rope-scaling config",
+                ck.name
+            );
+        }
         let prompter = Prompter::new(&ck, v.prompt)?;
         let (api_choice, answer) = ask_for(v, e, &ck, &prompter)?;
         let probe_ids = prompter.encode(probe::PROBE)?;
