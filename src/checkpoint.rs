@@ -155,9 +155,8 @@ impl Checkpoint {
         let text = std::fs::read_to_string(&self.config).ok()?;
         let v: Value = serde_json::from_str(&text).ok()?;
         let max = v.get("max_position_embeddings").and_then(Value::as_u64).map(|n| n as usize);
-        let scaling =
-            v.get("rope_parameters").filter(|p| !p.is_null()).or(v.get("rope_scaling")).filter(|p| !p.is_null());
-        let yarn = scaling.filter(|p| p.get("rope_type").or(p.get("type")).and_then(Value::as_str) == Some("yarn"));
+        let yarn =
+            rope_params(&v).filter(|p| p.get("rope_type").or(p.get("type")).and_then(Value::as_str) == Some("yarn"));
         let own = yarn.and_then(|p| {
             let original =
                 p.get("original_max_position_embeddings").and_then(Value::as_u64).map(|n| n as usize).or(max)?;
@@ -175,13 +174,16 @@ impl Checkpoint {
     pub(crate) fn has_rope_scaling(&self) -> bool {
         let Ok(text) = std::fs::read_to_string(&self.config) else { return false };
         let Ok(v) = serde_json::from_str::<Value>(&text) else { return false };
-        v.get("rope_parameters")
-            .filter(|p| !p.is_null())
-            .or(v.get("rope_scaling"))
-            .filter(|p| !p.is_null())
-            .and_then(|p| p.get("rope_type").or(p.get("type")).and_then(Value::as_str))
-            .is_some_and(|t| t != "default")
+        rope_params(&v).is_some()
     }
+}
+
+/// config.json's rope parameters that scale (`rope_parameters` or `rope_scaling` with a type
+/// other than `default`), as `ModelConfig` picks them.
+fn rope_params(v: &Value) -> Option<&Value> {
+    let scales =
+        |p: &&Value| p.get("rope_type").or(p.get("type")).and_then(Value::as_str).is_some_and(|t| t != "default");
+    v.get("rope_parameters").filter(scales).or(v.get("rope_scaling").filter(scales))
 }
 
 /// Where files come from.
@@ -220,7 +222,7 @@ fn present(p: PathBuf) -> Result<Option<PathBuf>> {
 /// A verifier checkpoint as the user named it (`--model`, `--revision`): a local folder or a
 /// hub id at a revision. Validated once, when the settings are built; located when used.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ModelRef {
+pub struct ModelRef {
     pub(crate) model: String,
     pub(crate) revision: Option<String>,
 }

@@ -157,6 +157,15 @@ Examples:
   # A real checkpoint:
   swerm bench --model /models/my-verifier --context 8192 --device cuda:0")]
     Bench(BenchArgs),
+    /// What a checkpoint is and expects, before any preset is trusted with it: architecture and
+    /// size, context and rope, dtype, the answer tokens each preset would read (with their ids),
+    /// whether the chat template inserts a think block, a head's labels, and which presets and
+    /// judges fit. Read offline (a directory, or the hub cache); no weight is read.
+    #[command(after_help = "\
+Examples:
+  swerm inspect SWE-Lego/SWE-Lego-Verifier-30B-A3B
+  swerm inspect /models/my-swe-rm --json")]
+    Inspect(InspectArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell) on stdout.
     #[command(after_help = "\
 Examples:

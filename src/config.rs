@@ -36,6 +36,8 @@ pub enum Command {
     Compare(Box<Compare>),
     Bench(Box<BenchConfig>),
     Selftest(crate::model::device::DeviceSpec),
+    /// `swerm inspect MODEL [--json]`.
+    Inspect(ModelRef, bool),
     Completions(clap_complete::Shell),
     Man(Option<PathBuf>),
 }
@@ -57,6 +59,7 @@ impl Command {
                 Command::Selftest(a.device)
             }
             C::Completions(a) => Command::Completions(a.shell),
+            C::Inspect(a) => Command::Inspect(ModelRef { model: a.model, revision: a.revision }, a.json),
             C::Man(a) => Command::Man(a.dir),
         })
     }

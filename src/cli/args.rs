@@ -27,6 +27,19 @@ pub struct ManArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// A checkpoint directory, or a hub id (read from the HF_HOME cache when it is there).
+    #[arg(value_name = "MODEL")]
+    pub(crate) model: String,
+    /// Hub revision (branch, tag or commit) when MODEL is a hub id.
+    #[arg(long)]
+    pub(crate) revision: Option<String>,
+    /// One JSON object on stdout instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct SelftestArgs {
     /// The CUDA device to check.
     #[arg(long, default_value = "cuda:0")]

@@ -16,6 +16,7 @@ mod calibrate;
 mod compare;
 mod eval;
 mod inputs;
+mod inspect;
 mod render;
 mod rerank;
 mod score;
@@ -50,6 +51,7 @@ fn run_other(cmd: Command) -> Result<()> {
         Command::Bench(c) => bench::bench(*c),
         Command::Selftest(device) => crate::model::selftest::run(&device.resolve()?),
         Command::Completions(shell) => shell::completions(shell),
+        Command::Inspect(model, json) => inspect::inspect(&model, json),
         Command::Man(dir) => shell::man(dir.as_deref()),
     }
 }

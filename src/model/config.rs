@@ -249,20 +249,32 @@ impl RawConfig {
         Ok((heads, kv, hd))
     }
 
+    /// The rope parameters: transformers 5's `rope_parameters` or the classic `rope_scaling`;
+    /// when both are there, the one that scales (a `rope_parameters` left at `default` beside a
+    /// yarn `rope_scaling` is transformers 5 carrying the theta).
+    fn rope_params(&self) -> Option<&RopeParams> {
+        let scales = |p: &&RopeParams| p.rope_type.as_deref().is_some_and(|t| t != "default");
+        let (a, b) = (self.rope_parameters.as_ref(), self.rope_scaling.as_ref());
+        a.filter(scales).or(b.filter(scales)).or(a).or(b)
+    }
+
     /// Plain RoPE or YaRN; theta from `rope_theta` or inside `rope_parameters` (default 10000).
     fn rope_theta(&self) -> Result<f64> {
-        let params = self.rope_parameters.as_ref().or(self.rope_scaling.as_ref());
+        let params = self.rope_params();
         if let Some(kind) = params.and_then(|p| p.rope_type.as_deref()).filter(|k| !["default", "yarn"].contains(k)) {
             bail!("field `rope_scaling`: rope type {kind:?} is not supported (plain RoPE or yarn)");
         }
-        let theta = self.rope_theta.or(params.and_then(|p| p.rope_theta));
+        let theta = self
+            .rope_theta
+            .or(params.and_then(|p| p.rope_theta))
+            .or(self.rope_parameters.as_ref().and_then(|p| p.rope_theta));
         Ok(finite("rope_theta", theta)?.unwrap_or(10000.0))
     }
 
     /// The YaRN scaling of `rope_scaling` / `rope_parameters`, transformers' defaults filled in
     /// (the original context defaults to `max_position_embeddings`).
     fn yarn(&self, max_positions: Option<usize>) -> Result<Option<super::rope::Yarn>> {
-        let Some(p) = self.rope_parameters.as_ref().or(self.rope_scaling.as_ref()) else { return Ok(None) };
+        let Some(p) = self.rope_params() else { return Ok(None) };
         if p.rope_type.as_deref() != Some("yarn") {
             return Ok(None);
         }

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::util::*;
 
@@ -430,4 +430,64 @@ fn max_tokens_floor_is_one_check() {
         let e = fails(&args);
         assert!(e.contains("--max-tokens must be at least 64") && !e.contains("no-such-run"), "{cmd:?}: {e}");
     }
+}
+
+/// `swerm inspect`: the answer tokens and the presets that fit, for every kind of tiny
+/// checkpoint: causal, a classification head, a tokenizer adding <YES>/<NO>, a config with rope
+/// scaling, and an architecture swerm does not run.
+#[test]
+fn inspect_says_what_a_checkpoint_expects() {
+    let inspect = |m: &str| -> Value { serde_json::from_str(&ok(&swerm(&["inspect", m, "--json"]))).unwrap() };
+    let fits = |v: &Value| -> Vec<String> {
+        v["fits"].as_array().unwrap().iter().map(|f| f["what"].as_str().unwrap().to_string()).collect()
+    };
+    let moe = inspect(&tiny("qwen3-moe"));
+    assert_eq!((moe["architecture"].as_str(), moe["kind"].as_str()), (Some("Qwen3MoeForCausalLM"), Some("causal")));
+    assert_eq!(fits(&moe), ["--preset swegym", "--preset r2egym", "--preset swelego", "--pairwise"]);
+    // The ids are the tokenizer's: " YES" = 14080, " NO" = 5664 (docs/spec/verifiers.md).
+    let swegym = moe["answers"].as_array().unwrap().iter().find(|a| a["preset"] == "swegym").unwrap();
+    assert_eq!((&swegym["yes"][0][1], &swegym["no"][0][1]), (&json!(14080), &json!(5664)));
+    assert_eq!(moe["think_block"]["before_assistant_turn"], true, "Qwen3's template");
+    assert_eq!(inspect(&tiny("qwen2"))["think_block"]["before_assistant_turn"], false, "ChatML");
+    let head = inspect(&tiny("qwen3-moe-cls"));
+    assert_eq!(head["kind"], "classification");
+    assert_eq!(head["labels"], json!(["resolved_rubric", "success", "loops"]));
+    assert_eq!(fits(&head), ["--preset chat"]);
+    let d = tempfile::tempdir().unwrap();
+    // A tokenizer adding <YES> and <NO> (SWE-RM as described), and rope scaling in config.json.
+    let ck = d.path().join("swe-rm-like");
+    fs::create_dir(&ck).unwrap();
+    for f in ["model.safetensors", "tokenizer_config.json"] {
+        fs::copy(Path::new(&tiny("qwen3")).join(f), ck.join(f)).unwrap();
+    }
+    let mut cfg = read_json(&Path::new(&tiny("qwen3")).join("config.json"));
+    cfg["rope_scaling"] = json!({"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 1024});
+    fs::write(ck.join("config.json"), cfg.to_string()).unwrap();
+    let mut tok: Value = serde_json::from_str(&fs::read_to_string(tiny("tokenizer.json")).unwrap()).unwrap();
+    let added = tok["added_tokens"].as_array_mut().unwrap();
+    let next = added.iter().map(|t| t["id"].as_u64().unwrap()).max().unwrap() + 1;
+    for (i, t) in ["<YES>", "<NO>"].iter().enumerate() {
+        added.push(json!({"id": next + i as u64, "content": t, "single_word": false, "lstrip": false,
+            "rstrip": false, "normalized": false, "special": true}));
+    }
+    fs::write(ck.join("tokenizer.json"), tok.to_string()).unwrap();
+    let rm = inspect(ck.to_str().unwrap());
+    assert_eq!(rm["adds_yes_no"], true);
+    assert_eq!(fits(&rm)[0], "--preset swegym (SWE-RM)");
+    let first = &rm["answers"][0];
+    assert_eq!((&first["yes"][0][0], &first["yes"][0][1]), (&json!("<YES>"), &json!(next)));
+    assert_eq!(rm["rope_scaling"], "yarn x4 over 1024");
+    assert!(rm["fits"].to_string().contains("rope scaling from config.json"), "{rm}");
+    // An architecture swerm does not run: said plainly, in text too.
+    let llama = d.path().join("llama");
+    fs::create_dir(&llama).unwrap();
+    for f in ["tokenizer.json", "tokenizer_config.json"] {
+        fs::copy(Path::new(&tiny("qwen3")).join(f), llama.join(f)).unwrap();
+    }
+    fs::write(llama.join("config.json"), r#"{"architectures": ["LlamaForCausalLM"], "max_position_embeddings": 8192}"#)
+        .unwrap();
+    let v = inspect(llama.to_str().unwrap());
+    assert!(v["fits_nothing"].as_str().unwrap().contains("LlamaForCausalLM is not supported"), "{v}");
+    let text = ok(&swerm(&["inspect", llama.to_str().unwrap()]));
+    assert!(text.contains("fits no preset"), "{text}");
 }
