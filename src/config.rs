@@ -176,6 +176,8 @@ pub struct Render {
     pub(crate) inputs: Inputs,
     pub(crate) model: ModelRef,
     pub(crate) prompt: PromptSpec,
+    /// Print each prompt's token ids and the position its answer is read at.
+    pub(crate) ids: bool,
 }
 
 /// The prompt settings of `--preset` and `--max-tokens`, validated (one place for both
@@ -326,6 +328,7 @@ impl Render {
             prompt: prompt_spec(&a.prompt)?,
             model: model_ref(&a.model, &a.prompt),
             inputs: inputs(a.input, None, Some(issue_spec(&a.prompt)?))?,
+            ids: a.ids,
         })
     }
 }

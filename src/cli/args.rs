@@ -162,8 +162,10 @@ pub struct EngineArgs {
     #[arg(long, value_name = "NAME", requires = "endpoints")]
     pub(crate) served_model: Option<String>,
     /// How to get the answer tokens' exact log-probabilities: auto, vllm (logprob_token_ids),
-    /// prompt-logprobs (two prompts, one per answer) or sglang (native /generate); or classify
-    /// (vLLM's /classify, for a classification head: auto picks it when --model is one).
+    /// prompt-logprobs (two prompts, one per answer), sglang (native /generate) or sglang-score
+    /// (/v1/score, renormalised over the two answers); or classify (vLLM's /classify, for a
+    /// classification head: auto picks it when --model is one). Each answer's count of the
+    /// prompt tokens the engine read must equal swerm's, else that candidate fails.
     #[arg(long, default_value = "auto", value_name = "API")]
     pub(crate) endpoint_api: ApiChoice,
     /// Requests in flight per endpoint.
@@ -217,6 +219,10 @@ pub struct RenderArgs {
     pub(crate) model: String,
     #[command(flatten)]
     pub(crate) prompt: PromptArgs,
+    /// Add each prompt's token ids (`ids`) and the position the answer is read at
+    /// (`answer_at`: the last token, after which the next-token logits are taken).
+    #[arg(long)]
+    pub(crate) ids: bool,
 }
 
 #[derive(Args, Debug)]

@@ -26,9 +26,9 @@ pub(crate) fn render(cfg: &config::Render) -> Result<()> {
     };
     let mut tally = Shown::default();
     let open = if cfg.prompt.pairwise.is_some() {
-        pairs(&ds, &prompter, &mut emit, &mut tally)?
+        pairs(&ds, &prompter, &mut emit, &mut tally, cfg.ids)?
     } else {
-        singles(&ds, &prompter, &mut emit, &mut tally)?
+        singles(&ds, &prompter, &mut emit, &mut tally, cfg.ids)?
     };
     // `open` false: stdout closed (piped into head: quietly) or failed (`console::check`).
     if open {
@@ -56,7 +56,7 @@ struct Shown {
 /// A prompt's line, or its `error` when it cannot fit the token limit; other errors stop.
 /// `patch`: `shown` (the trajectory or the preset's final-patch block shows it), `added` (the
 /// trajectory does not: the prompt added a final-patch block) or `not_shown`.
-fn line(mut base: Value, p: Result<Prompt>, tally: &mut Shown) -> Result<Value> {
+fn line(mut base: Value, p: Result<Prompt>, tally: &mut Shown, ids: bool) -> Result<Value> {
     match p {
         Ok(p) => {
             tally.prompts += 1;
@@ -66,6 +66,16 @@ fn line(mut base: Value, p: Result<Prompt>, tally: &mut Shown) -> Result<Value> 
             base["n_tokens"] = p.ids.len().into();
             base["truncated"] = p.truncated.into();
             base["patch"] = serde_json::to_value(p.shows.patch).expect("serializes");
+            if let Some(c) = &p.cut {
+                base["cut"] = c.what.clone().into();
+                base["removed_tokens"] = c.removed.into();
+            }
+            if ids {
+                // The answer is read at the last position: the token the model's next-token
+                // logits are taken after.
+                base["answer_at"] = (p.ids.len() - 1).into();
+                base["ids"] = p.ids.clone().into();
+            }
         }
         Err(e) if e.downcast_ref::<TooLong>().is_some() => base["error"] = format!("{e:#}").into(),
         Err(e) => return Err(e),
@@ -74,7 +84,13 @@ fn line(mut base: Value, p: Result<Prompt>, tally: &mut Shown) -> Result<Value> 
 }
 
 /// One line per non-empty candidate.
-fn singles(ds: &Dataset, prompter: &Prompter, emit: &mut dyn FnMut(Value) -> bool, tally: &mut Shown) -> Result<bool> {
+fn singles(
+    ds: &Dataset,
+    prompter: &Prompter,
+    emit: &mut dyn FnMut(Value) -> bool,
+    tally: &mut Shown,
+    ids: bool,
+) -> Result<bool> {
     for idx in 0..ds.cands.len() {
         let (i, r) = ds.grid.coords(idx);
         let p = match prompter.for_candidate(ds, idx) {
@@ -82,7 +98,7 @@ fn singles(ds: &Dataset, prompter: &Prompter, emit: &mut dyn FnMut(Value) -> boo
             Ok(Some(p)) => Ok(p),
             Err(e) => Err(e),
         };
-        if !emit(line(json!({"instance_id": ds.grid.instances[i], "run": ds.grid.runs[r]}), p, tally)?) {
+        if !emit(line(json!({"instance_id": ds.grid.instances[i], "run": ds.grid.runs[r]}), p, tally, ids)?) {
             return Ok(false);
         }
     }
@@ -92,7 +108,13 @@ fn singles(ds: &Dataset, prompter: &Prompter, emit: &mut dyn FnMut(Value) -> boo
 /// One line per comparison known before judging: every ordered pair of a round robin, a
 /// tournament's ring pass (its pivots' comparisons depend on the judge's answers; a note says
 /// how many instances have them).
-fn pairs(ds: &Dataset, prompter: &Prompter, emit: &mut dyn FnMut(Value) -> bool, tally: &mut Shown) -> Result<bool> {
+fn pairs(
+    ds: &Dataset,
+    prompter: &Prompter,
+    emit: &mut dyn FnMut(Value) -> bool,
+    tally: &mut Shown,
+    ids: bool,
+) -> Result<bool> {
     let mut tournaments = 0;
     for i in 0..ds.grid.instances.len() {
         let attempts = ds.grid.range(i).map(|idx| prompter.attempt(ds, idx)).collect::<Result<Vec<_>>>()?;
@@ -102,7 +124,7 @@ fn pairs(ds: &Dataset, prompter: &Prompter, emit: &mut dyn FnMut(Value) -> bool,
         for (a, b) in list {
             let (x, y) = (attempts[a].as_ref().expect("non-empty"), attempts[b].as_ref().expect("non-empty"));
             let base = json!({"instance_id": ds.grid.instances[i], "a": ds.grid.runs[a], "b": ds.grid.runs[b]});
-            if !emit(line(base, prompter.for_pair(issue, x, y), tally)?) {
+            if !emit(line(base, prompter.for_pair(issue, x, y), tally, ids)?) {
                 return Ok(false);
             }
         }

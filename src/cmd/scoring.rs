@@ -220,9 +220,10 @@ pub(super) fn kept_line(kept: usize, out: &OutDir) -> String {
 
 pub(super) fn verifier_line(c: &VerifierCounts) -> String {
     let mut s = format!(
-        "{} read; {} truncated (never the patch), {} judged from the patch alone (no trajectory, no issue)",
+        "{} read; {} cut ({} removed; never the patch), {} judged from the patch alone (no trajectory, no issue)",
         count(c.tokens as usize, "prompt token", "prompt tokens"),
         count(c.truncated, "prompt", "prompts"),
+        count(c.removed_tokens as usize, "token", "tokens"),
         count(c.patch_only, "candidate", "candidates")
     );
     if c.issue_and_patch > 0 {

@@ -77,6 +77,8 @@ pub(crate) struct Prompt {
     pub(crate) ids: Vec<u32>,
     /// Whether the preset's truncation policy shortened it (never the patch: see `build`).
     pub(crate) truncated: bool,
+    /// How it was shortened, when it was.
+    pub(crate) cut: Option<Cut>,
     /// What it shows of the candidate: trajectory, issue, patch.
     pub(crate) shows: Shows,
 }
@@ -87,6 +89,15 @@ pub(crate) struct Prompter {
     tokenizer: Tokenizer,
     /// The most tokens a prompt may take, and where that limit comes from.
     pub(crate) limit: Option<Limit>,
+}
+
+/// How a prompt was shortened to fit its limit: the tokens it lost (its full length minus its
+/// length, the markers counted) and what was removed, in words (`log`, `thoughts and log`,
+/// `log and issue`, `messages`, `logs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Cut {
+    pub(crate) removed: usize,
+    pub(crate) what: String,
 }
 
 /// A prompt's token limit: `--max-tokens`, or the model's context when none was given.
@@ -341,24 +352,26 @@ impl Prompter {
         let may_lack = self.preset == Preset::SweGym && has_trajectory;
         let mut add = may_lack && !traj.is_some_and(|t| shows::trajectory_shows(t, patch));
         loop {
-            let (text, ids, truncated) = self.fit(&j, add)?;
-            if may_lack && truncated && !add && !shows::text_shows(&text, patch) {
+            let (text, ids, cut) = self.fit(&j, add)?;
+            if may_lack && cut.is_some() && !add && !shows::text_shows(&text, patch) {
                 add = true;
                 continue;
             }
             let patch_view = if add { PatchView::Added } else { PatchView::Shown };
             let shows = Shows { trajectory: has_trajectory, issue: issue_shown, patch: patch_view };
-            return Ok(Prompt { text, ids, truncated, shows });
+            return Ok(Prompt { text, ids, truncated: cut.is_some(), cut, shows });
         }
     }
 
-    /// The prompt held to the limit (see `build`), and whether it was shortened.
-    fn fit(&self, j: &Judged, add_patch: bool) -> Result<(String, Vec<u32>, bool)> {
+    /// The prompt held to the limit (see `build`), and how it was shortened.
+    fn fit(&self, j: &Judged, add_patch: bool) -> Result<(String, Vec<u32>, Option<Cut>)> {
         let mut text = self.render(j, None, add_patch)?;
         let mut ids = self.encode(&text)?;
         let Some(limit) = self.limit.filter(|l| ids.len() > l.tokens) else {
-            return Ok((text, ids, false));
+            return Ok((text, ids, None));
         };
+        let full = ids.len();
+        let mut what = Vec::new();
         if self.preset == Preset::R2EGym {
             let mut user = self.r2egym_user(j);
             while ids.len() > limit.tokens {
@@ -366,20 +379,33 @@ impl Prompter {
                     Some(u) => user = u,
                     None => break,
                 }
+                if what.is_empty() {
+                    what.push("thoughts");
+                }
                 text = self.render(j, Some(&user), add_patch)?;
                 ids = self.encode(&text)?;
             }
         }
         if ids.len() > limit.tokens {
-            (text, ids) = self.cut_middle(&text, j.problem(), limit)?;
+            let issue_cut;
+            (text, ids, issue_cut) = self.cut_middle(&text, j.problem(), limit)?;
+            what.push("log");
+            if issue_cut {
+                what.push("issue");
+            }
         }
-        Ok((text, ids, true))
+        let cut = Cut {
+            removed: full.saturating_sub(ids.len()),
+            what: crate::text::list(&what.iter().map(|w| w.to_string()).collect::<Vec<_>>()),
+        };
+        Ok((text, ids, Some(cut)))
     }
 
     /// Keeps `text` up to the end of the issue statement and from the end of the interaction
     /// log (or the final-patch block) on, and the last tokens of what lies between that fit in
-    /// the limit, after a marker; when even the two ends do not fit, `cut_issue`.
-    fn cut_middle(&self, text: &str, problem: Option<&str>, limit: Limit) -> Result<(String, Vec<u32>)> {
+    /// the limit, after a marker; when even the two ends do not fit, `cut_issue` (then the
+    /// returned flag is set: the issue was shortened too).
+    fn cut_middle(&self, text: &str, problem: Option<&str>, limit: Limit) -> Result<(String, Vec<u32>, bool)> {
         let max = limit.tokens;
         let log_start = text.find(LOG_START).map_or(0, |i| i + LOG_START.len());
         let issue_start = problem
@@ -405,7 +431,7 @@ impl Prompter {
                 if ids.len() > max {
                     return self.cut_issue(text, (issue_start, head_end, tail_start), limit);
                 }
-                return Ok((out, ids));
+                return Ok((out, ids, false));
             }
             keep = keep.saturating_sub(ids.len() - max);
         }
@@ -420,7 +446,7 @@ impl Prompter {
         text: &str,
         (issue_start, issue_end, tail_start): (usize, usize, usize),
         limit: Limit,
-    ) -> Result<(String, Vec<u32>)> {
+    ) -> Result<(String, Vec<u32>, bool)> {
         let max = limit.tokens;
         let (pre, issue, log, tail) =
             (&text[..issue_start], &text[issue_start..issue_end], &text[issue_end..tail_start], &text[tail_start..]);
@@ -445,7 +471,7 @@ impl Prompter {
             let out = format!("{pre}{kept}{cut}{log_marker}{tail}");
             let ids = self.encode(&out)?;
             if ids.len() <= max {
-                return Ok((out, ids));
+                return Ok((out, ids, keep < iss.len()));
             }
             if keep == 0 {
                 return Err(too_long(ids.len()).into());

@@ -116,9 +116,9 @@ impl Prompter {
         };
         let (text, ids) = self.render_pair(issue, (&a.log, &a.patch), (&b.log, &b.patch))?;
         let Some(limit) = self.limit.filter(|l| ids.len() > l.tokens) else {
-            return Ok(Prompt { text, ids, truncated: false, shows });
+            return Ok(Prompt { text, ids, truncated: false, cut: None, shows });
         };
-        let max = limit.tokens;
+        let (max, full) = (limit.tokens, ids.len());
         let too_long = |need| TooLong { need, limit, what: "the issue, both patches and the prompt's frame" };
         let (la, lb) = (self.encode(&a.log)?, self.encode(&b.log)?);
         let fixed = self
@@ -135,7 +135,8 @@ impl Prompter {
             let log_b = self.kept("B", &lb, kb, max)?;
             let (text, ids) = self.render_pair(issue, (&log_a, &a.patch), (&log_b, &b.patch))?;
             if ids.len() <= max {
-                return Ok(Prompt { text, ids, truncated: true, shows });
+                let cut = Some(super::Cut { removed: full.saturating_sub(ids.len()), what: "logs".into() });
+                return Ok(Prompt { text, ids, truncated: true, cut, shows });
             }
             if ka == 0 && kb == 0 {
                 return Err(too_long(ids.len()).into());

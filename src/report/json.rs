@@ -93,6 +93,8 @@ struct CalibrationUsed<'a> {
 #[derive(Serialize)]
 struct VerifierTotals {
     truncated_candidates: usize,
+    /// Tokens the truncation removed, over every cut prompt.
+    removed_tokens: u64,
     /// No trajectory and no issue shown: judged from the patch alone.
     patch_only_candidates: usize,
     /// No trajectory; the issue from `--dataset` and the patch shown.
@@ -213,6 +215,7 @@ impl<'a> Report<'a> {
             calibration: info.calibration.map(|c| CalibrationUsed { map: c.describe(), file: &c.source }),
             verifier: info.verifier.as_ref().map(|c| VerifierTotals {
                 truncated_candidates: c.truncated,
+                removed_tokens: c.removed_tokens,
                 patch_only_candidates: c.patch_only,
                 issue_and_patch_candidates: c.issue_and_patch,
                 patch_added_candidates: c.patch_added,

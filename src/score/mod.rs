@@ -70,6 +70,25 @@ pub(crate) struct VerifierDetail {
     /// block; `not_shown`); absent when the trajectory or the preset showed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) patch: Option<PatchView>,
+    /// Provenance: a digest of the prompt's token ids (`sha256:` and 16 hex digits), so two
+    /// scores can be told to have read the same tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) prompt_ids: Option<String>,
+    /// Tokens the truncation removed (the full prompt's length minus the prompt's), when cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) removed_tokens: Option<usize>,
+    /// What the truncation removed (`log`, `thoughts and log`, `log and issue`, `messages`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) cut: Option<String>,
+    /// The position the answer is read at (0-based: the prompt's last token) and the token ids
+    /// (or head rows) read there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) answer_at: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) answer_ids: Option<Vec<u32>>,
+    /// `--rope-scaling` when the forward did not follow config.json (`yarn:4`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rope_scaling: Option<String>,
     /// Why the candidate has no score (its prompt cannot fit `--max-tokens`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) error: Option<String>,
@@ -84,9 +103,23 @@ impl VerifierDetail {
             trajectory: (!p.shows.trajectory).then_some(false),
             issue: (!p.shows.issue).then_some(false),
             patch: (p.shows.patch != PatchView::Shown).then_some(p.shows.patch),
+            prompt_ids: Some(ids_digest(&p.ids)),
+            removed_tokens: p.cut.as_ref().map(|c| c.removed),
+            cut: p.cut.as_ref().map(|c| c.what.clone()),
+            answer_at: p.ids.len().checked_sub(1),
             ..Default::default()
         }
     }
+}
+
+/// `sha256:` and the first 16 hex digits of SHA-256 over the token ids (little-endian u32).
+pub(crate) fn ids_digest(ids: &[u32]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for id in ids {
+        h.update(id.to_le_bytes());
+    }
+    format!("sha256:{}", &crate::checkpoint::hex(&h.finalize())[..16])
 }
 
 /// A candidate's logit: the answer-logit difference when a verifier recorded both logits, else
@@ -151,6 +184,8 @@ pub(crate) struct VerifierCounts {
     pub(crate) patch_added: usize,
     /// Prompts that do not show the candidate's patch (`chat` preset).
     pub(crate) patch_not_shown: usize,
+    /// Tokens the truncation removed, over every cut prompt.
+    pub(crate) removed_tokens: u64,
     /// Prompt tokens read by the model.
     pub(crate) tokens: u64,
     /// Candidates left unscored with an error (their prompt cannot fit `--max-tokens`).
@@ -167,6 +202,7 @@ impl VerifierCounts {
             c.issue_and_patch += (bare && d.issue != Some(false)) as usize;
             c.patch_added += (d.patch == Some(PatchView::Added)) as usize;
             c.patch_not_shown += (d.patch == Some(PatchView::NotShown)) as usize;
+            c.removed_tokens += d.removed_tokens.unwrap_or(0) as u64;
             c.tokens += d.n_tokens.unwrap_or(0) as u64;
             c.errors += d.error.is_some() as usize;
         }

@@ -207,6 +207,8 @@ pub(crate) struct Verifier {
     /// Token budget of one forward pass.
     batch_tokens: usize,
     settings: ScorerSettings,
+    /// `--rope-scaling` when the forward does not follow config.json (recorded per score).
+    rope: Option<String>,
 }
 
 impl Verifier {
@@ -220,11 +222,13 @@ impl Verifier {
     ) -> Result<Self> {
         let ck = s.model.locate(true)?;
         let mut cfg = ModelConfig::load(&ck.config)?;
-        cfg.rope_scaling = crate::model::rope::resolve(s.prompt.rope_for(&ck), cfg.rope_scaling, cfg.max_positions);
+        let choice = s.prompt.rope_for(&ck);
+        cfg.rope_scaling = crate::model::rope::resolve(choice, cfg.rope_scaling, cfg.max_positions);
+        let rope = (choice != crate::checkpoint::RopeChoice::Config).then(|| choice.to_string());
         let prompter = Prompter::new(&ck, s.prompt)?;
         let reading = Reading::of(s, &cfg, &prompter, &ck.name)?;
         let model = Model::load(cfg, &ck.weights, dtype, device).with_context(|| format!("--model {}", ck.name))?;
-        Ok(Verifier { model, prompter, reading, batch_tokens: run.batch_tokens.max(1), settings })
+        Ok(Verifier { model, prompter, reading, batch_tokens: run.batch_tokens.max(1), settings, rope })
     }
 }
 
@@ -294,6 +298,8 @@ impl Verifier {
                 logit_yes: logits.logit_yes,
                 logit_no: logits.logit_no,
                 logit: logits.logit,
+                answer_ids: Some(rows.clone()),
+                rope_scaling: self.rope.clone(),
                 ..VerifierDetail::of_prompt(p)
             };
             done(*idx, Scored { score: Some(score), detail })?;

@@ -117,6 +117,10 @@ fn swelego_matches_transformers_with_and_without_rope_scaling() {
             for (k, w) in &want {
                 assert_eq!(rendered[k]["prompt"], w["prompt"], "{arch} {name} {k:?}");
                 let g = &got[k];
+                // The rope each score was computed with is in its line (the config's has none).
+                assert_eq!(g["rope_scaling"], rope.unwrap_or("yarn:4"), "{arch} {name} {k:?}");
+                // MaxOf reads six spellings of each answer: all twelve ids are recorded.
+                assert_eq!(g["answer_ids"].as_array().map(Vec::len), Some(12), "{g}");
                 for (a, b) in [("score", "p_yes"), ("logit_yes", "logit_yes"), ("logit_no", "logit_no")] {
                     let d = (g[a].as_f64().unwrap() - w[b].as_f64().unwrap()).abs();
                     assert!(d < 1e-4, "{arch} {name} {k:?} {a}: swerm {} vs transformers {}", g[a], w[b]);
@@ -498,4 +502,67 @@ fn bench_runs_on_a_synthetic_shape() {
     assert!(rows.iter().all(|r| r[2].parse::<f64>().unwrap() > 0.0), "{out}");
     let bad = swerm_env(&["bench", "--synthetic", "gpt-5", "--device", "cpu"], &[]);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// Provenance in every score line: a digest of the prompt's token ids (computed here from
+/// `render --ids`), the answer's position and token ids, and for a cut prompt what was removed
+/// and how many tokens; report.json sums the tokens removed, report.html's data carries both.
+#[test]
+fn every_score_line_records_what_the_model_read() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let (trajs, model, max) = (tiny("trajectories.jsonl"), tiny("qwen3"), "350");
+    let got = score(&model, "swegym", dir.path(), &["--max-tokens", max]);
+    let args = ["render", &*trajs, "--model", &model, "--preset", "swegym", "--max-tokens", max, "--ids"];
+    let rendered = jsonl(&ok(&swerm_env(&args, &[])));
+    let full = tiny_expected("qwen3", "swegym");
+    let uncut: HashMap<Key, Value> =
+        jsonl(&ok(&swerm_env(&args[..6], &[]))).into_iter().map(|r| (key(&r), r["patch"].clone())).collect();
+    let tok: Value = serde_json::from_str(&fs::read_to_string(tiny("tokenizer.json")).unwrap()).unwrap();
+    // swegym reads " YES" and " NO" (after "<judgement>"), each one token.
+    let answer = json!([tok["model"]["vocab"]["ĠYES"], tok["model"]["vocab"]["ĠNO"]]);
+    let mut cut = 0;
+    for r in &rendered {
+        let g = &got[&key(r)];
+        let ids: Vec<u32> = r["ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        assert_eq!((ids.len() as u64, &r["answer_at"]), (r["n_tokens"].as_u64().unwrap(), &json!(ids.len() - 1)));
+        let mut h = Sha256::new();
+        ids.iter().for_each(|i| h.update(i.to_le_bytes()));
+        let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(g["prompt_ids"], format!("sha256:{}", &hex[..16]), "{g}");
+        assert_eq!((&g["answer_at"], &g["answer_ids"], &g["n_tokens"]), (&r["answer_at"], &answer, &r["n_tokens"]));
+        assert!(g.get("rope_scaling").is_none(), "the config's rope: nothing to record");
+        if g["truncated"] == true {
+            cut += 1;
+            assert_eq!(
+                (&g["cut"], &r["cut"], &r["removed_tokens"]),
+                (&json!("log"), &json!("log"), &g["removed_tokens"])
+            );
+            let removed = g["removed_tokens"].as_u64().unwrap();
+            let (n, whole) = (g["n_tokens"].as_u64().unwrap(), full[&key(r)]["n_tokens"].as_u64().unwrap());
+            // The full prompt's length less the cut one's (when the cut made swegym add a
+            // final-patch block, the full prompt with that block is the longer one).
+            if r["patch"] == uncut[&key(r)] {
+                assert_eq!(removed, whole - n, "{g}");
+            } else {
+                assert!(removed > whole - n, "{g}");
+            }
+        } else {
+            assert!(g.get("cut").is_none() && g.get("removed_tokens").is_none(), "{g}");
+        }
+    }
+    assert!(cut > 0, "no prompt cut at --max-tokens {max}");
+    let removed: u64 = got.values().filter_map(|g| g["removed_tokens"].as_u64()).sum();
+    // rerank reports the sum, and the line saying what the verifier read says it.
+    let out = dir.path().join("rerank");
+    let args = ["rerank", &*trajs, "--model", &model, "--device", "cpu", "--max-tokens", max, "-o"];
+    let r = swerm_env(&[&args[..], &[out.to_str().unwrap()]].concat(), &[]);
+    let err = String::from_utf8_lossy(&r.stderr).into_owned();
+    assert!(r.status.success(), "{err}");
+    let report = read_json(&out.join("report.json"));
+    assert_eq!((&report["truncated_candidates"], &report["removed_tokens"]), (&json!(cut), &json!(removed)));
+    let said = String::from_utf8_lossy(&r.stdout);
+    assert!(said.contains(&format!("{cut} prompts cut ({removed} tokens removed; never the patch)")), "{said}");
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains(&format!("\"rm\":{}", got.values().find_map(|g| g["removed_tokens"].as_u64()).unwrap())));
 }

@@ -63,8 +63,8 @@ pub(crate) struct Row<'a> {
 
 /// One candidate. Short keys: `r` run index, `s` score, `l` label, `u` why it has no score,
 /// `e` empty (`"empty"`: a record without a patch, `"missing"`: no record), `p` its patch
-/// (index into `patches`), `ly`/`ln` the YES/NO logits, `n` prompt tokens, `t` truncated,
-/// `po` judged from its patch alone.
+/// (index into `patches`), `ly`/`ln` the YES/NO logits, `n` prompt tokens, `t` truncated (`c`
+/// what was cut, `rm` the tokens removed), `po` judged from its patch alone.
 #[derive(Default, Serialize)]
 pub(crate) struct Cand {
     pub(crate) r: usize,
@@ -86,6 +86,10 @@ pub(crate) struct Cand {
     pub(crate) n: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) t: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) c: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) rm: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) po: Option<bool>,
 }
@@ -173,6 +177,8 @@ fn cand(t: &ScoreTable, idx: usize, p: Option<usize>, d: Option<&VerifierDetail>
         ln: d.and_then(|d| d.logit_no),
         n: d.and_then(|d| d.n_tokens),
         t: d.and_then(|d| d.truncated).filter(|&t| t),
+        c: d.and_then(|d| d.cut.clone()),
+        rm: d.and_then(|d| d.removed_tokens),
         po: d.is_some_and(|d| d.trajectory == Some(false)).then_some(true),
     }
 }

@@ -171,7 +171,7 @@
     if (c.e === "missing") parts.push("no record (a hole)");
     if (c.e === "empty") parts.push("no patch");
     if (c.u) parts.push("unscored: " + c.u);
-    if (c.t) parts.push("truncated");
+    if (c.t) parts.push(c.c ? "cut: " + c.c + " (" + c.rm + " tokens removed)" : "truncated");
     if (c.po) parts.push("judged from its patch alone");
     if (c.n !== undefined && !c.e) parts.push(c.n + " tokens");
     return parts.join("; ");

@@ -309,6 +309,12 @@ impl Window<'_> {
                 logit_b: d.logit_no,
                 n_tokens: d.n_tokens,
                 truncated: d.truncated,
+                prompt_ids: d.prompt_ids,
+                removed_tokens: d.removed_tokens,
+                cut: d.cut,
+                answer_at: d.answer_at,
+                answer_ids: d.answer_ids,
+                rope_scaling: d.rope_scaling,
                 error: d.error,
             };
             self.store.append(&line)?;

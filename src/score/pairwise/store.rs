@@ -21,7 +21,7 @@ use crate::score::kept::{self, Kept, Key, Line, MERGE_TOLERANCE};
 pub(crate) const PAIRS: &str = "pairs.jsonl";
 
 /// One ordered comparison.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PairLine {
     pub(crate) instance_id: String,
@@ -39,6 +39,20 @@ pub(crate) struct PairLine {
     pub(crate) n_tokens: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) truncated: Option<bool>,
+    /// Provenance, as a verifier's score line has it (`VerifierDetail`): the digest of the
+    /// prompt's token ids, the tokens cut and what, the answer position and token ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) prompt_ids: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) removed_tokens: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) cut: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) answer_at: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) answer_ids: Option<Vec<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rope_scaling: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) error: Option<String>,
 }
@@ -130,7 +144,7 @@ mod tests {
             logit_b: Some((1.0 - p).ln()),
             n_tokens: Some(10),
             truncated: Some(false),
-            error: None,
+            ..Default::default()
         }
     }
 

@@ -68,6 +68,18 @@ struct LineRepr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     patch: Option<PatchView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    prompt_ids: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    removed_tokens: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cut: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    answer_at: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    answer_ids: Option<Vec<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rope_scaling: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tie_rank: Option<f64>,
@@ -110,6 +122,12 @@ impl From<LineRepr> for ScoreLine {
             trajectory: r.trajectory,
             issue: r.issue,
             patch: r.patch,
+            prompt_ids: r.prompt_ids,
+            removed_tokens: r.removed_tokens,
+            cut: r.cut,
+            answer_at: r.answer_at,
+            answer_ids: r.answer_ids,
+            rope_scaling: r.rope_scaling,
             error: r.error,
         };
         let LineRepr {
@@ -137,6 +155,12 @@ impl From<ScoreLine> for LineRepr {
             trajectory: d.trajectory,
             issue: d.issue,
             patch: d.patch,
+            prompt_ids: d.prompt_ids,
+            removed_tokens: d.removed_tokens,
+            cut: d.cut,
+            answer_at: d.answer_at,
+            answer_ids: d.answer_ids,
+            rope_scaling: d.rope_scaling,
             error: d.error,
             tie_rank: l.tie_rank,
             patch_hash: l.patch_hash,
