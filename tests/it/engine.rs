@@ -53,6 +53,9 @@ struct Faults {
     fail_first: usize,
     /// Stop listening (connections refused) after answering N scoring requests.
     die_after: Option<usize>,
+    /// Answer scoring request N (0: the probe) with `usage.prompt_tokens` 3 fewer than sent,
+    /// as an engine that silently keeps the last tokens (vLLM's `truncate_prompt_tokens`).
+    short_read: Option<usize>,
 }
 
 struct Replay {
@@ -83,6 +86,12 @@ fn replay_book(book: Arc<Book>, faults: Faults) -> Replay {
             }
             let found = book.iter().find(|((m, p, b), _)| *m == method && *p == path && *b == body);
             match found {
+                Some((_, (status, text))) if scoring && faults.short_read == Some(n) => {
+                    let mut v: Value = serde_json::from_str(text).unwrap();
+                    let read = v["usage"]["prompt_tokens"].as_u64().unwrap();
+                    v["usage"]["prompt_tokens"] = (read - 3).into();
+                    respond(s, *status, &v.to_string())
+                }
                 Some((_, (status, text))) => respond(s, *status, text),
                 None => respond(s, 404, &format!("{{\"error\":\"not in the recording: {method} {path}\"}}")),
             }
@@ -260,6 +269,43 @@ fn all_replicas_dead_is_an_error_that_keeps_the_scores_and_resumes() {
     assert!(err.contains(&format!("resuming: {kept} already scored")), "{err}");
     assert_eq!(again.answered.load(Ordering::SeqCst), 1 + want.len() - kept, "only the rest is asked for");
     assert_same(&scores(&out), &want);
+}
+
+/// An engine that reports reading fewer prompt tokens than were sent: that candidate fails
+/// with both counts, the others are scored as the local forward scores them; an engine that
+/// misreads the probe is refused before scoring.
+#[test]
+fn an_engine_that_reads_another_length_fails_that_candidate() {
+    let d = tempfile::tempdir().unwrap();
+    let inputs = demo_runs();
+    let want = local(&inputs, &d.path().join("local"));
+    let r = replay(Faults { short_read: Some(2), ..Faults::default() });
+    let out = d.path().join("remote");
+    let res = swerm_s(&score_args(&inputs, &out, &["--endpoint", &r.url, "--concurrency", "1"]));
+    let err = String::from_utf8_lossy(&res.stderr).into_owned();
+    assert!(res.status.success(), "{err}");
+    let got = scores(&out);
+    assert_eq!(got.len(), want.len());
+    let failed: Vec<_> = got.iter().filter(|(_, v)| v["score"].is_null() && v["n_tokens"] != 0).collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let (key, line) = failed[0];
+    let n = line["n_tokens"].as_u64().unwrap();
+    assert_eq!(Some(n), want[key]["n_tokens"].as_u64());
+    let e = line["error"].as_str().unwrap();
+    assert!(e.contains(&format!("reading {} prompt tokens where swerm sent {n}", n - 3)), "{e}");
+    for (k, w) in want.iter().filter(|(k, _)| *k != key) {
+        let (a, b) = (got[k]["score"].as_f64(), w["score"].as_f64());
+        assert!(a.zip(b).is_some_and(|(a, b)| (a - b).abs() <= 1e-4) || a == b, "{k:?}: {a:?} vs {b:?}");
+    }
+    // The probe misread: no endpoint to score with.
+    let r = replay(Faults { short_read: Some(0), ..Faults::default() });
+    let res = swerm_s(&score_args(&inputs, &d.path().join("probe"), &["--endpoint", &r.url, "--endpoint-api", "vllm"]));
+    let err = String::from_utf8_lossy(&res.stderr).into_owned();
+    assert!(
+        !res.status.success()
+            && err.contains("on a known prompt, the engine reports reading 38 prompt tokens where swerm sent 41"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -3,6 +3,14 @@
 //! vLLM's `/classify` for classification heads (docs/spec/judges.md): token ids in, every
 //! label's probability out.
 //!
+//! SGLang's `/v1/score` answers each label's probability over the whole vocabulary (without
+//! `apply_softmax`): both raw values are kept, as their logs (the log-probabilities every other
+//! dialect returns), and P(YES) renormalises them over the two labels.
+//!
+//! Engines are checked, not trusted: each response's own count of the prompt tokens it read
+//! must equal the count sent ([`Api::check_length`]), since engines truncate silently, from
+//! either side (docs/spec/judges.md).
+//!
 //! Never approximated from a top-k list: every dialect names the two answer tokens and a
 //! response without both is an error. P(YES) = sigmoid(lp_yes - lp_no), the same as the local
 //! forward's sigmoid(l_yes - l_no): log-probabilities are the logits shifted by one
@@ -33,6 +41,9 @@ pub(crate) enum Api {
     PromptLogprobs,
     /// SGLang's native `/generate` with `input_ids` and `token_ids_logprob: [Y, N]`.
     Sglang,
+    /// SGLang's `/v1/score`: the prompt's ids as the one item after an empty query,
+    /// `label_token_ids: [Y, N]`, no softmax: each label's probability over the vocabulary.
+    SglangScore,
     /// vLLM's `/classify` (a pooling runner serving a classification head): `input` as token
     /// ids; `data[0].probs` holds every label's probability, the head's activation applied.
     Classify,
@@ -72,6 +83,7 @@ impl Api {
             Api::VllmTokenIds => "vllm",
             Api::PromptLogprobs => "prompt-logprobs",
             Api::Sglang => "sglang",
+            Api::SglangScore => "sglang-score",
             Api::Classify => "classify",
         }
     }
@@ -98,7 +110,48 @@ impl Api {
                 json!({"input_ids": ids, "sampling_params": {"max_new_tokens": 1, "temperature": 0},
                        "return_logprob": true, "logprob_start_len": -1, "token_ids_logprob": answer}),
             ),
+            Api::SglangScore => (
+                "/v1/score",
+                json!({"model": model, "query": [], "items": [ids], "label_token_ids": answer, "apply_softmax": false}),
+            ),
             Api::Classify => ("/classify", json!({"model": model, "input": [ids]})),
+        }
+    }
+
+    /// Whether the engine read the prompt it was sent: its own count of prompt tokens
+    /// (`usage.prompt_tokens`, SGLang's `meta_info.prompt_tokens`; for two prompts with
+    /// `prompt_logprobs`, each one's positions) against `sent`. `Ok(false)`: the response
+    /// reports no count (SGLang's `/v1/score` before it had `usage`); `Err`: a different
+    /// count, both numbers said.
+    pub(crate) fn check_length(self, body: &Value, sent: usize) -> Result<bool, String> {
+        let usage = || body.pointer("/usage/prompt_tokens").and_then(Value::as_u64).map(|n| n as usize);
+        // (the count the engine reports, the count it would report had it read what was sent,
+        // what was sent when that is more than the prompt).
+        let counts: Vec<(usize, usize, &str)> = match self {
+            Api::VllmTokenIds | Api::Classify | Api::SglangScore => {
+                usage().map(|n| (n, sent, "")).into_iter().collect()
+            }
+            Api::Sglang => body
+                .pointer("/meta_info/prompt_tokens")
+                .and_then(Value::as_u64)
+                .map(|n| (n as usize, sent, ""))
+                .into_iter()
+                .collect(),
+            Api::PromptLogprobs => body
+                .get("choices")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.get("prompt_logprobs").and_then(Value::as_array))
+                .map(|p| (p.len(), sent + 1, " (the prompt and an answer token)"))
+                .chain(usage().map(|n| (n, 2 * (sent + 1), " (two prompts, each with an answer token)")))
+                .collect(),
+        };
+        match counts.iter().find(|(got, want, _)| got != want) {
+            None => Ok(!counts.is_empty()),
+            Some((got, want, what)) => Err(format!(
+                "the engine reports reading {got} prompt tokens where swerm sent {want}{what}: it truncated or changed the prompt (engines do so silently), so its answer is not this prompt's"
+            )),
         }
     }
 
@@ -151,6 +204,21 @@ impl Api {
                 };
                 Ok([get(0, answer[0])?, get(1, answer[1])?])
             }
+            Api::SglangScore => {
+                let row = body.pointer("/scores/0").and_then(Value::as_array).ok_or("no scores[0]")?;
+                let get = |i: usize| {
+                    let p = row.get(i).and_then(Value::as_f64).ok_or(format!("scores[0] has no value {i}"))?;
+                    match p {
+                        p if p > 0.0 && p <= 1.0 => Ok(p.ln()),
+                        0.0 => Err(format!(
+                            "scores[0][{i}] is 0: the engine gave label {} no log-probability (or it underflowed)",
+                            answer[i]
+                        )),
+                        p => Err(format!("scores[0][{i}] is {p}, not a probability")),
+                    }
+                };
+                Ok([get(0)?, get(1)?])
+            }
             Api::Sglang => {
                 let step = body
                     .pointer("/meta_info/output_token_ids_logprobs/0")
@@ -184,8 +252,9 @@ impl FromStr for ApiChoice {
             "vllm" => ApiChoice::Fixed(Api::VllmTokenIds),
             "prompt-logprobs" => ApiChoice::Fixed(Api::PromptLogprobs),
             "sglang" => ApiChoice::Fixed(Api::Sglang),
+            "sglang-score" => ApiChoice::Fixed(Api::SglangScore),
             "classify" => ApiChoice::Fixed(Api::Classify),
-            _ => return Err(format!("{s:?}: expected auto, vllm, prompt-logprobs, sglang or classify")),
+            _ => return Err(format!("{s:?}: expected auto, vllm, prompt-logprobs, sglang, sglang-score or classify")),
         })
     }
 }
@@ -227,5 +296,58 @@ mod tests {
         assert_eq!((path, &body["input"]), ("/classify", &json!([[1, 2]])));
         assert_eq!(Answer::Label(0.25).score(), 0.25);
         assert!((Answer::Label(0.25).z() - (1.0f64 / 3.0).ln()).abs() < 1e-12);
+    }
+
+    /// SGLang's /v1/score (its `ScoringRequest`/`ScoringResponse`, read in its sources): the
+    /// two raw probabilities over the vocabulary, kept as logs; P(YES) renormalised over them.
+    #[test]
+    fn sglang_score_is_renormalised_and_keeps_both_raw_values() {
+        let a = [9, 4];
+        let (path, body) = Api::SglangScore.request("m", &[1, 2, 3], a);
+        assert_eq!(path, "/v1/score");
+        assert_eq!(
+            (&body["items"], &body["query"], &body["apply_softmax"]),
+            (&json!([[1, 2, 3]]), &json!([]), &json!(false))
+        );
+        assert_eq!(body["label_token_ids"], json!([9, 4]));
+        let v = json!({"scores": [[0.06, 0.02]], "model": "m", "object": "scoring"});
+        let Ok(Answer::LogProbs(lp)) = Api::SglangScore.parse(&v, a) else { panic!("parses") };
+        assert!((lp[0] - 0.06f64.ln()).abs() < 1e-15 && (lp[1] - 0.02f64.ln()).abs() < 1e-15);
+        // Renormalised over the two labels: 0.06 / (0.06 + 0.02), not 0.06.
+        assert!((Answer::LogProbs(lp).score() - 0.75).abs() < 1e-12);
+        let zero = json!({"scores": [[0.0, 0.5]]});
+        assert!(Api::SglangScore.parse(&zero, a).unwrap_err().contains("label 9 no log-probability"));
+        assert!(Api::SglangScore.parse(&json!({"scores": [[1.5, 0.5]]}), a).unwrap_err().contains("not a probability"));
+        assert!(Api::SglangScore.parse(&json!({"scores": []}), a).is_err());
+    }
+
+    /// Each dialect's count of the prompt tokens read, against the count sent: equal, absent
+    /// (unchecked), or different (both numbers in the error).
+    #[test]
+    fn prompt_lengths_are_checked_in_every_dialect() {
+        let usage = |n: u64| json!({"usage": {"prompt_tokens": n}});
+        for api in [Api::VllmTokenIds, Api::Classify, Api::SglangScore] {
+            assert_eq!(api.check_length(&usage(41), 41), Ok(true), "{api}");
+            let e = api.check_length(&usage(37), 41).unwrap_err();
+            assert!(e.contains("reading 37 prompt tokens where swerm sent 41"), "{api}: {e}");
+        }
+        assert_eq!(Api::SglangScore.check_length(&json!({"scores": [[0.1, 0.2]]}), 41), Ok(false));
+        let meta = |n: u64| json!({"meta_info": {"prompt_tokens": n}});
+        assert_eq!(Api::Sglang.check_length(&meta(41), 41), Ok(true));
+        assert!(Api::Sglang.check_length(&meta(40), 41).unwrap_err().contains("reading 40"));
+        // Two prompts of 41 + 1 tokens: each one's positions, and usage over both.
+        let pl = |a: usize, b: usize, u: u64| {
+            json!({"choices": [{"index": 0, "prompt_logprobs": vec![Value::Null; a]},
+                               {"index": 1, "prompt_logprobs": vec![Value::Null; b]}],
+                   "usage": {"prompt_tokens": u}})
+        };
+        assert_eq!(Api::PromptLogprobs.check_length(&pl(42, 42, 84), 41), Ok(true));
+        assert!(
+            Api::PromptLogprobs
+                .check_length(&pl(42, 30, 72), 41)
+                .unwrap_err()
+                .contains("reading 30 prompt tokens where swerm sent 42 (the prompt and an answer token)")
+        );
+        assert!(Api::PromptLogprobs.check_length(&pl(42, 42, 80), 41).unwrap_err().contains("reading 80"));
     }
 }

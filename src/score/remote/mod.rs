@@ -272,7 +272,8 @@ impl Remote {
                 done(idx, Scored { score: None, detail: VerifierDetail { error: Some(msg), ..Default::default() } })?;
                 continue;
             }
-            sent.insert(idx, VerifierDetail::of_prompt(&p));
+            let answer_ids = Some(if self.reserve > 0 { self.ask.answer.to_vec() } else { vec![self.ask.answer[0]] });
+            sent.insert(idx, VerifierDetail { answer_ids, ..VerifierDetail::of_prompt(&p) });
             pool.push(Job { idx, ids: p.ids });
             while pool.waiting() >= cap {
                 self.receive(pool, sent, name, done)?;
@@ -302,6 +303,10 @@ impl Remote {
                     Answer::Label(_) => VerifierDetail { logit: Some(answer.z()), ..base },
                 };
                 done(idx, Scored { score: Some(answer.score()), detail })
+            }
+            Ok(Event::Refused { idx, msg }) => {
+                let base = sent.remove(&idx).expect("a result answers a prompt sent");
+                done(idx, Scored { score: None, detail: VerifierDetail { error: Some(msg), ..base } })
             }
             Ok(Event::Fatal { idx, endpoint, msg }) => bail!("{endpoint}: {}: {msg}", name(idx)),
             Ok(Event::Dead { endpoint, reason }) => {

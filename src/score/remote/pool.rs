@@ -22,6 +22,9 @@ pub(crate) struct Job {
 pub(crate) enum Event {
     /// The (yes, no) log-probabilities of candidate `idx`.
     Done { idx: usize, answer: super::api::Answer },
+    /// An answer that is not the prompt's (the engine read another number of tokens): the
+    /// candidate fails with the reason; asking again would not change it.
+    Refused { idx: usize, msg: String },
     /// A request the endpoint answered with an error that asking again would not change.
     Fatal { idx: usize, endpoint: String, msg: String },
     /// An endpoint stopped answering; its work went back to the queue.
@@ -163,7 +166,12 @@ fn work(q: &Queue, c: &Client, api: Api, alive: &AtomicBool, tx: &Sender<Event>,
             let failure = match c.post(path, &body) {
                 Ok(v) => match api.parse(&v, ask.answer) {
                     Ok(answer) => {
-                        let _ = tx.send(Event::Done { idx: job.idx, answer });
+                        let event = match api.check_length(&v, job.ids.len()) {
+                            // An engine that reports no count was named once, at the probe.
+                            Ok(_) => Event::Done { idx: job.idx, answer },
+                            Err(msg) => Event::Refused { idx: job.idx, msg },
+                        };
+                        let _ = tx.send(event);
                         q.finished();
                         break;
                     }

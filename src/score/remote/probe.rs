@@ -75,7 +75,7 @@ pub(crate) fn api(
 ) -> Result<(Api, Answer)> {
     let tries: Vec<Api> = match choice {
         ApiChoice::Fixed(a) => vec![a],
-        ApiChoice::Auto if served.engine.as_deref() == Some("sglang") => vec![Api::Sglang],
+        ApiChoice::Auto if served.engine.as_deref() == Some("sglang") => vec![Api::Sglang, Api::SglangScore],
         ApiChoice::Auto => vec![Api::VllmTokenIds, Api::PromptLogprobs],
     };
     let mut why = Vec::new();
@@ -83,7 +83,21 @@ pub(crate) fn api(
         let (path, body) = a.request(&served.model, ids, answer);
         match c.retrying(|c| c.post(path, &body)) {
             Ok(v) => match a.parse(&v, answer) {
-                Ok(got) => return Ok((a, got)),
+                Ok(got) => match a.check_length(&v, ids.len()) {
+                    Ok(checked) => {
+                        if !checked {
+                            crate::console::caution(
+                                None,
+                                &format!(
+                                    "{} ({a}) reports no count of the prompt tokens it reads: a prompt it truncates cannot be told",
+                                    c.url
+                                ),
+                            );
+                        }
+                        return Ok((a, got));
+                    }
+                    Err(m) => why.push(format!("{a}: on a known prompt, {m}")),
+                },
                 Err(m) => why.push(format!("{a}: {m}")),
             },
             Err(Failure::Retry(m)) => bail!("{}{path}: {m}", c.url),
