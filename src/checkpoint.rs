@@ -19,6 +19,8 @@ pub(crate) struct Checkpoint {
     pub(crate) tokenizer_config: PathBuf,
     /// `chat_template.jinja`, where newer transformers versions save the template.
     pub(crate) chat_template: Option<PathBuf>,
+    /// `generation_config.json` (its end-of-sequence tokens), when the checkpoint has one.
+    pub(crate) generation_config: Option<PathBuf>,
     /// Safetensors files, sorted.
     pub(crate) weights: Vec<PathBuf>,
 }
@@ -40,6 +42,26 @@ impl Checkpoint {
         let tok: Tok = serde_json::from_reader(std::io::BufReader::new(file))
             .map_err(|e| anyhow!("{}: field `added_tokens`: {e}", path.display()))?;
         Ok(tokens.iter().all(|t| tok.added_tokens.iter().any(|a| a.content == *t)))
+    }
+
+    /// The end-of-sequence token ids generation stops at, as transformers' `generate` takes
+    /// them: `eos_token_id` (one id or a list) of generation_config.json, else of config.json;
+    /// none when neither names any.
+    pub(crate) fn eos_ids(&self) -> Result<Vec<u32>> {
+        for path in self.generation_config.iter().chain([&self.config]) {
+            let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+            let v: Value = serde_json::from_str(&text).map_err(|e| anyhow!("{}: invalid JSON: {e}", path.display()))?;
+            let bad = || anyhow!("{}: field `eos_token_id`: expected a token id or a list of them", path.display());
+            let ids: Vec<u32> = match v.get("eos_token_id") {
+                None | Some(Value::Null) => continue,
+                Some(Value::Array(a)) => {
+                    a.iter().map(|x| x.as_u64().map(|n| n as u32).ok_or_else(bad)).collect::<Result<_>>()?
+                }
+                Some(x) => vec![x.as_u64().ok_or_else(bad)? as u32],
+            };
+            return Ok(ids);
+        }
+        Ok(Vec::new())
     }
 }
 
@@ -298,6 +320,7 @@ pub(crate) fn locate(model: &str, revision: Option<&str>, with_weights: bool) ->
     let tokenizer = need("tokenizer.json")?;
     let tokenizer_config = need("tokenizer_config.json")?;
     let chat_template = source.get("chat_template.jinja")?;
+    let generation_config = source.get("generation_config.json")?;
     let mut weights = Vec::new();
     if with_weights {
         if let Some(index) = source.get("model.safetensors.index.json")? {
@@ -312,7 +335,7 @@ pub(crate) fn locate(model: &str, revision: Option<&str>, with_weights: bool) ->
             );
         }
     }
-    Ok(Checkpoint { name, config, tokenizer, tokenizer_config, chat_template, weights })
+    Ok(Checkpoint { name, config, tokenizer, tokenizer_config, chat_template, generation_config, weights })
 }
 
 /// The shard file names of a `model.safetensors.index.json`, sorted and deduplicated.

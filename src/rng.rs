@@ -11,7 +11,6 @@ impl SplitMix64 {
     }
 
     /// Uniform in [0, 1), from the top 53 bits.
-    #[cfg(test)]
     pub(crate) fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }

@@ -92,6 +92,32 @@ impl SelfAttention {
         Ok((rope.apply(&q)?, rope.apply(&k)?, v.contiguous()?))
     }
 
+    /// One decoding step: each row `i` of `q`, `k`, `v` (`[J, heads, D]`, one new token per
+    /// sequence) is sequence `caches[i]`'s next token: its key and value join that cache, and its
+    /// query attends to the whole cache (scores and softmax in f32). Then the output projection:
+    /// `[J, H]`.
+    pub(crate) fn attend_cached(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        caches: &mut [&mut KvCache],
+    ) -> Result<Tensor> {
+        let (_, heads, d) = q.dims3()?;
+        let group = heads / self.num_kv_heads;
+        let scale = 1.0 / (d as f64).sqrt();
+        let mut outs = Vec::with_capacity(caches.len());
+        for (i, c) in caches.iter_mut().enumerate() {
+            c.push(&k.get(i)?, &v.get(i)?)?;
+            let (keys, values) = c.filled()?; // [n_kv, L, D]
+            let qi = q.get(i)?.reshape((self.num_kv_heads, group, d))?;
+            let s = (qi.matmul(&keys.t()?)?.to_dtype(candle_core::DType::F32)? * scale)?; // [n_kv, group, L]
+            let p = candle_nn::ops::softmax_last_dim(&s)?.to_dtype(q.dtype())?;
+            outs.push(p.matmul(&values)?.reshape((1, heads * d))?);
+        }
+        Ok(self.o.forward(&Tensor::cat(&outs, 0)?)?)
+    }
+
     /// Causal attention of the projected `q`, `k`, `v` within each packed sequence, then the
     /// output projection: `[T, H]`.
     pub(crate) fn attend(&self, q: &Tensor, k: &Tensor, v: &Tensor, p: &Packing) -> Result<Tensor> {
@@ -152,6 +178,9 @@ pub(crate) enum Part {
 }
 
 /// One decoder layer: x + attn(norm1(x)), then + mlp(norm2(.)).
+/// Receives one layer's rotated keys and values during a prefill (a KV cache keeps them).
+pub(crate) type KeepKv<'a> = &'a mut dyn FnMut(&Tensor, &Tensor) -> Result<()>;
+
 pub(crate) struct DecoderLayer {
     ln1: Tensor,
     attn: SelfAttention,
@@ -179,16 +208,21 @@ impl DecoderLayer {
     }
 
     /// The layer over the packed hidden states `x` (`[T, H]`); `mark` closes each part of the
-    /// work for profiling.
+    /// work for profiling; `keep`, when given, receives the layer's rotated keys and values
+    /// (`[T, n_kv, D]` each: what a KV cache holds).
     pub(crate) fn forward(
         &self,
         x: &Tensor,
         rope: &Rope,
         p: &Packing,
         mark: &mut dyn FnMut(Part) -> Result<()>,
+        keep: Option<KeepKv<'_>>,
     ) -> Result<Tensor> {
         let h = candle_nn::ops::rms_norm(x, &self.ln1, self.eps)?;
         let (q, k, v) = self.attn.project(&h, rope)?;
+        if let Some(keep) = keep {
+            keep(&k, &v)?;
+        }
         mark(Part::Other)?;
         let a = self.attn.attend(&q, &k, &v, p)?;
         mark(Part::Attention)?;
@@ -198,5 +232,54 @@ impl DecoderLayer {
         let x = self.mlp.forward_residual(&h, &x)?;
         mark(Part::Ffn)?;
         Ok(x)
+    }
+}
+
+impl DecoderLayer {
+    /// One decoding step of the layer: row `i` of `x` (`[J, H]`) is the next token of the
+    /// sequence whose cache is `caches[i]`.
+    pub(crate) fn step(&self, x: &Tensor, rope: &Rope, caches: &mut [&mut KvCache]) -> Result<Tensor> {
+        let h = candle_nn::ops::rms_norm(x, &self.ln1, self.eps)?;
+        let (q, k, v) = self.attn.project(&h, rope)?;
+        let x = (x + self.attn.attend_cached(&q, &k, &v, caches)?)?;
+        let h = candle_nn::ops::rms_norm(&x, &self.ln2, self.eps)?;
+        self.mlp.forward_residual(&h, &x)
+    }
+}
+
+/// One sequence's keys and values in one attention block, `[n_kv, capacity, D]` each, filled up
+/// to `len`: allocated once (the prompt and every token it may generate), written in place.
+pub(crate) struct KvCache {
+    k: Tensor,
+    v: Tensor,
+    len: usize,
+}
+
+impl KvCache {
+    /// A cache holding `k` and `v` (`[L, n_kv, D]`, a prompt's) with room for `extra` more.
+    pub(crate) fn new(k: &Tensor, v: &Tensor, extra: usize) -> Result<Self> {
+        let (len, n_kv, d) = k.dims3()?;
+        let make = |x: &Tensor| -> Result<Tensor> {
+            let buf = Tensor::zeros((n_kv, len + extra, d), x.dtype(), x.device())?;
+            buf.slice_set(&x.transpose(0, 1)?.contiguous()?, 1, 0)?;
+            Ok(buf)
+        };
+        Ok(KvCache { k: make(k)?, v: make(v)?, len })
+    }
+
+    /// Appends one token's key and value (`[n_kv, D]` each).
+    fn push(&mut self, k: &Tensor, v: &Tensor) -> Result<()> {
+        if self.len == self.k.dim(1)? {
+            bail!("KV cache full at {} tokens", self.len);
+        }
+        self.k.slice_set(&k.unsqueeze(1)?.contiguous()?, 1, self.len)?;
+        self.v.slice_set(&v.unsqueeze(1)?.contiguous()?, 1, self.len)?;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// The keys and values so far, `[n_kv, len, D]` each (views into the buffers).
+    fn filled(&self) -> Result<(Tensor, Tensor)> {
+        Ok((self.k.narrow(1, 0, self.len)?, self.v.narrow(1, 0, self.len)?))
     }
 }

@@ -5,14 +5,18 @@
 //! or FlashAttention-2 in a `flash-attn` build), top-k MoE routing with no per-token host work
 //! (`moe`, its custom ops with CPU and CUDA implementations in `moe_ops`), and the LM head applied
 //! to two answer rows at each last position, or a classification head (`head`) to its label
-//! rows. `selftest` checks the CUDA kernels against the CPU.
+//! rows. `selftest` checks the CUDA kernels against the CPU. Judges that reason first decode:
+//! `decode` keeps each block's keys and values (a KV cache) after the packed prefill and feeds
+//! one token per sequence per step; `generate` draws the tokens and stops them.
 
 pub(crate) mod attention;
 pub(crate) mod batch;
 pub(crate) mod blocks;
 pub(crate) mod causal_softmax;
 pub(crate) mod config;
+pub(crate) mod decode;
 pub(crate) mod device;
+pub(crate) mod generate;
 pub(crate) mod head;
 pub(crate) mod moe;
 pub(crate) mod moe_ops;

@@ -8,15 +8,18 @@ use candle_nn::VarBuilder;
 
 use super::attention;
 use super::batch::Batch;
-use super::blocks::{DecoderLayer, Packing, Part, Rope};
+use super::blocks::{DecoderLayer, KeepKv, Packing, Part, Rope};
 use super::config::ModelConfig;
+
+/// Receives each layer's rotated keys and values during a prefill: `(layer, k, v)`.
+type KeepLayers<'a> = &'a mut dyn FnMut(usize, &Tensor, &Tensor) -> Result<()>;
 
 pub(crate) struct Model {
     pub(crate) cfg: ModelConfig,
-    embed: Tensor,
-    layers: Vec<DecoderLayer>,
-    norm: Tensor,
-    head: Tensor,
+    pub(super) embed: Tensor,
+    pub(super) layers: Vec<DecoderLayer>,
+    pub(super) norm: Tensor,
+    pub(super) head: Tensor,
     inv_freq: Tensor,
     /// YaRN's attention factor on cos and sin (1: plain RoPE).
     rope_attention: f64,
@@ -39,14 +42,18 @@ pub(crate) struct Profile {
 }
 
 /// The profiling clock of one forward pass.
-struct Clock<'a> {
+pub(super) struct Clock<'a> {
     model: &'a Model,
     last: std::time::Instant,
 }
 
-impl Clock<'_> {
+impl<'a> Clock<'a> {
+    pub(super) fn new(model: &'a Model) -> Self {
+        Clock { model, last: std::time::Instant::now() }
+    }
+
     /// Charges the time since the last mark to `part` (a no-op unless profiling).
-    fn mark(&mut self, part: Part) -> Result<()> {
+    pub(super) fn mark(&mut self, part: Part) -> Result<()> {
         let Some(p) = &self.model.profile else { return Ok(()) };
         self.model.device.synchronize()?;
         let now = std::time::Instant::now();
@@ -112,7 +119,7 @@ impl Model {
     /// Refuses what the forward pass cannot score: an empty sequence, a token outside the
     /// vocabulary, a head row that does not exist, a pass over `MAX_PASS_TOKENS`, or one too
     /// long for the fallback attention.
-    fn check_batch(&self, batch: &Batch, rows: &[u32]) -> Result<()> {
+    pub(super) fn check_batch(&self, batch: &Batch, rows: &[u32]) -> Result<()> {
         if batch.seqs.iter().any(|&(_, l)| l == 0) {
             bail!("cannot score an empty token sequence");
         }
@@ -145,36 +152,60 @@ impl Model {
     /// tokens of the LM head, or labels of a classification head.
     pub(crate) fn last_logits(&self, batch: &Batch, rows: &[u32]) -> Result<Vec<Vec<f32>>> {
         self.check_batch(batch, rows)?;
-        let dev = &self.device;
         let mut clock = Clock { model: self, last: std::time::Instant::now() };
-        let (ids, ranges) = (&batch.ids, &batch.seqs);
-        let pos: Vec<f32> = batch.positions.iter().map(|&p| p as f32).collect();
-        // cos/sin per token: [T, D/2], from positions restarting at 0 in each sequence.
-        let freqs = Tensor::new(pos.as_slice(), dev)?.unsqueeze(1)?.broadcast_mul(&self.inv_freq.unsqueeze(0)?)?;
+        let x = self.run_layers(batch, &mut clock, None)?;
+        let last: Vec<u32> = batch.seqs.iter().map(|&(s, l)| (s + l - 1) as u32).collect();
+        let hl = x.index_select(&Tensor::new(last.as_slice(), &self.device)?, 0)?;
+        let logits = self.row_logits(&hl, rows)?;
+        clock.mark(Part::Other)?;
+        Ok(logits)
+    }
+
+    /// Cos and sin of the rotary embedding at `positions` (`[T, D/2]`, in the model dtype).
+    pub(super) fn rope(&self, positions: &[u32]) -> Result<Rope> {
+        let pos: Vec<f32> = positions.iter().map(|&p| p as f32).collect();
+        let freqs =
+            Tensor::new(pos.as_slice(), &self.device)?.unsqueeze(1)?.broadcast_mul(&self.inv_freq.unsqueeze(0)?)?;
         let (cos, sin) = if self.rope_attention == 1.0 {
             (freqs.cos()?, freqs.sin()?)
         } else {
             ((freqs.cos()? * self.rope_attention)?, (freqs.sin()? * self.rope_attention)?)
         };
-        let rope = Rope { cos: cos.to_dtype(self.dtype)?, sin: sin.to_dtype(self.dtype)? };
+        Ok(Rope { cos: cos.to_dtype(self.dtype)?, sin: sin.to_dtype(self.dtype)? })
+    }
 
-        let flash = attention::flash_plan(ranges, dev, self.dtype, self.cfg.head_dim)?;
-        let packing = Packing { ranges, flash: flash.as_ref(), budget: self.attn_budget };
-        let mut x = self.embed.index_select(&Tensor::new(ids.as_slice(), dev)?, 0)?; // [T, H]
-        let eps = self.cfg.rms_norm_eps as f32;
-        for layer in &self.layers {
-            x = layer.forward(&x, &rope, &packing, &mut |part| clock.mark(part))?;
+    /// The decoder layers over a packed batch: the hidden states of every token (`[T, H]`,
+    /// before the final norm). `keep(layer, k, v)`, when given, receives each layer's rotated keys
+    /// and values.
+    pub(super) fn run_layers(
+        &self,
+        batch: &Batch,
+        clock: &mut Clock,
+        mut keep: Option<KeepLayers<'_>>,
+    ) -> Result<Tensor> {
+        let dev = &self.device;
+        // Positions restart at 0 in each sequence.
+        let rope = self.rope(&batch.positions)?;
+        let flash = attention::flash_plan(&batch.seqs, dev, self.dtype, self.cfg.head_dim)?;
+        let packing = Packing { ranges: &batch.seqs, flash: flash.as_ref(), budget: self.attn_budget };
+        let mut x = self.embed.index_select(&Tensor::new(batch.ids.as_slice(), dev)?, 0)?; // [T, H]
+        for (i, layer) in self.layers.iter().enumerate() {
+            let mut keep_layer = keep.as_mut().map(|f| move |k: &Tensor, v: &Tensor| f(i, k, v));
+            let keep_ref = keep_layer.as_mut().map(|f| f as KeepKv<'_>);
+            x = layer.forward(&x, &rope, &packing, &mut |part| clock.mark(part), keep_ref)?;
         }
-        // The final norm and the head's rows in f32, whatever the model dtype: bf16 logits
-        // would quantise P(YES) (steps of 2^-8 relative in each logit) and create ties between
-        // candidates that the model tells apart. A few rows: the cost is nothing.
-        let last: Vec<u32> = ranges.iter().map(|&(s, l)| (s + l - 1) as u32).collect();
-        let hl = x.index_select(&Tensor::new(last.as_slice(), dev)?, 0)?.to_dtype(DType::F32)?;
-        let hl = candle_nn::ops::rms_norm(&hl, &self.norm.to_dtype(DType::F32)?, eps)?;
-        let rows = self.head.index_select(&Tensor::new(rows, dev)?, 0)?.to_dtype(DType::F32)?; // [R, H]
-        let logits = hl.matmul(&rows.t()?)?.to_vec2::<f32>()?;
-        clock.mark(Part::Other)?;
-        Ok(logits)
+        Ok(x)
+    }
+
+    /// The head's `rows` of hidden states `h` (`[J, H]`, before the final norm).
+    /// The final norm and the head's rows in f32, whatever the model dtype: bf16 logits would
+    /// quantise P(YES) (steps of 2^-8 relative in each logit) and create ties between candidates
+    /// that the model tells apart. A few rows: the cost is nothing.
+    pub(crate) fn row_logits(&self, h: &Tensor, rows: &[u32]) -> Result<Vec<Vec<f32>>> {
+        let eps = self.cfg.rms_norm_eps as f32;
+        let hl = candle_nn::ops::rms_norm(&h.to_dtype(DType::F32)?, &self.norm.to_dtype(DType::F32)?, eps)?;
+        let rows = self.head.index_select(&Tensor::new(rows, &self.device)?, 0)?.to_dtype(DType::F32)?; // [R, H]
+        Ok(hl.matmul(&rows.t()?)?.to_vec2::<f32>()?)
     }
 }
 
