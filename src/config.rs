@@ -260,7 +260,7 @@ impl Rerank {
                 let (c, field) = combine_settings(&a)?;
                 (ScorerChoice::Combined(c), field)
             }
-            Some(m) => (verifier_choice(m, &a.model_args)?, None),
+            Some(m) => (verifier_choice(m, &a.model_args, a.metrics.seed)?, None),
             None => {
                 let field = match &a.scorer {
                     ModelFree::Field(f) => Some(f.clone()),
@@ -312,7 +312,7 @@ impl Select {
 impl Score {
     pub(crate) fn from_cli(a: cli::ScoreArgs) -> Result<Self> {
         Ok(Score {
-            scorer: verifier_choice(&a.model, &a.model_args)?,
+            scorer: verifier_choice(&a.model, &a.model_args, a.seed)?,
             shard: a.shard,
             calibration: calibration(a.calibration)?,
             inputs: inputs(a.input, None, Some(issue_spec(&a.model_args.prompt)?))?,

@@ -148,6 +148,38 @@ pub struct ModelArgs {
     pub(crate) dtype: DTypeSpec,
     #[command(flatten)]
     pub(crate) engine: EngineArgs,
+    #[command(flatten)]
+    pub(crate) generate: GenerateArgs,
+}
+
+/// Judges that reason before they answer: decoding, samples, how the verdict is read.
+#[derive(Args, Debug, Clone)]
+pub struct GenerateArgs {
+    /// Let the judge write up to N new tokens before its verdict (turns decoding on).
+    #[arg(long, value_name = "N")]
+    pub(crate) generate: Option<usize>,
+    /// Sampling temperature; 0 is greedy. Samples draw from --seed and each candidate's prompt,
+    /// so a resumed or sharded run draws the same.
+    #[arg(long, default_value_t = 0.0, value_name = "T", requires = "generate")]
+    pub(crate) temperature: f64,
+    /// Nucleus sampling: the most probable tokens whose probabilities reach P.
+    #[arg(long, default_value_t = 1.0, value_name = "P", requires = "generate")]
+    pub(crate) top_p: f64,
+    /// Stop a sample when it writes STRING (repeatable); it also stops at the end-of-sequence
+    /// token.
+    #[arg(long, value_name = "STRING", requires = "generate")]
+    pub(crate) stop: Vec<String>,
+    /// How the verdict is read: logprob (P(YES) over the answer tokens right after the answer
+    /// marker, as a prefill verifier reads it) or parse (a JSON `reward`/`score`, else a YES/NO
+    /// word, in the text after the reasoning).
+    #[arg(long, default_value = "logprob", value_name = "HOW", requires = "generate")]
+    pub(crate) verdict: crate::score::Verdict,
+    /// The text after which the logprob verdict reads the answer.
+    #[arg(long, default_value = "<judgement>", value_name = "TEXT", requires = "generate")]
+    pub(crate) answer_marker: String,
+    /// Samples per candidate; the score is the mean of the valid verdicts.
+    #[arg(long, default_value_t = 1, value_name = "K", requires = "generate")]
+    pub(crate) samples: usize,
 }
 
 /// Scoring on inference engines users already run (vLLM, SGLang) instead of here.
@@ -208,6 +240,9 @@ pub struct ScoreArgs {
     /// lines with calibrated P(YES) (scores.jsonl keeps the scorer's own).
     #[arg(long, value_name = "FILE")]
     pub(crate) calibration: Option<PathBuf>,
+    /// Seed of the sampling (--generate with --temperature above 0).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) seed: u64,
 }
 
 #[derive(Args, Debug)]

@@ -2,7 +2,9 @@
 
 use super::finish;
 use super::inputs::{label, load};
-use super::scoring::{build_scorer, kept_line, lines_of, pairwise_line, score_stored, verifier_counts, verifier_line};
+use super::scoring::{
+    build_scorer, generation_line, kept_line, lines_of, pairwise_line, score_stored, verifier_counts, verifier_line,
+};
 use crate::config::{self};
 use crate::metrics;
 use crate::report::{self, PREDICTIONS, ReportInfo};
@@ -27,6 +29,7 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     }
     let mut table = ScoreTable::from_run(&ds, &scored, &produced);
     let pairwise = produced.pairwise;
+    let generation = produced.generation;
     let kept = st.finish(lines_of(&ds, &table, &scored, &every))?.kept;
     let cal = cfg.calibration.as_ref();
     if let Some(c) = cal {
@@ -63,6 +66,9 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     }
     if let Some(o) = &pairwise {
         facts.push(pairwise_line(&o.cost));
+    }
+    if let Some(g) = &generation {
+        facts.push(generation_line(&settings, &g.cost));
     }
     if kept > 0 {
         facts.push(kept_line(kept, &out));

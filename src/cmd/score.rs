@@ -1,7 +1,7 @@
 //! `swerm score`: scores into a store (resumable, shardable), nothing else.
 
 use super::inputs::load;
-use super::scoring::{build_scorer, kept_line, lines_of, pairwise_line, score_stored, verifier_line};
+use super::scoring::{build_scorer, generation_line, kept_line, lines_of, pairwise_line, score_stored, verifier_line};
 use crate::config::{self};
 use crate::score::store::{self};
 use crate::score::{ScoreTable, Scored, VerifierCounts};
@@ -20,6 +20,7 @@ pub(crate) fn score_cmd(cfg: &config::Score) -> Result<()> {
     }
     let (st, run) = score_stored(scorer.as_mut(), &ds, &mut out, (cfg.shard, &mine), cfg.overwrite)?;
     let pairwise = run.produced.pairwise;
+    let generation = run.produced.generation;
     // Labels do not depend on scores: a table over placeholders gives every line's label.
     let scored: Vec<Scored> = run.scored.into_iter().map(Option::unwrap_or_default).collect();
     let table = ScoreTable::from_run(&ds, &scored, &Default::default());
@@ -58,6 +59,9 @@ pub(crate) fn score_cmd(cfg: &config::Score) -> Result<()> {
             now.tokens as f64 / run.secs.max(1e-9),
             count(run.fresh.len(), "candidate", "candidates")
         );
+    }
+    if let Some(g) = &generation {
+        outln!("{}", generation_line(&scorer.settings(), &g.cost));
     }
     if finished.kept > 0 {
         outln!("{}", kept_line(finished.kept, &out));

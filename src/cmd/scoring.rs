@@ -7,6 +7,7 @@ use crate::input::Dataset;
 use crate::outdir::OutDir;
 use crate::progress;
 use crate::score::combine::Combined;
+use crate::score::generative::Generative;
 use crate::score::pairwise::{Cost, Pairwise};
 use crate::score::shard::Shard;
 use crate::score::store::{self, ScoreLine, ScoreStore, Want};
@@ -39,16 +40,25 @@ pub(super) fn build_scorer(
             let (device, dtype) = run.resolve()?;
             let settings = v.local_identity(dtype)?;
             store::check(out, want(&settings), overwrite)?;
-            let verifier = Verifier::load(&v, run, &device, dtype, settings.clone())?;
-            match v.prompt.pairwise {
-                Some(p) => Box::new(Pairwise::new(Box::new(verifier), settings, p.pivots)),
-                None => Box::new(verifier),
+            if v.generation.is_some() {
+                Box::new(Generative::load(&v, run, &device, dtype, settings)?)
+            } else {
+                let verifier = Verifier::load(&v, run, &device, dtype, settings.clone())?;
+                match v.prompt.pairwise {
+                    Some(p) => Box::new(Pairwise::new(Box::new(verifier), settings, p.pivots)),
+                    None => Box::new(verifier),
+                }
             }
         }
         ScorerChoice::Combined(c) => {
             let s = Combined::new(c)?;
             store::check(out, want(&s.settings()), overwrite)?;
             Box::new(s)
+        }
+        ScorerChoice::Remote(v, _) if v.generation.is_some() => {
+            bail!(
+                "--generate with --endpoint: serving a reasoning judge is not built yet; score it here (without --endpoint)"
+            )
         }
         ScorerChoice::Remote(v, e) => {
             let r = Remote::connect(&v.with_checkpoint_answers()?, e)?;
@@ -209,6 +219,28 @@ pub(super) fn pairwise_line(c: &Cost) -> String {
     s
 }
 
+/// What a reasoning judge's run drew and cost, in one line.
+pub(super) fn generation_line(settings: &ScorerSettings, c: &crate::score::generative::GenCost) -> String {
+    let how = match settings {
+        ScorerSettings::Verifier(v) => v.generation.as_ref().map(|g| g.describe()),
+        _ => None,
+    };
+    let mut s = format!(
+        "reasoning ({}): {} now, {} reused, {} without a verdict; {} generated now in {:.1} s ({:.1} decode tokens/s)",
+        how.unwrap_or_default(),
+        count(c.samples_now, "sample", "samples"),
+        c.samples_reused,
+        c.invalid,
+        count(c.tokens as usize, "token", "tokens"),
+        c.secs,
+        c.tokens as f64 / c.secs.max(1e-9)
+    );
+    if c.kept > 0 {
+        s += &format!("; generations.jsonl also keeps {} from earlier runs", count(c.kept, "sample", "samples"));
+    }
+    s
+}
+
 /// Says that the store also holds earlier scores of candidates outside this run's inputs.
 pub(super) fn kept_line(kept: usize, out: &OutDir) -> String {
     format!(
@@ -239,11 +271,17 @@ pub(super) fn verifier_line(c: &VerifierCounts) -> String {
             count(c.patch_added, "prompt", "prompts")
         );
     }
-    if c.errors > 0 {
-        s += &format!(
-            "; {} left unscored: the prompt cannot fit the token limit (see `error` in scores.jsonl)",
-            count(c.errors, "candidate", "candidates")
-        );
+    for (n, why) in [
+        (c.errors, "the prompt cannot fit the token limit"),
+        (c.no_verdict, "no sample gave a verdict"),
+        (c.misread, "the engine read another prompt length"),
+    ] {
+        if n > 0 {
+            s += &format!(
+                "; {} left unscored: {why} (see `error` in scores.jsonl)",
+                count(n, "candidate", "candidates")
+            );
+        }
     }
     s
 }

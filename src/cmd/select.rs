@@ -46,7 +46,7 @@ pub(crate) fn select_cmd(cfg: &config::Select) -> Result<()> {
     // A tie-break chain's order, when the store recorded one for every candidate (as rerank
     // selected by it).
     let tie_rank: Option<Vec<f64>> = placed.iter().map(|k| k.and_then(|k| stored.lines[k].tie_rank)).collect();
-    let table = ScoreTable::from_run(&ds, &scored, &crate::score::Produced { tie_rank, pairwise: None });
+    let table = ScoreTable::from_run(&ds, &scored, &crate::score::Produced { tie_rank, ..Default::default() });
     let selected = select(&table);
     let mut out = OutDir::open(&cfg.out)?;
     out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name)?.as_bytes())?;

@@ -73,8 +73,9 @@ pub(super) fn combine_settings(a: &cli::RerankArgs) -> Result<(CombineSettings, 
     Ok((CombineSettings { sources, weights, scale: a.scale, tie_break }, field))
 }
 /// The verifier of `--model`: on the endpoints when `--endpoint` is given, else here.
-pub(super) fn verifier_choice(model: &str, a: &cli::ModelArgs) -> Result<ScorerChoice> {
-    let v = verifier(model, a)?;
+/// `seed`: the sampling seed of a judge that generates (`score --seed`; rerank's `--seed`).
+pub(super) fn verifier_choice(model: &str, a: &cli::ModelArgs, seed: u64) -> Result<ScorerChoice> {
+    let v = verifier(model, a, seed)?;
     let e = &a.engine;
     if e.endpoints.is_empty() {
         if a.batch_tokens == 0 || a.batch_tokens >= crate::model::qwen::MAX_PASS_TOKENS {
@@ -104,7 +105,7 @@ pub(super) fn verifier_choice(model: &str, a: &cli::ModelArgs) -> Result<ScorerC
     };
     Ok(ScorerChoice::Remote(v, engine))
 }
-pub(super) fn verifier(model: &str, a: &cli::ModelArgs) -> Result<JudgeSettings> {
+pub(super) fn verifier(model: &str, a: &cli::ModelArgs, seed: u64) -> Result<JudgeSettings> {
     if a.prompt.pairwise && a.answer_tokens.is_some() {
         bail!("--pairwise answers with the tokens A and B: --answer-tokens does not apply to it");
     }
@@ -126,7 +127,32 @@ pub(super) fn verifier(model: &str, a: &cli::ModelArgs) -> Result<JudgeSettings>
             _ => bail!("--answer-tokens {s:?}: expected YES,NO (two strings separated by a comma)"),
         },
     };
+    let g = &a.generate;
+    let generation = match g.generate {
+        None if a.prompt.preset == crate::prompt::Preset::Cot => {
+            bail!("--preset cot asks the judge to reason before its verdict: give --generate N (new tokens per sample)")
+        }
+        None => None,
+        Some(_) if a.prompt.pairwise => {
+            bail!("--generate: a pairwise judge reads A or B after one pass; it does not generate")
+        }
+        Some(_) if a.label.is_some() => bail!("--generate needs a causal LM: --label is for classification heads"),
+        Some(n) => Some(
+            crate::score::GenerationSpec::new(
+                n,
+                g.temperature,
+                g.top_p,
+                seed,
+                g.stop.clone(),
+                g.verdict,
+                g.samples,
+                g.answer_marker.clone(),
+            )
+            .map_err(anyhow::Error::msg)?,
+        ),
+    };
     Ok(JudgeSettings {
+        generation,
         model: super::model_ref(model, &a.prompt),
         prompt: super::prompt_spec(&a.prompt)?,
         answers,

@@ -4,6 +4,7 @@
 //! from `input::trajectory` as plain data.
 
 mod chat;
+pub(crate) mod cot;
 pub(crate) mod pairwise;
 pub mod r2egym;
 pub(crate) mod shows;
@@ -33,6 +34,9 @@ pub(crate) enum Preset {
     /// The conversation itself, for classification heads (`chat.rs`).
     #[serde(rename = "chat")]
     Chat,
+    /// swerm's prompt for a judge that reasons first (`cot.rs`; needs `--generate`).
+    #[serde(rename = "cot")]
+    Cot,
 }
 
 impl std::str::FromStr for Preset {
@@ -43,7 +47,8 @@ impl std::str::FromStr for Preset {
             "r2egym" => Ok(Preset::R2EGym),
             "swelego" => Ok(Preset::SweLego),
             "chat" => Ok(Preset::Chat),
-            _ => Err(format!("{s:?}: expected swegym, r2egym, swelego or chat")),
+            "cot" => Ok(Preset::Cot),
+            _ => Err(format!("{s:?}: expected swegym, r2egym, swelego, chat or cot")),
         }
     }
 }
@@ -55,7 +60,7 @@ impl Preset {
             Preset::SweGym => (" YES", " NO"),
             // Chat asks no question (a classification head reads it); the pair is unused.
             // swelego reads the maximum over six spellings of each (`swelego::ANSWERS`).
-            Preset::R2EGym | Preset::SweLego | Preset::Chat => ("YES", "NO"),
+            Preset::R2EGym | Preset::SweLego | Preset::Chat | Preset::Cot => ("YES", "NO"),
         }
     }
 
@@ -241,6 +246,11 @@ impl Prompter {
         Ok(self.tokenizer.encode(text, false).map_err(|e| anyhow!("tokenizing: {e}"))?.get_ids().to_vec())
     }
 
+    /// The text of token ids, special tokens included (a judge's `</think>` is one).
+    pub(crate) fn decode(&self, ids: &[u32]) -> Result<String> {
+        self.tokenizer.decode(ids, false).map_err(|e| anyhow!("detokenizing: {e}"))
+    }
+
     /// Token ids of the (yes, no) answer strings; each must be exactly one token.
     pub(crate) fn answer_ids(&self, yes: &str, no: &str) -> Result<[u32; 2]> {
         let one = |s: &str| -> Result<u32> {
@@ -296,6 +306,15 @@ impl Prompter {
                 Ok(text[..cut + "<judgement>".len()].to_string())
             }
             Preset::Chat => unreachable!("build() renders chat prompts in chat.rs"),
+            Preset::Cot => {
+                let msgs = match traj {
+                    Some(t) if !t.messages.is_empty() => t.messages.clone(),
+                    _ => j.issue.map(|i| vec![Message::new("user", i)]).unwrap_or_default(),
+                };
+                let log = swegym::strip_icl(&swegym::format_traj(&msgs));
+                let user = cot::user_message(&log, patch);
+                self.template.render(&[("system", swegym::SYSTEM), ("user", &user)], true)
+            }
             Preset::SweLego => {
                 let msgs = match traj {
                     Some(t) if !t.messages.is_empty() => swelego::convert(&t.messages),
@@ -478,10 +497,6 @@ impl Prompter {
             }
             keep = keep.saturating_sub(ids.len() - max);
         }
-    }
-
-    fn decode(&self, ids: &[u32]) -> Result<String> {
-        self.tokenizer.decode(ids, false).map_err(|e| anyhow!("decoding: {e}"))
     }
 }
 

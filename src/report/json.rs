@@ -105,6 +105,20 @@ struct VerifierTotals {
     patch_not_shown_candidates: usize,
     scored_tokens: u64,
     error_candidates: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    no_verdict_candidates: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    engine_misread_candidates: usize,
+    /// A reasoning judge (`--generate`): samples, those without a verdict, tokens generated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generation: Option<GenerationTotals>,
+}
+
+#[derive(Serialize)]
+struct GenerationTotals {
+    samples: usize,
+    invalid_samples: usize,
+    generated_tokens: u64,
 }
 
 #[derive(Serialize)]
@@ -222,6 +236,13 @@ impl<'a> Report<'a> {
                 patch_not_shown_candidates: c.patch_not_shown,
                 scored_tokens: c.tokens,
                 error_candidates: c.errors,
+                no_verdict_candidates: c.no_verdict,
+                engine_misread_candidates: c.misread,
+                generation: (c.samples > 0).then_some(GenerationTotals {
+                    samples: c.samples,
+                    invalid_samples: c.invalid_samples,
+                    generated_tokens: c.generated_tokens,
+                }),
             }),
             unscored_candidates: UnscoredCounts {
                 total: m.unscored.iter().map(|(_, n)| n).sum(),
@@ -307,4 +328,8 @@ impl<'a> LabeledNumbers<'a> {
             }),
         }
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

@@ -290,6 +290,6 @@ impl Scorer for Combined {
         for &idx in todo {
             done(idx, Scored::plain(combined[idx]))?;
         }
-        Ok(Produced { tie_rank, pairwise: None })
+        Ok(Produced { tie_rank, ..Produced::default() })
     }
 }

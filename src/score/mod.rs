@@ -5,6 +5,7 @@
 pub(crate) mod combine;
 mod consensus;
 mod field;
+pub(crate) mod generative;
 pub(crate) mod kept;
 pub(crate) mod pairwise;
 pub(crate) mod remote;
@@ -17,7 +18,7 @@ pub(crate) mod verifier;
 pub(crate) use consensus::Consensus;
 pub(crate) use field::FieldScore;
 pub(crate) use remote::{EngineSettings, Remote};
-pub use settings::{ModelFree, ScorerSettings, VerifierId};
+pub use settings::{GenerationSpec, ModelFree, ScorerSettings, Verdict, VerifierId};
 pub(crate) use table::ScoreTable;
 pub(crate) use verifier::{JudgeSettings, LocalRun, Verifier};
 
@@ -89,6 +90,14 @@ pub(crate) struct VerifierDetail {
     /// `--rope-scaling` when the forward did not follow config.json (`yarn:4`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) rope_scaling: Option<String>,
+    /// A reasoning judge (`--generate`): its samples, those without a verdict, and the tokens
+    /// they generated (every sample is in generations.jsonl).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) samples: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) invalid_samples: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) generated_tokens: Option<usize>,
     /// Why the candidate has no score (its prompt cannot fit `--max-tokens`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) error: Option<String>,
@@ -142,21 +151,33 @@ impl VerifierDetail {
 pub(crate) enum Unscored {
     /// The verifier could not fit the prompt (`--max-tokens`, or the endpoints' context).
     PromptTooLong,
+    /// An engine read another number of prompt tokens than it was sent (`score::remote`).
+    EngineMisread,
+    /// A reasoning judge's samples gave no verdict (`score::generative`).
+    NoVerdict,
     /// No value: a record without the `field:` score, a combined source without a score, or a
     /// candidate the score store does not hold.
     NoValue,
 }
 
 impl Unscored {
-    /// The reason recorded for a candidate without a score.
+    /// The reason recorded for a candidate without a score: its `error` says which (a reasoning
+    /// judge's starts `no_verdict:`, an engine's misread names what the engine read).
     pub(crate) fn of(detail: &VerifierDetail) -> Self {
-        if detail.error.is_some() { Unscored::PromptTooLong } else { Unscored::NoValue }
+        match &detail.error {
+            Some(e) if e.starts_with("no_verdict") => Unscored::NoVerdict,
+            Some(e) if e.contains("the engine reports reading") => Unscored::EngineMisread,
+            Some(_) => Unscored::PromptTooLong,
+            None => Unscored::NoValue,
+        }
     }
 
     /// A short name for summaries and report.json.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Unscored::PromptTooLong => "prompt_too_long",
+            Unscored::EngineMisread => "engine_misread",
+            Unscored::NoVerdict => "no_verdict",
             Unscored::NoValue => "no_value",
         }
     }
@@ -165,6 +186,8 @@ impl Unscored {
     pub(crate) fn describe(self) -> &'static str {
         match self {
             Unscored::PromptTooLong => "prompt over the token limit",
+            Unscored::EngineMisread => "the engine read another prompt length",
+            Unscored::NoVerdict => "no sample gave a verdict",
             Unscored::NoValue => "no value",
         }
     }
@@ -186,10 +209,18 @@ pub(crate) struct VerifierCounts {
     pub(crate) patch_not_shown: usize,
     /// Tokens the truncation removed, over every cut prompt.
     pub(crate) removed_tokens: u64,
+    /// A reasoning judge's samples, those without a verdict, and the tokens they generated.
+    pub(crate) samples: usize,
+    pub(crate) invalid_samples: usize,
+    pub(crate) generated_tokens: u64,
     /// Prompt tokens read by the model.
     pub(crate) tokens: u64,
     /// Candidates left unscored with an error (their prompt cannot fit `--max-tokens`).
     pub(crate) errors: usize,
+    /// Candidates left unscored because no sample gave a verdict (a reasoning judge).
+    pub(crate) no_verdict: usize,
+    /// Candidates left unscored because an engine read another prompt length.
+    pub(crate) misread: usize,
 }
 
 impl VerifierCounts {
@@ -203,8 +234,16 @@ impl VerifierCounts {
             c.patch_added += (d.patch == Some(PatchView::Added)) as usize;
             c.patch_not_shown += (d.patch == Some(PatchView::NotShown)) as usize;
             c.removed_tokens += d.removed_tokens.unwrap_or(0) as u64;
+            c.samples += d.samples.unwrap_or(0);
+            c.invalid_samples += d.invalid_samples.unwrap_or(0);
+            c.generated_tokens += d.generated_tokens.unwrap_or(0) as u64;
             c.tokens += d.n_tokens.unwrap_or(0) as u64;
-            c.errors += d.error.is_some() as usize;
+            match d.error.as_ref().map(|_| Unscored::of(d)) {
+                Some(Unscored::NoVerdict) => c.no_verdict += 1,
+                Some(Unscored::EngineMisread) => c.misread += 1,
+                Some(_) => c.errors += 1,
+                None => {}
+            }
         }
         c
     }
@@ -222,6 +261,8 @@ pub(crate) struct Produced {
     pub(crate) tie_rank: Option<Vec<f64>>,
     /// A pairwise judge's contests, cost and this run's comparisons (for pairs.jsonl).
     pub(crate) pairwise: Option<pairwise::Outcome>,
+    /// A reasoning judge's samples and cost (for generations.jsonl).
+    pub(crate) generation: Option<generative::GenOutcome>,
 }
 
 /// The stores a scorer keeps its expensive work in beside scores.jsonl (`score::kept`), opened
@@ -231,6 +272,8 @@ pub(crate) struct Produced {
 pub(crate) struct SideStores {
     /// pairs.jsonl, for a pairwise judge.
     pub(crate) pairs: Option<pairwise::store::PairStore>,
+    /// generations.jsonl, for a reasoning judge.
+    pub(crate) generations: Option<generative::store::GenStore>,
 }
 
 impl SideStores {
@@ -238,13 +281,20 @@ impl SideStores {
     /// started afresh, else resumed.
     pub(crate) fn open(out: &mut crate::outdir::OutDir, settings: &ScorerSettings, afresh: bool) -> Result<Self> {
         let pairwise = matches!(settings, ScorerSettings::Verifier(v) if v.pairwise.is_some());
-        Ok(SideStores { pairs: if pairwise { Some(pairwise::store::open(out, afresh)?) } else { None } })
+        let generates = matches!(settings, ScorerSettings::Verifier(v) if v.generation.is_some());
+        Ok(SideStores {
+            pairs: if pairwise { Some(pairwise::store::open(out, afresh)?) } else { None },
+            generations: if generates { Some(generative::store::open(out, afresh)?) } else { None },
+        })
     }
 
     /// Rewrites each side store with this run's records (`Kept::finish`), recording in
     /// `produced` how many earlier ones each kept.
     pub(crate) fn finish(self, produced: &mut Produced) -> Result<()> {
         if let (Some(st), Some(o)) = (self.pairs, produced.pairwise.as_mut()) {
+            o.cost.kept = st.finish(std::mem::take(&mut o.lines))?.1;
+        }
+        if let (Some(st), Some(o)) = (self.generations, produced.generation.as_mut()) {
             o.cost.kept = st.finish(std::mem::take(&mut o.lines))?.1;
         }
         Ok(())

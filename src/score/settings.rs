@@ -111,6 +111,127 @@ pub struct VerifierId {
     /// `--pairwise`: a pairwise judge's tournament (its answers are `A` and `B`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) pairwise: Option<PairwiseId>,
+    /// `--generate`: a judge that reasons before it answers, and how its samples are drawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) generation: Option<GenerationSpec>,
+}
+
+/// How a judge that reasons first is decoded and read (`--generate` and its options): every
+/// setting here changes its scores.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GenerationSpec {
+    /// At most this many new tokens per sample.
+    pub(crate) max_new: usize,
+    /// 0: greedy.
+    pub(crate) temperature: f64,
+    pub(crate) top_p: f64,
+    /// The sampling seed; absent when greedy (nothing is drawn).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) seed: Option<u64>,
+    /// Generation stops at any of these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) stop: Vec<String>,
+    pub(crate) verdict: Verdict,
+    /// Samples per candidate; the score is the mean of the valid ones.
+    pub(crate) samples: usize,
+    /// Where the `logprob` verdict reads the answer: the next position after this text.
+    pub(crate) marker: String,
+}
+
+impl PartialEq for GenerationSpec {
+    fn eq(&self, o: &Self) -> bool {
+        self.max_new == o.max_new
+            && self.temperature.to_bits() == o.temperature.to_bits()
+            && self.top_p.to_bits() == o.top_p.to_bits()
+            && self.seed == o.seed
+            && self.stop == o.stop
+            && self.verdict == o.verdict
+            && self.samples == o.samples
+            && self.marker == o.marker
+    }
+}
+
+impl Eq for GenerationSpec {}
+
+/// How a generated sample's verdict is read (`--verdict`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// P(YES) over the answer tokens at the position after the answer marker.
+    Logprob,
+    /// A value read from the text after the reasoning (`score::generative::verdict`).
+    Parse,
+}
+
+impl FromStr for Verdict {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "logprob" => Ok(Verdict::Logprob),
+            "parse" => Ok(Verdict::Parse),
+            _ => Err(format!("{s:?}: expected logprob or parse")),
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Logprob => "logprob",
+            Verdict::Parse => "parse",
+        })
+    }
+}
+
+impl GenerationSpec {
+    /// The options checked: a token budget, a temperature and nucleus that make sense, and
+    /// several samples only when they can differ.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        max_new: usize,
+        temperature: f64,
+        top_p: f64,
+        seed: u64,
+        stop: Vec<String>,
+        verdict: Verdict,
+        samples: usize,
+        marker: String,
+    ) -> Result<Self, String> {
+        if max_new == 0 {
+            return Err("--generate must be at least 1 (new tokens per sample)".into());
+        }
+        if !(temperature.is_finite() && temperature >= 0.0) {
+            return Err(format!("--temperature {temperature}: expected 0 (greedy) or more"));
+        }
+        if !(top_p > 0.0 && top_p <= 1.0) {
+            return Err(format!("--top-p {top_p}: expected a value in (0, 1]"));
+        }
+        if samples == 0 {
+            return Err("--samples must be at least 1".into());
+        }
+        if samples > 1 && temperature == 0.0 {
+            return Err(format!(
+                "--samples {samples} with --temperature 0: greedy decoding gives {samples} identical samples; set a temperature (SWE-World's judge samples at 0.7)"
+            ));
+        }
+        if stop.iter().any(String::is_empty) || marker.is_empty() {
+            return Err("--stop and --answer-marker take non-empty strings".into());
+        }
+        let seed = (temperature > 0.0).then_some(seed);
+        Ok(GenerationSpec { max_new, temperature, top_p, seed, stop, verdict, samples, marker })
+    }
+
+    /// In words, for the scorer's name (`generate 512, T 0.7, 3 samples, parse`).
+    pub(crate) fn describe(&self) -> String {
+        let t = if self.temperature == 0.0 { "greedy".to_string() } else { format!("T {}", self.temperature) };
+        format!(
+            "generate {}, {t}, {} sample{}, {}",
+            self.max_new,
+            self.samples,
+            if self.samples == 1 { "" } else { "s" },
+            self.verdict
+        )
+    }
 }
 
 impl PartialEq for VerifierId {
@@ -136,6 +257,7 @@ impl PartialEq for VerifierId {
             && self.label == o.label
             && self.pairwise == o.pairwise
             && self.rope_scaling == o.rope_scaling
+            && self.generation == o.generation
     }
 }
 
@@ -179,7 +301,11 @@ impl ScorerSettings {
             ScorerSettings::Verifier(v) => {
                 let name = v.model.split('@').next().unwrap_or(&v.model);
                 let name = name.trim_end_matches('/').rsplit('/').next().unwrap_or(name);
-                let kind = if v.pairwise.is_some() { "pairwise judge" } else { "verifier" };
+                let kind = match (&v.pairwise, &v.generation) {
+                    (Some(_), _) => "pairwise judge",
+                    (None, Some(_)) => "reasoning judge",
+                    (None, None) => "verifier",
+                };
                 match &v.engine {
                     None => format!("{kind} {name}"),
                     Some(_) => format!("{kind} {name} (engine)"),
@@ -232,6 +358,7 @@ mod tests {
             dataset_rows: None,
             label: None,
             pairwise: None,
+            generation: None,
         });
         assert_eq!(v.short(), "verifier qwen3-moe");
         let back: ScorerSettings = serde_json::from_str(&v.full()).unwrap();
@@ -280,6 +407,7 @@ mod tests {
             dataset: None,
             dataset_rows: None,
             pairwise: None,
+            generation: None,
         }
     }
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use candle_core::{DType, Device};
 use rayon::prelude::*;
 
-use super::settings::{ScorerSettings, VerifierId};
+use super::settings::{GenerationSpec, ScorerSettings, VerifierId};
 use super::{Produced, Scored, Scorer, SideStores, VerifierDetail};
 use crate::checkpoint::ModelRef;
 use crate::input::Dataset;
@@ -35,6 +35,8 @@ pub(crate) struct JudgeSettings {
     pub(crate) label: Option<String>,
     /// `--dataset`: the issue statements prompts show (part of the scores' identity).
     pub(crate) issues: Option<IssueSpec>,
+    /// `--generate`: the judge reasons before its verdict (`score::generative`).
+    pub(crate) generation: Option<GenerationSpec>,
 }
 
 /// Where the local forward runs: the device, the dtype, the tokens of one forward pass.
@@ -97,6 +99,7 @@ impl JudgeSettings {
             dataset_rows: self.issues.as_ref().map(IssueSpec::digest).transpose()?,
             label: self.label.clone(),
             pairwise: self.prompt.pairwise,
+            generation: self.generation.clone(),
         }))
     }
 }
@@ -168,7 +171,7 @@ impl Reading {
         })
     }
 
-    fn rows(&self) -> Vec<u32> {
+    pub(super) fn rows(&self) -> Vec<u32> {
         match self {
             Reading::Answers(a) => a.to_vec(),
             Reading::MaxOf { yes, no } => yes.iter().chain(no).copied().collect(),
@@ -177,7 +180,7 @@ impl Reading {
     }
 
     /// The score and the logits a store keeps, from the logits of `rows()`.
-    fn score(&self, logits: &[f32]) -> (f64, VerifierDetail) {
+    pub(super) fn score(&self, logits: &[f32]) -> (f64, VerifierDetail) {
         match self {
             Reading::Answers(_) => {
                 let l = [logits[0], logits[1]];
@@ -220,6 +223,24 @@ impl Verifier {
         dtype: DType,
         settings: ScorerSettings,
     ) -> Result<Self> {
+        let l = Loaded::load(s, device, dtype)?;
+        let (model, prompter, reading, rope) = (l.model, l.prompter, l.reading, l.rope);
+        Ok(Verifier { model, prompter, reading, batch_tokens: run.batch_tokens.max(1), settings, rope })
+    }
+}
+
+/// A checkpoint loaded for judging: the model, its prompter, what it reads, the rope choice.
+pub(super) struct Loaded {
+    pub(super) ck: crate::checkpoint::Checkpoint,
+    pub(super) model: Model,
+    pub(super) prompter: Prompter,
+    pub(super) reading: Reading,
+    /// `--rope-scaling` when the forward does not follow config.json.
+    pub(super) rope: Option<String>,
+}
+
+impl Loaded {
+    pub(super) fn load(s: &JudgeSettings, device: &Device, dtype: DType) -> Result<Self> {
         let ck = s.model.locate(true)?;
         let mut cfg = ModelConfig::load(&ck.config)?;
         let choice = s.prompt.rope_for(&ck);
@@ -228,7 +249,7 @@ impl Verifier {
         let prompter = Prompter::new(&ck, s.prompt)?;
         let reading = Reading::of(s, &cfg, &prompter, &ck.name)?;
         let model = Model::load(cfg, &ck.weights, dtype, device).with_context(|| format!("--model {}", ck.name))?;
-        Ok(Verifier { model, prompter, reading, batch_tokens: run.batch_tokens.max(1), settings, rope })
+        Ok(Loaded { ck, model, prompter, reading, rope })
     }
 }
 

@@ -7,6 +7,7 @@ mod combine;
 mod compare;
 mod critic;
 mod engine;
+mod generate;
 mod gpu_check;
 mod honest;
 mod html;

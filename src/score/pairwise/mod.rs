@@ -134,7 +134,7 @@ impl Scorer for Pairwise {
             }
         }
         cost.secs = started.elapsed().as_secs_f64();
-        Ok(Produced { tie_rank: None, pairwise: Some(Outcome { contests, cost, lines }) })
+        Ok(Produced { pairwise: Some(Outcome { contests, cost, lines }), ..Produced::default() })
     }
 }
 

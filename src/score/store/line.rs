@@ -80,6 +80,12 @@ struct LineRepr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rope_scaling: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    samples: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    invalid_samples: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    generated_tokens: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tie_rank: Option<f64>,
@@ -128,6 +134,9 @@ impl From<LineRepr> for ScoreLine {
             answer_at: r.answer_at,
             answer_ids: r.answer_ids,
             rope_scaling: r.rope_scaling,
+            samples: r.samples,
+            invalid_samples: r.invalid_samples,
+            generated_tokens: r.generated_tokens,
             error: r.error,
         };
         let LineRepr {
@@ -161,6 +170,9 @@ impl From<ScoreLine> for LineRepr {
             answer_at: d.answer_at,
             answer_ids: d.answer_ids,
             rope_scaling: d.rope_scaling,
+            samples: d.samples,
+            invalid_samples: d.invalid_samples,
+            generated_tokens: d.generated_tokens,
             error: d.error,
             tie_rank: l.tie_rank,
             patch_hash: l.patch_hash,
