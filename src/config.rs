@@ -187,7 +187,12 @@ fn prompt_spec(p: &cli::PromptArgs) -> Result<PromptSpec> {
         round_robin_max: crate::prompt::pairwise::ROUND_ROBIN_MAX,
         pivots: p.pivots,
     });
-    PromptSpec::new(p.preset, p.max_tokens, pairwise, p.rope_scaling)
+    let spec = PromptSpec::new(p.preset, p.max_tokens, pairwise, p.rope_scaling)?;
+    let spec = PromptSpec { allow_privileged: p.allow_privileged, ..spec };
+    match &p.template {
+        Some(path) => spec.with_template(crate::prompt::UserTemplate::load(path)?, p.dataset.is_some()),
+        None => Ok(spec),
+    }
 }
 
 fn model_ref(model: &str, p: &cli::PromptArgs) -> ModelRef {

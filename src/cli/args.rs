@@ -92,6 +92,17 @@ pub struct PromptArgs {
     /// says which fit a checkpoint.
     #[arg(long, default_value = "swegym")]
     pub(crate) preset: Preset,
+    /// A Jinja template of your own as the user turn, rendered under the checkpoint's chat
+    /// template (with its generation prompt) over issue, trajectory, messages, patch,
+    /// instance_id, run and dataset (the instance's --dataset row, every field). Its digest is
+    /// part of the scores' identity; `swerm render` shows what it gives.
+    #[arg(long, value_name = "FILE", conflicts_with = "preset")]
+    pub(crate) template: Option<PathBuf>,
+    /// Judge prompts that hold what the SWE-bench harness grades with (the gold patch, the test
+    /// patch, FAIL_TO_PASS/PASS_TO_PASS: a template reading them, or their text found in a
+    /// prompt). Refused without this; with it, the numbers are marked "privileged".
+    #[arg(long)]
+    pub(crate) allow_privileged: bool,
     /// The rope scaling of the forward: config (config.json's), none (plain RoPE) or
     /// yarn:FACTOR [default: config; for swelego yarn:4 when config.json has none, as SWE-Lego's
     /// inference runs it]. Part of the scores' identity.
@@ -107,7 +118,8 @@ pub struct PromptArgs {
     /// verifier for candidates without a trajectory (plain predictions, preds.json): a hub
     /// dataset id (princeton-nlp/SWE-bench_Verified; the HF_HOME cache first) or a parquet
     /// file, a folder of parquet shards, or a JSONL/JSON file. The gold patch and tests are
-    /// never read.
+    /// read only to refuse prompts that hold them (see --allow-privileged) and for a --template
+    /// that asks for them.
     #[arg(long, value_name = "NAME|PATH")]
     pub(crate) dataset: Option<String>,
     /// The split of --dataset.

@@ -119,11 +119,25 @@ pub(crate) fn compare(cfg: &config::Compare) -> Result<()> {
             true => stored.origin.clone(),
             false => stored.path.canonicalize().unwrap_or(stored.path.clone()).display().to_string(),
         };
-        let e = Entry { name, source, scorer: stored.scorer, calibration, table, metrics: m, differences: None };
+        let privileged = crate::report::privileged_lines(stored.lines.iter().map(|l| &l.detail));
+        let e = Entry {
+            name,
+            source,
+            scorer: stored.scorer,
+            calibration,
+            table,
+            metrics: m,
+            differences: None,
+            privileged,
+        };
         entries.push((e, selected));
     }
     paired_differences(&mut entries, cfg);
     let warnings = unscored_differ(&entries.iter().map(|(e, _)| e).collect::<Vec<_>>())?;
+    // Marked wherever its numbers appear (after --baseline found its set by the plain name).
+    for (e, _) in entries.iter_mut() {
+        e.name += &crate::report::privileged_mark(e.privileged);
+    }
     let c = Comparison {
         warnings,
         baseline: &cfg.baseline,

@@ -46,6 +46,7 @@ pub(crate) fn eval(cfg: &config::Eval) -> Result<bool> {
         verifier: None,
         calibration: cal,
         tie_break: Vec::new(),
+        privileged: report::privileged_lines(stored.lines.iter().map(|l| &l.detail)),
     };
     let mut out = OutDir::open(&cfg.out)?;
     out.write(store::EVALUATED, store::render(&t.lines()).as_bytes())?;

@@ -131,6 +131,8 @@ fn attach_issues(ds: &mut Dataset, spec: &IssueSpec) -> Result<()> {
         )?;
     }
     ds.issues = ds.grid.instances.iter().map(|i| issues.by_id.get(i).cloned()).collect();
+    let mut fields = issues.fields;
+    ds.rows = ds.grid.instances.iter().map(|i| fields.remove(i)).collect();
     Ok(())
 }
 

@@ -118,7 +118,7 @@ fn examine(model: &ModelRef) -> Result<Inspection> {
     };
     // A limit given, so no note about the context: only the tokenizer is used here.
     let spec = PromptSpec::new(Preset::SweGym, Some(1 << 30), None, Some(RopeChoice::Config))?;
-    let prompter = Prompter::new(&ck, spec)?;
+    let prompter = Prompter::new(&ck, &spec)?;
     let id = |s: &str| -> Option<u32> {
         match prompter.encode(s).ok()?.as_slice() {
             [one] => Some(*one),

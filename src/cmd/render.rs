@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 pub(crate) fn render(cfg: &config::Render) -> Result<()> {
     use std::io::Write;
     let ds = load(&cfg.inputs)?;
-    let prompter = Prompter::for_model(&cfg.model, cfg.prompt)?;
+    let prompter = Prompter::for_model(&cfg.model, &cfg.prompt)?;
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     let mut emit = |line: Value| -> bool {
@@ -66,6 +66,9 @@ fn line(mut base: Value, p: Result<Prompt>, tally: &mut Shown, ids: bool) -> Res
             base["n_tokens"] = p.ids.len().into();
             base["truncated"] = p.truncated.into();
             base["patch"] = serde_json::to_value(p.shows.patch).expect("serializes");
+            if !p.privileged.is_empty() {
+                base["privileged"] = p.privileged.clone().into();
+            }
             if let Some(c) = &p.cut {
                 base["cut"] = c.what.clone().into();
                 base["removed_tokens"] = c.removed.into();

@@ -48,6 +48,7 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
         verifier: verifier_counts(scorer.as_ref(), &scored),
         calibration: cal,
         tie_break: cfg.tie_break.iter().map(|(n, _)| n.clone()).collect(),
+        privileged: report::privileged_lines(scored.iter().map(|s| &s.detail)),
     };
     out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name)?.as_bytes())?;
     if cal.is_some() {

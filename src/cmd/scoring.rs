@@ -283,5 +283,11 @@ pub(super) fn verifier_line(c: &VerifierCounts) -> String {
             );
         }
     }
+    if c.privileged > 0 {
+        s += &format!(
+            "; PRIVILEGED: {} held what the SWE-bench harness grades with (--allow-privileged; `privileged` in scores.jsonl)",
+            count(c.privileged, "prompt", "prompts")
+        );
+    }
     s
 }

@@ -112,13 +112,14 @@ pub(super) fn verifier(model: &str, a: &cli::ModelArgs, seed: u64) -> Result<Jud
     if a.prompt.pairwise && a.label.is_some() {
         bail!("--pairwise needs a causal LM (answers A and B): --label is for classification heads");
     }
+    let prompt = super::prompt_spec(&a.prompt)?;
     let answers = match &a.answer_tokens {
         None if a.prompt.pairwise => {
             let (x, y) = crate::prompt::pairwise::ANSWERS;
             (x.to_string(), y.to_string())
         }
         None => {
-            let (y, n) = a.prompt.preset.default_answers();
+            let (y, n) = prompt.preset.default_answers();
             (y.to_string(), n.to_string())
         }
         // Split at the comma only: spaces are part of the token (" YES, NO").
@@ -129,7 +130,7 @@ pub(super) fn verifier(model: &str, a: &cli::ModelArgs, seed: u64) -> Result<Jud
     };
     let g = &a.generate;
     let generation = match g.generate {
-        None if a.prompt.preset == crate::prompt::Preset::Cot => {
+        None if prompt.preset == crate::prompt::Preset::Cot => {
             bail!("--preset cot asks the judge to reason before its verdict: give --generate N (new tokens per sample)")
         }
         None => None,
@@ -154,7 +155,7 @@ pub(super) fn verifier(model: &str, a: &cli::ModelArgs, seed: u64) -> Result<Jud
     Ok(JudgeSettings {
         generation,
         model: super::model_ref(model, &a.prompt),
-        prompt: super::prompt_spec(&a.prompt)?,
+        prompt,
         answers,
         answers_given: a.answer_tokens.is_some(),
         label: a.label.clone(),

@@ -81,6 +81,9 @@ pub struct Dataset {
     pub(crate) flaws: Vec<(&'static str, usize, String)>,
     /// Each instance's issue statement from `--dataset` (empty without one).
     pub(crate) issues: Vec<Option<String>>,
+    /// Each instance's whole row from `--dataset` (a template's `dataset`; the leakage gate's
+    /// gold fields); empty without one.
+    pub(crate) rows: Vec<Option<super::issues::Row>>,
 }
 
 impl Dataset {
@@ -90,6 +93,10 @@ impl Dataset {
     /// Instance `i`'s issue statement from `--dataset`, if one was read and has it.
     pub(crate) fn issue(&self, i: usize) -> Option<&str> {
         self.issues.get(i).and_then(Option::as_deref)
+    }
+    /// Instance `i`'s row from `--dataset`, if one was read and has it.
+    pub(crate) fn row(&self, i: usize) -> Option<&super::issues::Row> {
+        self.rows.get(i).and_then(Option::as_ref)
     }
     /// Candidate `idx`'s patch exactly as its record gave it (`""` for none), read again from
     /// its line when the text was dropped after reading.
@@ -277,6 +284,7 @@ fn build(
         outside_ids,
         flaws,
         issues: Vec::new(),
+        rows: Vec::new(),
     })
 }
 

@@ -8,9 +8,12 @@
 //! or `<config>/<split>/NNNN.parquet` as the hub's parquet conversion writes them), or a JSONL
 //! or JSON export of the same rows.
 //!
-//! Decision: only the `instance_id` and `problem_statement` columns are read (a projection, for
-//! parquet); the gold `patch` and the hidden `test_patch` are never parsed, so they cannot reach
-//! a prompt.
+//! Decision: every column of the instances asked for is read, since a user template
+//! (`--template`) may show any of them (`dataset.FIELD`) and the leakage gate
+//! (`prompt::privileged`) compares every prompt with the gold `patch`, the `test_patch` and the
+//! FAIL_TO_PASS / PASS_TO_PASS lists. The built-in presets show `problem_statement` alone, and
+//! the identity of the rows (`digest`) covers only the ids and statements they show; a template's
+//! identity covers every field (`fields_digest`).
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -52,8 +55,35 @@ pub(crate) struct Issues {
     /// Rows read in all.
     pub(crate) rows: usize,
     pub(crate) by_id: HashMap<String, String>,
+    /// Every field of the rows asked for, by id (what a template's `dataset` is).
+    pub(crate) fields: HashMap<String, Row>,
     /// The digest of the rows the split supplies (`digest_rows`).
     pub(crate) digest: String,
+    /// The digest of every field of every row (`digest_fields`): a template's identity.
+    pub(crate) fields_digest: String,
+}
+
+/// One dataset row, every column, as JSON (parquet values converted by `json_of`).
+pub(crate) type Row = serde_json::Map<String, Value>;
+
+/// What identifies every field of a split's rows: SHA-256 over its rows as JSON with sorted
+/// keys, sorted by id (a template may read any field, so all of them change its prompts).
+fn digest_fields(mut rows: Vec<(String, String)>) -> String {
+    use sha2::{Digest, Sha256};
+    rows.sort();
+    rows.dedup();
+    let mut h = Sha256::new();
+    for (id, json) in rows.iter() {
+        h.update(format!("{}\0{id}{}\0", id.len(), json.len()));
+        h.update(json.as_bytes());
+    }
+    format!("sha256:{}", crate::checkpoint::hex(&h.finalize()))
+}
+
+/// `row` as JSON text with its keys sorted (the same row from parquet and JSONL alike).
+fn sorted_json(row: &Row) -> String {
+    let sorted: std::collections::BTreeMap<&String, &Value> = row.iter().collect();
+    serde_json::to_string(&sorted).unwrap_or_default()
 }
 
 /// What identifies the issue statements a dataset supplies, whatever its path or file format:
@@ -76,29 +106,57 @@ impl IssueSpec {
     /// The digest of the rows the dataset's split supplies (`digest_rows`): the one `load`
     /// computed already, else the rows read now.
     pub(crate) fn digest(&self) -> Result<String> {
-        let known = DIGESTS.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|(s, _)| s == self).cloned();
+        let known = DIGESTS.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|(s, _, _)| s == self).cloned();
         match known {
-            Some((_, d)) => Ok(d),
+            Some((_, d, _)) => Ok(d),
             None => Ok(load(self, &HashSet::new())?.digest),
+        }
+    }
+
+    /// The digest of every field of the split's rows (`digest_fields`).
+    pub(crate) fn fields_digest(&self) -> Result<String> {
+        let known = DIGESTS.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|(s, _, _)| s == self).cloned();
+        match known {
+            Some((_, _, d)) => Ok(d),
+            None => Ok(load(self, &HashSet::new())?.fields_digest),
         }
     }
 }
 
 /// The digests `load` computed, by dataset (a process reads one or two datasets).
-static DIGESTS: std::sync::Mutex<Vec<(IssueSpec, String)>> = std::sync::Mutex::new(Vec::new());
+type Known = (IssueSpec, String, String);
+static DIGESTS: std::sync::Mutex<Vec<Known>> = std::sync::Mutex::new(Vec::new());
 
 const ID: &str = "instance_id";
 const STATEMENT: &str = "problem_statement";
 
-/// Reads the statements of the instances in `want` (rows of other instances are skipped).
+/// Reads the statements (and every field) of the instances in `want` (rows of other instances
+/// are read for the digests only).
 pub fn load(spec: &IssueSpec, want: &HashSet<&str>) -> Result<Issues> {
     let files = dataset_files(spec)?;
     let mut out = Issues::default();
     let mut first: HashMap<String, String> = HashMap::new();
     let mut all: Vec<(String, String)> = Vec::new();
+    let mut all_fields: Vec<(String, String)> = Vec::new();
     for f in &files {
-        let mut add = |id: String, statement: String, at: String| -> Result<()> {
+        let mut add = |row: Row, at: String| -> Result<()> {
+            let text = |k: &str| -> Result<String> {
+                match row.get(k) {
+                    Some(Value::String(s)) if !s.is_empty() || k == STATEMENT => Ok(s.clone()),
+                    Some(Value::Null) | None if k == STATEMENT => {
+                        bail!("{at}: field `{k}`: missing or null (a SWE-bench-style row has `{ID}` and `{STATEMENT}`)")
+                    }
+                    Some(Value::Null) | None => {
+                        bail!(
+                            "{at}: field `{k}`: missing, null or empty (a SWE-bench-style row has `{ID}` and `{STATEMENT}`)"
+                        )
+                    }
+                    Some(other) => bail!("{at}: field `{k}`: expected a non-empty string, found {}", kind(other)),
+                }
+            };
+            let (id, statement) = (text(ID)?, text(STATEMENT)?);
             out.rows += 1;
+            all_fields.push((id.clone(), sorted_json(&row)));
             if !want.contains(id.as_str()) {
                 all.push((id, statement));
                 return Ok(());
@@ -114,6 +172,7 @@ pub fn load(spec: &IssueSpec, want: &HashSet<&str>) -> Result<Issues> {
                 Some(_) => Ok(()),
                 None => {
                     first.insert(id.clone(), at);
+                    out.fields.insert(id.clone(), row);
                     out.by_id.insert(id, statement);
                     Ok(())
                 }
@@ -125,7 +184,12 @@ pub fn load(spec: &IssueSpec, want: &HashSet<&str>) -> Result<Issues> {
         }
     }
     out.digest = digest_rows(all);
-    DIGESTS.lock().unwrap_or_else(|e| e.into_inner()).push((spec.clone(), out.digest.clone()));
+    out.fields_digest = digest_fields(all_fields);
+    DIGESTS.lock().unwrap_or_else(|e| e.into_inner()).push((
+        spec.clone(),
+        out.digest.clone(),
+        out.fields_digest.clone(),
+    ));
     Ok(out)
 }
 
@@ -236,64 +300,58 @@ fn collect(root: &Path, dir: &Path, depth: usize, out: &mut Vec<String>) -> Resu
     Ok(())
 }
 
-type Add<'a> = dyn FnMut(String, String, String) -> Result<()> + 'a;
+type Add<'a> = dyn FnMut(Row, String) -> Result<()> + 'a;
 
-/// The two columns of every row of a parquet file (row groups streamed; other columns are not
-/// decoded).
+/// Every row of a parquet file, every column (row groups streamed).
 fn read_parquet(path: &Path, add: &mut Add) -> Result<()> {
     let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
     let reader =
         SerializedFileReader::new(file).map_err(|e| anyhow!("{}: not a readable parquet file: {e}", path.display()))?;
-    let schema = reader.metadata().file_metadata().schema();
-    let fields = schema.get_fields();
-    let column = |name: &str| -> Result<_> {
-        fields.iter().find(|f| f.name() == name).cloned().ok_or_else(|| {
+    let fields = reader.metadata().file_metadata().schema().get_fields().to_vec();
+    for name in [ID, STATEMENT] {
+        if !fields.iter().any(|f| f.name() == name) {
             let names: Vec<&str> = fields.iter().map(|f| f.name()).collect();
-            anyhow!("{}: no column `{name}` (columns: {})", path.display(), names.join(", "))
-        })
-    };
-    let projection = parquet::schema::types::Type::group_type_builder(schema.name())
-        .with_fields(vec![column(ID)?, column(STATEMENT)?])
-        .build()
-        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    let rows = reader.get_row_iter(Some(projection)).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    for (i, row) in rows.enumerate() {
-        let row = row.map_err(|e| anyhow!("{}: row {}: {e}", path.display(), i + 1))?;
-        let (mut id, mut statement) = (None, None);
-        for (name, field) in row.get_column_iter() {
-            let text = match field {
-                Field::Str(s) => Some(s.clone()),
-                Field::Null => None,
-                other => bail!("{}: row {}: column `{name}`: expected a string, found {other}", path.display(), i + 1),
-            };
-            if name == ID {
-                id = text;
-            } else {
-                statement = text;
-            }
-        }
-        let at = format!("{}: row {}", path.display(), i + 1);
-        match (id, statement) {
-            (Some(id), Some(s)) if !id.is_empty() => add(id, s, at)?,
-            (Some(id), None) if !id.is_empty() => bail!("{at}: column `{STATEMENT}` of {id}: null"),
-            _ => bail!("{at}: column `{ID}`: null or empty"),
+            bail!("{}: no column `{name}` (columns: {})", path.display(), names.join(", "));
         }
     }
+    let rows = reader.get_row_iter(None).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    for (i, row) in rows.enumerate() {
+        let row = row.map_err(|e| anyhow!("{}: row {}: {e}", path.display(), i + 1))?;
+        let json: Row = row.get_column_iter().map(|(name, field)| (name.clone(), json_of(field))).collect();
+        add(json, format!("{}: row {}", path.display(), i + 1))?;
+    }
     Ok(())
+}
+
+/// A parquet value as JSON: strings, numbers, booleans, lists and groups as themselves; other
+/// types (dates, decimals, bytes) as their text.
+fn json_of(f: &Field) -> Value {
+    match f {
+        Field::Null => Value::Null,
+        Field::Bool(b) => Value::Bool(*b),
+        Field::Byte(x) => Value::from(*x),
+        Field::Short(x) => Value::from(*x),
+        Field::Int(x) => Value::from(*x),
+        Field::Long(x) => Value::from(*x),
+        Field::UByte(x) => Value::from(*x),
+        Field::UShort(x) => Value::from(*x),
+        Field::UInt(x) => Value::from(*x),
+        Field::ULong(x) => Value::from(*x),
+        Field::Float(x) => Value::from(*x),
+        Field::Double(x) => Value::from(*x),
+        Field::Str(s) => Value::String(s.clone()),
+        Field::ListInternal(l) => Value::Array(l.elements().iter().map(json_of).collect()),
+        Field::Group(g) => Value::Object(g.get_column_iter().map(|(k, v)| (k.clone(), json_of(v))).collect()),
+        other => Value::String(other.to_string()),
+    }
 }
 
 /// The rows of a JSONL file or a JSON array.
 fn read_json(path: &Path, add: &mut Add) -> Result<()> {
     let layout = stream::sniff_layout(path)?;
-    stream::for_each_record(path, layout, &mut |src: Loc, v: Value| {
-        let text = |k: &str| -> Result<String> {
-            match v.get(k) {
-                Some(Value::String(s)) if !s.is_empty() || k == STATEMENT => Ok(s.clone()),
-                Some(other) => bail!("{src}: field `{k}`: expected a non-empty string, found {}", kind(other)),
-                None => bail!("{src}: field `{k}`: missing (a SWE-bench-style row has `{ID}` and `{STATEMENT}`)"),
-            }
-        };
-        add(text(ID)?, text(STATEMENT)?, src.to_string())
+    stream::for_each_record(path, layout, &mut |src: Loc, v: Value| match v {
+        Value::Object(row) => add(row, src.to_string()),
+        other => bail!("{src}: expected a row (an object with `{ID}` and `{STATEMENT}`), found {}", kind(&other)),
     })
 }
 

@@ -6,11 +6,13 @@
 mod chat;
 pub(crate) mod cot;
 pub(crate) mod pairwise;
+pub(crate) mod privileged;
 pub mod r2egym;
 pub(crate) mod shows;
 pub mod swegym;
 pub mod swelego;
 pub mod template;
+pub(crate) mod user;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
@@ -18,9 +20,11 @@ use tokenizers::Tokenizer;
 
 use crate::checkpoint::{Checkpoint, ModelRef, RopeChoice};
 use crate::input::Dataset;
+use crate::input::issues::Row;
 use crate::input::trajectory::{Message, Trajectory};
 pub(crate) use shows::{PatchView, Shows};
 use template::ChatTemplate;
+pub(crate) use user::UserTemplate;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Preset {
@@ -37,6 +41,9 @@ pub(crate) enum Preset {
     /// swerm's prompt for a judge that reasons first (`cot.rs`; needs `--generate`).
     #[serde(rename = "cot")]
     Cot,
+    /// A user's template (`--template FILE`, `user.rs`) as the user turn.
+    #[serde(rename = "template")]
+    Template,
 }
 
 impl std::str::FromStr for Preset {
@@ -48,6 +55,7 @@ impl std::str::FromStr for Preset {
             "swelego" => Ok(Preset::SweLego),
             "chat" => Ok(Preset::Chat),
             "cot" => Ok(Preset::Cot),
+            "template" => Err("a template is given by its file: --template FILE".into()),
             _ => Err(format!("{s:?}: expected swegym, r2egym, swelego, chat or cot")),
         }
     }
@@ -60,7 +68,7 @@ impl Preset {
             Preset::SweGym => (" YES", " NO"),
             // Chat asks no question (a classification head reads it); the pair is unused.
             // swelego reads the maximum over six spellings of each (`swelego::ANSWERS`).
-            Preset::R2EGym | Preset::SweLego | Preset::Chat | Preset::Cot => ("YES", "NO"),
+            Preset::R2EGym | Preset::SweLego | Preset::Chat | Preset::Cot | Preset::Template => ("YES", "NO"),
         }
     }
 
@@ -86,6 +94,9 @@ pub(crate) struct Prompt {
     pub(crate) cut: Option<Cut>,
     /// What it shows of the candidate: trajectory, issue, patch.
     pub(crate) shows: Shows,
+    /// The privileged inputs it holds (`privileged`): what its template reads
+    /// (`dataset.test_patch`), the dataset fields found in its text (`test_patch`).
+    pub(crate) privileged: Vec<String>,
 }
 
 pub(crate) struct Prompter {
@@ -94,6 +105,10 @@ pub(crate) struct Prompter {
     tokenizer: Tokenizer,
     /// The most tokens a prompt may take, and where that limit comes from.
     pub(crate) limit: Option<Limit>,
+    /// `--template`, compiled, and the privileged fields it reads.
+    user: Option<(user::Compiled, Vec<String>)>,
+    /// `--allow-privileged`.
+    allow_privileged: bool,
 }
 
 /// How a prompt was shortened to fit its limit: the tokens it lost (its full length minus its
@@ -141,7 +156,7 @@ fn patch_block(note: &str, patch: &str) -> [Message; 2] {
 
 /// What a prompt is, validated once when the settings are built: the preset and the token
 /// limit. `--max-tokens` is checked here and nowhere else.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct PromptSpec {
     pub(crate) preset: Preset,
     /// `--max-tokens` (at least [`PromptSpec::MIN_MAX_TOKENS`]); `None`: the model's context.
@@ -150,6 +165,10 @@ pub(crate) struct PromptSpec {
     pub(crate) pairwise: Option<pairwise::PairwiseId>,
     /// `--rope-scaling`, when given (else the preset's default: `Preset::default_rope`).
     pub(crate) rope: Option<RopeChoice>,
+    /// `--template FILE` (then `preset` is `Template`).
+    pub(crate) template: Option<UserTemplate>,
+    /// `--allow-privileged`: prompts may hold what the harness grades with (`privileged`).
+    pub(crate) allow_privileged: bool,
 }
 
 impl PromptSpec {
@@ -168,7 +187,28 @@ impl PromptSpec {
         if pairwise.is_some() && preset != Preset::SweGym {
             bail!("--pairwise has its own prompt (an issue and two attempts): --preset does not apply to it");
         }
-        Ok(PromptSpec { preset, max_tokens, pairwise, rope })
+        Ok(PromptSpec { preset, max_tokens, pairwise, rope, template: None, allow_privileged: false })
+    }
+
+    /// With a user template (`--template`): its preset, and its privileged reads checked
+    /// against `--allow-privileged`; `dataset` given: whether `--dataset` is.
+    pub(crate) fn with_template(mut self, t: UserTemplate, dataset: bool) -> Result<PromptSpec> {
+        if self.pairwise.is_some() {
+            bail!("--template: --pairwise has its own prompt (an issue and two attempts)");
+        }
+        if t.reads_dataset && !dataset {
+            bail!("--template {} reads `dataset`: give --dataset (the rows it reads)", t.path.display());
+        }
+        if !t.privileged.is_empty() && !self.allow_privileged {
+            bail!(
+                "--template {} reads {}: what the SWE-bench harness grades with, which an execution-free judge must not see (SWE-bench's rules forbid it); --allow-privileged runs it anyway, and marks its numbers \"privileged\" wherever they appear",
+                t.path.display(),
+                crate::text::list(&t.privileged)
+            );
+        }
+        self.preset = Preset::Template;
+        self.template = Some(t);
+        Ok(self)
     }
 
     /// The rope scaling the forward runs with for checkpoint `ck`: `--rope-scaling`, else the
@@ -193,7 +233,7 @@ impl PromptSpec {
 
 impl Prompter {
     /// A prompter for a checkpoint: its tokenizer and chat template only (no weights are read).
-    pub(crate) fn for_model(model: &ModelRef, spec: PromptSpec) -> Result<Self> {
+    pub(crate) fn for_model(model: &ModelRef, spec: &PromptSpec) -> Result<Self> {
         Prompter::new(&model.locate(false)?, spec)
     }
 
@@ -219,12 +259,24 @@ impl Prompter {
             (None, issue) => (None, issue),
             (t, _) => (t, None),
         };
-        self.build(traj.as_ref(), c.patch.as_deref().unwrap_or(""), issue)
-            .map(Some)
-            .with_context(|| format!("instance {} of run {}", ds.grid.instances[i], ds.grid.runs[r]))
+        let (instance, run) = (&ds.grid.instances[i], &ds.grid.runs[r]);
+        let patch = c.patch.as_deref().unwrap_or("");
+        let j = Judged { traj: traj.as_ref(), patch, issue, who: (instance, run), row: ds.row(i) };
+        let mut p = self.build(j).with_context(|| format!("instance {instance} of run {run}"))?;
+        p.privileged = self.user.as_ref().map(|(_, reads)| reads.clone()).unwrap_or_default();
+        if let Some(row) = ds.row(i) {
+            p.privileged.extend(privileged::found_in(&p.text, row, patch).into_iter().map(String::from));
+        }
+        if !p.privileged.is_empty() && !self.allow_privileged {
+            bail!(
+                "instance {instance} of run {run}: the prompt holds the {} of its --dataset row, what the SWE-bench harness grades with, which an execution-free judge must not see; --allow-privileged judges it anyway and marks the numbers \"privileged\" (`swerm render --allow-privileged` shows the prompt)",
+                crate::text::list(&p.privileged)
+            );
+        }
+        Ok(Some(p))
     }
 
-    pub(crate) fn new(ck: &Checkpoint, spec: PromptSpec) -> Result<Self> {
+    pub(crate) fn new(ck: &Checkpoint, spec: &PromptSpec) -> Result<Self> {
         let tokenizer = &ck.tokenizer;
         let tok = Tokenizer::from_file(tokenizer)
             .map_err(|e| anyhow!("{}: cannot load the tokenizer: {e}", tokenizer.display()))?;
@@ -234,11 +286,17 @@ impl Prompter {
             Preset::SweLego => Some(context.map_or(swelego::BUDGET, |c| c.min(swelego::BUDGET))),
             _ => context,
         };
+        let user = match &spec.template {
+            Some(t) => Some((t.compiled()?, t.privileged.clone())),
+            None => None,
+        };
         Ok(Prompter {
             preset: spec.preset,
             template: ChatTemplate::from_tokenizer_config(&ck.tokenizer_config, ck.chat_template.as_deref())?,
             tokenizer: tok,
             limit: context_limit(spec.max_tokens, context),
+            user,
+            allow_privileged: spec.allow_privileged,
         })
     }
 
@@ -306,6 +364,24 @@ impl Prompter {
                 Ok(text[..cut + "<judgement>".len()].to_string())
             }
             Preset::Chat => unreachable!("build() renders chat prompts in chat.rs"),
+            Preset::Template => {
+                let (user, _) = self.user.as_ref().ok_or_else(|| anyhow!("the template preset needs --template"))?;
+                let log = match (condensed_user, traj) {
+                    (Some(cut), _) => cut.to_string(),
+                    (None, Some(t)) if !t.messages.is_empty() => swegym::strip_icl(&swegym::format_traj(&t.messages)),
+                    _ => String::new(),
+                };
+                let vars = user::Vars {
+                    issue: j.problem().unwrap_or(""),
+                    trajectory: &log,
+                    messages: traj.map_or(&[][..], |t| &t.messages[..]),
+                    patch,
+                    instance_id: j.who.0,
+                    run: j.who.1,
+                    dataset: j.row,
+                };
+                self.template.render(&[("user", &user.render(&vars)?)], true)
+            }
             Preset::Cot => {
                 let msgs = match traj {
                     Some(t) if !t.messages.is_empty() => t.messages.clone(),
@@ -360,11 +436,12 @@ impl Prompter {
     /// `TooLong` error (recorded in its score line: unscored), never a silent cut.
     ///
     /// `issue` (from `--dataset`) is shown for a candidate without a trajectory (`traj: None`).
-    pub(crate) fn build(&self, traj: Option<&Trajectory>, patch: &str, issue: Option<&str>) -> Result<Prompt> {
+    pub(crate) fn build(&self, j: Judged) -> Result<Prompt> {
+        let (traj, patch, issue) = (j.traj, j.patch, j.issue);
         if self.preset == Preset::Chat {
             return self.build_chat(traj, patch, issue);
         }
-        let j = Judged { traj, patch, issue: if traj.is_none() { issue } else { None } };
+        let j = Judged { issue: if traj.is_none() { issue } else { None }, ..j };
         let has_trajectory = traj.is_some_and(|t| !t.messages.is_empty());
         let issue_shown = j.problem().is_some_and(|p| !p.trim().is_empty());
         // Only a swegym trajectory can lack the patch; r2egym and the patch-only stand-in hold it.
@@ -378,7 +455,7 @@ impl Prompter {
             }
             let patch_view = if add { PatchView::Added } else { PatchView::Shown };
             let shows = Shows { trajectory: has_trajectory, issue: issue_shown, patch: patch_view };
-            return Ok(Prompt { text, ids, truncated: cut.is_some(), cut, shows });
+            return Ok(Prompt { text, ids, truncated: cut.is_some(), cut, shows, privileged: Vec::new() });
         }
     }
 
@@ -390,6 +467,10 @@ impl Prompter {
             return Ok((text, ids, None));
         };
         let full = ids.len();
+        if self.preset == Preset::Template {
+            let (text, ids) = self.cut_template_log(j, ids.len(), limit)?;
+            return Ok((text, ids.clone(), Some(Cut { removed: full.saturating_sub(ids.len()), what: "log".into() })));
+        }
         let mut what = Vec::new();
         if self.preset == Preset::R2EGym {
             let mut user = self.r2egym_user(j);
@@ -456,6 +537,32 @@ impl Prompter {
         }
     }
 
+    /// A user template's prompt of `len` tokens held to `limit`: its `trajectory` keeps its
+    /// last tokens that fit, behind the marker; what the template shows besides (the issue, the
+    /// patch, `messages`, dataset fields) is never cut: a `TooLong` error when it alone does not
+    /// fit.
+    fn cut_template_log(&self, j: &Judged, len: usize, limit: Limit) -> Result<(String, Vec<u32>)> {
+        let max = limit.tokens;
+        let log =
+            j.traj.filter(|t| !t.messages.is_empty()).map(|t| swegym::strip_icl(&swegym::format_traj(&t.messages)));
+        let toks = self.encode(log.as_deref().unwrap_or(""))?;
+        let mark = self.encode(&marker(99_999_999, max))?.len();
+        let mut keep = toks.len().saturating_sub(len - max + mark);
+        loop {
+            let kept = format!("{}{}", marker(toks.len() - keep, max), self.decode(&toks[toks.len() - keep..])?);
+            let text = self.render(j, Some(&kept), false)?;
+            let ids = self.encode(&text)?;
+            if ids.len() <= max {
+                return Ok((text, ids));
+            }
+            if keep == 0 {
+                let what = "the template's text without its trajectory (the issue, the patch, what else it shows)";
+                return Err(TooLong { need: ids.len(), limit, what }.into());
+            }
+            keep = keep.saturating_sub(ids.len() - max);
+        }
+    }
+
     /// The whole interaction log removed and the issue statement (bytes `issue_start..issue_end`
     /// of `text`) shortened to its first tokens that fit, behind markers; the part from
     /// `tail_start` on (the patch block or the log's end, the question, the answer cue) whole.
@@ -501,11 +608,14 @@ impl Prompter {
 }
 
 /// What one prompt judges: the trajectory (if any), the patch, and the issue from `--dataset`
-/// for a candidate without a trajectory.
-struct Judged<'a> {
-    traj: Option<&'a Trajectory>,
-    patch: &'a str,
-    issue: Option<&'a str>,
+/// for a candidate without a trajectory; for a user template, the instance and run and the
+/// instance's `--dataset` row.
+pub(crate) struct Judged<'a> {
+    pub(crate) traj: Option<&'a Trajectory>,
+    pub(crate) patch: &'a str,
+    pub(crate) issue: Option<&'a str>,
+    pub(crate) who: (&'a str, &'a str),
+    pub(crate) row: Option<&'a Row>,
 }
 
 impl Judged<'_> {

@@ -100,7 +100,22 @@ impl Prompter {
             _ => NO_LOG.to_string(),
         };
         let issue = traj.and_then(|t| t.problem_statement);
-        Ok(Some(Attempt { log, patch: ds.patch(idx)?.into_owned(), has_trajectory, issue }))
+        let patch = ds.patch(idx)?.into_owned();
+        // The leakage gate (`privileged`). Decision: a pairwise judge has no way yet to mark
+        // its numbers privileged, so such an attempt is refused even with --allow-privileged.
+        let (i, r) = ds.grid.coords(idx);
+        if let Some(row) = ds.row(i) {
+            let found = super::privileged::found_in(&format!("{}\n{log}", issue.as_deref().unwrap_or("")), row, &patch);
+            if !found.is_empty() {
+                anyhow::bail!(
+                    "instance {} of run {}: its trajectory holds the {} of its --dataset row, what the SWE-bench harness grades with; a pairwise judge does not judge privileged prompts (--allow-privileged applies to pointwise judges, whose numbers it marks)",
+                    ds.grid.instances[i],
+                    ds.grid.runs[r],
+                    crate::text::list(&found.iter().map(|f| f.to_string()).collect::<Vec<_>>())
+                );
+            }
+        }
+        Ok(Some(Attempt { log, patch, has_trajectory, issue }))
     }
 
     /// The prompt judging `a` against `b` (A first). `issue` is the instance's issue: the
@@ -116,7 +131,7 @@ impl Prompter {
         };
         let (text, ids) = self.render_pair(issue, (&a.log, &a.patch), (&b.log, &b.patch))?;
         let Some(limit) = self.limit.filter(|l| ids.len() > l.tokens) else {
-            return Ok(Prompt { text, ids, truncated: false, cut: None, shows });
+            return Ok(Prompt { text, ids, truncated: false, cut: None, shows, privileged: Vec::new() });
         };
         let (max, full) = (limit.tokens, ids.len());
         let too_long = |need| TooLong { need, limit, what: "the issue, both patches and the prompt's frame" };
@@ -136,7 +151,7 @@ impl Prompter {
             let (text, ids) = self.render_pair(issue, (&log_a, &a.patch), (&log_b, &b.patch))?;
             if ids.len() <= max {
                 let cut = Some(super::Cut { removed: full.saturating_sub(ids.len()), what: "logs".into() });
-                return Ok(Prompt { text, ids, truncated: true, cut, shows });
+                return Ok(Prompt { text, ids, truncated: true, cut, shows, privileged: Vec::new() });
             }
             if ka == 0 && kb == 0 {
                 return Err(too_long(ids.len()).into());

@@ -54,25 +54,7 @@ impl ChatTemplate {
     }
 
     pub fn new(source: String, bos_token: String, eos_token: String) -> Result<Self> {
-        let mut env = Environment::new();
-        env.set_syntax(
-            minijinja::syntax::SyntaxConfig::builder()
-                .trim_blocks(true)
-                .lstrip_blocks(true)
-                .build()
-                .map_err(|e| anyhow!("template syntax: {e}"))?,
-        );
-        env.set_fuel(Some(FUEL));
-        env.set_recursion_limit(64);
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-        env.add_function("raise_exception", |msg: String| -> Result<JValue, Error> {
-            Err(Error::new(ErrorKind::InvalidOperation, format!("template raised: {msg}")))
-        });
-        env.add_function("strftime_now", |_fmt: String| -> Result<JValue, Error> {
-            // Deterministic prompts: a fixed date rather than the clock.
-            Ok(JValue::from("26 Jul 2024"))
-        });
-        env.add_filter("tojson", tojson);
+        let mut env = environment()?;
         env.add_template_owned("chat", source).map_err(|e| anyhow!("invalid Jinja: {e}"))?;
         Ok(ChatTemplate { env, bos_token, eos_token })
     }
@@ -103,6 +85,32 @@ impl ChatTemplate {
         };
         tmpl.render(ctx).map_err(|e| anyhow!("rendering the chat template: {e}"))
     }
+}
+
+/// The Jinja engine as transformers sets it up for chat templates (and swerm's user templates,
+/// `prompt::user`): `trim_blocks`, `lstrip_blocks`, Python string methods, `raise_exception`,
+/// a fixed `strftime_now`, Python's `tojson`, loop controls; a fuel limit and a recursion limit.
+pub(crate) fn environment() -> Result<Environment<'static>> {
+    let mut env = Environment::new();
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+            .map_err(|e| anyhow!("template syntax: {e}"))?,
+    );
+    env.set_fuel(Some(FUEL));
+    env.set_recursion_limit(64);
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.add_function("raise_exception", |msg: String| -> Result<JValue, Error> {
+        Err(Error::new(ErrorKind::InvalidOperation, format!("template raised: {msg}")))
+    });
+    env.add_function("strftime_now", |_fmt: String| -> Result<JValue, Error> {
+        // Deterministic prompts: a fixed date rather than the clock.
+        Ok(JValue::from("26 Jul 2024"))
+    });
+    env.add_filter("tojson", tojson);
+    Ok(env)
 }
 
 /// transformers' `tojson`: `json.dumps(x, ensure_ascii=False)` (", " and ": " separators,

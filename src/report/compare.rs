@@ -32,6 +32,8 @@ pub(crate) struct Entry {
     pub(crate) metrics: Metrics,
     /// Against the baseline (`None` for the baseline itself, or without labels).
     pub(crate) differences: Option<Differences>,
+    /// Its prompts that held privileged inputs (its name is marked where shown).
+    pub(crate) privileged: usize,
 }
 
 pub(crate) struct Comparison<'a> {
@@ -53,6 +55,7 @@ impl Comparison<'_> {
             verifier: None,
             calibration: e.calibration.as_ref(),
             tie_break: Vec::new(),
+            privileged: e.privileged,
         }
     }
 

@@ -68,6 +68,9 @@ pub(crate) struct Report<'a> {
     empty_candidates: usize,
     missing_candidates: usize,
     scorer: String,
+    /// Prompts that held privileged inputs (`--allow-privileged`); absent when none did.
+    #[serde(skip_serializing_if = "is_zero")]
+    privileged_prompts: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     scorer_settings: Option<&'a ScorerSettings>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -225,6 +228,7 @@ impl<'a> Report<'a> {
             empty_candidates: m.empty,
             missing_candidates: m.missing,
             scorer: info.scorer_name(),
+            privileged_prompts: info.privileged,
             scorer_settings: info.scorer,
             calibration: info.calibration.map(|c| CalibrationUsed { map: c.describe(), file: &c.source }),
             verifier: info.verifier.as_ref().map(|c| VerifierTotals {

@@ -40,17 +40,35 @@ pub(crate) struct ReportInfo<'a> {
     pub(crate) calibration: Option<&'a AppliedCalibration>,
     /// The `--tie-break` sources of a scorer other than `--combine`, in order.
     pub(crate) tie_break: Vec<String>,
+    /// Prompts that held privileged inputs (`--allow-privileged`; `prompt::privileged`): the
+    /// scorer's name carries the mark wherever its numbers appear.
+    pub(crate) privileged: usize,
 }
 
 impl ReportInfo<'_> {
     /// The scorer's short name, for people.
     pub(crate) fn scorer_name(&self) -> String {
-        match (self.scorer, &self.scores_from) {
+        let name = match (self.scorer, &self.scores_from) {
             (Some(s), _) => s.short(),
             (None, Some(from)) => format!("scores from {from}"),
             (None, None) => "unknown scorer".into(),
-        }
+        };
+        name + &privileged_mark(self.privileged)
     }
+}
+
+/// What follows the name of a scorer whose prompts held privileged inputs: `[privileged: 3
+/// prompts]` (nothing when none did).
+pub(crate) fn privileged_mark(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        n => format!(" [privileged: {}]", crate::text::count(n, "prompt", "prompts")),
+    }
+}
+
+/// Score lines whose prompt held privileged inputs.
+pub(crate) fn privileged_lines<'a>(details: impl IntoIterator<Item = &'a VerifierDetail>) -> usize {
+    details.into_iter().filter(|d| d.privileged.is_some()).count()
 }
 
 /// What report.html shows of each candidate beyond the score table: its verifier record

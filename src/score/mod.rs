@@ -18,7 +18,7 @@ pub(crate) mod verifier;
 pub(crate) use consensus::Consensus;
 pub(crate) use field::FieldScore;
 pub(crate) use remote::{EngineSettings, Remote};
-pub use settings::{GenerationSpec, ModelFree, ScorerSettings, Verdict, VerifierId};
+pub use settings::{GenerationSpec, ModelFree, ScorerSettings, TemplateId, Verdict, VerifierId};
 pub(crate) use table::ScoreTable;
 pub(crate) use verifier::{JudgeSettings, LocalRun, Verifier};
 
@@ -98,6 +98,11 @@ pub(crate) struct VerifierDetail {
     pub(crate) invalid_samples: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) generated_tokens: Option<usize>,
+    /// The privileged inputs the prompt held (`prompt::privileged`; only with
+    /// `--allow-privileged`): what its template read (`dataset.test_patch`), the `--dataset`
+    /// fields found in its text (`test_patch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) privileged: Option<Vec<String>>,
     /// Why the candidate has no score (its prompt cannot fit `--max-tokens`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) error: Option<String>,
@@ -116,6 +121,7 @@ impl VerifierDetail {
             removed_tokens: p.cut.as_ref().map(|c| c.removed),
             cut: p.cut.as_ref().map(|c| c.what.clone()),
             answer_at: p.ids.len().checked_sub(1),
+            privileged: (!p.privileged.is_empty()).then(|| p.privileged.clone()),
             ..Default::default()
         }
     }
@@ -221,6 +227,8 @@ pub(crate) struct VerifierCounts {
     pub(crate) no_verdict: usize,
     /// Candidates left unscored because an engine read another prompt length.
     pub(crate) misread: usize,
+    /// Prompts that held privileged inputs (`--allow-privileged`).
+    pub(crate) privileged: usize,
 }
 
 impl VerifierCounts {
@@ -238,6 +246,7 @@ impl VerifierCounts {
             c.invalid_samples += d.invalid_samples.unwrap_or(0);
             c.generated_tokens += d.generated_tokens.unwrap_or(0) as u64;
             c.tokens += d.n_tokens.unwrap_or(0) as u64;
+            c.privileged += d.privileged.is_some() as usize;
             match d.error.as_ref().map(|_| Unscored::of(d)) {
                 Some(Unscored::NoVerdict) => c.no_verdict += 1,
                 Some(Unscored::EngineMisread) => c.misread += 1,

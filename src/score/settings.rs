@@ -114,7 +114,26 @@ pub struct VerifierId {
     /// `--generate`: a judge that reasons before it answers, and how its samples are drawn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) generation: Option<GenerationSpec>,
+    /// `--template FILE`: the user template the prompts were rendered with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) template: Option<TemplateId>,
 }
+
+/// A user template in a scorer's identity: its text's digest (identity) and its path
+/// (information: a moved template with the same text is the same scorer).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TemplateId {
+    pub(crate) path: String,
+    pub(crate) digest: String,
+}
+
+impl PartialEq for TemplateId {
+    fn eq(&self, o: &Self) -> bool {
+        self.digest == o.digest
+    }
+}
+
+impl Eq for TemplateId {}
 
 /// How a judge that reasons first is decoded and read (`--generate` and its options): every
 /// setting here changes its scores.
@@ -258,6 +277,7 @@ impl PartialEq for VerifierId {
             && self.pairwise == o.pairwise
             && self.rope_scaling == o.rope_scaling
             && self.generation == o.generation
+            && self.template == o.template
     }
 }
 
@@ -359,6 +379,7 @@ mod tests {
             label: None,
             pairwise: None,
             generation: None,
+            template: None,
         });
         assert_eq!(v.short(), "verifier qwen3-moe");
         let back: ScorerSettings = serde_json::from_str(&v.full()).unwrap();
@@ -408,6 +429,7 @@ mod tests {
             dataset_rows: None,
             pairwise: None,
             generation: None,
+            template: None,
         }
     }
 }

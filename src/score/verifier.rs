@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use candle_core::{DType, Device};
 use rayon::prelude::*;
 
-use super::settings::{GenerationSpec, ScorerSettings, VerifierId};
+use super::settings::{GenerationSpec, ScorerSettings, TemplateId, VerifierId};
 use super::{Produced, Scored, Scorer, SideStores, VerifierDetail};
 use crate::checkpoint::ModelRef;
 use crate::input::Dataset;
@@ -96,7 +96,16 @@ impl JudgeSettings {
             dtype: dtype.into(),
             engine: engine.map(str::to_string),
             dataset: self.issues.as_ref().map(IssueSpec::name),
-            dataset_rows: self.issues.as_ref().map(IssueSpec::digest).transpose()?,
+            // A template that reads `dataset` depends on every field of its rows.
+            dataset_rows: match &self.prompt.template {
+                Some(t) if t.reads_dataset => self.issues.as_ref().map(IssueSpec::fields_digest).transpose()?,
+                _ => self.issues.as_ref().map(IssueSpec::digest).transpose()?,
+            },
+            template: self
+                .prompt
+                .template
+                .as_ref()
+                .map(|t| TemplateId { path: t.path.display().to_string(), digest: t.digest.clone() }),
             label: self.label.clone(),
             pairwise: self.prompt.pairwise,
             generation: self.generation.clone(),
@@ -246,7 +255,7 @@ impl Loaded {
         let choice = s.prompt.rope_for(&ck);
         cfg.rope_scaling = crate::model::rope::resolve(choice, cfg.rope_scaling, cfg.max_positions);
         let rope = (choice != crate::checkpoint::RopeChoice::Config).then(|| choice.to_string());
-        let prompter = Prompter::new(&ck, s.prompt)?;
+        let prompter = Prompter::new(&ck, &s.prompt)?;
         let reading = Reading::of(s, &cfg, &prompter, &ck.name)?;
         let model = Model::load(cfg, &ck.weights, dtype, device).with_context(|| format!("--model {}", ck.name))?;
         Ok(Loaded { ck, model, prompter, reading, rope })

@@ -15,6 +15,7 @@ mod inputs;
 mod layouts;
 mod messages;
 mod pairwise;
+mod privileged;
 mod readme;
 mod reliability;
 mod scale;

@@ -92,6 +92,14 @@ pub(crate) struct Cand {
     pub(crate) rm: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) po: Option<bool>,
+    /// The privileged inputs its prompt held (`--allow-privileged`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) pv: Option<String>,
+    /// A reasoning judge's samples and those without a verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sm: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) si: Option<usize>,
 }
 
 /// Builds the page's data. `details[idx]` is a candidate's verifier record where one exists
@@ -179,6 +187,9 @@ fn cand(t: &ScoreTable, idx: usize, p: Option<usize>, d: Option<&VerifierDetail>
         t: d.and_then(|d| d.truncated).filter(|&t| t),
         c: d.and_then(|d| d.cut.clone()),
         rm: d.and_then(|d| d.removed_tokens),
+        pv: d.and_then(|d| d.privileged.as_ref()).map(|p| p.join(", ")),
+        sm: d.and_then(|d| d.samples),
+        si: d.and_then(|d| d.invalid_samples),
         po: d.is_some_and(|d| d.trajectory == Some(false)).then_some(true),
     }
 }

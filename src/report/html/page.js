@@ -173,6 +173,8 @@
     if (c.u) parts.push("unscored: " + c.u);
     if (c.t) parts.push(c.c ? "cut: " + c.c + " (" + c.rm + " tokens removed)" : "truncated");
     if (c.po) parts.push("judged from its patch alone");
+    if (c.pv) parts.push("PRIVILEGED prompt: " + c.pv);
+    if (c.sm !== undefined) parts.push(c.sm + " samples" + (c.si ? " (" + c.si + " without a verdict)" : ""));
     if (c.n !== undefined && !c.e) parts.push(c.n + " tokens");
     return parts.join("; ");
   }

@@ -105,7 +105,7 @@ impl Remote {
                 ck.name
             );
         }
-        let prompter = Prompter::new(&ck, v.prompt)?;
+        let prompter = Prompter::new(&ck, &v.prompt)?;
         let (api_choice, answer) = ask_for(v, e, &ck, &prompter)?;
         let probe_ids = prompter.encode(probe::PROBE)?;
         let mut endpoints = Vec::new();

@@ -86,6 +86,8 @@ struct LineRepr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     generated_tokens: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    privileged: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tie_rank: Option<f64>,
@@ -137,6 +139,7 @@ impl From<LineRepr> for ScoreLine {
             samples: r.samples,
             invalid_samples: r.invalid_samples,
             generated_tokens: r.generated_tokens,
+            privileged: r.privileged,
             error: r.error,
         };
         let LineRepr {
@@ -173,6 +176,7 @@ impl From<ScoreLine> for LineRepr {
             samples: d.samples,
             invalid_samples: d.invalid_samples,
             generated_tokens: d.generated_tokens,
+            privileged: d.privileged,
             error: d.error,
             tie_rank: l.tie_rank,
             patch_hash: l.patch_hash,

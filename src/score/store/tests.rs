@@ -169,12 +169,13 @@ fn lines_round_trip() {
         samples: Some(3),
         invalid_samples: Some(1),
         generated_tokens: Some(700),
+        privileged: Some(vec!["test_patch".into()]),
         error: None,
     };
     let text = serde_json::to_string(&l).unwrap();
     assert_eq!(
         text,
-        r#"{"instance_id":"a","run":"r","score":0.125,"empty":false,"resolved":true,"logit_yes":1.5,"logit_no":-0.25,"n_tokens":12,"truncated":false,"trajectory":false,"issue":false,"patch":"added","prompt_ids":"sha256:0123456789abcdef","removed_tokens":40,"cut":"log and issue","answer_at":11,"answer_ids":[9454,2753],"rope_scaling":"yarn:4","samples":3,"invalid_samples":1,"generated_tokens":700}"#
+        r#"{"instance_id":"a","run":"r","score":0.125,"empty":false,"resolved":true,"logit_yes":1.5,"logit_no":-0.25,"n_tokens":12,"truncated":false,"trajectory":false,"issue":false,"patch":"added","prompt_ids":"sha256:0123456789abcdef","removed_tokens":40,"cut":"log and issue","answer_at":11,"answer_ids":[9454,2753],"rope_scaling":"yarn:4","samples":3,"invalid_samples":1,"generated_tokens":700,"privileged":["test_patch"]}"#
     );
     assert_eq!(parse_line(text.as_bytes()).unwrap(), l);
     let hole = ScoreLine { score: None, empty: true, missing: true, ..line("b", 0.0) };
