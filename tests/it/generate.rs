@@ -141,14 +141,13 @@ fn bad_generation_settings_are_refused() {
     let (trajs, model) = (tiny("trajectories.jsonl"), tiny("qwen3"));
     let o = d.path().join("o");
     let base = ["score", &*trajs, "--model", &*model, "-o", o.to_str().unwrap()];
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["--preset", "cot"], "give --generate N"),
         (&["--generate", "8", "--samples", "3"], "greedy decoding gives 3 identical samples"),
         (&["--generate", "0"], "--generate must be at least 1"),
         (&["--generate", "8", "--temperature", "0.7", "--top-p", "0"], "--top-p 0"),
         (&["--generate", "8", "--pairwise"], "does not generate"),
         (&["--temperature", "0.7"], "--generate"),
-        (&["--generate", "8", "--endpoint", "http://127.0.0.1:9"], "not built yet"),
     ];
     for (extra, want) in cases {
         let err = fails(&[&base[..], extra].concat());

@@ -11,6 +11,7 @@
 //! `--seed`, the prompt's token ids and the sample's index, never by run names or the order of
 //! the work: a resumed, re-batched or sharded run draws the same samples.
 
+mod served;
 pub(crate) mod store;
 pub(crate) mod verdict;
 
@@ -53,8 +54,14 @@ pub(crate) struct GenOutcome {
     pub(crate) cost: GenCost,
 }
 
+/// Where the samples are written: the local model, or the endpoints (`served`).
+enum Writer {
+    Local(Box<Model>),
+    Served(served::Served),
+}
+
 pub(crate) struct Generative {
-    model: Model,
+    writer: Writer,
     prompter: Prompter,
     reading: Reading,
     spec: GenerationSpec,
@@ -79,7 +86,7 @@ impl Generative {
         }
         let eos = l.ck.eos_ids()?;
         Ok(Generative {
-            model: l.model,
+            writer: Writer::Local(Box::new(l.model)),
             prompter: l.prompter,
             reading: l.reading,
             spec,
@@ -87,6 +94,27 @@ impl Generative {
             batch_tokens: run.batch_tokens.max(1),
             eos,
             rope: l.rope,
+        })
+    }
+
+    /// The same judge on inference engines (`--endpoint`): their completions write the samples
+    /// (`served`); the answer after the marker is read there too, by the API the probe chose.
+    pub(crate) fn served(s: &JudgeSettings, e: &crate::score::remote::EngineSettings) -> Result<Self> {
+        let Some(spec) = s.generation.clone() else { bail!("a reasoning judge needs --generate") };
+        let ck = s.model.locate(false)?;
+        let parts = crate::score::remote::Remote::connect(s, e)?.into_parts();
+        let writer = served::Served::new(&parts, &spec)?;
+        crate::console::info(&writer.describe());
+        Ok(Generative {
+            writer: Writer::Served(writer),
+            prompter: parts.prompter,
+            reading: Reading::Answers(parts.answer),
+            spec,
+            settings: parts.settings,
+            // The engines batch for themselves: a chunk's prompts go out together.
+            batch_tokens: usize::MAX,
+            eos: ck.eos_ids()?,
+            rope: None,
         })
     }
 
@@ -118,64 +146,90 @@ impl Generative {
         Next::Continue
     }
 
-    /// Generates the `pending` samples of `work`'s prompts (one decode batch); returns the
-    /// lines in `work` order.
-    fn run(&self, work: &[(&Prompt, String, Vec<usize>)], labels: &[(&str, &str)]) -> Result<Vec<GenLine>> {
+    /// Generates the `pending` samples of `work`'s prompts (one batch), here or on the
+    /// endpoints; returns the lines in `work` order.
+    fn run(&self, work: &[Work], labels: &[(&str, &str)]) -> Result<Vec<GenLine>> {
+        match &self.writer {
+            Writer::Local(model) => self.run_local(model, work, labels),
+            Writer::Served(s) => s.run(self, work, labels),
+        }
+    }
+
+    fn run_local(&self, model: &Model, work: &[Work], labels: &[(&str, &str)]) -> Result<Vec<GenLine>> {
         let prompts: Vec<&[u32]> = work.iter().map(|(p, _, _)| p.ids.as_slice()).collect();
         let copies: Vec<usize> = work.iter().map(|(_, _, k)| k.len()).collect();
-        let now: Vec<bool> = work
-            .iter()
-            .map(|(p, _, _)| self.spec.verdict == Verdict::Logprob && p.text.ends_with(self.spec.marker.as_str()))
-            .collect();
+        let now: Vec<bool> = work.iter().map(|(p, _, _)| self.reads_at_once(p)).collect();
         let mut rngs: Vec<SplitMix64> = work.iter().flat_map(|(_, d, ks)| ks.iter().map(|&k| self.rng(d, k))).collect();
         let sampling =
             Sampling { max_new: self.spec.max_new, temperature: self.spec.temperature, top_p: self.spec.top_p };
         let rows = self.reading.rows();
         let got =
-            generate(&self.model, &prompts, &copies, &now, &sampling, &mut rngs, &self.eos, &rows, &mut |_, t| {
-                self.next(t)
-            })?;
+            generate(model, &prompts, &copies, &now, &sampling, &mut rngs, &self.eos, &rows, &mut |_, t| self.next(t))?;
         let mut lines = Vec::with_capacity(got.len());
         let mut g = got.into_iter();
-        for ((_, digest, ks), (iid, run)) in work.iter().zip(labels) {
+        for ((_, digest, ks), who) in work.iter().zip(labels) {
             for &k in ks {
                 let s = g.next().expect("one generation per sample");
-                let shown: &[u32] = match s.tokens.last() {
-                    Some(t) if s.end == End::Eos && self.eos.contains(t) => &s.tokens[..s.tokens.len() - 1],
-                    _ => &s.tokens,
-                };
-                let text = self.prompter.decode(shown)?;
-                let (verdict, logits) = match (self.spec.verdict, &s.answer) {
-                    (Verdict::Logprob, Some(a)) => {
-                        let (p, d) = self.reading.score(a);
-                        (Some(p), d.logit_yes.zip(d.logit_no).map(|(y, n)| [y, n]))
-                    }
-                    (Verdict::Logprob, None) => (None, None),
-                    (Verdict::Parse, _) => (verdict::parse(&text), None),
-                };
-                let end = match s.end {
-                    End::Eos => "eos",
-                    End::Stop => "stop",
-                    End::Marker => "marker",
-                    End::Length => "length",
-                };
-                lines.push(GenLine::new(
-                    iid,
-                    run,
-                    k,
-                    text,
-                    s.tokens,
-                    end,
-                    (self.spec.seed, self.spec.temperature),
-                    verdict,
-                    logits,
-                    digest.clone(),
-                ));
+                let answer = s.answer.as_ref().map(|a| {
+                    let (p, d) = self.reading.score(a);
+                    (p, d.logit_yes.zip(d.logit_no).map(|(y, n)| [y, n]))
+                });
+                lines.push(self.line(*who, k, digest, s.tokens, s.end, answer)?);
             }
         }
         Ok(lines)
     }
+
+    /// Whether a prompt's verdict is read at once: the logprob verdict, and the prompt already
+    /// ends with the marker (swegym's `<judgement>`).
+    fn reads_at_once(&self, p: &Prompt) -> bool {
+        self.spec.verdict == Verdict::Logprob && p.text.ends_with(self.spec.marker.as_str())
+    }
+
+    /// Sample `k`'s line: its text (without a final end-of-sequence token), its verdict (the
+    /// answer read after the marker, `answer`: P(YES) and the two logits; or the text parsed).
+    fn line(
+        &self,
+        (iid, run): (&str, &str),
+        k: usize,
+        digest: &str,
+        tokens: Vec<u32>,
+        end: End,
+        answer: Option<(f64, Option<[f64; 2]>)>,
+    ) -> Result<GenLine> {
+        let shown: &[u32] = match tokens.last() {
+            Some(t) if end == End::Eos && self.eos.contains(t) => &tokens[..tokens.len() - 1],
+            _ => &tokens,
+        };
+        let text = self.prompter.decode(shown)?;
+        let (verdict, logits) = match (self.spec.verdict, answer) {
+            (Verdict::Logprob, Some((p, l))) => (Some(p), l),
+            (Verdict::Logprob, None) => (None, None),
+            (Verdict::Parse, _) => (verdict::parse(&text), None),
+        };
+        let end = match end {
+            End::Eos => "eos",
+            End::Stop => "stop",
+            End::Marker => "marker",
+            End::Length => "length",
+        };
+        Ok(GenLine::new(
+            iid,
+            run,
+            k,
+            text,
+            tokens,
+            end,
+            (self.spec.seed, self.spec.temperature),
+            verdict,
+            logits,
+            digest.to_string(),
+        ))
+    }
 }
+
+/// One prompt's share of a batch: the prompt, its ids' digest, the samples still to draw.
+pub(crate) type Work<'a> = (&'a Prompt, String, Vec<usize>);
 
 impl Scorer for Generative {
     fn settings(&self) -> ScorerSettings {
@@ -204,6 +258,8 @@ impl Scorer for Generative {
                     .map(|k| st.stored((iid, run, &k.to_string())).filter(|l| l.prompt_ids == d).cloned())
                     .collect();
                 out.cost.samples_reused += reuse.iter().flatten().count();
+                // Reused samples are this run's too (the store's final rewrite keeps them as such).
+                out.lines.extend(reuse.iter().flatten().cloned());
                 have.push(reuse);
                 digests.push(d);
             }
@@ -216,7 +272,7 @@ impl Scorer for Generative {
                 .collect();
             for range in pack(&lens, self.batch_tokens) {
                 let js = &pending[range];
-                let work: Vec<(&Prompt, String, Vec<usize>)> = js
+                let work: Vec<Work> = js
                     .iter()
                     .map(|&j| {
                         let ks = (0..k_all).filter(|&k| have[j][k].is_none()).collect();

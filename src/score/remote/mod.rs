@@ -22,8 +22,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 pub(crate) use api::{Answer, Api, ApiChoice};
-pub(crate) use client::ApiKey;
-use client::Client;
+pub(crate) use client::{ApiKey, Client, Failure};
 use pool::{Ask, Event, Job, Pool};
 
 use super::settings::ScorerSettings;
@@ -156,11 +155,38 @@ impl Remote {
         Ok(Remote { prompter, endpoints, ask, concurrency: e.concurrency.max(1), max_len, reserve, settings })
     }
 
+    /// What a reasoning judge served by these endpoints needs (`generative::served`): the
+    /// prompter, each endpoint with the API that reads answers there, the served model's name,
+    /// the answer tokens, requests in flight per endpoint, the endpoints' smallest
+    /// `max_model_len`, and the scorer's identity.
+    pub(crate) fn into_parts(self) -> Parts {
+        Parts {
+            prompter: self.prompter,
+            endpoints: self.endpoints,
+            model: self.ask.model,
+            answer: self.ask.answer,
+            concurrency: self.concurrency,
+            max_len: self.max_len,
+            settings: self.settings,
+        }
+    }
+
     /// One line for people: which endpoints, which API.
     pub(crate) fn describe(&self) -> String {
         let each: Vec<String> = self.endpoints.iter().map(|(c, a)| format!("{} ({a})", c.url)).collect();
         format!("scoring {:?} on {}", self.ask.model, each.join(", "))
     }
+}
+
+/// A connected `Remote`, taken apart (`Remote::into_parts`).
+pub(crate) struct Parts {
+    pub(crate) prompter: Prompter,
+    pub(crate) endpoints: Vec<(Client, Api)>,
+    pub(crate) model: String,
+    pub(crate) answer: [u32; 2],
+    pub(crate) concurrency: usize,
+    pub(crate) max_len: Option<usize>,
+    pub(crate) settings: ScorerSettings,
 }
 
 /// What is kept of a prompt while its request is in flight: what the verifier records of it.
