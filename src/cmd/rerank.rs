@@ -57,8 +57,11 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     }
     out.remove_stale(&[store::EVALUATED])?;
     let read_patch = |idx: usize| ds.patch(idx).map(|p| p.into_owned());
-    let view =
-        report::CandidateView { details: scored.iter().map(|s| Some(&s.detail)).collect(), patch: Some(&read_patch) };
+    let view = report::CandidateView {
+        details: scored.iter().map(|s| Some(&s.detail)).collect(),
+        patch: Some(&read_patch),
+        samples: samples_view(&ds, &scored, generation.as_ref()),
+    };
     report::write_reports(&mut out, &m, &info, &table, &selected, &view)?;
 
     let mut facts = vec![format!("{}; scorer {}", report::summary::counts(&m), info.scorer_name())];
@@ -76,4 +79,29 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     }
     facts.push(out.summary());
     finish(&m, &info, &facts, &cfg.output)
+}
+
+/// Each candidate's samples for report.html (grid order): the generations.jsonl lines of its
+/// instance and run that read its prompt (`prompt_ids`), by sample index.
+fn samples_view(
+    ds: &crate::input::Dataset,
+    scored: &[Scored],
+    generation: Option<&crate::score::generative::GenOutcome>,
+) -> Vec<Vec<report::html::data::SampleView>> {
+    use std::collections::HashMap;
+    let mut out: Vec<Vec<report::html::data::SampleView>> = vec![Vec::new(); scored.len()];
+    let Some(g) = generation else { return out };
+    let inst: HashMap<&str, usize> = ds.grid.instances.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+    let runs: HashMap<&str, usize> = ds.grid.runs.iter().enumerate().map(|(r, s)| (s.as_str(), r)).collect();
+    for l in &g.lines {
+        let (Some(&i), Some(&r)) = (inst.get(l.instance_id.as_str()), runs.get(l.run.as_str())) else { continue };
+        let idx = ds.grid.idx(i, r);
+        if scored[idx].detail.prompt_ids.as_deref() == Some(l.prompt_ids.as_str()) {
+            out[idx].push(report::html::data::SampleView::new(l.sample, l.verdict, &l.end, &l.text));
+        }
+    }
+    for s in out.iter_mut() {
+        s.sort_by_key(|v| v.k);
+    }
+    out
 }

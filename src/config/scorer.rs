@@ -93,6 +93,21 @@ pub(super) fn verifier_choice(model: &str, a: &cli::ModelArgs, seed: u64) -> Res
     if e.request_timeout == 0 {
         bail!("--request-timeout must be at least 1 second");
     }
+    if e.endpoint_api == crate::score::remote::ApiChoice::Chat {
+        use crate::prompt::Preset;
+        match &v.generation {
+            Some(g) if g.verdict == crate::score::Verdict::Parse => {}
+            _ => bail!(
+                "--endpoint-api chat gives text, not answer-token log-probabilities: it serves a judge that reasons first and whose verdict is parsed (--generate N --verdict parse)"
+            ),
+        }
+        if !matches!(v.prompt.preset, Preset::Cot | Preset::Template) {
+            bail!(
+                "--endpoint-api chat sends messages: use --preset cot or --template FILE (the {:?} preset's prompt is a prefix of an answer, not turns)",
+                v.prompt.preset
+            );
+        }
+    }
     let engine = EngineSettings {
         endpoints: e.endpoints.clone(),
         served_model: e.served_model.clone(),

@@ -67,7 +67,7 @@ impl Prompter {
         let shows = Shows { trajectory: has_trajectory, issue: issue_shown, patch: patch_view };
         let (text, ids) = render(&msgs)?;
         let Some(limit) = self.limit.filter(|l| ids.len() > l.tokens) else {
-            return Ok(Prompt { text, ids, truncated: false, cut: None, shows, privileged: Vec::new() });
+            return Ok(Prompt { text, ids, truncated: false, cut: None, shows, privileged: Vec::new(), turns: None });
         };
         let max = limit.tokens;
         // Drop `k` messages after the task, the oldest first; the fewest that fit.
@@ -104,6 +104,6 @@ impl Prompter {
             }
         }
         let cut = Some(super::Cut { removed: ids.len().saturating_sub(best.1.len()), what: "messages".into() });
-        Ok(Prompt { text: best.0, ids: best.1, truncated: true, cut, shows, privileged: Vec::new() })
+        Ok(Prompt { text: best.0, ids: best.1, truncated: true, cut, shows, privileged: Vec::new(), turns: None })
     }
 }

@@ -97,6 +97,9 @@ pub(crate) struct Prompt {
     /// The privileged inputs it holds (`privileged`): what its template reads
     /// (`dataset.test_patch`), the dataset fields found in its text (`test_patch`).
     pub(crate) privileged: Vec<String>,
+    /// The turns its text renders (`cot` and `template` prompts that were not cut): what a
+    /// chat endpoint is sent instead of the text.
+    pub(crate) turns: Option<Vec<(String, String)>>,
 }
 
 pub(crate) struct Prompter {
@@ -364,32 +367,10 @@ impl Prompter {
                 Ok(text[..cut + "<judgement>".len()].to_string())
             }
             Preset::Chat => unreachable!("build() renders chat prompts in chat.rs"),
-            Preset::Template => {
-                let (user, _) = self.user.as_ref().ok_or_else(|| anyhow!("the template preset needs --template"))?;
-                let log = match (condensed_user, traj) {
-                    (Some(cut), _) => cut.to_string(),
-                    (None, Some(t)) if !t.messages.is_empty() => swegym::strip_icl(&swegym::format_traj(&t.messages)),
-                    _ => String::new(),
-                };
-                let vars = user::Vars {
-                    issue: j.problem().unwrap_or(""),
-                    trajectory: &log,
-                    messages: traj.map_or(&[][..], |t| &t.messages[..]),
-                    patch,
-                    instance_id: j.who.0,
-                    run: j.who.1,
-                    dataset: j.row,
-                };
-                self.template.render(&[("user", &user.render(&vars)?)], true)
-            }
-            Preset::Cot => {
-                let msgs = match traj {
-                    Some(t) if !t.messages.is_empty() => t.messages.clone(),
-                    _ => j.issue.map(|i| vec![Message::new("user", i)]).unwrap_or_default(),
-                };
-                let log = swegym::strip_icl(&swegym::format_traj(&msgs));
-                let user = cot::user_message(&log, patch);
-                self.template.render(&[("system", swegym::SYSTEM), ("user", &user)], true)
+            Preset::Cot | Preset::Template => {
+                let turns = self.turns(j, condensed_user)?;
+                let refs: Vec<(&str, &str)> = turns.iter().map(|(r, c)| (r.as_str(), c.as_str())).collect();
+                self.template.render(&refs, true)
             }
             Preset::SweLego => {
                 let msgs = match traj {
@@ -408,6 +389,43 @@ impl Prompter {
                 let text = self.template.render(&[("system", swegym::SYSTEM), ("user", &user)], true)?;
                 Ok(text + "<judgement>")
             }
+        }
+    }
+
+    /// The turns a `cot` or `template` prompt renders through the chat template (with its
+    /// generation prompt): what a chat endpoint is sent (`Prompt::turns`). `log`: the
+    /// template's trajectory as cut to fit, when it was.
+    fn turns(&self, j: &Judged, log: Option<&str>) -> Result<Vec<(String, String)>> {
+        let traj = j.traj;
+        match self.preset {
+            Preset::Cot => {
+                let msgs = match traj {
+                    Some(t) if !t.messages.is_empty() => t.messages.clone(),
+                    _ => j.issue.map(|i| vec![Message::new("user", i)]).unwrap_or_default(),
+                };
+                let log = swegym::strip_icl(&swegym::format_traj(&msgs));
+                let user = cot::user_message(&log, j.patch);
+                Ok(vec![("system".into(), swegym::SYSTEM.into()), ("user".into(), user)])
+            }
+            Preset::Template => {
+                let (user, _) = self.user.as_ref().ok_or_else(|| anyhow!("the template preset needs --template"))?;
+                let log = match (log, traj) {
+                    (Some(cut), _) => cut.to_string(),
+                    (None, Some(t)) if !t.messages.is_empty() => swegym::strip_icl(&swegym::format_traj(&t.messages)),
+                    _ => String::new(),
+                };
+                let vars = user::Vars {
+                    issue: j.problem().unwrap_or(""),
+                    trajectory: &log,
+                    messages: traj.map_or(&[][..], |t| &t.messages[..]),
+                    patch: j.patch,
+                    instance_id: j.who.0,
+                    run: j.who.1,
+                    dataset: j.row,
+                };
+                Ok(vec![("user".into(), user.render(&vars)?)])
+            }
+            p => bail!("the {p:?} preset's prompt is not a list of turns"),
         }
     }
 
@@ -455,7 +473,11 @@ impl Prompter {
             }
             let patch_view = if add { PatchView::Added } else { PatchView::Shown };
             let shows = Shows { trajectory: has_trajectory, issue: issue_shown, patch: patch_view };
-            return Ok(Prompt { text, ids, truncated: cut.is_some(), cut, shows, privileged: Vec::new() });
+            let turns = match self.preset {
+                Preset::Cot | Preset::Template if cut.is_none() => Some(self.turns(&j, None)?),
+                _ => None,
+            };
+            return Ok(Prompt { text, ids, truncated: cut.is_some(), cut, shows, privileged: Vec::new(), turns });
         }
     }
 

@@ -131,7 +131,7 @@ impl Prompter {
         };
         let (text, ids) = self.render_pair(issue, (&a.log, &a.patch), (&b.log, &b.patch))?;
         let Some(limit) = self.limit.filter(|l| ids.len() > l.tokens) else {
-            return Ok(Prompt { text, ids, truncated: false, cut: None, shows, privileged: Vec::new() });
+            return Ok(Prompt { text, ids, truncated: false, cut: None, shows, privileged: Vec::new(), turns: None });
         };
         let (max, full) = (limit.tokens, ids.len());
         let too_long = |need| TooLong { need, limit, what: "the issue, both patches and the prompt's frame" };
@@ -151,7 +151,7 @@ impl Prompter {
             let (text, ids) = self.render_pair(issue, (&log_a, &a.patch), (&log_b, &b.patch))?;
             if ids.len() <= max {
                 let cut = Some(super::Cut { removed: full.saturating_sub(ids.len()), what: "logs".into() });
-                return Ok(Prompt { text, ids, truncated: true, cut, shows, privileged: Vec::new() });
+                return Ok(Prompt { text, ids, truncated: true, cut, shows, privileged: Vec::new(), turns: None });
             }
             if ka == 0 && kb == 0 {
                 return Err(too_long(ids.len()).into());

@@ -76,6 +76,8 @@ pub(crate) fn privileged_lines<'a>(details: impl IntoIterator<Item = &'a Verifie
 pub(crate) struct CandidateView<'a> {
     pub(crate) details: Vec<Option<&'a VerifierDetail>>,
     pub(crate) patch: html::data::PatchSource<'a>,
+    /// A reasoning judge's samples of each candidate (grid order; empty where none).
+    pub(crate) samples: Vec<Vec<html::data::SampleView>>,
 }
 
 /// Writes report.json, report.md, report.html, instances.csv and, with labels, report.csv,
@@ -98,7 +100,7 @@ pub(crate) fn write_reports(
     // The page (tens of MB at RL scale) and the PNGs are the two expensive renders: side by side.
     let (page, pngs) = rayon::join(
         || {
-            let data = html::data::build(t, selected, &view.details, view.patch);
+            let data = html::data::build(t, selected, &view.details, view.patch, &view.samples);
             let settings = info.scorer.map(|s| serde_json::to_string_pretty(s).expect("settings serialize"));
             html::page("swerm report", &md, &figures, settings.as_deref(), Some(&data))
         },

@@ -304,7 +304,8 @@ impl SideStores {
             o.cost.kept = st.finish(std::mem::take(&mut o.lines))?.1;
         }
         if let (Some(st), Some(o)) = (self.generations, produced.generation.as_mut()) {
-            o.cost.kept = st.finish(std::mem::take(&mut o.lines))?.1;
+            // The whole store stays in `o.lines` (report.html shows each candidate's samples).
+            (o.lines, o.cost.kept) = st.finish(std::mem::take(&mut o.lines))?;
         }
         Ok(())
     }

@@ -443,7 +443,16 @@ fn inspect_says_what_a_checkpoint_expects() {
     };
     let moe = inspect(&tiny("qwen3-moe"));
     assert_eq!((moe["architecture"].as_str(), moe["kind"].as_str()), (Some("Qwen3MoeForCausalLM"), Some("causal")));
-    assert_eq!(fits(&moe), ["--preset swegym", "--preset r2egym", "--preset swelego", "--pairwise"]);
+    assert_eq!(
+        fits(&moe),
+        [
+            "--preset swegym",
+            "--preset r2egym",
+            "--preset swelego",
+            "--pairwise",
+            "--preset cot --generate N (or --template FILE)"
+        ]
+    );
     // The ids are the tokenizer's: " YES" = 14080, " NO" = 5664 (docs/spec/verifiers.md).
     let swegym = moe["answers"].as_array().unwrap().iter().find(|a| a["preset"] == "swegym").unwrap();
     assert_eq!((&swegym["yes"][0][1], &swegym["no"][0][1]), (&json!(14080), &json!(5664)));

@@ -479,6 +479,40 @@ fn a_served_reasoning_judge_writes_the_local_samples() {
         .map(|(k, _)| &k.2)
         .collect();
     assert!(requests.iter().any(|b| b["n"] == 2) && requests.iter().any(|b| b["n"] == 1), "{requests:?}");
+    // The chat API (messages, text back, the parse verdict): the local greedy samples too.
+    let (chat_local, chat) = (d.path().join("chat-local"), d.path().join("chat"));
+    let parse = [&cot[..], &["--verdict", "parse"]].concat();
+    ok(&swerm_s(&score_args(&inputs, &chat_local, &[&parse[..], &["--device", "cpu", "--dtype", "f32"]].concat())));
+    ok(&swerm_s(&score_args(
+        &inputs,
+        &chat,
+        &[&parse[..], &["--endpoint", &r.url, "--endpoint-api", "chat"]].concat(),
+    )));
+    let (want, got) = (gens(&chat_local), gens(&chat));
+    assert_eq!(got.len(), want.len());
+    // A chat endpoint returns text, which swerm tokenizes again: the text is the same.
+    for (k, w) in &want {
+        assert_eq!((&got[k]["text"], &got[k]["end"]), (&w["text"], &w["end"]), "{k:?}");
+    }
+    assert_eq!(read_json(&chat.join("scores.settings.json"))["scorer"]["engine"], "tiny-engine (chat)");
+    // A prefill judge or the logprob verdict cannot read text: refused before any request.
+    let e = fails(&[
+        "score",
+        &inputs[0],
+        "--model",
+        &fixture(MODEL),
+        "--preset",
+        "cot",
+        "--generate",
+        "8",
+        "--endpoint",
+        &r.url,
+        "--endpoint-api",
+        "chat",
+        "-o",
+        d.path().join("x").to_str().unwrap(),
+    ]);
+    assert!(e.contains("--verdict parse"), "{e}");
     // An engine that reads 3 prompt tokens fewer than sent (request 1: the probe is 0).
     let short = replay_book(book, Faults { short_read: Some(1), ..Faults::default() });
     let out = d.path().join("short");

@@ -160,3 +160,40 @@ fn bad_generation_settings_are_refused() {
     assert!(err.contains("classification head"), "{err}");
     let _ = fs::remove_dir_all(&o);
 }
+
+/// rerank with a reasoning judge: report.html's candidate view carries each candidate's
+/// samples (verdict, how it ended, the end of its text), and the summary their cost.
+#[test]
+fn report_html_shows_the_samples() {
+    let d = tempfile::tempdir().unwrap();
+    let o = d.path().join("o");
+    let out = ok(&swerm(&[
+        "rerank",
+        &tiny("trajectories.jsonl"),
+        "--model",
+        &tiny("qwen3"),
+        "--preset",
+        "cot",
+        "--generate",
+        "12",
+        "--temperature",
+        "0.8",
+        "--samples",
+        "2",
+        "--verdict",
+        "parse",
+        "-o",
+        o.to_str().unwrap(),
+    ]));
+    assert!(out.contains("reasoning (generate 12, T 0.8, 2 samples, parse): 6 samples now"), "{out}");
+    let html = fs::read_to_string(o.join("report.html")).unwrap();
+    let gens = jsonl_file(&o.join("generations.jsonl"));
+    assert_eq!(gens.len(), 6);
+    for g in &gens {
+        let view = serde_json::json!({"k": g["sample"], "v": g["verdict"], "e": g["end"], "x": g["text"]});
+        // The page embeds its data as JSON (with `<` escaped for the script element).
+        let text = view.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
+        assert!(html.contains(&text), "{text} not in report.html");
+    }
+    assert!(html.contains("Samples of "));
+}

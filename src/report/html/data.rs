@@ -100,6 +100,37 @@ pub(crate) struct Cand {
     pub(crate) sm: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) si: Option<usize>,
+    /// A reasoning judge's samples (generations.jsonl).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) g: Vec<SampleView>,
+}
+
+/// One sample of a reasoning judge as the candidate view shows it: its index, verdict, how it
+/// ended, and the end of its text (where the verdict is), at most [`SAMPLE_CHARS`] characters.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct SampleView {
+    pub(crate) k: usize,
+    pub(crate) v: Option<f64>,
+    pub(crate) e: String,
+    pub(crate) x: String,
+}
+
+/// The most characters of a sample's text the page carries (its end: the verdict is there).
+pub(crate) const SAMPLE_CHARS: usize = 2000;
+
+impl SampleView {
+    pub(crate) fn new(k: usize, verdict: Option<f64>, end: &str, text: &str) -> Self {
+        let n = text.chars().count();
+        let x = match n > SAMPLE_CHARS {
+            true => format!(
+                "[… {} characters before]{}",
+                n - SAMPLE_CHARS,
+                text.chars().skip(n - SAMPLE_CHARS).collect::<String>()
+            ),
+            false => text.to_string(),
+        };
+        SampleView { k, v: verdict, e: end.to_string(), x }
+    }
 }
 
 /// Builds the page's data. `details[idx]` is a candidate's verifier record where one exists
@@ -109,11 +140,13 @@ pub(crate) fn build<'a>(
     selected: &[usize],
     details: &[Option<&VerifierDetail>],
     patch: PatchSource,
+    samples: &[Vec<SampleView>],
 ) -> Data<'a> {
     let labeled = t.label().iter().any(|l| l.is_some());
     // The first candidate (flat index) of each distinct patch, in page order.
     let mut reps: Vec<usize> = Vec::new();
-    let rows: Vec<Row> = (0..t.grid().instances.len()).map(|i| row(t, i, selected[i], details, &mut reps)).collect();
+    let rows: Vec<Row> =
+        (0..t.grid().instances.len()).map(|i| row(t, i, selected[i], details, samples, &mut reps)).collect();
     let (patches, patches_note) = match patch {
         Some(read) => read_patches(&rows, &reps, read),
         None => (
@@ -129,6 +162,7 @@ fn row<'a>(
     i: usize,
     pick: usize,
     details: &[Option<&VerifierDetail>],
+    samples: &[Vec<SampleView>],
     reps: &mut Vec<usize>,
 ) -> Row<'a> {
     let order = ranking(t, i);
@@ -150,7 +184,7 @@ fn row<'a>(
                     }
                 }
             });
-            cand(t, idx, p, details[idx])
+            cand(t, idx, p, details[idx], samples.get(idx).cloned().unwrap_or_default())
         })
         .collect();
     let tie = tie_at(t, i);
@@ -172,7 +206,7 @@ fn row<'a>(
     }
 }
 
-fn cand(t: &ScoreTable, idx: usize, p: Option<usize>, d: Option<&VerifierDetail>) -> Cand {
+fn cand(t: &ScoreTable, idx: usize, p: Option<usize>, d: Option<&VerifierDetail>, g: Vec<SampleView>) -> Cand {
     let r = t.grid().coords(idx).1;
     Cand {
         r,
@@ -190,6 +224,7 @@ fn cand(t: &ScoreTable, idx: usize, p: Option<usize>, d: Option<&VerifierDetail>
         pv: d.and_then(|d| d.privileged.as_ref()).map(|p| p.join(", ")),
         sm: d.and_then(|d| d.samples),
         si: d.and_then(|d| d.invalid_samples),
+        g,
         po: d.is_some_and(|d| d.trajectory == Some(false)).then_some(true),
     }
 }
@@ -296,7 +331,7 @@ mod tests {
         let t = table();
         let selected = crate::select::select(&t);
         let read = |idx: usize| Ok(format!("patch of {idx}"));
-        let d = build(&t, &selected, &[None; 8], Some(&read));
+        let d = build(&t, &selected, &[None; 8], Some(&read), &[]);
         let r0 = &d.rows[0];
         assert_eq!(
             (r0.pick, r0.solvable, r0.resolved),
@@ -319,7 +354,7 @@ mod tests {
         assert_eq!(d.patches[r0.cands[0].p.unwrap()].as_deref(), Some("patch of 0"));
         assert_eq!(d.patches[r1.cands[1].p.unwrap()].as_deref(), Some("patch of 7"));
         assert!(d.patches_note.is_none());
-        let scores_only = build(&t, &selected, &[None; 8], None);
+        let scores_only = build(&t, &selected, &[None; 8], None, &[]);
         assert!(scores_only.patches.iter().all(Option::is_none) && scores_only.patches_note.is_some());
     }
 
@@ -346,7 +381,7 @@ mod tests {
         let selected = crate::select::select(&t);
         let size = PATCH_MAX - 64;
         let read = |idx: usize| Ok(format!("{idx:>8}{}", " ".repeat(size - 8)));
-        let d = build(&t, &selected, &vec![None; 2 * n], Some(&read));
+        let d = build(&t, &selected, &vec![None; 2 * n], Some(&read), &[]);
         let kept = d.patches.iter().filter(|p| p.is_some()).count();
         assert_eq!(kept, PATCH_BUDGET / size);
         let last = &d.rows[n - 1];

@@ -227,6 +227,19 @@
       box.appendChild(text === null ? h("p", { class: "warn", text: "Patch not in this page: " + (D.patches_note || "") }) : diff(text));
       sec.appendChild(box);
     });
+    // A reasoning judge's samples: each candidate's, in rank order.
+    r.cands.forEach(function (c, i) {
+      if (!c.g || !c.g.length) return;
+      const box = h("div", { class: "samples", "data-run": D.runs[c.r] }, [
+        h("h3", { text: "Samples of " + D.runs[c.r] + (i === 0 ? "  ★ picked" : "") }),
+      ]);
+      c.g.forEach(function (g) {
+        const head = "sample " + g.k + ": verdict " + (g.v === null || g.v === undefined ? "none" : fmt(g.v)) + " (ended: " + g.e + ")";
+        box.appendChild(h("p", { class: "facts", text: head }));
+        box.appendChild(h("pre", { class: "sample", text: g.x }));
+      });
+      sec.appendChild(box);
+    });
   }
 
   function render() {

@@ -102,6 +102,21 @@ impl Generative {
     pub(crate) fn served(s: &JudgeSettings, e: &crate::score::remote::EngineSettings) -> Result<Self> {
         let Some(spec) = s.generation.clone() else { bail!("a reasoning judge needs --generate") };
         let ck = s.model.locate(false)?;
+        if e.api == crate::score::remote::ApiChoice::Chat {
+            let parts = crate::score::remote::Remote::connect_chat(s, e)?;
+            let writer = served::Served::chat(&parts);
+            crate::console::info(&writer.describe());
+            return Ok(Generative {
+                writer: Writer::Served(writer),
+                prompter: parts.prompter,
+                reading: Reading::Answers([0, 0]),
+                spec,
+                settings: parts.settings,
+                batch_tokens: usize::MAX,
+                eos: ck.eos_ids()?,
+                rope: None,
+            });
+        }
         let parts = crate::score::remote::Remote::connect(s, e)?.into_parts();
         let writer = served::Served::new(&parts, &spec)?;
         crate::console::info(&writer.describe());

@@ -14,9 +14,20 @@
 //! swerm's: sampled runs on an engine differ from the local ones (another scorer: `engine` in the
 //! identity); greedy ones are the same tokens (scripts/engine-check.sh, section 8).
 //!
+//! OpenAI-compatible chat endpoints (`--endpoint-api chat`: vLLM, SGLang or a hosted API, the
+//! key from the environment) take the prompt's turns (`cot`, `--template`; a prompt cut to fit
+//! cannot be sent as turns and is refused) with the standard parameters only, and give text:
+//! the `parse` verdict alone applies. The text is tokenized with `--model`'s tokenizer for
+//! generations.jsonl. Decision: a server that moves the reasoning into `reasoning_content` (or
+//! `reasoning`: a reasoning parser is on) is an error, since the verdict rule reads the text
+//! after the reasoning and a judge that only sees `content` scores every candidate alike; so is
+//! a response whose every sample has no text. A `stop` finish is `eos` without `--stop`
+//! strings, else `stop` (the API does not say which).
+//!
 //! Engines are checked, not trusted: each response's `usage.prompt_tokens` must equal the
-//! prompt's length, and a response without the generated token ids is an error naming the
-//! cause. SGLang and OpenAI-compatible chat endpoints are not served yet (refused at start).
+//! prompt's length (for a chat endpoint: `--model` must be the served model, whose chat
+//! template the server applies), and a response without the generated token ids is an error
+//! naming the cause. SGLang's native `/generate` is not served yet (refused at start).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,11 +37,12 @@ use serde_json::{Value, json};
 
 use super::{GenLine, Generative, Work};
 use crate::model::generate::End;
-use crate::score::remote::{Api, Client, Failure, Parts};
+use crate::score::remote::{Api, ChatParts, Client, Failure, Parts};
 use crate::score::settings::{GenerationSpec, Verdict};
 
 pub(crate) struct Served {
-    endpoints: Vec<(Client, Api)>,
+    /// Each endpoint, with the API that reads answers there (`None`: a chat endpoint).
+    endpoints: Vec<(Client, Option<Api>)>,
     model: String,
     answer: [u32; 2],
     concurrency: usize,
@@ -46,6 +58,7 @@ struct Request {
 }
 
 /// One sample as the engine wrote it.
+#[derive(Debug)]
 struct Sample {
     tokens: Vec<u32>,
     finish: String,
@@ -65,7 +78,7 @@ impl Served {
             bail!("--stop {:?} is the answer marker: the logprob verdict reads the answer after it", spec.marker);
         }
         Ok(Served {
-            endpoints: p.endpoints.clone(),
+            endpoints: p.endpoints.iter().map(|(c, a)| (c.clone(), Some(*a))).collect(),
             model: p.model.clone(),
             answer: p.answer,
             concurrency: p.concurrency.max(1),
@@ -73,9 +86,22 @@ impl Served {
         })
     }
 
+    /// Chat endpoints (`--endpoint-api chat`).
+    pub(crate) fn chat(p: &ChatParts) -> Self {
+        Served {
+            endpoints: p.clients.iter().map(|c| (c.clone(), None)).collect(),
+            model: p.model.clone(),
+            answer: [0, 0],
+            concurrency: p.concurrency,
+            max_len: p.max_len,
+        }
+    }
+
     pub(crate) fn describe(&self) -> String {
         let urls: Vec<&str> = self.endpoints.iter().map(|(c, _)| c.url.as_str()).collect();
-        format!("generating with {:?} on {} (/v1/completions)", self.model, urls.join(", "))
+        let api =
+            if self.endpoints.iter().all(|(_, a)| a.is_none()) { "/v1/chat/completions" } else { "/v1/completions" };
+        format!("generating with {:?} on {} ({api})", self.model, urls.join(", "))
     }
 
     /// The seed of sample 0 of a prompt (`digest`: its ids'); sample k's is this plus k. 31 bits,
@@ -145,11 +171,13 @@ impl Served {
         &self,
         g: &Generative,
         c: &Client,
-        api: Api,
-        (p, digest, _): &Work,
+        api: Option<Api>,
+        work: &Work,
         r: &Request,
         who: (&str, &str),
     ) -> Result<Vec<GenLine>> {
+        let Some(api) = api else { return self.one_chat(g, c, work, r, who) };
+        let (p, digest, _) = work;
         let what = || format!("{}: instance {} of run {}", c.url, who.0, who.1);
         let samples: Vec<Sample> = if g.reads_at_once(p) {
             r.ks.iter().map(|_| Sample { tokens: Vec::new(), finish: "marker".into() }).collect()
@@ -181,6 +209,52 @@ impl Served {
                 _ => None,
             };
             lines.push(g.line(who, k, digest, s.tokens, end, answer)?);
+        }
+        Ok(lines)
+    }
+
+    /// One chat request (`n` samples of the prompt's turns) and each sample's parsed verdict.
+    fn one_chat(
+        &self,
+        g: &Generative,
+        c: &Client,
+        (p, digest, _): &Work,
+        r: &Request,
+        who: (&str, &str),
+    ) -> Result<Vec<GenLine>> {
+        let what = || format!("{}: instance {} of run {}", c.url, who.0, who.1);
+        let Some(turns) = &p.turns else {
+            bail!(
+                "{}: its prompt was cut to fit the token limit, and a chat endpoint takes whole turns: raise --max-tokens, or serve the judge with completions (without --endpoint-api chat)",
+                what()
+            );
+        };
+        let messages: Vec<Value> =
+            turns.iter().map(|(role, content)| json!({"role": role, "content": content})).collect();
+        let spec = &g.spec;
+        let mut body = json!({
+            "model": self.model, "messages": messages, "n": r.ks.len(), "max_tokens": spec.max_new,
+            "temperature": spec.temperature, "top_p": spec.top_p,
+        });
+        if !spec.stop.is_empty() {
+            body["stop"] = json!(spec.stop);
+        }
+        if let Some(s) = r.seed {
+            body["seed"] = s.into();
+        }
+        let v = post(c, "/v1/chat/completions", &body).map_err(|m| anyhow!("{}: {m}", what()))?;
+        check_prompt_tokens(&v, p.ids.len()).map_err(|m| {
+            anyhow!("{}: {m} (a chat endpoint applies its own chat template: --model must be the served model)", what())
+        })?;
+        let texts = chat_texts(&v, r.ks.len()).map_err(|m| anyhow!("{}: {m}", what()))?;
+        let mut lines = Vec::with_capacity(texts.len());
+        for (&k, (text, finish)) in r.ks.iter().zip(texts) {
+            let end = match finish.as_str() {
+                "length" => End::Length,
+                "stop" if spec.stop.is_empty() => End::Eos,
+                _ => End::Stop,
+            };
+            lines.push(g.line(who, k, digest, g.prompter.encode(&text)?, end, None)?);
         }
         Ok(lines)
     }
@@ -245,6 +319,38 @@ fn check_prompt_tokens(v: &Value, sent: usize) -> Result<(), String> {
     }
 }
 
+/// The text and finish reason of each of the `n` samples of a chat response, by choice index;
+/// refused: the reasoning moved into `reasoning_content` (or `reasoning`), or no text at all.
+fn chat_texts(v: &Value, n: usize) -> Result<Vec<(String, String)>, String> {
+    let choices = v.get("choices").and_then(Value::as_array).ok_or("the response has no `choices`")?;
+    let mut out: Vec<Option<(String, String)>> = (0..n).map(|_| None).collect();
+    for c in choices {
+        let i = c.get("index").and_then(Value::as_u64).ok_or("a choice has no `index`")? as usize;
+        let m = c.get("message").ok_or("a choice has no `message`")?;
+        let reasoning = ["reasoning_content", "reasoning"]
+            .iter()
+            .find(|k| m.get(**k).and_then(Value::as_str).is_some_and(|t| !t.is_empty()));
+        if let Some(k) = reasoning {
+            return Err(format!(
+                "the server moved the judge's reasoning into `{k}` (a reasoning parser is on): the verdict is read from the whole text after the reasoning, so start the server without --reasoning-parser"
+            ));
+        }
+        let text = m.get("content").and_then(Value::as_str).unwrap_or("").to_string();
+        let finish = c.get("finish_reason").and_then(Value::as_str).unwrap_or("").to_string();
+        let slot = out.get_mut(i).ok_or(format!("a choice has index {i}, past the {n} asked for"))?;
+        *slot = Some((text, finish));
+    }
+    let out: Vec<(String, String)> = out
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| s.ok_or(format!("the response has no choice {i} of the {n} asked for")))
+        .collect::<Result<_, _>>()?;
+    if out.iter().all(|(t, _)| t.is_empty()) {
+        return Err(format!("none of the {n} samples has any text in `message.content`: the answers are missing"));
+    }
+    Ok(out)
+}
+
 /// The `n` samples of a completion response, by choice index.
 fn samples(v: &Value, n: usize) -> Result<Vec<Sample>, String> {
     let choices = v.get("choices").and_then(Value::as_array).ok_or("the response has no `choices`")?;
@@ -266,4 +372,51 @@ fn samples(v: &Value, n: usize) -> Result<Vec<Sample>, String> {
         .enumerate()
         .map(|(i, s)| s.ok_or(format!("the response has no choice {i} of the {n} asked for")))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The chat shapes of vLLM 0.32 (`reasoning`; `reasoning_content` before) and of OpenAI:
+    /// text by index; the reasoning moved out of the text, or no text at all, refused with the
+    /// cause.
+    #[test]
+    fn chat_answers_and_what_is_refused() {
+        let v = json!({"choices": [
+            {"index": 1, "message": {"role": "assistant", "content": "<think>b</think>NO"}, "finish_reason": "stop"},
+            {"index": 0, "message": {"role": "assistant", "content": "YES", "reasoning": null}, "finish_reason": "length"},
+        ]});
+        let t = chat_texts(&v, 2).unwrap();
+        assert_eq!(
+            t,
+            [("YES".to_string(), "length".to_string()), ("<think>b</think>NO".to_string(), "stop".to_string())]
+        );
+        assert!(chat_texts(&v, 3).unwrap_err().contains("no choice 2"));
+        for k in ["reasoning_content", "reasoning"] {
+            let v = json!({"choices": [{"index": 0, "message": {"content": "YES", k: "the thinking"}}]});
+            let e = chat_texts(&v, 1).unwrap_err();
+            assert!(e.contains(k) && e.contains("reasoning parser"), "{e}");
+        }
+        let v =
+            json!({"choices": [{"index": 0, "message": {"content": null}}, {"index": 1, "message": {"content": ""}}]});
+        assert!(chat_texts(&v, 2).unwrap_err().contains("the answers are missing"));
+        let v = json!({"usage": {"prompt_tokens": 9}});
+        assert!(
+            check_prompt_tokens(&v, 10).unwrap_err().contains("reports reading 9 prompt tokens where swerm sent 10")
+        );
+        assert!(check_prompt_tokens(&json!({}), 10).is_err());
+    }
+
+    #[test]
+    fn completion_samples_by_index() {
+        let v = json!({"choices": [
+            {"index": 1, "token_ids": [5, 6], "finish_reason": "stop"},
+            {"index": 0, "token_ids": [7], "finish_reason": "length"},
+        ]});
+        let s = samples(&v, 2).unwrap();
+        assert_eq!((s[0].tokens.clone(), s[1].tokens.clone()), (vec![7], vec![5, 6]));
+        let v = json!({"choices": [{"index": 0, "text": "x", "finish_reason": "length"}]});
+        assert!(samples(&v, 1).unwrap_err().contains("return_token_ids"));
+    }
 }

@@ -28,6 +28,10 @@ pub(crate) enum ApiChoice {
     /// SGLang's native API when `/v1/models` says the engine is SGLang.
     Auto,
     Fixed(Api),
+    /// An OpenAI-compatible `/v1/chat/completions` (vLLM, SGLang or a hosted API): messages in,
+    /// text out; only a reasoning judge whose verdict is parsed from its text can use it
+    /// (`generative::served`).
+    Chat,
 }
 
 /// One way of asking.
@@ -254,7 +258,12 @@ impl FromStr for ApiChoice {
             "sglang" => ApiChoice::Fixed(Api::Sglang),
             "sglang-score" => ApiChoice::Fixed(Api::SglangScore),
             "classify" => ApiChoice::Fixed(Api::Classify),
-            _ => return Err(format!("{s:?}: expected auto, vllm, prompt-logprobs, sglang, sglang-score or classify")),
+            "chat" => ApiChoice::Chat,
+            _ => {
+                return Err(format!(
+                    "{s:?}: expected auto, vllm, prompt-logprobs, sglang, sglang-score, classify or chat"
+                ));
+            }
         })
     }
 }

@@ -171,6 +171,39 @@ impl Remote {
         }
     }
 
+    /// Endpoints for a chat API (`--endpoint-api chat`: a reasoning judge whose verdict is
+    /// parsed from text): each checked to serve one model (`/v1/models`, or `--served-model`);
+    /// no answer-token probe (a chat API gives text). Its identity names the served model and
+    /// the chat API (the server applies its own chat template).
+    pub(crate) fn connect_chat(v: &JudgeSettings, e: &EngineSettings) -> Result<ChatParts> {
+        let ck = v.model.locate(false)?;
+        let prompter = Prompter::new(&ck, &v.prompt)?;
+        let (mut clients, mut model, mut max_len) = (Vec::new(), None::<String>, None::<usize>);
+        for url in &e.endpoints {
+            let c = Client::new(url, e.timeout, e.retries, e.backoff, e.api_key.clone())?;
+            let served = probe::served(&c, e.served_model.as_deref())?;
+            if let Some(m) = &model
+                && *m != served.model
+            {
+                bail!(
+                    "{} serves {:?} but {} serves {m:?}: every --endpoint must serve one model",
+                    c.url,
+                    served.model,
+                    e.endpoints[0]
+                );
+            }
+            max_len = match (max_len, served.max_len) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            model = Some(served.model);
+            clients.push(c);
+        }
+        let Some(model) = model else { bail!("no --endpoint given") };
+        let settings = v.identity(Some(&format!("{model} (chat)")), "engine")?;
+        Ok(ChatParts { prompter, clients, model, concurrency: e.concurrency.max(1), max_len, settings })
+    }
+
     /// One line for people: which endpoints, which API.
     pub(crate) fn describe(&self) -> String {
         let each: Vec<String> = self.endpoints.iter().map(|(c, a)| format!("{} ({a})", c.url)).collect();
@@ -184,6 +217,16 @@ pub(crate) struct Parts {
     pub(crate) endpoints: Vec<(Client, Api)>,
     pub(crate) model: String,
     pub(crate) answer: [u32; 2],
+    pub(crate) concurrency: usize,
+    pub(crate) max_len: Option<usize>,
+    pub(crate) settings: ScorerSettings,
+}
+
+/// Chat endpoints, connected (`Remote::connect_chat`).
+pub(crate) struct ChatParts {
+    pub(crate) prompter: Prompter,
+    pub(crate) clients: Vec<Client>,
+    pub(crate) model: String,
     pub(crate) concurrency: usize,
     pub(crate) max_len: Option<usize>,
     pub(crate) settings: ScorerSettings,

@@ -74,6 +74,7 @@ pub(crate) fn api(
     answer: [u32; 2],
 ) -> Result<(Api, Answer)> {
     let tries: Vec<Api> = match choice {
+        ApiChoice::Chat => bail!("--endpoint-api chat gives text, not answer-token log-probabilities"),
         ApiChoice::Fixed(a) => vec![a],
         ApiChoice::Auto if served.engine.as_deref() == Some("sglang") => vec![Api::Sglang, Api::SglangScore],
         ApiChoice::Auto => vec![Api::VllmTokenIds, Api::PromptLogprobs],
