@@ -27,7 +27,11 @@
 //! Engines are checked, not trusted: each response's `usage.prompt_tokens` must equal the
 //! prompt's length (for a chat endpoint: `--model` must be the served model, whose chat
 //! template the server applies), and a response without the generated token ids is an error
-//! naming the cause. SGLang's native `/generate` is not served yet (refused at start).
+//! naming the cause. SGLang endpoints generate through its native `/generate` (`input_ids`,
+//! `sampling_params` with `sampling_seed` and `no_stop_trim`, `output_ids` back), one sample per
+//! request (`Served::any_sglang`), and read the answer after the marker with
+//! `token_ids_logprob`; that path is checked on SGLang's documented shapes only (no SGLang runs
+//! here).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,9 +71,9 @@ struct Sample {
 impl Served {
     pub(crate) fn new(p: &Parts, spec: &GenerationSpec) -> Result<Self> {
         for (c, api) in &p.endpoints {
-            if !matches!(api, Api::VllmTokenIds | Api::PromptLogprobs) {
+            if !matches!(api, Api::VllmTokenIds | Api::PromptLogprobs | Api::Sglang | Api::SglangScore) {
                 bail!(
-                    "--generate with --endpoint: {} answers through {api}; a reasoning judge is served by vLLM's /v1/completions only so far (score it here, without --endpoint)",
+                    "--generate with --endpoint: {} answers through {api}, which cannot generate (score it here, without --endpoint)",
                     c.url
                 );
             }
@@ -104,6 +108,13 @@ impl Served {
         format!("generating with {:?} on {} ({api})", self.model, urls.join(", "))
     }
 
+    /// Whether an endpoint is SGLang. Decision: its requests then carry one sample each
+    /// (`sampling_seed` = base + k), since how SGLang seeds the samples of one request with
+    /// `n` > 1 is not documented; one sample per request is reproducible whatever it does.
+    fn any_sglang(&self) -> bool {
+        self.endpoints.iter().any(|(_, a)| matches!(a, Some(Api::Sglang | Api::SglangScore)))
+    }
+
     /// The seed of sample 0 of a prompt (`digest`: its ids'); sample k's is this plus k. 31 bits,
     /// so that `base + k` fits every engine's integer seed.
     fn base_seed(g: &Generative, digest: &str) -> Option<u64> {
@@ -128,7 +139,7 @@ impl Served {
             let base = Self::base_seed(g, digest);
             if g.reads_at_once(p) {
                 reqs.push(Request { j, ks: ks.clone(), seed: None });
-            } else if ks.len() > 1 && ks.windows(2).all(|w| w[1] == w[0] + 1) {
+            } else if ks.len() > 1 && ks.windows(2).all(|w| w[1] == w[0] + 1) && !self.any_sglang() {
                 reqs.push(Request { j, ks: ks.clone(), seed: base.map(|b| b + ks[0] as u64) });
             } else {
                 reqs.extend(ks.iter().map(|&k| Request { j, ks: vec![k], seed: base.map(|b| b + k as u64) }));
@@ -181,6 +192,10 @@ impl Served {
         let what = || format!("{}: instance {} of run {}", c.url, who.0, who.1);
         let samples: Vec<Sample> = if g.reads_at_once(p) {
             r.ks.iter().map(|_| Sample { tokens: Vec::new(), finish: "marker".into() }).collect()
+        } else if matches!(api, Api::Sglang | Api::SglangScore) {
+            let body = sglang_request(&g.spec, &p.ids, r.seed);
+            let v = post(c, "/generate", &body).map_err(|m| anyhow!("{}: {m}", what()))?;
+            sglang_sample(&v, p.ids.len()).map(|s| vec![s]).map_err(|m| anyhow!("{}: {m}", what()))?
         } else {
             let body = self.request(&g.spec, &p.ids, r.ks.len(), r.seed);
             let v = post(c, "/v1/completions", &body).map_err(|m| anyhow!("{}: {m}", what()))?;
@@ -283,7 +298,7 @@ impl Served {
         if s.finish == "marker" {
             return End::Marker;
         }
-        if s.tokens.last().is_some_and(|t| g.eos.contains(t)) {
+        if s.finish == "eos" || s.tokens.last().is_some_and(|t| g.eos.contains(t)) {
             return End::Eos;
         }
         if s.finish == "stop" {
@@ -295,6 +310,61 @@ impl Served {
         }
         End::Length
     }
+}
+
+/// SGLang's native `/generate` for one sample of `ids` (docs/spec/engines.md): the stop strings
+/// kept in the output (`no_stop_trim`), special tokens kept, `sampling_seed` when sampled.
+fn sglang_request(spec: &GenerationSpec, ids: &[u32], seed: Option<u64>) -> Value {
+    let mut stop = spec.stop.clone();
+    if spec.verdict == Verdict::Logprob {
+        stop.push(spec.marker.clone());
+    }
+    let mut sp = json!({
+        "max_new_tokens": spec.max_new, "temperature": spec.temperature, "top_p": spec.top_p, "n": 1,
+        "stop": stop, "no_stop_trim": true, "skip_special_tokens": false,
+    });
+    if let Some(s) = seed {
+        sp["sampling_seed"] = s.into();
+    }
+    json!({"input_ids": ids, "sampling_params": sp})
+}
+
+/// The sample of a SGLang `/generate` response (an object, or a list of one): `output_ids`,
+/// `meta_info.finish_reason` (`{"type": "stop"|"length", "matched": ...}`; a matched token id is
+/// the end of sequence) and `meta_info.prompt_tokens`, which must equal what was sent.
+fn sglang_sample(v: &Value, sent: usize) -> Result<Sample, String> {
+    let v = match v {
+        Value::Array(a) if a.len() == 1 => &a[0],
+        Value::Array(a) => return Err(format!("the response holds {} samples where one was asked for", a.len())),
+        v => v,
+    };
+    match v.pointer("/meta_info/prompt_tokens").and_then(Value::as_u64) {
+        Some(n) if n as usize == sent => {}
+        Some(n) => {
+            return Err(format!(
+                "the engine reports reading {n} prompt tokens where swerm sent {sent}: it truncated or changed the prompt (engines do so silently), so its samples are not this prompt's"
+            ));
+        }
+        None => return Err(
+            "the response has no meta_info.prompt_tokens: swerm cannot tell whether the engine read the whole prompt"
+                .into(),
+        ),
+    }
+    let ids = v
+        .get("output_ids")
+        .and_then(Value::as_array)
+        .ok_or("the response has no `output_ids` (the generated token ids)")?;
+    let tokens: Vec<u32> = ids
+        .iter()
+        .map(|t| t.as_u64().map(|t| t as u32).ok_or("a token id is not a number"))
+        .collect::<Result<_, _>>()?;
+    let reason = v.pointer("/meta_info/finish_reason");
+    let finish = match reason.and_then(|r| r.get("type")).and_then(Value::as_str) {
+        Some("stop") if reason.and_then(|r| r.get("matched")).is_some_and(Value::is_number) => "eos",
+        Some(t) => t,
+        None => "",
+    };
+    Ok(Sample { tokens, finish: finish.to_string() })
 }
 
 /// A POST, retried while the failure may pass; the message says why it failed.
@@ -406,6 +476,29 @@ mod tests {
             check_prompt_tokens(&v, 10).unwrap_err().contains("reports reading 9 prompt tokens where swerm sent 10")
         );
         assert!(check_prompt_tokens(&json!({}), 10).is_err());
+    }
+
+    /// SGLang's `/generate` shapes (`GenerateReqInput`, `SamplingParams`, the response's
+    /// `output_ids` and `meta_info`): the request, a sample, an end of sequence, a short read.
+    #[test]
+    fn sglang_generation_shapes() {
+        let spec =
+            GenerationSpec::new(8, 0.7, 0.9, 3, vec!["END".into()], Verdict::Logprob, 2, "<judgement>".into()).unwrap();
+        let body = sglang_request(&spec, &[1, 2, 3], Some(41));
+        assert_eq!(body["input_ids"], json!([1, 2, 3]));
+        let sp = &body["sampling_params"];
+        assert_eq!((&sp["max_new_tokens"], &sp["n"], &sp["sampling_seed"]), (&json!(8), &json!(1), &json!(41)));
+        assert_eq!((&sp["stop"], &sp["no_stop_trim"]), (&json!(["END", "<judgement>"]), &json!(true)));
+        let v = json!({"text": "ab", "output_ids": [7, 8], "meta_info": {"prompt_tokens": 3, "completion_tokens": 2,
+                       "finish_reason": {"type": "length", "length": 2}}});
+        let s = sglang_sample(&v, 3).unwrap();
+        assert_eq!((s.tokens, s.finish.as_str()), (vec![7, 8], "length"));
+        let eos = json!([{"output_ids": [7], "meta_info": {"prompt_tokens": 3, "finish_reason": {"type": "stop", "matched": 151645}}}]);
+        assert_eq!(sglang_sample(&eos, 3).unwrap().finish, "eos");
+        let stop = json!({"output_ids": [7], "meta_info": {"prompt_tokens": 3, "finish_reason": {"type": "stop", "matched": "END"}}});
+        assert_eq!(sglang_sample(&stop, 3).unwrap().finish, "stop");
+        assert!(sglang_sample(&v, 5).unwrap_err().contains("reports reading 3 prompt tokens where swerm sent 5"));
+        assert!(sglang_sample(&json!({"meta_info": {"prompt_tokens": 3}}), 3).unwrap_err().contains("output_ids"));
     }
 
     #[test]
