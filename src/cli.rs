@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 mod args;
+mod choices;
 pub(crate) use args::*;
 
 #[derive(Parser, Debug)]

@@ -1,6 +1,7 @@
 //! The arguments of each subcommand (clap derive), and the groups they share (inputs, the
 //! verifier and engine settings, metrics, machine-readable output).
 
+use super::choices::choices;
 use crate::calibrate::Method;
 use crate::input::{Format, InputSpec};
 use crate::metrics::gate::Gate;
@@ -68,7 +69,8 @@ pub struct BenchArgs {
     #[arg(long, default_value = "auto")]
     pub(crate) device: DeviceSpec,
     /// auto (f32 on CPU, bf16 on CUDA), f32, bf16 or f16.
-    #[arg(long, default_value = "auto")]
+    #[arg(long, default_value = "auto", hide_possible_values = true,
+          value_parser = choices::<DTypeSpec>(&["auto", "f32", "bf16", "f16"]))]
     pub(crate) dtype: DTypeSpec,
     /// Keep only the first N decoder layers (quick runs of a big shape).
     #[arg(long)]
@@ -87,10 +89,12 @@ pub struct BenchArgs {
 #[derive(Args, Debug, Clone)]
 pub struct PromptArgs {
     /// Verifier prompt preset: swegym (SWE-Gym, SWE-RM), r2egym, swelego (SWE-Lego's
-    /// verifiers), or chat (the conversation and its tools through the chat template, no
-    /// question: for classification heads such as OpenHands' critic). `swerm inspect MODEL`
-    /// says which fit a checkpoint.
-    #[arg(long, default_value = "swegym")]
+    /// verifiers), chat (the conversation and its tools through the chat template, no
+    /// question: for classification heads such as OpenHands' critic), or cot (swerm's prompt
+    /// for a judge that reasons first: with --generate). `swerm inspect MODEL` says which fit a
+    /// checkpoint.
+    #[arg(long, default_value = "swegym", hide_possible_values = true,
+          value_parser = choices::<Preset>(&["swegym", "r2egym", "swelego", "chat", "cot"]))]
     pub(crate) preset: Preset,
     /// A Jinja template of your own as the user turn, rendered under the checkpoint's chat
     /// template (with its generation prompt) over issue, trajectory, messages, patch,
@@ -156,7 +160,8 @@ pub struct ModelArgs {
     #[arg(long, default_value = "auto")]
     pub(crate) device: DeviceSpec,
     /// auto (f32 on CPU, bf16 on CUDA), f32, bf16 or f16.
-    #[arg(long, default_value = "auto")]
+    #[arg(long, default_value = "auto", hide_possible_values = true,
+          value_parser = choices::<DTypeSpec>(&["auto", "f32", "bf16", "f16"]))]
     pub(crate) dtype: DTypeSpec,
     #[command(flatten)]
     pub(crate) engine: EngineArgs,
@@ -184,7 +189,8 @@ pub struct GenerateArgs {
     /// How the verdict is read: logprob (P(YES) over the answer tokens right after the answer
     /// marker, as a prefill verifier reads it) or parse (a JSON `reward`/`score`, else a YES/NO
     /// word, in the text after the reasoning).
-    #[arg(long, default_value = "logprob", value_name = "HOW", requires = "generate")]
+    #[arg(long, default_value = "logprob", value_name = "HOW", requires = "generate", hide_possible_values = true,
+          value_parser = choices::<crate::score::Verdict>(&["logprob", "parse"]))]
     pub(crate) verdict: crate::score::Verdict,
     /// The text after which the logprob verdict reads the answer.
     #[arg(long, default_value = "<judgement>", value_name = "TEXT", requires = "generate")]
@@ -210,7 +216,8 @@ pub struct EngineArgs {
     /// (/v1/score, renormalised over the two answers); or classify (vLLM's /classify, for a
     /// classification head: auto picks it when --model is one). Each answer's count of the
     /// prompt tokens the engine read must equal swerm's, else that candidate fails.
-    #[arg(long, default_value = "auto", value_name = "API")]
+    #[arg(long, default_value = "auto", value_name = "API", hide_possible_values = true,
+          value_parser = choices::<ApiChoice>(&["auto", "vllm", "prompt-logprobs", "sglang", "sglang-score", "classify", "chat"]))]
     pub(crate) endpoint_api: ApiChoice,
     /// Requests in flight per endpoint.
     #[arg(long, default_value_t = 16, value_name = "N")]
@@ -283,8 +290,9 @@ pub struct InputArgs {
     #[arg(required = true, value_name = "INPUT")]
     pub(crate) inputs: Vec<InputSpec>,
     /// Force the input format instead of detecting it per file: predictions, openhands,
-    /// sweagent, mini or chat.
-    #[arg(long)]
+    /// sweagent, mini, chat or acr.
+    #[arg(long, hide_possible_values = true,
+          value_parser = choices::<Format>(&["predictions", "openhands", "sweagent", "mini", "chat", "acr"]))]
     pub(crate) format: Option<Format>,
     /// The instance set (one id per line), e.g. a whole benchmark split: instances nobody
     /// attempted count as unresolved; records and labels for other instances are ignored (both
@@ -351,7 +359,8 @@ pub struct RerankArgs {
     pub(crate) weight: Vec<String>,
     /// The scale --combine sources are summed on: z (z-scores within each instance) or logit
     /// (probabilities only; a verifier's answer-logit difference when recorded).
-    #[arg(long, default_value = "z", value_name = "z|logit")]
+    #[arg(long, default_value = "z", value_name = "z|logit", hide_possible_values = true,
+          value_parser = choices::<Scale>(&["z", "logit"]))]
     pub(crate) scale: Scale,
     /// Order candidates tied on the top score by these sources, in turn. With --combine: its
     /// source names, then `run` (the run given earlier on the command line first, as the inputs
@@ -423,7 +432,7 @@ pub struct CalibrateArgs {
     #[command(flatten)]
     pub(crate) read_back: ReadBackArgs,
     /// temperature or platt [default: the lower cross-validated log loss].
-    #[arg(long)]
+    #[arg(long, hide_possible_values = true, value_parser = choices::<Method>(&["temperature", "platt"]))]
     pub(crate) method: Option<Method>,
     /// Folds of the cross-validation by instance.
     #[arg(long, default_value_t = 5)]

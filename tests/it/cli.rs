@@ -387,6 +387,34 @@ fn completions_and_man_pages_come_from_the_cli() {
     assert!(ok(&swerm(&["completions", "fish"])).contains("complete -c swerm"));
     let err = fails(&["completions", "tcsh"]);
     assert!(err.contains("tcsh"), "{err}");
+    // Options with a fixed set of values complete to those values, not to file names: bash's
+    // completion function asked as bash asks it (`_swerm CMD CUR PREV`), and zsh's and fish's
+    // scripts list them.
+    let d = tempfile::tempdir().unwrap();
+    let script = d.path().join("swerm.bash");
+    fs::write(&script, &bash).unwrap();
+    let offered = |cmd: &str, opt: &str| -> String {
+        let run = format!(
+            "source '{}'; COMP_WORDS=(swerm {cmd} {opt} ''); COMP_CWORD=3; COMP_LINE='swerm {cmd} {opt} '; COMP_POINT=${{#COMP_LINE}}; _swerm swerm '' {opt}; echo \"${{COMPREPLY[*]}}\"",
+            script.display()
+        );
+        let out = std::process::Command::new("bash").args(["-c", &run]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(offered("rerank", "--preset"), "swegym r2egym swelego chat cot");
+    assert_eq!(offered("score", "--dtype"), "auto f32 bf16 f16");
+    assert_eq!(offered("score", "--endpoint-api"), "auto vllm prompt-logprobs sglang sglang-score classify chat");
+    assert_eq!(offered("score", "--verdict"), "logprob parse");
+    assert_eq!(offered("rerank", "--format"), "predictions openhands sweagent mini chat acr");
+    assert_eq!(offered("rerank", "--scale"), "z logit");
+    assert_eq!(offered("calibrate", "--method"), "temperature platt");
+    let zsh = ok(&swerm(&["completions", "zsh"]));
+    assert!(zsh.contains(":PRESET:(swegym r2egym swelego chat cot)"), "zsh");
+    let fish = ok(&swerm(&["completions", "fish"]));
+    assert!(fish.contains("-l dtype") && fish.contains("bf16"), "fish");
+    // Parsing is each type's own: aliases pass, and a wrong value says what is expected.
+    let err = fails(&["rerank", "x", "--preset", "bogus", "-o", "o"]);
+    assert!(err.contains("invalid value 'bogus' for '--preset <PRESET>'") && err.contains("expected swegym"), "{err}");
     let page = ok(&swerm(&["man"]));
     assert!(page.contains(".TH swerm 1") && page.contains("rerank"), "{page}");
     let d = tempfile::tempdir().unwrap();
