@@ -204,6 +204,9 @@ pub(crate) struct Calibration {
     /// map to another scorer's scores is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) scorer: Option<crate::score::ScorerSettings>,
+    /// The score files it was fitted on, as absolute paths (`in_sample_for`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) fitted_on: Vec<String>,
 }
 
 impl Calibration {
@@ -238,6 +241,7 @@ impl Calibration {
             tried,
             instances: d.z.len(),
             candidates: z.len(),
+            fitted_on: Vec::new(),
             source,
             scorer: None,
         })

@@ -23,16 +23,48 @@ use crate::score::{ScoreTable, ScorerSettings};
 pub(crate) struct Applied {
     pub(crate) cal: Calibration,
     pub(crate) source: String,
+    /// Applied to the very scores it was fitted on (`eval` of its store): its ECE and Brier are
+    /// in-sample, and the reports say so.
+    pub(crate) in_sample: bool,
+}
+
+/// The absolute paths of a store's files from its `origin` (`a/scores.jsonl + b/scores.jsonl`).
+pub(crate) fn origin_files(origin: &str) -> Vec<String> {
+    origin
+        .split(" + ")
+        .map(|f| {
+            let p = std::path::Path::new(f);
+            p.canonicalize().unwrap_or_else(|_| p.to_path_buf()).display().to_string()
+        })
+        .collect()
 }
 
 impl Applied {
-    /// Reads `--calibration FILE` (before any input).
+    /// Reads `--calibration FILE` (before any input). `source` is its absolute path, so the
+    /// reports that name it (report.json, compare.json) can be read from anywhere.
     pub(crate) fn read(path: &std::path::Path) -> Result<Applied> {
-        Ok(Applied { cal: Calibration::read(path)?, source: path.display().to_string() })
+        let source = path.canonicalize().unwrap_or_else(|_| path.to_path_buf()).display().to_string();
+        Ok(Applied { cal: Calibration::read(path)?, source, in_sample: false })
     }
 
     pub(crate) fn describe(&self) -> String {
-        self.cal.describe()
+        match self.in_sample {
+            true => format!("{} (in-sample: fitted on these scores)", self.cal.describe()),
+            false => self.cal.describe(),
+        }
+    }
+
+    /// Marks the map in-sample when it was fitted on one of the files of `origin` (a store read
+    /// back), with a note: its ECE and Brier there are not a held-out estimate.
+    pub(crate) fn mark_in_sample(&mut self, origin: &str) {
+        let files = origin_files(origin);
+        self.in_sample = self.cal.fitted_on.iter().any(|f| files.contains(f));
+        if self.in_sample {
+            crate::console::note(&format!(
+                "--calibration {} was fitted on these scores: the calibrated ECE and Brier are in-sample (its cross-validated numbers, printed by `swerm calibrate`, are the held-out estimate)",
+                self.source
+            ));
+        }
     }
 
     /// Refuses a map fitted on another scorer's scores (`Calibration::check_scorer`).

@@ -54,6 +54,7 @@ pub(crate) fn calibrate(cfg: &config::Calibrate) -> Result<()> {
     let data = fit_data(&t, &crate::calibrate::logits_in_grid(&t, &stored.lines), &source)?;
     let mut cal = Calibration::fit(&data, cfg.method, cfg.folds, cfg.seed, cfg.ece_bins, source)?;
     cal.scorer = stored.scorer.clone();
+    cal.fitted_on = crate::calibrate::origin_files(&stored.origin);
     cal.write(&cfg.out)?;
     let cv = &cal.cv;
     outln!(

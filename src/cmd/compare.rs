@@ -88,7 +88,10 @@ fn read_sets(cfg: &config::Compare) -> Result<Vec<Set>> {
     let mut sets = Vec::new();
     for (name, paths) in &cfg.sets {
         let (stored, mut table) = compare_set(name, paths, &cfg.labels, &cfg.instances)?;
-        let calibration = cfg.calibrations.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone());
+        let mut calibration = cfg.calibrations.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone());
+        if let Some(c) = calibration.as_mut() {
+            c.mark_in_sample(&stored.origin);
+        }
         if let Some(c) = &calibration {
             let z = crate::calibrate::logits_in_grid(&table, &stored.lines);
             c.apply(stored.scorer.as_ref(), &mut table, &z).with_context(|| format!("score set {name}"))?;

@@ -20,7 +20,11 @@ pub(crate) fn eval(cfg: &config::Eval) -> Result<bool> {
     if !cfg.labels.is_empty() {
         label_table(&mut t, &cfg.labels, &stored.origin, scoped.left_out.as_deref())?;
     }
-    let cal = cfg.calibration.as_ref();
+    let mut cal = cfg.calibration.clone();
+    if let Some(c) = cal.as_mut() {
+        c.mark_in_sample(&stored.origin);
+    }
+    let cal = cal.as_ref();
     if let Some(c) = cal {
         let z = crate::calibrate::logits_in_grid(&t, &stored.lines);
         c.apply(stored.scorer.as_ref(), &mut t, &z)?;

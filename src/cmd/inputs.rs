@@ -86,8 +86,9 @@ pub(super) fn load(inputs: &config::Inputs) -> Result<Dataset> {
     if !per_run.is_empty() {
         let lacking = per_run.len();
         let msg = format!(
-            "runs cover different instance sets: {lacking} of {} lack some of the {} ({}); missing = unresolved",
+            "runs cover different instance sets: {lacking} of {} {} some of the {} ({}); missing = unresolved",
             count(ds.grid.n_runs(), "run", "runs"),
+            if lacking == 1 { "lacks" } else { "lack" },
             count(ds.grid.instances.len(), "instance", "instances"),
             crate::text::first_few(&per_run, 2),
         );

@@ -342,10 +342,8 @@ pub(crate) fn candidates(c: &Comparison) -> String {
 
 /// The stdout summary: one row per scorer.
 pub(crate) fn summary(c: &Comparison) -> String {
+    // The warnings went to stderr once, as they were found (`console::warn`); the files keep them.
     let mut s = String::new();
-    for w in &c.warnings {
-        let _ = writeln!(s, "WARNING: {w}");
-    }
     let k_last = *c.ks().last().unwrap_or(&1);
     let _ = writeln!(
         s,

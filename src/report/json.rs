@@ -91,6 +91,9 @@ pub(crate) struct Report<'a> {
 struct CalibrationUsed<'a> {
     map: String,
     file: &'a str,
+    /// Applied to the scores it was fitted on: the calibrated numbers are in-sample.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    in_sample: bool,
 }
 
 #[derive(Serialize)]
@@ -230,7 +233,11 @@ impl<'a> Report<'a> {
             scorer: info.scorer_name(),
             privileged_prompts: info.privileged,
             scorer_settings: info.scorer,
-            calibration: info.calibration.map(|c| CalibrationUsed { map: c.describe(), file: &c.source }),
+            calibration: info.calibration.map(|c| CalibrationUsed {
+                map: c.cal.describe(),
+                file: &c.source,
+                in_sample: c.in_sample,
+            }),
             verifier: info.verifier.as_ref().map(|c| VerifierTotals {
                 truncated_candidates: c.truncated,
                 removed_tokens: c.removed_tokens,

@@ -45,7 +45,7 @@ fn calibration_lowers_held_out_error_and_is_applied() {
     let raw = d.path().join("raw");
     let calibrated = d.path().join("cal");
     ok(&swerm(&["eval", "--scores", scores.to_str().unwrap(), "-o", raw.to_str().unwrap()]));
-    ok(&swerm(&[
+    let out = swerm(&[
         "eval",
         "--scores",
         scores.to_str().unwrap(),
@@ -53,8 +53,32 @@ fn calibration_lowers_held_out_error_and_is_applied() {
         cal.to_str().unwrap(),
         "-o",
         calibrated.to_str().unwrap(),
-    ]));
+    ]);
+    ok(&out);
     let (r, k) = (read_json(&raw.join("report.json")), read_json(&calibrated.join("report.json")));
+    // The map was fitted on these very scores: said once on stderr and in the report; the file
+    // is named by its absolute path (readable from the output folder).
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("the calibrated ECE and Brier are in-sample").count(), 1, "{err}");
+    assert_eq!(k["calibration"]["in_sample"], true);
+    assert_eq!(k["calibration"]["file"], cal.canonicalize().unwrap().display().to_string());
+    assert!(fs::read_to_string(calibrated.join("report.md")).unwrap().contains("(in-sample: fitted on these scores)"));
+    // The same scores under another path are other scores (the check is by file).
+    let copy = d.path().join("copy.jsonl");
+    fs::copy(&scores, &copy).unwrap();
+    let elsewhere = d.path().join("elsewhere");
+    let out = swerm(&[
+        "eval",
+        "--scores",
+        copy.to_str().unwrap(),
+        "--calibration",
+        cal.to_str().unwrap(),
+        "-o",
+        elsewhere.to_str().unwrap(),
+    ]);
+    ok(&out);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("in-sample"));
+    assert!(read_json(&elsewhere.join("report.json"))["calibration"].get("in_sample").is_none());
     assert!(k["calibration"]["map"].as_str().unwrap().contains("scaling"), "{k}");
     assert!(k["brier"].as_f64() < r["brier"].as_f64(), "{} vs {}", k["brier"], r["brier"]);
     assert!(k["calibration_bins"].as_array().is_some_and(|b| !b.is_empty()));

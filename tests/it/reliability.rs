@@ -271,7 +271,7 @@ fn mismatched_data_warns() {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{err}");
     assert!(
-        err.contains("runs cover different instance sets: 1 of 2 runs lack some of the 2 instances (b lacks 1); missing = unresolved"),
+        err.contains("runs cover different instance sets: 1 of 2 runs lacks some of the 2 instances (b lacks 1); missing = unresolved"),
         "{err}"
     );
     assert!(err.lines().all(|l| l.chars().count() < 200), "{err}");

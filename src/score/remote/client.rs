@@ -207,8 +207,21 @@ fn answer(r: Result<ureq::Response, ureq::Error>) -> Result<Value, Failure> {
                 Err(Failure::Fatal { status: Some(code), msg })
             }
         }
-        Err(ureq::Error::Transport(t)) => Err(Failure::Retry(t.to_string())),
+        Err(ureq::Error::Transport(t)) => Err(Failure::Retry(transport(&t))),
     }
+}
+
+/// A transport failure without its URL (every caller names the endpoint and path already):
+/// its kind, its message and the cause, `Connection Failed: Connect error: connection refused`.
+fn transport(t: &ureq::Transport) -> String {
+    let mut s = t.kind().to_string();
+    if let Some(m) = t.message() {
+        s += &format!(": {m}");
+    }
+    if let Some(cause) = std::error::Error::source(t) {
+        s += &format!(": {cause}");
+    }
+    s
 }
 
 /// `base * 2^(n-1)`, at most 30 s.
