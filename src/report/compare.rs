@@ -269,8 +269,11 @@ pub(crate) fn markdown(c: &Comparison) -> String {
     s
 }
 
-/// Each scorer's best@k (with its bootstrap band), the oracle and random.
+/// Each scorer's best@k (with its bootstrap band) in its own colour, line pattern and point
+/// shape, the oracle, random and the best single run; a note names scorers whose curves
+/// coincide (a calibrated set and its raw one select alike), since one hides the other.
 pub(crate) fn svg(c: &Comparison) -> Result<Option<String>> {
+    use super::plot::{Dash, Shape, best_run_line};
     let first = &c.entries[0].metrics;
     let Some(oracle) = first.labeled.as_ref() else { return Ok(None) };
     let mut curves = vec![Curve {
@@ -278,8 +281,10 @@ pub(crate) fn svg(c: &Comparison) -> Result<Option<String>> {
         values: &oracle.pass_at_k,
         color: ORACLE,
         band: None,
-        dashed: true,
+        dash: Dash::Dashed,
+        shape: Shape::Circle,
     }];
+    let mut drawn: Vec<(&str, &[f64])> = Vec::new();
     for (i, e) in c.entries.iter().enumerate() {
         if let Some(l) = &e.metrics.labeled {
             curves.push(Curve {
@@ -287,8 +292,10 @@ pub(crate) fn svg(c: &Comparison) -> Result<Option<String>> {
                 values: &l.best_at_k,
                 color: PALETTE[i % PALETTE.len()],
                 band: l.ci.as_ref().map(|ci| ci.best_at_k.as_slice()),
-                dashed: false,
+                dash: Dash::nth(i),
+                shape: Shape::nth(i),
             });
+            drawn.push((&e.name, &l.best_at_k));
         }
     }
     curves.push(Curve {
@@ -296,10 +303,38 @@ pub(crate) fn svg(c: &Comparison) -> Result<Option<String>> {
         values: &oracle.random_at_k,
         color: RANDOM,
         band: None,
-        dashed: true,
+        dash: Dash::Dashed,
+        shape: Shape::Circle,
     });
+    let notes = coinciding(&drawn);
+    let reference = best_run_line(oracle, first.instances);
     let title = format!("Best-of-k by scorer, n = {} instances", first.instances);
-    curves_svg(&title, c.ks(), &curves, None).map(Some)
+    curves_svg(&title, c.ks(), &curves, None, reference.as_ref(), &notes).map(Some)
+}
+
+/// "best@k of a and b coincide" for each group of scorers whose curves are equal at every k.
+fn coinciding(drawn: &[(&str, &[f64])]) -> Vec<String> {
+    let mut seen = vec![false; drawn.len()];
+    let mut notes = Vec::new();
+    for i in 0..drawn.len() {
+        if seen[i] {
+            continue;
+        }
+        let same: Vec<usize> = (i..drawn.len())
+            .filter(|&j| {
+                drawn[j].1.len() == drawn[i].1.len()
+                    && drawn[j].1.iter().zip(drawn[i].1).all(|(a, b)| (a - b).abs() < 1e-12)
+            })
+            .collect();
+        if same.len() > 1 {
+            for &j in &same {
+                seen[j] = true;
+            }
+            let names: Vec<String> = same.iter().map(|&j| drawn[j].0.to_string()).collect();
+            notes.push(format!("best@k of {} coincide (drawn over each other)", crate::text::list(&names)));
+        }
+    }
+    notes
 }
 
 /// compare.candidates.jsonl: one line per candidate with its label, every scorer's score and,

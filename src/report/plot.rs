@@ -9,13 +9,103 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::metrics::Metrics;
 
-/// One curve: a value per k, an optional (lo, hi) band per k.
+/// One curve: a value per k, an optional (lo, hi) band per k, and how it is drawn.
 pub(crate) struct Curve<'a> {
     pub(crate) name: String,
     pub(crate) values: &'a [f64],
     pub(crate) color: RGBColor,
     pub(crate) band: Option<&'a [(f64, f64)]>,
-    pub(crate) dashed: bool,
+    pub(crate) dash: Dash,
+    pub(crate) shape: Shape,
+}
+
+/// A line's pattern. compare.svg gives each scorer its own (with its own point shape), so a
+/// curve drawn exactly over another (a calibrated set over its raw one) still shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dash {
+    Solid,
+    Dashed,
+    Dotted,
+    Long,
+}
+
+impl Dash {
+    /// The i-th pattern, for the i-th scorer.
+    pub(crate) fn nth(i: usize) -> Dash {
+        [Dash::Solid, Dash::Dashed, Dash::Dotted, Dash::Long][i % 4]
+    }
+
+    /// (dash, gap) in pixels; `None` for a solid line.
+    fn pattern(self) -> Option<(u32, u32)> {
+        match self {
+            Dash::Solid => None,
+            Dash::Dashed => Some((8, 5)),
+            Dash::Dotted => Some((2, 4)),
+            Dash::Long => Some((16, 6)),
+        }
+    }
+}
+
+/// A point's shape at each k.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Circle,
+    Square,
+    Diamond,
+    Triangle,
+}
+
+impl Shape {
+    pub(crate) fn nth(i: usize) -> Shape {
+        [Shape::Circle, Shape::Square, Shape::Diamond, Shape::Triangle][i % 4]
+    }
+}
+
+/// A horizontal reference line with its legend label (the best single run's rate).
+pub(crate) struct Reference {
+    pub(crate) value: f64,
+    pub(crate) label: String,
+}
+
+/// A dotted line in a color of its own: the best single run.
+const REFERENCE: RGBColor = RGBColor(90, 60, 20);
+
+/// Draws `shape` at pixel `(x, y)` on `area`.
+fn draw_shape<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    shape: Shape,
+    (x, y): (i32, i32),
+    color: RGBColor,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let fill = color.filled();
+    match shape {
+        Shape::Circle => area.draw(&Circle::new((x, y), 4, fill)),
+        Shape::Square => area.draw(&Rectangle::new([(x - 4, y - 4), (x + 4, y + 4)], fill)),
+        Shape::Diamond => area.draw(&Polygon::new(vec![(x, y - 6), (x + 6, y), (x, y + 6), (x - 6, y)], fill)),
+        Shape::Triangle => area.draw(&TriangleMarker::new((x, y), 6, fill)),
+    }
+}
+
+/// A line from `a` to `b` (pixels) in `dash`'s pattern.
+fn draw_dashed<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    a: (i32, i32),
+    b: (i32, i32),
+    dash: Dash,
+    style: ShapeStyle,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    match dash.pattern() {
+        None => area.draw(&PathElement::new(vec![a, b], style)),
+        Some((on, off)) => {
+            let mut x = a.0;
+            while x < b.0 {
+                let end = (x + on as i32).min(b.0);
+                area.draw(&PathElement::new(vec![(x, a.1), (end, b.1)], style))?;
+                x = end + off as i32;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// A labelled point (the selected rate at k = N).
@@ -65,6 +155,8 @@ fn draw_legend<DB: DrawingBackend>(
     curves: &[Curve],
     banded: bool,
     mark: Option<&Mark>,
+    reference: Option<&Reference>,
+    notes: &[String],
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let font = ("sans-serif", 15).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
     let (x, mut y) = (8, 70);
@@ -77,24 +169,33 @@ fn draw_legend<DB: DrawingBackend>(
         Ok(())
     };
     for c in curves {
-        let color = c.color;
-        let dashed = c.dashed;
+        let (color, dash, shape) = (c.color, c.dash, c.shape);
         entry(
             &|x, y| {
-                if dashed {
-                    panel.draw(&PathElement::new(vec![(x, y), (x + 9, y)], color.stroke_width(3)))?;
-                    panel.draw(&PathElement::new(vec![(x + 15, y), (x + 24, y)], color.stroke_width(3)))
-                } else {
-                    panel.draw(&PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)))
-                }
+                draw_dashed(panel, (x, y), (x + 26, y), dash, color.stroke_width(3))?;
+                draw_shape(panel, shape, (x + 13, y), color)
             },
             c.name.clone(),
+        )?;
+    }
+    if let Some(r) = reference {
+        entry(
+            &|x, y| draw_dashed(panel, (x, y), (x + 26, y), Dash::Dotted, REFERENCE.stroke_width(2)),
+            r.label.clone(),
         )?;
     }
     if banded {
         let colors: Vec<RGBColor> = curves.iter().filter(|c| c.band.is_some()).map(|c| c.color).collect();
         entry(
             &|x, y| {
+                if colors.len() > 2 {
+                    // Edges only: a thin line per band, as drawn.
+                    for (i, c) in colors.iter().enumerate() {
+                        let yy = y - 6 + (12 * i as i32) / (colors.len() as i32 - 1);
+                        panel.draw(&PathElement::new(vec![(x, yy), (x + 24, yy)], c.mix(0.8).stroke_width(1)))?;
+                    }
+                    return Ok(());
+                }
                 let w = 24 / colors.len().max(1) as i32;
                 for (i, c) in colors.iter().enumerate() {
                     let x0 = x + i as i32 * w;
@@ -102,7 +203,7 @@ fn draw_legend<DB: DrawingBackend>(
                 }
                 Ok(())
             },
-            "95% bootstrap band".into(),
+            if colors.len() > 2 { "95% bands (edges only)".into() } else { "95% bootstrap band".into() },
         )?;
     }
     if let Some(m) = mark {
@@ -111,7 +212,32 @@ fn draw_legend<DB: DrawingBackend>(
             format!("{} (k = {})", m.label, m.k),
         )?;
     }
+    // Notes under the entries, wrapped to the panel (curves that coincide).
+    let small = ("sans-serif", 13).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+    y += 6;
+    for note in notes {
+        for line in wrap(note, 28) {
+            panel.draw(&Text::new(line, (x, y), small.clone()))?;
+            y += 18;
+        }
+        y += 6;
+    }
     Ok(())
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + 1 + word.chars().count() <= width => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
 }
 
 /// tts.svg; `None` without labels (no curves to draw).
@@ -124,20 +250,37 @@ pub(crate) fn render_svg(m: &Metrics, title: &str) -> Result<Option<String>> {
             values: &l.pass_at_k,
             color: ORACLE,
             band: ci.map(|c| c.pass_at_k.as_slice()),
-            dashed: false,
+            dash: Dash::Solid,
+            shape: Shape::Circle,
         },
         Curve {
             name: "best@k (reranked)".into(),
             values: &l.best_at_k,
             color: PALETTE[0],
             band: ci.map(|c| c.best_at_k.as_slice()),
-            dashed: false,
+            dash: Dash::Solid,
+            shape: Shape::Square,
         },
-        Curve { name: "random@k".into(), values: &l.random_at_k, color: RANDOM, band: None, dashed: true },
+        Curve {
+            name: "random@k".into(),
+            values: &l.random_at_k,
+            color: RANDOM,
+            band: None,
+            dash: Dash::Dashed,
+            shape: Shape::Circle,
+        },
     ];
     let mark = Mark { k: m.runs, value: l.selected_rate, label: format!("selected {:.1}%", 100.0 * l.selected_rate) };
     let title = format!("{title}, n = {} instances", m.instances);
-    curves_svg(&title, &m.ks, &curves, Some(&mark)).map(Some)
+    let reference = best_run_line(l, m.instances);
+    curves_svg(&title, &m.ks, &curves, Some(&mark), reference.as_ref(), &[]).map(Some)
+}
+
+/// The best single run's rate as a reference line: the comparison the summary says matters.
+pub(crate) fn best_run_line(l: &crate::metrics::Labeled, instances: usize) -> Option<Reference> {
+    let (best, rate) = l.best_run(instances)?;
+    let runs = if best.len() > 1 { format!(" ({} runs tied)", best.len()) } else { String::new() };
+    Some(Reference { value: rate, label: format!("best single run {:.1}%{runs}", 100.0 * rate) })
 }
 
 /// Curves against k (log2 axis, ticks at the k values).
@@ -166,14 +309,23 @@ fn draw_curves(
     curves: &[Curve],
 ) -> Result<Option<RGBColor>, DrawingAreaErrorKind<std::io::Error>> {
     let mut banded = None;
+    // Several bands: no fill (overlapping fills blend into one colour), only each band's edges,
+    // in its curve's colour and line pattern.
+    let several = curves.iter().filter(|c| c.band.is_some()).count() > 2;
     for c in curves {
         if let Some(band) = c.band {
             let upper: Vec<(f64, f64)> = ks.iter().zip(band).map(|(&k, &(_, hi))| (log2k(k), 100.0 * hi)).collect();
             let lower: Vec<(f64, f64)> = ks.iter().zip(band).map(|(&k, &(lo, _))| (log2k(k), 100.0 * lo)).collect();
-            let poly: Vec<(f64, f64)> = upper.iter().copied().chain(lower.iter().rev().copied()).collect();
-            chart.draw_series([Polygon::new(poly, c.color.mix(BAND_OPACITY).filled())])?;
+            if !several {
+                let poly: Vec<(f64, f64)> = upper.iter().copied().chain(lower.iter().rev().copied()).collect();
+                chart.draw_series([Polygon::new(poly, c.color.mix(BAND_OPACITY).filled())])?;
+            }
             for edge in [upper, lower] {
-                chart.draw_series(LineSeries::new(edge, c.color.mix(0.45).stroke_width(1)))?;
+                let style = c.color.mix(if several { 0.8 } else { 0.45 }).stroke_width(1);
+                match c.dash.pattern().filter(|_| several) {
+                    Some((on, off)) => chart.draw_series(DashedLineSeries::new(edge, on, off, style))?,
+                    None => chart.draw_series(LineSeries::new(edge, style))?,
+                };
             }
             banded = Some(c.color);
         }
@@ -181,18 +333,46 @@ fn draw_curves(
     for c in curves {
         let pts: Vec<(f64, f64)> = ks.iter().zip(c.values).map(|(&k, &y)| (log2k(k), 100.0 * y)).collect();
         let color = c.color;
-        let style = color.stroke_width(if c.dashed { 2 } else { 3 });
-        if c.dashed {
-            chart.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))?;
-        } else {
-            chart.draw_series(LineSeries::new(pts.clone(), style))?;
+        let style = color.stroke_width(if c.dash == Dash::Solid { 3 } else { 2 });
+        match c.dash.pattern() {
+            Some((on, off)) => {
+                chart.draw_series(DashedLineSeries::new(pts.clone(), on, off, style))?;
+            }
+            None => {
+                chart.draw_series(LineSeries::new(pts.clone(), style))?;
+            }
         }
-        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+        let fill = color.filled();
+        match c.shape {
+            Shape::Circle => {
+                chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, fill)))?;
+            }
+            Shape::Square => {
+                chart
+                    .draw_series(pts.iter().map(|&p| EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], fill)))?;
+            }
+            Shape::Diamond => {
+                chart.draw_series(
+                    pts.iter()
+                        .map(|&p| EmptyElement::at(p) + Polygon::new(vec![(0, -6), (6, 0), (0, 6), (-6, 0)], fill)),
+                )?;
+            }
+            Shape::Triangle => {
+                chart.draw_series(pts.iter().map(|&p| TriangleMarker::new(p, 6, fill)))?;
+            }
+        }
     }
     Ok(banded)
 }
 
-pub(crate) fn curves_svg(title: &str, ks: &[usize], curves: &[Curve], mark: Option<&Mark>) -> Result<String> {
+pub(crate) fn curves_svg(
+    title: &str,
+    ks: &[usize],
+    curves: &[Curve],
+    mark: Option<&Mark>,
+    reference: Option<&Reference>,
+    notes: &[String],
+) -> Result<String> {
     let err = |e: &dyn std::fmt::Display| anyhow!("drawing a plot: {e}");
     let mut svg = String::new();
     {
@@ -204,7 +384,9 @@ pub(crate) fn curves_svg(title: &str, ks: &[usize], curves: &[Curve], mark: Opti
         let xmax = x(*ks.iter().max().unwrap_or(&1)).max(1.0);
         let highs =
             curves.iter().flat_map(|c| c.values.iter().copied().chain(c.band.into_iter().flatten().map(|b| b.1)));
-        let top = (highs.chain(mark.map(|m| m.value)).fold(0.05f64, f64::max) * 1.12).min(1.0) * 100.0;
+        let top = (highs.chain(mark.map(|m| m.value)).chain(reference.map(|r| r.value)).fold(0.05f64, f64::max) * 1.12)
+            .min(1.0)
+            * 100.0;
         // Room right of the last k for the selected marker.
         let right = if mark.is_some() { 0.35 } else { 0.15 };
         let mut chart = ChartBuilder::on(&root)
@@ -233,13 +415,24 @@ pub(crate) fn curves_svg(title: &str, ks: &[usize], curves: &[Curve], mark: Opti
             let style = ("sans-serif", 15).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top));
             root.draw(&Text::new(k.to_string(), (px, py + 6), style)).map_err(|e| err(&e))?;
         }
+        if let Some(r) = reference {
+            let y = 100.0 * r.value;
+            chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(-0.15, y), (xmax + right, y)],
+                    2,
+                    4,
+                    REFERENCE.stroke_width(2),
+                ))
+                .map_err(|e| err(&e))?;
+        }
         let banded = draw_curves(&mut chart, ks, curves).map_err(|e| err(&e))?;
         if let Some(m) = mark {
             // Just right of k = N: never on a curve's point.
             let p = (x(m.k) + 0.16, 100.0 * m.value);
             chart.draw_series([TriangleMarker::new(p, 8, BLACK.filled())]).map_err(|e| err(&e))?;
         }
-        draw_legend(&panel, curves, banded.is_some(), mark).map_err(|e| err(&e))?;
+        draw_legend(&panel, curves, banded.is_some(), mark, reference, notes).map_err(|e| err(&e))?;
         full.present().map_err(|e| err(&e))?;
     }
     Ok(svg)
@@ -261,20 +454,40 @@ fn draw_bins(
         .label("bins (area ~ candidates)")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
     let most = bins.iter().map(|b| b.count).max().unwrap_or(1) as f64;
-    chart.draw_series(
-        bins.iter()
-            .zip(&pts)
-            .map(|(b, &p)| Circle::new(p, (3.0 + 9.0 * (b.count as f64 / most).sqrt()) as i32, color.filled())),
-    )?;
-    // Each bin's count beside its point (a bin of 2 candidates weighs little in the ECE).
-    for (b, &p) in bins.iter().zip(&pts) {
-        let (px, py) = chart.backend_coord(&p);
-        // Right of the point, or left of it near the right edge (never cut off).
-        // Below it, or above it near the bottom edge (off the axis labels).
-        let (h, dx) = if p.0 > 85.0 { (HPos::Right, -10) } else { (HPos::Left, 10) };
-        let (v, dy) = if p.1 < 8.0 { (VPos::Bottom, -8) } else { (VPos::Top, 8) };
-        let style = ("sans-serif", 12).into_font().color(&RANDOM).pos(Pos::new(h, v));
-        root.draw(&Text::new(format!("n={}", b.count), (px + dx, py + dy), style))?;
+    let radius: Vec<i32> = bins.iter().map(|b| (3.0 + 9.0 * (b.count as f64 / most).sqrt()) as i32).collect();
+    chart.draw_series(bins.iter().zip(&pts).zip(&radius).map(|((_, &p), &r)| Circle::new(p, r, color.filled())))?;
+    // Each bin's count beside its point (a bin of 2 candidates weighs little in the ECE), in
+    // the first of eight places around it that stays inside the plot and overlaps no label
+    // placed before and no point (close bins would otherwise print over each other).
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    let centers: Vec<(i32, i32)> = pts.iter().map(|p| chart.backend_coord(p)).collect();
+    let mut placed: Vec<[i32; 4]> = Vec::new();
+    for ((b, &(px, py)), &rad) in bins.iter().zip(&centers).zip(&radius) {
+        let text = format!("n={}", b.count);
+        let (w, h) = (7 * text.len() as i32, 13);
+        let (a, c) = (rad + 3, rad + 17);
+        let places = [(a, a), (a, -a), (-a, a), (-a, -a), (a, c), (a, -c), (-a, c), (-a, -c)];
+        let rect = |(dx, dy): (i32, i32)| -> [i32; 4] {
+            let x0 = if dx > 0 { px + dx } else { px + dx - w };
+            let y0 = if dy > 0 { py + dy } else { py + dy - h };
+            [x0, y0, x0 + w, y0 + h]
+        };
+        let free = |r: &[i32; 4]| {
+            r[0] >= xr.start
+                && r[2] <= xr.end
+                && r[1] >= yr.start
+                && r[3] <= yr.end
+                && !placed.iter().any(|q| r[0] < q[2] && q[0] < r[2] && r[1] < q[3] && q[1] < r[3])
+                && !centers
+                    .iter()
+                    .zip(&radius)
+                    .any(|(&(cx, cy), &q)| cx + q > r[0] && cx - q < r[2] && cy + q > r[1] && cy - q < r[3])
+        };
+        let at = places.iter().copied().find(|&d| free(&rect(d))).unwrap_or(places[0]);
+        let r = rect(at);
+        placed.push(r);
+        let style = ("sans-serif", 12).into_font().color(&RANDOM).pos(Pos::new(HPos::Left, VPos::Top));
+        root.draw(&Text::new(text, (r[0], r[1]), style))?;
     }
     Ok(pts)
 }

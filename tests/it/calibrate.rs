@@ -104,6 +104,11 @@ fn calibration_lowers_held_out_error_and_is_applied() {
     let c = read_json(&cmp.join("compare.json"));
     assert!(c["scorers"]["cal"]["calibration"]["map"].is_string() && c["scorers"]["raw"].get("calibration").is_none());
     assert!(c["scorers"]["cal"]["ece"].as_f64() < c["scorers"]["raw"]["ece"].as_f64());
+    // A monotone map selects alike: the two best@k curves coincide, and the figure says so (each
+    // scorer has its own line pattern and point shape, but one is drawn over the other).
+    let svg = fs::read_to_string(cmp.join("compare.svg")).unwrap();
+    assert!(svg.contains("best@k of raw and cal") && svg.contains("coincide"), "compare.svg notes the overlap");
+    assert_eq!(c["scorers"]["raw"]["best_at_k"], c["scorers"]["cal"]["best_at_k"]);
     check_report(&[&cmp]);
 }
 

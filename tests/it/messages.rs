@@ -142,7 +142,14 @@ fn figures_keep_labels_off_the_data() {
     let svg = fs::read_to_string(d.path().join("tts.svg")).unwrap();
     let texts = svg_texts(&svg);
     let plot_right = 760.0; // the plot's width; the legend has its own panel right of it
-    for name in ["pass@k (oracle)", "best@k (reranked)", "random@k", "95% bootstrap band", "selected 45.8% (k = 6)"] {
+    for name in [
+        "pass@k (oracle)",
+        "best@k (reranked)",
+        "random@k",
+        "best single run 54.2%",
+        "95% bootstrap band",
+        "selected 45.8% (k = 6)",
+    ] {
         let (x, _) = texts.iter().find(|(_, t)| t == name).unwrap_or_else(|| panic!("no legend entry {name:?}"));
         assert!(*x >= plot_right, "{name} at x = {x}, on the plot");
     }
@@ -154,6 +161,7 @@ fn figures_keep_labels_off_the_data() {
         .split("<circle cx=\"")
         .skip(1)
         .filter_map(|t| t.split('"').next()?.parse::<f64>().ok())
+        .filter(|&x| x < plot_right) // the legend's swatches carry their curve's point shape
         .fold(0.0f64, f64::max);
     let tri = svg.split("fill=\"#000000\" points=\"").nth(1).expect("the selected marker");
     let xs: Vec<f64> =
@@ -168,4 +176,25 @@ fn figures_keep_labels_off_the_data() {
     let counts = svg_texts(&rel).iter().filter(|(_, t)| t.starts_with("n=")).count();
     let report = read_json(&d.path().join("report.json"));
     assert_eq!(counts, report["calibration_bins"].as_array().unwrap().len());
+    // ... and no two of those counts overlap (12px text: ~7px a character, 13px high).
+    let boxes: Vec<[f64; 4]> = rel
+        .split("<text ")
+        .skip(1)
+        .filter_map(|t| {
+            let num = |k: &str| -> Option<f64> { t.split(&format!("{k}=\"")).nth(1)?.split('"').next()?.parse().ok() };
+            let body = t.split('>').nth(1)?.split('<').next()?.trim().to_string();
+            body.starts_with("n=").then(|| {
+                let (x, y) = (num("x").unwrap(), num("y").unwrap());
+                [x, y, x + 7.0 * body.len() as f64, y + 13.0]
+            })
+        })
+        .collect();
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            let overlap = a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+            assert!(!overlap, "bin counts overlap: {a:?} {b:?}");
+        }
+    }
+    // The best single run is a reference line across the plot (the summary's comparison).
+    assert!(svg.contains("stroke=\"#5A3C14\""), "the reference line's colour");
 }
