@@ -132,6 +132,7 @@ pub(crate) fn compare(cfg: &config::Compare) -> Result<()> {
             metrics: m,
             differences: None,
             privileged,
+            selected: selected.clone(),
         };
         entries.push((e, selected));
     }

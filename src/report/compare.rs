@@ -34,6 +34,8 @@ pub(crate) struct Entry {
     pub(crate) differences: Option<Differences>,
     /// Its prompts that held privileged inputs (its name is marked where shown).
     pub(crate) privileged: usize,
+    /// Its pick per instance (a run index), for compare.html's instances table.
+    pub(crate) selected: Vec<usize>,
 }
 
 pub(crate) struct Comparison<'a> {
@@ -84,7 +86,9 @@ pub(crate) fn write(out: &mut OutDir, c: &Comparison) -> Result<Value> {
         super::write_figure(out, COMPARE_SVG, svg)?;
     }
     let figures: Vec<html::Figure> = svg.iter().map(|svg| html::Figure { file: COMPARE_SVG, svg }).collect();
-    out.write(html::COMPARE_HTML, html::page("swerm compare", &md, &figures, None, None).as_bytes())?;
+    let data = html::data::compare(c);
+    let page = html::page("swerm compare", &md, &figures, None, Some(html::PageData::Compare(&data)));
+    out.write(html::COMPARE_HTML, page.as_bytes())?;
     out.remove_stale(&[COMPARE_SVG, &super::png::name_for(COMPARE_SVG)])?;
     Ok(value)
 }

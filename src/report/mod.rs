@@ -102,7 +102,7 @@ pub(crate) fn write_reports(
         || {
             let data = html::data::build(t, selected, &view.details, view.patch, &view.samples);
             let settings = info.scorer.map(|s| serde_json::to_string_pretty(s).expect("settings serialize"));
-            html::page("swerm report", &md, &figures, settings.as_deref(), Some(&data))
+            html::page("swerm report", &md, &figures, settings.as_deref(), Some(html::PageData::Report(&data)))
         },
         || figures.iter().map(|f| png::render(f.svg)).collect::<Vec<_>>(),
     );

@@ -205,29 +205,72 @@ fn hostile_text_executes_nothing() {
     }
 }
 
+/// compare.html: the figure inline and an instances table with each scorer's pick and whether
+/// it resolves, filterable; the consensus picks are report.html's, and the "disagree" filter
+/// holds exactly the rows where one scorer's pick resolves and another's does not.
 #[test]
 fn compare_page_in_a_browser() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a");
     rerank_demo(&a, &[]);
+    // A second scorer that ranks the other way round (scores inverted).
+    let inv = dir.path().join("inverted.jsonl");
+    let text: String = fs::read_to_string(a.join("scores.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            if let Some(x) = v["score"].as_f64() {
+                v["score"] = (1.0 - x).into();
+            }
+            format!("{v}\n")
+        })
+        .collect();
+    fs::write(&inv, text).unwrap();
     let cmp = dir.path().join("cmp");
-    let scores = a.join("scores.jsonl");
     ok(&swerm_s(&[
         "compare".into(),
         format!("consensus={}", a.display()),
-        format!("again={}", scores.display()),
+        format!("inverted={}", inv.display()),
         "-q".into(),
         "-o".into(),
         cmp.display().to_string(),
     ]));
     let page = cmp.join("compare.html");
     let html = fs::read_to_string(&page).unwrap();
-    assert!(html.contains("<svg") && html.contains("best@k consensus") && html.contains("best@k again"));
-    assert!(!html.contains("id=\"swerm-data\""), "no instances block on the compare page");
+    assert!(html.contains("<svg") && html.contains("best@k consensus") && html.contains("best@k inverted"));
+    assert!(html.contains("id=\"swerm-data\""), "the instances block");
     let Some(browser) = chromium() else { return };
     let (dom, console) = load(&browser, &page, "");
     assert_clean(&dom, &console);
     assert!(dom.contains("<figure><svg"), "the figure inline");
+    let (all, console) = load(&browser, &page, "filter=all");
+    assert_clean(&all, &console);
+    let picks = table_rows(&all);
+    assert_eq!(picks.len(), 24);
+    // The consensus picks are report.html's.
+    let (report, _) = load(&browser, &a.join("report.html"), "filter=all");
+    let report_picks = table_rows(&report);
+    for (id, p) in &picks {
+        assert_eq!(p.split(',').next().unwrap(), report_picks[id], "{id}");
+    }
+    // Each row's cells: one per scorer, its pick and a mark; "disagree" = a ✓ and a ✗.
+    let marks = |dom: &str| -> BTreeMap<String, (bool, bool)> {
+        dom.split("<tr data-id=\"")
+            .skip(1)
+            .map(|row| {
+                let id = unescape(&row[..row.find('"').unwrap()]);
+                let row = &row[..row.find("</tr>").unwrap()];
+                (id, (row.contains(" ✓<"), row.contains(" ✗<")))
+            })
+            .collect()
+    };
+    let want: BTreeSet<String> = marks(&all).into_iter().filter(|(_, (r, w))| *r && *w).map(|(id, _)| id).collect();
+    assert!(!want.is_empty(), "inverted scores disagree somewhere");
+    let (dis, console) = load(&browser, &page, "filter=disagree");
+    assert_clean(&dis, &console);
+    let got: BTreeSet<String> = table_rows(&dis).into_keys().collect();
+    assert_eq!(got, want);
 }
 
 /// `eval` of a store writes the same instances table (same picks) without patch texts, and says

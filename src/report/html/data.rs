@@ -390,3 +390,63 @@ mod tests {
         assert!(note.starts_with(&format!("{} of {} distinct patches are left out", 2 * n - kept, 2 * n)), "{note}");
     }
 }
+
+/// compare.html's instances table: per instance, each scorer's pick, what it is credited, and
+/// whether every scorer picked the same patch. Read by `page.js` (`kind: "compare"`).
+#[derive(Serialize)]
+pub(crate) struct CompareData<'a> {
+    pub(crate) kind: &'static str,
+    pub(crate) runs: &'a [String],
+    pub(crate) scorers: Vec<&'a str>,
+    pub(crate) labeled: bool,
+    pub(crate) rows: Vec<CompareRow<'a>>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct CompareRow<'a> {
+    pub(crate) id: &'a str,
+    /// Some candidate resolves it (`None` without labels).
+    pub(crate) solvable: Option<bool>,
+    /// Each scorer's pick (a run index).
+    pub(crate) picks: Vec<usize>,
+    /// Each scorer's credit for its pick: its label, or the mean label of its copies when they
+    /// disagree (`select::credit`); `None` without labels.
+    pub(crate) res: Vec<Option<f64>>,
+    /// Every scorer picked the same patch (by content key).
+    pub(crate) same: bool,
+}
+
+/// The comparison's instances table (the score sets cover the same candidates: checked).
+pub(crate) fn compare<'a>(c: &'a crate::report::compare::Comparison) -> CompareData<'a> {
+    let first = &c.entries[0].table;
+    let grid = first.grid();
+    let labels = first.labels().ok();
+    let rows = (0..grid.instances.len())
+        .map(|i| {
+            let range = grid.range(i);
+            let picks: Vec<usize> = c.entries.iter().map(|e| e.selected[i]).collect();
+            let res = c
+                .entries
+                .iter()
+                .zip(&picks)
+                .map(|(e, &r)| labels.as_ref().map(|y| crate::select::credit(&e.table, y, i, r)))
+                .collect();
+            let keys: Vec<Option<u64>> = picks.iter().map(|&r| first.content()[range.start + r]).collect();
+            let same = keys.iter().all(|k| k.is_some() && *k == keys[0]) || picks.iter().all(|&r| r == picks[0]);
+            CompareRow {
+                id: &grid.instances[i],
+                solvable: labels.as_ref().map(|_| first.label()[range.clone()].contains(&Some(true))),
+                picks,
+                res,
+                same,
+            }
+        })
+        .collect();
+    CompareData {
+        kind: "compare",
+        runs: &grid.runs,
+        scorers: c.entries.iter().map(|e| e.name.as_str()).collect(),
+        labeled: labels.is_some(),
+        rows,
+    }
+}

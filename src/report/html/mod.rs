@@ -31,14 +31,20 @@ pub(crate) struct Figure<'a> {
     pub(crate) svg: &'a str,
 }
 
+/// The instances' data a page draws: report.html's candidates, or compare.html's picks.
+pub(crate) enum PageData<'a> {
+    Report(&'a data::Data<'a>),
+    Compare(&'a data::CompareData<'a>),
+}
+
 /// The whole page: `title`, the markdown overview with its figures inline, a block of scorer
-/// settings (pretty JSON, shown as text) and, for rerank and eval, the instances' data.
+/// settings (pretty JSON, shown as text) and the instances' data.
 pub(crate) fn page(
     title: &str,
     markdown: &str,
     figures: &[Figure],
     settings: Option<&str>,
-    data: Option<&data::Data>,
+    data: Option<PageData>,
 ) -> String {
     let script_hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(JS.as_bytes()));
     let mut s = String::with_capacity(64 << 10);
@@ -68,7 +74,11 @@ pub(crate) fn page(
         // Serialized straight into the page through the escaping writer (no second copy of
         // what can be 20 MB of JSON).
         let mut bytes = std::mem::take(&mut s).into_bytes();
-        serde_json::to_writer(ScriptSafe(&mut bytes), d).expect("page data serializes");
+        match d {
+            PageData::Report(d) => serde_json::to_writer(ScriptSafe(&mut bytes), d),
+            PageData::Compare(d) => serde_json::to_writer(ScriptSafe(&mut bytes), d),
+        }
+        .expect("page data serializes");
         s = String::from_utf8(bytes).expect("JSON with ASCII escapes is UTF-8");
         s.push_str("</script>\n");
     }

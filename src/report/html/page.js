@@ -10,14 +10,28 @@
   });
   const block = document.getElementById("swerm-data");
   if (!block) {
-    document.documentElement.dataset.ready = "1"; // a page without instances (compare.html)
+    document.documentElement.dataset.ready = "1"; // a page without instances
     return;
   }
   const D = JSON.parse(block.textContent);
   const PAGE = 500;
   let limit = PAGE;
+  // compare.html: one row per instance with each scorer's pick and its credit (no instance view).
+  const CMP = D.kind === "compare";
+  const mark = function (x) {
+    if (x === null || x === undefined) return "";
+    return x === 1 ? " ✓" : x === 0 ? " ✗" : " (" + x.toFixed(2) + ")";
+  };
+  const someRight = function (r) { return r.res.some(function (x) { return x === 1; }); };
+  const someWrong = function (r) { return r.res.some(function (x) { return x !== null && x < 1; }); };
 
-  const FILTERS = [
+  const FILTERS = CMP ? [
+    ["all", "All instances", function () { return true; }],
+    ["disagree", "Scorers disagree (one picks right, another not)", function (r) { return someRight(r) && someWrong(r); }],
+    ["differ", "Different picks", function (r) { return !r.same; }],
+    ["missed", "Solvable, no scorer picks right", function (r) { return r.solvable === true && !someRight(r); }],
+    ["right", "Every scorer picks right", function (r) { return !someWrong(r) && someRight(r); }],
+  ].filter(function (f) { return D.labeled || ["all", "differ"].indexOf(f[0]) >= 0; }) : [
     ["all", "All instances", function () { return true; }],
     ["wrong", "Solvable but picked wrong", function (r) { return r.solvable === true && r.resolved === false; }],
     ["mixed", "Ties with mixed labels", function (r) { return r.mixed; }],
@@ -27,7 +41,14 @@
     ["right", "Picked right", function (r) { return r.resolved === true; }],
   ].filter(function (f) { return D.labeled || ["all", "ties", "unscored"].indexOf(f[0]) >= 0; });
 
-  const COLUMNS = [
+  const COLUMNS = CMP ? [
+    { key: "id", label: "Instance", get: function (r) { return r.id; } },
+    { key: "solvable", label: "Solvable", get: function (r) { return r.solvable; }, labeled: true },
+  ].concat(D.scorers.map(function (name, i) {
+    return { key: "s" + i, label: name, get: function (r) { return D.runs[r.picks[i]] + mark(r.res[i]); } };
+  }), [
+    { key: "same", label: "Same patch", get: function (r) { return r.same; } },
+  ]).filter(function (c) { return D.labeled || !c.labeled; }) : [
     { key: "id", label: "Instance", get: function (r) { return r.id; } },
     { key: "solvable", label: "Solvable", get: function (r) { return r.solvable; }, labeled: true },
     { key: "pick", label: "Selected run", get: function (r) { return D.runs[r.pick]; } },
@@ -135,14 +156,20 @@
     }));
     const body = h("tbody");
     list.slice(0, limit).forEach(function (r) {
-      const tr = h("tr", { "data-id": r.id, "data-pick": D.runs[r.pick] }, COLUMNS.map(function (c) {
+      const pick = CMP ? r.picks.map(function (p) { return D.runs[p]; }).join(",") : D.runs[r.pick];
+      const tr = h("tr", { "data-id": r.id, "data-pick": pick }, COLUMNS.map(function (c) {
         const v = c.get(r);
-        if (c.key === "id") return h("td", {}, [h("a", { href: hashOf({ instance: r.id }), text: r.id })]);
+        if (c.key === "id" && !CMP) return h("td", {}, [h("a", { href: hashOf({ instance: r.id }), text: r.id })]);
         return h("td", { text: c.num ? fmt(v, c.key === "margin" ? 4 : 0) : fmt(v), class: c.num ? "num" : "" });
       }));
-      if (r.solvable === true && r.resolved === false) tr.className = "wrong";
-      else if (r.resolved === true) tr.className = "right";
-      tr.addEventListener("click", function () { go({ instance: r.id }); });
+      if (CMP) {
+        if (someRight(r) && someWrong(r)) tr.className = "wrong";
+        else if (someRight(r) && !someWrong(r)) tr.className = "right";
+      } else {
+        if (r.solvable === true && r.resolved === false) tr.className = "wrong";
+        else if (r.resolved === true) tr.className = "right";
+        tr.addEventListener("click", function () { go({ instance: r.id }); });
+      }
       body.appendChild(tr);
     });
     sec.appendChild(h("table", { id: "instances", class: "rows" }, [h("thead", {}, [head]), body]));
@@ -246,7 +273,7 @@
     const s = state();
     // Three views: no hash, the overview with the whole table below it; a table state in the
     // hash (filter, sort, search), the table alone; an instance, its candidates alone.
-    const inInstance = !!s.instance;
+    const inInstance = !!s.instance && !CMP;
     document.getElementById("overview").hidden = location.hash.length > 1;
     document.getElementById("table").hidden = inInstance;
     document.getElementById("instance").hidden = !inInstance;
