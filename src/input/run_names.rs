@@ -20,6 +20,21 @@ pub(super) fn disambiguate(runs: &mut [RunInput]) -> Result<()> {
         if group.iter().any(|&i| runs[i].explicit) && group.iter().filter(|&&i| runs[i].explicit).count() > 1 {
             bail!("run name {:?} is given twice with NAME=PATH", runs[group[0]].name);
         }
+        // One folder or file given twice (`runs/a` and `runs/a/`, or a glob that repeats it) is
+        // not a clash of names: say so, naming it once.
+        let canonical =
+            |i: usize| runs[i].origin.canonicalize().unwrap_or_else(|_| runs[i].origin.clone()).display().to_string();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for &i in &group {
+            if let Some(&j) = seen.get(&canonical(i)) {
+                let (a, b) = (runs[j].origin.display().to_string(), runs[i].origin.display().to_string());
+                match a == b {
+                    true => bail!("{a} is given twice: give each run once"),
+                    false => bail!("{a} is given twice (also as {b}): give each run once"),
+                }
+            }
+            seen.insert(canonical(i), i);
+        }
         let renamable: Vec<usize> = group.iter().copied().filter(|&i| !runs[i].explicit).collect();
         let taken: HashSet<String> = runs.iter().map(|r| r.name.clone()).collect();
         match distinguishing_names(runs, &renamable, &taken) {

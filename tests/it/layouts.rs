@@ -126,15 +126,14 @@ fn runs_named_on_the_command_line_and_clashing_names() {
     assert_eq!(report["run_names"], serde_json::json!(["gpt", "qwen"]), "{stdout}");
     assert_eq!(report["resolved_candidates"], 1);
     assert!(jsonl_file(&o2.join("scores.jsonl")).iter().all(|l| l["run"] == "gpt" || l["run"] == "qwen"));
-    // The same file twice without names: nothing tells them apart.
-    let err = fails(&[
-        "rerank",
-        &format!("{gpt}/output.jsonl"),
-        &format!("{gpt}/output.jsonl"),
-        "-o",
-        d.path().join("o3").to_str().unwrap(),
-    ]);
-    assert!(err.contains("name them with NAME=PATH"), "{err}");
+    // The same file twice is not two runs: said once, as given.
+    let same = format!("{gpt}/output.jsonl");
+    let err = fails(&["rerank", &same, &same, "-o", d.path().join("o3").to_str().unwrap()]);
+    assert!(err.contains(&format!("{same} is given twice: give each run once")), "{err}");
+    assert_eq!(err.matches(&same).count(), 1, "{err}");
+    // ... nor is a folder given as `dir` and `dir/`.
+    let err = fails(&["rerank", &gpt, &format!("{gpt}/"), "-o", d.path().join("o3").to_str().unwrap()]);
+    assert!(err.contains("is given twice (also as") && !err.contains("tells them apart"), "{err}");
     // NAME= on a directory holding several runs is refused.
     let err = fails(&["rerank", &format!("q={qwen}"), "-o", d.path().join("o4").to_str().unwrap()]);
     assert!(err.contains("holds 2 runs") && err.contains("NAME=PATH names one run"), "{err}");
