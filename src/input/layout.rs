@@ -326,9 +326,9 @@ mod tests {
         assert_eq!(runs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["gpt", "r"]);
         let runs = expand_inputs(&[spec("a/x/r.jsonl"), spec("b/x/r.jsonl")]).unwrap();
         assert_eq!(runs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
-        // The same file twice: nothing tells them apart.
+        // The same file twice is one input given twice (named by NAME=PATH, it may be two runs).
         let e = expand_inputs(&[spec("a/x/r.jsonl"), spec("a/x/r.jsonl")]).unwrap_err().to_string();
-        assert!(e.contains("name them with NAME=PATH"), "{e}");
+        assert!(e.ends_with("a/x/r.jsonl is given twice: give each run once"), "{e}");
         let named = expand_inputs(&[
             InputSpec { name: Some("one".into()), path: d.path().join("a/x/r.jsonl") },
             InputSpec { name: Some("two".into()), path: d.path().join("a/x/r.jsonl") },
