@@ -108,21 +108,9 @@ impl Remote {
         let (api_choice, answer) = ask_for(v, e, &ck, &prompter)?;
         let probe_ids = prompter.encode(probe::PROBE)?;
         let mut endpoints = Vec::new();
-        let (mut model, mut max_len, mut first): (Option<String>, Option<usize>, Option<(String, f64)>) =
-            (None, None, None);
+        let (mut one, mut first) = (OneModel::default(), None::<(String, f64)>);
         for url in &e.endpoints {
-            let c = Client::new(url, e.timeout, e.retries, e.backoff, e.api_key.clone())?;
-            let served = probe::served(&c, e.served_model.as_deref())?;
-            if let Some(m) = &model
-                && *m != served.model
-            {
-                bail!(
-                    "{} serves {:?} but {} serves {m:?}: every --endpoint must serve one model",
-                    c.url,
-                    served.model,
-                    e.endpoints[0]
-                );
-            }
+            let (c, served) = one.reach(e, url)?;
             if !probe::same_tokenizer(&c, &served.model, &probe_ids)? {
                 crate::console::caution(
                     None,
@@ -140,14 +128,9 @@ impl Remote {
                 Some(_) => {}
                 None => first = Some((c.url.clone(), z)),
             }
-            max_len = match (max_len, served.max_len) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            model = Some(served.model);
             endpoints.push((c, api));
         }
-        let Some(model) = model else { bail!("no --endpoint given") };
+        let (Some(model), max_len) = (one.model, one.max_len) else { bail!("no --endpoint given") };
         let settings = v.identity(Some(&model), "engine")?;
         // A generative answer takes one position past the prompt; a classification does not.
         let reserve = usize::from(api_choice != ApiChoice::Fixed(Api::Classify));
@@ -178,28 +161,11 @@ impl Remote {
     pub(crate) fn connect_chat(v: &JudgeSettings, e: &EngineSettings) -> Result<ChatParts> {
         let ck = v.model.locate(false)?;
         let prompter = Prompter::new(&ck, &v.prompt)?;
-        let (mut clients, mut model, mut max_len) = (Vec::new(), None::<String>, None::<usize>);
+        let (mut clients, mut one) = (Vec::new(), OneModel::default());
         for url in &e.endpoints {
-            let c = Client::new(url, e.timeout, e.retries, e.backoff, e.api_key.clone())?;
-            let served = probe::served(&c, e.served_model.as_deref())?;
-            if let Some(m) = &model
-                && *m != served.model
-            {
-                bail!(
-                    "{} serves {:?} but {} serves {m:?}: every --endpoint must serve one model",
-                    c.url,
-                    served.model,
-                    e.endpoints[0]
-                );
-            }
-            max_len = match (max_len, served.max_len) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            model = Some(served.model);
-            clients.push(c);
+            clients.push(one.reach(e, url)?.0);
         }
-        let Some(model) = model else { bail!("no --endpoint given") };
+        let (Some(model), max_len) = (one.model, one.max_len) else { bail!("no --endpoint given") };
         let settings = v.identity(Some(&format!("{model} (chat)")), "engine")?;
         Ok(ChatParts { prompter, clients, model, concurrency: e.concurrency.max(1), max_len, settings })
     }
@@ -208,6 +174,39 @@ impl Remote {
     pub(crate) fn describe(&self) -> String {
         let each: Vec<String> = self.endpoints.iter().map(|(c, a)| format!("{} ({a})", c.url)).collect();
         format!("scoring {:?} on {}", self.ask.model, each.join(", "))
+    }
+}
+
+/// What the endpoints reached so far serve: one model (the first's), and the smallest
+/// `max_model_len` any of them reports.
+#[derive(Default)]
+struct OneModel {
+    model: Option<String>,
+    max_len: Option<usize>,
+}
+
+impl OneModel {
+    /// A client for `url` and what its `/v1/models` says, refused when it serves another model
+    /// than the endpoints before it.
+    fn reach(&mut self, e: &EngineSettings, url: &str) -> Result<(Client, probe::Served)> {
+        let c = Client::new(url, e.timeout, e.retries, e.backoff, e.api_key.clone())?;
+        let served = probe::served(&c, e.served_model.as_deref())?;
+        if let Some(m) = &self.model
+            && *m != served.model
+        {
+            bail!(
+                "{} serves {:?} but {} serves {m:?}: every --endpoint must serve one model",
+                c.url,
+                served.model,
+                e.endpoints[0]
+            );
+        }
+        self.max_len = match (self.max_len, served.max_len) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.model = Some(served.model.clone());
+        Ok((c, served))
     }
 }
 
