@@ -100,32 +100,23 @@ impl Generative {
     /// The same judge on inference engines (`--endpoint`): their completions write the samples
     /// (`served`); the answer after the marker is read there too, by the API the probe chose.
     pub(crate) fn served(s: &JudgeSettings, e: &crate::score::remote::EngineSettings) -> Result<Self> {
+        use crate::score::remote::{ApiChoice, Remote};
         let Some(spec) = s.generation.clone() else { bail!("a reasoning judge needs --generate") };
         let ck = s.model.locate(false)?;
-        if e.api == crate::score::remote::ApiChoice::Chat {
-            let parts = crate::score::remote::Remote::connect_chat(s, e)?;
-            let writer = served::Served::chat(&parts);
-            crate::console::info(&writer.describe());
-            return Ok(Generative {
-                writer: Writer::Served(writer),
-                prompter: parts.prompter,
-                reading: Reading::Answers([0, 0]),
-                spec,
-                settings: parts.settings,
-                batch_tokens: usize::MAX,
-                eos: ck.eos_ids()?,
-                rope: None,
-            });
-        }
-        let parts = crate::score::remote::Remote::connect(s, e)?.into_parts();
-        let writer = served::Served::new(&parts, &spec)?;
+        let (writer, prompter, answer, settings) = if e.api == ApiChoice::Chat {
+            let parts = Remote::connect_chat(s, e)?;
+            (served::Served::chat(&parts), parts.prompter, [0, 0], parts.settings)
+        } else {
+            let parts = Remote::connect(s, e)?.into_parts();
+            (served::Served::new(&parts, &spec)?, parts.prompter, parts.answer, parts.settings)
+        };
         crate::console::info(&writer.describe());
         Ok(Generative {
             writer: Writer::Served(writer),
-            prompter: parts.prompter,
-            reading: Reading::Answers(parts.answer),
+            prompter,
+            reading: Reading::Answers(answer),
             spec,
-            settings: parts.settings,
+            settings,
             // The engines batch for themselves: a chunk's prompts go out together.
             batch_tokens: usize::MAX,
             eos: ck.eos_ids()?,
