@@ -59,31 +59,47 @@ pub(crate) struct Issues {
     pub(crate) fields: HashMap<String, Row>,
     /// The digest of the rows the split supplies (`digest_rows`).
     pub(crate) digest: String,
-    /// The digest of every field of every row (`digest_fields`): a template's identity.
-    pub(crate) fields_digest: String,
+    /// The digest of every field of every row (`digest_fields`): a template's identity, made
+    /// only when asked for (`load_with`).
+    pub(crate) fields_digest: Option<String>,
 }
 
 /// One dataset row, every column, as JSON (parquet values converted by `json_of`).
 pub(crate) type Row = serde_json::Map<String, Value>;
 
-/// What identifies every field of a split's rows: SHA-256 over its rows as JSON with sorted
-/// keys, sorted by id (a template may read any field, so all of them change its prompts).
-fn digest_fields(mut rows: Vec<(String, String)>) -> String {
+/// What identifies every field of a split's rows: SHA-256 over its distinct (id, row digest)
+/// pairs sorted by id, each row's digest that of its JSON with sorted keys (`row_digest`; a
+/// template may read any field, so all of them change its prompts).
+fn digest_fields(mut rows: Vec<(String, [u8; 32])>) -> String {
     use sha2::{Digest, Sha256};
     rows.sort();
     rows.dedup();
     let mut h = Sha256::new();
-    for (id, json) in rows.iter() {
-        h.update(format!("{}\0{id}{}\0", id.len(), json.len()));
-        h.update(json.as_bytes());
+    for (id, row) in rows.iter() {
+        h.update(format!("{}\0{id}", id.len()));
+        h.update(row);
     }
     format!("sha256:{}", crate::checkpoint::hex(&h.finalize()))
 }
 
-/// `row` as JSON text with its keys sorted (the same row from parquet and JSONL alike).
-fn sorted_json(row: &Row) -> String {
+/// SHA-256 of `row` as JSON with its keys sorted (the same row from parquet and JSONL alike),
+/// streamed into the hash: no copy of the text is kept.
+fn row_digest(row: &Row) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.update(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
     let sorted: std::collections::BTreeMap<&String, &Value> = row.iter().collect();
-    serde_json::to_string(&sorted).unwrap_or_default()
+    let mut h = Hashing(Sha256::new());
+    serde_json::to_writer(&mut h, &sorted).expect("a JSON row serializes");
+    h.0.finalize().into()
 }
 
 /// What identifies the issue statements a dataset supplies, whatever its path or file format:
@@ -106,25 +122,32 @@ impl IssueSpec {
     /// The digest of the rows the dataset's split supplies (`digest_rows`): the one `load`
     /// computed already, else the rows read now.
     pub(crate) fn digest(&self) -> Result<String> {
-        let known = DIGESTS.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|(s, _, _)| s == self).cloned();
-        match known {
-            Some((_, d, _)) => Ok(d),
+        match self.known() {
+            Some((d, _)) => Ok(d),
             None => Ok(load(self, &HashSet::new())?.digest),
         }
     }
 
-    /// The digest of every field of the split's rows (`digest_fields`).
+    /// The digest of every field of the split's rows (`digest_fields`): read for a template
+    /// that reads `dataset` (the rows are read again then, once).
     pub(crate) fn fields_digest(&self) -> Result<String> {
-        let known = DIGESTS.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|(s, _, _)| s == self).cloned();
-        match known {
-            Some((_, _, d)) => Ok(d),
-            None => Ok(load(self, &HashSet::new())?.fields_digest),
+        match self.known() {
+            Some((_, Some(f))) => Ok(f),
+            _ => Ok(load_with(self, &HashSet::new(), true)?.fields_digest.expect("asked for")),
         }
+    }
+
+    /// The digests computed already: the rows' and, when asked for, every field's.
+    fn known(&self) -> Option<(String, Option<String>)> {
+        let all = DIGESTS.lock().unwrap_or_else(|e| e.into_inner());
+        let mut mine = all.iter().filter(|(s, _, _)| s == self).peekable();
+        let rows = mine.peek()?.1.clone();
+        Some((rows, mine.find_map(|(_, _, f)| f.clone())))
     }
 }
 
 /// The digests `load` computed, by dataset (a process reads one or two datasets).
-type Known = (IssueSpec, String, String);
+type Known = (IssueSpec, String, Option<String>);
 static DIGESTS: std::sync::Mutex<Vec<Known>> = std::sync::Mutex::new(Vec::new());
 
 const ID: &str = "instance_id";
@@ -133,11 +156,16 @@ const STATEMENT: &str = "problem_statement";
 /// Reads the statements (and every field) of the instances in `want` (rows of other instances
 /// are read for the digests only).
 pub fn load(spec: &IssueSpec, want: &HashSet<&str>) -> Result<Issues> {
+    load_with(spec, want, false)
+}
+
+/// `load`, with the digest of every field when `fields` (`IssueSpec::fields_digest`).
+fn load_with(spec: &IssueSpec, want: &HashSet<&str>, fields: bool) -> Result<Issues> {
     let files = dataset_files(spec)?;
     let mut out = Issues::default();
     let mut first: HashMap<String, String> = HashMap::new();
     let mut all: Vec<(String, String)> = Vec::new();
-    let mut all_fields: Vec<(String, String)> = Vec::new();
+    let mut all_fields: Vec<(String, [u8; 32])> = Vec::new();
     for f in &files {
         let mut add = |row: Row, at: String| -> Result<()> {
             let text = |k: &str| -> Result<String> {
@@ -156,7 +184,9 @@ pub fn load(spec: &IssueSpec, want: &HashSet<&str>) -> Result<Issues> {
             };
             let (id, statement) = (text(ID)?, text(STATEMENT)?);
             out.rows += 1;
-            all_fields.push((id.clone(), sorted_json(&row)));
+            if fields {
+                all_fields.push((id.clone(), row_digest(&row)));
+            }
             if !want.contains(id.as_str()) {
                 all.push((id, statement));
                 return Ok(());
@@ -184,7 +214,7 @@ pub fn load(spec: &IssueSpec, want: &HashSet<&str>) -> Result<Issues> {
         }
     }
     out.digest = digest_rows(all);
-    out.fields_digest = digest_fields(all_fields);
+    out.fields_digest = fields.then(|| digest_fields(all_fields));
     DIGESTS.lock().unwrap_or_else(|e| e.into_inner()).push((
         spec.clone(),
         out.digest.clone(),
