@@ -50,7 +50,8 @@ pub(crate) fn flash_plan(
 }
 
 /// One layer's attention: FlashAttention-2 over the whole pack in one call when there is a
-/// plan, else [`varlen_causal`]. Returns [T, n_heads * D].
+/// plan, the fused CPU kernel (`cpu_attention`) on the CPU, else [`varlen_causal`]. Returns
+/// [T, n_heads * D].
 pub(crate) fn attend(
     q: &Tensor,
     k: &Tensor,
@@ -66,6 +67,10 @@ pub(crate) fn attend(
         return o.reshape((t, h * d));
     }
     let _ = flash;
+    if q.device().is_cpu() {
+        let (q, k, v) = (q.contiguous()?, k.contiguous()?, v.contiguous()?);
+        return q.apply_op3_no_bwd(&k, &v, &super::cpu_attention::VarlenCausal { seqs });
+    }
     varlen_causal(q, k, v, seqs, budget)
 }
 

@@ -47,6 +47,19 @@ fn softmax_row(x: &[f32], o: &mut [f32], scale: f32) {
     o.iter_mut().for_each(|v| *v *= inv);
 }
 
+/// Row `row`'s causal softmax in place: its first `visible` entries (at most all) scaled by
+/// `scale` and soft-maxed, the rest set to 0.
+pub(crate) fn softmax_in_place(row: &mut [f32], visible: usize, scale: f32) {
+    let (x, hidden) = row.split_at_mut(visible.min(row.len()));
+    hidden.fill(0.0);
+    let max = lanes(x, f32::NEG_INFINITY, f32::max) * scale;
+    for v in x.iter_mut() {
+        *v = fast_exp(*v * scale - max);
+    }
+    let inv = 1.0 / lanes(x, 0.0, |a, b| a + b);
+    x.iter_mut().for_each(|v| *v *= inv);
+}
+
 /// A reduction over 8 independent lanes (so the compiler can use SIMD registers), then across.
 #[inline(always)]
 fn lanes(x: &[f32], init: f32, f: impl Fn(f32, f32) -> f32) -> f32 {

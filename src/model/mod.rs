@@ -14,6 +14,8 @@ pub(crate) mod batch;
 pub(crate) mod blocks;
 pub(crate) mod causal_softmax;
 pub(crate) mod config;
+pub(crate) mod cpu_attention;
+pub(crate) mod cpu_matmul;
 pub(crate) mod decode;
 pub(crate) mod device;
 pub(crate) mod generate;
