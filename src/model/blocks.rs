@@ -9,18 +9,34 @@
 //! and attend new tokens to them.
 
 use anyhow::{Result, bail};
-use candle_core::Module as _;
 use candle_core::Tensor;
-use candle_nn::{Linear, VarBuilder};
+use candle_nn::VarBuilder;
 
 use super::attention::{self, FlashPlan};
 use super::config::ModelConfig;
 use super::moe::Moe;
 
+/// A linear layer, `x · wᵀ + b`, its product through `cpu_matmul::matmul_t` (candle's matmul off
+/// the CPU).
+struct Linear {
+    w: Tensor,
+    b: Option<Tensor>,
+}
+
+impl Linear {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let y = super::cpu_matmul::matmul_t(x, &self.w)?;
+        match &self.b {
+            Some(b) => y.broadcast_add(b),
+            None => Ok(y),
+        }
+    }
+}
+
 fn linear(vb: &VarBuilder, i: usize, o: usize, name: &str, bias: bool) -> candle_core::Result<Linear> {
     let w = vb.get((o, i), &format!("{name}.weight"))?;
     let b = if bias { Some(vb.get(o, &format!("{name}.bias"))?) } else { None };
-    Ok(Linear::new(w, b))
+    Ok(Linear { w, b })
 }
 
 /// Rotary position embedding of one pass: cos and sin per token, `[T, D/2]`, in the model dtype.

@@ -18,6 +18,7 @@
 
 use candle_core::{DType, Result, Tensor};
 
+use super::cpu_matmul::matmul_t;
 use super::moe_ops::{Combine, Routing, TopK, silu_mul};
 
 /// Tokens per MoE chunk: bounds the gathered buffers (32k tokens x 8 slots x 2048 x 2 bytes =
@@ -64,7 +65,7 @@ impl Moe {
     /// The experts of each token of h [T, H]: ids [T, k] (u32, by descending probability) and
     /// their weights [T, k] (f32).
     pub(crate) fn route(&self, h: &Tensor) -> Result<(Tensor, Tensor)> {
-        let logits = h.matmul(&self.router.t()?)?; // [T, E] in the model dtype, as transformers
+        let logits = matmul_t(h, &self.router)?; // [T, E] in the model dtype, as transformers
         let probs = candle_nn::ops::softmax_last_dim(&logits.to_dtype(DType::F32)?)?;
         let ids = probs.apply_op1_no_bwd(&TopK { k: self.top_k })?;
         let w = probs.gather(&ids, 1)?;
@@ -107,8 +108,8 @@ impl Moe {
                 continue;
             }
             let x = xs.narrow(0, a, b - a)?;
-            let gu = x.matmul(&self.gate_up.get(e)?.t()?)?;
-            y.slice_set(&silu_mul(&gu, inter)?.matmul(&self.down.get(e)?.t()?)?, 0, a)?;
+            let gu = matmul_t(&x, &self.gate_up.get(e)?)?;
+            y.slice_set(&matmul_t(&silu_mul(&gu, inter)?, &self.down.get(e)?)?, 0, a)?;
         }
         // The routing weights, [T, k] f32 in slot order, are applied inside the combine.
         let combine = Combine { weights: w.contiguous()? };
