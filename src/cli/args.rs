@@ -49,7 +49,8 @@ pub struct SelftestArgs {
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// A named shape with random weights: qwen3-30b-a3b or tiny-moe.
+    /// A named shape with random weights: qwen3-30b-a3b, tiny-moe, qwen3-0.6b (dense) or
+    /// qwen3-moe-1024 (hidden 1024, 32 experts, top-4; the CPU prefill benchmark's shapes).
     #[arg(long, value_name = "NAME", conflicts_with = "model", required_unless_present = "model")]
     pub(crate) synthetic: Option<String>,
     /// A checkpoint directory or hub id instead.

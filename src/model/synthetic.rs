@@ -32,6 +32,9 @@ pub(crate) fn var_builder(dtype: DType, dev: &Device) -> VarBuilder<'static> {
     VarBuilder::from_backend(Box::new(Random), dtype, dev.clone())
 }
 
+/// The names [`shape`] knows.
+pub(crate) const SHAPES: [&str; 4] = ["qwen3-30b-a3b", "tiny-moe", "qwen3-0.6b", "qwen3-moe-1024"];
+
 /// Named shapes for `swerm bench --synthetic`.
 pub(crate) fn shape(name: &str) -> anyhow::Result<ModelConfig> {
     let v = match name {
@@ -51,7 +54,24 @@ pub(crate) fn shape(name: &str) -> anyhow::Result<ModelConfig> {
             "num_key_value_heads": 2, "head_dim": 16, "num_experts": 8, "num_experts_per_tok": 2,
             "moe_intermediate_size": 32, "norm_topk_prob": true, "tie_word_embeddings": false
         }),
-        _ => anyhow::bail!("--synthetic {name}: expected qwen3-30b-a3b or tiny-moe"),
+        // Qwen3-0.6B's shape (dense), the CPU prefill benchmark's (scripts/bench_prefill.py).
+        "qwen3-0.6b" => serde_json::json!({
+            "architectures": ["Qwen3ForCausalLM"], "vocab_size": 151936, "hidden_size": 1024,
+            "intermediate_size": 3072, "num_hidden_layers": 28, "num_attention_heads": 16,
+            "num_key_value_heads": 8, "head_dim": 128, "rms_norm_eps": 1e-6, "rope_theta": 1e6,
+            "tie_word_embeddings": true
+        }),
+        // A small Qwen3-MoE of the real layout (hidden 1024, 32 experts, top-4), the CPU prefill
+        // benchmark's other shape.
+        "qwen3-moe-1024" => serde_json::json!({
+            "architectures": ["Qwen3MoeForCausalLM"], "vocab_size": 151936, "hidden_size": 1024,
+            "intermediate_size": 3072, "num_hidden_layers": 8, "num_attention_heads": 16,
+            "num_key_value_heads": 4, "head_dim": 128, "rms_norm_eps": 1e-6, "rope_theta": 1e6,
+            "num_experts": 32, "num_experts_per_tok": 4, "moe_intermediate_size": 512,
+            "norm_topk_prob": true, "decoder_sparse_step": 1, "mlp_only_layers": [],
+            "tie_word_embeddings": false
+        }),
+        _ => anyhow::bail!("--synthetic {name}: expected one of {}", SHAPES.join(", ")),
     };
     ModelConfig::from_json(&v)
 }
