@@ -27,6 +27,7 @@ pub mod hub;
 pub mod input;
 pub mod interrupt;
 pub mod loc;
+pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod outdir;

@@ -80,6 +80,9 @@ impl Model {
 
     /// Builds the model from any source of named tensors (a checkpoint, or random weights).
     pub(crate) fn from_var_builder(cfg: ModelConfig, vb: VarBuilder, dtype: DType, device: &Device) -> Result<Self> {
+        if device.is_cpu() {
+            crate::memory::keep_freed_memory();
+        }
         let (h, hd) = (cfg.hidden_size, cfg.head_dim);
         let m = vb.pp("model");
         let embed = m.get((cfg.vocab_size, h), "embed_tokens.weight")?;
