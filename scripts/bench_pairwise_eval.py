@@ -3,7 +3,7 @@
 (INSTANCES x RUNS, every instance a tournament: a ring pass plus 3 pivots, both orders), timed
 beside `swerm eval` of the same scores as a pointwise store (best@k in closed form).
 
-    python3 scripts/bench_pairwise_eval.py [--instances 2438] [--runs 64] [--repeat 3]
+    python3 scripts/bench_pairwise_eval.py [--instances 2438] [--runs 64] [--repeat 3] [--old-binary PATH]
 
 Prints both wall times and their ratio. The comparisons are random (no model runs); the
 numbers measure the metrics, not a judge.
@@ -64,18 +64,21 @@ def main():
     ap.add_argument("--instances", type=int, default=2438)
     ap.add_argument("--runs", type=int, default=64)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--binary", default=SWERM, help="the swerm to time (default: target/release/swerm)")
+    ap.add_argument("--old-binary", help="also time this one, side by side (e.g. a build of an earlier commit)")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as w:
         pw, pt = os.path.join(w, "pairwise"), os.path.join(w, "pointwise")
         write_store(pw, a.instances, a.runs, True)
         write_store(pt, a.instances, a.runs, False)
         n_pairs = sum(1 for _ in open(os.path.join(pw, "pairs.jsonl")))
-        t_pw = timed([SWERM, "eval", "--scores", pw, "-q", "-o", os.path.join(w, "e1")], a.repeat)
-        t_pt = timed([SWERM, "eval", "--scores", pt, "-q", "-o", os.path.join(w, "e2")], a.repeat)
         print(f"{a.instances} instances x {a.runs} runs, {n_pairs} comparisons ({os.cpu_count()} cores, best of {a.repeat})")
-        print(f"  swerm eval, pairwise store (best@k by subsets): {t_pw:7.2f} s")
-        print(f"  swerm eval, pointwise store (closed form):      {t_pt:7.2f} s")
-        print(f"  ratio pairwise / pointwise: {t_pw / t_pt:.1f}x")
+        for name, binary in [("", a.binary)] + ([("old ", a.old_binary)] if a.old_binary else []):
+            t_pw = timed([binary, "eval", "--scores", pw, "-q", "-o", os.path.join(w, "e1")], a.repeat)
+            t_pt = timed([binary, "eval", "--scores", pt, "-q", "-o", os.path.join(w, "e2")], a.repeat)
+            print(f"  {name}swerm eval, pairwise store (best@k by subsets): {t_pw:7.2f} s")
+            print(f"  {name}swerm eval, pointwise store (closed form):      {t_pt:7.2f} s")
+            print(f"  {name}ratio pairwise / pointwise: {t_pw / t_pt:.1f}x")
 
 
 if __name__ == "__main__":

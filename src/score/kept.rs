@@ -63,7 +63,7 @@ pub(crate) struct ReadBack<L> {
 }
 
 /// Says that a torn last line was dropped: the one place this message is written.
-fn say_torn(path: &Path) {
+pub(crate) fn say_torn(path: &Path) {
     crate::console::caution(None, &format!("{}: dropped a torn last line (an interrupted run)", path.display()));
 }
 

@@ -153,12 +153,20 @@ impl ScoreTable {
         t
     }
 
-    /// A table read back from a store, with a pairwise judge's comparisons (pairs.jsonl) when
-    /// it has them: their contests give best@k.
-    pub(crate) fn from_stored(lines: &[ScoreLine], pairs: Option<&[super::pairwise::store::PairLine]>) -> Self {
-        let t = Self::from_lines(lines);
-        let contests = pairs.map(|p| std::sync::Arc::new(super::pairwise::contests_from(p, &t.grid, &t.empty)));
-        ScoreTable { contests, ..t }
+    /// A table read back from a store.
+    pub(crate) fn from_stored(lines: &[ScoreLine]) -> Self {
+        Self::from_lines(lines)
+    }
+
+    /// The table with a pairwise judge's comparisons (pairs.jsonl, read back by
+    /// `pairwise::store::read_orders` in this table's grid): their contests give best@k.
+    pub(crate) fn with_contests(self, orders: Vec<super::pairwise::store::Orders>) -> Self {
+        let contests = orders
+            .into_iter()
+            .enumerate()
+            .map(|(i, o)| super::pairwise::contest::Contest::new(&self.empty[self.grid.range(i)], o))
+            .collect();
+        ScoreTable { contests: Some(std::sync::Arc::new(contests)), ..self }
     }
 
     /// Replaces the labels (harness reports applied to a table read back; compare's labels

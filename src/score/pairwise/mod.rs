@@ -333,23 +333,6 @@ impl Window<'_> {
     }
 }
 
-/// The contests of a table's instances from stored comparisons (lines of candidates outside
-/// the grid, kept from earlier runs, are left out): what `eval` and `compare` give best@k.
-pub(crate) fn contests_from(lines: &[PairLine], grid: &crate::grid::Grid, empty: &[bool]) -> Vec<Contest> {
-    type Fast<'a> = HashMap<&'a str, usize, foldhash::fast::RandomState>;
-    let inst: Fast = grid.instances.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
-    let run: Fast = grid.runs.iter().enumerate().map(|(r, s)| (s.as_str(), r)).collect();
-    let mut orders: Vec<Vec<(usize, usize, Option<f64>)>> = vec![Vec::new(); grid.instances.len()];
-    for l in lines {
-        if let (Some(&i), Some(&a), Some(&b)) =
-            (inst.get(l.instance_id.as_str()), run.get(l.a.as_str()), run.get(l.b.as_str()))
-        {
-            orders[i].push((a, b, l.p_a));
-        }
-    }
-    orders.into_iter().enumerate().map(|(i, o)| Contest::new(&empty[grid.range(i)], o)).collect()
-}
-
 /// A comparison's key in pairs.jsonl: (instance, run shown as A, run shown as B).
 fn names(ds: &Dataset, i: usize, a: usize, b: usize) -> (&str, &str, &str) {
     (&ds.grid.instances[i], &ds.grid.runs[a], &ds.grid.runs[b])

@@ -10,11 +10,16 @@
 //! another scorer's header, starts afresh). Stores of several machines (shards) merge; a
 //! comparison in two of them must agree within `MERGE_TOLERANCE`.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::grid::Grid;
+use crate::input::stream::max_line_bytes;
 use crate::outdir::OutDir;
 use crate::score::kept::{self, Kept, Key, Line, MERGE_TOLERANCE};
 
@@ -59,12 +64,17 @@ pub(crate) struct PairLine {
 
 impl PairLine {
     fn check(&self) -> Result<(), String> {
-        match (self.p_a, &self.error) {
-            (Some(p), _) if !(0.0..=1.0).contains(&p) => Err(format!("field `p_a`: {p} is not a probability")),
-            (None, None) => Err("field `p_a`: null without an `error`".into()),
-            _ if self.a == self.b => Err(format!("fields `a` and `b`: both are run {:?}", self.a)),
-            _ => Ok(()),
-        }
+        check(self.p_a, self.error.is_some(), &self.a, &self.b)
+    }
+}
+
+/// A comparison line's rules, for the owned line and the borrowed one alike.
+fn check(p_a: Option<f64>, error: bool, a: &str, b: &str) -> Result<(), String> {
+    match (p_a, error) {
+        (Some(p), _) if !(0.0..=1.0).contains(&p) => Err(format!("field `p_a`: {p} is not a probability")),
+        (None, false) => Err("field `p_a`: null without an `error`".into()),
+        _ if a == b => Err(format!("fields `a` and `b`: both are run {a:?}")),
+        _ => Ok(()),
     }
 }
 
@@ -111,10 +121,145 @@ pub(crate) fn beside(scores: &Path) -> PathBuf {
     if scores.is_dir() { scores.join(PAIRS) } else { scores.with_file_name(PAIRS) }
 }
 
-/// The comparisons of several stores (shards) merged (`kept::merge`): a comparison in two must
-/// agree within `MERGE_TOLERANCE`.
-pub(crate) fn read_many(paths: &[PathBuf]) -> Result<Vec<PairLine>> {
-    let mut stores = Vec::new();
+/// One line of pairs.jsonl as `eval` reads it back: the names borrowed from the file's bytes
+/// (owned only when they hold JSON escapes), every field typed and checked as [`PairLine`]'s
+/// (the same `deny_unknown_fields`, the same rules); read to be checked, then dropped.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // every field is parsed (and so checked); eval keeps the key and P(A)
+struct PairRef<'a> {
+    #[serde(borrow)]
+    instance_id: Cow<'a, str>,
+    #[serde(borrow)]
+    a: Cow<'a, str>,
+    #[serde(borrow)]
+    b: Cow<'a, str>,
+    p_a: Option<f64>,
+    logit_a: Option<f64>,
+    logit_b: Option<f64>,
+    n_tokens: Option<usize>,
+    truncated: Option<bool>,
+    #[serde(borrow)]
+    prompt_ids: Option<Cow<'a, str>>,
+    removed_tokens: Option<usize>,
+    #[serde(borrow)]
+    cut: Option<Cow<'a, str>>,
+    answer_at: Option<usize>,
+    answer_ids: Option<Vec<u32>>,
+    #[serde(borrow)]
+    rope_scaling: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    error: Option<Cow<'a, str>>,
+}
+
+/// A comparison read back: its names, P(A), and where it was.
+struct Rec<'a> {
+    instance_id: Cow<'a, str>,
+    a: Cow<'a, str>,
+    b: Cow<'a, str>,
+    p_a: Option<f64>,
+    lineno: usize,
+}
+
+impl Rec<'_> {
+    /// As [`PairLine`], for the messages (`describe`, `values`).
+    fn line(&self) -> PairLine {
+        PairLine {
+            instance_id: self.instance_id.to_string(),
+            a: self.a.to_string(),
+            b: self.b.to_string(),
+            p_a: self.p_a,
+            ..Default::default()
+        }
+    }
+}
+
+/// The comparisons of one file's bytes, in line order, checked (`kept::read_lines`' rules: blank
+/// lines skipped, a byte-order mark stripped, a last line without a newline that does not parse
+/// dropped as torn, any other bad line an error naming file, line and field). Parsed in parallel
+/// chunks of whole lines. Returns the records and whether a torn line was dropped.
+fn parse_file<'t>(path: &Path, text: &'t [u8]) -> Result<(Vec<Rec<'t>>, bool)> {
+    // Chunks of ~1 MiB ending at a newline, each with the number of its first line.
+    let mut chunks = Vec::new();
+    let (mut start, mut lineno) = (0, 1);
+    while start < text.len() {
+        let want = (start + (1 << 20)).min(text.len());
+        let end = memchr::memchr(b'\n', &text[want..]).map_or(text.len(), |i| want + i + 1);
+        chunks.push((start, end, lineno));
+        lineno += memchr::memchr_iter(b'\n', &text[start..end]).count();
+        start = end;
+    }
+    let max = max_line_bytes();
+    let parsed: Vec<Result<(Vec<Rec<'t>>, bool)>> = chunks
+        .par_iter()
+        .map(|&(start, end, first)| {
+            let mut recs = Vec::new();
+            let (mut at, mut lineno) = (start, first);
+            while at < end {
+                let stop = memchr::memchr(b'\n', &text[at..end]).map_or(end, |i| at + i + 1);
+                let raw = &text[at..stop];
+                if raw.len() > max {
+                    bail!("{}:{lineno}: line longer than {max} bytes", path.display());
+                }
+                let line = raw.strip_prefix(b"\xef\xbb\xbf".as_slice()).unwrap_or(raw);
+                if !line.iter().all(u8::is_ascii_whitespace) {
+                    let parsed = serde_json::from_slice::<PairRef>(line)
+                        .map_err(|e| crate::input::stream::json_error(&e))
+                        .and_then(|l| check(l.p_a, l.error.is_some(), &l.a, &l.b).map(|()| l));
+                    match parsed {
+                        Ok(l) => recs.push(Rec { instance_id: l.instance_id, a: l.a, b: l.b, p_a: l.p_a, lineno }),
+                        Err(_) if stop == text.len() && !raw.ends_with(b"\n") => return Ok((recs, true)),
+                        Err(e) => bail!("{}:{lineno}: {e}", path.display()),
+                    }
+                }
+                at = stop;
+                lineno += 1;
+            }
+            Ok((recs, false))
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut torn = false;
+    for p in parsed {
+        let (recs, t) = p?;
+        all.extend(recs);
+        torn |= t;
+    }
+    Ok((all, torn))
+}
+
+/// One instance's comparisons: (run shown as A, run shown as B, P(A)), runs as grid indices.
+pub(crate) type Orders = Vec<(usize, usize, Option<f64>)>;
+
+/// Names as indices.
+struct Names<'n>(HashMap<&'n str, u32, foldhash::fast::RandomState>);
+
+impl<'n> Names<'n> {
+    /// `names` as 0, 1, ...
+    fn of(names: &'n [String]) -> Self {
+        Names(names.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32)).collect())
+    }
+
+    /// The index of `name`, a new one after all others when it is new.
+    fn index(&mut self, name: &'n str) -> u32 {
+        let next = self.0.len() as u32;
+        *self.0.entry(name).or_insert(next)
+    }
+}
+
+/// Each grid instance's comparisons as (run shown as A, run shown as B, P(A)) in `grid`'s
+/// indices: the pairs.jsonl of several stores (shards) merged, by the rules of
+/// `kept::read_lines` and `kept::merge` and with their messages (a key twice in one file is an
+/// error naming both lines; a key in two files must agree within `MERGE_TOLERANCE`, the first
+/// file's line is kept). Comparisons of instances or runs not in the grid are read and checked,
+/// then left out.
+///
+/// What `eval` of a pairwise judge's store waits on at RL scale (1.2M comparisons): reading every
+/// line into an owned `PairLine` and comparing keys as three strings took ~2.3 s. Here each file
+/// is read whole, its lines parsed in parallel into borrowed names, and keys are compared as
+/// indices (names interned once).
+pub(crate) fn read_orders(paths: &[PathBuf], grid: &Grid) -> Result<Vec<Orders>> {
+    let mut texts = Vec::with_capacity(paths.len());
     for p in paths {
         if !p.exists() {
             bail!(
@@ -122,10 +267,69 @@ pub(crate) fn read_many(paths: &[PathBuf]) -> Result<Vec<PairLine>> {
                 p.display()
             );
         }
-        stores.push(kept::read_lines::<PairLine>(p)?.lines);
+        texts.push(std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?);
     }
-    let origins: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    kept::merge(stores, &origins)
+    let mut files = Vec::with_capacity(paths.len());
+    for (p, text) in paths.iter().zip(&texts) {
+        let (recs, torn) = parse_file(p, text)?;
+        if torn {
+            kept::say_torn(p);
+        }
+        files.push(recs);
+    }
+    // Names as indices: the grid's first, then any other name in order of appearance.
+    let (mut inst, mut run) = (Names::of(&grid.instances), Names::of(&grid.runs));
+    // (key, file, position in the file)
+    let mut keys: Vec<((u32, u32, u32), u32, u32)> = Vec::with_capacity(files.iter().map(Vec::len).sum());
+    for (k, recs) in files.iter().enumerate() {
+        for (n, r) in recs.iter().enumerate() {
+            let key = (inst.index(&r.instance_id), run.index(&r.a), run.index(&r.b));
+            keys.push((key, k as u32, n as u32));
+        }
+    }
+    // A key twice in one file: the first file (in order) with one, at its first such key.
+    keys.par_sort_unstable_by_key(|&(key, k, n)| (k, key, n));
+    if let Some(w) = keys.windows(2).find(|w| w[0].0 == w[1].0 && w[0].1 == w[1].1) {
+        let (k, first, second) =
+            (w[0].1 as usize, &files[w[0].1 as usize][w[0].2 as usize], &files[w[1].1 as usize][w[1].2 as usize]);
+        bail!(
+            "{}:{}: duplicate line for {} (first at line {})",
+            paths[k].display(),
+            second.lineno,
+            second.line().describe(),
+            first.lineno
+        );
+    }
+    // Merged: per key, the first file's line, and every other copy must agree with it.
+    keys.par_sort_unstable_by_key(|&(key, k, _)| (key, k));
+    let mut orders = vec![Vec::new(); grid.instances.len()];
+    let (n_inst, n_runs) = (grid.instances.len() as u32, grid.runs.len() as u32);
+    for group in keys.chunk_by(|x, y| x.0 == y.0) {
+        let (key, k0, n0) = group[0];
+        let kept_line = &files[k0 as usize][n0 as usize];
+        for &(_, k, n) in &group[1..] {
+            let other = &files[k as usize][n as usize];
+            let agree = match (kept_line.p_a, other.p_a) {
+                (Some(x), Some(y)) => (x - y).abs() <= MERGE_TOLERANCE,
+                (x, y) => x == y,
+            };
+            if !agree {
+                bail!(
+                    "{} is in {} ({}) and in {} ({}), which disagree",
+                    other.line().describe(),
+                    paths[k0 as usize].display(),
+                    kept_line.line().values(),
+                    paths[k as usize].display(),
+                    other.line().values()
+                );
+            }
+        }
+        let (i, a, b) = key;
+        if i < n_inst && a < n_runs && b < n_runs {
+            orders[i as usize].push((a as usize, b as usize, kept_line.p_a));
+        }
+    }
+    Ok(orders)
 }
 
 #[cfg(test)]
@@ -168,10 +372,11 @@ mod tests {
         assert_eq!(st.stored(key), Some(&line("r1", "r2", 0.7)));
         let (_, kept) = st.finish(vec![line("r1", "r3", 0.9)]).unwrap();
         assert_eq!(kept, 2);
-        let back = read_many(std::slice::from_ref(&p)).unwrap();
-        let order: Vec<(String, String)> = back.iter().map(|l| (l.a.clone(), l.b.clone())).collect();
-        let want = [("r1", "r2"), ("r1", "r3"), ("r2", "r1")].map(|(a, b)| (a.to_string(), b.to_string()));
-        assert_eq!(order, want);
+        // Read back in a grid's indices (runs r1, r2, r3; an instance the store does not have).
+        let grid = Grid::new(vec!["x__y-1".into(), "other".into()], vec!["r3".into(), "r1".into(), "r2".into()]);
+        let mut back = read_orders(std::slice::from_ref(&p), &grid).unwrap();
+        back[0].sort_by_key(|&(a, b, _)| (a, b));
+        assert_eq!(back, vec![vec![(1, 0, Some(0.9)), (1, 2, Some(0.7)), (2, 1, Some(0.4))], vec![]]);
         // Afresh: nothing kept.
         let st = open(&mut out, true).unwrap();
         assert_eq!(st.stored(key), None);
@@ -180,16 +385,56 @@ mod tests {
     #[test]
     fn bad_lines_and_disagreeing_shards_are_errors() {
         let dir = tempfile::tempdir().unwrap();
+        let grid = Grid::new(vec!["x__y-1".into()], vec!["r1".into(), "r2".into()]);
+        let read = |paths: &[PathBuf]| read_orders(paths, &grid).map_err(|e| format!("{e:#}"));
         let p = dir.path().join("a.jsonl");
-        std::fs::write(&p, "{\"instance_id\": \"i\", \"a\": \"r1\", \"b\": \"r2\", \"p_a\": 1.5}\n").unwrap();
-        let e = format!("{:#}", read_many(std::slice::from_ref(&p)).unwrap_err());
-        assert!(e.contains("a.jsonl:1") && e.contains("p_a"), "{e}");
+        let good = serde_json::to_string(&line("r1", "r2", 0.7)).unwrap() + "\n";
+        // A bad line after good ones and a blank line: its own line number.
+        let many = good.repeat(3) + "\n" + "{\"instance_id\": \"i\", \"a\": \"r1\", \"b\": \"r2\", \"p_a\": 1.5}\n";
+        std::fs::write(&p, &many).unwrap();
+        let e = read(std::slice::from_ref(&p)).unwrap_err();
+        assert!(e.contains("a.jsonl:5") && e.contains("p_a") && e.contains("not a probability"), "{e}");
+        for (text, field) in [
+            (
+                "{\"instance_id\": \"i\", \"a\": \"r1\", \"b\": \"r2\", \"p_a\": 0.5, \"n_tokens\": \"ten\"}",
+                "expected usize",
+            ),
+            (
+                "{\"instance_id\": \"i\", \"a\": \"r1\", \"b\": \"r2\", \"p_a\": 0.5, \"extra\": 1}",
+                "unknown field `extra`",
+            ),
+            ("{\"instance_id\": \"i\", \"a\": \"r1\", \"b\": \"r1\", \"p_a\": 0.5}", "both are run"),
+            ("{\"instance_id\": \"i\", \"a\": \"r1\", \"b\": \"r2\", \"p_a\": null}", "without an `error`"),
+        ] {
+            std::fs::write(&p, format!("{good}{text}\n")).unwrap();
+            let e = read(std::slice::from_ref(&p)).unwrap_err();
+            assert!(e.contains("a.jsonl:2") && e.contains(field), "{field}: {e}");
+            // The same line last and without its newline: a torn line, dropped.
+            std::fs::write(&p, format!("{good}{text}")).unwrap();
+            assert_eq!(read(std::slice::from_ref(&p)).unwrap()[0].len(), 1, "{field}");
+        }
+        // A key twice in one file names both lines, even for an instance outside the grid.
+        let other = serde_json::to_string(&PairLine { instance_id: "elsewhere".into(), ..line("r1", "r9", 0.2) })
+            .unwrap()
+            + "\n";
+        std::fs::write(&p, format!("{other}{good}{other}")).unwrap();
+        let e = read(std::slice::from_ref(&p)).unwrap_err();
+        assert!(
+            e.contains("a.jsonl:3: duplicate line") && e.contains("first at line 1") && e.contains("elsewhere"),
+            "{e}"
+        );
+        // Escaped names are the same names.
+        std::fs::write(&p, good.replace("\"r1\"", "\"\\u0072\\u0031\"")).unwrap();
+        assert_eq!(read(std::slice::from_ref(&p)).unwrap(), vec![vec![(0, 1, Some(0.7))]]);
         let q = dir.path().join("b.jsonl");
         let r = dir.path().join("c.jsonl");
-        std::fs::write(&q, serde_json::to_string(&line("r1", "r2", 0.7)).unwrap() + "\n").unwrap();
+        std::fs::write(&q, &good).unwrap();
         std::fs::write(&r, serde_json::to_string(&line("r1", "r2", 0.71)).unwrap() + "\n").unwrap();
-        let e = format!("{:#}", read_many(&[q.clone(), r]).unwrap_err());
-        assert!(e.contains("disagree"), "{e}");
-        assert_eq!(read_many(&[q.clone(), q]).unwrap().len(), 1);
+        let e = read(&[q.clone(), r.clone()]).unwrap_err();
+        assert!(e.contains("disagree") && e.contains("b.jsonl") && e.contains("c.jsonl"), "{e}");
+        assert_eq!(read(&[q.clone(), q.clone()]).unwrap(), vec![vec![(0, 1, Some(0.7))]]);
+        // Within the tolerance, the first file's value is kept.
+        std::fs::write(&r, serde_json::to_string(&line("r1", "r2", 0.70005)).unwrap() + "\n").unwrap();
+        assert_eq!(read(&[r, q]).unwrap(), vec![vec![(0, 1, Some(0.70005))]]);
     }
 }
