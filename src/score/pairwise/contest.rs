@@ -79,7 +79,25 @@ impl Contest {
         for a in &mut adj {
             a.sort_by_key(|&(j, _)| j);
         }
-        Opponents { adj, inside: vec![false; self.n] }
+        // Masks hold an opponent once: a pair judged although a candidate is empty (its p also
+        // set by the rule for empty ones) keeps the lists, which sum both.
+        let dense = (self.n <= 64)
+            .then(|| {
+                let mut masks = vec![0u64; self.n];
+                let mut p = vec![0f64; self.n * 64];
+                for (i, a) in adj.iter().enumerate() {
+                    for &(j, pij) in a {
+                        if masks[i] & 1 << j != 0 {
+                            return None;
+                        }
+                        masks[i] |= 1 << j;
+                        p[i * 64 + j] = pij;
+                    }
+                }
+                Some((masks, p))
+            })
+            .flatten();
+        Opponents { adj, inside: vec![false; self.n], dense }
     }
 
     /// Soft wins of the candidates in `members` (`None` outside it, and for unscored ones).
@@ -99,8 +117,35 @@ impl Contest {
     pub(crate) fn wins_of(&self, o: &mut Opponents, list: &[usize], out: &mut Vec<Option<f64>>) {
         let size = list.len();
         let scale = size.saturating_sub(1) as f64;
-        list.iter().for_each(|&i| o.inside[i] = true);
+        // W from the sum of p over the compared members and their count.
+        let w = |sum: f64, count: usize| match count {
+            0 => scale * 0.5,
+            c if c == size - 1 => sum,
+            c => scale * sum / c as f64,
+        };
         out.clear();
+        if let Some((masks, p)) = &o.dense {
+            // The same sums in the same order (opponents by ascending index), from bit masks:
+            // what best@k's millions of draws run on when an instance has at most 64 candidates.
+            let set = list.iter().fold(0u64, |m, &i| m | 1 << i);
+            for &i in list {
+                if self.unscored[i] {
+                    out.push(None);
+                    continue;
+                }
+                let mut bits = masks[i] & set;
+                let count = bits.count_ones() as usize;
+                let row = &p[i * 64..i * 64 + 64];
+                let mut sum = 0.0f64;
+                while bits != 0 {
+                    sum += row[bits.trailing_zeros() as usize];
+                    bits &= bits - 1;
+                }
+                out.push(Some(w(sum, count)));
+            }
+            return;
+        }
+        list.iter().for_each(|&i| o.inside[i] = true);
         for &i in list {
             if self.unscored[i] {
                 out.push(None);
@@ -113,11 +158,7 @@ impl Contest {
                     count += 1;
                 }
             }
-            out.push(Some(match count {
-                0 => scale * 0.5,
-                c if c == size - 1 => sum,
-                c => scale * sum / c as f64,
-            }));
+            out.push(Some(w(sum, count)));
         }
         list.iter().for_each(|&i| o.inside[i] = false);
     }
@@ -127,6 +168,9 @@ impl Contest {
 pub(crate) struct Opponents {
     adj: Vec<Vec<(usize, f64)>>,
     inside: Vec<bool>,
+    /// For at most 64 candidates: each one's opponents as a bit mask, and p(i beats j) at
+    /// `i * 64 + j`.
+    dense: Option<(Vec<u64>, Vec<f64>)>,
 }
 
 /// The comparisons of a tournament's first pass: a ring over the non-empty candidates `order`
@@ -189,6 +233,43 @@ pub(crate) fn bound(m: usize, k: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bit_mask_wins_equal_the_adjacency_lists_bit_for_bit() {
+        let mut r = crate::rng::SplitMix64(7);
+        for (n, judged) in [(5, 10), (17, 40), (64, 300), (64, 2000)] {
+            let empty: Vec<bool> = (0..n).map(|_| r.below(6) == 0).collect();
+            let orders: Vec<(usize, usize, Option<f64>)> = (0..judged)
+                .map(|_| {
+                    let a = r.below(n);
+                    let b = (a + 1 + r.below(n - 1)) % n;
+                    // Some unanswered orders, so that some candidates are unscored.
+                    (a, b, (r.below(9) != 0).then(|| r.below(1000) as f64 / 999.0))
+                })
+                .collect();
+            // Judged pairs never include an empty candidate (they are not shown to a model).
+            let orders: Vec<_> = orders.into_iter().filter(|&(a, b, _)| !empty[a] && !empty[b]).collect();
+            let c = Contest::new(&empty, orders);
+            let mut dense = c.opponents();
+            assert!(dense.dense.is_some());
+            let mut lists = Opponents { dense: None, ..c.opponents() };
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for _ in 0..200 {
+                let k = 1 + r.below(n);
+                let mut perm: Vec<usize> = (0..n).collect();
+                for t in 0..k {
+                    perm.swap(t, t + r.below(n - t));
+                }
+                c.wins_of(&mut dense, &perm[..k], &mut a);
+                c.wins_of(&mut lists, &perm[..k], &mut b);
+                let bits = |v: &[Option<f64>]| v.iter().map(|x| x.map(f64::to_bits)).collect::<Vec<_>>();
+                assert_eq!(bits(&a), bits(&b), "n {n}, k {k}");
+            }
+        }
+        assert!(Contest::new(&[false; 65], []).opponents().dense.is_none());
+        // A judged pair with an empty candidate: p twice in the lists, so no masks.
+        assert!(Contest::new(&[false, true], [(0, 1, Some(0.3))]).opponents().dense.is_none());
+    }
 
     /// W by the definition, written out: p(i beats j) from the raw orders, summed.
     fn brute_sum(n: usize, empty: &[bool], orders: &[(usize, usize, f64)]) -> Vec<f64> {
