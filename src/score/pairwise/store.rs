@@ -218,10 +218,11 @@ fn parse_file<'t>(path: &Path, text: &'t [u8]) -> Result<(Vec<Rec<'t>>, bool)> {
             Ok((recs, false))
         })
         .collect();
-    let mut all = Vec::new();
+    let parsed = parsed.into_iter().collect::<Result<Vec<_>>>()?; // the first error in line order
+    // One allocation of the final size (growing it chunk by chunk copied everything again).
+    let mut all = Vec::with_capacity(parsed.iter().map(|(r, _)| r.len()).sum());
     let mut torn = false;
-    for p in parsed {
-        let (recs, t) = p?;
+    for (recs, t) in parsed {
         all.extend(recs);
         torn |= t;
     }
