@@ -125,12 +125,20 @@ impl OutDir {
 /// Writes `bytes` to `path` through a temporary file in the same directory, synced, then
 /// renamed over the target.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_parts(path, &[bytes])
+}
+
+/// [`write_atomic`] of the concatenation of `parts`, without building it first (a store of a
+/// million lines is rendered in parallel chunks, written one after the other).
+pub(crate) fn write_atomic_parts(path: &Path, parts: &[impl AsRef<[u8]>]) -> Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| -> Result<()> {
         let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
+        for part in parts {
+            f.write_all(part.as_ref())?;
+        }
         f.sync_all()?;
         fs::rename(&tmp, path)?;
         Ok(())

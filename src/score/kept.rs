@@ -196,20 +196,31 @@ impl<L: Line> Kept<L> {
             keep.into_iter().filter_map(|k| self.previous.remove(&k)).collect()
         };
         let kept = all.len();
-        all.extend(lines);
+        // A fresh store (the usual case) keeps this run's vector as it is: extending an empty
+        // one copied every line into fresh pages (~11% of an RL-scale rerank in `perf`).
+        if all.is_empty() {
+            all = lines;
+        } else {
+            all.extend(lines);
+        }
         // Usually in order already (a dataset's grid order is this order): then one pass.
         if !all.is_sorted_by(|a, b| a.key() <= b.key()) {
             all.sort_by(|a, b| a.key().cmp(&b.key()));
         }
         let path = std::mem::take(&mut self.path);
         drop(self);
-        outdir::write_atomic(&path, render(&all).as_bytes())?;
+        outdir::write_atomic_parts(&path, &render_parts(&all))?;
         Ok((all, kept))
     }
 }
 
 /// The text of a whole store file.
 pub(crate) fn render<L: Line>(lines: &[L]) -> String {
+    render_parts(lines).concat()
+}
+
+/// The text of a whole store file, in consecutive parts (for `outdir::write_atomic_parts`).
+fn render_parts<L: Line>(lines: &[L]) -> Vec<String> {
     use rayon::prelude::*;
     // In parallel chunks: a store of a million lines is written in a fraction of a second.
     let chunk = |ls: &[L]| -> String {
@@ -220,7 +231,7 @@ pub(crate) fn render<L: Line>(lines: &[L]) -> String {
         }
         s
     };
-    lines.par_chunks(4096).map(chunk).collect::<Vec<String>>().concat()
+    lines.par_chunks(4096).map(chunk).collect()
 }
 
 /// The lines of several stores merged (shards, parts of a run): a key in two stores is kept once
