@@ -84,9 +84,11 @@ pub(super) fn read_files(
             records
         })
         .collect();
-    let mut records = Vec::new();
+    let per_file = per_file.into_iter().collect::<Result<Vec<_>>>()?; // the first file's error first
+    // One allocation of the final size, not a vector grown (and copied) file after file.
+    let mut records = Vec::with_capacity(per_file.iter().map(Vec::len).sum());
     for r in per_file {
-        records.extend(r?);
+        records.extend(r);
     }
     Ok(records)
 }
