@@ -10,9 +10,10 @@ use super::causal_softmax::CausalSoftmax;
 /// Default score budget per chunk: 2^26 elements (256 MiB in f32).
 pub(crate) const DEFAULT_BUDGET: usize = 1 << 26;
 
-/// The score budget per chunk for a device: small on the CPU, where fresh multi-megabyte
-/// buffers cost page faults and the masked triangle of a big chunk is wasted work (2^20 was
-/// fastest of 2^18..2^26 on the tiny checkpoint); large on GPUs, where big matmuls pay.
+/// The score budget per chunk of [`varlen_causal`] for a device: large on GPUs, where big
+/// matmuls pay. The CPU's prefill uses the fused op instead (`cpu_attention`, its own blocks);
+/// a CPU budget only matters to a direct call of the chunked path (tests), small as it was
+/// when the CPU ran it (2^20 was fastest of 2^18..2^26 on the tiny checkpoint).
 pub(crate) fn default_budget(dev: &Device) -> usize {
     if dev.is_cpu() { 1 << 20 } else { DEFAULT_BUDGET }
 }
