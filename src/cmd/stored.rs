@@ -78,11 +78,11 @@ pub(super) fn read_scores(paths: &[PathBuf]) -> Result<Stored> {
 pub(super) fn table_of(stored: &Stored, paths: &[PathBuf]) -> Result<ScoreTable> {
     if matches!(&stored.scorer, Some(crate::score::ScorerSettings::Verifier(v)) if v.pairwise.is_some()) {
         let files: Vec<PathBuf> = paths.iter().map(|p| pairs_store::beside(p)).collect();
-        let t = ScoreTable::from_stored(&stored.lines);
+        let t = ScoreTable::from_lines(&stored.lines);
         let orders = pairs_store::read_orders(&files, t.grid())?;
         return Ok(t.with_contests(orders));
     }
-    Ok(ScoreTable::from_stored(&stored.lines))
+    Ok(ScoreTable::from_lines(&stored.lines))
 }
 
 /// Each candidate's stored verifier record, in the table's grid order (`None`: no line).

@@ -153,11 +153,6 @@ impl ScoreTable {
         t
     }
 
-    /// A table read back from a store.
-    pub(crate) fn from_stored(lines: &[ScoreLine]) -> Self {
-        Self::from_lines(lines)
-    }
-
     /// The table with a pairwise judge's comparisons (pairs.jsonl, read back by
     /// `pairwise::store::read_orders` in this table's grid): their contests give best@k.
     pub(crate) fn with_contests(self, orders: Vec<super::pairwise::store::Orders>) -> Self {
