@@ -23,10 +23,10 @@
 use std::cell::RefCell;
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, bail};
-use half::{bf16, f16};
 use rayon::prelude::*;
 
 use super::causal_softmax::softmax_in_place;
+use super::cpu_matmul::{gemm_f32, narrow_like, widen};
 
 /// The fused op: q `[T, heads, D]`, k and v `[T, n_kv, D]` (contiguous, one dtype), `seqs` the
 /// (start, len) of each packed sequence. Output `[T, heads * D]` in the input dtype.
@@ -41,17 +41,6 @@ const ROWS: usize = 256;
 thread_local! {
     /// A task's scores, reused by the next task on the same thread.
     static SCORES: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The slice a contiguous layout covers, widened to f32 when stored narrower.
-fn as_f32<'s>(s: &'s CpuStorage, l: &Layout, what: &str) -> Result<std::borrow::Cow<'s, [f32]>> {
-    let Some((a, b)) = l.contiguous_offsets() else { bail!("cpu attention: {what} is not contiguous") };
-    Ok(match s {
-        CpuStorage::F32(v) => std::borrow::Cow::Borrowed(&v[a..b]),
-        CpuStorage::BF16(v) => std::borrow::Cow::Owned(v[a..b].par_iter().map(|x| x.to_f32()).collect()),
-        CpuStorage::F16(v) => std::borrow::Cow::Owned(v[a..b].par_iter().map(|x| x.to_f32()).collect()),
-        _ => bail!("cpu attention: {what}: f32, bf16 or f16 only"),
-    })
 }
 
 impl CustomOp3 for VarlenCausal<'_> {
@@ -76,14 +65,11 @@ impl CustomOp3 for VarlenCausal<'_> {
         if let Some(&(s, l)) = self.seqs.iter().find(|&&(s, l)| s + l > t) {
             bail!("cpu attention: sequence ({s}, {l}) is past the {t} tokens");
         }
-        let (q, k, v) = (as_f32(qs, ql, "q")?, as_f32(ks, kl, "k")?, as_f32(vs, vl, "v")?);
+        let w = |s, l, what| widen(s, l, what);
+        let (q, k, v) =
+            (w(qs, ql, "cpu attention: q")?, w(ks, kl, "cpu attention: k")?, w(vs, vl, "cpu attention: v")?);
         let out = attend(&q, &k, &v, Dims { heads, n_kv, d }, self.seqs);
-        let shape = Shape::from((t, heads * d));
-        Ok(match qs {
-            CpuStorage::BF16(_) => (CpuStorage::BF16(out.par_iter().map(|&x| bf16::from_f32(x)).collect()), shape),
-            CpuStorage::F16(_) => (CpuStorage::F16(out.par_iter().map(|&x| f16::from_f32(x)).collect()), shape),
-            _ => (CpuStorage::F32(out), shape),
-        })
+        Ok((narrow_like(qs, out), Shape::from((t, heads * d))))
     }
 }
 
@@ -154,60 +140,17 @@ fn one_task(q: &[f32], k: &[f32], v: &[f32], dims: Dims, Task { start, g, a, c }
             s.resize(rows * b, 0.0);
         }
         let s = &mut s[..rows * b];
-        // SAFETY: every pointer/stride pair below addresses only inside its slice: qb is
-        // [rows, d], s is [rows, b], o is [rows, d]; the keys and values read are tokens
+        let none = gemm::Parallelism::None; // a task is one thread's work
+        // SAFETY (both products): every pointer/stride pair addresses only inside its slice: qb
+        // is [rows, d], s is [rows, b], o is [rows, d]; the keys and values read are tokens
         // start..start + b (<= start + len <= T, checked by the caller) of head g.
-        unsafe {
-            // S[r, j] = sum_x qb[r, x] * k[start + j, g, x]
-            gemm::gemm(
-                rows,
-                b,
-                d,
-                s.as_mut_ptr(),
-                1,
-                b as isize,
-                false,
-                qb.as_ptr(),
-                1,
-                d as isize,
-                k[kv0..].as_ptr(),
-                kv_row,
-                1,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
+        // S[r, j] = sum_x qb[r, x] * k[start + j, g, x]
+        unsafe { gemm_f32((rows, b, d), s.as_mut_ptr(), qb.as_ptr(), d, k[kv0..].as_ptr(), (1, kv_row), none) };
         for (r, row) in s.chunks_exact_mut(b).enumerate() {
             softmax_in_place(row, a + r % c + 1, scale);
         }
-        unsafe {
-            // O[r, x] = sum_j P[r, j] * v[start + j, g, x]
-            gemm::gemm(
-                rows,
-                d,
-                b,
-                o.as_mut_ptr(),
-                1,
-                d as isize,
-                false,
-                s.as_ptr(),
-                1,
-                b as isize,
-                v[kv0..].as_ptr(),
-                1,
-                kv_row,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
+        // O[r, x] = sum_j P[r, j] * v[start + j, g, x]
+        unsafe { gemm_f32((rows, d, b), o.as_mut_ptr(), s.as_ptr(), b, v[kv0..].as_ptr(), (kv_row, 1), none) };
     });
     o
 }

@@ -30,15 +30,66 @@ pub(crate) fn matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
 struct MatMulT;
 
 /// A contiguous operand's elements in f32: borrowed when stored in f32, widened in parallel
-/// otherwise (its own slice only).
-fn widen<'s>(s: &'s CpuStorage, l: &Layout) -> Result<std::borrow::Cow<'s, [f32]>> {
-    let Some((a, b)) = l.contiguous_offsets() else { bail!("matmul_t: operand not contiguous") };
+/// otherwise (its own slice only). `what` names it in errors. Shared with `cpu_attention`.
+pub(crate) fn widen<'s>(s: &'s CpuStorage, l: &Layout, what: &str) -> Result<std::borrow::Cow<'s, [f32]>> {
+    let Some((a, b)) = l.contiguous_offsets() else { bail!("{what}: not contiguous") };
     Ok(match s {
         CpuStorage::F32(v) => std::borrow::Cow::Borrowed(&v[a..b]),
         CpuStorage::BF16(v) => std::borrow::Cow::Owned(v[a..b].par_iter().map(|x| x.to_f32()).collect()),
         CpuStorage::F16(v) => std::borrow::Cow::Owned(v[a..b].par_iter().map(|x| x.to_f32()).collect()),
-        _ => bail!("matmul_t: f32, bf16 or f16 only"),
+        _ => bail!("{what}: f32, bf16 or f16 only"),
     })
+}
+
+/// f32 results stored in `like`'s dtype: narrowed in parallel for bf16/f16 (`from_f32`: to
+/// nearest, ties to even, as candle narrows), as they are for f32.
+pub(crate) fn narrow_like(like: &CpuStorage, y: Vec<f32>) -> CpuStorage {
+    match like {
+        CpuStorage::BF16(_) => CpuStorage::BF16(y.par_iter().map(|&v| bf16::from_f32(v)).collect()),
+        CpuStorage::F16(_) => CpuStorage::F16(y.par_iter().map(|&v| f16::from_f32(v)).collect()),
+        _ => CpuStorage::F32(y),
+    }
+}
+
+/// `dst = lhs · rhs` in f32 through `gemm` (candle's own call: alpha 0, beta 1, nothing read
+/// from `dst`): dst is `m x n` row-major, lhs `m x k` with rows `lhs_rs` apart, rhs `k x n`
+/// with element (i, j) at `i * rhs_rs + j * rhs_cs`.
+///
+/// # Safety
+/// Every pointer must address the whole of its matrix as described (dst writable, m x n).
+pub(crate) unsafe fn gemm_f32(
+    (m, n, k): (usize, usize, usize),
+    dst: *mut f32,
+    lhs: *const f32,
+    lhs_rs: usize,
+    rhs: *const f32,
+    (rhs_rs, rhs_cs): (isize, isize),
+    par: gemm::Parallelism,
+) {
+    // SAFETY: the caller's promise, in gemm's terms (column strides 1 for dst and lhs).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst,
+            1,
+            n as isize,
+            false,
+            lhs,
+            1,
+            lhs_rs as isize,
+            rhs,
+            rhs_cs,
+            rhs_rs,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            par,
+        )
+    }
 }
 
 impl CustomOp2 for MatMulT {
@@ -55,46 +106,20 @@ impl CustomOp2 for MatMulT {
         let m = dims[..dims.len() - 1].iter().product::<usize>();
         let mut out_dims = dims.to_vec();
         *out_dims.last_mut().expect("rank >= 1 checked above") = n;
-        let (x, w) = (widen(xs, xl)?, widen(ws, wl)?);
+        let (x, w) = (widen(xs, xl, "matmul_t: x")?, widen(ws, wl, "matmul_t: w")?);
         let mut y = Vec::<f32>::with_capacity(m * n);
         if m * n > 0 {
             let threads = rayon::current_num_threads();
             let par = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
-            // SAFETY: y has room for m x n values, written row-major (row stride n) and not read
-            // (read_dst false, alpha 0); x is m x k row-major and w n x k row-major, read as
-            // its transpose (k x n: row stride 1, column stride k). Both slices have exactly
-            // those lengths (contiguous layouts of those shapes).
+            // SAFETY: y has room for m x n values and is written whole; x is m x k row-major and
+            // w n x k row-major, read as its transpose (k x n: row stride 1, column stride k).
+            // Both slices have exactly those lengths (contiguous layouts of those shapes).
             unsafe {
-                gemm::gemm(
-                    m,
-                    n,
-                    k,
-                    y.as_mut_ptr(),
-                    1,
-                    n as isize,
-                    false,
-                    x.as_ptr(),
-                    1,
-                    k as isize,
-                    w.as_ptr(),
-                    k as isize,
-                    1,
-                    0.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    par,
-                );
+                gemm_f32((m, n, k), y.as_mut_ptr(), x.as_ptr(), k, w.as_ptr(), (1, k as isize), par);
                 y.set_len(m * n);
             }
         }
-        let shape = Shape::from_dims(&out_dims);
-        Ok(match xs {
-            CpuStorage::BF16(_) => (CpuStorage::BF16(y.par_iter().map(|&v| bf16::from_f32(v)).collect()), shape),
-            CpuStorage::F16(_) => (CpuStorage::F16(y.par_iter().map(|&v| f16::from_f32(v)).collect()), shape),
-            _ => (CpuStorage::F32(y), shape),
-        })
+        Ok((narrow_like(xs, y), Shape::from_dims(&out_dims)))
     }
 }
 
