@@ -9,7 +9,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    swerm::memory::set_default_purge_delay();
+    swerm::memory::set_defaults();
     let cli = swerm::cli::Cli::parse();
     if let Some(n) = cli.threads.filter(|&n| n > 0) {
         // candle's CPU matmuls read RAYON_NUM_THREADS; set it before any thread exists.
