@@ -198,7 +198,7 @@ fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks:
                 let range = t.grid().range(i);
                 let (s, y) = (&scores[range.clone()], &labels[range]);
                 let contest = t.contests().map(|c| &c[i]);
-                ks.iter().map(|&k| instance_best_at_k(contest, s, y, (i, k), seed)).collect()
+                instance_best_at_ks(contest, s, y, (i, ks), seed)
             })
             .collect()
     };
@@ -227,22 +227,28 @@ fn rows(t: &ScoreTable, scores: &[f64], labels: &[bool], selected: &[usize], ks:
     r
 }
 
-/// best@k of instance `i`: the closed form over its candidates' `order` keys, or, for a
-/// pairwise judge (its `contest`), the soft wins recomputed within each k-subset (Monte-Carlo
-/// draws seeded by `seed`, the instance and k where the subsets are too many); and whether it
-/// is exact.
-pub(crate) fn instance_best_at_k(
+/// best@k of instance `i` for each of `ks`: the closed form over its candidates' `order` keys,
+/// or, for a pairwise judge (its `contest`), the soft wins recomputed within each k-subset
+/// (Monte-Carlo draws seeded by `seed`, the instance and k where the subsets are too many); and
+/// whether each is exact.
+pub(crate) fn instance_best_at_ks(
     contest: Option<&crate::score::pairwise::Contest>,
     order: &[f64],
     labels: &[bool],
-    (i, k): (usize, usize),
+    (i, ks): (usize, &[usize]),
     seed: u64,
-) -> (f64, bool) {
+) -> Vec<(f64, bool)> {
     match contest {
         Some(c) => {
-            pairwise::best_at_k(c, labels, k, crate::hash::mix(seed ^ crate::hash::mix((i as u64) << 20 | k as u64)))
+            let mut o = c.opponents();
+            ks.iter()
+                .map(|&k| {
+                    let seed = crate::hash::mix(seed ^ crate::hash::mix((i as u64) << 20 | k as u64));
+                    pairwise::best_at_k(c, &mut o, labels, k, seed)
+                })
+                .collect()
         }
-        None => (bestk::best_at_k(order, labels, k), true),
+        None => ks.iter().map(|&k| (bestk::best_at_k(order, labels, k), true)).collect(),
     }
 }
 

@@ -55,12 +55,10 @@ pub(crate) fn differences(
     let n_inst = grid.instances.len();
     let per_instance = |s: &Side, i: usize| -> (Vec<f64>, f64) {
         let r = grid.range(i);
-        let best = ks
-            .iter()
-            .map(|&k| {
-                let c = s.contests.map(|c| &c[i]);
-                super::instance_best_at_k(c, &s.order[r.clone()], &labels[r.clone()], (i, k), seed).0
-            })
+        let c = s.contests.map(|c| &c[i]);
+        let best = super::instance_best_at_ks(c, &s.order[r.clone()], &labels[r.clone()], (i, ks), seed)
+            .into_iter()
+            .map(|(b, _)| b)
             .collect();
         (best, s.credit[i])
     };

@@ -26,40 +26,33 @@ fn choose(n: usize, k: usize) -> u64 {
     c as u64
 }
 
-/// The expected label of the pick among `list` (W recomputed there; `w` a reused buffer).
+/// The expected label of the pick among `list` (W recomputed there; `w` a reused buffer): the
+/// mean label of the members tied at the top.
 fn pick_label(c: &Contest, m: &mut Opponents, labels: &[bool], list: &[usize], w: &mut Vec<Option<f64>>) -> f64 {
-    c.wins_of(m, list, w);
-    let mut top = (false, f64::NEG_INFINITY);
-    let (mut sum, mut count) = (0.0, 0usize);
-    for (t, &r) in list.iter().enumerate() {
-        let k = (!c.empty[r], w[t].unwrap_or(f64::NEG_INFINITY));
-        if count == 0 || (k.0 && !top.0) || (k.0 == top.0 && k.1 > top.1) {
-            (top, sum, count) = (k, 0.0, 0);
-        }
-        if k == top {
-            sum += labels[r] as u8 as f64;
-            count += 1;
-        }
-    }
-    sum / count.max(1) as f64
+    let (mut sum, mut count) = (0usize, 0usize);
+    c.tops(m, list, w, |r| {
+        sum += labels[r] as usize;
+        count += 1;
+    });
+    sum as f64 / count.max(1) as f64
 }
 
 /// best@k of one instance, and whether it is exact (else a `DRAWS`-draw estimate, seeded by
-/// `seed`).
-pub(crate) fn best_at_k(c: &Contest, labels: &[bool], k: usize, seed: u64) -> (f64, bool) {
+/// `seed`); `m` is the contest's `opponents()`, reused across k.
+pub(crate) fn best_at_k(c: &Contest, m: &mut Opponents, labels: &[bool], k: usize, seed: u64) -> (f64, bool) {
     let n = c.n;
     assert_eq!(labels.len(), n, "one label per candidate");
     if k == 0 || k > n {
         return (0.0, true);
     }
-    let mut m = c.opponents();
+    c.sets_of(m, Some(k));
     let mut w = Vec::with_capacity(k);
     if choose(n, k) <= EXACT_MAX {
         // Every k-subset, in lexicographic order of its members.
         let mut idx: Vec<usize> = (0..k).collect();
         let (mut total, mut count) = (0.0, 0u64);
         loop {
-            total += pick_label(c, &mut m, labels, &idx, &mut w);
+            total += pick_label(c, m, labels, &idx, &mut w);
             count += 1;
             let Some(p) = (0..k).rev().find(|&p| idx[p] < n - k + p) else { break };
             idx[p] += 1;
@@ -78,7 +71,7 @@ pub(crate) fn best_at_k(c: &Contest, labels: &[bool], k: usize, seed: u64) -> (f
             let j = t + rng.below(n - t);
             perm.swap(t, j);
         }
-        total += pick_label(c, &mut m, labels, &perm[..k], &mut w);
+        total += pick_label(c, m, labels, &perm[..k], &mut w);
     }
     (total / DRAWS as f64, false)
 }
@@ -134,14 +127,14 @@ mod tests {
             let n = 2 + (seed as usize % 7);
             let (c, labels) = random_contest(n, seed);
             for k in 1..=n {
-                let (got, exact) = best_at_k(&c, &labels, k, 0);
+                let (got, exact) = best_at_k(&c, &mut c.opponents(), &labels, k, 0);
                 assert!(exact);
                 let want = brute(&c, &labels, k);
                 assert!((got - want).abs() < 1e-12, "seed {seed} n {n} k {k}: {got} vs {want}");
             }
             // best@1 is the mean label; best@n is the full contest's pick, ties averaged.
             let mean = labels.iter().filter(|&&y| y).count() as f64 / n as f64;
-            assert!((best_at_k(&c, &labels, 1, 0).0 - mean).abs() < 1e-12);
+            assert!((best_at_k(&c, &mut c.opponents(), &labels, 1, 0).0 - mean).abs() < 1e-12);
         }
     }
 
@@ -149,9 +142,9 @@ mod tests {
     fn monte_carlo_is_seeded_and_close() {
         // 16 candidates, k = 8: C(16, 8) = 12870 subsets, above the enumeration limit.
         let (c, labels) = random_contest(16, 99);
-        let (a, exact) = best_at_k(&c, &labels, 8, 1);
+        let (a, exact) = best_at_k(&c, &mut c.opponents(), &labels, 8, 1);
         assert!(!exact);
-        assert_eq!(best_at_k(&c, &labels, 8, 1).0, a, "the same seed draws the same subsets");
+        assert_eq!(best_at_k(&c, &mut c.opponents(), &labels, 8, 1).0, a, "the same seed draws the same subsets");
         let want = brute(&c, &labels, 8);
         // 2000 draws of a [0, 1] variable: the standard error is at most 0.0112.
         assert!((a - want).abs() < 0.05, "{a} vs {want}");

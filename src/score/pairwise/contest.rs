@@ -79,25 +79,16 @@ impl Contest {
         for a in &mut adj {
             a.sort_by_key(|&(j, _)| j);
         }
-        // Masks hold an opponent once: a pair judged although a candidate is empty (its p also
-        // set by the rule for empty ones) keeps the lists, which sum both.
-        let dense = (self.n <= 64)
-            .then(|| {
-                let mut masks = vec![0u64; self.n];
-                let mut p = vec![0f64; self.n * 64];
-                for (i, a) in adj.iter().enumerate() {
-                    for &(j, pij) in a {
-                        if masks[i] & 1 << j != 0 {
-                            return None;
-                        }
-                        masks[i] |= 1 << j;
-                        p[i * 64 + j] = pij;
-                    }
-                }
-                Some((masks, p))
-            })
-            .flatten();
+        let dense = (self.n <= 64).then(|| Dense::new(self, &adj)).flatten();
         Opponents { adj, inside: vec![false; self.n], dense }
+    }
+
+    /// Prepares `o` (this contest's opponents) for sets of `size` members (`None`: any size):
+    /// `tops` visits fewer members with the size known.
+    pub(crate) fn sets_of(&self, o: &mut Opponents, size: Option<usize>) {
+        if let Some(d) = &mut o.dense {
+            d.rank(self, size);
+        }
     }
 
     /// Soft wins of the candidates in `members` (`None` outside it, and for unscored ones).
@@ -116,33 +107,11 @@ impl Contest {
     /// computation of W, so that the scores and best@k agree to the bit.
     pub(crate) fn wins_of(&self, o: &mut Opponents, list: &[usize], out: &mut Vec<Option<f64>>) {
         let size = list.len();
-        let scale = size.saturating_sub(1) as f64;
-        // W from the sum of p over the compared members and their count.
-        let w = |sum: f64, count: usize| match count {
-            0 => scale * 0.5,
-            c if c == size - 1 => sum,
-            c => scale * sum / c as f64,
-        };
         out.clear();
-        if let Some((masks, p)) = &o.dense {
-            // The same sums in the same order (opponents by ascending index), from bit masks:
-            // what best@k's millions of draws run on when an instance has at most 64 candidates.
+        if let Some(d) = &o.dense {
+            // The same sums in the same order (opponents by ascending index), from bit masks.
             let set = list.iter().fold(0u64, |m, &i| m | 1 << i);
-            for &i in list {
-                if self.unscored[i] {
-                    out.push(None);
-                    continue;
-                }
-                let mut bits = masks[i] & set;
-                let count = bits.count_ones() as usize;
-                let row = &p[i * 64..i * 64 + 64];
-                let mut sum = 0.0f64;
-                while bits != 0 {
-                    sum += row[bits.trailing_zeros() as usize];
-                    bits &= bits - 1;
-                }
-                out.push(Some(w(sum, count)));
-            }
+            out.extend(list.iter().map(|&i| (!self.unscored[i]).then(|| d.win(i, set, size))));
             return;
         }
         list.iter().for_each(|&i| o.inside[i] = true);
@@ -158,9 +127,82 @@ impl Contest {
                     count += 1;
                 }
             }
-            out.push(Some(w(sum, count)));
+            out.push(Some(soft_wins(sum, count, size)));
         }
         list.iter().for_each(|&i| o.inside[i] = false);
+    }
+
+    /// Calls `f` with each candidate of `list` that has the greatest key (non-empty before
+    /// empty, then W; an unscored candidate's W is -inf): the top of the set, ties all passed,
+    /// each once, in no particular order. `w` is a reused buffer.
+    ///
+    /// With at most 64 candidates, W is computed only for members that can reach the top:
+    /// members are visited by an upper bound of their W (`Dense::bound`) and the visit stops at
+    /// the first whose bound is below the best W found. best@k runs this for every one of its
+    /// millions of draws; the members passed and every W compared are the same as computing
+    /// them all (tested against `wins_of`).
+    pub(crate) fn tops(&self, o: &mut Opponents, list: &[usize], w: &mut Vec<Option<f64>>, mut f: impl FnMut(usize)) {
+        let key = |i: usize, w: Option<f64>| (!self.empty[i], w.unwrap_or(f64::NEG_INFINITY));
+        // Whether `k` replaces the top so far (the first key always does).
+        let better = |k: (bool, f64), top: Option<(bool, f64)>| match top {
+            None => true,
+            Some(t) => (k.0 && !t.0) || (k.0 == t.0 && k.1 > t.1),
+        };
+        let mut top = None;
+        let Some(d) = &o.dense else {
+            self.wins_of(o, list, w);
+            for (t, &i) in list.iter().enumerate() {
+                if better(key(i, w[t]), top) {
+                    top = Some(key(i, w[t]));
+                }
+            }
+            list.iter().zip(w.iter()).filter(|&(&i, &x)| Some(key(i, x)) == top).for_each(|(&i, _)| f(i));
+            return;
+        };
+        let size = list.len();
+        let scale = size.saturating_sub(1) as f64;
+        let (mut set, mut ranks) = (0u64, 0u64);
+        for &i in list {
+            set |= 1 << i;
+            ranks |= 1 << d.rank[i];
+        }
+        let mut tied = 0u64;
+        while ranks != 0 {
+            let r = ranks.trailing_zeros() as usize;
+            ranks &= ranks - 1;
+            let i = d.by_rank[r] as usize;
+            let non_empty = !self.empty[i];
+            // Every member left is in a lower class, or has a lower bound in this one.
+            if let Some((top_ne, top_w)) = top
+                && ((top_ne && !non_empty) || (non_empty == top_ne && scale * d.bound[r] < top_w))
+            {
+                break;
+            }
+            let k = key(i, (!self.unscored[i]).then(|| d.win(i, set, size)));
+            if better(k, top) {
+                (top, tied) = (Some(k), 0);
+            }
+            if Some(k) == top {
+                tied |= 1 << i;
+            }
+        }
+        while tied != 0 {
+            f(tied.trailing_zeros() as usize);
+            tied &= tied - 1;
+        }
+    }
+}
+
+/// W from the sum of p over the `count` compared members of a set of `size`: the plain sum when
+/// every other member was compared, else (size - 1) x their mean, the neutral (size - 1) / 2
+/// when none was.
+#[inline]
+fn soft_wins(sum: f64, count: usize, size: usize) -> f64 {
+    let scale = size.saturating_sub(1) as f64;
+    match count {
+        0 => scale * 0.5,
+        c if c == size - 1 => sum,
+        c => scale * sum / c as f64,
     }
 }
 
@@ -168,9 +210,147 @@ impl Contest {
 pub(crate) struct Opponents {
     adj: Vec<Vec<(usize, f64)>>,
     inside: Vec<bool>,
-    /// For at most 64 candidates: each one's opponents as a bit mask, and p(i beats j) at
-    /// `i * 64 + j`.
-    dense: Option<(Vec<u64>, Vec<f64>)>,
+    dense: Option<Dense>,
+}
+
+/// A contest of at most 64 candidates as bit masks: what best@k's draws run on.
+struct Dense {
+    /// Each candidate's opponents.
+    masks: Vec<u64>,
+    /// p(i beats j) at `i * 64 + j`.
+    p: Vec<f64>,
+    /// Candidates in the order `tops` visits them: non-empty scored ones by `bound`, highest
+    /// first, then unscored ones, then empty ones by `bound`.
+    by_rank: Vec<u8>,
+    /// Each candidate's place in `by_rank`.
+    rank: Vec<u8>,
+    /// By rank: a bound of W / (size - 1) (-inf for the unscored, whose W is none).
+    bound: Vec<f64>,
+    /// Each candidate's number of opponents and the opponents, when it has at most 8
+    /// (`u8::MAX`: more).
+    few: Vec<(u8, [u8; 8])>,
+    /// Whether every p is within [0, 1] (the bounds hold).
+    in_range: bool,
+    /// Each candidate's sums of its m largest p, m = 0..=degree.
+    largest: Vec<Vec<f64>>,
+}
+
+impl Dense {
+    /// `None` when a pair was judged although a candidate is empty: its p is then also set by
+    /// the rule for empty ones, the lists hold both and the masks cannot.
+    fn new(c: &Contest, adj: &[Vec<(usize, f64)>]) -> Option<Dense> {
+        let mut masks = vec![0u64; c.n];
+        let mut p = vec![0f64; c.n * 64];
+        for (i, a) in adj.iter().enumerate() {
+            for &(j, pij) in a {
+                if masks[i] & 1 << j != 0 {
+                    return None;
+                }
+                masks[i] |= 1 << j;
+                p[i * 64 + j] = pij;
+            }
+        }
+        let in_range = c.beats.iter().all(|&(_, _, x)| (0.0..=1.0).contains(&x));
+        let largest = adj
+            .iter()
+            .map(|a| {
+                let mut row: Vec<f64> = a.iter().map(|&(_, x)| x).collect();
+                row.sort_by(|x, y| y.total_cmp(x));
+                std::iter::once(0.0)
+                    .chain(row.iter().scan(0.0, |s, &x| {
+                        *s += x;
+                        Some(*s)
+                    }))
+                    .collect()
+            })
+            .collect();
+        // Candidates with at most 8 opponents: their opponents listed, summed without branches.
+        let few = adj
+            .iter()
+            .map(|a| {
+                let mut l = [0u8; 8];
+                a.iter().take(8).enumerate().for_each(|(t, &(j, _))| l[t] = j as u8);
+                (if a.len() <= 8 { a.len() as u8 } else { u8::MAX }, l)
+            })
+            .collect();
+        let mut d =
+            Dense { masks, p, few, in_range, largest, by_rank: Vec::new(), rank: vec![0; c.n], bound: Vec::new() };
+        d.rank(c, None);
+        Some(d)
+    }
+
+    /// The visiting order and bounds for sets of `size` members (`None`: any size).
+    ///
+    /// Decision (the bound): W is (size - 1) x the mean of p over the compared members (the
+    /// plain sum when all size - 1 were compared), or (size - 1) / 2 when none was. In a set of
+    /// `size` of the n candidates, at least m = degree - (n - size) of a candidate's opponents
+    /// are in it, and a mean of at least m of its p is at most the mean of its m largest; with
+    /// m = 0 possible, the bound is max(0.5, its largest p). Without a size, m = 0. Rounding of
+    /// sums of at most 63 terms in [0, 1] moves them by less than 1e-13 relative; the bound is
+    /// raised by 1e-9 relative. A p outside [0, 1] (never from a judge) turns the bound off
+    /// (+inf: every member computed).
+    fn rank(&mut self, c: &Contest, size: Option<usize>) {
+        let bound_of = |i: usize| {
+            if c.unscored[i] {
+                return f64::NEG_INFINITY;
+            }
+            if !self.in_range {
+                return f64::INFINITY;
+            }
+            let sums = &self.largest[i];
+            let degree = sums.len() - 1;
+            let least = size.map_or(0, |s| degree.saturating_sub(c.n - s.min(c.n)));
+            let mean = match least {
+                0 if degree == 0 => 0.5,
+                0 => sums[1].max(0.5),
+                m => sums[m] / m as f64,
+            };
+            mean * (1.0 + 1e-9)
+        };
+        let bounds: Vec<f64> = (0..c.n).map(bound_of).collect();
+        let class = |i: usize| {
+            if c.empty[i] {
+                0
+            } else if c.unscored[i] {
+                1
+            } else {
+                2
+            }
+        };
+        let mut by_rank: Vec<usize> = (0..c.n).collect();
+        by_rank.sort_by(|&a, &b| class(b).cmp(&class(a)).then(bounds[b].total_cmp(&bounds[a])).then(a.cmp(&b)));
+        for (r, &i) in by_rank.iter().enumerate() {
+            self.rank[i] = r as u8;
+        }
+        self.bound = by_rank.iter().map(|&i| bounds[i]).collect();
+        self.by_rank = by_rank.into_iter().map(|i| i as u8).collect();
+    }
+
+    /// W of candidate `i` in the set `set` of `size` members: p summed over the compared
+    /// members in ascending order, as the lists do.
+    #[inline]
+    fn win(&self, i: usize, set: u64, size: usize) -> f64 {
+        let row = &self.p[i * 64..i * 64 + 64];
+        let (mut sum, mut count) = (0.0f64, 0usize);
+        let (degree, list) = self.few[i];
+        if degree != u8::MAX {
+            // Every opponent in ascending order, p or +0.0 added: the same sum (it never is
+            // -0.0, so adding +0.0 changes no bit).
+            for &j in &list[..degree as usize] {
+                let inside = set >> j & 1;
+                sum += f64::from_bits(row[j as usize].to_bits() & 0u64.wrapping_sub(inside));
+                count += inside as usize;
+            }
+            return soft_wins(sum, count, size);
+        }
+        let mut bits = self.masks[i] & set;
+        while bits != 0 {
+            sum += row[bits.trailing_zeros() as usize];
+            count += 1;
+            bits &= bits - 1;
+        }
+        soft_wins(sum, count, size)
+    }
 }
 
 /// The comparisons of a tournament's first pass: a ring over the non-empty candidates `order`
@@ -269,6 +449,70 @@ mod tests {
         assert!(Contest::new(&[false; 65], []).opponents().dense.is_none());
         // A judged pair with an empty candidate: p twice in the lists, so no masks.
         assert!(Contest::new(&[false, true], [(0, 1, Some(0.3))]).opponents().dense.is_none());
+    }
+
+    #[test]
+    fn pruned_tops_are_the_members_at_the_greatest_key() {
+        let mut r = crate::rng::SplitMix64(11);
+        for case in 0..60 {
+            let n = [5, 9, 16, 33, 64][case % 5];
+            let empty: Vec<bool> = (0..n).map(|_| r.below(7) == 0).collect();
+            let members: Vec<usize> = (0..n).filter(|&i| !empty[i]).collect();
+            // A tournament's schedule (a ring and pivots) or a random one; p coarse on some
+            // cases so that equal W (ties) happen, some orders unanswered (unscored members).
+            let coarse = case % 2 == 0;
+            let pairs = if case % 3 == 0 {
+                let mut done = std::collections::HashSet::new();
+                let mut pairs = ring(&members);
+                done.extend(pairs.iter().copied());
+                pairs.extend(pivots(&members[..members.len().min(3)], &members, &done));
+                pairs
+            } else {
+                (0..4 * n)
+                    .map(|_| (r.below(n), r.below(n)))
+                    .filter(|&(a, b)| a != b && !empty[a] && !empty[b])
+                    .collect()
+            };
+            let orders: Vec<(usize, usize, Option<f64>)> = pairs
+                .into_iter()
+                .map(|(a, b)| {
+                    let p = if coarse { r.below(3) as f64 / 2.0 } else { r.unit() };
+                    (a, b, (r.below(12) != 0).then_some(p))
+                })
+                .collect();
+            let c = Contest::new(&empty, orders);
+            for _ in 0..300 {
+                let k = 1 + r.below(n);
+                let mut perm: Vec<usize> = (0..n).collect();
+                for t in 0..k {
+                    perm.swap(t, t + r.below(n - t));
+                }
+                let list = &perm[..k];
+                // The definition: every member's W, the greatest (non-empty, W) key, all at it.
+                let mut w = Vec::new();
+                c.wins_of(&mut Opponents { dense: None, ..c.opponents() }, list, &mut w);
+                let key = |t: usize| (!c.empty[list[t]], w[t].unwrap_or(f64::NEG_INFINITY));
+                let best = (0..k).map(key).fold((false, f64::NEG_INFINITY), |a, b| {
+                    if (b.0 && !a.0) || (b.0 == a.0 && b.1 > a.1) { b } else { a }
+                });
+                let mut want: Vec<usize> = (0..k).filter(|&t| key(t) == best).map(|t| list[t]).collect();
+                want.sort();
+                let mut o = c.opponents();
+                assert!(o.dense.is_some());
+                for size in [Some(k), None] {
+                    c.sets_of(&mut o, size);
+                    let mut got = Vec::new();
+                    c.tops(&mut o, list, &mut Vec::new(), |i| got.push(i));
+                    got.sort();
+                    assert_eq!(got, want, "case {case}, n {n}, k {k}, size {size:?}");
+                }
+                let mut lists = Opponents { dense: None, ..c.opponents() };
+                let mut got = Vec::new();
+                c.tops(&mut lists, list, &mut Vec::new(), |i| got.push(i));
+                got.sort();
+                assert_eq!(got, want, "case {case}, lists");
+            }
+        }
     }
 
     /// W by the definition, written out: p(i beats j) from the raw orders, summed.
