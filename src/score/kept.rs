@@ -16,15 +16,13 @@
 //! - merging stores of several machines (shards): a key in two of them must agree
 //!   (`MERGE_TOLERANCE` for scores).
 
-use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader};
+use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use crate::input::stream::{max_line_bytes, read_line_bounded};
+use crate::input::stream::max_line_bytes;
 use crate::outdir::{self, OutDir};
 
 /// Overlapping values of one key in two stores must agree this closely (engines and batch
@@ -48,57 +46,89 @@ pub(crate) trait Line: Serialize + Clone + Send + Sync {
     fn values(&self) -> String;
 }
 
-/// The key as owned names, for the table of stored lines.
-fn owned(k: Key) -> (String, String, String) {
-    (k.0.to_string(), k.1.to_string(), k.2.to_string())
-}
-
-/// A file read back.
-pub(crate) struct ReadBack<L> {
-    pub(crate) lines: Vec<L>,
-    /// Bytes of the complete, valid lines.
-    complete_bytes: u64,
-    /// A torn last line was dropped.
-    pub(crate) torn: bool,
-}
-
 /// Says that a torn last line was dropped: the one place this message is written.
 pub(crate) fn say_torn(path: &Path) {
     crate::console::caution(None, &format!("{}: dropped a torn last line (an interrupted run)", path.display()));
 }
 
+/// A store file's bytes `text` as lines, by the module's rules: blank lines skipped, a
+/// byte-order mark stripped, a last line without a newline that `parse` refuses dropped as torn,
+/// any other refusal an error naming `path`, line and field. `parse` gets each line's text, where
+/// it starts in `text` and its number; the lines are parsed in parallel chunks of whole lines
+/// (~1 MiB each). Returns what `parse` gave for each line, in line order, the length of the
+/// complete lines and whether a torn line was dropped.
+pub(crate) fn parse_lines<'t, T: Send>(
+    path: &Path,
+    text: &'t [u8],
+    parse: impl Fn(&'t [u8], usize, usize) -> Result<T, String> + Sync,
+) -> Result<(Vec<T>, usize, bool)> {
+    use rayon::prelude::*;
+    // Chunks of ~1 MiB ending at a newline, each with the number of its first line.
+    let mut chunks = Vec::new();
+    let (mut start, mut lineno) = (0, 1);
+    while start < text.len() {
+        let want = (start + (1 << 20)).min(text.len());
+        let end = memchr::memchr(b'\n', &text[want..]).map_or(text.len(), |i| want + i + 1);
+        chunks.push((start, end, lineno));
+        lineno += memchr::memchr_iter(b'\n', &text[start..end]).count();
+        start = end;
+    }
+    let max = max_line_bytes();
+    // Each chunk: its values, and where a torn last line starts.
+    let parsed: Vec<Result<(Vec<T>, Option<usize>)>> = chunks
+        .par_iter()
+        .map(|&(start, end, first)| {
+            let mut out = Vec::new();
+            let (mut at, mut lineno) = (start, first);
+            while at < end {
+                let stop = memchr::memchr(b'\n', &text[at..end]).map_or(end, |i| at + i + 1);
+                let raw = &text[at..stop];
+                if raw.len() > max {
+                    bail!("{}:{lineno}: line longer than {max} bytes", path.display());
+                }
+                let bom = if raw.starts_with(b"\xef\xbb\xbf") { 3 } else { 0 };
+                let line = &raw[bom..];
+                if !line.iter().all(u8::is_ascii_whitespace) {
+                    match parse(line, at + bom, lineno) {
+                        Ok(v) => out.push(v),
+                        Err(_) if stop == text.len() && !raw.ends_with(b"\n") => return Ok((out, Some(at))),
+                        Err(e) => bail!("{}:{lineno}: {e}", path.display()),
+                    }
+                }
+                at = stop;
+                lineno += 1;
+            }
+            Ok((out, None))
+        })
+        .collect();
+    let parsed = parsed.into_iter().collect::<Result<Vec<_>>>()?; // the first error in line order
+    // One allocation of the final size (growing it chunk by chunk copied everything again).
+    let mut all = Vec::with_capacity(parsed.iter().map(|(v, _)| v.len()).sum());
+    let mut complete = text.len();
+    for (values, torn_at) in parsed {
+        all.extend(values);
+        if let Some(at) = torn_at {
+            complete = at;
+        }
+    }
+    Ok((all, complete, complete < text.len()))
+}
+
+/// Reads a store file whole.
+fn read_text(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("{}: cannot open", path.display()))
+}
+
 /// Reads every line of a store file (see the module's rules). Says so when it drops a torn line.
-pub(crate) fn read_lines<L: Line>(path: &Path) -> Result<ReadBack<L>> {
-    let f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    let mut r = BufReader::new(f);
-    let mut buf = Vec::new();
-    let (mut lines, mut linenos, mut offset, mut lineno) = (Vec::new(), Vec::new(), 0u64, 0usize);
-    let torn = loop {
-        buf.clear();
-        lineno += 1;
-        let n = read_line_bounded(&mut r, &mut buf, max_line_bytes())
-            .with_context(|| format!("{}:{lineno}", path.display()))?;
-        if n == 0 {
-            break false;
-        }
-        let text = buf.strip_prefix(b"\xef\xbb\xbf".as_slice()).unwrap_or(&buf);
-        if text.iter().all(u8::is_ascii_whitespace) {
-            offset += n as u64;
-            continue;
-        }
-        let parsed = L::parse(text);
-        if !buf.ends_with(b"\n") && parsed.is_err() && r.fill_buf()?.is_empty() {
-            break true;
-        }
-        lines.push(parsed.map_err(|e| anyhow!("{}:{lineno}: {e}", path.display()))?);
-        linenos.push(lineno);
-        offset += n as u64;
-    };
+pub(crate) fn read_lines<L: Line>(path: &Path) -> Result<Vec<L>> {
+    let text = read_text(path)?;
+    let (parsed, _, torn) = parse_lines(path, &text, |line, _, lineno| L::parse(line).map(|l| (l, lineno)))?;
+    let (lines, linenos): (Vec<L>, Vec<usize>) = parsed.into_iter().unzip();
     check_unique(path, &lines, &linenos)?;
     if torn {
         say_torn(path);
     }
-    Ok(ReadBack { lines, complete_bytes: offset, torn })
+    Ok(lines)
 }
 
 /// Refuses a key given twice in one file (found by sorting: a million lines need no table of
@@ -124,10 +154,42 @@ fn check_unique<L: Line>(path: &Path, lines: &[L], linenos: &[usize]) -> Result<
 pub(crate) struct Kept<L: Line> {
     path: PathBuf,
     file: outdir::Appender,
-    /// Every line already in the store when it was opened, by key.
-    previous: HashMap<(String, String, String), L, foldhash::fast::RandomState>,
+    /// Every line already in the store when it was opened.
+    previous: Previous,
     /// Lines an afresh opening discarded.
     pub(crate) discarded: usize,
+    line: std::marker::PhantomData<L>,
+}
+
+/// The lines a store held when it was opened, kept as their text and found by their key's
+/// fingerprint; a line is parsed again when it is asked for (`stored`) or kept by the final
+/// rewrite. Owned lines in a table of owned keys cost an RL-scale rerun (156k scores) ~0.4 s
+/// and ~150 MB more than a first run, which never reads them again when its scorer does not
+/// resume (consensus) and replaces every one of them.
+#[derive(Default)]
+struct Previous {
+    text: Vec<u8>,
+    /// (fingerprint of the key, start and end of the line in `text`), by fingerprint.
+    index: Vec<(u128, usize, usize)>,
+}
+
+/// A key as 128 bits (two seeded foldhash hashes of the names).
+///
+/// Decision: a store's lines are told apart by this fingerprint, not by comparing names. Two
+/// different keys share one with a chance below 1e-25 in a store of a million lines; the names
+/// of every line are still parsed and checked when the store is opened.
+fn fingerprint(k: Key) -> u128 {
+    use std::hash::BuildHasher;
+    let half = |seed: u64| foldhash::quality::FixedState::with_seed(seed).hash_one(k);
+    (half(0x5157_4552_4d5f_4b31) as u128) << 64 | half(0x7377_6572_6d5f_6b32) as u128
+}
+
+impl Previous {
+    /// The line at `at` of the index, parsed again (it parsed when the store was opened).
+    fn line<L: Line>(&self, at: usize) -> L {
+        let (_, start, end) = self.index[at];
+        L::parse(&self.text[start..end]).expect("a stored line parsed when the store was opened")
+    }
 }
 
 impl<L: Line> Kept<L> {
@@ -135,37 +197,55 @@ impl<L: Line> Kept<L> {
     /// discarded), else its complete lines kept for reuse and a torn tail cut.
     pub(crate) fn open(out: &mut OutDir, name: &'static str, afresh: bool) -> Result<Self> {
         let path = out.file(name);
-        let mut previous = HashMap::default();
+        let mut previous = Previous::default();
         let mut discarded = 0;
         if afresh || !path.exists() {
             if path.exists() {
-                discarded = read_lines::<L>(&path).map(|b| b.lines.len()).unwrap_or(0);
+                discarded = read_lines::<L>(&path).map(|l| l.len()).unwrap_or(0);
             }
             outdir::write_atomic(&path, b"")?;
         } else {
-            let back = read_lines::<L>(&path)?;
-            if back.torn {
+            let text = read_text(&path)?;
+            let (mut index, complete, torn) = parse_lines(&path, &text, |line, start, lineno| {
+                L::parse(line).map(|l| (fingerprint(l.key()), start, start + line.len(), lineno))
+            })?;
+            // A key given twice: an error naming both lines.
+            index.sort_unstable_by_key(|&(f, _, _, lineno)| (f, lineno));
+            if let Some(w) = index.windows(2).find(|w| w[0].0 == w[1].0) {
+                let second = L::parse(&text[w[1].1..w[1].2]).expect("parsed above");
+                bail!(
+                    "{}:{}: duplicate line for {} (first at line {})",
+                    path.display(),
+                    w[1].3,
+                    second.describe(),
+                    w[0].3
+                );
+            }
+            if torn {
+                say_torn(&path);
                 let f = OpenOptions::new()
                     .write(true)
                     .open(&path)
                     .with_context(|| format!("{}: cannot open", path.display()))?;
-                f.set_len(back.complete_bytes)?;
+                f.set_len(complete as u64)?;
             }
-            previous = back.lines.into_iter().map(|l| (owned(l.key()), l)).collect();
+            previous = Previous { index: index.into_iter().map(|(f, s, e, _)| (f, s, e)).collect(), text };
         }
         out.mark_written(name);
         let file = outdir::Appender::open(&path)?;
-        Ok(Kept { path, file, previous, discarded })
+        Ok(Kept { path, file, previous, discarded, line: std::marker::PhantomData })
     }
 
     /// Lines read back from earlier runs.
     pub(crate) fn reused(&self) -> usize {
-        self.previous.len()
+        self.previous.index.len()
     }
 
     /// The stored line of `key`, if the store holds one.
-    pub(crate) fn stored(&self, key: Key) -> Option<&L> {
-        self.previous.get(&owned(key))
+    pub(crate) fn stored(&self, key: Key) -> Option<L> {
+        let f = fingerprint(key);
+        let at = self.previous.index.binary_search_by_key(&f, |&(f, _, _)| f).ok()?;
+        Some(self.previous.line(at))
     }
 
     /// Appends one line (one `write` call), syncing to disk every 64 lines.
@@ -182,19 +262,18 @@ impl<L: Line> Kept<L> {
     /// were kept beside this run's.
     pub(crate) fn finish(mut self, lines: Vec<L>) -> Result<(Vec<L>, usize)> {
         self.sync()?;
-        let mut all: Vec<L> = if self.previous.is_empty() {
+        let previous = std::mem::take(&mut self.previous);
+        let mut all: Vec<L> = if previous.index.is_empty() {
             Vec::new()
         } else {
-            let mine: std::collections::HashSet<Key, foldhash::fast::RandomState> =
-                lines.iter().map(Line::key).collect();
-            let keep: Vec<(String, String, String)> = self
-                .previous
-                .keys()
-                .filter(|k| !mine.contains(&(k.0.as_str(), k.1.as_str(), k.2.as_str())))
-                .cloned()
-                .collect();
-            keep.into_iter().filter_map(|k| self.previous.remove(&k)).collect()
+            let mine: std::collections::HashSet<u128, foldhash::fast::RandomState> =
+                lines.iter().map(|l| fingerprint(l.key())).collect();
+            (0..previous.index.len())
+                .filter(|&at| !mine.contains(&previous.index[at].0))
+                .map(|at| previous.line(at))
+                .collect()
         };
+        drop(previous);
         let kept = all.len();
         // A fresh store (the usual case) keeps this run's vector as it is: extending an empty
         // one copied every line into fresh pages (~11% of an RL-scale rerank in `perf`).

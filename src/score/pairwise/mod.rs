@@ -228,7 +228,7 @@ impl Window<'_> {
                         p.results.insert((a, b), line.p_a);
                         self.cost.reused += 1;
                         self.cost.failed += line.p_a.is_none() as usize;
-                        self.lines.push(line.clone());
+                        self.lines.push(line);
                     }
                     None => jobs.push((w, a, b)),
                 }

@@ -19,7 +19,6 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::grid::Grid;
-use crate::input::stream::max_line_bytes;
 use crate::outdir::OutDir;
 use crate::score::kept::{self, Kept, Key, Line, MERGE_TOLERANCE};
 
@@ -174,59 +173,16 @@ impl Rec<'_> {
     }
 }
 
-/// The comparisons of one file's bytes, in line order, checked (`kept::read_lines`' rules: blank
-/// lines skipped, a byte-order mark stripped, a last line without a newline that does not parse
-/// dropped as torn, any other bad line an error naming file, line and field). Parsed in parallel
-/// chunks of whole lines. Returns the records and whether a torn line was dropped.
+/// The comparisons of one file's bytes, in line order, checked by the store rules
+/// (`kept::parse_lines`). Returns the records and whether a torn line was dropped.
 fn parse_file<'t>(path: &Path, text: &'t [u8]) -> Result<(Vec<Rec<'t>>, bool)> {
-    // Chunks of ~1 MiB ending at a newline, each with the number of its first line.
-    let mut chunks = Vec::new();
-    let (mut start, mut lineno) = (0, 1);
-    while start < text.len() {
-        let want = (start + (1 << 20)).min(text.len());
-        let end = memchr::memchr(b'\n', &text[want..]).map_or(text.len(), |i| want + i + 1);
-        chunks.push((start, end, lineno));
-        lineno += memchr::memchr_iter(b'\n', &text[start..end]).count();
-        start = end;
-    }
-    let max = max_line_bytes();
-    let parsed: Vec<Result<(Vec<Rec<'t>>, bool)>> = chunks
-        .par_iter()
-        .map(|&(start, end, first)| {
-            let mut recs = Vec::new();
-            let (mut at, mut lineno) = (start, first);
-            while at < end {
-                let stop = memchr::memchr(b'\n', &text[at..end]).map_or(end, |i| at + i + 1);
-                let raw = &text[at..stop];
-                if raw.len() > max {
-                    bail!("{}:{lineno}: line longer than {max} bytes", path.display());
-                }
-                let line = raw.strip_prefix(b"\xef\xbb\xbf".as_slice()).unwrap_or(raw);
-                if !line.iter().all(u8::is_ascii_whitespace) {
-                    let parsed = serde_json::from_slice::<PairRef>(line)
-                        .map_err(|e| crate::input::stream::json_error(&e))
-                        .and_then(|l| check(l.p_a, l.error.is_some(), &l.a, &l.b).map(|()| l));
-                    match parsed {
-                        Ok(l) => recs.push(Rec { instance_id: l.instance_id, a: l.a, b: l.b, p_a: l.p_a, lineno }),
-                        Err(_) if stop == text.len() && !raw.ends_with(b"\n") => return Ok((recs, true)),
-                        Err(e) => bail!("{}:{lineno}: {e}", path.display()),
-                    }
-                }
-                at = stop;
-                lineno += 1;
-            }
-            Ok((recs, false))
-        })
-        .collect();
-    let parsed = parsed.into_iter().collect::<Result<Vec<_>>>()?; // the first error in line order
-    // One allocation of the final size (growing it chunk by chunk copied everything again).
-    let mut all = Vec::with_capacity(parsed.iter().map(|(r, _)| r.len()).sum());
-    let mut torn = false;
-    for (recs, t) in parsed {
-        all.extend(recs);
-        torn |= t;
-    }
-    Ok((all, torn))
+    let (recs, _, torn) = kept::parse_lines(path, text, |line, _, lineno| {
+        serde_json::from_slice::<PairRef>(line)
+            .map_err(|e| crate::input::stream::json_error(&e))
+            .and_then(|l| check(l.p_a, l.error.is_some(), &l.a, &l.b).map(|()| l))
+            .map(|l| Rec { instance_id: l.instance_id, a: l.a, b: l.b, p_a: l.p_a, lineno })
+    })?;
+    Ok((recs, torn))
 }
 
 /// One instance's comparisons: (run shown as A, run shown as B, P(A)), runs as grid indices.
@@ -370,7 +326,7 @@ mod tests {
         let st = open(&mut out, false).unwrap();
         assert_eq!(st.reused(), 2, "the torn line dropped");
         let key = ("x__y-1", "r1", "r2");
-        assert_eq!(st.stored(key), Some(&line("r1", "r2", 0.7)));
+        assert_eq!(st.stored(key), Some(line("r1", "r2", 0.7)));
         let (_, kept) = st.finish(vec![line("r1", "r3", 0.9)]).unwrap();
         assert_eq!(kept, 2);
         // Read back in a grid's indices (runs r1, r2, r3; an instance the store does not have).

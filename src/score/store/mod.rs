@@ -169,7 +169,7 @@ impl ScoreStore {
 
     /// The stored score of a candidate, if the store holds one.
     pub(crate) fn stored(&self, instance_id: &str, run: &str) -> Option<Scored> {
-        self.lines.stored((instance_id, run, "")).map(ScoreLine::scored)
+        self.lines.stored((instance_id, run, "")).map(|l| l.scored())
     }
 
     /// Appends one line (one `write` call), syncing to disk every 64 lines.

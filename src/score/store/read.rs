@@ -43,7 +43,7 @@ pub fn read(path: &Path) -> Result<Stored> {
         _ => None,
     };
     let (scorer, shard) = header.map_or((None, None), |h| (Some(h.scorer), h.shard));
-    Ok(Stored { origin: file.display().to_string(), path: file, scorer, shard, lines: back.lines })
+    Ok(Stored { origin: file.display().to_string(), path: file, scorer, shard, lines: back })
 }
 
 /// Several stores read as one: shards scored on several machines, or a run scored in parts.

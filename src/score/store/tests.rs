@@ -105,6 +105,38 @@ fn bad_lines_name_file_line_and_field() {
     assert_eq!((s.lines.len(), s.scorer), (1, None));
 }
 
+#[test]
+fn resuming_reads_every_line_and_refuses_a_key_twice() {
+    let d = tempfile::tempdir().unwrap();
+    let c = ScorerSettings::Consensus;
+    let open = || {
+        let mut out = OutDir::open(d.path()).unwrap();
+        ScoreStore::open(&mut out, want(&c), false)
+    };
+    // Names with JSON escapes, found again by their parsed names.
+    let mut odd = line("a\"b\u{e9}", 0.75);
+    odd.run = "r\\1".into();
+    drop(open().unwrap().finish(vec![line("a", 0.5), odd.clone()]).unwrap());
+    let s = open().unwrap();
+    assert_eq!(s.reused, 2);
+    assert_eq!(s.stored("a\"b\u{e9}", "r\\1").unwrap().score, Some(0.75));
+    assert!(s.stored("a\"b", "r\\1").is_none() && s.stored("a", "r").is_some());
+    // Finishing with one of them again keeps the other.
+    let f = s.finish(vec![line("a", 0.25)]).unwrap();
+    assert_eq!(f.kept, 1);
+    assert_eq!(f.lines, vec![line("a", 0.25), odd]);
+    // A key given twice in the file: refused on opening, naming both lines; a bad field too.
+    let p = d.path().join(SCORES);
+    let good = serde_json::to_string(&line("a", 0.5)).unwrap();
+    let other = serde_json::to_string(&line("b", 0.5)).unwrap();
+    fs::write(&p, format!("{good}\n{other}\n{good}\n")).unwrap();
+    let e = open().err().unwrap().to_string();
+    assert!(e.contains("scores.jsonl:3: duplicate line for instance a of run r (first at line 1)"), "{e}");
+    fs::write(&p, format!("{good}\n{{\"instance_id\":\"b\",\"run\":\"r\",\"score\":\"x\"}}\n")).unwrap();
+    let e = open().err().unwrap().to_string();
+    assert!(e.contains("scores.jsonl:2: field `score`"), "{e}");
+}
+
 /// Writes a store of `lines` for `scorer` (and `shard`) into a new directory under `root`.
 fn store_in(root: &Path, name: &str, scorer: &ScorerSettings, shard: Option<Shard>, lines: &[ScoreLine]) -> PathBuf {
     let dir = root.join(name);
