@@ -120,7 +120,7 @@ pub(super) fn score_stored(
     if scorer.resumable() {
         for &idx in mine {
             let (i, r) = ds.grid.coords(idx);
-            scored[idx] = st.stored(&ds.grid.instances[i], &ds.grid.runs[r]);
+            scored[idx] = st.stored(&ds.grid.instances[i], &ds.grid.runs[r])?;
         }
     }
     let todo: Vec<usize> = mine.iter().copied().filter(|&i| scored[i].is_none()).collect();

@@ -38,6 +38,12 @@ pub(crate) trait Line: Serialize + Clone + Send + Sync {
     fn key(&self) -> Key<'_>;
     /// One line's JSON, parsed and checked; the error names the failing field.
     fn parse(text: &[u8]) -> Result<Self, String>;
+    /// The [`fingerprint`] of one line's key, from its JSON: what opening a store reads of
+    /// every line it holds. A line type may check only its names here (a line this run
+    /// replaces is never used); the whole line is checked when it is used.
+    fn parse_key(text: &[u8]) -> Result<u128, String> {
+        Self::parse(text).map(|l| fingerprint(l.key()))
+    }
     /// Whether two lines of one key, from two stores, say the same.
     fn agrees(&self, other: &Self) -> bool;
     /// What the line is of, in words ("instance X of run R").
@@ -169,8 +175,9 @@ pub(crate) struct Kept<L: Line> {
 #[derive(Default)]
 struct Previous {
     text: Vec<u8>,
-    /// (fingerprint of the key, start and end of the line in `text`), by fingerprint.
-    index: Vec<(u128, usize, usize)>,
+    /// (fingerprint of the key, start and end of the line in `text`, its line number), by
+    /// fingerprint.
+    index: Vec<(u128, usize, usize, usize)>,
 }
 
 /// A key as 128 bits (two seeded foldhash hashes of the names).
@@ -178,17 +185,17 @@ struct Previous {
 /// Decision: a store's lines are told apart by this fingerprint, not by comparing names. Two
 /// different keys share one with a chance below 1e-25 in a store of a million lines; the names
 /// of every line are still parsed and checked when the store is opened.
-fn fingerprint(k: Key) -> u128 {
+pub(crate) fn fingerprint(k: Key) -> u128 {
     use std::hash::BuildHasher;
     let half = |seed: u64| foldhash::quality::FixedState::with_seed(seed).hash_one(k);
     (half(0x5157_4552_4d5f_4b31) as u128) << 64 | half(0x7377_6572_6d5f_6b32) as u128
 }
 
 impl Previous {
-    /// The line at `at` of the index, parsed again (it parsed when the store was opened).
-    fn line<L: Line>(&self, at: usize) -> L {
-        let (_, start, end) = self.index[at];
-        L::parse(&self.text[start..end]).expect("a stored line parsed when the store was opened")
+    /// The line at `at` of the index, parsed whole; the error names file, line and field.
+    fn line<L: Line>(&self, path: &Path, at: usize) -> Result<L> {
+        let (_, start, end, lineno) = self.index[at];
+        L::parse(&self.text[start..end]).map_err(|e| anyhow::anyhow!("{}:{lineno}: {e}", path.display()))
     }
 }
 
@@ -207,12 +214,13 @@ impl<L: Line> Kept<L> {
         } else {
             let text = read_text(&path)?;
             let (mut index, complete, torn) = parse_lines(&path, &text, |line, start, lineno| {
-                L::parse(line).map(|l| (fingerprint(l.key()), start, start + line.len(), lineno))
+                L::parse_key(line).map(|f| (f, start, start + line.len(), lineno))
             })?;
             // A key given twice: an error naming both lines.
             index.sort_unstable_by_key(|&(f, _, _, lineno)| (f, lineno));
             if let Some(w) = index.windows(2).find(|w| w[0].0 == w[1].0) {
-                let second = L::parse(&text[w[1].1..w[1].2]).expect("parsed above");
+                let second = L::parse(&text[w[1].1..w[1].2])
+                    .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), w[1].3))?;
                 bail!(
                     "{}:{}: duplicate line for {} (first at line {})",
                     path.display(),
@@ -229,7 +237,7 @@ impl<L: Line> Kept<L> {
                     .with_context(|| format!("{}: cannot open", path.display()))?;
                 f.set_len(complete as u64)?;
             }
-            previous = Previous { index: index.into_iter().map(|(f, s, e, _)| (f, s, e)).collect(), text };
+            previous = Previous { index, text };
         }
         out.mark_written(name);
         let file = outdir::Appender::open(&path)?;
@@ -241,11 +249,14 @@ impl<L: Line> Kept<L> {
         self.previous.index.len()
     }
 
-    /// The stored line of `key`, if the store holds one.
-    pub(crate) fn stored(&self, key: Key) -> Option<L> {
+    /// The stored line of `key`, if the store holds one; an error when that line does not
+    /// parse whole (its key did, on opening).
+    pub(crate) fn stored(&self, key: Key) -> Result<Option<L>> {
         let f = fingerprint(key);
-        let at = self.previous.index.binary_search_by_key(&f, |&(f, _, _)| f).ok()?;
-        Some(self.previous.line(at))
+        match self.previous.index.binary_search_by_key(&f, |&(f, ..)| f) {
+            Ok(at) => self.previous.line(&self.path, at).map(Some),
+            Err(_) => Ok(None),
+        }
     }
 
     /// Appends one line (one `write` call), syncing to disk every 64 lines.
@@ -270,8 +281,8 @@ impl<L: Line> Kept<L> {
                 lines.iter().map(|l| fingerprint(l.key())).collect();
             (0..previous.index.len())
                 .filter(|&at| !mine.contains(&previous.index[at].0))
-                .map(|at| previous.line(at))
-                .collect()
+                .map(|at| previous.line(&self.path, at))
+                .collect::<Result<_>>()?
         };
         drop(previous);
         let kept = all.len();

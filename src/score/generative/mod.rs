@@ -260,8 +260,9 @@ impl Scorer for Generative {
                 let (i, r) = ds.grid.coords(*idx);
                 let (iid, run) = (&ds.grid.instances[i], &ds.grid.runs[r]);
                 let d = ids_digest(&p.ids);
-                let reuse: Vec<Option<GenLine>> =
-                    (0..k_all).map(|k| st.stored((iid, run, &k.to_string())).filter(|l| l.prompt_ids == d)).collect();
+                let reuse: Vec<Option<GenLine>> = (0..k_all)
+                    .map(|k| Ok(st.stored((iid, run, &k.to_string()))?.filter(|l| l.prompt_ids == d)))
+                    .collect::<Result<_>>()?;
                 out.cost.samples_reused += reuse.iter().flatten().count();
                 // Reused samples are this run's too (the store's final rewrite keeps them as such).
                 out.lines.extend(reuse.iter().flatten().cloned());

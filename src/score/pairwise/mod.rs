@@ -207,7 +207,7 @@ impl Window<'_> {
     /// Judges the comparisons `pairs[w]` of each plan (reusing stored ones), recording each
     /// answer in its plan, pairs.jsonl and this run's lines.
     fn run(&mut self, judge: &mut dyn Judge, plans: &mut [Plan], pairs: &[Vec<(usize, usize)>]) -> Result<()> {
-        let jobs = self.reuse(plans, pairs);
+        let jobs = self.reuse(plans, pairs)?;
         let (ready, too_long) = self.prompts(judge.prompter(), plans, &jobs)?;
         let got = self.judge(judge, plans, &jobs, ready, too_long)?;
         for (j, p) in got {
@@ -218,12 +218,12 @@ impl Window<'_> {
     }
 
     /// Takes the comparisons pairs.jsonl holds already into their plans; the rest, to judge.
-    fn reuse(&mut self, plans: &mut [Plan], pairs: &[Vec<(usize, usize)>]) -> Vec<Job> {
+    fn reuse(&mut self, plans: &mut [Plan], pairs: &[Vec<(usize, usize)>]) -> Result<Vec<Job>> {
         let mut jobs = Vec::new();
         for (w, (p, list)) in plans.iter_mut().zip(pairs).enumerate() {
             for &(a, b) in list {
                 let (i, ra, rb) = names(self.ds, p.i, a, b);
-                match self.store.stored((i, ra, rb)) {
+                match self.store.stored((i, ra, rb))? {
                     Some(line) => {
                         p.results.insert((a, b), line.p_a);
                         self.cost.reused += 1;
@@ -234,7 +234,7 @@ impl Window<'_> {
                 }
             }
         }
-        jobs
+        Ok(jobs)
     }
 
     /// The prompts of `jobs` (in parallel), by job index; a comparison whose prompt cannot fit

@@ -326,7 +326,7 @@ mod tests {
         let st = open(&mut out, false).unwrap();
         assert_eq!(st.reused(), 2, "the torn line dropped");
         let key = ("x__y-1", "r1", "r2");
-        assert_eq!(st.stored(key), Some(line("r1", "r2", 0.7)));
+        assert_eq!(st.stored(key).unwrap(), Some(line("r1", "r2", 0.7)));
         let (_, kept) = st.finish(vec![line("r1", "r3", 0.9)]).unwrap();
         assert_eq!(kept, 2);
         // Read back in a grid's indices (runs r1, r2, r3; an instance the store does not have).
@@ -336,7 +336,7 @@ mod tests {
         assert_eq!(back, vec![vec![(1, 0, Some(0.9)), (1, 2, Some(0.7)), (2, 1, Some(0.4))], vec![]]);
         // Afresh: nothing kept.
         let st = open(&mut out, true).unwrap();
-        assert_eq!(st.stored(key), None);
+        assert_eq!(st.stored(key).unwrap(), None);
     }
 
     #[test]

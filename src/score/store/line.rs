@@ -208,6 +208,24 @@ impl crate::score::kept::Line for ScoreLine {
         parse_line(text)
     }
 
+    /// The names only: re-running into a folder whose 156k scores this run replaces read each
+    /// of them whole (~0.3 s of CPU at RL scale, a rerun 15-20% slower than a first run).
+    fn parse_key(text: &[u8]) -> Result<u128, String> {
+        #[derive(Deserialize)]
+        struct Names<'a> {
+            #[serde(borrow)]
+            instance_id: std::borrow::Cow<'a, str>,
+            #[serde(borrow)]
+            run: std::borrow::Cow<'a, str>,
+        }
+        let n: Names = serde_json::from_slice(text).map_err(|e| {
+            let msg = e.to_string();
+            let msg = msg.rsplit_once(" at line ").map_or(msg.as_str(), |(m, _)| m).to_string();
+            if e.is_syntax() || e.is_eof() { format!("invalid JSON: {msg}") } else { msg }
+        })?;
+        Ok(crate::score::kept::fingerprint((&n.instance_id, &n.run, "")))
+    }
+
     /// The same score (within `MERGE_TOLERANCE`) and no two different labels.
     fn agrees(&self, b: &Self) -> bool {
         let same_score = match (self.score, b.score) {

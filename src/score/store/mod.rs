@@ -167,9 +167,10 @@ impl ScoreStore {
         Ok(ScoreStore { lines, reused, discarded, afresh, upgraded })
     }
 
-    /// The stored score of a candidate, if the store holds one.
-    pub(crate) fn stored(&self, instance_id: &str, run: &str) -> Option<Scored> {
-        self.lines.stored((instance_id, run, "")).map(|l| l.scored())
+    /// The stored score of a candidate, if the store holds one (an error when its line, whose
+    /// names were read on opening, does not parse whole).
+    pub(crate) fn stored(&self, instance_id: &str, run: &str) -> Result<Option<Scored>> {
+        Ok(self.lines.stored((instance_id, run, ""))?.map(|l| l.scored()))
     }
 
     /// Appends one line (one `write` call), syncing to disk every 64 lines.

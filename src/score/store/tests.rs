@@ -46,7 +46,7 @@ fn resume_drops_torn_line_and_refuses_other_settings() {
     let mut out = OutDir::open(d.path()).unwrap();
     let mut s = ScoreStore::open(&mut out, want(&a), false).unwrap();
     assert_eq!(s.reused, 2, "the torn line dropped");
-    assert_eq!(s.stored("i2", "r").unwrap().score, Some(0.25));
+    assert_eq!(s.stored("i2", "r").unwrap().unwrap().score, Some(0.25));
     s.append(&line("i3", 1.0)).unwrap();
     drop(s);
     let text = fs::read_to_string(&p).unwrap();
@@ -119,22 +119,32 @@ fn resuming_reads_every_line_and_refuses_a_key_twice() {
     drop(open().unwrap().finish(vec![line("a", 0.5), odd.clone()]).unwrap());
     let s = open().unwrap();
     assert_eq!(s.reused, 2);
-    assert_eq!(s.stored("a\"b\u{e9}", "r\\1").unwrap().score, Some(0.75));
-    assert!(s.stored("a\"b", "r\\1").is_none() && s.stored("a", "r").is_some());
+    assert_eq!(s.stored("a\"b\u{e9}", "r\\1").unwrap().unwrap().score, Some(0.75));
+    assert!(s.stored("a\"b", "r\\1").unwrap().is_none() && s.stored("a", "r").unwrap().is_some());
     // Finishing with one of them again keeps the other.
     let f = s.finish(vec![line("a", 0.25)]).unwrap();
     assert_eq!(f.kept, 1);
     assert_eq!(f.lines, vec![line("a", 0.25), odd]);
-    // A key given twice in the file: refused on opening, naming both lines; a bad field too.
+    // A key given twice in the file, or a line without its names: refused on opening, naming
+    // the lines. A bad value beside good names: refused where the line is used (resumed or kept
+    // by the final rewrite), not when this run replaces it.
     let p = d.path().join(SCORES);
     let good = serde_json::to_string(&line("a", 0.5)).unwrap();
     let other = serde_json::to_string(&line("b", 0.5)).unwrap();
     fs::write(&p, format!("{good}\n{other}\n{good}\n")).unwrap();
     let e = open().err().unwrap().to_string();
     assert!(e.contains("scores.jsonl:3: duplicate line for instance a of run r (first at line 1)"), "{e}");
-    fs::write(&p, format!("{good}\n{{\"instance_id\":\"b\",\"run\":\"r\",\"score\":\"x\"}}\n")).unwrap();
+    fs::write(&p, format!("{good}\n{{\"instance_id\":\"b\",\"score\":1}}\n")).unwrap();
     let e = open().err().unwrap().to_string();
+    assert!(e.contains("scores.jsonl:2: missing field `run`"), "{e}");
+    fs::write(&p, format!("{good}\n{{\"instance_id\":\"b\",\"run\":\"r\",\"score\":\"x\"}}\n")).unwrap();
+    let s = open().unwrap();
+    let e = s.stored("b", "r").unwrap_err().to_string();
     assert!(e.contains("scores.jsonl:2: field `score`"), "{e}");
+    let e = s.finish(vec![line("a", 0.5)]).err().unwrap().to_string();
+    assert!(e.contains("scores.jsonl:2: field `score`"), "{e}");
+    let f = open().unwrap().finish(vec![line("a", 0.5), line("b", 1.0)]).unwrap();
+    assert_eq!((f.kept, f.lines.len()), (0, 2), "replaced: never used");
 }
 
 /// Writes a store of `lines` for `scorer` (and `shard`) into a new directory under `root`.
