@@ -45,6 +45,13 @@ pub(crate) fn best_at_k(c: &Contest, m: &mut Opponents, labels: &[bool], k: usiz
     if k == 0 || k > n {
         return (0.0, true);
     }
+    // Every candidate with one label (an instance no rollout solved, the common case at RL
+    // scale, or one every rollout solved): every pick has that label, whatever the draws, so
+    // the value is what the enumeration or the draws would give, to the bit (0/c or c/c, summed
+    // and divided), and whether it is exact stays as they would say.
+    if labels.iter().all(|&y| y == labels[0]) {
+        return (if labels[0] { 1.0 } else { 0.0 }, choose(n, k) <= EXACT_MAX);
+    }
     c.sets_of(m, Some(k));
     let mut w = Vec::with_capacity(k);
     if choose(n, k) <= EXACT_MAX {
@@ -136,6 +143,20 @@ mod tests {
             let mean = labels.iter().filter(|&&y| y).count() as f64 / n as f64;
             assert!((best_at_k(&c, &mut c.opponents(), &labels, 1, 0).0 - mean).abs() < 1e-12);
         }
+    }
+
+    #[test]
+    fn one_label_everywhere_is_that_label_as_the_draws_say() {
+        // The shortcut against the definition, and the exactness the general path reports.
+        for (n, k) in [(6, 3), (16, 8), (20, 5)] {
+            let (c, _) = random_contest(n, 5);
+            for y in [false, true] {
+                let labels = vec![y; n];
+                let got = best_at_k(&c, &mut c.opponents(), &labels, k, 3);
+                assert_eq!(got, (brute(&c, &labels, k), choose(n, k) <= EXACT_MAX), "n {n} k {k}");
+            }
+        }
+        assert!(choose(16, 8) > EXACT_MAX && choose(6, 3) <= EXACT_MAX);
     }
 
     #[test]
