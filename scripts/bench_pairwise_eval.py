@@ -3,7 +3,7 @@
 (INSTANCES x RUNS, every instance a tournament: a ring pass plus 3 pivots, both orders), timed
 beside `swerm eval` of the same scores as a pointwise store (best@k in closed form).
 
-    python3 scripts/bench_pairwise_eval.py [--instances 2438] [--runs 64] [--repeat 3] [--unsolved 0.4] [--old-binary PATH]
+    python3 scripts/bench_pairwise_eval.py [--instances 2438] [--runs 64] [--repeat 3] [--unsolved 0.4] [--rate 0.1] [--old-binary PATH]
 
 Prints both wall times and their ratio. The comparisons are random (no model runs); the
 numbers measure the metrics, not a judge.
@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SWERM = os.path.join(HERE, "..", "target", "release", "swerm")
 
 
-def write_store(d, instances, runs, pairwise, seed=0, unsolved=0.0):
+def write_store(d, instances, runs, pairwise, seed=0, unsolved=0.0, solve_rate=0.4):
     rnd = random.Random(seed)
     os.makedirs(d, exist_ok=True)
     scorer = {"kind": "verifier", "model": "/bench/judge", "preset": "swegym", "answers": ["A", "B"],
@@ -33,7 +33,7 @@ def write_store(d, instances, runs, pairwise, seed=0, unsolved=0.0):
     with open(os.path.join(d, "scores.jsonl"), "w") as s, open(os.path.join(d, "pairs.jsonl"), "w") as p:
         for i in range(instances):
             iid = f"bench__inst-{i:05}"
-            rate = 0.0 if (i * 7919 % 1000) / 1000 < unsolved else 0.4
+            rate = 0.0 if (i * 7919 % 1000) / 1000 < unsolved else solve_rate
             for r, name in enumerate(names):
                 s.write(json.dumps({"instance_id": iid, "run": name, "score": rnd.random() * (runs - 1),
                                     "empty": False, "resolved": rnd.random() < rate,
@@ -66,14 +66,15 @@ def main():
     ap.add_argument("--runs", type=int, default=64)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--unsolved", type=float, default=0.0,
-                    help="share of instances no rollout solves (else each rollout solves with p = 0.4)")
+                    help="share of instances no rollout solves")
+    ap.add_argument("--rate", type=float, default=0.4, help="each rollout of the other instances solves with this p")
     ap.add_argument("--binary", default=SWERM, help="the swerm to time (default: target/release/swerm)")
     ap.add_argument("--old-binary", help="also time this one, side by side (e.g. a build of an earlier commit)")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as w:
         pw, pt = os.path.join(w, "pairwise"), os.path.join(w, "pointwise")
-        write_store(pw, a.instances, a.runs, True, unsolved=a.unsolved)
-        write_store(pt, a.instances, a.runs, False, unsolved=a.unsolved)
+        write_store(pw, a.instances, a.runs, True, unsolved=a.unsolved, solve_rate=a.rate)
+        write_store(pt, a.instances, a.runs, False, unsolved=a.unsolved, solve_rate=a.rate)
         n_pairs = sum(1 for _ in open(os.path.join(pw, "pairs.jsonl")))
         print(f"{a.instances} instances x {a.runs} runs, {n_pairs} comparisons ({os.cpu_count()} cores, best of {a.repeat})")
         for name, binary in [("", a.binary)] + ([("old ", a.old_binary)] if a.old_binary else []):

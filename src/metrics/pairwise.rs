@@ -29,6 +29,12 @@ fn choose(n: usize, k: usize) -> u64 {
 /// The expected label of the pick among `list` (W recomputed there; `w` a reused buffer): the
 /// mean label of the members tied at the top.
 fn pick_label(c: &Contest, m: &mut Opponents, labels: &[bool], list: &[usize], w: &mut Vec<Option<f64>>) -> f64 {
+    // Members of one label (at RL scale most draws of a rarely solved instance have no resolved
+    // member): the pick has that label, 0/c or c/c to the bit, whoever it is.
+    let resolved: usize = list.iter().map(|&r| labels[r] as usize).sum();
+    if resolved == 0 || resolved == list.len() {
+        return (resolved > 0) as u8 as f64;
+    }
     let (mut sum, mut count) = (0usize, 0usize);
     c.tops(m, list, w, |r| {
         sum += labels[r] as usize;
