@@ -258,7 +258,10 @@ pub(crate) fn read_orders(paths: &[PathBuf], grid: &Grid) -> Result<Vec<Orders>>
         );
     }
     // Merged: per key, the first file's line, and every other copy must agree with it.
-    keys.par_sort_unstable_by_key(|&(key, k, _)| (key, k));
+    // (One file: sorted by key already, each key once.)
+    if paths.len() > 1 {
+        keys.par_sort_unstable_by_key(|&(key, k, _)| (key, k));
+    }
     let mut orders = vec![Vec::new(); grid.instances.len()];
     let (n_inst, n_runs) = (grid.instances.len() as u32, grid.runs.len() as u32);
     for group in keys.chunk_by(|x, y| x.0 == y.0) {
