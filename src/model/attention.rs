@@ -130,6 +130,22 @@ fn causal_mask(a: usize, c: usize, b: usize, dev: &Device) -> Result<Tensor> {
     hidden.where_cond(&Tensor::full(f32::NEG_INFINITY, (c, b), dev)?, &zeros)
 }
 
+/// Three packed sequences as (start, length).
+#[cfg(test)]
+pub(super) type Seqs3 = [(usize, usize); 3];
+
+/// Packed random q, k, v (37 tokens, 4 heads over 2 KV heads, head dim 8) and their three
+/// sequences (20, 1 and 16 tokens): the inputs the attention paths are compared on (for tests).
+#[cfg(test)]
+pub(super) fn packed_sample() -> Result<(Tensor, Tensor, Tensor, Seqs3)> {
+    let dev = Device::Cpu;
+    let (t, h, kv, d) = (37, 4, 2, 8);
+    let q = Tensor::randn(0f32, 1.0, (t, h, d), &dev)?;
+    let k = Tensor::randn(0f32, 1.0, (t, kv, d), &dev)?;
+    let v = Tensor::randn(0f32, 1.0, (t, kv, d), &dev)?;
+    Ok((q, k, v, [(0, 20), (20, 1), (21, 16)]))
+}
+
 /// The unchunked reference: full L x L scores per sequence (for tests).
 #[cfg(test)]
 fn reference(q: &Tensor, k: &Tensor, v: &Tensor, seqs: &[(usize, usize)]) -> Result<Tensor> {
@@ -171,12 +187,7 @@ mod tests {
 
     #[test]
     fn chunked_equals_unchunked() -> Result<()> {
-        let dev = Device::Cpu;
-        let (t, h, kv, d) = (37, 4, 2, 8);
-        let q = Tensor::randn(0f32, 1.0, (t, h, d), &dev)?;
-        let k = Tensor::randn(0f32, 1.0, (t, kv, d), &dev)?;
-        let v = Tensor::randn(0f32, 1.0, (t, kv, d), &dev)?;
-        let seqs = [(0, 20), (20, 1), (21, 16)];
+        let (q, k, v, seqs) = packed_sample()?;
         let want = reference(&q, &k, &v, &seqs)?;
         for budget in [1, 7, 64, 500, DEFAULT_BUDGET] {
             let got = varlen_causal(&q, &k, &v, &seqs, budget)?;

@@ -224,12 +224,7 @@ mod tests {
 
     #[test]
     fn equals_the_chunked_path() -> Result<()> {
-        let dev = Device::Cpu;
-        let (t, h, kv, d) = (37, 4, 2, 8);
-        let q = Tensor::randn(0f32, 1.0, (t, h, d), &dev)?;
-        let k = Tensor::randn(0f32, 1.0, (t, kv, d), &dev)?;
-        let v = Tensor::randn(0f32, 1.0, (t, kv, d), &dev)?;
-        let seqs = [(0, 20), (20, 1), (21, 16)];
+        let (q, k, v, seqs) = super::super::attention::packed_sample()?;
         let want = super::super::attention::varlen_causal(&q, &k, &v, &seqs, 64)?;
         let got = q.apply_op3_no_bwd(&k, &v, &VarlenCausal { seqs: &seqs })?;
         let diff = (got - want)?.abs()?.max_all()?.to_scalar::<f32>()?;

@@ -137,6 +137,12 @@ pub(crate) fn read_lines<L: Line>(path: &Path) -> Result<Vec<L>> {
     Ok(lines)
 }
 
+/// The error for a key given twice in the file `path`: at `line`, what it is of, and the line of
+/// its first copy (every store reader says it the same way).
+pub(crate) fn twice(path: &Path, line: usize, what: &str, first: usize) -> anyhow::Error {
+    anyhow::anyhow!("{}:{line}: duplicate line for {what} (first at line {first})", path.display())
+}
+
 /// Refuses a key given twice in one file (found by sorting: a million lines need no table of
 /// owned keys).
 fn check_unique<L: Line>(path: &Path, lines: &[L], linenos: &[usize]) -> Result<()> {
@@ -144,13 +150,7 @@ fn check_unique<L: Line>(path: &Path, lines: &[L], linenos: &[usize]) -> Result<
     order.sort_unstable_by(|&x, &y| lines[x].key().cmp(&lines[y].key()).then(x.cmp(&y)));
     for w in order.windows(2) {
         if lines[w[0]].key() == lines[w[1]].key() {
-            bail!(
-                "{}:{}: duplicate line for {} (first at line {})",
-                path.display(),
-                linenos[w[1]],
-                lines[w[1]].describe(),
-                linenos[w[0]]
-            );
+            return Err(twice(path, linenos[w[1]], &lines[w[1]].describe(), linenos[w[0]]));
         }
     }
     Ok(())
@@ -221,13 +221,7 @@ impl<L: Line> Kept<L> {
             if let Some(w) = index.windows(2).find(|w| w[0].0 == w[1].0) {
                 let second = L::parse(&text[w[1].1..w[1].2])
                     .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), w[1].3))?;
-                bail!(
-                    "{}:{}: duplicate line for {} (first at line {})",
-                    path.display(),
-                    w[1].3,
-                    second.describe(),
-                    w[0].3
-                );
+                return Err(twice(&path, w[1].3, &second.describe(), w[0].3));
             }
             if torn {
                 say_torn(&path);

@@ -249,13 +249,7 @@ pub(crate) fn read_orders(paths: &[PathBuf], grid: &Grid) -> Result<Vec<Orders>>
     if let Some(w) = keys.windows(2).find(|w| w[0].0 == w[1].0 && w[0].1 == w[1].1) {
         let (k, first, second) =
             (w[0].1 as usize, &files[w[0].1 as usize][w[0].2 as usize], &files[w[1].1 as usize][w[1].2 as usize]);
-        bail!(
-            "{}:{}: duplicate line for {} (first at line {})",
-            paths[k].display(),
-            second.lineno,
-            second.line().describe(),
-            first.lineno
-        );
+        return Err(kept::twice(&paths[k], second.lineno, &second.line().describe(), first.lineno));
     }
     // Merged: per key, the first file's line, and every other copy must agree with it.
     // (One file: sorted by key already, each key once.)

@@ -218,11 +218,7 @@ impl crate::score::kept::Line for ScoreLine {
             #[serde(borrow)]
             run: std::borrow::Cow<'a, str>,
         }
-        let n: Names = serde_json::from_slice(text).map_err(|e| {
-            let msg = e.to_string();
-            let msg = msg.rsplit_once(" at line ").map_or(msg.as_str(), |(m, _)| m).to_string();
-            if e.is_syntax() || e.is_eof() { format!("invalid JSON: {msg}") } else { msg }
-        })?;
+        let n: Names = serde_json::from_slice(text).map_err(|e| error_message(".", &e))?;
         Ok(crate::score::kept::fingerprint((&n.instance_id, &n.run, "")))
     }
 
@@ -244,22 +240,27 @@ impl crate::score::kept::Line for ScoreLine {
     }
 }
 
+/// A line's parse error as the store says it: invalid JSON, or the failing field (at `path`,
+/// "." for the line itself) and what is wrong with it. serde_json appends the position inside
+/// the line; the line number says enough.
+fn error_message(path: &str, e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let msg = msg.rsplit_once(" at line ").map_or(msg.as_str(), |(m, _)| m).to_string();
+    if e.is_syntax() || e.is_eof() {
+        format!("invalid JSON: {msg}")
+    } else if path == "." {
+        msg
+    } else {
+        format!("field `{path}`: {msg}")
+    }
+}
+
 /// One line, with the failing field named (`field `score`: invalid type: ...`).
 pub(super) fn parse_line(text: &[u8]) -> Result<ScoreLine, String> {
     let mut de = serde_json::Deserializer::from_slice(text);
     let line: ScoreLine = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        // serde_json appends the position inside the line; the line number says enough.
-        let msg = inner.to_string();
-        let msg = msg.rsplit_once(" at line ").map_or(msg.as_str(), |(m, _)| m).to_string();
-        if inner.is_syntax() || inner.is_eof() {
-            format!("invalid JSON: {msg}")
-        } else if path == "." {
-            msg
-        } else {
-            format!("field `{path}`: {msg}")
-        }
+        error_message(&path, &e.into_inner())
     })?;
     de.end().map_err(|e| format!("invalid JSON: {e}"))?;
     if line.score.is_some_and(|s| !s.is_finite()) {
