@@ -27,7 +27,7 @@ fn choose(n: usize, k: usize) -> u64 {
 }
 
 /// The expected label of the pick among `list` (W recomputed there; `w` a reused buffer): the
-/// mean label of the members tied at the top.
+/// mean label of the members tied at the top. For contests `Contest::ranked` does not take.
 fn pick_label(c: &Contest, m: &mut Opponents, labels: &[bool], list: &[usize], w: &mut Vec<Option<f64>>) -> f64 {
     // Members of one label (at RL scale most draws of a rarely solved instance have no resolved
     // member): the pick has that label, 0/c or c/c to the bit, whoever it is.
@@ -59,13 +59,55 @@ pub(crate) fn best_at_k(c: &Contest, m: &mut Opponents, labels: &[bool], k: usiz
         return (if labels[0] { 1.0 } else { 0.0 }, choose(n, k) <= EXACT_MAX);
     }
     c.sets_of(m, Some(k));
+    if let Some(r) = c.ranked(m, labels) {
+        // The same subsets on the candidates' ranks (the swaps move places, not names, so a
+        // draw on ranks holds the ranks of the draw on candidates), each a bit set.
+        if choose(n, k) > EXACT_MAX {
+            return (rank_draws(k, seed, r.rank, |set| r.share(set)), false);
+        }
+        return subsets(n, k, seed, r.rank, |list| r.share(list.iter().fold(0u64, |s, &x| s | 1 << x)));
+    }
     let mut w = Vec::with_capacity(k);
+    let names: Vec<usize> = (0..n).collect();
+    subsets(n, k, seed, &names, |list| pick_label(c, m, labels, list, &mut w))
+}
+
+/// `subsets`' draws for at most 64 candidates named by rank (`ranks`: each one's), each draw
+/// a bit set of ranks: the same generator calls and swaps on a fixed array, with no bounds
+/// checks left in the loop (a quarter of a pairwise eval at RL scale was this loop).
+fn rank_draws(k: usize, seed: u64, ranks: &[u8], mut label: impl FnMut(u64) -> f64) -> f64 {
+    let n = ranks.len();
+    assert!(n <= 64 && k <= n);
+    let mut perm = [0u8; 64];
+    perm[..n].copy_from_slice(ranks);
+    let mut rng = crate::rng::SplitMix64(seed);
+    let mut total = 0.0;
+    for _ in 0..DRAWS {
+        let mut set = 0u64;
+        for t in 0..k {
+            let j = t + rng.below(n - t);
+            let (a, b) = (perm[t & 63], perm[j & 63]);
+            perm[j & 63] = a;
+            perm[t & 63] = b;
+            set |= 1 << (b & 63);
+        }
+        total += label(set);
+    }
+    total / DRAWS as f64
+}
+
+/// The mean of `label` over the k-subsets of `names` (n of them), and whether it is exact:
+/// every subset, in lexicographic order of its places, where there are at most [`EXACT_MAX`];
+/// else [`DRAWS`] uniform draws seeded by `seed`.
+fn subsets<T: Copy>(n: usize, k: usize, seed: u64, names: &[T], mut label: impl FnMut(&[T]) -> f64) -> (f64, bool) {
     if choose(n, k) <= EXACT_MAX {
-        // Every k-subset, in lexicographic order of its members.
         let mut idx: Vec<usize> = (0..k).collect();
+        let mut list: Vec<T> = Vec::with_capacity(k);
         let (mut total, mut count) = (0.0, 0u64);
         loop {
-            total += pick_label(c, m, labels, &idx, &mut w);
+            list.clear();
+            list.extend(idx.iter().map(|&i| names[i]));
+            total += label(&list);
             count += 1;
             let Some(p) = (0..k).rev().find(|&p| idx[p] < n - k + p) else { break };
             idx[p] += 1;
@@ -76,7 +118,7 @@ pub(crate) fn best_at_k(c: &Contest, m: &mut Opponents, labels: &[bool], k: usiz
         return (total / count as f64, true);
     }
     let mut rng = crate::rng::SplitMix64(seed);
-    let mut perm: Vec<usize> = (0..n).collect();
+    let mut perm: Vec<T> = names.to_vec();
     let mut total = 0.0;
     for _ in 0..DRAWS {
         // A uniform k-subset: the first k of a partial Fisher-Yates shuffle.
@@ -84,7 +126,7 @@ pub(crate) fn best_at_k(c: &Contest, m: &mut Opponents, labels: &[bool], k: usiz
             let j = t + rng.below(n - t);
             perm.swap(t, j);
         }
-        total += pick_label(c, m, labels, &perm[..k], &mut w);
+        total += label(&perm[..k]);
     }
     (total / DRAWS as f64, false)
 }
@@ -163,6 +205,31 @@ mod tests {
             }
         }
         assert!(choose(16, 8) > EXACT_MAX && choose(6, 3) <= EXACT_MAX);
+    }
+
+    #[test]
+    fn rank_sets_give_the_lists_values_to_the_bit() {
+        // Tournaments of up to 64 candidates (a ring and 3 pivots, some empty and unscored),
+        // labels at rates from rare to common: best@k on ranks (`Contest::ranked`, the draws
+        // on a fixed array) equals the general path on candidate lists, enumerated or drawn.
+        let mut r = crate::rng::SplitMix64(21);
+        for (case, n) in [12, 20, 33, 64, 64, 48].into_iter().enumerate() {
+            let empty: Vec<bool> = (0..n).map(|_| r.below(9) == 0).collect();
+            let members: Vec<usize> = (0..n).filter(|&i| !empty[i]).collect();
+            let mut done = std::collections::HashSet::new();
+            let mut pairs = crate::score::pairwise::contest::ring(&members);
+            done.extend(pairs.iter().copied());
+            pairs.extend(crate::score::pairwise::contest::pivots(&members[..3], &members, &done));
+            let orders: Vec<(usize, usize, Option<f64>)> =
+                pairs.into_iter().map(|(a, b)| (a, b, (r.below(20) != 0).then(|| r.unit()))).collect();
+            let c = Contest::new(&empty, orders);
+            let labels: Vec<bool> = (0..n).map(|_| r.below(10) < [1, 4, 9][case % 3]).collect();
+            for k in [1, 2, 3, 4, 8, n / 2, n - 1, n] {
+                let ranked = best_at_k(&c, &mut c.opponents(), &labels, k, 7);
+                let lists = best_at_k(&c, &mut c.lists_only(), &labels, k, 7);
+                assert_eq!((ranked.0.to_bits(), ranked.1), (lists.0.to_bits(), lists.1), "n {n} k {k}");
+            }
+        }
     }
 
     #[test]

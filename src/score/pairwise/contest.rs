@@ -83,8 +83,14 @@ impl Contest {
         Opponents { adj, inside: vec![false; self.n], dense }
     }
 
+    /// The opponents without bit masks: the path of contests of more than 64 candidates.
+    #[cfg(test)]
+    pub(crate) fn lists_only(&self) -> Opponents {
+        Opponents { dense: None, ..self.opponents() }
+    }
+
     /// Prepares `o` (this contest's opponents) for sets of `size` members (`None`: any size):
-    /// `tops` visits fewer members with the size known.
+    /// `ranked` visits fewer members with the size known.
     pub(crate) fn sets_of(&self, o: &mut Opponents, size: Option<usize>) {
         if let Some(d) = &mut o.dense {
             d.rank(self, size);
@@ -134,62 +140,198 @@ impl Contest {
 
     /// Calls `f` with each candidate of `list` that has the greatest key (non-empty before
     /// empty, then W; an unscored candidate's W is -inf): the top of the set, ties all passed,
-    /// each once, in no particular order. `w` is a reused buffer.
-    ///
-    /// With at most 64 candidates, W is computed only for members that can reach the top:
-    /// members are visited by an upper bound of their W (`Dense::bound`) and the visit stops at
-    /// the first whose bound is below the best W found. best@k runs this for every one of its
-    /// millions of draws; the members passed and every W compared are the same as computing
-    /// them all (tested against `wins_of`).
+    /// each once, in list order. `w` is a reused buffer. The definition, for contests `ranked`
+    /// does not take (more than 64 candidates).
     pub(crate) fn tops(&self, o: &mut Opponents, list: &[usize], w: &mut Vec<Option<f64>>, mut f: impl FnMut(usize)) {
         let key = |i: usize, w: Option<f64>| (!self.empty[i], w.unwrap_or(f64::NEG_INFINITY));
-        // Whether `k` replaces the top so far (the first key always does).
-        let better = |k: (bool, f64), top: Option<(bool, f64)>| match top {
-            None => true,
-            Some(t) => (k.0 && !t.0) || (k.0 == t.0 && k.1 > t.1),
-        };
+        self.wins_of(o, list, w);
         let mut top = None;
-        let Some(d) = &o.dense else {
-            self.wins_of(o, list, w);
-            for (t, &i) in list.iter().enumerate() {
-                if better(key(i, w[t]), top) {
-                    top = Some(key(i, w[t]));
-                }
+        for (t, &i) in list.iter().enumerate() {
+            if better(key(i, w[t]), top) {
+                top = Some(key(i, w[t]));
             }
-            list.iter().zip(w.iter()).filter(|&(&i, &x)| Some(key(i, x)) == top).for_each(|(&i, _)| f(i));
-            return;
-        };
-        let size = list.len();
-        let scale = size.saturating_sub(1) as f64;
-        let (mut set, mut ranks) = (0u64, 0u64);
-        for &i in list {
-            set |= 1 << i;
-            ranks |= 1 << d.rank[i];
         }
-        let mut tied = 0u64;
-        while ranks != 0 {
-            let r = ranks.trailing_zeros() as usize;
-            ranks &= ranks - 1;
-            let i = d.by_rank[r] as usize;
-            let non_empty = !self.empty[i];
-            // Every member left is in a lower class, or has a lower bound in this one.
-            if let Some((top_ne, top_w)) = top
-                && ((top_ne && !non_empty) || (non_empty == top_ne && scale * d.bound[r] < top_w))
-            {
+        list.iter().zip(w.iter()).filter(|&(&i, &x)| Some(key(i, x)) == top).for_each(|(&i, _)| f(i));
+    }
+
+    /// The contest in rank space for sets of the size `sets_of` last prepared, with each
+    /// candidate's label (`resolved`): what best@k's draws run on. `None` where `o` has no
+    /// bit masks (more than 64 candidates, or a judged pair with an empty one).
+    pub(crate) fn ranked<'a>(&self, o: &'a Opponents, resolved: &[bool]) -> Option<Ranked<'a>> {
+        let d = o.dense.as_ref()?;
+        let mask = |f: &dyn Fn(usize) -> bool| {
+            d.by_rank.iter().enumerate().filter(|&(_, &i)| f(i as usize)).fold(0u64, |m, (r, _)| m | 1 << r)
+        };
+        let rows = d
+            .by_rank
+            .iter()
+            .map(|&i| {
+                let i = i as usize;
+                let (degree, list) = d.few[i];
+                let (mut ranks, mut p) = ([0u8; 8], [0f64; 8]);
+                if degree != u8::MAX {
+                    for t in 0..degree as usize {
+                        ranks[t] = d.rank[list[t] as usize];
+                        p[t] = d.p[i * 64 + list[t] as usize];
+                    }
+                }
+                Row { degree, ranks, p }
+            })
+            .collect();
+        Some(Ranked {
+            d,
+            rank: &d.rank,
+            resolved: mask(&|i| resolved[i]),
+            empty: mask(&|i| self.empty[i]),
+            unscored: mask(&|i| self.unscored[i]),
+            rows,
+        })
+    }
+}
+
+/// Whether key `k` (non-empty, W) replaces the top so far (the first key always does).
+#[inline]
+fn better(k: (bool, f64), top: Option<(bool, f64)>) -> bool {
+    match top {
+        None => true,
+        Some(t) => (k.0 && !t.0) || (k.0 == t.0 && k.1 > t.1),
+    }
+}
+
+/// A dense contest with candidates named by rank (their place in the order members are
+/// visited, `Dense::rank`), so that a set is one `u64` of ranks and a member's class and
+/// label are bits: best@k's millions of draws, each a set of ranks (`Ranked::share`).
+pub(crate) struct Ranked<'a> {
+    d: &'a Dense,
+    /// Each candidate's rank.
+    pub(crate) rank: &'a [u8],
+    resolved: u64,
+    empty: u64,
+    unscored: u64,
+    /// By rank: the opponents of a candidate with at most 8, as ranks, with p, in the order
+    /// `Dense::win` adds them.
+    rows: Vec<Row>,
+}
+
+struct Row {
+    /// `u8::MAX`: more than 8 opponents (then W is summed by `Dense::win`).
+    degree: u8,
+    ranks: [u8; 8],
+    p: [f64; 8],
+}
+
+impl Ranked<'_> {
+    /// The expected label of the pick among the members `set` (ranks): the share of resolved
+    /// members among those at the greatest key (non-empty before empty, then W recomputed in
+    /// the set; unscored last), as `tops` and a mean of their labels give, to the bit.
+    ///
+    /// Only the winning label matters, so the label with fewer members is searched for its
+    /// top (members visited by an upper bound of their W, `Dense::bound`, up to the first
+    /// whose bound is below the top so far), and the other only until one of its members
+    /// beats that top (then the pick has its label) or none can reach it (then the ties
+    /// decide). Every W compared is `Dense::win`'s, from the same additions in the same order.
+    pub(crate) fn share(&self, set: u64) -> f64 {
+        let (res, un) = (set & self.resolved, set & !self.resolved);
+        if res == 0 || un == 0 {
+            return (res != 0) as u8 as f64;
+        }
+        let mut s = Scan { r: self, set, size: set.count_ones() as usize, in_candidates: 0 };
+        let resolved_first = res.count_ones() <= un.count_ones();
+        let (first, second) = if resolved_first { (res, un) } else { (un, res) };
+        let (top, a) = s.best(first);
+        match s.ties(second, top) {
+            None => (!resolved_first) as u8 as f64,
+            Some(b) => {
+                let sum = if resolved_first { a } else { b };
+                sum as f64 / (a + b) as f64
+            }
+        }
+    }
+}
+
+/// One set's visit (`Ranked::share`).
+struct Scan<'a, 'b> {
+    r: &'b Ranked<'a>,
+    set: u64,
+    size: usize,
+    /// The set as candidate indices, made when a member of more than 8 opponents needs it.
+    in_candidates: u64,
+}
+
+impl Scan<'_, '_> {
+    /// Member `r`'s key.
+    #[inline]
+    fn key(&mut self, r: usize) -> (bool, f64) {
+        let non_empty = self.r.empty >> r & 1 == 0;
+        if self.r.unscored >> r & 1 == 1 {
+            return (non_empty, f64::NEG_INFINITY);
+        }
+        let row = &self.r.rows[r];
+        if row.degree != u8::MAX {
+            // Dense::win's sum: the opponents in its order, p or +0.0 added.
+            let (mut sum, mut count) = (0.0f64, 0usize);
+            for t in 0..row.degree as usize {
+                let inside = self.set >> row.ranks[t] & 1;
+                sum += f64::from_bits(row.p[t].to_bits() & 0u64.wrapping_sub(inside));
+                count += inside as usize;
+            }
+            return (non_empty, soft_wins(sum, count, self.size));
+        }
+        if self.in_candidates == 0 {
+            let mut bits = self.set;
+            while bits != 0 {
+                self.in_candidates |= 1 << self.r.d.by_rank[bits.trailing_zeros() as usize];
+                bits &= bits - 1;
+            }
+        }
+        (non_empty, self.r.d.win(self.r.d.by_rank[r] as usize, self.in_candidates, self.size))
+    }
+
+    /// Whether no member of rank `r` or after can reach key `top`: those after are in a lower
+    /// class, or in its class with a lower bound.
+    #[inline]
+    fn out_of_reach(&self, r: usize, top: (bool, f64)) -> bool {
+        let non_empty = self.r.empty >> r & 1 == 0;
+        let scale = self.size.saturating_sub(1) as f64;
+        (top.0 && !non_empty) || (non_empty == top.0 && scale * self.r.d.bound[r] < top.1)
+    }
+
+    /// The greatest key among `members` (ranks, not empty) and how many have it.
+    fn best(&mut self, mut members: u64) -> ((bool, f64), usize) {
+        let (mut top, mut tied) = (None, 0);
+        while members != 0 {
+            let r = members.trailing_zeros() as usize;
+            members &= members - 1;
+            if top.is_some_and(|t| self.out_of_reach(r, t)) {
                 break;
             }
-            let k = key(i, (!self.unscored[i]).then(|| d.win(i, set, size)));
+            let k = self.key(r);
             if better(k, top) {
                 (top, tied) = (Some(k), 0);
             }
             if Some(k) == top {
-                tied |= 1 << i;
+                tied += 1;
             }
         }
-        while tied != 0 {
-            f(tied.trailing_zeros() as usize);
-            tied &= tied - 1;
+        (top.expect("a member"), tied)
+    }
+
+    /// How many of `members` have key `top`; `None` as soon as one has a greater key.
+    fn ties(&mut self, mut members: u64, top: (bool, f64)) -> Option<usize> {
+        let mut tied = 0;
+        while members != 0 {
+            let r = members.trailing_zeros() as usize;
+            members &= members - 1;
+            if self.out_of_reach(r, top) {
+                break;
+            }
+            let k = self.key(r);
+            if better(k, Some(top)) {
+                return None;
+            }
+            tied += (k == top) as usize;
         }
+        Some(tied)
     }
 }
 
@@ -219,8 +361,8 @@ struct Dense {
     masks: Vec<u64>,
     /// p(i beats j) at `i * 64 + j`.
     p: Vec<f64>,
-    /// Candidates in the order `tops` visits them: non-empty scored ones by `bound`, highest
-    /// first, then unscored ones, then empty ones by `bound`.
+    /// Candidates in the order `Ranked::share` visits them: non-empty scored ones by `bound`,
+    /// highest first, then unscored ones, then empty ones by `bound`.
     by_rank: Vec<u8>,
     /// Each candidate's place in `by_rank`.
     rank: Vec<u8>,
@@ -452,7 +594,7 @@ mod tests {
     }
 
     #[test]
-    fn pruned_tops_are_the_members_at_the_greatest_key() {
+    fn share_is_the_label_mean_of_the_tops_to_the_bit() {
         let mut r = crate::rng::SplitMix64(11);
         for case in 0..60 {
             let n = [5, 9, 16, 33, 64][case % 5];
@@ -481,6 +623,9 @@ mod tests {
                 })
                 .collect();
             let c = Contest::new(&empty, orders);
+            // Labels resolved at a rate from none to all.
+            let rate = [0, 1, 3, 6, 10][case % 5];
+            let labels: Vec<bool> = (0..n).map(|_| r.below(10) < rate).collect();
             for _ in 0..300 {
                 let k = 1 + r.below(n);
                 let mut perm: Vec<usize> = (0..n).collect();
@@ -488,29 +633,28 @@ mod tests {
                     perm.swap(t, t + r.below(n - t));
                 }
                 let list = &perm[..k];
-                // The definition: every member's W, the greatest (non-empty, W) key, all at it.
+                // The definition: every member's W, the greatest (non-empty, W) key, the
+                // mean label of all at it.
                 let mut w = Vec::new();
-                c.wins_of(&mut Opponents { dense: None, ..c.opponents() }, list, &mut w);
+                c.wins_of(&mut c.lists_only(), list, &mut w);
                 let key = |t: usize| (!c.empty[list[t]], w[t].unwrap_or(f64::NEG_INFINITY));
                 let best = (0..k).map(key).fold((false, f64::NEG_INFINITY), |a, b| {
                     if (b.0 && !a.0) || (b.0 == a.0 && b.1 > a.1) { b } else { a }
                 });
-                let mut want: Vec<usize> = (0..k).filter(|&t| key(t) == best).map(|t| list[t]).collect();
-                want.sort();
+                let top: Vec<usize> = (0..k).filter(|&t| key(t) == best).map(|t| list[t]).collect();
+                let want = top.iter().filter(|&&i| labels[i]).count() as f64 / top.len() as f64;
                 let mut o = c.opponents();
-                assert!(o.dense.is_some());
                 for size in [Some(k), None] {
                     c.sets_of(&mut o, size);
-                    let mut got = Vec::new();
-                    c.tops(&mut o, list, &mut Vec::new(), |i| got.push(i));
-                    got.sort();
-                    assert_eq!(got, want, "case {case}, n {n}, k {k}, size {size:?}");
+                    let ranked = c.ranked(&o, &labels).expect("at most 64 candidates, none judged empty");
+                    let set = list.iter().fold(0u64, |s, &i| s | 1 << ranked.rank[i]);
+                    let got = ranked.share(set);
+                    assert_eq!(got.to_bits(), want.to_bits(), "case {case}, n {n}, k {k}, size {size:?}");
                 }
-                let mut lists = Opponents { dense: None, ..c.opponents() };
+                // The lists' path (more than 64 candidates) gives the same tops.
                 let mut got = Vec::new();
-                c.tops(&mut lists, list, &mut Vec::new(), |i| got.push(i));
-                got.sort();
-                assert_eq!(got, want, "case {case}, lists");
+                c.tops(&mut c.lists_only(), list, &mut Vec::new(), |i| got.push(i));
+                assert_eq!(got, top, "case {case}, lists");
             }
         }
     }
