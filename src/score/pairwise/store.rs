@@ -151,16 +151,31 @@ struct PairRef<'a> {
     error: Option<Cow<'a, str>>,
 }
 
-/// A comparison read back: its names, P(A), and where it was.
-struct Rec<'a> {
-    instance_id: Cow<'a, str>,
-    a: Cow<'a, str>,
-    b: Cow<'a, str>,
+/// A comparison read back, slim (a million of them at RL scale): its key as name indices,
+/// its file, where its line starts there, and P(A). A name the grid lacks is [`UNNAMED`] until
+/// its line is read again, in order, to give it an index (`read_orders`).
+#[derive(Clone, Copy)]
+struct Slim {
+    key: (u32, u32, u32),
+    file: u32,
+    at: usize,
     p_a: Option<f64>,
-    lineno: usize,
 }
 
-impl Rec<'_> {
+/// A key part not yet indexed (a name outside the grid).
+const UNNAMED: u32 = u32::MAX;
+
+/// The line of `text` that starts at `at`, parsed again (it parsed once: for the messages and
+/// the names outside the grid), with its number.
+fn line_at<'t>(path: &Path, text: &'t [u8], at: usize) -> Result<(PairRef<'t>, usize)> {
+    let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
+    let lineno = 1 + memchr::memchr_iter(b'\n', &text[..at]).count();
+    let line = serde_json::from_slice::<PairRef>(&text[at..end])
+        .map_err(|e| anyhow::anyhow!("{}:{lineno}: {}", path.display(), crate::input::stream::json_error(&e)))?;
+    Ok((line, lineno))
+}
+
+impl PairRef<'_> {
     /// As [`PairLine`], for the messages (`describe`, `values`).
     fn line(&self) -> PairLine {
         PairLine {
@@ -173,34 +188,36 @@ impl Rec<'_> {
     }
 }
 
-/// The comparisons of one file's bytes, in line order, checked by the store rules
-/// (`kept::parse_lines`). Returns the records and whether a torn line was dropped.
-fn parse_file<'t>(path: &Path, text: &'t [u8]) -> Result<(Vec<Rec<'t>>, bool)> {
-    let (recs, _, torn) = kept::parse_lines(path, text, |line, _, lineno| {
-        serde_json::from_slice::<PairRef>(line)
-            .map_err(|e| crate::input::stream::json_error(&e))
-            .and_then(|l| check(l.p_a, l.error.is_some(), &l.a, &l.b).map(|()| l))
-            .map(|l| Rec { instance_id: l.instance_id, a: l.a, b: l.b, p_a: l.p_a, lineno })
-    })?;
-    Ok((recs, torn))
-}
-
 /// One instance's comparisons: (run shown as A, run shown as B, P(A)), runs as grid indices.
 pub(crate) type Orders = Vec<(usize, usize, Option<f64>)>;
 
-/// Names as indices.
-struct Names<'n>(HashMap<&'n str, u32, foldhash::fast::RandomState>);
+/// Names as indices: a grid's, then others in the order `index` meets them.
+struct Names<'n> {
+    grid: HashMap<&'n str, u32, foldhash::fast::RandomState>,
+    more: HashMap<String, u32, foldhash::fast::RandomState>,
+}
 
 impl<'n> Names<'n> {
     /// `names` as 0, 1, ...
     fn of(names: &'n [String]) -> Self {
-        Names(names.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32)).collect())
+        Names {
+            grid: names.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32)).collect(),
+            more: Default::default(),
+        }
+    }
+
+    /// The index of a grid name, else [`UNNAMED`].
+    fn get(&self, name: &str) -> u32 {
+        self.grid.get(name).copied().unwrap_or(UNNAMED)
     }
 
     /// The index of `name`, a new one after all others when it is new.
-    fn index(&mut self, name: &'n str) -> u32 {
-        let next = self.0.len() as u32;
-        *self.0.entry(name).or_insert(next)
+    fn index(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.grid.get(name) {
+            return i;
+        }
+        let next = (self.grid.len() + self.more.len()) as u32;
+        *self.more.entry(name.to_string()).or_insert(next)
     }
 }
 
@@ -213,8 +230,10 @@ impl<'n> Names<'n> {
 ///
 /// What `eval` of a pairwise judge's store waits on at RL scale (1.2M comparisons): reading every
 /// line into an owned `PairLine` and comparing keys as three strings took ~2.3 s. Here each file
-/// is read whole, its lines parsed in parallel into borrowed names, and keys are compared as
-/// indices (names interned once).
+/// is read whole, its lines parsed in parallel (every field checked) into a [`Slim`] record of
+/// 40 bytes, names looked up as indices while parsing (interned once; a name outside the grid
+/// is indexed afterwards, in order of appearance), and only the lines a message needs are
+/// read again.
 pub(crate) fn read_orders(paths: &[PathBuf], grid: &Grid) -> Result<Vec<Orders>> {
     let mut texts = Vec::with_capacity(paths.len());
     for p in paths {
@@ -226,59 +245,61 @@ pub(crate) fn read_orders(paths: &[PathBuf], grid: &Grid) -> Result<Vec<Orders>>
         }
         texts.push(std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?);
     }
-    let mut files = Vec::with_capacity(paths.len());
-    for (p, text) in paths.iter().zip(&texts) {
-        let (recs, torn) = parse_file(p, text)?;
+    // Names as indices: the grid's first, then any other name in order of appearance.
+    let (mut inst, mut run) = (Names::of(&grid.instances), Names::of(&grid.runs));
+    let mut all: Vec<Slim> = Vec::new();
+    for (k, (p, text)) in paths.iter().zip(&texts).enumerate() {
+        let (slims, _, torn) = kept::parse_lines(p, text, |line, at, _| {
+            let l = serde_json::from_slice::<PairRef>(line).map_err(|e| crate::input::stream::json_error(&e))?;
+            check(l.p_a, l.error.is_some(), &l.a, &l.b)?;
+            let key = (inst.get(&l.instance_id), run.get(&l.a), run.get(&l.b));
+            Ok(Slim { key, file: k as u32, at, p_a: l.p_a })
+        })?;
         if torn {
             kept::say_torn(p);
         }
-        files.push(recs);
+        all.extend(slims);
     }
-    // Names as indices: the grid's first, then any other name in order of appearance.
-    let (mut inst, mut run) = (Names::of(&grid.instances), Names::of(&grid.runs));
-    // (key, file, position in the file)
-    let mut keys: Vec<((u32, u32, u32), u32, u32)> = Vec::with_capacity(files.iter().map(Vec::len).sum());
-    for (k, recs) in files.iter().enumerate() {
-        for (n, r) in recs.iter().enumerate() {
-            let key = (inst.index(&r.instance_id), run.index(&r.a), run.index(&r.b));
-            keys.push((key, k as u32, n as u32));
-        }
+    let unnamed = |s: &Slim| s.key.0 == UNNAMED || s.key.1 == UNNAMED || s.key.2 == UNNAMED;
+    for s in all.iter_mut().filter(|s| unnamed(s)) {
+        let (l, _) = line_at(&paths[s.file as usize], &texts[s.file as usize], s.at)?;
+        s.key = (inst.index(&l.instance_id), run.index(&l.a), run.index(&l.b));
     }
     // A key twice in one file: the first file (in order) with one, at its first such key.
-    keys.par_sort_unstable_by_key(|&(key, k, n)| (k, key, n));
-    if let Some(w) = keys.windows(2).find(|w| w[0].0 == w[1].0 && w[0].1 == w[1].1) {
-        let (k, first, second) =
-            (w[0].1 as usize, &files[w[0].1 as usize][w[0].2 as usize], &files[w[1].1 as usize][w[1].2 as usize]);
-        return Err(kept::twice(&paths[k], second.lineno, &second.line().describe(), first.lineno));
+    all.par_sort_unstable_by_key(|s| (s.file, s.key, s.at));
+    if let Some(w) = all.windows(2).find(|w| w[0].key == w[1].key && w[0].file == w[1].file) {
+        let (path, text) = (&paths[w[0].file as usize], &texts[w[0].file as usize]);
+        let ((_, first), (second, lineno)) = (line_at(path, text, w[0].at)?, line_at(path, text, w[1].at)?);
+        return Err(kept::twice(path, lineno, &second.line().describe(), first));
     }
     // Merged: per key, the first file's line, and every other copy must agree with it.
     // (One file: sorted by key already, each key once.)
     if paths.len() > 1 {
-        keys.par_sort_unstable_by_key(|&(key, k, _)| (key, k));
+        all.par_sort_unstable_by_key(|s| (s.key, s.file));
     }
     let mut orders = vec![Vec::new(); grid.instances.len()];
     let (n_inst, n_runs) = (grid.instances.len() as u32, grid.runs.len() as u32);
-    for group in keys.chunk_by(|x, y| x.0 == y.0) {
-        let (key, k0, n0) = group[0];
-        let kept_line = &files[k0 as usize][n0 as usize];
-        for &(_, k, n) in &group[1..] {
-            let other = &files[k as usize][n as usize];
+    for group in all.chunk_by(|x, y| x.key == y.key) {
+        let kept_line = &group[0];
+        for other in &group[1..] {
             let agree = match (kept_line.p_a, other.p_a) {
                 (Some(x), Some(y)) => (x - y).abs() <= MERGE_TOLERANCE,
                 (x, y) => x == y,
             };
             if !agree {
+                let at = |s: &Slim| line_at(&paths[s.file as usize], &texts[s.file as usize], s.at);
+                let (mine, theirs) = (at(kept_line)?.0.line(), at(other)?.0.line());
                 bail!(
                     "{} is in {} ({}) and in {} ({}), which disagree",
-                    other.line().describe(),
-                    paths[k0 as usize].display(),
-                    kept_line.line().values(),
-                    paths[k as usize].display(),
-                    other.line().values()
+                    theirs.describe(),
+                    paths[kept_line.file as usize].display(),
+                    mine.values(),
+                    paths[other.file as usize].display(),
+                    theirs.values()
                 );
             }
         }
-        let (i, a, b) = key;
+        let (i, a, b) = kept_line.key;
         if i < n_inst && a < n_runs && b < n_runs {
             orders[i as usize].push((a as usize, b as usize, kept_line.p_a));
         }
