@@ -46,9 +46,13 @@ def write_store(d, instances, runs, pairwise, seed=0, unsolved=0.0, solve_rate=0
             pairs = {un(order[t], order[(t + 1) % runs]) for t in range(runs)}
             for piv in order[:3]:
                 pairs |= {un(piv, o) for o in range(runs) if o != piv}
+            lines = []
             for a, b in sorted(pairs):
                 for x, y in [(a, b), (b, a)]:
-                    p.write(json.dumps({"instance_id": iid, "a": names[x], "b": names[y], "p_a": rnd.random()}) + "\n")
+                    lines.append((names[x], names[y], rnd.random()))
+            # In the order swerm's final rewrite leaves a store: sorted by (instance, a, b).
+            for x, y, p_a in sorted(lines):
+                p.write(json.dumps({"instance_id": iid, "a": x, "b": y, "p_a": p_a}) + "\n")
 
 
 def timed(args, repeat):
