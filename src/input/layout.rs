@@ -144,6 +144,13 @@ fn file_run(p: &Path, arg: usize) -> Result<RunInput> {
 
 /// The runs of a run directory in one of the agents' layouts; `None` when `dir` is not one.
 fn run_dir(dir: &Path, arg: usize) -> Result<Option<Vec<RunInput>>> {
+    // One AutoCodeRover instance folder given on its own: a run of that instance, named after
+    // its run folder, as a `.traj` file given alone is (its conversation rounds are not a
+    // folder of mini-swe-agent message lists).
+    if acr::is_instance_dir(dir) {
+        let run_dir = acr::run_folder(dir);
+        return Ok(Some(vec![run(name_of(&run_dir)?, vec![dir.to_path_buf()], arg, &run_dir)]));
+    }
     let entries = list(dir)?;
     let name = name_of(dir)?;
     // OpenHands: output.jsonl and critic attempts beside it.

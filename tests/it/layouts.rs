@@ -87,7 +87,14 @@ fn autocoderover_prompts_show_the_submitted_attempt() {
                 assert!(prompt.contains("diff --git a/pkg/layout__tool-303.py"), "{r}");
             }
         }
-    }
+    } // One instance folder given on its own: that instance, as its run folder renders it, under
+    // the run folder's name (its conversation rounds are not read as mini-swe-agent lists).
+    let one = fixture("layouts/acr/acr-run-x/applicable_patch/layout__pkg-202_2024-04-02_12-31-09");
+    let alone = jsonl(&ok(&swerm(&["render", &one, "--model", &tiny("qwen3")])));
+    let whole = lines.iter().find(|r| r["instance_id"] == "layout__pkg-202").unwrap();
+    assert_eq!(alone.len(), 1);
+    assert_eq!((&alone[0]["run"], &alone[0]["prompt"]), (&whole["run"], &whole["prompt"]));
+    assert_eq!(alone[0]["run"], "acr-run-x");
 }
 
 #[test]

@@ -51,6 +51,17 @@ pub(crate) fn is_instance_dir(dir: &Path) -> bool {
     dir.is_dir() && instance_id(dir).is_some() && dir.join(STATEMENT).is_file()
 }
 
+/// The run folder of the instance folder `dir`: its parent, or the folder above its category
+/// folder.
+pub(crate) fn run_folder(dir: &Path) -> PathBuf {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let parent = dir.parent().unwrap_or(Path::new("/")).to_path_buf();
+    match parent.file_name().and_then(|n| n.to_str()) {
+        Some(n) if CATEGORIES.contains(&n) => parent.parent().map_or(parent.clone(), Path::to_path_buf),
+        _ => parent,
+    }
+}
+
 /// The numbered files `<prefix><N><suffix>` of a folder, by N.
 fn numbered(dir: &Path, prefix: &str, suffix: &str) -> Result<Vec<(u32, PathBuf)>> {
     let mut out = Vec::new();
