@@ -5,8 +5,9 @@ beside `swerm eval` of the same scores as a pointwise store (best@k in closed fo
 
     python3 scripts/bench_pairwise_eval.py [--instances 2438] [--runs 64] [--repeat 3] [--unsolved 0.4] [--rate 0.1] [--old-binary PATH]
 
-Prints both wall times and their ratio. The comparisons are random (no model runs); the
-numbers measure the metrics, not a judge.
+Prints both wall times (best of --repeat, every command taking its turn in each repeat) and
+their ratio. The comparisons are random (no model runs); the numbers measure the metrics, not a
+judge.
 """
 
 import argparse
@@ -55,12 +56,15 @@ def write_store(d, instances, runs, pairwise, seed=0, unsolved=0.0, solve_rate=0
                 p.write(json.dumps({"instance_id": iid, "a": x, "b": y, "p_a": p_a}) + "\n")
 
 
-def timed(args, repeat):
-    best = float("inf")
+def timed_round_robin(runs, repeat):
+    """Best wall time of each command, the commands taking turns in every repeat, so that a
+    busy spell of the machine falls on all of them alike."""
+    best = [float("inf")] * len(runs)
     for _ in range(repeat):
-        t = time.perf_counter()
-        subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        best = min(best, time.perf_counter() - t)
+        for i, args in enumerate(runs):
+            t = time.perf_counter()
+            subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            best[i] = min(best[i], time.perf_counter() - t)
     return best
 
 
@@ -81,13 +85,17 @@ def main():
         write_store(pt, a.instances, a.runs, False, unsolved=a.unsolved, solve_rate=a.rate)
         n_pairs = sum(1 for _ in open(os.path.join(pw, "pairs.jsonl")))
         print(f"{a.instances} instances x {a.runs} runs, {n_pairs} comparisons ({os.cpu_count()} cores, best of {a.repeat})")
-        for name, binary in [("", a.binary)] + ([("old ", a.old_binary)] if a.old_binary else []):
-            t_pw = timed([binary, "eval", "--scores", pw, "-q", "-o", os.path.join(w, "e1")], a.repeat)
-            t_pt = timed([binary, "eval", "--scores", pt, "-q", "-o", os.path.join(w, "e2")], a.repeat)
+        binaries = [("", a.binary)] + ([("old ", a.old_binary)] if a.old_binary else [])
+        runs = []
+        for _, binary in binaries:
+            runs.append([binary, "eval", "--scores", pw, "-q", "-o", os.path.join(w, "e1")])
+            runs.append([binary, "eval", "--scores", pt, "-q", "-o", os.path.join(w, "e2")])
+        times = timed_round_robin(runs, a.repeat)
+        for b, (name, _) in enumerate(binaries):
+            t_pw, t_pt = times[2 * b], times[2 * b + 1]
             print(f"  {name}swerm eval, pairwise store (best@k by subsets): {t_pw:7.2f} s")
             print(f"  {name}swerm eval, pointwise store (closed form):      {t_pt:7.2f} s")
             print(f"  {name}ratio pairwise / pointwise: {t_pw / t_pt:.1f}x")
-
 
 if __name__ == "__main__":
     main()
