@@ -11,8 +11,11 @@
 # Commands: rerank of the demo runs (consensus, with labels and a bootstrap), the same with the
 # tiny verifier, eval and select of those stores, a compare of the two, render, a calibration
 # and a calibrated eval with --json; a rerank and a
-# select of generated runs shaped like real ones (scripts/bench_rerank.py's data, 600 x 16);
-# and a rerank of DATA's eight real runs when that folder is there. Exit status 1 on any
+# select of generated runs shaped like real ones (scripts/bench_rerank.py's data, 600 x 16); a
+# pairwise judge (the tiny checkpoint on the demo runs: empty candidates, every k-subset
+# enumerated) and the eval of a generated tournament store (scripts/bench_pairwise_eval.py's,
+# 300 x 24: best@k by seeded draws); and a rerank of DATA's eight real runs when that folder is
+# there. Exit status 1 on any
 # difference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +36,7 @@ NEW=target/release/swerm
 
 # Generated runs (the benchmark's shapes: patch sizes, empty and missing predictions).
 python3 -c "import sys; sys.path.insert(0, 'scripts'); import bench_rerank; bench_rerank.synth('$W/gen', 600, 16)"
+python3 -c "import sys; sys.path.insert(0, 'scripts'); import bench_pairwise_eval as b; b.write_store('$W/pwgen', 300, 24, True, unsolved=0.3, solve_rate=0.3)"
 
 run() { # BIN DIR: every command into DIR
     local s=$1 o=$2
@@ -47,6 +51,10 @@ run() { # BIN DIR: every command into DIR
     "$s" eval --scores "$o/v" --calibration "$o/cal.json" --json -q -o "$o/ec" >"$o/ec.json" 2>&1
     "$s" rerank "$W"/gen/runs/*.jsonl --labels "$W"/gen/reports/*.json --bootstrap 200 -q -o "$o/gen" >"$o/gen.stdout" 2>&1
     "$s" select "$W"/gen/runs/*.jsonl --scores "$o/gen" -q -o "$o/gen-select" >"$o/gen-select.stdout" 2>&1
+    # (its summary says how long the comparisons took: that part left out)
+    "$s" rerank "${demo[@]}" --labels "${reports[@]}" --model fixtures/tiny/qwen3 --pairwise --device cpu -q -o "$o/pw" 2>&1 |
+        sed -E 's/ in [0-9.]+ s$//' >"$o/pw.stdout"
+    "$s" eval --scores "$W/pwgen" -q -o "$o/pwgen" >"$o/pwgen.stdout" 2>&1
     if [ -d "$DATA/predictions" ]; then
         "$s" rerank "$DATA"/predictions/*.jsonl -q -o "$o/real" >"$o/real.stdout" 2>"$o/real.stderr"
     fi
