@@ -245,7 +245,7 @@ impl<'n> Names<'n> {
 ///
 /// What `eval` of a pairwise judge's store waits on at RL scale (1.2M comparisons): reading every
 /// line into an owned `PairLine` and comparing keys as three strings took ~2.3 s. Here each file
-/// is read whole, its lines parsed in parallel (every field checked) into a [`Slim`] record of
+/// is mapped (`map`), its lines parsed in parallel (every field checked) into a [`Slim`] record of
 /// 40 bytes, names looked up as indices while parsing (interned once; a name outside the grid
 /// is indexed afterwards, in order of appearance), and only the lines a message needs are
 /// read again.
