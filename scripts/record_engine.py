@@ -54,6 +54,10 @@ def main():
 
     class Proxy(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: with Nagle's algorithm on, each answer on a
+        # kept-alive connection waited ~40 ms for the client's delayed ACK (the proxied
+        # replica then took a fraction of the work, too little to reach --kill-after).
+        disable_nagle_algorithm = True
 
         def forward(self, method):
             n = int(self.headers.get("Content-Length") or 0)
