@@ -63,9 +63,9 @@ pub(crate) fn best_at_k(c: &Contest, m: &mut Opponents, labels: &[bool], k: usiz
         // The same subsets on the candidates' ranks (the swaps move places, not names, so a
         // draw on ranks holds the ranks of the draw on candidates), each a bit set.
         if choose(n, k) > EXACT_MAX {
-            return (rank_draws(k, seed, r.rank, |set| r.share(set)), false);
+            return (rank_draws(k, seed, r.rank(), |set| r.share(set)), false);
         }
-        return subsets(n, k, seed, r.rank, |list| r.share(list.iter().fold(0u64, |s, &x| s | 1 << x)));
+        return subsets(n, k, seed, r.rank(), |list| r.share(list.iter().fold(0u64, |s, &x| s | 1 << x)));
     }
     let mut w = Vec::with_capacity(k);
     let names: Vec<usize> = (0..n).collect();

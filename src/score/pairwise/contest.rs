@@ -180,7 +180,6 @@ impl Contest {
             .collect();
         Some(Ranked {
             d,
-            rank: &d.rank,
             resolved: mask(&|i| resolved[i]),
             empty: mask(&|i| self.empty[i]),
             unscored: mask(&|i| self.unscored[i]),
@@ -203,8 +202,6 @@ fn better(k: (bool, f64), top: Option<(bool, f64)>) -> bool {
 /// label are bits: best@k's millions of draws, each a set of ranks (`Ranked::share`).
 pub(crate) struct Ranked<'a> {
     d: &'a Dense,
-    /// Each candidate's rank.
-    pub(crate) rank: &'a [u8],
     resolved: u64,
     empty: u64,
     unscored: u64,
@@ -221,6 +218,11 @@ struct Row {
 }
 
 impl Ranked<'_> {
+    /// Each candidate's rank.
+    pub(crate) fn rank(&self) -> &[u8] {
+        &self.d.rank
+    }
+
     /// The expected label of the pick among the members `set` (ranks): the share of resolved
     /// members among those at the greatest key (non-empty before empty, then W recomputed in
     /// the set; unscored last), as `tops` and a mean of their labels give, to the bit.
@@ -268,13 +270,9 @@ impl Scan<'_, '_> {
         }
         let row = &self.r.rows[r];
         if row.degree != u8::MAX {
-            // Dense::win's sum: the opponents in its order, p or +0.0 added.
-            let (mut sum, mut count) = (0.0f64, 0usize);
-            for t in 0..row.degree as usize {
-                let inside = self.set >> row.ranks[t] & 1;
-                sum += f64::from_bits(row.p[t].to_bits() & 0u64.wrapping_sub(inside));
-                count += inside as usize;
-            }
+            // Dense::win's sum: the opponents in its order.
+            let terms = (0..row.degree as usize).map(|t| (row.p[t], self.set >> row.ranks[t] & 1));
+            let (sum, count) = masked_sum(terms);
             return (non_empty, soft_wins(sum, count, self.size));
         }
         if self.in_candidates == 0 {
@@ -333,6 +331,19 @@ impl Scan<'_, '_> {
         }
         Some(tied)
     }
+}
+
+/// The sum of the p of `terms` (p, 1 if that opponent is in the set else 0), in their order,
+/// and how many were in: every p or +0.0 added, without branches (the sum never is -0.0, so
+/// adding +0.0 changes no bit).
+#[inline]
+fn masked_sum(terms: impl Iterator<Item = (f64, u64)>) -> (f64, usize) {
+    let (mut sum, mut count) = (0.0f64, 0usize);
+    for (p, inside) in terms {
+        sum += f64::from_bits(p.to_bits() & 0u64.wrapping_sub(inside));
+        count += inside as usize;
+    }
+    (sum, count)
 }
 
 /// W from the sum of p over the `count` compared members of a set of `size`: the plain sum when
@@ -473,18 +484,13 @@ impl Dense {
     #[inline]
     fn win(&self, i: usize, set: u64, size: usize) -> f64 {
         let row = &self.p[i * 64..i * 64 + 64];
-        let (mut sum, mut count) = (0.0f64, 0usize);
         let (degree, list) = self.few[i];
         if degree != u8::MAX {
-            // Every opponent in ascending order, p or +0.0 added: the same sum (it never is
-            // -0.0, so adding +0.0 changes no bit).
-            for &j in &list[..degree as usize] {
-                let inside = set >> j & 1;
-                sum += f64::from_bits(row[j as usize].to_bits() & 0u64.wrapping_sub(inside));
-                count += inside as usize;
-            }
+            // Every opponent in ascending order.
+            let (sum, count) = masked_sum(list[..degree as usize].iter().map(|&j| (row[j as usize], set >> j & 1)));
             return soft_wins(sum, count, size);
         }
+        let (mut sum, mut count) = (0.0f64, 0usize);
         let mut bits = self.masks[i] & set;
         while bits != 0 {
             sum += row[bits.trailing_zeros() as usize];
@@ -647,7 +653,7 @@ mod tests {
                 for size in [Some(k), None] {
                     c.sets_of(&mut o, size);
                     let ranked = c.ranked(&o, &labels).expect("at most 64 candidates, none judged empty");
-                    let set = list.iter().fold(0u64, |s, &i| s | 1 << ranked.rank[i]);
+                    let set = list.iter().fold(0u64, |s, &i| s | 1 << ranked.rank()[i]);
                     let got = ranked.share(set);
                     assert_eq!(got.to_bits(), want.to_bits(), "case {case}, n {n}, k {k}, size {size:?}");
                 }
