@@ -273,7 +273,12 @@ pub(crate) fn read_orders(paths: &[PathBuf], grid: &Grid) -> Result<Vec<Orders>>
         if torn {
             kept::say_torn(p);
         }
-        all.extend(slims);
+        // One file (the usual case): its records as they are, not copied into a new vector.
+        if all.is_empty() {
+            all = slims;
+        } else {
+            all.extend(slims);
+        }
     }
     let unnamed = |s: &Slim| s.key.0 == UNNAMED || s.key.1 == UNNAMED || s.key.2 == UNNAMED;
     for s in all.iter_mut().filter(|s| unnamed(s)) {
