@@ -118,10 +118,18 @@ impl Dataset {
 struct Loader {
     runs: Vec<String>,
     run_input: Vec<usize>,
-    run_ix: HashMap<String, usize>,
-    records: Vec<(usize, Sealed)>,
-    /// (instance, run) -> the index in `records` of its record.
-    seen: HashMap<(String, usize), usize, FastHash>,
+    run_ix: HashMap<String, usize, FastHash>,
+    /// Each input's records as read (not moved into one vector: at RL scale that was tens of
+    /// megabytes copied into fresh pages, serially), with the run index of each.
+    batches: Vec<Batch>,
+    /// (instance, run) -> where its record is: (batch, index in the batch).
+    seen: HashMap<(String, usize), (usize, usize), FastHash>,
+}
+
+/// One input's records, and the run index of each.
+struct Batch {
+    runs: Vec<usize>,
+    records: Vec<Sealed>,
 }
 
 impl Loader {
@@ -143,24 +151,31 @@ impl Loader {
         r
     }
 
-    fn add(&mut self, input: &RunInput, sealed: Sealed) -> Result<()> {
-        let rec = &sealed.rec;
-        let run_name = match (&rec.run, input.explicit) {
-            (Some(r), false) => r,
-            _ => &input.name,
-        };
-        let r = self.run(&run_name.clone(), input);
-        let key = (rec.instance_id.clone(), r);
-        if let Some(&first) = self.seen.get(&key) {
-            bail!(
-                "{}: duplicate candidate: instance {} of run {run_name} was already given at {}",
-                rec.source,
-                rec.instance_id,
-                self.records[first].1.rec.source
-            );
+    /// Registers one input's records (in order; the first duplicate candidate is the error).
+    fn add(&mut self, input: &RunInput, records: Vec<Sealed>) -> Result<()> {
+        let b = self.batches.len();
+        let mut runs = Vec::with_capacity(records.len());
+        for (k, sealed) in records.iter().enumerate() {
+            let rec = &sealed.rec;
+            let run_name = match (&rec.run, input.explicit) {
+                (Some(r), false) => r,
+                _ => &input.name,
+            };
+            let r = self.run(run_name, input);
+            let key = (rec.instance_id.clone(), r);
+            if let Some(&(fb, fk)) = self.seen.get(&key) {
+                let first = if fb == b { &records[fk] } else { &self.batches[fb].records[fk] };
+                bail!(
+                    "{}: duplicate candidate: instance {} of run {run_name} was already given at {}",
+                    rec.source,
+                    rec.instance_id,
+                    first.rec.source
+                );
+            }
+            self.seen.insert(key, (b, k));
+            runs.push(r);
         }
-        self.seen.insert(key, self.records.len());
-        self.records.push((r, sealed));
+        self.batches.push(Batch { runs, records });
         Ok(())
     }
 }
@@ -173,6 +188,7 @@ pub fn load(inputs: &[RunInput], opts: &LoadOptions, on_file: &(dyn Fn(&Path) + 
     use rayon::prelude::*;
     let read: Vec<Result<Vec<Sealed>>> = inputs.par_iter().map(|input| read_input(input, opts, on_file)).collect();
     let mut l = Loader::default();
+    l.seen.reserve(read.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum());
     let mut no_records = Vec::new();
     for (input, records) in inputs.iter().zip(read) {
         let records = records?;
@@ -183,11 +199,9 @@ pub fn load(inputs: &[RunInput], opts: &LoadOptions, on_file: &(dyn Fn(&Path) + 
             l.run(&input.name, input);
             no_records.push((input.name.clone(), input.origin.clone()));
         }
-        for record in records {
-            l.add(input, record)?;
-        }
+        l.add(input, records)?;
     }
-    let mut ds = build(l.runs, l.run_input, l.records, opts)?;
+    let mut ds = build(l.runs, l.run_input, l.batches, opts)?;
     ds.no_records = no_records;
     Ok(ds)
 }
@@ -203,25 +217,21 @@ fn read_input(input: &RunInput, opts: &LoadOptions, on_file: &(dyn Fn(&Path) + S
     Ok(records)
 }
 
-fn build(
-    runs: Vec<String>,
-    run_input: Vec<usize>,
-    mut records: Vec<(usize, Sealed)>,
-    opts: &LoadOptions,
-) -> Result<Dataset> {
+fn build(runs: Vec<String>, run_input: Vec<usize>, mut batches: Vec<Batch>, opts: &LoadOptions) -> Result<Dataset> {
     let (order, new_index) = name_order(&runs);
     let run_input: Vec<usize> = order.iter().map(|&o| run_input[o]).collect();
     // Runs were registered in input order: a run's old index is its place in that order.
     let run_order = order.clone();
     let runs: Vec<String> = order.iter().map(|&o| runs[o].clone()).collect();
-    for (r, _) in records.iter_mut() {
+    for r in batches.iter_mut().flat_map(|b| b.runs.iter_mut()) {
         *r = new_index[*r];
     }
+    let records = || batches.iter().flat_map(|b| &b.records);
     let mut instances: Vec<String> = match &opts.instances {
         Some((_, ids)) => ids.clone(),
         None => {
             // Distinct ids first (there are N records per id), then sorted.
-            let distinct: HashSet<&str, FastHash> = records.iter().map(|(_, s)| s.rec.instance_id.as_str()).collect();
+            let distinct: HashSet<&str, FastHash> = records().map(|s| s.rec.instance_id.as_str()).collect();
             distinct.into_iter().map(String::from).collect()
         }
     };
@@ -229,12 +239,13 @@ fn build(
     instances.dedup();
     let ix: HashMap<&str, usize, FastHash> = instances.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
     let n_runs = runs.len();
-    let records_empty = records.is_empty();
+    let records_empty = records().next().is_none();
     let mut cands = vec![Candidate::default(); instances.len() * n_runs];
     let mut outside = 0;
     let mut outside_ids: HashSet<String, FastHash> = HashSet::default();
     let mut flaws: Vec<(&'static str, usize, String)> = Vec::new();
     let mut filled = 0;
+    let records = batches.into_iter().flat_map(|b| b.runs.into_iter().zip(b.records));
     for (r, Sealed { rec, format, keys, filled: has_patch, .. }) in records {
         if let Some(f) = rec.flaw {
             match flaws.iter_mut().find(|(g, ..)| *g == f) {

@@ -262,6 +262,20 @@ fn duplicates_and_contradictions_are_errors() {
     );
     let err = fails(&["rerank", &f, "-o", d.path().join("o").to_str().unwrap()]);
     assert!(err.contains("run.jsonl:2: duplicate candidate") && err.contains("run.jsonl:1"), "{err}");
+    // Across inputs: two files whose records name the same run; the first is named.
+    let a = write(d.path(), "a.jsonl", "{\"instance_id\":\"b\",\"run\":\"r\",\"model_patch\":\"x\"}\n");
+    let b = write(
+        d.path(),
+        "b.jsonl",
+        "{\"instance_id\":\"c\",\"run\":\"r\",\"model_patch\":\"x\"}\n{\"instance_id\":\"b\",\"run\":\"r\",\"model_patch\":\"y\"}\n",
+    );
+    let err = fails(&["rerank", &a, &b, "-o", d.path().join("o").to_str().unwrap()]);
+    assert!(
+        err.contains("b.jsonl:2: duplicate candidate: instance b of run r")
+            && err.contains("at ")
+            && err.contains("a.jsonl:1"),
+        "{err}"
+    );
 
     let f = write(d.path(), "lab.jsonl", "{\"instance_id\":\"a\",\"model_patch\":\"x\",\"resolved\":true}\n");
     let rep = write(d.path(), "rep.json", "{\"resolved\": []}");
