@@ -48,6 +48,82 @@ pub(crate) fn keys(patch: &str) -> PatchKeys {
     }
 }
 
+/// [`keys`] of two patches, from one loop over both: the four FNV-1a chains (each patch's
+/// normalized and exact bytes) overlap in the CPU, about twice the throughput of hashing the
+/// two one after the other (the chains are bound by a multiply's latency, not by its rate).
+/// The hashes every store holds stay the same; only the order of the work changes.
+pub(crate) fn keys_pair(a: &str, b: &str) -> (PatchKeys, PatchKeys) {
+    let (mut na, mut nb) = (Vec::new(), Vec::new());
+    let (sa, sb) = (norm_pieces(a, &mut na), norm_pieces(b, &mut nb));
+    let [ra, ha, rb, hb] = crate::hash::fnv1a_streams([&[a.as_bytes()], &na, &[b.as_bytes()], &nb]);
+    let seeded = |h: u64| crate::hash::mix(h ^ CONTENT_SEED);
+    let key = |started: bool, norm: u64, raw: u64| match started {
+        true => PatchKeys { content: Some(seeded(norm)), raw: Some(seeded(raw)) },
+        false => PatchKeys::default(),
+    };
+    (key(sa, ha, ra), key(sb, hb, rb))
+}
+
+/// `normalize(patch)`'s bytes as slices, without building the string: runs of the patch's own
+/// bytes wherever normalization keeps them in place (most of a patch: it only breaks at index
+/// lines, trailing whitespace, `\r` and blank lines with spaces), and `\n`s from a constant
+/// where a line end is not the patch's own. Returns whether the normalized text is non-empty.
+/// The line rules are [`fnv_pair`]'s.
+fn norm_pieces<'a>(patch: &'a str, out: &mut Vec<&'a [u8]>) -> bool {
+    const NEWLINES: &[u8] = &[b'\n'; 64];
+    let bytes = patch.as_bytes();
+    let (mut started, mut blank) = (false, 0usize);
+    // The run of patch bytes being extended, and where the last kept line's text ends.
+    let (mut run, mut kept_end): (Option<(usize, usize)>, usize) = (None, 0);
+    let mut pos = 0;
+    loop {
+        let rest = &patch[pos..];
+        let (len, end) = match memchr::memchr2(b'\n', b'\r', rest.as_bytes()) {
+            Some(i) => (i, if rest[i..].starts_with("\r\n") { i + 2 } else { i + 1 }),
+            None => (rest.len(), rest.len()),
+        };
+        let kept = rest[..len].trim_end();
+        if kept.is_empty() {
+            blank += started as usize;
+        } else if !is_index_line(kept) {
+            if started {
+                // The separators (a line end, and one per blank line): the patch's own bytes
+                // when exactly that many `\n`s lie between the last kept text and this line.
+                let seps = blank + 1;
+                let own = pos - kept_end == seps && bytes[kept_end..pos].iter().all(|&c| c == b'\n');
+                if own && run.is_some_and(|(_, e)| e == kept_end) {
+                    run = run.map(|(s, _)| (s, pos));
+                } else {
+                    if let Some((s, e)) = run.take() {
+                        out.push(&bytes[s..e]);
+                    }
+                    for n in (0..seps).step_by(NEWLINES.len()) {
+                        out.push(&NEWLINES[..(seps - n).min(NEWLINES.len())]);
+                    }
+                }
+            }
+            run = match run {
+                Some((s, e)) if e == pos => Some((s, pos + kept.len())),
+                other => {
+                    if let Some((s, e)) = other {
+                        out.push(&bytes[s..e]);
+                    }
+                    Some((pos, pos + kept.len()))
+                }
+            };
+            kept_end = pos + kept.len();
+            (started, blank) = (true, 0);
+        }
+        if end == rest.len() {
+            if let Some((s, e)) = run {
+                out.push(&bytes[s..e]);
+            }
+            return started;
+        }
+        pos += end;
+    }
+}
+
 /// A record's patch (`None` when it has none) as the candidate grid keeps it: its keys, and
 /// whether it is there and not blank (`false` means an empty candidate).
 pub(crate) fn summarize(patch: Option<&str>) -> (PatchKeys, bool) {
@@ -155,6 +231,45 @@ mod tests {
             assert_eq!(k.content.is_some(), !norm.is_empty());
             assert_eq!(k.raw.is_some(), !norm.is_empty());
         }
+    }
+
+    /// Two patches' keys from one loop equal each one's own ([`super::keys`], itself tested
+    /// against the normalized string), on patches of every kind of line (as above) and lengths
+    /// that end in either order; and the normalized pieces are `normalize`'s bytes.
+    #[test]
+    fn paired_keys_equal_single_keys() {
+        let parts = [
+            "",
+            "\n",
+            "\r\n",
+            "\r",
+            " ",
+            "\t",
+            "\u{3000}",
+            "+a",
+            "-b",
+            "index 1a2..3b4 100644",
+            "index of",
+            "x\u{e9}",
+            "\n\n\n",
+            "+a long line of a patch, longer than the others\n",
+        ];
+        let mut rng = crate::rng::SplitMix64(9);
+        let mut patch = || -> String {
+            let n = rng.below(16);
+            (0..n).map(|_| parts[rng.below(parts.len())]).collect()
+        };
+        for _ in 0..20_000 {
+            let (a, b) = (patch(), patch());
+            assert_eq!(super::keys_pair(&a, &b), (super::keys(&a), super::keys(&b)), "{a:?} / {b:?}");
+            let mut pieces = Vec::new();
+            let started = super::norm_pieces(&a, &mut pieces);
+            let norm = normalize(&a);
+            assert_eq!((pieces.concat(), started), (norm.as_bytes().to_vec(), !norm.is_empty()), "{a:?}");
+        }
+        // A run of blank lines longer than the constant of newlines.
+        let a = format!("+a \n{}+b\n", "\n".repeat(150));
+        assert_eq!(super::keys_pair(&a, "+c"), (super::keys(&a), super::keys("+c")));
     }
 
     #[test]
