@@ -44,11 +44,13 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
         privileged: report::privileged_lines(scored.iter().map(|s| &s.detail)),
     };
     // The store's final rewrite (scores.jsonl: ~0.1 s of a rerank at RL scale, partly serial)
-    // runs beside selection, metrics and the reports, which read the table, not the file. Its
-    // error, if any, is reported once they are written (nothing computed is lost).
-    let (finished, reported) = rayon::join(
+    // runs beside selection, metrics and predictions.jsonl, which read the table, not the file.
+    // Not beside the reports: the page and the rendered store held at once put peak memory
+    // above the inputs' size (285 vs 215 MB on 252 MB of predictions). Its error, if any, is
+    // reported once they are written (nothing computed is lost).
+    let (finished, selected) = rayon::join(
         || st.finish(lines),
-        || -> Result<metrics::Metrics> {
+        || -> Result<(Vec<usize>, metrics::Metrics)> {
             if let Some(c) = cal {
                 let z: Vec<Option<f64>> = scored.iter().map(|s| crate::score::logit_of(s.score, &s.detail)).collect();
                 c.apply(Some(&settings), &mut table, &z)?;
@@ -61,18 +63,18 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
                 out.write(store::EVALUATED, store::render(&table.lines()).as_bytes())?;
             }
             out.remove_stale(&[store::EVALUATED])?;
-            let read_patch = |idx: usize| ds.patch(idx).map(|p| p.into_owned());
-            let view = report::CandidateView {
-                details: scored.iter().map(|s| Some(&s.detail)).collect(),
-                patch: Some(&read_patch),
-                samples: samples_view(&ds, &scored, generation.as_ref()),
-            };
-            report::write_reports(&mut out, &m, &info, &table, &selected, &view)?;
-            Ok(m)
+            Ok((selected, m))
         },
     );
     let kept = finished?.kept;
-    let m = reported?;
+    let (selected, m) = selected?;
+    let read_patch = |idx: usize| ds.patch(idx).map(|p| p.into_owned());
+    let view = report::CandidateView {
+        details: scored.iter().map(|s| Some(&s.detail)).collect(),
+        patch: Some(&read_patch),
+        samples: samples_view(&ds, &scored, generation.as_ref()),
+    };
+    report::write_reports(&mut out, &m, &info, &table, &selected, &view)?;
 
     let mut facts = vec![format!("{}; scorer {}", report::summary::counts(&m), info.scorer_name())];
     if let Some(c) = &info.verifier {
