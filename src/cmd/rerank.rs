@@ -90,7 +90,12 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
         facts.push(kept_line(kept, &out));
     }
     facts.push(out.summary());
-    finish(&m, &info, &facts, &cfg.output)
+    let done = finish(&m, &info, &facts, &cfg.output);
+    // The grid and the scores are freed by the process's exit, not one allocation at a time on
+    // one thread (156k candidates at RL scale, each with its own strings); `rerank` is the last
+    // thing the process does.
+    std::mem::forget((ds, scored, table));
+    done
 }
 
 /// Each candidate's samples for report.html (grid order): the generations.jsonl lines of its
