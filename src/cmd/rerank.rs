@@ -30,8 +30,19 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let mut table = ScoreTable::from_run(&ds, &scored, &produced);
     let pairwise = produced.pairwise;
     let generation = produced.generation;
-    let lines = lines_of(&ds, &table, &scored, &every);
+    // Decision: the store's rewrite runs before selection, metrics and reports, not beside
+    // them. Beside them (rayon::join) a rerank at RL scale took ~6% less time, but its rendered
+    // lines then lived alongside the reports' buffers and peak RSS passed the inputs' size
+    // (225-246 MiB on 241 MiB of predictions, against 206-215 MiB): memory is the must-have.
+    let kept = st.finish(lines_of(&ds, &table, &scored, &every))?.kept;
     let cal = cfg.calibration.as_ref();
+    if let Some(c) = cal {
+        let z: Vec<Option<f64>> = scored.iter().map(|s| crate::score::logit_of(s.score, &s.detail)).collect();
+        c.apply(Some(&scorer.settings()), &mut table, &z)?;
+    }
+
+    let selected = select(&table);
+    let m = metrics::compute(&table, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
     let settings = scorer.settings();
     let info = ReportInfo {
         scorer: Some(&settings),
@@ -43,31 +54,12 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
         tie_break: cfg.tie_break.iter().map(|(n, _)| n.clone()).collect(),
         privileged: report::privileged_lines(scored.iter().map(|s| &s.detail)),
     };
-    // The store's final rewrite (scores.jsonl: ~0.1 s of a rerank at RL scale, partly serial)
-    // runs beside selection, metrics and predictions.jsonl, which read the table, not the file.
-    // Not beside the reports: the page and the rendered store held at once put peak memory
-    // above the inputs' size (285 vs 215 MB on 252 MB of predictions). Its error, if any, is
-    // reported once they are written (nothing computed is lost).
-    let (finished, selected) = rayon::join(
-        || st.finish(lines),
-        || -> Result<(Vec<usize>, metrics::Metrics)> {
-            if let Some(c) = cal {
-                let z: Vec<Option<f64>> = scored.iter().map(|s| crate::score::logit_of(s.score, &s.detail)).collect();
-                c.apply(Some(&settings), &mut table, &z)?;
-            }
-            let selected = select(&table);
-            let m = metrics::compute(&table, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
-            out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name)?.as_bytes())?;
-            if cal.is_some() {
-                // The scores selection and metrics used, for an independent check.
-                out.write(store::EVALUATED, store::render(&table.lines()).as_bytes())?;
-            }
-            out.remove_stale(&[store::EVALUATED])?;
-            Ok((selected, m))
-        },
-    );
-    let kept = finished?.kept;
-    let (selected, m) = selected?;
+    out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name)?.as_bytes())?;
+    if cal.is_some() {
+        // The scores selection and metrics used, for an independent check.
+        out.write(store::EVALUATED, store::render(&table.lines()).as_bytes())?;
+    }
+    out.remove_stale(&[store::EVALUATED])?;
     let read_patch = |idx: usize| ds.patch(idx).map(|p| p.into_owned());
     let view = report::CandidateView {
         details: scored.iter().map(|s| Some(&s.detail)).collect(),
