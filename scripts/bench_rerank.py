@@ -9,6 +9,7 @@ category-list report per run), timed side by side with two peers on the same fil
   it takes minutes; --reference forces it).
 
     cargo build --release && python3 scripts/bench_rerank.py [--instances 300] [--runs 8] [--repeat 3]
+        [--old-binary PATH]   # also an earlier build, the two taking turns
     python3 scripts/bench_rerank.py --instances 2438 --runs 64 --bootstrap 1000   # RL scale
 
 swerm runs `rerank RUNS --labels REPORTS --bootstrap B` (every report and figure), into a fresh
@@ -109,13 +110,14 @@ def timed(cmd, fresh=None):
 
 
 def peak_rss_mb(cmd):
-    """Peak RSS of one child, read with GNU time's %M when present, else getrusage."""
+    """Peak RSS of one child in MB (10^6 bytes, the unit of the input's size), read with GNU
+    time's %M (KiB) when present, else getrusage (KiB on Linux)."""
     if os.path.exists("/usr/bin/time"):
         r = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        return int(r.stderr.strip().splitlines()[-1]) / 1024
+        return int(r.stderr.strip().splitlines()[-1]) * 1024 / 1e6
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    return max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) * 1024 / 1e6
 
 
 def main():
@@ -127,6 +129,7 @@ def main():
     ap.add_argument("--reference", action="store_true", help="run the Python reference at any size")
     ap.add_argument("--keep", help="write the data (and swerm's output) into this folder and keep it")
     ap.add_argument("--binary", default=os.path.join(HERE, "..", "target", "release", "swerm"))
+    ap.add_argument("--old-binary", help="also time this one, its fresh runs alternating with --binary's")
     ap.add_argument("--peer-job", nargs="*", help=argparse.SUPPRESS)
     ap.add_argument("--parse-job", nargs="*", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -181,6 +184,24 @@ def bench(a, d):
         agree = all(abs(rep["best_at_k"][k] - v) < 1e-9 for k, v in peer_m["best_at_k"].items())
         print(f"ratio reference / swerm: time {t_py / t_sw:.1f}x, memory {m_py / m_sw:.1f}x")
         print(f"same best@k as the reference: {agree}")
+    if a.old_binary:
+        # One binary's runs after the other's caught this machine's busy spells unevenly:
+        # the two take turns, each into a fresh folder, and each one's peak RSS is the median.
+        old = [a.old_binary] + sw[1:]
+        t_new, t_old, m_new, m_old = [], [], [], []
+        for _ in range(a.repeat):
+            t_old.append(timed(old, out))
+            t_new.append(timed(sw, out))
+            shutil.rmtree(out, ignore_errors=True)
+            m_old.append(peak_rss_mb(old))
+            shutil.rmtree(out, ignore_errors=True)
+            m_new.append(peak_rss_mb(sw))
+        tn, to = statistics.median(t_new), statistics.median(t_old)
+        mn, mo = statistics.median(m_new), statistics.median(m_old)
+        print(f"side by side, taking turns ({a.repeat} each, fresh -o):")
+        print(f"{'  swerm rerank':28}{tn:>13.3f} s{mn:>9.1f} MB  (times {' '.join(f'{t:.3f}' for t in sorted(t_new))})")
+        print(f"{'  old binary':28}{to:>13.3f} s{mo:>9.1f} MB  (times {' '.join(f'{t:.3f}' for t in sorted(t_old))})")
+        print(f"ratio swerm / old: time {tn / to:.2f}, peak RSS {mn / mo:.2f}; peak RSS / input size {mn / size:.2f} (old {mo / size:.2f})")
     if a.instances * a.runs <= 20000:
         print(f"goal (< 1 s, < 200 MB): {'met' if t_sw < 1 and m_sw < 200 else 'NOT met'}")
     else:
