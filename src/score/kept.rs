@@ -121,6 +121,58 @@ pub(crate) fn parse_lines<'t, T: Send>(
 }
 
 /// Reads a store file whole.
+/// A store file's bytes as read for indexing: mapped, or read into memory where the file
+/// cannot be mapped (some network and FUSE file systems).
+///
+/// Decision (mapped, not read): at RL scale a store is 25-100 MB; reading it into a fresh
+/// buffer (page faults, zeroing, a copy) cost time, and the buffer stayed resident. A map reads
+/// the page cache in place. It is sound while no one shrinks the file: swerm's final rewrite
+/// replaces a store by rename (the map keeps the old file), appends only grow it, and the one
+/// shrink (a torn last line cut when a run reopens the store, past every line indexed) happens
+/// under the output directory's lock, which `eval` refuses to read under
+/// (`cmd::stored::read_scores`). Another program truncating the file while it is read could
+/// still stop swerm with SIGBUS.
+pub(crate) enum StoreText {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for StoreText {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            StoreText::Mapped(m) => m,
+            StoreText::Read(v) => v,
+        }
+    }
+}
+
+impl StoreText {
+    /// The bytes of `path`: mapped where the file system allows it, else read.
+    pub(crate) fn open(path: &Path) -> Result<StoreText> {
+        let file = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+        // SAFETY: the file is not shrunk below what is read while mapped (see above); its
+        // bytes are only read.
+        match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(m) => Ok(StoreText::Mapped(m)),
+            Err(_) => read_text(path).map(StoreText::Read),
+        }
+    }
+
+    /// Drops a mapped file's pages from the process's memory (they come back from the page
+    /// cache when read again), once nothing borrows them.
+    fn drop_pages(&mut self) {
+        #[cfg(unix)]
+        if let StoreText::Mapped(m) = self {
+            // SAFETY: `&mut self`: nothing borrows the map; a shared read-only file mapping
+            // whose pages are dropped reads the same bytes back from the file.
+            unsafe {
+                m.unchecked_advise(memmap2::UncheckedAdvice::DontNeed).ok();
+            }
+        }
+    }
+}
+
 fn read_text(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("{}: cannot open", path.display()))
 }
@@ -173,16 +225,12 @@ pub(crate) struct Kept<L: Line> {
 /// and ~150 MB more than a first run, which never reads them again when its scorer does not
 /// resume (consensus) and replaces every one of them.
 ///
-/// Decision (mapped, not read): the text is the store file mapped, and once its keys are
-/// indexed its pages are dropped from the process's memory (`MADV_DONTNEED`; a line asked for
-/// later is read back from the page cache). Read into a buffer, a rerun's 25 MB of score lines
-/// at RL scale stayed resident to the end and put its peak RSS above the inputs' size. The map
-/// is sound as pairs.jsonl's is (`pairwise::store::map`): the store is shrunk only by the torn
-/// tail cut here, past every indexed line, under the directory's lock; the final rewrite
-/// replaces it by rename.
+/// The text is a [`StoreText`] whose pages are dropped once its keys are indexed (a line asked
+/// for later comes back from the page cache): held in a buffer, a rerun's 25 MB of score lines
+/// at RL scale stayed resident to the end and put its peak RSS above the inputs' size.
 #[derive(Default)]
 struct Previous {
-    text: Option<memmap2::Mmap>,
+    text: Option<StoreText>,
     /// (fingerprint of the key, start and end of the line in `text`, its line number), by
     /// fingerprint.
     index: Vec<(u128, usize, usize, usize)>,
@@ -224,11 +272,7 @@ impl<L: Line> Kept<L> {
             }
             outdir::write_atomic(&path, b"")?;
         } else {
-            let file = std::fs::File::open(&path).with_context(|| format!("{}: cannot open", path.display()))?;
-            // SAFETY: the file is not shrunk below what is indexed while mapped (see `Previous`);
-            // its bytes are only read.
-            let map =
-                unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("{}: cannot read", path.display()))?;
+            let mut map = StoreText::open(&path)?;
             let text: &[u8] = &map;
             let (mut index, complete, torn) = parse_lines(&path, text, |line, start, lineno| {
                 L::parse_key(line).map(|f| (f, start, start + line.len(), lineno))
@@ -248,12 +292,7 @@ impl<L: Line> Kept<L> {
                     .with_context(|| format!("{}: cannot open", path.display()))?;
                 f.set_len(complete as u64)?;
             }
-            #[cfg(unix)]
-            // SAFETY: nothing borrows the map now; a shared read-only file mapping whose pages
-            // are dropped reads the same bytes back from the file on the next access.
-            unsafe {
-                map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed).ok();
-            }
+            map.drop_pages();
             previous = Previous { index, text: Some(map) };
         }
         out.mark_written(name);
@@ -368,4 +407,27 @@ pub(crate) fn merge<L: Line>(stores: Vec<Vec<L>>, origins: &[String]) -> Result<
         merged.push((k, l));
     }
     Ok(merged.into_iter().map(|(_, l)| l).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreText;
+
+    /// A store is mapped; a file the kernel cannot map (procfs here, as some network and FUSE
+    /// file systems) is read whole instead, never taken as empty.
+    #[test]
+    fn a_file_that_cannot_be_mapped_is_read() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("scores.jsonl");
+        std::fs::write(&p, b"{\"a\":1}\n").unwrap();
+        let t = StoreText::open(&p).unwrap();
+        assert!(matches!(t, StoreText::Mapped(_)));
+        assert_eq!(&*t, b"{\"a\":1}\n");
+        #[cfg(target_os = "linux")]
+        {
+            let t = StoreText::open(std::path::Path::new("/proc/self/status")).unwrap();
+            assert!(matches!(t, StoreText::Read(_)), "procfs mapped");
+            assert!(t.starts_with(b"Name:"), "{:?}", String::from_utf8_lossy(&t[..t.len().min(40)]));
+        }
+    }
 }

@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -188,21 +188,6 @@ impl PairRef<'_> {
     }
 }
 
-/// The bytes of `path`, mapped.
-///
-/// Decision (mapped, not read): a pairwise judge's pairs.jsonl is ~100 MB at RL scale, and
-/// reading it into a fresh buffer (page faults, zeroing, a copy) took ~0.1 s of `eval`; a map
-/// reads the page cache in place. A map is sound while no one shrinks the file: swerm's final
-/// rewrite replaces it by rename (the map keeps the old file), appends only grow it, and the
-/// one shrink (a torn last line cut when a run reopens the store) happens under the output
-/// directory's lock, which `eval` refuses to read under (`cmd::stored::read_scores`). Another
-/// program truncating the file while it is read could still stop swerm with SIGBUS.
-fn map(path: &Path) -> Result<memmap2::Mmap> {
-    let file = std::fs::File::open(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    // SAFETY: the file is not shrunk while mapped (see above); its bytes are only read.
-    unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("{}: cannot read", path.display()))
-}
-
 /// One instance's comparisons: (run shown as A, run shown as B, P(A)), runs as grid indices.
 pub(crate) type Orders = Vec<(usize, usize, Option<f64>)>;
 
@@ -245,7 +230,7 @@ impl<'n> Names<'n> {
 ///
 /// What `eval` of a pairwise judge's store waits on at RL scale (1.2M comparisons): reading every
 /// line into an owned `PairLine` and comparing keys as three strings took ~2.3 s. Here each file
-/// is mapped (`map`), its lines parsed in parallel (every field checked) into a [`Slim`] record of
+/// is mapped (`kept::StoreText`), its lines parsed in parallel (every field checked) into a [`Slim`] record of
 /// 40 bytes, names looked up as indices while parsing (interned once; a name outside the grid
 /// is indexed afterwards, in order of appearance), and only the lines a message needs are
 /// read again.
@@ -258,7 +243,7 @@ pub(crate) fn read_orders(paths: &[PathBuf], grid: &Grid) -> Result<Vec<Orders>>
                 p.display()
             );
         }
-        texts.push(map(p)?);
+        texts.push(kept::StoreText::open(p)?);
     }
     // Names as indices: the grid's first, then any other name in order of appearance.
     let (mut inst, mut run) = (Names::of(&grid.instances), Names::of(&grid.runs));
