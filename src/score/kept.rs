@@ -120,7 +120,6 @@ pub(crate) fn parse_lines<'t, T: Send>(
     Ok((all, complete, complete < text.len()))
 }
 
-/// Reads a store file whole.
 /// A store file's bytes as read for indexing: mapped, or read into memory where the file
 /// cannot be mapped (some network and FUSE file systems).
 ///
@@ -173,6 +172,7 @@ impl StoreText {
     }
 }
 
+/// Reads a store file whole.
 fn read_text(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("{}: cannot open", path.display()))
 }
