@@ -13,7 +13,13 @@ pub(crate) const FNV_OFFSET: u64 = 0xcbf29ce484222325;
 /// FNV-1a continued from state `h` over `bytes`: `fnv1a(a ++ b) == fnv1a_more(fnv1a(a), b)`,
 /// for hashing text that is never built as one string.
 pub(crate) fn fnv1a_more(h: u64, bytes: &[u8]) -> u64 {
-    bytes.iter().fold(h, |h, &b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+    bytes.iter().fold(h, |h, &b| step(h, b))
+}
+
+/// One byte of FNV-1a.
+#[inline(always)]
+fn step(h: u64, b: u8) -> u64 {
+    (h ^ b as u64).wrapping_mul(0x100000001b3)
 }
 
 /// FNV-1a of several byte streams at once, each given as the slices it is made of: the same
@@ -86,7 +92,7 @@ fn together<const K: usize>(s: &mut [Stream]) {
         #[allow(clippy::needless_range_loop)]
         for i in 0..n {
             for k in 0..K {
-                h[k] = (h[k] ^ c[k][i] as u64).wrapping_mul(0x100000001b3);
+                h[k] = step(h[k], c[k][i]);
             }
         }
         for (k, st) in s.iter_mut().enumerate() {

@@ -41,6 +41,11 @@ pub(crate) const CONTENT_SEED: u64 = 0x7377_6572_6d2d_7469; // "swerm-ti"
 /// whose bytes predictions.jsonl gets.
 pub(crate) fn keys(patch: &str) -> PatchKeys {
     let (content, raw) = fnv_pair(patch);
+    seeded(content, raw)
+}
+
+/// The keys of a patch from its two FNV-1a values (normalized, `None` when that is empty; exact).
+fn seeded(content: Option<u64>, raw: u64) -> PatchKeys {
     let seeded = |h: u64| crate::hash::mix(h ^ CONTENT_SEED);
     match content {
         Some(c) => PatchKeys { content: Some(seeded(c)), raw: Some(seeded(raw)) },
@@ -56,19 +61,16 @@ pub(crate) fn keys_pair(a: &str, b: &str) -> (PatchKeys, PatchKeys) {
     let (mut na, mut nb) = (Vec::new(), Vec::new());
     let (sa, sb) = (norm_pieces(a, &mut na), norm_pieces(b, &mut nb));
     let [ra, ha, rb, hb] = crate::hash::fnv1a_streams([&[a.as_bytes()], &na, &[b.as_bytes()], &nb]);
-    let seeded = |h: u64| crate::hash::mix(h ^ CONTENT_SEED);
-    let key = |started: bool, norm: u64, raw: u64| match started {
-        true => PatchKeys { content: Some(seeded(norm)), raw: Some(seeded(raw)) },
-        false => PatchKeys::default(),
-    };
-    (key(sa, ha, ra), key(sb, hb, rb))
+    (seeded(sa.then_some(ha), ra), seeded(sb.then_some(hb), rb))
 }
 
 /// `normalize(patch)`'s bytes as slices, without building the string: runs of the patch's own
 /// bytes wherever normalization keeps them in place (most of a patch: it only breaks at index
 /// lines, trailing whitespace, `\r` and blank lines with spaces), and `\n`s from a constant
 /// where a line end is not the patch's own. Returns whether the normalized text is non-empty.
-/// The line rules are [`fnv_pair`]'s.
+/// The lines are `normalize`'s (split at `\r\n`, `\r` or `\n`; `trim_end`; index lines
+/// dropped); blank lines are held back until a later non-blank line shows they are not at the
+/// end.
 fn norm_pieces<'a>(patch: &'a str, out: &mut Vec<&'a [u8]>) -> bool {
     const NEWLINES: &[u8] = &[b'\n'; 64];
     let bytes = patch.as_bytes();
@@ -127,7 +129,18 @@ fn norm_pieces<'a>(patch: &'a str, out: &mut Vec<&'a [u8]>) -> bool {
 /// A record's patch (`None` when it has none) as the candidate grid keeps it: its keys, and
 /// whether it is there and not blank (`false` means an empty candidate).
 pub(crate) fn summarize(patch: Option<&str>) -> (PatchKeys, bool) {
-    (patch.map(keys).unwrap_or_default(), patch.is_some_and(|p| !p.trim().is_empty()))
+    (patch.map(keys).unwrap_or_default(), patch.is_some_and(filled))
+}
+
+/// [`summarize`] of two patches there, their keys from one loop ([`keys_pair`]).
+pub(crate) fn summarize_pair(a: &str, b: &str) -> [(PatchKeys, bool); 2] {
+    let (ka, kb) = keys_pair(a, b);
+    [(ka, filled(a)), (kb, filled(b))]
+}
+
+/// A patch that is not blank (a blank one is an empty candidate).
+fn filled(patch: &str) -> bool {
+    !patch.trim().is_empty()
 }
 
 /// A patch's two keys ([`keys`]); both `None` for an empty patch.
@@ -140,47 +153,14 @@ pub(crate) struct PatchKeys {
 }
 
 /// FNV-1a of `normalize(patch)` (`None` when that is empty) and of the exact bytes, in one
-/// pass and without building the normalized string: the patches are the bulk of every input,
-/// and a normalized copy of each was most of the memory churn of a large rerank. The lines are
-/// `normalize`'s (split at `\r\n`, `\r` or `\n`; `trim_end`; index lines dropped); blank
-/// lines are held back until a later non-blank line shows they are not at the end. Where a
-/// byte goes into both hashes it is fed to both in the same loop step, so that the two
-/// multiply chains overlap in the CPU instead of running one after the other.
+/// loop and without building the normalized string ([`norm_pieces`]): the patches are the bulk
+/// of every input, and a normalized copy of each was most of the memory churn of a large
+/// rerank. The two multiply chains overlap in the CPU instead of running one after the other.
 fn fnv_pair(patch: &str) -> (Option<u64>, u64) {
-    use crate::hash::{FNV_OFFSET, fnv1a_more};
-    let step = |h: u64, b: u8| (h ^ b as u64).wrapping_mul(0x100000001b3);
-    let (mut norm, mut raw, mut started, mut blank) = (FNV_OFFSET, FNV_OFFSET, false, 0usize);
-    let mut rest = patch;
-    loop {
-        let (line, end) = match memchr::memchr2(b'\n', b'\r', rest.as_bytes()) {
-            Some(i) => (&rest[..i], if rest[i..].starts_with("\r\n") { i + 2 } else { i + 1 }),
-            None => (rest, rest.len()),
-        };
-        let kept = line.trim_end();
-        let shared = if kept.is_empty() {
-            blank += started as usize;
-            0
-        } else if is_index_line(kept) {
-            0
-        } else {
-            if started {
-                for _ in 0..=blank {
-                    norm = step(norm, b'\n');
-                }
-            }
-            for &b in kept.as_bytes() {
-                norm = step(norm, b);
-                raw = step(raw, b);
-            }
-            (started, blank) = (true, 0);
-            kept.len()
-        };
-        raw = fnv1a_more(raw, &rest.as_bytes()[shared..end]);
-        if end == rest.len() {
-            return (started.then_some(norm), raw);
-        }
-        rest = &rest[end..];
-    }
+    let mut pieces = Vec::new();
+    let started = norm_pieces(patch, &mut pieces);
+    let [raw, norm] = crate::hash::fnv1a_streams([&[patch.as_bytes()], &pieces]);
+    (started.then_some(norm), raw)
 }
 
 /// `index 1a2b3c4..5d6e7f8 100644` (also the two-hash form without a mode, and

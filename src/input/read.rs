@@ -90,9 +90,7 @@ fn seal_all(records: &mut [Sealed]) {
     for pair in &mut pairs {
         let [a, b] = pair else { unreachable!("chunks of two") };
         let (pa, pb) = (a.rec.patch.as_deref().unwrap_or(""), b.rec.patch.as_deref().unwrap_or(""));
-        let (ka, kb) = crate::patch::keys_pair(pa, pb);
-        (a.keys, a.filled) = (ka, !pa.trim().is_empty());
-        (b.keys, b.filled) = (kb, !pb.trim().is_empty());
+        [(a.keys, a.filled), (b.keys, b.filled)] = crate::patch::summarize_pair(pa, pb);
     }
     for s in pairs.into_remainder() {
         s.seal();
