@@ -93,8 +93,24 @@ pub(crate) fn expand_inputs(args: &[InputSpec]) -> Result<Vec<RunInput>> {
         }
         out.extend(runs);
     }
+    let mut out = instance_folders_as_one_run(out);
     super::run_names::disambiguate(&mut out)?;
     Ok(out)
+}
+
+/// AutoCodeRover instance folders of one run given one by one (a glob over its
+/// `applicable_patch/*/`) are that run's instances, as its folder given whole is: one run, not
+/// a run given several times.
+fn instance_folders_as_one_run(runs: Vec<RunInput>) -> Vec<RunInput> {
+    let folders = |r: &RunInput| !r.explicit && r.files.iter().all(|f| acr::is_instance_dir(f));
+    let mut out: Vec<RunInput> = Vec::with_capacity(runs.len());
+    for r in runs {
+        match out.iter_mut().find(|o| folders(o) && folders(&r) && o.origin == r.origin) {
+            Some(o) => o.files.extend(r.files),
+            None => out.push(r),
+        }
+    }
+    out
 }
 
 fn list(dir: &Path) -> Result<Vec<PathBuf>> {

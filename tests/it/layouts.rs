@@ -87,7 +87,8 @@ fn autocoderover_prompts_show_the_submitted_attempt() {
                 assert!(prompt.contains("diff --git a/pkg/layout__tool-303.py"), "{r}");
             }
         }
-    } // One instance folder given on its own: that instance, as its run folder renders it, under
+    }
+    // One instance folder given on its own: that instance, as its run folder renders it, under
     // the run folder's name (its conversation rounds are not read as mini-swe-agent lists).
     let one = fixture("layouts/acr/acr-run-x/applicable_patch/layout__pkg-202_2024-04-02_12-31-09");
     let alone = jsonl(&ok(&swerm(&["render", &one, "--model", &tiny("qwen3")])));
@@ -95,6 +96,15 @@ fn autocoderover_prompts_show_the_submitted_attempt() {
     assert_eq!(alone.len(), 1);
     assert_eq!((&alone[0]["run"], &alone[0]["prompt"]), (&whole["run"], &whole["prompt"]));
     assert_eq!(alone[0]["run"], "acr-run-x");
+    // Instance folders of one run given one by one (a glob over applicable_patch/*/): one run
+    // of those instances, as the run folder renders them.
+    let two = fixture("layouts/acr/acr-run-x/applicable_patch/layout__pkg-101_2024-04-01_12-30-09");
+    let both = jsonl(&ok(&swerm(&["render", &one, &two, "--model", &tiny("qwen3")])));
+    assert_eq!(both.len(), 2);
+    for r in &both {
+        let w = lines.iter().find(|w| w["instance_id"] == r["instance_id"]).unwrap();
+        assert_eq!((&r["run"], &r["prompt"]), (&w["run"], &w["prompt"]));
+    }
 }
 
 #[test]
