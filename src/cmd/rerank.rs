@@ -3,7 +3,8 @@
 use super::finish;
 use super::inputs::{label, load};
 use super::scoring::{
-    build_scorer, generation_line, kept_line, lines_of, pairwise_line, score_stored, verifier_counts, verifier_line,
+    TableColumns, build_scorer, finish_store, generation_line, kept_line, pairwise_line, score_stored, verifier_counts,
+    verifier_line,
 };
 use crate::config::{self};
 use crate::metrics;
@@ -30,20 +31,33 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     let mut table = ScoreTable::from_run(&ds, &scored, &produced);
     let pairwise = produced.pairwise;
     let generation = produced.generation;
-    // Decision: the store's rewrite runs before selection, metrics and reports, not beside
-    // them. Beside them (rayon::join) a rerank at RL scale took ~6% less time, but its rendered
-    // lines then lived alongside the reports' buffers and peak RSS passed the inputs' size
-    // (225-246 MiB on 241 MiB of predictions, against 206-215 MiB): memory is the must-have.
-    let kept = st.finish(lines_of(&ds, &table, &scored, &every))?.kept;
-    let cal = cfg.calibration.as_ref();
-    if let Some(c) = cal {
-        let z: Vec<Option<f64>> = scored.iter().map(|s| crate::score::logit_of(s.score, &s.detail)).collect();
-        c.apply(Some(&scorer.settings()), &mut table, &z)?;
-    }
-
-    let selected = select(&table);
-    let m = metrics::compute(&table, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
+    // Decision: the store's rewrite (its lines made, rendered and dropped a chunk at a time,
+    // `finish_store`) runs beside calibration, selection, metrics and predictions.jsonl, none of
+    // which allocates much; not beside the reports. Beside the reports (tried when the store's
+    // lines were all held at once) peak RSS passed the inputs' size at RL scale (225-246 MiB
+    // on 241 MiB of predictions, against 206-215 MiB): memory is the must-have. The store's
+    // error, if any, is reported first, as when the two ran one after the other.
     let settings = scorer.settings();
+    let cal = cfg.calibration.as_ref();
+    // The store's columns of the table, copied: calibration changes the table's scores beside.
+    let label = table.label().to_vec();
+    let tie_rank = table.tie_rank().map(<[f64]>::to_vec);
+    let columns = TableColumns { label: &label, tie_rank: tie_rank.as_deref() };
+    let (kept, picked) = rayon::join(
+        || finish_store(st, &ds, columns, &scored, &every),
+        || -> Result<_> {
+            if let Some(c) = cal {
+                let z: Vec<Option<f64>> = scored.iter().map(|s| crate::score::logit_of(s.score, &s.detail)).collect();
+                c.apply(Some(&settings), &mut table, &z)?;
+            }
+            let selected = select(&table);
+            let m = metrics::compute(&table, &selected, &cfg.metrics).map_err(|e| anyhow!(e))?;
+            let predictions = report::predictions::render(&ds, &table, &selected, &cfg.name)?;
+            Ok((selected, m, predictions))
+        },
+    );
+    let kept = kept?;
+    let (selected, m, predictions) = picked?;
     let info = ReportInfo {
         scorer: Some(&settings),
         scores_from: None,
@@ -54,7 +68,7 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
         tie_break: cfg.tie_break.iter().map(|(n, _)| n.clone()).collect(),
         privileged: report::privileged_lines(scored.iter().map(|s| &s.detail)),
     };
-    out.write(PREDICTIONS, report::predictions::render(&ds, &table, &selected, &cfg.name)?.as_bytes())?;
+    out.write(PREDICTIONS, predictions.as_bytes())?;
     if cal.is_some() {
         // The scores selection and metrics used, for an independent check.
         out.write(store::EVALUATED, store::render(&table.lines()).as_bytes())?;

@@ -1,7 +1,9 @@
 //! `swerm score`: scores into a store (resumable, shardable), nothing else.
 
 use super::inputs::load;
-use super::scoring::{build_scorer, generation_line, kept_line, lines_of, pairwise_line, score_stored, verifier_line};
+use super::scoring::{
+    TableColumns, build_scorer, generation_line, kept_line, lines_of, pairwise_line, score_stored, verifier_line,
+};
 use crate::config::{self};
 use crate::score::store::{self};
 use crate::score::{ScoreTable, Scored, VerifierCounts};
@@ -24,7 +26,7 @@ pub(crate) fn score_cmd(cfg: &config::Score) -> Result<()> {
     // Labels do not depend on scores: a table over placeholders gives every line's label.
     let scored: Vec<Scored> = run.scored.into_iter().map(Option::unwrap_or_default).collect();
     let table = ScoreTable::from_run(&ds, &scored, &Default::default());
-    let finished = st.finish(lines_of(&ds, &table, &scored, &mine))?;
+    let finished = st.finish(lines_of(&ds, TableColumns::of(&table), &scored, &mine))?;
     if let Some(c) = &cfg.calibration {
         out.write(store::CALIBRATED, store::render(&c.apply_to_lines(None, finished.lines)?).as_bytes())?;
     }

@@ -160,9 +160,23 @@ pub(super) fn score_stored(
     Ok((st, ScoreRun { scored, fresh: todo, secs: started.elapsed().as_secs_f64(), produced }))
 }
 
-/// The store line of candidate `idx`; labels and tie ranks from `table` when given (the final
-/// rewrite); the patch keys are the candidate's, computed when it was read.
-pub(super) fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Scored) -> ScoreLine {
+/// What the final rewrite of a store takes from a score table, beside the scores: each
+/// candidate's label and tie-break rank (grid order).
+#[derive(Clone, Copy)]
+pub(super) struct TableColumns<'a> {
+    pub(super) label: &'a [Option<bool>],
+    pub(super) tie_rank: Option<&'a [f64]>,
+}
+
+impl<'a> TableColumns<'a> {
+    pub(super) fn of(t: &'a ScoreTable) -> Self {
+        TableColumns { label: t.label(), tie_rank: t.tie_rank() }
+    }
+}
+
+/// The store line of candidate `idx`; labels and tie ranks from the table's columns when given
+/// (the final rewrite); the patch keys are the candidate's, computed when it was read.
+pub(super) fn line(ds: &Dataset, table: Option<TableColumns>, idx: usize, s: &Scored) -> ScoreLine {
     let (i, r) = ds.grid.coords(idx);
     let c = &ds.cands[idx];
     ScoreLine {
@@ -171,18 +185,35 @@ pub(super) fn line(ds: &Dataset, table: Option<&ScoreTable>, idx: usize, s: &Sco
         score: s.score,
         empty: c.is_empty(),
         missing: c.is_missing(),
-        resolved: table.map_or(c.resolved, |t| t.label()[idx]),
+        resolved: table.map_or(c.resolved, |t| t.label[idx]),
         detail: s.detail.clone(),
-        tie_rank: table.and_then(|t| t.tie_rank()).map(|w| w[idx]),
+        tie_rank: table.and_then(|t| t.tie_rank).map(|w| w[idx]),
         patch_hash: c.keys.content,
         patch_bytes_hash: c.keys.raw,
     }
 }
 
 /// The store lines of candidates `which`.
-pub(super) fn lines_of(ds: &Dataset, table: &ScoreTable, scored: &[Scored], which: &[usize]) -> Vec<ScoreLine> {
+pub(super) fn lines_of(ds: &Dataset, table: TableColumns, scored: &[Scored], which: &[usize]) -> Vec<ScoreLine> {
     use rayon::prelude::*;
     which.par_iter().map(|&idx| line(ds, Some(table), idx, &scored[idx])).collect()
+}
+
+/// The store's final rewrite with the lines of candidates `which` (`ScoreStore::finish_made`:
+/// made a chunk at a time, each dropped once written out, not held all at once). Returns how
+/// many earlier lines were kept beside them.
+pub(super) fn finish_store(
+    st: ScoreStore,
+    ds: &Dataset,
+    table: TableColumns,
+    scored: &[Scored],
+    which: &[usize],
+) -> Result<usize> {
+    let key = |k: usize| {
+        let (i, r) = ds.grid.coords(which[k]);
+        (ds.grid.instances[i].as_str(), ds.grid.runs[r].as_str(), "")
+    };
+    st.finish_made(which.len(), key, |range| lines_of(ds, table, scored, &which[range]))
 }
 
 /// A pointwise verifier's totals (a pairwise judge's are its `Cost`).

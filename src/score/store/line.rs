@@ -1,6 +1,7 @@
 //! One line of scores.jsonl: `ScoreLine`, its on-disk shape, and the parser that names the
 //! failing field.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -12,8 +13,7 @@ use crate::score::{Scored, VerifierDetail};
 
 /// One line of scores.jsonl; the verifier's columns sit beside the others in the file
 /// (`LineRepr`, so that a bad value names its own field).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(from = "LineRepr", into = "LineRepr")]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct ScoreLine {
     pub(crate) instance_id: String,
     pub(crate) run: String,
@@ -37,11 +37,26 @@ pub(crate) struct ScoreLine {
     pub(crate) patch_bytes_hash: Option<u64>,
 }
 
-/// The line as written: every column at the top level.
+/// Written through a `LineRepr` that borrows the line's text (a store is rewritten whole at the
+/// end of every run: 156k lines at RL scale, each copied once more before).
+impl Serialize for ScoreLine {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        LineRepr::of(self).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ScoreLine {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        LineRepr::deserialize(d).map(ScoreLine::from)
+    }
+}
+
+/// The line as written: every column at the top level. Text is borrowed from a `ScoreLine` when
+/// writing and owned when reading.
 #[derive(Serialize, Deserialize)]
-struct LineRepr {
-    instance_id: String,
-    run: String,
+struct LineRepr<'a> {
+    instance_id: Cow<'a, str>,
+    run: Cow<'a, str>,
     /// Required: a line without it is an error, not "no score".
     #[serde(deserialize_with = "nullable")]
     score: Option<f64>,
@@ -68,17 +83,17 @@ struct LineRepr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     patch: Option<PatchView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    prompt_ids: Option<String>,
+    prompt_ids: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     removed_tokens: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    cut: Option<String>,
+    cut: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     answer_at: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    answer_ids: Option<Vec<u32>>,
+    answer_ids: Option<Cow<'a, [u32]>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    rope_scaling: Option<String>,
+    rope_scaling: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     samples: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,9 +101,9 @@ struct LineRepr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     generated_tokens: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    privileged: Option<Vec<String>>,
+    privileged: Option<Cow<'a, [String]>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
+    error: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tie_rank: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "hex_u64")]
@@ -119,8 +134,9 @@ mod hex_u64 {
     }
 }
 
-impl From<LineRepr> for ScoreLine {
+impl From<LineRepr<'_>> for ScoreLine {
     fn from(r: LineRepr) -> Self {
+        let owned = |c: Option<Cow<str>>| c.map(Cow::into_owned);
         let detail = VerifierDetail {
             logit_yes: r.logit_yes,
             logit_no: r.logit_no,
@@ -130,31 +146,41 @@ impl From<LineRepr> for ScoreLine {
             trajectory: r.trajectory,
             issue: r.issue,
             patch: r.patch,
-            prompt_ids: r.prompt_ids,
+            prompt_ids: owned(r.prompt_ids),
             removed_tokens: r.removed_tokens,
-            cut: r.cut,
+            cut: owned(r.cut),
             answer_at: r.answer_at,
-            answer_ids: r.answer_ids,
-            rope_scaling: r.rope_scaling,
+            answer_ids: r.answer_ids.map(Cow::into_owned),
+            rope_scaling: owned(r.rope_scaling),
             samples: r.samples,
             invalid_samples: r.invalid_samples,
             generated_tokens: r.generated_tokens,
-            privileged: r.privileged,
-            error: r.error,
+            privileged: r.privileged.map(Cow::into_owned),
+            error: owned(r.error),
         };
-        let LineRepr {
-            instance_id, run, score, empty, missing, resolved, tie_rank, patch_hash, patch_bytes_hash, ..
-        } = r;
-        ScoreLine { instance_id, run, score, empty, missing, resolved, detail, tie_rank, patch_hash, patch_bytes_hash }
+        ScoreLine {
+            instance_id: r.instance_id.into_owned(),
+            run: r.run.into_owned(),
+            score: r.score,
+            empty: r.empty,
+            missing: r.missing,
+            resolved: r.resolved,
+            detail,
+            tie_rank: r.tie_rank,
+            patch_hash: r.patch_hash,
+            patch_bytes_hash: r.patch_bytes_hash,
+        }
     }
 }
 
-impl From<ScoreLine> for LineRepr {
-    fn from(l: ScoreLine) -> Self {
-        let d = l.detail;
+impl<'a> LineRepr<'a> {
+    /// The line's columns, its text borrowed.
+    fn of(l: &'a ScoreLine) -> Self {
+        let text = |t: &'a Option<String>| t.as_deref().map(Cow::Borrowed);
+        let d = &l.detail;
         LineRepr {
-            instance_id: l.instance_id,
-            run: l.run,
+            instance_id: Cow::Borrowed(&l.instance_id),
+            run: Cow::Borrowed(&l.run),
             score: l.score,
             empty: l.empty,
             missing: l.missing,
@@ -167,17 +193,17 @@ impl From<ScoreLine> for LineRepr {
             trajectory: d.trajectory,
             issue: d.issue,
             patch: d.patch,
-            prompt_ids: d.prompt_ids,
+            prompt_ids: text(&d.prompt_ids),
             removed_tokens: d.removed_tokens,
-            cut: d.cut,
+            cut: text(&d.cut),
             answer_at: d.answer_at,
-            answer_ids: d.answer_ids,
-            rope_scaling: d.rope_scaling,
+            answer_ids: d.answer_ids.as_deref().map(Cow::Borrowed),
+            rope_scaling: text(&d.rope_scaling),
             samples: d.samples,
             invalid_samples: d.invalid_samples,
             generated_tokens: d.generated_tokens,
-            privileged: d.privileged,
-            error: d.error,
+            privileged: d.privileged.as_deref().map(Cow::Borrowed),
+            error: text(&d.error),
             tie_rank: l.tie_rank,
             patch_hash: l.patch_hash,
             patch_bytes_hash: l.patch_bytes_hash,

@@ -189,6 +189,17 @@ impl ScoreStore {
         let (lines, kept) = self.lines.finish(lines)?;
         Ok(Finished { lines, kept })
     }
+
+    /// [`ScoreStore::finish`] of `n` lines made on demand: `key(k)` is line k's key, `make(range)`
+    /// makes those lines (`kept::Kept::finish_made`). Returns how many earlier lines were kept.
+    pub(crate) fn finish_made<'k>(
+        self,
+        n: usize,
+        key: impl Fn(usize) -> crate::score::kept::Key<'k> + Sync,
+        make: impl Fn(std::ops::Range<usize>) -> Vec<ScoreLine> + Sync,
+    ) -> Result<usize> {
+        self.lines.finish_made(n, key, make)
+    }
 }
 
 /// A store after its final rewrite.

@@ -237,3 +237,48 @@ fn lines_are_placed_by_name() {
     let cells = place(&lines, &crate::grid::Grid::new(names(&["a", "b"]), names(&["r1", "r2"])));
     assert_eq!(cells, [Some(1), None, Some(3), Some(0)]);
 }
+
+/// `finish_made` writes the file `finish` writes and keeps as many earlier lines: a fresh
+/// store of several chunks, a rerun replacing every line, a rerun beside earlier lines of other
+/// instances (merged) and lines out of key order (sorted).
+#[test]
+fn finish_made_writes_what_finish_writes() {
+    let c = ScorerSettings::Consensus;
+    let many: Vec<ScoreLine> = (0..10_000).map(|k| line(&format!("i{k:05}"), k as f64 / 1e4)).collect();
+    let others: Vec<ScoreLine> = ["h", "j", "zz"].iter().map(|i| line(i, 0.5)).collect();
+    let mut shuffled = many[..100].to_vec();
+    shuffled.reverse();
+    let cases: [(&str, &[ScoreLine], &[ScoreLine]); 4] = [
+        ("fresh", &[], &many),
+        ("rerun", &many, &many),
+        ("beside others", &others, &many[..50]),
+        ("out of order", &[], &shuffled),
+    ];
+    for (what, before, now) in cases {
+        let files: Vec<(String, usize)> = (0..2)
+            .map(|made| {
+                let d = tempfile::tempdir().unwrap();
+                if !before.is_empty() {
+                    let mut out = OutDir::open(d.path()).unwrap();
+                    ScoreStore::open(&mut out, want(&c), false).unwrap().finish(before.to_vec()).unwrap();
+                }
+                let mut out = OutDir::open(d.path()).unwrap();
+                let st = ScoreStore::open(&mut out, want(&c), false).unwrap();
+                let kept = if made == 1 {
+                    let key = |k: usize| (now[k].instance_id.as_str(), now[k].run.as_str(), "");
+                    st.finish_made(now.len(), key, |range| now[range].to_vec()).unwrap()
+                } else {
+                    st.finish(now.to_vec()).unwrap().kept
+                };
+                (fs::read_to_string(d.path().join(SCORES)).unwrap(), kept)
+            })
+            .collect();
+        assert!(
+            files[0] == files[1],
+            "{what}: finish_made wrote another store (kept {} vs {})",
+            files[1].1,
+            files[0].1
+        );
+        assert!(files[0].0.lines().count() >= now.len(), "{what}");
+    }
+}
