@@ -86,7 +86,12 @@ impl OutDir {
 
     /// Writes `name` atomically and records it as produced by this run.
     pub(crate) fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
-        write_atomic(&self.path.join(name), bytes)?;
+        self.write_parts(name, &[bytes])
+    }
+
+    /// [`OutDir::write`] of the concatenation of `parts`, without joining them first.
+    pub(crate) fn write_parts(&mut self, name: &str, parts: &[impl AsRef<[u8]>]) -> Result<()> {
+        write_atomic_parts(&self.path.join(name), parts)?;
         self.mark_written(name);
         Ok(())
     }

@@ -88,7 +88,7 @@ pub(crate) fn write(out: &mut OutDir, c: &Comparison) -> Result<Value> {
     let figures: Vec<html::Figure> = svg.iter().map(|svg| html::Figure { file: COMPARE_SVG, svg }).collect();
     let data = html::data::compare(c);
     let page = html::page("swerm compare", &md, &figures, None, Some(html::PageData::Compare(&data)));
-    out.write(html::COMPARE_HTML, page.as_bytes())?;
+    out.write_parts(html::COMPARE_HTML, &page)?;
     out.remove_stale(&[COMPARE_SVG, &super::png::name_for(COMPARE_SVG)])?;
     Ok(value)
 }

@@ -111,7 +111,7 @@ pub(crate) fn write_reports(
         write_rendered_figure(out, f.file, f.svg, png)?;
     }
     out.write(REPORT_MD, md.as_bytes())?;
-    out.write(html::REPORT_HTML, page.as_bytes())?;
+    out.write_parts(html::REPORT_HTML, &page)?;
     out.write(tables::INSTANCES_CSV, tables::instances_csv(t, selected).as_bytes())?;
     if let Some(csv) = tables::tts_csv(m) {
         out.write(tables::REPORT_CSV, csv.as_bytes())?;

@@ -38,15 +38,17 @@ pub(crate) enum PageData<'a> {
 }
 
 /// The whole page: `title`, the markdown overview with its figures inline, a block of scorer
-/// settings (pretty JSON, shown as text) and the instances' data.
+/// settings (pretty JSON, shown as text) and the instances' data; in consecutive parts, to be
+/// written one after the other (`OutDir::write_parts`) or joined.
 pub(crate) fn page(
     title: &str,
     markdown: &str,
     figures: &[Figure],
     settings: Option<&str>,
     data: Option<PageData>,
-) -> String {
+) -> Vec<Vec<u8>> {
     let script_hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(JS.as_bytes()));
+    let mut parts: Vec<Vec<u8>> = Vec::new();
     let mut s = String::with_capacity(64 << 10);
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     s.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -71,21 +73,24 @@ pub(crate) fn page(
         s.push_str("<section id=\"table\"><noscript>The instances table needs JavaScript.</noscript></section>\n");
         s.push_str("<section id=\"instance\" hidden></section>\n");
         s.push_str("<script type=\"application/json\" id=\"swerm-data\">");
-        // Serialized straight into the page through the escaping writer (no second copy of
-        // what can be 20 MB of JSON).
-        let mut bytes = std::mem::take(&mut s).into_bytes();
         match d {
-            PageData::Report(d) => serde_json::to_writer(ScriptSafe(&mut bytes), d),
-            PageData::Compare(d) => serde_json::to_writer(ScriptSafe(&mut bytes), d),
+            PageData::Report(d) => {
+                parts.push(std::mem::take(&mut s).into_bytes());
+                parts.extend(d.script_json_parts());
+            }
+            PageData::Compare(d) => {
+                let mut bytes = std::mem::take(&mut s).into_bytes();
+                serde_json::to_writer(ScriptSafe(&mut bytes), d).expect("page data serializes");
+                parts.push(bytes);
+            }
         }
-        .expect("page data serializes");
-        s = String::from_utf8(bytes).expect("JSON with ASCII escapes is UTF-8");
         s.push_str("</script>\n");
     }
     s.push_str("</main>\n<script>");
     s.push_str(JS);
     s.push_str("</script>\n</body>\n</html>\n");
-    s
+    parts.push(s.into_bytes());
+    parts
 }
 
 /// Text as HTML text or attribute value.
@@ -132,8 +137,19 @@ impl std::io::Write for ScriptSafe<'_> {
     }
 }
 
+/// JSON text made safe inside a `<script>` element as [`ScriptSafe`] makes it (returned as it
+/// is when it holds none of the three bytes).
+fn script_safe(json: Vec<u8>) -> Vec<u8> {
+    if memchr::memchr3(b'<', b'>', b'&', &json).is_none() {
+        return json;
+    }
+    let mut out = Vec::with_capacity(json.len() + json.len() / 16);
+    std::io::Write::write_all(&mut ScriptSafe(&mut out), &json).expect("writing to a vector");
+    out
+}
+
 #[cfg(test)]
-fn script_json(json: &str) -> String {
+pub(crate) fn script_json(json: &str) -> String {
     let mut out = Vec::new();
     std::io::Write::write_all(&mut ScriptSafe(&mut out), json.as_bytes()).unwrap();
     String::from_utf8(out).unwrap()
@@ -194,7 +210,7 @@ mod tests {
 
     #[test]
     fn csp_names_the_script() {
-        let p = page("t <b>", "# x\n", &[], Some("{\"a\": \"<i>\"}"), None);
+        let p = String::from_utf8(page("t <b>", "# x\n", &[], Some("{\"a\": \"<i>\"}"), None).concat()).unwrap();
         let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(JS.as_bytes()));
         assert!(p.contains(&format!("script-src 'sha256-{hash}'")));
         assert_eq!(p.matches("<script").count(), 1, "one script, the page's own");
