@@ -130,27 +130,17 @@ fn read_file(file: &Path, opts: &LoadOptions) -> Result<Vec<Sealed>> {
         return Ok(vec![Sealed::new(super::formats::acr::record(file)?, Format::AutoCodeRover)]);
     }
     let layout = stream::sniff_layout(file)?;
-    let mut format = opts.format.or_else(|| Format::from_file_name(file));
+    let format = opts.format.or_else(|| Format::from_file_name(file));
     if layout == Layout::Array && format == Some(Format::MiniSweAgent) {
         // mini-swe-agent before `trajectory_format` 1: a bare list of messages.
         return Ok(vec![Sealed::new(formats::mini::bare_list_record(file)?, Format::MiniSweAgent)]);
     }
-    let mut out: Vec<Sealed> = Vec::new();
-    stream::for_each_record(file, layout, &mut |src: Loc, v: Value| -> Result<()> {
-        if out.is_empty() {
-            not_runs(&src, &v)?;
-        }
-        for (src, v) in split_keyed(src, v) {
-            let f = match format {
-                Some(f) => f,
-                None => *format.insert(Format::detect(&v).with_context(|| {
-                    format!("{src}: cannot tell the format of this record (no `instance_id`, `messages`, `history` or `trajectory`); use --format")
-                })?),
-            };
-            out.push(Sealed::unsealed(formats::extract_owned(v, f, &src, opts.score_field.as_deref())?, f));
-        }
-        Ok(())
-    })?;
+    let mut r = Records { out: Vec::new(), format, score_field: opts.score_field.as_deref() };
+    match layout {
+        Layout::Jsonl => stream::for_each_line_text(file, &mut |src: Loc, text: &[u8]| r.line(src, text))?,
+        _ => stream::for_each_record(file, layout, &mut |src: Loc, v: Value| r.value(src, v))?,
+    }
+    let mut out = r.out;
     seal_all(&mut out);
     if let Some(f) = opts.format
         && !out.is_empty()
@@ -164,6 +154,49 @@ fn read_file(file: &Path, opts: &LoadOptions) -> Result<Vec<Sealed>> {
         );
     }
     Ok(out)
+}
+
+/// One file's records as they are read, and its format once known.
+struct Records<'a> {
+    out: Vec<Sealed>,
+    format: Option<Format>,
+    score_field: Option<&'a str>,
+}
+
+impl Records<'_> {
+    /// A JSONL line: after the file's first record, a plain SWE-bench predictions line is read
+    /// without building its JSON value (`predictions::plain_record`); any other line the
+    /// general way.
+    fn line(&mut self, src: Loc, text: &[u8]) -> Result<()> {
+        if self.format == Some(Format::Predictions)
+            && self.score_field.is_none()
+            && !self.out.is_empty()
+            && let Some(rec) = formats::predictions::plain_record(text, &src)
+        {
+            self.out.push(Sealed::unsealed(rec, Format::Predictions));
+            return Ok(());
+        }
+        let v = stream::parse_line(&src, text)?;
+        self.value(src, v)
+    }
+
+    /// A record's JSON value (or a map of records keyed by instance id); the file's first one
+    /// is checked to be agent output and, unless forced, gives the format.
+    fn value(&mut self, src: Loc, v: Value) -> Result<()> {
+        if self.out.is_empty() {
+            not_runs(&src, &v)?;
+        }
+        for (src, v) in split_keyed(src, v) {
+            let f = match self.format {
+                Some(f) => f,
+                None => *self.format.insert(Format::detect(&v).with_context(|| {
+                    format!("{src}: cannot tell the format of this record (no `instance_id`, `messages`, `history` or `trajectory`); use --format")
+                })?),
+            };
+            self.out.push(Sealed::unsealed(formats::extract_owned(v, f, &src, self.score_field)?, f));
+        }
+        Ok(())
+    }
 }
 
 /// Refuses the first value of a file that is not agent output: a harness report, or a bare list

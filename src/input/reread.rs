@@ -30,10 +30,7 @@ pub(crate) fn reread(src: &Loc) -> Result<Value> {
     let path = &src.path;
     match &src.pos {
         Pos::Line { offset, .. } => {
-            let mut f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-            f.seek(SeekFrom::Start(*offset))?;
-            let mut buf = Vec::new();
-            read_line_bounded(&mut BufReader::new(f), &mut buf, max_line_bytes())?;
+            let buf = line_at(path, *offset)?;
             serde_json::from_slice(&buf).map_err(|e| anyhow!("{src}: invalid JSON on re-reading (file changed?): {e}"))
         }
         Pos::File => {
@@ -75,12 +72,34 @@ pub(crate) fn reread(src: &Loc) -> Result<Value> {
     }
 }
 
+/// The line of a JSONL file that starts at `offset`, with its line end.
+fn line_at(path: &std::path::Path, offset: u64) -> Result<Vec<u8>> {
+    let mut f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    f.seek(SeekFrom::Start(offset))?;
+    let mut buf = Vec::new();
+    read_line_bounded(&mut BufReader::new(f), &mut buf, max_line_bytes())?;
+    Ok(buf)
+}
+
 /// The patch of the record at `src` read again (its text was dropped after reading,
 /// `LoadOptions::drop_patches`). A record that no longer gives the same bytes (the file changed
 /// since it was read) is an error, never another patch.
 pub(super) fn patch_at(src: &Loc, format: Format, keys: PatchKeys) -> Result<String> {
-    let v = reread(src).with_context(|| format!("{src}: reading the patch again"))?;
-    let patch = formats::extract(&v, format, src, None)?.patch.unwrap_or_default();
+    // A plain predictions line is read again as it was read (`read::Records::line`).
+    let plain = match (&src.pos, format) {
+        (Pos::Line { offset, .. }, Format::Predictions) => {
+            let text = line_at(&src.path, *offset).with_context(|| format!("{src}: reading the patch again"))?;
+            formats::predictions::plain_record(&text, src)
+        }
+        _ => None,
+    };
+    let patch = match plain {
+        Some(rec) => rec.patch.unwrap_or_default(),
+        None => {
+            let v = reread(src).with_context(|| format!("{src}: reading the patch again"))?;
+            formats::extract(&v, format, src, None)?.patch.unwrap_or_default()
+        }
+    };
     if crate::patch::keys(&patch) != keys {
         bail!("{src}: the file changed since swerm read it (this line now gives another patch); run again");
     }

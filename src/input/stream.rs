@@ -134,6 +134,15 @@ pub(crate) fn for_each_record(
 }
 
 fn for_each_line(path: &Path, each: &mut dyn FnMut(Loc, Value) -> Result<()>) -> Result<()> {
+    for_each_line_text(path, &mut |src: Loc, text: &[u8]| {
+        let v = parse_line(&src, text)?;
+        each(src, v)
+    })
+}
+
+/// Calls `each(source, text)` for every non-blank line of the JSONL file `path`, in file order,
+/// its text without the line end; [`parse_line`] parses it as [`for_each_record`] would.
+pub(crate) fn for_each_line_text(path: &Path, each: &mut dyn FnMut(Loc, &[u8]) -> Result<()>) -> Result<()> {
     let (mut r, mut offset) = open_text(path, 1 << 20)?;
     let mut buf = Vec::new();
     let mut line = 0usize;
@@ -141,13 +150,13 @@ fn for_each_line(path: &Path, each: &mut dyn FnMut(Loc, Value) -> Result<()>) ->
     loop {
         line += 1;
         let start = offset;
-        // A line wholly inside the reader's buffer is parsed where it lies; a longer one is
-        // gathered into `buf` first.
+        // A line wholly inside the reader's buffer is handed over where it lies; a longer one
+        // is gathered into `buf` first.
         let avail = r.fill_buf().with_context(|| format!("{}:{line}: cannot read", path.display()))?;
         let n = match memchr::memchr(b'\n', avail) {
             Some(i) if i < max => {
                 let n = i + 1;
-                record_of_line(path, line, start, &avail[..n], each)?;
+                line_text(path, line, start, &avail[..n], each)?;
                 n
             }
             _ => {
@@ -157,7 +166,7 @@ fn for_each_line(path: &Path, each: &mut dyn FnMut(Loc, Value) -> Result<()>) ->
                 if n == 0 {
                     return Ok(());
                 }
-                record_of_line(path, line, start, &buf, each)?;
+                line_text(path, line, start, &buf, each)?;
                 offset += n as u64;
                 continue;
             }
@@ -167,24 +176,27 @@ fn for_each_line(path: &Path, each: &mut dyn FnMut(Loc, Value) -> Result<()>) ->
     }
 }
 
-/// Parses one JSONL line (with its line end) and hands it over; a blank line is skipped.
-fn record_of_line(
+/// Hands over one JSONL line (given with its line end) without it; a blank line is skipped.
+fn line_text(
     path: &Path,
     line: usize,
     start: u64,
     bytes: &[u8],
-    each: &mut dyn FnMut(Loc, Value) -> Result<()>,
+    each: &mut dyn FnMut(Loc, &[u8]) -> Result<()>,
 ) -> Result<()> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    // Parsed without its line end: a line cut inside a string then reads "EOF while parsing
-    // a string (column N)" at its real end, not "control character ... (column 0)" of the
-    // next line (the newline inside the unterminated string).
+    // Without its line end: a line cut inside a string then reads "EOF while parsing a string
+    // (column N)" at its real end, not "control character ... (column 0)" of the next line
+    // (the newline inside the unterminated string).
     let text = bytes.strip_suffix(b"\n").map_or(bytes, |t| t.strip_suffix(b"\r").unwrap_or(t));
-    let v: Value = serde_json::from_slice(text)
-        .map_err(|e| anyhow!("{}:{line}: invalid JSON: {}", path.display(), json_error(&e)))?;
-    each(Loc::line(path, line, start), v)
+    each(Loc::line(path, line, start), text)
+}
+
+/// One JSONL line's value; the error names the file and line.
+pub(crate) fn parse_line(src: &Loc, text: &[u8]) -> Result<Value> {
+    serde_json::from_slice(text).map_err(|e| anyhow!("{src}: invalid JSON: {}", json_error(&e)))
 }
 
 /// Reads one line (with its `\n`) into `buf`; errors past `max` bytes instead of growing.
