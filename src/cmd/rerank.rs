@@ -47,7 +47,7 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
         || finish_store(st, &ds, columns, &scored, &every),
         || -> Result<_> {
             if let Some(c) = cal {
-                let z: Vec<Option<f64>> = scored.iter().map(|s| crate::score::logit_of(s.score, &s.detail)).collect();
+                let z: Vec<Option<f64>> = scored.iter().map(|s| crate::score::logit_of(s.score, s.detail())).collect();
                 c.apply(Some(&settings), &mut table, &z)?;
             }
             let selected = select(&table);
@@ -66,7 +66,7 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
         verifier: verifier_counts(scorer.as_ref(), &scored),
         calibration: cal,
         tie_break: cfg.tie_break.iter().map(|(n, _)| n.clone()).collect(),
-        privileged: report::privileged_lines(scored.iter().map(|s| &s.detail)),
+        privileged: report::privileged_lines(scored.iter().map(Scored::detail)),
     };
     out.write(PREDICTIONS, predictions.as_bytes())?;
     if cal.is_some() {
@@ -76,7 +76,7 @@ pub(crate) fn rerank(cfg: &config::Rerank) -> Result<bool> {
     out.remove_stale(&[store::EVALUATED])?;
     let read_patch = |idx: usize| ds.patch(idx).map(|p| p.into_owned());
     let view = report::CandidateView {
-        details: scored.iter().map(|s| Some(&s.detail)).collect(),
+        details: scored.iter().map(|s| Some(s.detail())).collect(),
         patch: Some(&read_patch),
         samples: samples_view(&ds, &scored, generation.as_ref()),
     };
@@ -119,7 +119,7 @@ fn samples_view(
     for l in &g.lines {
         let (Some(&i), Some(&r)) = (inst.get(l.instance_id.as_str()), runs.get(l.run.as_str())) else { continue };
         let idx = ds.grid.idx(i, r);
-        if scored[idx].detail.prompt_ids.as_deref() == Some(l.prompt_ids.as_str()) {
+        if scored[idx].detail().prompt_ids.as_deref() == Some(l.prompt_ids.as_str()) {
             out[idx].push(report::html::data::SampleView::new(l.sample, l.verdict, &l.end, &l.text));
         }
     }

@@ -31,8 +31,8 @@ pub(crate) fn score_cmd(cfg: &config::Score) -> Result<()> {
         out.write(store::CALIBRATED, store::render(&c.apply_to_lines(None, finished.lines)?).as_bytes())?;
     }
     out.remove_stale(&[store::CALIBRATED])?;
-    let all = VerifierCounts::of(mine.iter().map(|&i| &scored[i].detail));
-    let now = VerifierCounts::of(run.fresh.iter().map(|&i| &scored[i].detail));
+    let all = VerifierCounts::of(mine.iter().map(|&i| scored[i].detail()));
+    let now = VerifierCounts::of(run.fresh.iter().map(|&i| scored[i].detail()));
     let n_instances = mine.iter().map(|&idx| ds.grid.coords(idx).0).collect::<std::collections::BTreeSet<_>>().len();
     let part = cfg.shard.map(|s| format!("shard {s}: ")).unwrap_or_default();
     let grid =

@@ -142,7 +142,7 @@ pub(super) fn score_stored(
         if append {
             st.append(&line(ds, None, idx, &s))?;
         }
-        tokens += s.detail.n_tokens.unwrap_or(0) as u64;
+        tokens += s.detail().n_tokens.unwrap_or(0) as u64;
         scored[idx] = Some(s);
         pb.inc(1);
         if tokens > 0 {
@@ -186,7 +186,7 @@ pub(super) fn line(ds: &Dataset, table: Option<TableColumns>, idx: usize, s: &Sc
         empty: c.is_empty(),
         missing: c.is_missing(),
         resolved: table.map_or(c.resolved, |t| t.label[idx]),
-        detail: s.detail.clone(),
+        detail: s.detail().clone(),
         tie_rank: table.and_then(|t| t.tie_rank).map(|w| w[idx]),
         patch_hash: c.keys.content,
         patch_bytes_hash: c.keys.raw,
@@ -219,7 +219,7 @@ pub(super) fn finish_store(
 /// A pointwise verifier's totals (a pairwise judge's are its `Cost`).
 pub(super) fn verifier_counts(scorer: &dyn Scorer, scored: &[Scored]) -> Option<VerifierCounts> {
     matches!(scorer.settings(), ScorerSettings::Verifier(v) if v.pairwise.is_none())
-        .then(|| VerifierCounts::of(scored.iter().map(|s| &s.detail)))
+        .then(|| VerifierCounts::of(scored.iter().map(Scored::detail)))
 }
 
 /// What a pairwise run cost, in one line.

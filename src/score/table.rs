@@ -103,7 +103,7 @@ impl ScoreTable {
             unscored: scored
                 .iter()
                 .zip(&ds.cands)
-                .map(|(s, c)| (s.score.is_none() && !c.is_empty()).then(|| Unscored::of(&s.detail)))
+                .map(|(s, c)| (s.score.is_none() && !c.is_empty()).then(|| Unscored::of(s.detail())))
                 .collect(),
             contests: None,
         }

@@ -130,11 +130,11 @@ pub(crate) fn prepare(
             Ok(Some(p)) => ready.push((idx, p)),
             Ok(None) => {
                 let detail = VerifierDetail { n_tokens: Some(0), truncated: Some(false), ..Default::default() };
-                done(idx, Scored { score: Some(0.0), detail })?
+                done(idx, Scored::new(Some(0.0), detail))?
             }
             Err(e) if e.downcast_ref::<TooLong>().is_some() => {
                 let detail = VerifierDetail { error: Some(format!("{e:#}")), ..Default::default() };
-                done(idx, Scored { score: None, detail })?
+                done(idx, Scored::new(None, detail))?
             }
             Err(e) => return Err(e),
         }
@@ -332,7 +332,7 @@ impl Verifier {
                 rope_scaling: self.rope.clone(),
                 ..VerifierDetail::of_prompt(p)
             };
-            done(*idx, Scored { score: Some(score), detail })?;
+            done(*idx, Scored::new(Some(score), detail))?;
         }
         Ok(())
     }

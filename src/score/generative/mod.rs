@@ -339,7 +339,7 @@ impl Scorer for Generative {
                     }
                     Some(valid.iter().sum::<f64>() / valid.len() as f64)
                 };
-                done(*idx, Scored { score, detail })?;
+                done(*idx, Scored::new(score, detail))?;
             }
         }
         st.sync()?;

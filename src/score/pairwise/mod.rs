@@ -118,13 +118,13 @@ impl Scorer for Pairwise {
                 for (r, idx) in range.enumerate() {
                     let s = match wins[r] {
                         Some(w) => Scored::plain(Some(w)),
-                        None => Scored {
-                            score: None,
-                            detail: VerifierDetail {
+                        None => Scored::new(
+                            None,
+                            VerifierDetail {
                                 error: Some("every comparison's prompt is over --max-tokens (see pairs.jsonl)".into()),
                                 ..Default::default()
                             },
-                        },
+                        ),
                     };
                     done(idx, s)?;
                 }
@@ -262,7 +262,7 @@ impl Window<'_> {
                 Ok(p) => ready.push((j, p)),
                 Err(e) if e.downcast_ref::<TooLong>().is_some() => {
                     let detail = VerifierDetail { error: Some(format!("{e:#}")), ..Default::default() };
-                    too_long.push((j, Scored { score: None, detail }));
+                    too_long.push((j, Scored::new(None, detail)));
                 }
                 Err(e) => {
                     let (w, a, b) = jobs[j];
@@ -299,12 +299,13 @@ impl Window<'_> {
             let (w, a, b) = jobs[j];
             let (i, ra, rb) = names(ds, plans[w].i, a, b);
             let (instance_id, ra, rb) = (i.to_string(), ra.to_string(), rb.to_string());
-            let d = s.detail;
+            let p_a = s.score;
+            let d = s.into_detail();
             let line = PairLine {
                 instance_id,
                 a: ra,
                 b: rb,
-                p_a: s.score,
+                p_a,
                 logit_a: d.logit_yes,
                 logit_b: d.logit_no,
                 n_tokens: d.n_tokens,
@@ -319,10 +320,10 @@ impl Window<'_> {
             };
             self.store.append(&line)?;
             self.cost.judged_now += 1;
-            self.cost.failed += s.score.is_none() as usize;
+            self.cost.failed += p_a.is_none() as usize;
             self.cost.tokens += d.n_tokens.unwrap_or(0) as u64;
             self.lines.push(line);
-            got.push((j, s.score));
+            got.push((j, p_a));
             Ok(())
         };
         for (j, s) in too_long {

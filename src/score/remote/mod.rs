@@ -337,7 +337,7 @@ impl Remote {
                     if self.reserve > 0 { ", one for the answer" } else { "" },
                     m - self.reserve
                 );
-                done(idx, Scored { score: None, detail: VerifierDetail { error: Some(msg), ..Default::default() } })?;
+                done(idx, Scored::new(None, VerifierDetail { error: Some(msg), ..Default::default() }))?;
                 continue;
             }
             let answer_ids = Some(if self.reserve > 0 { self.ask.answer.to_vec() } else { vec![self.ask.answer[0]] });
@@ -370,11 +370,11 @@ impl Remote {
                     // sigmoid head (for a softmax head, the logit of its share).
                     Answer::Label(_) => VerifierDetail { logit: Some(answer.z()), ..base },
                 };
-                done(idx, Scored { score: Some(answer.score()), detail })
+                done(idx, Scored::new(Some(answer.score()), detail))
             }
             Ok(Event::Refused { idx, msg }) => {
                 let base = sent.remove(&idx).expect("a result answers a prompt sent");
-                done(idx, Scored { score: None, detail: VerifierDetail { error: Some(msg), ..base } })
+                done(idx, Scored::new(None, VerifierDetail { error: Some(msg), ..base }))
             }
             Ok(Event::Fatal { idx, endpoint, msg }) => bail!("{endpoint}: {}: {msg}", name(idx)),
             Ok(Event::Dead { endpoint, reason }) => {

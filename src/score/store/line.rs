@@ -221,7 +221,7 @@ fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
 
 impl ScoreLine {
     pub(crate) fn scored(&self) -> Scored {
-        Scored { score: self.score, detail: self.detail.clone() }
+        Scored::new(self.score, self.detail.clone())
     }
 }
 
