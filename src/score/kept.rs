@@ -278,7 +278,10 @@ impl<L: Line> Kept<L> {
                 L::parse_key(line).map(|f| (f, start, start + line.len(), lineno))
             })?;
             // A key given twice: an error naming both lines.
-            index.sort_unstable_by_key(|&(f, _, _, lineno)| (f, lineno));
+            {
+                use rayon::slice::ParallelSliceMut;
+                index.par_sort_unstable_by_key(|&(f, _, _, lineno)| (f, lineno));
+            }
             if let Some(w) = index.windows(2).find(|w| w[0].0 == w[1].0) {
                 let second = L::parse(&text[w[1].1..w[1].2])
                     .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), w[1].3))?;
@@ -374,10 +377,18 @@ impl<L: Line> Kept<L> {
     ) -> Result<usize> {
         use rayon::prelude::*;
         let in_order = (1..n).into_par_iter().all(|k| key(k - 1) < key(k));
+        // Whether an earlier line has a key of none of this run's lines: both sorted, walked
+        // side by side.
         let others = !self.previous.index.is_empty() && {
-            let mine: std::collections::HashSet<u128, foldhash::fast::RandomState> =
-                (0..n).into_par_iter().map(|k| fingerprint(key(k))).collect();
-            self.previous.index.iter().any(|(f, ..)| !mine.contains(f))
+            let mut mine: Vec<u128> = (0..n).into_par_iter().map(|k| fingerprint(key(k))).collect();
+            mine.par_sort_unstable();
+            let mut at = 0;
+            self.previous.index.iter().any(|&(f, ..)| {
+                while at < mine.len() && mine[at] < f {
+                    at += 1;
+                }
+                mine.get(at) != Some(&f)
+            })
         };
         if others || !in_order {
             return self.finish(make(0..n)).map(|(_, kept)| kept);

@@ -248,9 +248,11 @@ fn finish_made_writes_what_finish_writes() {
     let others: Vec<ScoreLine> = ["h", "j", "zz"].iter().map(|i| line(i, 0.5)).collect();
     let mut shuffled = many[..100].to_vec();
     shuffled.reverse();
-    let cases: [(&str, &[ScoreLine], &[ScoreLine]); 4] = [
+    let cases: [(&str, &[ScoreLine], &[ScoreLine]); 6] = [
         ("fresh", &[], &many),
         ("rerun", &many, &many),
+        ("rerun of more", &many[..50], &many),
+        ("rerun of fewer", &many, &many[..50]),
         ("beside others", &others, &many[..50]),
         ("out of order", &[], &shuffled),
     ];
@@ -281,4 +283,23 @@ fn finish_made_writes_what_finish_writes() {
         );
         assert!(files[0].0.lines().count() >= now.len(), "{what}");
     }
+}
+
+/// The names of a line as swerm writes it are read without a parser, and give the key its
+/// parse gives; names with escapes, another field order and a line without its newline are
+/// parsed; a torn line is still refused (and dropped as torn by the reader).
+#[test]
+fn keys_of_written_lines_are_their_parsed_keys() {
+    use crate::score::kept::{Line, fingerprint};
+    for (i, r) in [("a__b-1", "run-1"), ("q\"uote", "r\\s"), ("é", "r\n"), ("", "")] {
+        let mut l = line(i, 0.5);
+        l.run = r.into();
+        let text = serde_json::to_string(&l).unwrap() + "\n";
+        let want = fingerprint((i, r, ""));
+        assert_eq!(ScoreLine::parse_key(text.as_bytes()), Ok(want), "{text}");
+        assert_eq!(ScoreLine::parse_key(text.trim_end().as_bytes()), Ok(want), "{text}");
+    }
+    assert!(ScoreLine::parse_key(br#"{"instance_id":"a","run":"r","sc"#).is_err());
+    let other_order = b"{\"run\":\"r\",\"instance_id\":\"a\",\"score\":1}\n";
+    assert_eq!(ScoreLine::parse_key(other_order), Ok(fingerprint(("a", "r", ""))));
 }
