@@ -218,6 +218,7 @@ fn read_input(input: &RunInput, opts: &LoadOptions, on_file: &(dyn Fn(&Path) + S
 }
 
 fn build(runs: Vec<String>, run_input: Vec<usize>, mut batches: Vec<Batch>, opts: &LoadOptions) -> Result<Dataset> {
+    use rayon::prelude::*;
     let (order, new_index) = name_order(&runs);
     let run_input: Vec<usize> = order.iter().map(|&o| run_input[o]).collect();
     // Runs were registered in input order: a run's old index is its place in that order.
@@ -240,36 +241,59 @@ fn build(runs: Vec<String>, run_input: Vec<usize>, mut batches: Vec<Batch>, opts
     let ix: HashMap<&str, usize, FastHash> = instances.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
     let n_runs = runs.len();
     let records_empty = records().next().is_none();
+    // Each input's records made candidates in parallel (the lookups, and the frees of what a
+    // record holds beyond them), then put in their cells in input order: serially, one cell
+    // after the other, the 156k records at RL scale took 0.05 s.
+    let placed: Vec<Placed> = batches
+        .into_par_iter()
+        .map(|b| {
+            let mut p = Placed::default();
+            for (r, Sealed { rec, format, keys, filled: has_patch, .. }) in b.runs.into_iter().zip(b.records) {
+                if let Some(f) = rec.flaw {
+                    match p.flaws.iter_mut().find(|(g, ..)| *g == f) {
+                        Some((_, n, _)) => *n += 1,
+                        None => p.flaws.push((f, 1, rec.source.to_string())),
+                    }
+                }
+                let Some(&i) = ix.get(rec.instance_id.as_str()) else {
+                    p.outside.push(rec.instance_id);
+                    continue;
+                };
+                let label_origin =
+                    rec.resolved.map(|_| rec.label_from.clone().unwrap_or_else(|| rec.source.to_string()));
+                let c = Candidate {
+                    patch: rec.patch,
+                    keys,
+                    filled: has_patch,
+                    resolved: rec.resolved,
+                    label_origin,
+                    field_score: rec.field_score,
+                    source: Some(rec.source),
+                    format: Some(format),
+                };
+                p.cells.push((i * n_runs + r, c));
+            }
+            p
+        })
+        .collect();
     let mut cands = vec![Candidate::default(); instances.len() * n_runs];
     let mut outside = 0;
     let mut outside_ids: HashSet<String, FastHash> = HashSet::default();
     let mut flaws: Vec<(&'static str, usize, String)> = Vec::new();
     let mut filled = 0;
-    let records = batches.into_iter().flat_map(|b| b.runs.into_iter().zip(b.records));
-    for (r, Sealed { rec, format, keys, filled: has_patch, .. }) in records {
-        if let Some(f) = rec.flaw {
+    for p in placed {
+        for (f, n, first) in p.flaws {
             match flaws.iter_mut().find(|(g, ..)| *g == f) {
-                Some((_, n, _)) => *n += 1,
-                None => flaws.push((f, 1, rec.source.to_string())),
+                Some((_, m, _)) => *m += n,
+                None => flaws.push((f, n, first)),
             }
         }
-        let Some(&i) = ix.get(rec.instance_id.as_str()) else {
-            outside += 1;
-            outside_ids.insert(rec.instance_id);
-            continue;
-        };
-        filled += 1;
-        let label_origin = rec.resolved.map(|_| rec.label_from.clone().unwrap_or_else(|| rec.source.to_string()));
-        cands[i * n_runs + r] = Candidate {
-            patch: rec.patch,
-            keys,
-            filled: has_patch,
-            resolved: rec.resolved,
-            label_origin,
-            field_score: rec.field_score,
-            source: Some(rec.source),
-            format: Some(format),
-        };
+        outside += p.outside.len();
+        outside_ids.extend(p.outside);
+        filled += p.cells.len();
+        for (cell, c) in p.cells {
+            cands[cell] = c;
+        }
     }
     if let Some((path, ids)) = &opts.instances
         && filled == 0
@@ -297,6 +321,15 @@ fn build(runs: Vec<String>, run_input: Vec<usize>, mut batches: Vec<Batch>, opts
         issues: Vec::new(),
         rows: Vec::new(),
     })
+}
+
+/// One input's records as candidates in their cells (`build`), with what did not fit: the
+/// ids outside the instance set and the flaws, each kind with its count and first source.
+#[derive(Default)]
+struct Placed {
+    cells: Vec<(usize, Candidate)>,
+    outside: Vec<String>,
+    flaws: Vec<(&'static str, usize, String)>,
 }
 
 /// The canonical run order, by name: outputs and selection ties then do not depend on the order

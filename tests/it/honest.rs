@@ -81,6 +81,13 @@ fn a_malformed_trajectory_field_is_an_error_or_a_counted_flaw() {
     assert!(r.status.success(), "{err}");
     assert!(err.contains("2 records: field `history` is null: judged without a trajectory (the first at"), "{err}");
     assert_eq!(err.matches("history` is null").count(), 1, "one line for the kind: {err}");
+    // Across two inputs (read in parallel): one count, the first in input order named.
+    let g = write(d.path(), "a-null.jsonl", &format!("{}\n", null("i3")));
+    let r = swerm(&["rerank", &f, &g, "-q", "-o", d.path().join("n2").to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "{err}");
+    assert!(err.contains("3 records: field `history` is null: judged without a trajectory (the first at"), "{err}");
+    assert!(err.contains("null.jsonl:1") && !err.contains("a-null.jsonl:1"), "the first input's record: {err}");
 }
 
 #[test]
