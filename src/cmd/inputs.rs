@@ -195,8 +195,9 @@ pub(super) fn label_table(
         left_out: left_out.unwrap_or_default(),
         subset: left_out.is_some(),
     };
+    let origin: std::sync::Arc<str> = origin.into();
     let mut l: Vec<Option<labels::Label>> =
-        t.label().iter().map(|l| l.map(|resolved| labels::Label { resolved, origin: origin.to_string() })).collect();
+        t.label().iter().map(|l| l.map(|resolved| labels::Label { resolved, origin: origin.clone() })).collect();
     apply_labels(&to, &mut l, &args)?;
     t.set_labels(l.into_iter().map(|l| l.map(|l| l.resolved)).collect());
     Ok(())

@@ -32,7 +32,7 @@ pub struct Candidate {
     /// The label, once embedded labels and reports are applied.
     pub(crate) resolved: Option<bool>,
     /// Where the label came from, for contradiction messages.
-    pub(crate) label_origin: Option<String>,
+    pub(crate) label_origin: Option<std::sync::Arc<str>>,
     pub(crate) field_score: Option<f64>,
     /// The record, for re-reading its trajectory; `None` for a hole.
     pub(crate) source: Option<Loc>,
@@ -260,7 +260,7 @@ fn build(runs: Vec<String>, run_input: Vec<usize>, mut batches: Vec<Batch>, opts
                     continue;
                 };
                 let label_origin =
-                    rec.resolved.map(|_| rec.label_from.clone().unwrap_or_else(|| rec.source.to_string()));
+                    rec.resolved.map(|_| rec.label_from.clone().unwrap_or_else(|| rec.source.to_string()).into());
                 let c = Candidate {
                     patch: rec.patch,
                     keys,

@@ -179,7 +179,8 @@ pub(crate) fn parse_label_arg(s: &str, runs: &[String]) -> Result<LabelArg> {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Label {
     pub(crate) resolved: bool,
-    pub(crate) origin: String,
+    /// Shared by every label of one report (156k of them at RL scale).
+    pub(crate) origin: std::sync::Arc<str>,
 }
 
 /// The grid that reports label: runs (with the input argument each came from, for positional
@@ -208,7 +209,9 @@ impl Dataset {
     pub(crate) fn labels(&self) -> Vec<Option<Label>> {
         self.cands
             .iter()
-            .map(|c| c.resolved.map(|r| Label { resolved: r, origin: c.label_origin.clone().unwrap_or_default() }))
+            .map(|c| {
+                c.resolved.map(|r| Label { resolved: r, origin: c.label_origin.clone().unwrap_or_else(|| "".into()) })
+            })
             .collect()
     }
 
@@ -320,7 +323,7 @@ fn apply_report(
     out: &mut Applied,
 ) -> Result<()> {
     let path = report.path.display();
-    let origin = format!("{path} ({})", report.shape);
+    let origin: std::sync::Arc<str> = format!("{path} ({})", report.shape).into();
     let known: HashSet<&str> = to.grid.instances.iter().map(String::as_str).collect();
     let names_any = report.named.iter().any(|id| known.contains(id.as_str()))
         || to.left_out.iter().any(|id| report.named.contains(id));
