@@ -149,7 +149,7 @@ fn script_safe(json: Vec<u8>) -> Vec<u8> {
 }
 
 #[cfg(test)]
-pub(crate) fn script_json(json: &str) -> String {
+fn script_json(json: &str) -> String {
     let mut out = Vec::new();
     std::io::Write::write_all(&mut ScriptSafe(&mut out), json.as_bytes()).unwrap();
     String::from_utf8(out).unwrap()
