@@ -97,14 +97,18 @@ pub(crate) fn write_reports(
         .into_iter()
         .filter_map(|(file, svg)| svg.as_deref().map(|svg| html::Figure { file, svg }))
         .collect();
-    // The page (tens of MB at RL scale) and the PNGs are the two expensive renders: side by side.
-    let (page, pngs) = rayon::join(
+    // The page (tens of MB at RL scale) is the most expensive render; the PNGs and the
+    // instances table (2 MB there) are rendered beside it.
+    let (page, (pngs, instances)) = rayon::join(
         || {
             let data = html::data::build(t, selected, &view.details, view.patch, &view.samples);
             let settings = info.scorer.map(|s| serde_json::to_string_pretty(s).expect("settings serialize"));
             html::page("swerm report", &md, &figures, settings.as_deref(), Some(html::PageData::Report(&data)))
         },
-        || figures.iter().map(|f| png::render(f.svg)).collect::<Vec<_>>(),
+        || {
+            let pngs = figures.iter().map(|f| png::render(f.svg)).collect::<Vec<_>>();
+            (pngs, tables::instances_csv(t, selected))
+        },
     );
     out.write(REPORT_JSON, json::render(m, info).as_bytes())?;
     for (f, png) in figures.iter().zip(pngs) {
@@ -112,7 +116,7 @@ pub(crate) fn write_reports(
     }
     out.write(REPORT_MD, md.as_bytes())?;
     out.write_parts(html::REPORT_HTML, &page)?;
-    out.write(tables::INSTANCES_CSV, tables::instances_csv(t, selected).as_bytes())?;
+    out.write(tables::INSTANCES_CSV, instances.as_bytes())?;
     if let Some(csv) = tables::tts_csv(m) {
         out.write(tables::REPORT_CSV, csv.as_bytes())?;
     }
