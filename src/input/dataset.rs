@@ -250,10 +250,7 @@ fn build(runs: Vec<String>, run_input: Vec<usize>, mut batches: Vec<Batch>, opts
             let mut p = Placed::default();
             for (r, Sealed { rec, format, keys, filled: has_patch, .. }) in b.runs.into_iter().zip(b.records) {
                 if let Some(f) = rec.flaw {
-                    match p.flaws.iter_mut().find(|(g, ..)| *g == f) {
-                        Some((_, n, _)) => *n += 1,
-                        None => p.flaws.push((f, 1, rec.source.to_string())),
-                    }
+                    count_flaw(&mut p.flaws, f, 1, || rec.source.to_string());
                 }
                 let Some(&i) = ix.get(rec.instance_id.as_str()) else {
                     p.outside.push(rec.instance_id);
@@ -283,10 +280,7 @@ fn build(runs: Vec<String>, run_input: Vec<usize>, mut batches: Vec<Batch>, opts
     let mut filled = 0;
     for p in placed {
         for (f, n, first) in p.flaws {
-            match flaws.iter_mut().find(|(g, ..)| *g == f) {
-                Some((_, m, _)) => *m += n,
-                None => flaws.push((f, n, first)),
-            }
+            count_flaw(&mut flaws, f, n, || first);
         }
         outside += p.outside.len();
         outside_ids.extend(p.outside);
@@ -330,6 +324,19 @@ struct Placed {
     cells: Vec<(usize, Candidate)>,
     outside: Vec<String>,
     flaws: Vec<(&'static str, usize, String)>,
+}
+
+/// Counts `n` records with flaw `f`; a kind seen first keeps `first()`, where it was seen.
+fn count_flaw(
+    flaws: &mut Vec<(&'static str, usize, String)>,
+    f: &'static str,
+    n: usize,
+    first: impl FnOnce() -> String,
+) {
+    match flaws.iter_mut().find(|(g, ..)| *g == f) {
+        Some((_, m, _)) => *m += n,
+        None => flaws.push((f, n, first())),
+    }
 }
 
 /// The canonical run order, by name: outputs and selection ties then do not depend on the order

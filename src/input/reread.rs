@@ -29,10 +29,7 @@ pub(crate) fn trajectory(src: &Loc, format: Format) -> Result<Option<Trajectory>
 pub(crate) fn reread(src: &Loc) -> Result<Value> {
     let path = &src.path;
     match &src.pos {
-        Pos::Line { offset, .. } => {
-            let buf = line_at(path, *offset)?;
-            serde_json::from_slice(&buf).map_err(|e| anyhow!("{src}: invalid JSON on re-reading (file changed?): {e}"))
-        }
+        Pos::Line { offset, .. } => line_value(src, &line_at(path, *offset)?),
         Pos::File => {
             let (f, _) = stream::open_text(path, 1 << 16)?;
             serde_json::from_reader(f).map_err(|e| anyhow!("{src}: invalid JSON: {e}"))
@@ -81,25 +78,30 @@ fn line_at(path: &std::path::Path, offset: u64) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// A line read again, as JSON.
+fn line_value(src: &Loc, text: &[u8]) -> Result<Value> {
+    serde_json::from_slice(text).map_err(|e| anyhow!("{src}: invalid JSON on re-reading (file changed?): {e}"))
+}
+
 /// The patch of the record at `src` read again (its text was dropped after reading,
 /// `LoadOptions::drop_patches`). A record that no longer gives the same bytes (the file changed
 /// since it was read) is an error, never another patch.
 pub(super) fn patch_at(src: &Loc, format: Format, keys: PatchKeys) -> Result<String> {
-    // A plain predictions line is read again as it was read (`read::Records::line`).
-    let plain = match (&src.pos, format) {
+    let again = || format!("{src}: reading the patch again");
+    let extract = |v: Value| formats::extract(&v, format, src, None).map(|r| r.patch);
+    // A plain predictions line is read again as it was read (`read::Records::line`); the line
+    // is read once either way.
+    let patch = match (&src.pos, format) {
         (Pos::Line { offset, .. }, Format::Predictions) => {
-            let text = line_at(&src.path, *offset).with_context(|| format!("{src}: reading the patch again"))?;
-            formats::predictions::plain_record(&text, src)
+            let text = line_at(&src.path, *offset).with_context(again)?;
+            match formats::predictions::plain_record(&text, src) {
+                Some(rec) => rec.patch,
+                None => extract(line_value(src, &text).with_context(again)?)?,
+            }
         }
-        _ => None,
-    };
-    let patch = match plain {
-        Some(rec) => rec.patch.unwrap_or_default(),
-        None => {
-            let v = reread(src).with_context(|| format!("{src}: reading the patch again"))?;
-            formats::extract(&v, format, src, None)?.patch.unwrap_or_default()
-        }
-    };
+        _ => extract(reread(src).with_context(again)?)?,
+    }
+    .unwrap_or_default();
     if crate::patch::keys(&patch) != keys {
         bail!("{src}: the file changed since swerm read it (this line now gives another patch); run again");
     }

@@ -276,14 +276,14 @@ impl Data<'_> {
         head.extend_from_slice(b",\"labeled\":");
         json(&mut head, labeled);
         head.extend_from_slice(b",\"rows\":[");
-        let mut between = b"],\"patches\":[".to_vec();
+        let between = b"],\"patches\":[".to_vec();
         let mut tail = b"],\"patches_note\":".to_vec();
         json(&mut tail, patches_note);
         tail.push(b'}');
         let mut parts = Vec::with_capacity(rows.len() + patches.len() + 3);
         parts.push(head);
         parts.extend(rows);
-        parts.push(std::mem::take(&mut between));
+        parts.push(between);
         parts.extend(patches);
         parts.push(tail);
         parts
